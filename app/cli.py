@@ -1,0 +1,70 @@
+"""The `mlfi` command. Thin: parse flags, call the core, print. Every command module lives in app/commands/."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from app.config import Settings
+from app.errors import MlfiError
+
+__all__ = ["main", "cli", "emit", "get_settings"]
+
+
+def get_settings(ctx: click.Context) -> Settings:
+    """The one Settings object of this invocation (built lazily, once)."""
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = {}
+    if "settings" not in root.obj:
+        try:
+            root.obj["settings"] = Settings()
+        except Exception as exc:  # pydantic ValidationError -> one line
+            raise MlfiError(f"invalid settings: {str(exc).splitlines()[0]}") from exc
+    return root.obj["settings"]  # type: ignore[no-any-return]
+
+
+def emit(data: Any, as_json: bool, human: str | None = None) -> None:
+    """Print one JSON document on stdout (``--json``) or a human summary."""
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str, allow_nan=False) if not isinstance(data, str) else data)
+    else:
+        click.echo(human if human is not None else json.dumps(data, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mlfi", message="mlfi %(version)s")
+def cli() -> None:
+    """ML Failure Investigator: watch deployed models, detect drift, explain, recommend, govern."""
+
+
+def _register() -> None:
+    from app.commands import register_all
+
+    register_all(cli)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the group; turn known errors into one line on stderr and exit 2."""
+    try:
+        rv = cli.main(args=argv, standalone_mode=False, prog_name="mlfi")
+    except click.exceptions.Abort:
+        click.echo("Error: aborted", err=True)
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:  # usage errors, bad option values
+        click.echo(f"Error: {exc.format_message()}".replace("\n", " "), err=True)
+        sys.exit(2)
+    except MlfiError as exc:
+        click.echo(f"Error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    if isinstance(rv, int):
+        sys.exit(rv)
+    sys.exit(0)

@@ -1,0 +1,84 @@
+"""Settings: one object, built once per entry point, from `MLFI_*` env vars and an optional `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "REPO_ROOT"]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """All configuration of mlfi. Nothing else in the code reads ``os.environ``."""
+
+    model_config = SettingsConfigDict(env_prefix="MLFI_", env_file=".env", extra="ignore")
+
+    home: Path | None = Field(default=None, description="Directory holding ALL state; default: repo data/ + baselines/")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite under the state dir")
+    log_level: str = "INFO"
+
+    # probing
+    probe_timeout_s: float = 5.0
+    probe_samples: int = 150
+
+    # watcher
+    watch_interval_s: float = 5.0
+    watch_concurrency: int = 32
+    analysis_every_s: float = 30.0
+    window_size: int = 150
+    heartbeat_every_s: float = 2.0
+    backoff_max_s: float = 60.0
+
+    # statistics
+    alpha: float = 0.05
+
+    # governance executors
+    webhook_url: str | None = None
+    command_hook: str | None = None
+    operator_name: str | None = None
+
+    # optional remote grounding (Azure AI Search REST)
+    azure_search_endpoint: str | None = None
+    azure_search_index: str | None = None
+    azure_search_key: str | None = None
+
+    @field_validator("probe_timeout_s", "watch_interval_s", "analysis_every_s")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError(f"must be > 0, got {v}")
+        return v
+
+    # ---- derived paths -------------------------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        """Directory for the database, logs, audit log and exports."""
+        return (self.home / "data") if self.home else REPO_ROOT / "data"
+
+    @property
+    def baselines_dir(self) -> Path:
+        """Directory for versioned, human-readable baseline files."""
+        return (self.home / "baselines") if self.home else REPO_ROOT / "baselines"
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.data_dir / "audit_logs"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'mlfi.db'}"
+
+    def ensure_dirs(self) -> None:
+        """Create the state directories (idempotent)."""
+        for d in (self.data_dir, self.baselines_dir, self.audit_dir, self.log_dir):
+            d.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,5 @@
+"""Storage: SQLAlchemy Core over SQLite (WAL) by default or any URL; the only code touching the database."""
+
+from app.storage.store import Store
+
+__all__ = ["Store"]
