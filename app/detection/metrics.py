@@ -1,0 +1,87 @@
+"""Summary metrics of a window of samples (the contract's ``metrics`` block).
+
+Conventions
+-----------
+- ``error_rate`` is the share of samples whose probe failed (``error_kind`` set).
+- Confidence, latency and the class distribution are computed over successful samples only;
+  a latency is only used when it is finite.
+- ``accuracy`` is over successful, labelled samples; ``None`` when there are none.
+- Every statistic that is undefined on the window is ``None`` (never NaN), so the JSON stays valid.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from app.schemas import Metrics, Sample
+
+__all__ = ["compute_metrics", "finite"]
+
+
+def finite(values: Iterable[float | None]) -> np.ndarray:
+    """Array of the finite values among ``values`` (``None``/NaN/inf dropped).
+
+    >>> finite([1.0, None, float("nan"), 2.0, float("inf")]).tolist()
+    [1.0, 2.0]
+    """
+    out = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    return np.asarray(out, dtype=float)
+
+
+def _round(x: float | None, digits: int = 6) -> float | None:
+    if x is None or not math.isfinite(x):
+        return None
+    return round(float(x), digits)
+
+
+def compute_metrics(samples: Sequence[Sample]) -> Metrics:
+    """Compute the window's :class:`~app.schemas.Metrics` from its samples.
+
+    Parameters
+    ----------
+    samples : sequence of Sample
+        The window (probes or ingested rows), in any order.
+
+    Returns
+    -------
+    Metrics
+        Contract keys plus ``labelled_samples``, ``class_distribution`` and ``error_kinds``.
+
+    Examples
+    --------
+    >>> s = [Sample(endpoint="e", ts=0, prediction="a", confidence=0.9, label="a", latency_ms=2.0),
+    ...      Sample(endpoint="e", ts=1, prediction="b", confidence=0.7, label="a", latency_ms=4.0),
+    ...      Sample(endpoint="e", ts=2, error_kind="timeout", latency_ms=5000.0)]
+    >>> m = compute_metrics(s)
+    >>> (m.total_samples, round(m.error_rate, 3), m.accuracy, m.avg_confidence, m.latency_p50_ms)
+    (3, 0.333, 0.5, 0.8, 3.0)
+    >>> m.class_distribution, m.error_kinds
+    ({'a': 0.5, 'b': 0.5}, {'timeout': 1})
+    >>> compute_metrics([]).avg_confidence is None
+    True
+    """
+    total = len(samples)
+    ok = [s for s in samples if s.ok]
+    n_err = total - len(ok)
+    conf = finite(s.confidence for s in ok)
+    lat = finite(s.latency_ms for s in ok)
+    correct = [c for c in (s.correct for s in ok) if c is not None]
+    preds = Counter(str(s.prediction) for s in ok if s.prediction is not None)
+    n_pred = sum(preds.values())
+    kinds = Counter(str(s.error_kind) for s in samples if not s.ok)
+    return Metrics(
+        avg_confidence=_round(float(conf.mean())) if conf.size else None,
+        confidence_std=_round(float(conf.std(ddof=1))) if conf.size > 1 else (0.0 if conf.size == 1 else None),
+        error_rate=_round(n_err / total) if total else 0.0,
+        latency_p50_ms=_round(float(np.percentile(lat, 50)), 3) if lat.size else None,
+        latency_p95_ms=_round(float(np.percentile(lat, 95)), 3) if lat.size else None,
+        accuracy=_round(sum(correct) / len(correct)) if correct else None,
+        total_samples=total,
+        labelled_samples=len(correct),
+        class_distribution={k: _round(v / n_pred) or 0.0 for k, v in sorted(preds.items())} if n_pred else {},
+        error_kinds=dict(sorted(kinds.items())),
+    )
