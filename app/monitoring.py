@@ -1,0 +1,233 @@
+"""Use cases behind `mlfi baseline` / `analyze` / `ingest` / `export`: probe, learn, compare, persist."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import requests
+from loguru import logger
+
+from app.baseline import learn_baseline, load_baseline, save_baseline
+from app.config import Settings
+from app.errors import EndpointError, InputError
+from app.schemas import Baseline, Report, Sample
+from app.storage import Store
+
+__all__ = ["EndpointSpec", "parse_headers", "resolve_target", "collect", "run_baseline", "run_analyze",
+           "ingest_csv", "export_metrics"]
+
+# a run of probes is aborted when this many in a row fail at the start: the endpoint or payload is wrong
+_EARLY_ABORT = 5
+
+
+class EndpointSpec:
+    """What the user said about an endpoint on the command line (None = take the stored value)."""
+
+    def __init__(self, url: str, protocol: str | None = None, probe_set: str | None = None,
+                 label_column: str | None = None, headers: dict[str, str] | None = None,
+                 model_name: str | None = None, timeout_s: float | None = None) -> None:
+        self.url, self.protocol, self.probe_set, self.label_column = url, protocol, probe_set, label_column
+        self.headers, self.model_name, self.timeout_s = headers, model_name, timeout_s
+
+
+def parse_headers(items: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``["Authorization: Bearer x"]`` -> ``{"Authorization": "Bearer x"}``; values never logged.
+
+    >>> parse_headers(["X-Key: abc", "A:b:c"])
+    {'X-Key': 'abc', 'A': 'b:c'}
+    """
+    out: dict[str, str] = {}
+    for item in items:
+        if ":" not in item:
+            raise InputError(f"bad --header {item.split(':')[0][:40]!r}: expected NAME:VALUE")
+        k, v = item.split(":", 1)
+        if not k.strip():
+            raise InputError("bad --header: empty header name")
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _validate_url(url: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise InputError(f"bad URL {url!r}: expected http:// or https://")
+
+
+def resolve_target(settings: Settings, store: Store, spec: EndpointSpec) -> tuple[Any, Any, dict[str, Any]]:
+    """Merge CLI flags with the stored endpoint, load the probe set, detect the protocol.
+
+    Returns (ProbeTarget, ProbeSet, endpoint row).
+    """
+    from app.probing import PROTOCOLS, ProbeSet, ProbeTarget, default_probe_set_path, detect_protocol
+
+    _validate_url(spec.url)
+    stored = store.find_endpoint(spec.url) or {}
+    protocol = spec.protocol or stored.get("protocol") or "auto"
+    if protocol != "auto" and protocol not in PROTOCOLS:
+        raise InputError(f"unknown protocol {protocol!r}: choose one of auto, {', '.join(PROTOCOLS)}")
+    headers = spec.headers if spec.headers else Store.headers_of(stored) if stored else {}
+    probe_path = spec.probe_set or stored.get("probe_set") or str(default_probe_set_path())
+    label_column = spec.label_column or stored.get("label_column")
+    if label_column is None and not (spec.probe_set or stored.get("probe_set")):
+        label_column = "target"   # the shipped demo probe set is labelled
+    if not Path(probe_path).exists():
+        raise InputError(f"probe set not found: {probe_path}")
+    probe_set = ProbeSet.from_csv(probe_path, label_column=label_column)
+    timeout = spec.timeout_s or settings.probe_timeout_s
+    url = spec.url
+    if protocol == "auto":
+        first_row, _ = probe_set.rows(1, seed=0)[0]
+        protocol, url = detect_protocol(spec.url, headers, first_row, timeout)
+        logger.info(f"detected protocol {protocol} at {url}")
+    target = ProbeTarget(name=spec.url, url=url, protocol=protocol, headers=headers,
+                         model_name=spec.model_name or stored.get("model_name"), timeout_s=timeout)
+    ep = store.upsert_endpoint(spec.url, url=url, protocol=protocol, headers=headers or None,
+                               probe_set=str(Path(probe_path).resolve()), label_column=label_column,
+                               model_name=target.model_name)
+    return target, probe_set, ep
+
+
+def collect(target: Any, probe_set: Any, n: int, *, seed: int) -> list[Sample]:
+    """Probe ``n`` times (sequentially, one session). Faults are samples; a dead start aborts early."""
+    from app.probing import probe_once
+
+    out: list[Sample] = []
+    with requests.Session() as session:
+        for i, (row, label) in enumerate(probe_set.rows(n, seed=seed)):
+            s = probe_once(target, row, label, session=session)
+            out.append(s)
+            if i + 1 == _EARLY_ABORT and all(not x.ok for x in out):
+                kinds = sorted({f"{x.error_kind}{' ' + str(x.status_code) if x.status_code else ''}" for x in out})
+                detail = (out[-1].error_detail or "")[:160]
+                hint = " (does the probe set have the model's columns?)" if any(
+                    x.status_code and 400 <= x.status_code < 500 for x in out) or any(
+                    x.error_kind in ("malformed_response", "protocol_error") for x in out) else ""
+                raise EndpointError(f"first {_EARLY_ABORT} probes of {target.url} failed: "
+                                    f"{', '.join(kinds)}{hint}; {detail}".rstrip("; "))
+    return out
+
+
+def run_baseline(settings: Settings, store: Store, spec: EndpointSpec, n: int, seed: int = 0) -> Baseline:
+    target, probe_set, _ = resolve_target(settings, store, spec)
+    samples = collect(target, probe_set, n, seed=seed)
+    store.add_samples(samples)
+    baseline = learn_baseline(spec.url, samples, protocol=target.protocol)
+    err = baseline.metrics.error_rate
+    if err > 0.5:
+        raise EndpointError(f"refusing to learn a baseline: {err:.0%} of the {n} probes failed")
+    return save_baseline(settings, store, baseline)
+
+
+def _analyze(settings: Settings, store: Store, name: str, samples: list[Sample], baseline: Baseline) -> Report:
+    from app.detection import analyze_window
+    from app.governance import on_report, sensitivity_for
+
+    report = analyze_window(baseline, samples, settings=settings, sensitivity=sensitivity_for(store, name))
+    return on_report(store, report, settings)
+
+
+def run_analyze(settings: Settings, store: Store, spec: EndpointSpec, n: int, seed: int = 1) -> Report:
+    load_baseline(settings, store, spec.url)   # fail fast (exit 2) before probing
+    target, probe_set, _ = resolve_target(settings, store, spec)
+    baseline = load_baseline(settings, store, spec.url)
+    samples = collect(target, probe_set, n, seed=seed)
+    store.add_samples(samples)
+    return _analyze(settings, store, spec.url, samples, baseline)
+
+
+_COLUMN_ALIASES = {
+    "prediction": ("prediction", "pred", "predicted", "y_pred", "label_pred"),
+    "confidence": ("confidence", "score", "probability", "proba", "y_score"),
+    "label": ("label", "target", "y_true", "actual", "ground_truth"),
+    "ts": ("ts", "timestamp", "time", "datetime"),
+    "latency_ms": ("latency_ms", "latency"),
+}
+
+
+def _pick(df: pd.DataFrame, given: str | None, role: str) -> str | None:
+    if given:
+        if given not in df.columns:
+            raise InputError(f"column {given!r} not in the CSV (columns: {', '.join(map(str, df.columns[:12]))})")
+        return given
+    for c in _COLUMN_ALIASES[role]:
+        if c in df.columns:
+            return c
+    return None
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"file not found: {p}")
+    try:
+        df = pd.read_csv(p)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read CSV {p}: {str(exc).splitlines()[0]}") from exc
+    if df.empty:
+        raise InputError(f"CSV {p} has no rows")
+    return df
+
+
+def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: str | None = None,
+               confidence_column: str | None = None, label_column: str | None = None,
+               ts_column: str | None = None) -> int:
+    """Append logged predictions as samples (source 'ingest'); one transaction, all rows or none."""
+    df = read_csv(path)
+    pred = _pick(df, prediction_column, "prediction")
+    if pred is None:
+        raise InputError(f"no prediction column in {path}: pass --prediction-column")
+    conf = _pick(df, confidence_column, "confidence")
+    lab = _pick(df, label_column, "label")
+    tcol = _pick(df, ts_column, "ts")
+    lat = _pick(df, None, "latency_ms")
+    if conf is not None and not pd.api.types.is_numeric_dtype(df[conf]):
+        raise InputError(f"confidence column {conf!r} is not numeric")
+    now = time.time()
+    if tcol is not None:
+        ts = pd.to_datetime(df[tcol], errors="coerce", utc=True)
+        if ts.isna().all():
+            ts_num = pd.to_numeric(df[tcol], errors="coerce")
+            if ts_num.isna().any():
+                raise InputError(f"timestamp column {tcol!r} is neither dates nor epoch seconds")
+            times = ts_num.astype(float).tolist()
+        else:
+            times = [t.timestamp() if not pd.isna(t) else now for t in ts]
+    else:
+        times = [now + i * 1e-3 for i in range(len(df))]
+    feature_cols = [c for c in df.columns if c not in {pred, conf, lab, tcol, lat}]
+    records = df.to_dict(orient="records")
+    samples = []
+    for i, r in enumerate(records):
+        inputs = {c: (None if pd.isna(r[c]) else r[c]) for c in feature_cols}
+        c = r[conf] if conf else None
+        samples.append(Sample(endpoint=name, ts=float(times[i]), source="ingest", inputs=inputs or None,
+                              prediction=None if pd.isna(r[pred]) else str(r[pred]),
+                              confidence=None if c is None or pd.isna(c) else float(c),
+                              label=None if lab is None or pd.isna(r[lab]) else str(r[lab]),
+                              latency_ms=None if lat is None or pd.isna(r[lat]) else float(r[lat])))
+    store.upsert_endpoint(name, protocol="ingest")
+    return store.add_samples(samples)
+
+
+def export_metrics(store: Store, name: str, out: str | Path, *, bucket_s: float = 60.0,
+                   kind: str = "samples") -> int:
+    """Write the metrics time series (per time bucket, or per stored report) as CSV; no secrets."""
+    store.get_endpoint(name)
+    if kind == "reports":
+        df = store.report_metrics_frame(name)
+    else:
+        df = store.metrics_timeseries(name, bucket_s=bucket_s)
+    if not df.empty:
+        df.insert(0, "time", pd.to_datetime(df["ts"], unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    df.insert(0, "endpoint", name)
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".tmp")
+        df.to_csv(tmp, index=False)
+        tmp.replace(out)
+    except OSError as exc:
+        raise InputError(f"cannot write {out}: {exc.strerror}") from exc
+    return len(df)
