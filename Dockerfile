@@ -1,0 +1,14 @@
+# mlfi: the watcher, the dashboard and the CLI in one image (state under /state).
+FROM python:3.11-slim
+WORKDIR /opt/mlfi
+ENV PYTHONUNBUFFERED=1 MLFI_HOME=/state
+COPY requirements.txt pyproject.toml README.md ./
+RUN pip install --no-cache-dir -r requirements.txt
+COPY app ./app
+COPY ui ./ui
+COPY knowledge ./knowledge
+COPY data/samples ./data/samples
+RUN pip install --no-cache-dir --no-deps -e .
+VOLUME ["/state"]
+EXPOSE 8501 9000
+CMD ["mlfi", "dashboard", "--port", "8501"]

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make run`: the demo model, a baseline, the watcher on it and the dashboard, on the default storage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MLFI=.venv/bin/mlfi
+PORT_MODEL=${MLFI_DEMO_PORT:-9000}
+PORT_UI=${MLFI_UI_PORT:-8501}
+URL="http://127.0.0.1:${PORT_MODEL}/predict"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+$MLFI serve-demo-model --port "$PORT_MODEL" & pids+=($!)
+for _ in $(seq 1 60); do
+  curl -fsS "http://127.0.0.1:${PORT_MODEL}/health" >/dev/null 2>&1 && break; sleep 0.5
+done
+echo "demo model on $URL"
+if ! $MLFI recommendations --json >/dev/null 2>&1 || [ -z "$(ls -A baselines 2>/dev/null | grep -v .gitkeep || true)" ]; then
+  $MLFI baseline "$URL" --samples 150 || true
+fi
+$MLFI watch "$URL" --interval 1 & pids+=($!)
+echo "watcher started; dashboard on http://localhost:${PORT_UI}"
+$MLFI dashboard --port "$PORT_UI"

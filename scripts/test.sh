@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: browser + third-party model servers are installed here.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+# Debian chromium for the browser end-to-end test (root on this kind of machine)
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || echo "warning: could not install chromium; the browser test will fail"
+  fi
+fi
+
+# real third-party model servers (MLServer / MLflow) in their own venv, for the integration tests
+if [ -f scripts/servers_venv.sh ]; then
+  bash scripts/servers_venv.sh || echo "warning: servers venv incomplete; integration tests will say why"
+fi
+
+export MLFI_LOG_LEVEL=${MLFI_LOG_LEVEL:-WARNING}
+$PY -m pytest -q -p no:cacheprovider --timeout=600 "$@"
+rc=$?
+if [ $rc -eq 5 ]; then echo "no tests collected"; fi
+exit $rc
