@@ -15,8 +15,10 @@ for _ in $(seq 1 60); do
   curl -fsS "http://127.0.0.1:${PORT_MODEL}/health" >/dev/null 2>&1 && break; sleep 0.5
 done
 echo "demo model on $URL"
-if ! $MLFI recommendations --json >/dev/null 2>&1 || [ -z "$(ls -A baselines 2>/dev/null | grep -v .gitkeep || true)" ]; then
-  $MLFI baseline "$URL" --samples 150 || true
+# learn a baseline once (kept across runs in baselines/ and the database)
+if ! .venv/bin/python -c "import sys; from app.config import Settings; from app.storage import Store; \
+sys.exit(0 if Store.from_settings(Settings()).baseline_versions('$URL') else 1)" 2>/dev/null; then
+  $MLFI baseline "$URL" --samples 150
 fi
 $MLFI watch "$URL" --interval 1 & pids+=($!)
 echo "watcher started; dashboard on http://localhost:${PORT_UI}"
