@@ -1,0 +1,8 @@
+"""Rule-engine recommender: rules as data (rules.toml) -> ranked, de-duplicated, cited actions."""
+
+from app.recommend.engine import Preference, default_rules, recommend, stable_id
+from app.recommend.facts import build_facts, fired_rules, holds
+from app.recommend.rules import Rule, RuleSet, load_rules
+
+__all__ = ["recommend", "stable_id", "default_rules", "Preference", "build_facts", "fired_rules", "holds",
+           "Rule", "RuleSet", "load_rules"]

@@ -1,0 +1,135 @@
+"""Facts of a report that rule conditions can test, and the condition walker (all / any / none)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.recommend.rules import Condition, Group, Rule, RuleSet
+from app.schemas import SEVERITIES, Report, severity_rank
+
+__all__ = ["build_facts", "holds", "fired_rules", "lookup", "drifted_features"]
+
+_MISSING = object()
+
+
+def drifted_features(report: Report) -> list[str]:
+    """Names of features whose drift test fired, strongest effect first."""
+    feats = report.drift.get("features") or {}
+    rows = []
+    for name, res in feats.items():
+        d = res if isinstance(res, dict) else getattr(res, "model_dump", lambda: {})()
+        if d.get("drift_detected"):
+            rows.append((-(d.get("effect_size") or 0.0), d.get("p_value") or 1.0, name))
+    return [n for _, _, n in sorted(rows)]
+
+
+def build_facts(report: Report, *, protocol: str | None = None) -> dict[str, Any]:
+    """Flatten a report into the facts rules may test.
+
+    ``metrics.X`` / ``baseline.X`` / ``delta.X`` (current - baseline) / ``error_share.KIND`` and
+    ``root_cause``, ``severity``, ``causes`` (root cause + contributing), ``affected_features``,
+    ``drifted_features``, ``n_drifted_features``, ``anomaly_detectors``, ``protocol``, ``alert``.
+
+    >>> from app.schemas import Metrics, RCA
+    >>> r = Report(endpoint="e", metrics=Metrics(accuracy=0.6, total_samples=10),
+    ...            baseline_metrics=Metrics(accuracy=0.9), rca=RCA(root_cause="accuracy_drop", severity="high"))
+    >>> f = build_facts(r)
+    >>> f["root_cause"], round(f["delta"]["accuracy"], 2), f["causes"]
+    ('accuracy_drop', -0.3, ['accuracy_drop'])
+    """
+    m = report.metrics.model_dump()
+    b = report.baseline_metrics.model_dump() if report.baseline_metrics else {}
+    delta = {k: v - b[k] for k, v in m.items()
+             if isinstance(v, (int, float)) and isinstance(b.get(k), (int, float))}
+    total = max(report.metrics.total_samples, 1)
+    drifted = drifted_features(report)
+    attributed = [f.name for f in report.rca.features]
+    affected = list(dict.fromkeys(attributed + drifted))
+    return {
+        "root_cause": report.rca.root_cause,
+        "severity": report.rca.severity,
+        "contributing": list(report.rca.contributing),
+        "causes": list(dict.fromkeys([report.rca.root_cause, *report.rca.contributing])),
+        "alert": report.alert,
+        "protocol": protocol or getattr(report, "protocol", None),
+        "metrics": m,
+        "baseline": b,
+        "delta": delta,
+        "error_share": {k: c / total for k, c in report.metrics.error_kinds.items()},
+        "labelled": report.metrics.labelled_samples > 0 or report.metrics.accuracy is not None,
+        "affected_features": affected,
+        "drifted_features": drifted,
+        "n_drifted_features": len(drifted),
+        "anomaly_detectors": sorted({a.detector for a in report.anomalies}),
+        "drift": report.drift,
+    }
+
+
+def lookup(facts: dict[str, Any], path: str) -> Any:
+    """Value at a dotted path (``delta.accuracy``) or a private sentinel when absent.
+
+    >>> lookup({"a": {"b": 1}}, "a.b"), lookup({"a": {}}, "a.c") is lookup({}, "x")
+    (1, True)
+    """
+    cur: Any = facts
+    for part in path.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        else:
+            return _MISSING
+    return cur
+
+
+def _ordered(a: Any, b: Any) -> tuple[Any, Any]:
+    if isinstance(a, str) and isinstance(b, str) and a in SEVERITIES and b in SEVERITIES:
+        return severity_rank(a), severity_rank(b)
+    return a, b
+
+
+def _test(cond: Condition, facts: dict[str, Any]) -> bool:
+    val = lookup(facts, cond.fact)
+    if cond.op == "exists":
+        return val is not _MISSING and val is not None
+    if cond.op == "empty":
+        return val is _MISSING or val is None or (hasattr(val, "__len__") and len(val) == 0)
+    if val is _MISSING or val is None:
+        return False  # an unknown fact satisfies nothing (e.g. accuracy without labels)
+    if cond.op == "nonempty":
+        return bool(val)
+    if cond.op == "eq":
+        return bool(val == cond.value)
+    if cond.op == "ne":
+        return bool(val != cond.value)
+    if cond.op == "in":
+        return val in cond.value
+    if cond.op == "not_in":
+        return val not in cond.value
+    if cond.op == "contains":
+        return isinstance(val, (list, tuple, set, dict, str)) and cond.value in val
+    a, b = _ordered(val, cond.value)
+    try:
+        return bool({"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[cond.op])
+    except TypeError:
+        return False
+
+
+def holds(node: Condition | Group, facts: dict[str, Any]) -> bool:
+    """Whether a condition (or a nested all/any/none group) holds for ``facts``.
+
+    >>> g = Group(all=[Condition(fact="severity", op="gte", value="medium")],
+    ...           none=[Condition(fact="delta.accuracy", op="lt", value=-0.02)])
+    >>> holds(g, {"severity": "high", "delta": {"accuracy": 0.0}}), holds(g, {"severity": "low"})
+    (True, False)
+    """
+    if isinstance(node, Condition):
+        return _test(node, facts)
+    if node.all and not all(holds(c, facts) for c in node.all):
+        return False
+    if node.any and not any(holds(c, facts) for c in node.any):
+        return False
+    return not any(holds(c, facts) for c in node.none)
+
+
+def fired_rules(ruleset: RuleSet, facts: dict[str, Any]) -> list[Rule]:
+    """The rules whose ``when`` holds, in file order."""
+    return [r for r in ruleset.rules if holds(r.when, facts)]
