@@ -30,6 +30,8 @@ def register(group: click.Group) -> None:
     @click.option("--slice-metric", default="accuracy", show_default=True, help="Metric that orders slices (worst first).")
     @click.option("--compare-metric", default="brier", show_default=True, help="Metric that compares models.")
     @click.option("--min-slice-n", type=int, default=30, show_default=True, help="Slices smaller than this are unstable.")
+    @click.option("--min-slice-gap", type=float, default=0.05, show_default=True,
+                  help="A slice is also unstable when its metric differs from overall by this much (and beyond its CI).")
     @click.option("--bootstrap", type=int, default=200, show_default=True, help="Bootstrap resamples for slice CIs.")
     @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap and the error clustering.")
     @click.option("--top", "top_k", type=int, default=10, show_default=True, help="How many top FP/FN rows to list.")
@@ -39,7 +41,7 @@ def register(group: click.Group) -> None:
     def evaluate_cmd(predictions: str, label: str, score: str, slices: str | None, cost_fp: float, cost_fn: float,
                      threshold: float, model_column: str | None, id_column: str | None, features: str | None,
                      positive_label: str | None, bins: int, strategy: str, slice_metric: str, compare_metric: str,
-                     min_slice_n: int, bootstrap: int, seed: int, top_k: int, max_clusters: int,
+                     min_slice_n: int, min_slice_gap: float, bootstrap: int, seed: int, top_k: int, max_clusters: int,
                      export_path: str | None, as_json: bool) -> None:
         """Metrics, calibration, slices, error analysis and cost-based thresholds for PREDICTIONS.csv."""
         from app.cli import emit
@@ -47,7 +49,7 @@ def register(group: click.Group) -> None:
         from app.evaluation.report import summary_text
 
         options = EvalOptions(threshold=threshold, cost_fp=cost_fp, cost_fn=cost_fn, bins=bins, strategy=strategy,
-                              slice_metric=slice_metric, min_slice_n=min_slice_n, bootstrap=bootstrap, seed=seed,
+                              slice_metric=slice_metric, min_slice_n=min_slice_n, min_slice_gap=min_slice_gap, bootstrap=bootstrap, seed=seed,
                               top_k=top_k, max_clusters=max_clusters, compare_metric=compare_metric)
         options.validate()  # fail on bad flags before reading a large file
         data = load(predictions, label=label, score=_split(score), slices=_split(slices), model_column=model_column,

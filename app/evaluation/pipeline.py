@@ -30,6 +30,7 @@ class EvalOptions:
     strategy: str = "uniform"
     slice_metric: str = "accuracy"
     min_slice_n: int = 30
+    min_slice_gap: float = 0.05
     bootstrap: int = 200
     seed: int = 0
     top_k: int = 10
@@ -52,6 +53,8 @@ class EvalOptions:
         for name, v in (("--min-slice-n", self.min_slice_n), ("--bootstrap", self.bootstrap), ("--top", self.top_k)):
             if v < 0:
                 raise InputError(f"{name} must be >= 0, got {v}")
+        if not (math.isfinite(self.min_slice_gap) and self.min_slice_gap >= 0):
+            raise InputError(f"--min-slice-gap must be >= 0, got {self.min_slice_gap}")
         if self.max_clusters < 1:
             raise InputError(f"--max-clusters must be >= 1, got {self.max_clusters}")
 
@@ -83,7 +86,7 @@ def _evaluate_one(data: EvalData, o: EvalOptions) -> _One:
     metrics = all_metrics(data, thr, o.bins, o.strategy)
     outcome, conf = top_label(data.y, data.proba)
     calibration = reliability(outcome, conf, o.bins, o.strategy)
-    slices = slice_metrics(data, metrics, threshold=thr, rank_metric=o.slice_metric, min_n=o.min_slice_n,
+    slices = slice_metrics(data, metrics, threshold=thr, rank_metric=o.slice_metric, min_n=o.min_slice_n, min_gap=o.min_slice_gap,
                            n_boot=o.bootstrap, seed=o.seed, bins=o.bins, strategy=o.strategy)
     decision = decide(data, o.cost_fp, o.cost_fn, reference_threshold=thr) if binary else None
     errors = analyze_errors(data, thr, top_k=o.top_k, max_clusters=o.max_clusters, seed=o.seed)
@@ -106,7 +109,7 @@ def evaluate(data: EvalData, options: EvalOptions | None = None, *, source: str 
         else "multiclass: predicted class is the argmax; no threshold or cost analysis",
         f"calibration: {first.summary.calibration.binning}",
         f"slice CIs: Wilson for proportions, percentile bootstrap ({o.bootstrap} resamples, seed {o.seed}) "
-        f"for roc_auc and brier; unstable = n < {o.min_slice_n} or overall outside the slice CI",
+        f"for roc_auc and brier; unstable = n < {o.min_slice_n}, or overall outside the slice CI with |gap| >= {o.min_slice_gap:g}",
     ]
     if data.task == "binary":
         notes.append("decision threshold is the exact cost minimiser on these rows (in-sample); "

@@ -2,7 +2,8 @@
 
 CIs: Wilson score intervals for accuracy, precision and recall (proportions); a seeded percentile bootstrap
 for ROC AUC and the Brier score. A slice is ``unstable`` when it is small (``n < min_n``) or when the
-overall value of the ranking metric lies outside the slice's CI (the slice really differs from the whole).
+slice's ranking metric is far from the whole: the overall value lies outside the slice's CI (statistical) AND
+the gap is at least ``min_gap`` (practical), so a large healthy slice is not flagged for a trivial difference.
 Slices are returned worst first on the ranking metric.
 """
 
@@ -100,6 +101,7 @@ def slice_metrics(
     threshold: float = 0.5,
     rank_metric: str = "accuracy",
     min_n: int = 30,
+    min_gap: float = 0.05,
     n_boot: int = 200,
     seed: int = 0,
     bins: int = 10,
@@ -119,8 +121,9 @@ def slice_metrics(
         if len(sub.y) < min_n:
             reasons.append(f"small_n(<{min_n})")
         band = ci.get(rank_metric)
-        if ref is not None and band is not None and not (band.low <= ref <= band.high):
-            reasons.append("far_from_overall(overall outside slice CI)")
+        if (ref is not None and v is not None and band is not None and not (band.low <= ref <= band.high)
+                and abs(v - ref) >= min_gap):
+            reasons.append(f"far_from_overall(overall outside slice CI, |gap| >= {min_gap:g})")
         out.append(SliceResult(
             column=col, value=value, n=int(len(sub.y)),
             positives=int(np.sum(sub.y == 1)) if data.task == "binary" else None,
