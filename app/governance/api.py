@@ -1,0 +1,52 @@
+"""Plain read functions over governance state, taking (store, settings, ...): for the CLI and dashboard."""
+
+from __future__ import annotations
+
+from app.config import Settings
+from app.errors import InputError, NotFoundError
+from app.governance import audit
+from app.governance import incidents as inc
+from app.governance import repo
+from app.governance.similar import SimilarIncident, similar_incidents
+from app.storage import Store
+
+__all__ = ["list_recommendations", "list_incidents", "similar_to_incident", "audit_entries", "verify_audit"]
+
+
+def list_recommendations(store: Store, settings: Settings | None = None, *, status: str | None = None,
+                         endpoint: str | None = None, incident_id: int | None = None,
+                         limit: int = 500) -> list[repo.RecommendationRecord]:
+    """Stored recommendations, newest first (InputError for an unknown status)."""
+    if status is not None and status not in repo.STATUSES:
+        raise InputError(f"unknown status {status!r}: choose one of {', '.join(repo.STATUSES)}")
+    return repo.list_recommendations(store.engine, status=status, endpoint=endpoint, incident_id=incident_id,
+                                     limit=limit)
+
+
+def list_incidents(store: Store, settings: Settings | None = None, *, status: str | None = None,
+                   endpoint: str | None = None, limit: int = 500) -> list[inc.Incident]:
+    """Incidents, newest first (InputError for an unknown status)."""
+    if status is not None and status not in ("open", "resolved"):
+        raise InputError(f"unknown incident status {status!r}: choose open or resolved")
+    return inc.list_incidents(store.engine, status=status, endpoint=endpoint, limit=limit)
+
+
+def similar_to_incident(store: Store, incident_id: int, *, limit: int = 5) -> list[SimilarIncident]:
+    """Past incidents (any endpoint) most similar to incident ``incident_id``."""
+    with store.engine.connect() as conn:
+        cur = inc.get_incident(conn, incident_id)
+        if cur is None:
+            raise NotFoundError(f"unknown incident id: {incident_id}")
+        return similar_incidents(conn, root_cause=cur.root_cause, features=cur.features, severity=cur.severity,
+                                 endpoint=cur.endpoint, exclude_id=cur.id, limit=limit)
+
+
+def audit_entries(store: Store, settings: Settings | None = None, *, limit: int | None = None,
+                  newest_first: bool = False) -> list[audit.AuditEntry]:
+    """Audit-log entries from the database."""
+    return audit.entries(store, limit=limit, newest_first=newest_first)
+
+
+def verify_audit(store: Store, settings: Settings) -> audit.VerifyResult:
+    """Verify the hash chain of the database and of the jsonl mirror, and that they agree."""
+    return audit.verify(store, settings)

@@ -1,0 +1,253 @@
+"""Append-only, hash-chained audit log in the database, mirrored line by line to approvals.jsonl."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, func, select
+
+from app.config import Settings
+from app.errors import AuditIntegrityError
+from app.governance.repo import locked
+from app.storage import Store
+from app.storage import tables as t
+
+__all__ = ["GENESIS", "AuditEntry", "VerifyResult", "canonical", "entry_hash", "append", "record", "entries",
+           "read_mirror", "verify", "check_chain", "mirror_path", "require_intact"]
+
+GENESIS = "0" * 64
+MIRROR_NAME = "approvals.jsonl"
+
+
+def canonical(obj: Any) -> str:
+    """Canonical JSON (sorted keys, no spaces): the exact text that is hashed.
+
+    >>> canonical({"b": 1, "a": [1.5, "x"]})
+    '{"a":[1.5,"x"],"b":1}'
+    """
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
+
+
+def entry_hash(seq: int, ts: float, event: str, actor: str | None, payload: dict[str, Any], prev_hash: str) -> str:
+    """SHA-256 over an entry's position, content and the previous entry's hash.
+
+    >>> h1 = entry_hash(1, 10.0, "approved", "ana", {"id": "r1"}, GENESIS)
+    >>> h1 == entry_hash(1, 10.0, "approved", "ana", {"id": "r1"}, GENESIS), len(h1)
+    (True, 64)
+    >>> h1 == entry_hash(2, 10.0, "approved", "ana", {"id": "r1"}, GENESIS)   # position is part of it
+    False
+    """
+    body = canonical({"seq": seq, "ts": ts, "event": event, "actor": actor, "payload": payload, "prev_hash": prev_hash})
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+class AuditEntry(BaseModel):
+    """One audit-log entry (a line of approvals.jsonl is its JSON)."""
+
+    seq: int
+    ts: float
+    event: str
+    actor: str | None = None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def recomputed(self) -> str:
+        return entry_hash(self.seq, self.ts, self.event, self.actor, self.payload, self.prev_hash)
+
+
+class VerifyResult(BaseModel):
+    """Outcome of `verify`: ok, number of entries, and the first bad entry with a one-line message."""
+
+    ok: bool
+    entries: int
+    mirror_entries: int
+    first_bad_seq: int | None = None
+    where: str | None = None          # "database" / "mirror" / "both"
+    message: str
+
+
+def mirror_path(settings: Settings) -> Path:
+    return settings.audit_dir / MIRROR_NAME
+
+
+def _row_entry(row: Any) -> AuditEntry:
+    """An entry from a database row; a payload that is not the canonical JSON that was hashed cannot
+    verify, so it is kept as its raw text (whose hash will not match)."""
+    raw = row["payload_json"]
+    try:
+        payload = json.loads(raw)
+        if not isinstance(payload, dict) or canonical(payload) != raw:
+            raise ValueError("not canonical")
+    except ValueError:
+        payload = {"__unparsed__": raw}
+    return AuditEntry(seq=row["seq"], ts=row["ts"], event=row["event"], actor=row["actor"],
+                      payload=payload, prev_hash=row["prev_hash"], hash=row["hash"])
+
+
+def entries(store: Store, *, limit: int | None = None, newest_first: bool = False) -> list[AuditEntry]:
+    """Entries from the database (oldest first unless ``newest_first``)."""
+    q = select(t.audit_log).order_by(t.audit_log.c.seq.desc() if newest_first else t.audit_log.c.seq)
+    if limit is not None:
+        q = q.limit(limit)
+    with store.engine.connect() as conn:
+        return [_row_entry(r) for r in conn.execute(q).mappings()]
+
+
+def read_mirror(settings: Settings) -> tuple[list[AuditEntry], str | None]:
+    """Entries of the jsonl mirror, and an error naming the first line that does not parse (if any)."""
+    path = mirror_path(settings)
+    if not path.exists():
+        return [], None
+    out: list[AuditEntry] = []
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                return out, f"mirror line {lineno} is empty"
+            try:
+                out.append(AuditEntry.model_validate_json(line))
+            except ValueError:
+                return out, f"mirror line {lineno} is not a valid audit entry (corrupt file)"
+    return out, None
+
+
+def check_chain(items: list[AuditEntry]) -> tuple[int, str] | None:
+    """First problem in a chain as (seq, reason), or None when every link holds.
+
+    >>> a = AuditEntry(seq=1, ts=1.0, event="e", payload={}, prev_hash=GENESIS, hash="")
+    >>> a = a.model_copy(update={"hash": a.recomputed()})
+    >>> check_chain([a]) is None, check_chain([a.model_copy(update={"event": "x"})])[1]
+    (True, 'entry 1 was edited (its hash does not match its content)')
+    """
+    prev = GENESIS
+    for i, e in enumerate(items):
+        expected = i + 1
+        if e.seq != expected:
+            if e.seq > expected and e.prev_hash != prev and all(x.seq != expected for x in items):
+                return expected, f"entry {expected} is missing (deleted)"
+            return e.seq, f"entry {e.seq} is out of place at position {expected} (inserted or reordered)"
+        if e.hash != e.recomputed():
+            return e.seq, f"entry {e.seq} was edited (its hash does not match its content)"
+        if e.prev_hash != prev:
+            return e.seq, (f"entry {e.seq} does not follow entry {e.seq - 1} "
+                           "(an entry was inserted, deleted or reordered)")
+        prev = e.hash
+    return None
+
+
+def verify(store: Store, settings: Settings) -> VerifyResult:
+    """Check the database chain, the mirror chain, and that both hold the same entries."""
+    db = entries(store)
+    mirror, parse_err = read_mirror(settings)
+    n_db, n_m = len(db), len(mirror)
+
+    def bad(seq: int | None, where: str, msg: str) -> VerifyResult:
+        return VerifyResult(ok=False, entries=n_db, mirror_entries=n_m, first_bad_seq=seq, where=where,
+                            message=f"audit log broken ({where}): {msg}")
+
+    if (p := check_chain(db)) is not None:
+        return bad(p[0], "database", p[1])
+    if (p := check_chain(mirror)) is not None:
+        return bad(p[0], "mirror", p[1])
+    if parse_err is not None:
+        return bad(n_m + 1, "mirror", parse_err)
+    for a, b in zip(db, mirror):
+        if a.hash != b.hash:
+            return bad(a.seq, "both", f"entry {a.seq} differs between the database and {MIRROR_NAME}")
+    if n_db != n_m:
+        first = min(n_db, n_m) + 1
+        side = "mirror" if n_m < n_db else "database"
+        return bad(first, side, f"entry {first} is missing from the {side} "
+                   f"(database has {n_db} entries, {MIRROR_NAME} has {n_m})")
+    return VerifyResult(ok=True, entries=n_db, mirror_entries=n_m,
+                        message=f"audit log intact: {n_db} entries, hash chain and mirror agree")
+
+
+def require_intact(store: Store, settings: Settings) -> None:
+    """Raise AuditIntegrityError (one line) unless the whole log verifies."""
+    res = verify(store, settings)
+    if not res.ok:
+        raise AuditIntegrityError(f"{res.message}; refusing to write (run `mlfi audit --verify`)")
+
+
+def _tail_matches(conn: Connection, settings: Settings) -> tuple[int, str]:
+    """Last (seq, hash) of the database, after checking the mirror ends at the same entry."""
+    row = conn.execute(select(t.audit_log.c.seq, t.audit_log.c.hash).order_by(t.audit_log.c.seq.desc())
+                       .limit(1)).first()
+    seq, last = (int(row[0]), str(row[1])) if row else (0, GENESIS)
+    path = mirror_path(settings)
+    tail = _last_line(path)
+    if tail is None:
+        if seq:
+            raise AuditIntegrityError(f"audit mirror {path.name} is missing or empty but the database has {seq} "
+                                      "entries; refusing to write (run `mlfi audit --verify`)")
+        return seq, last
+    try:
+        entry = AuditEntry.model_validate_json(tail)
+    except ValueError as exc:
+        raise AuditIntegrityError(f"audit mirror {path.name} is corrupt (last line does not parse); "
+                                  "refusing to write (run `mlfi audit --verify`)") from exc
+    if entry.seq != seq or entry.hash != last:
+        raise AuditIntegrityError(f"audit mirror {path.name} ends at entry {entry.seq} but the database at entry "
+                                  f"{seq}; refusing to write (run `mlfi audit --verify`)")
+    return seq, last
+
+
+def _last_line(path: Path) -> str | None:
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    with path.open("rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        chunk = 1 << 16
+        data = b""
+        while size > 0:
+            step = min(chunk, size)
+            size -= step
+            fh.seek(size)
+            data = fh.read(step) + data
+            if data.rstrip(b"\n").count(b"\n") >= 1 or size == 0:
+                break
+    text = data.decode("utf-8", errors="replace")
+    if not text.endswith("\n"):
+        return text.rsplit("\n", 1)[-1] + "\x00"   # a torn last line never parses
+    lines = text.rstrip("\n").split("\n")
+    return lines[-1]
+
+
+def append(conn: Connection, settings: Settings, event: str, actor: str | None, payload: dict[str, Any],
+           *, now: float | None = None) -> AuditEntry:
+    """Append one entry inside the caller's `locked` transaction: database row, then the mirror line.
+
+    The mirror is written (and fsynced) before the transaction commits, so a failing write rolls the
+    database back; a mismatch found before writing raises AuditIntegrityError and writes nothing.
+    """
+    seq, prev = _tail_matches(conn, settings)
+    ts = round(time.time() if now is None else now, 6)
+    payload = json.loads(canonical(payload))          # plain JSON types only, exactly what is hashed
+    entry = AuditEntry(seq=seq + 1, ts=ts, event=event, actor=actor, payload=payload, prev_hash=prev, hash="")
+    entry = entry.model_copy(update={"hash": entry.recomputed()})
+    conn.execute(t.audit_log.insert().values(seq=entry.seq, ts=entry.ts, event=event, actor=actor,
+                                             payload_json=canonical(payload), prev_hash=prev, hash=entry.hash))
+    settings.audit_dir.mkdir(parents=True, exist_ok=True)
+    with mirror_path(settings).open("a", encoding="utf-8") as fh:
+        fh.write(canonical(entry.model_dump()) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return entry
+
+
+def record(store: Store, settings: Settings, event: str, actor: str | None, payload: dict[str, Any]) -> AuditEntry:
+    """Append one entry in its own locked transaction."""
+    with locked(store.engine) as conn:
+        return append(conn, settings, event, actor, payload)
+
+
+def count(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(t.audit_log)).scalar_one())

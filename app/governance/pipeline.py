@@ -1,0 +1,103 @@
+"""`on_report`: attach ranked recommendations to a report, save it, track incidents, persist, audit."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from loguru import logger
+from sqlalchemy import Connection
+
+from app.config import Settings
+from app.errors import AuditIntegrityError
+from app.governance import audit
+from app.governance.incidents import link_report, open_incident, resolve_after_of, track
+from app.governance.repo import insert_recommendations, locked, stored_statuses
+from app.governance.similar import preferences, record_outcomes, similar_incidents
+from app.recommend.engine import default_rules, recommend
+from app.recommend.facts import build_facts, fired_rules
+from app.schemas import Report
+from app.storage import Store
+
+__all__ = ["on_report", "preview"]
+
+
+def _safe_append(conn: Connection, settings: Settings, event: str, payload: dict[str, Any]) -> None:
+    """Monitoring never stops because the audit log is damaged: warn (decisions will refuse)."""
+    try:
+        audit.append(conn, settings, event, "mlfi", payload)
+    except AuditIntegrityError as exc:
+        logger.warning(f"{event} not written to the audit log: {exc}")
+
+
+def _recommend(conn: Connection, report: Report, scope: str, protocol: str | None, exclude: int | None) -> None:
+    cause = report.rca.root_cause
+    prefs = preferences(conn, cause, exclude_id=exclude)
+    report.recommendations = recommend(report, scope=scope, protocol=protocol, preferences=prefs)
+    feats = list(build_facts(report, protocol=protocol)["affected_features"])
+    sims = similar_incidents(conn, root_cause=cause, features=feats, severity=report.rca.severity,
+                             endpoint=report.endpoint, exclude_id=exclude)
+    report.similar_incidents = [s.model_dump() for s in sims]  # type: ignore[attr-defined]
+    report.fired_rules = [r.id for r in fired_rules(default_rules(), build_facts(report, protocol=protocol))]  # type: ignore[attr-defined]
+
+
+def preview(store: Store, report: Report) -> Report:
+    """Recommendations for ``report`` without writing anything (ids as they would be stored)."""
+    if report.rca.root_cause == "none":
+        report.recommendations = []
+        return report
+    ep = store.find_endpoint(report.endpoint) or {}
+    with store.engine.connect() as conn:
+        cur = open_incident(conn, int(ep["id"])) if ep else None
+        same = cur is not None and cur.root_cause == report.rca.root_cause
+        scope = f"incident:{cur.id}" if same and cur else f"new:{report.rca.root_cause}"
+        _recommend(conn, report, scope, ep.get("protocol"), cur.id if same and cur else None)
+    return report
+
+
+def on_report(store: Store, report: Report, settings: Settings, *, persist: bool = True) -> Report:
+    """Attach ranked, de-duplicated recommendations (pending), save the report, update incidents.
+
+    Consecutive alerts with one root cause extend the endpoint's open incident (same action = same
+    recommendation id, so it is stored once and keeps its decision); healthy reports resolve it and
+    record whether approved actions were followed by recovery. Returns the report with
+    ``report_id``, ``incident_id``, ``recommendations`` (current statuses) and ``similar_incidents``.
+    """
+    if not persist:
+        return preview(store, report)
+    now = report.created_at or time.time()
+    report.created_at = now
+    ep = store.upsert_endpoint(report.endpoint)
+    eid, protocol = int(ep["id"]), ep.get("protocol")
+    alert = report.rca.root_cause != "none"
+    with locked(store.engine) as conn:
+        change = track(conn, eid, report, now, resolve_after=resolve_after_of(settings))
+        if alert and change.incident_id is not None:
+            _recommend(conn, report, f"incident:{change.incident_id}", protocol, change.incident_id)
+            known = stored_statuses(conn, [r.id for r in report.recommendations])
+            for rec in report.recommendations:   # an earlier report of this incident may have been decided
+                rec.status = known.get(rec.id, rec.status)  # type: ignore[assignment]
+        else:
+            report.recommendations = []
+    report.incident_id = change.incident_id  # type: ignore[attr-defined]
+    rid = store.save_report(report, incident_id=change.incident_id)
+    with locked(store.engine) as conn:
+        for inc_id, outcome in change.closed:
+            results = record_outcomes(conn, inc_id, report)
+            _safe_append(conn, settings, "incident_closed", {
+                "incident_id": inc_id, "endpoint": report.endpoint, "outcome": outcome, "report_id": rid,
+                "closing_root_cause": report.rca.root_cause, "action_outcomes": results})
+        link_report(conn, change.incident_id, rid, alert=alert)
+        new_ids = insert_recommendations(conn, report.recommendations, endpoint_id=eid,
+                                         incident_id=change.incident_id, report_id=rid, now=now)
+        if new_ids:
+            _safe_append(conn, settings, "recommended", {
+                "endpoint": report.endpoint, "incident_id": change.incident_id, "report_id": rid,
+                "root_cause": report.rca.root_cause, "severity": report.rca.severity,
+                "fired_rules": getattr(report, "fired_rules", []),
+                "recommendations": [{"id": r.id, "action_type": r.action_type, "priority": r.priority,
+                                     "rule_id": r.rule_id} for r in report.recommendations if r.id in new_ids]})
+    if change.opened:
+        logger.info(f"incident #{change.incident_id} opened on {report.endpoint}: {report.rca.root_cause}")
+    return report
+

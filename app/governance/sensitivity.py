@@ -1,0 +1,145 @@
+"""Adaptive alert sensitivity per (endpoint, detector): bounded, reversible, and audited.
+
+A rejection marked as a false alarm multiplies the sensitivity multiplier of every detector that
+fired in that report by ``STEP`` (capped at ``MAX_MULTIPLIER``); detection then uses
+``alpha / m`` and ``effect_floor * m`` for that detector, so it needs stronger evidence. An approval
+(a confirmed true alert) divides it by ``STEP`` again (never below 1). `reset` restores 1.0. Every
+change is an audit-log entry (``sensitivity_changed`` / ``sensitivity_reset``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, and_, select
+
+from app.config import Settings
+from app.errors import InputError, NotFoundError
+from app.governance import audit
+from app.governance.repo import endpoint_id, locked
+from app.schemas import Report
+from app.storage import Store
+from app.storage import tables as t
+
+__all__ = ["STEP", "MAX_MULTIPLIER", "SensitivityChange", "fired_detectors", "next_multiplier", "sensitivity_for",
+           "adapt", "reset", "list_sensitivity"]
+
+STEP = 1.5
+MAX_MULTIPLIER = 4.0
+
+
+class SensitivityChange(BaseModel):
+    endpoint: str
+    detector: str
+    before: float
+    after: float
+
+
+def fired_detectors(report: Report) -> list[str]:
+    """Names of the tests/detectors that raised something in ``report`` (drift methods, anomalies).
+
+    >>> from app.schemas import Metrics, Anomaly
+    >>> r = Report(endpoint="e", metrics=Metrics(), anomalies=[Anomaly(detector="error_rate", message="m")],
+    ...            drift={"features": {"x": {"method": "ks", "drift_detected": True}},
+    ...                   "confidence_distribution": {"method": "ks", "drift_detected": False}})
+    >>> fired_detectors(r)
+    ['error_rate', 'ks']
+    """
+    names = {a.detector for a in report.anomalies}
+    for key, res in report.drift.items():
+        items = res.values() if key == "features" and isinstance(res, dict) else [res]
+        for r in items:
+            d = r if isinstance(r, dict) else getattr(r, "model_dump", dict)()
+            if isinstance(d, dict) and d.get("drift_detected") and d.get("method"):
+                names.add(str(d["method"]))
+    return sorted(names)
+
+
+def next_multiplier(current: float, *, false_alarm: bool) -> float:
+    """One adaptation step, bounded to [1, MAX_MULTIPLIER].
+
+    >>> next_multiplier(1.0, false_alarm=True), next_multiplier(3.0, false_alarm=True)
+    (1.5, 4.0)
+    >>> next_multiplier(1.5, false_alarm=False), next_multiplier(1.0, false_alarm=False)
+    (1.0, 1.0)
+    """
+    m = current * STEP if false_alarm else current / STEP
+    return round(min(MAX_MULTIPLIER, max(1.0, m)), 6)
+
+
+def _current(conn: Connection, eid: int) -> dict[str, float]:
+    rows = conn.execute(select(t.sensitivity.c.detector, t.sensitivity.c.multiplier)
+                        .where(t.sensitivity.c.endpoint_id == eid)).all()
+    return {str(d): float(m) for d, m in rows}
+
+
+def sensitivity_for(store: Store, endpoint_name: str) -> dict[str, float]:
+    """Detector -> multiplier (>1 = less sensitive) for ``analyze_window``; {} when nothing adapted."""
+    with store.engine.connect() as conn:
+        eid = endpoint_id(conn, endpoint_name)
+        return {} if eid is None else _current(conn, eid)
+
+
+def adapt(conn: Connection, settings: Settings, *, endpoint: str, eid: int, detectors: list[str], false_alarm: bool,
+          actor: str, recommendation_id: str, reason: str) -> list[SensitivityChange]:
+    """Step the multipliers of ``detectors`` inside the caller's locked transaction; audit the change."""
+    cur = _current(conn, eid)
+    changes: list[SensitivityChange] = []
+    now = time.time()
+    for det in detectors:
+        before = cur.get(det, 1.0)
+        after = next_multiplier(before, false_alarm=false_alarm)
+        if after == before:
+            continue
+        if det in cur:
+            conn.execute(t.sensitivity.update().where(and_(t.sensitivity.c.endpoint_id == eid,
+                                                           t.sensitivity.c.detector == det))
+                         .values(multiplier=after, updated_at=now))
+        else:
+            conn.execute(t.sensitivity.insert().values(endpoint_id=eid, detector=det, multiplier=after, updated_at=now))
+        changes.append(SensitivityChange(endpoint=endpoint, detector=det, before=before, after=after))
+    if changes:
+        audit.append(conn, settings, "sensitivity_changed", actor, {
+            "endpoint": endpoint, "recommendation_id": recommendation_id, "reason": reason,
+            "cause": "false_alarm" if false_alarm else "confirmed_alert",
+            "changes": [c.model_dump() for c in changes], "max_multiplier": MAX_MULTIPLIER, "step": STEP})
+    return changes
+
+
+def reset(store: Store, settings: Settings, endpoint: str, *, by: str, detector: str | None = None,
+          reason: str = "reset") -> list[SensitivityChange]:
+    """Restore multiplier 1.0 for one detector (or all) of an endpoint; audited. Returns what changed."""
+    if not by or not by.strip():
+        raise InputError("--by NAME is required to reset sensitivity")
+    audit.require_intact(store, settings)
+    with locked(store.engine) as conn:
+        eid = endpoint_id(conn, endpoint)
+        if eid is None:
+            raise NotFoundError(f"unknown endpoint: {endpoint}")
+        cur = _current(conn, eid)
+        if detector is not None and detector not in cur:
+            return []
+        targets = [detector] if detector else sorted(cur)
+        changes = [SensitivityChange(endpoint=endpoint, detector=d, before=cur[d], after=1.0) for d in targets]
+        if not changes:
+            return []
+        q = t.sensitivity.delete().where(t.sensitivity.c.endpoint_id == eid)
+        if detector is not None:
+            q = q.where(t.sensitivity.c.detector == detector)
+        conn.execute(q)
+        audit.append(conn, settings, "sensitivity_reset", by.strip(), {
+            "endpoint": endpoint, "reason": reason, "changes": [c.model_dump() for c in changes]})
+    return changes
+
+
+def list_sensitivity(store: Store, endpoint: str | None = None) -> list[dict[str, Any]]:
+    """Every adapted multiplier (endpoint, detector, multiplier, updated_at)."""
+    s, e = t.sensitivity, t.endpoints
+    q = select(e.c.name.label("endpoint"), s.c.detector, s.c.multiplier, s.c.updated_at).select_from(
+        s.join(e, e.c.id == s.c.endpoint_id)).order_by(e.c.name, s.c.detector)
+    if endpoint is not None:
+        q = q.where(e.c.name == endpoint)
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]

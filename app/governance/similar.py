@@ -1,0 +1,135 @@
+"""Learning from past failures: action outcomes, similar past incidents, preference for proven actions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection, and_, select
+
+from app.governance.incidents import Incident, _incident, _query, get_incident, metric_outcome
+from app.governance.repo import load_report, update_payload
+from app.recommend.engine import Preference
+from app.schemas import Report, severity_rank
+from app.storage import tables as t
+
+__all__ = ["SimilarIncident", "similarity", "similar_incidents", "preferences", "record_outcomes"]
+
+W_CAUSE, W_FEATURES, W_SEVERITY = 0.5, 0.35, 0.15
+MIN_SCORE = 0.45
+
+
+def similarity(cause_a: str, feats_a: list[str], sev_a: str, cause_b: str, feats_b: list[str], sev_b: str) -> float:
+    """0..1: same root cause (0.5) + Jaccard overlap of features (0.35) + closeness of severity (0.15).
+
+    >>> similarity("feature_drift", ["a", "b"], "high", "feature_drift", ["a", "b"], "high")
+    1.0
+    >>> round(similarity("feature_drift", ["a", "b"], "high", "accuracy_drop", ["c"], "low"), 3)
+    0.075
+    """
+    a, b = set(feats_a), set(feats_b)
+    jac = 1.0 if not a and not b else len(a & b) / len(a | b)
+    sev = 1.0 - abs(severity_rank(sev_a) - severity_rank(sev_b)) / 4.0
+    return round(W_CAUSE * (cause_a == cause_b) + W_FEATURES * jac + W_SEVERITY * sev, 6)
+
+
+class SimilarIncident(BaseModel):
+    """A past incident like the current one, with what was done and whether it worked."""
+
+    incident_id: int
+    endpoint: str | None
+    same_endpoint: bool
+    root_cause: str
+    severity: str
+    features: list[str]
+    status: str
+    outcome: str | None
+    opened_at: float
+    score: float
+    actions: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def _actions(conn: Connection, incident_id: int) -> list[dict[str, Any]]:
+    r = t.recommendations
+    rows = conn.execute(select(r.c.id, r.c.action, r.c.action_type, r.c.status, r.c.decided_by, r.c.payload_json)
+                        .where(and_(r.c.incident_id == incident_id,
+                                    r.c.status.in_(("approved", "executed", "rejected"))))).mappings()
+    out = []
+    for row in rows:
+        extra = json.loads(row["payload_json"] or "{}")
+        out.append({"id": row["id"], "action": row["action"], "action_type": row["action_type"],
+                    "status": row["status"], "decided_by": row["decided_by"],
+                    "outcome": (extra.get("outcome") or {}).get("result")})
+    return out
+
+
+def similar_incidents(conn: Connection, *, root_cause: str, features: list[str], severity: str,
+                      endpoint: str | None = None, exclude_id: int | None = None, limit: int = 5,
+                      min_score: float = MIN_SCORE) -> list[SimilarIncident]:
+    """Past incidents on any endpoint, most similar first (ties: same endpoint, then newest)."""
+    q = _query().order_by(t.incidents.c.id.desc()).limit(5000)
+    found: list[tuple[float, bool, float, Incident]] = []
+    for row in conn.execute(q).mappings():
+        inc = _incident(row)
+        if inc.id == exclude_id:
+            continue
+        s = similarity(root_cause, features, severity, inc.root_cause, inc.features, inc.severity)
+        if s >= min_score:
+            found.append((s, inc.endpoint == endpoint, inc.opened_at, inc))
+    found.sort(key=lambda x: (-x[0], not x[1], -x[2]))
+    return [SimilarIncident(incident_id=inc.id, endpoint=inc.endpoint, same_endpoint=same, root_cause=inc.root_cause,
+                            severity=inc.severity, features=inc.features, status=inc.status, outcome=inc.outcome,
+                            opened_at=inc.opened_at, score=s, actions=_actions(conn, inc.id))
+            for s, same, _, inc in found[:limit]]
+
+
+def preferences(conn: Connection, root_cause: str, *, exclude_id: int | None = None) -> dict[str, Preference]:
+    """Per action type: how often an approved action was followed by recovery from this root cause."""
+    r, i = t.recommendations, t.incidents
+    rows = conn.execute(select(r.c.action_type, r.c.incident_id, r.c.payload_json)
+                        .select_from(r.join(i, i.c.id == r.c.incident_id))
+                        .where(and_(i.c.root_cause == root_cause, r.c.status.in_(("approved", "executed"))))).all()
+    tally: dict[str, tuple[int, int, list[int]]] = {}
+    for action_type, inc_id, raw in rows:
+        outcome = (json.loads(raw or "{}").get("outcome") or {}).get("result")
+        if outcome is None or inc_id == exclude_id or action_type is None:
+            continue
+        s, n, ids = tally.get(action_type, (0, 0, []))
+        tally[action_type] = (s + (outcome == "recovered"), n + 1, ids + [int(inc_id)])
+    out = {}
+    for action_type, (s, n, ids) in tally.items():
+        refs = ", ".join(f"#{x}" for x in sorted(set(ids))[:5])
+        note = f"History: this action was followed by recovery in {s} of {n} past {root_cause} incident(s) ({refs})."
+        out[action_type] = Preference(successes=s, trials=n, note=note, incident_ids=tuple(sorted(set(ids))))
+    return out
+
+
+def record_outcomes(conn: Connection, incident_id: int, after: Report) -> list[dict[str, Any]]:
+    """When an incident closes: store on each approved action whether the key metric recovered after it.
+
+    Pending actions of the closed incident become ``superseded`` (they can no longer be approved).
+    Returns one row per approved action (for the audit log).
+    """
+    inc = get_incident(conn, incident_id)
+    if inc is None:
+        return []
+    before = load_report(conn, inc.last_report_id)
+    r = t.recommendations
+    rows = conn.execute(select(r.c.id, r.c.action_type, r.c.status, r.c.decided_at, r.c.payload_json)
+                        .where(r.c.incident_id == incident_id)).mappings().all()
+    results = []
+    for row in rows:
+        if row["status"] == "pending":
+            conn.execute(r.update().where(and_(r.c.id == row["id"], r.c.status == "pending"))
+                         .values(status="superseded"))
+            continue
+        if row["status"] not in ("approved", "executed"):
+            continue
+        if (json.loads(row["payload_json"] or "{}")).get("outcome"):
+            continue
+        oc = metric_outcome(inc.root_cause, before, after)
+        oc.update({"incident_id": incident_id, "decided_at": row["decided_at"]})
+        update_payload(conn, row["id"], outcome=oc)
+        results.append({"recommendation_id": row["id"], "action_type": row["action_type"], **oc})
+    return results
