@@ -1,0 +1,51 @@
+"""`mlfi dashboard [--port 8501]`: run the Streamlit dashboard (ui/dashboard.py) headless on that port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import click
+
+from app.config import REPO_ROOT
+from app.errors import InputError
+
+__all__ = ["register", "streamlit_command"]
+
+
+def streamlit_command(port: int, host: str) -> list[str]:
+    """The command line that serves the dashboard.
+
+    >>> streamlit_command(8501, "0.0.0.0")[-6:]
+    ['--server.port', '8501', '--server.address', '0.0.0.0', '--browser.gatherUsageStats', 'false']
+    """
+    script = str(REPO_ROOT / "ui" / "dashboard.py")
+    return [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+            "--server.fileWatcherType", "none", "--server.port", str(port), "--server.address", host,
+            "--browser.gatherUsageStats", "false"]
+
+
+def register(group: click.Group) -> None:
+    @group.command("dashboard")
+    @click.option("--port", type=int, default=8501, show_default=True, help="HTTP port of the dashboard")
+    @click.option("--host", default="0.0.0.0", show_default=True, help="address to listen on")
+    @click.pass_context
+    def dashboard(ctx: click.Context, port: int, host: str) -> None:
+        """Run the Streamlit dashboard headless (state from MLFI_HOME / MLFI_DATABASE_URL)."""
+        from app.cli import get_settings  # lazy: app.cli imports this module while registering
+
+        if not 1 <= port <= 65535:
+            raise InputError(f"--port must be between 1 and 65535 (got {port})")
+        settings = get_settings(ctx)
+        settings.ensure_dirs()
+        env = dict(os.environ)
+        if settings.home is not None:
+            env["MLFI_HOME"] = str(settings.home)   # the dashboard process reads the same state
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+        click.echo(f"mlfi dashboard on http://localhost:{port} (state: {settings.data_dir})", err=True)
+        try:
+            rc = subprocess.call(streamlit_command(port, host), env=env, cwd=str(REPO_ROOT))
+        except KeyboardInterrupt:
+            rc = 130
+        ctx.exit(rc)

@@ -1,0 +1,83 @@
+"""CSV exports for the dashboard: metrics, reports and the audit log. Never headers or other secrets."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from app.storage import Store
+from app.storage import tables as t
+
+__all__ = ["metrics_csv", "reports_csv", "audit_frame", "audit_csv", "scrub", "SECRET_KEY"]
+
+SECRET_KEY = re.compile(r"header|token|secret|passw|authori[sz]ation|api[_-]?key|cookie|credential", re.I)
+
+
+def scrub(obj: Any) -> Any:
+    """Copy of ``obj`` with the values of secret-looking keys replaced by ``"***"``.
+
+    >>> scrub({"reason": "ok", "headers": {"Authorization": "Bearer x"}, "nested": [{"api_key": "k"}]})
+    {'reason': 'ok', 'headers': '***', 'nested': [{'api_key': '***'}]}
+    """
+    if isinstance(obj, dict):
+        return {k: ("***" if SECRET_KEY.search(str(k)) else scrub(v)) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [scrub(v) for v in obj]
+    return obj
+
+
+def _iso(ts: pd.Series) -> pd.Series:
+    return pd.to_datetime(ts.astype(float), unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _csv(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False).encode("utf-8")
+
+
+def metrics_csv(store: Store, name: str, *, bucket_s: float = 60.0, since: float | None = None) -> bytes:
+    """Per-bucket metrics of one endpoint as CSV (time in UTC ISO-8601 plus epoch seconds)."""
+    df = store.metrics_timeseries(name, bucket_s=bucket_s, since=since)
+    df = df.sort_values("ts") if not df.empty else df
+    if not df.empty:
+        df.insert(0, "time_utc", _iso(df["ts"]))
+    df.insert(0, "endpoint", name)
+    return _csv(df)
+
+
+def reports_csv(store: Store, name: str) -> bytes:
+    """One row per stored report of one endpoint: time, verdict, severity, alert and its metrics."""
+    df = store.report_metrics_frame(name)
+    if not df.empty:
+        df.insert(0, "time_utc", _iso(df["ts"]))
+    df.insert(0, "endpoint", name)
+    return _csv(df)
+
+
+def audit_frame(store: Store, *, limit: int | None = None) -> pd.DataFrame:
+    """The audit log (newest first) with scrubbed payloads, as stored: seq, time, event, actor, hashes."""
+    a = t.audit_log.c
+    q = select(a.seq, a.ts, a.event, a.actor, a.payload_json, a.prev_hash, a.hash).order_by(a.seq.desc())
+    if limit is not None:
+        q = q.limit(limit)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).all()
+    recs = []
+    for seq, ts, event, actor, payload, prev, h in rows:
+        try:
+            data = scrub(json.loads(payload))
+        except ValueError:
+            data = {"unparsed": True}
+        recs.append({"seq": int(seq), "time_utc": datetime.fromtimestamp(float(ts), tz=timezone.utc)
+                     .strftime("%Y-%m-%dT%H:%M:%SZ"), "event": event, "actor": actor,
+                     "payload": json.dumps(data, sort_keys=True, default=str), "prev_hash": prev, "hash": h})
+    return pd.DataFrame(recs, columns=["seq", "time_utc", "event", "actor", "payload", "prev_hash", "hash"])
+
+
+def audit_csv(store: Store) -> bytes:
+    """The whole audit log as CSV, oldest entry first."""
+    return _csv(audit_frame(store).sort_values("seq"))

@@ -1,0 +1,125 @@
+"""Endpoint KPIs (current window vs baseline) and the small reads that feed them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from app.schemas import Metrics
+from app.storage import Store
+
+__all__ = ["Kpi", "KPI_SPECS", "kpis", "window_metrics", "baseline_metrics"]
+
+Better = Literal["higher", "lower", "neutral"]
+
+# key, label, which direction is better, kind of number (ratio / ms / score / count)
+KPI_SPECS: tuple[tuple[str, str, Better, str], ...] = (
+    ("avg_confidence", "Avg confidence", "higher", "score"),
+    ("confidence_std", "Confidence std", "neutral", "score"),
+    ("error_rate", "Error rate", "lower", "ratio"),
+    ("latency_p50_ms", "Latency p50", "lower", "ms"),
+    ("latency_p95_ms", "Latency p95", "lower", "ms"),
+    ("accuracy", "Accuracy", "higher", "ratio"),
+    ("total_samples", "Samples in window", "neutral", "count"),
+)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI tile: current value, baseline value, change and whether the change is good."""
+
+    key: str
+    label: str
+    kind: str
+    better: Better
+    value: float | None
+    baseline: float | None
+    delta: float | None
+
+    @property
+    def value_text(self) -> str:
+        return _fmt(self.value, self.kind)
+
+    @property
+    def baseline_text(self) -> str:
+        return _fmt(self.baseline, self.kind)
+
+    @property
+    def delta_text(self) -> str | None:
+        if self.delta is None:
+            return None
+        if self.kind == "ratio":
+            return f"{self.delta * 100:+.1f} pp"
+        if self.kind == "ms":
+            return f"{self.delta:+.1f} ms"
+        if self.kind == "count":
+            return f"{self.delta:+,.0f}"
+        return f"{self.delta:+.3f}"
+
+
+def _fmt(v: float | None, kind: str) -> str:
+    """Human text of a KPI value.
+
+    >>> _fmt(0.1234, "ratio"), _fmt(12.345, "ms"), _fmt(0.87654, "score"), _fmt(1200, "count"), _fmt(None, "ms")
+    ('12.3%', '12.3 ms', '0.877', '1,200', '—')
+    """
+    if v is None:
+        return "—"
+    if kind == "ratio":
+        return f"{v * 100:.1f}%"
+    if kind == "ms":
+        return f"{v:.1f} ms"
+    if kind == "count":
+        return f"{v:,.0f}"
+    return f"{v:.3f}"
+
+
+def kpis(current: Metrics, baseline: Metrics | None) -> list[Kpi]:
+    """KPI tiles for ``current`` with the change against ``baseline`` (``None`` deltas without one).
+
+    Examples
+    --------
+    >>> cur = Metrics(avg_confidence=0.70, error_rate=0.10, total_samples=150)
+    >>> base = Metrics(avg_confidence=0.90, error_rate=0.0, total_samples=200)
+    >>> k = {x.key: x for x in kpis(cur, base)}
+    >>> round(k["avg_confidence"].delta, 3), k["error_rate"].delta_text, k["accuracy"].value_text
+    (-0.2, '+10.0 pp', '—')
+    >>> kpis(cur, None)[0].delta is None
+    True
+    """
+    out = []
+    for key, label, better, kind in KPI_SPECS:
+        v = getattr(current, key)
+        b = getattr(baseline, key) if baseline is not None else None
+        delta = None if v is None or b is None or key == "total_samples" else float(v) - float(b)
+        out.append(Kpi(key=key, label=label, kind=kind, better=better,
+                       value=None if v is None else float(v), baseline=None if b is None else float(b), delta=delta))
+    return out
+
+
+def window_metrics(store: Store, name: str, *, last_n: int) -> Metrics:
+    """Metrics of the newest ``last_n`` samples (inputs not loaded: a cheap, bounded read)."""
+    from app.detection.metrics import compute_metrics
+
+    return compute_metrics(store.recent_samples(name, last_n=last_n, with_inputs=False))
+
+
+def baseline_metrics(store: Store, name: str) -> tuple[Metrics | None, int | None]:
+    """(metrics, version) of the endpoint's active baseline, or (None, None) when none is stored.
+
+    Read from the baseline index (a small summary row), not from the baseline file. Falls back to
+    the ``baseline_metrics`` carried by the newest report (endpoints fed by ``compare``).
+    """
+    versions = store.baseline_versions(name)
+    active = [r for r in versions if r["active"]] or versions
+    if active:
+        row = active[-1]
+        try:
+            return Metrics.model_validate(json.loads(row["summary_json"])["metrics"]), int(row["version"])
+        except (KeyError, TypeError, ValueError):
+            pass
+    rep = store.latest_report(name)
+    if rep is not None and rep.baseline_metrics is not None:
+        return rep.baseline_metrics, rep.baseline_version
+    return None, None

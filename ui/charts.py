@@ -1,0 +1,84 @@
+"""Plotly figure builders for the pages (presentation only; the numbers come from ``app.views``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from app.views.drift_map import DriftGrid
+from app.views.series import Band
+from ui.components import SEVERITY_COLORS
+
+__all__ = ["metric_chart", "drift_heatmap", "attribution_bar", "LAYOUT"]
+
+LAYOUT = dict(height=260, margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
+              legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
+
+
+def _markers(fig: go.Figure, markers: pd.DataFrame, y: float) -> None:
+    if markers is None or markers.empty:
+        return
+    fig.add_trace(go.Scatter(
+        x=markers["time"], y=[y] * len(markers), mode="markers", name="alerts",
+        marker=dict(symbol="triangle-down", size=11, color=[SEVERITY_COLORS.get(s, "#d62728")
+                                                            for s in markers["severity"]],
+                    line=dict(width=1, color="white")),
+        text=[f"{rc} ({sev}): {msg[:140]}" for rc, sev, msg in
+              zip(markers["root_cause"], markers["severity"], markers["message"])],
+        hovertemplate="%{text}<extra>alert</extra>"))
+
+
+def metric_chart(df: pd.DataFrame, column: str, title: str, *, color: str = "#2563eb",
+                 band: Band | None = None, baseline: float | None = None, markers: pd.DataFrame | None = None,
+                 percent: bool = False, extra: tuple[str, str] | None = None) -> go.Figure:
+    """Line chart of one per-bucket metric with an optional baseline band / line and alert markers."""
+    fig = go.Figure()
+    if band is not None and not df.empty:
+        x = [df["time"].iloc[0], df["time"].iloc[-1]]
+        fig.add_trace(go.Scatter(x=x + x[::-1], y=[band.high, band.high, band.low, band.low], fill="toself",
+                                 fillcolor="rgba(31,157,85,0.12)", line=dict(width=0), name="baseline band",
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=x, y=[band.centre] * 2, mode="lines", name="baseline",
+                                 line=dict(color="#1f9d55", dash="dash", width=1), hoverinfo="skip"))
+    elif baseline is not None and not df.empty:
+        fig.add_trace(go.Scatter(x=[df["time"].iloc[0], df["time"].iloc[-1]], y=[baseline] * 2, mode="lines",
+                                 name="baseline", line=dict(color="#1f9d55", dash="dash", width=1),
+                                 hoverinfo="skip"))
+    if not df.empty:
+        fig.add_trace(go.Scatter(x=df["time"], y=df[column], mode="lines", name=title,
+                                 line=dict(color=color, width=2), connectgaps=False))
+        if extra is not None:
+            fig.add_trace(go.Scatter(x=df["time"], y=df[extra[0]], mode="lines", name=extra[1],
+                                     line=dict(color=color, width=1, dash="dot")))
+        top = max([v for v in (df[column].max(), band.high if band else None, baseline) if v is not None and v == v]
+                  or [1.0])
+        _markers(fig, markers if markers is not None else pd.DataFrame(), float(top) * 1.05 if top else 1.0)
+    fig.update_layout(title=title, **LAYOUT)
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
+def drift_heatmap(grid: DriftGrid) -> go.Figure:
+    """Heatmap: variables × report time, colour = effect size, ✕ where drift was detected."""
+    times = pd.to_datetime(pd.Series(grid.times), unit="s")
+    text = [["✕" if f else "" for f in row] for row in grid.flag]
+    zmax = max([0.5] + [v for row in grid.score for v in row if v is not None])
+    fig = go.Figure(go.Heatmap(z=grid.score, x=times, y=grid.variables, text=text, texttemplate="%{text}",
+                               colorscale="YlOrRd", zmin=0, zmax=zmax, colorbar=dict(title="effect"),
+                               hovertemplate="%{y}<br>%{x}<br>effect %{z:.3f}<extra></extra>"))
+    fig.update_layout(title="Drift per feature over time (✕ = drift detected)",
+                      height=max(260, 22 * len(grid.variables) + 120), margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def attribution_bar(df: pd.DataFrame) -> go.Figure:
+    """Horizontal bar chart of feature attribution scores (largest on top)."""
+    d = df.iloc[::-1]
+    fig = go.Figure(go.Bar(x=d["score"], y=d["feature"], orientation="h", marker_color="#f97316",
+                           text=[f"{v:.3f}" for v in d["score"]], textposition="auto",
+                           hovertext=d["evidence"], hovertemplate="%{y}: %{x:.3f}<br>%{hovertext}<extra></extra>"))
+    fig.update_layout(title="Feature attribution (SHAP on the drift classifier)", height=max(240, 28 * len(d) + 90),
+                      margin=dict(l=10, r=10, t=40, b=10), xaxis_title="mean |SHAP|")
+    return fig

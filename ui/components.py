@@ -1,0 +1,124 @@
+"""Small render helpers shared by the pages: status colours and badges, KPI tiles, auto-refresh, sidebar."""
+
+from __future__ import annotations
+
+import html
+import time
+
+import streamlit as st
+
+from app.views.kpis import Kpi
+
+__all__ = ["STATUS_COLORS", "SEVERITY_COLORS", "PRIORITY_COLORS", "badge", "status_badge", "ago", "kpi_tiles",
+           "autorefresh", "sidebar", "flash", "show_flash", "REFRESH_DEFAULT_S"]
+
+STATUS_COLORS = {"healthy": "#1f9d55", "warning": "#e3a008", "failing": "#d62728", "unreachable": "#7e3af2",
+                 "stopped": "#6b7280", "pending": "#3b82f6"}
+SEVERITY_COLORS = {"none": "#9ca3af", "low": "#3b82f6", "medium": "#e3a008", "high": "#f97316",
+                   "critical": "#d62728"}
+PRIORITY_COLORS = {"CRITICAL": "#d62728", "HIGH": "#f97316", "MEDIUM": "#e3a008", "LOW": "#3b82f6",
+                   "NONE": "#9ca3af"}
+REFRESH_DEFAULT_S = 2
+
+
+def badge(text: str, color: str) -> str:
+    """HTML of a small coloured pill (text escaped)."""
+    return (f"<span style='background:{color};color:white;border-radius:0.6em;padding:0.1em 0.6em;"
+            f"font-size:0.85em;font-weight:600'>{html.escape(text)}</span>")
+
+
+def status_badge(status: str) -> str:
+    return badge(status.upper(), STATUS_COLORS.get(status, "#6b7280"))
+
+
+def ago(ts: float | None, now: float | None = None) -> str:
+    """``"12 s ago"`` style text for a timestamp (``"never"`` for None)."""
+    if ts is None:
+        return "never"
+    d = max(0.0, (now or time.time()) - float(ts))
+    if d < 90:
+        return f"{d:.0f} s ago"
+    if d < 5400:
+        return f"{d / 60:.0f} min ago"
+    if d < 172800:
+        return f"{d / 3600:.1f} h ago"
+    return f"{d / 86400:.1f} d ago"
+
+
+def kpi_tiles(items: list[Kpi], *, per_row: int = 7) -> None:
+    """One ``st.metric`` per KPI with its change vs baseline, coloured by which direction is better."""
+    cols = st.columns(min(per_row, max(1, len(items))))
+    for i, k in enumerate(items):
+        color = {"higher": "normal", "lower": "inverse"}.get(k.better, "off")
+        help_ = None if k.baseline is None else f"baseline: {k.baseline_text}"
+        cols[i % len(cols)].metric(k.label, k.value_text, delta=k.delta_text, delta_color=color,  # type: ignore[arg-type]
+                                   help=help_, border=True)
+
+
+def autorefresh(key: str) -> None:
+    """Re-run the page every N seconds (sidebar setting) unless paused; only cached reads run again."""
+    if st.session_state.get("refresh_paused", False):
+        return
+    interval = float(st.session_state.get("refresh_s", REFRESH_DEFAULT_S))
+    from streamlit_autorefresh import st_autorefresh
+
+    st_autorefresh(interval=int(interval * 1000), key=key)
+
+
+def flash(kind: str, message: str) -> None:
+    """Keep a message for the next run (shown once by :func:`show_flash`)."""
+    st.session_state.setdefault("_flash", []).append((kind, message))
+
+
+def show_flash() -> None:
+    for kind, message in st.session_state.pop("_flash", []):
+        getattr(st, kind)(message)
+
+
+def sidebar() -> None:
+    """Watcher status with start/stop, refresh interval and pause (state comes from the database)."""
+    from ui import data
+
+    with st.sidebar:
+        st.markdown("### Watcher")
+        info = data.watcher(data.settings().db_url)
+        if info.alive:
+            st.markdown(badge("RUNNING", STATUS_COLORS["healthy"]) +
+                        f" &nbsp;pid {info.pid} · beat {ago(time.time() - (info.last_beat_age_s or 0))}",
+                        unsafe_allow_html=True)
+        else:
+            st.markdown(badge("STOPPED", STATUS_COLORS["stopped"]) +
+                        (f" &nbsp;last beat {ago(time.time() - info.last_beat_age_s)}"
+                         if info.last_beat_age_s is not None else ""), unsafe_allow_html=True)
+        c1, c2 = st.columns(2)
+        start = c1.button("Start", key="watcher_start", disabled=info.alive, width="stretch")
+        stop = c2.button("Stop", key="watcher_stop", disabled=not info.alive, width="stretch")
+        if start or stop:
+            _watcher_action(start)
+        st.markdown("### Refresh")
+        st.select_slider("Interval (s)", options=[1, 2, 5, 10, 30, 60], value=REFRESH_DEFAULT_S, key="refresh_s")
+        st.toggle("Pause auto-refresh", key="refresh_paused")
+
+
+def _watcher_action(start: bool) -> None:
+    from ui import data
+
+    try:
+        from app.watcher import control
+    except ImportError:
+        st.error("The watcher control module is not installed; run `mlfi watch` in a terminal instead.")
+        return
+    from app.errors import MlfiError
+
+    try:
+        if start:
+            pid = control.start_background(data.settings())
+            flash("success", f"Watcher started (pid {pid}).")
+        else:
+            control.stop_background(data.settings())
+            flash("info", "Watcher stopped.")
+    except MlfiError as exc:
+        st.error(f"Could not {'start' if start else 'stop'} the watcher: {exc}")
+        return
+    data.invalidate()
+    st.rerun()

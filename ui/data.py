@@ -1,0 +1,147 @@
+"""Cached reads of the core for the pages (``st.cache_data(ttl=...)`` lives here, never in ``app/``).
+
+Every cached function is keyed by the database URL, so two state directories never share entries.
+Writes (decisions, start/stop, new endpoints) go straight to ``app.*`` and then call :func:`invalidate`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app.config import Settings
+from app.storage import Store
+from app.views import decisions, drift_map, export, incidents, kpis, overview, series, status
+
+__all__ = ["settings", "store", "invalidate", "overview_rows", "watcher", "endpoint_names", "endpoint_row",
+           "window_kpis", "baseline", "timeseries", "markers", "drift", "incident_list", "incident",
+           "metrics_csv", "reports_csv", "audit_csv", "audit_table", "recommendations", "audit_status",
+           "range_start", "FAST_TTL", "SLOW_TTL"]
+
+FAST_TTL = 2.0    # seconds: status, KPIs, time series (the default refresh interval)
+SLOW_TTL = 15.0   # seconds: drift grid, incidents, exports
+
+
+def settings() -> Settings:
+    """The Settings of this run (cheap; read each run so MLFI_HOME is honoured)."""
+    return Settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _store(db_url: str) -> Store:
+    return Store(db_url)
+
+
+def store() -> Store:
+    """The process-wide Store of the current database (one engine / connection pool per URL)."""
+    s = settings()
+    s.ensure_dirs()
+    return _store(s.db_url)
+
+
+def invalidate() -> None:
+    """Forget cached reads after a write so the next render shows it."""
+    st.cache_data.clear()
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def overview_rows(db_url: str) -> list[overview.EndpointSummary]:
+    return overview.overview(_store(db_url))
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def watcher(db_url: str) -> status.WatcherInfo:
+    return status.watcher_info(_store(db_url), settings())
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def endpoint_names(db_url: str) -> list[str]:
+    return [e["name"] for e in _store(db_url).list_endpoints()]
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def endpoint_row(db_url: str, name: str) -> dict[str, Any] | None:
+    row = _store(db_url).find_endpoint(name)
+    if row is not None:
+        row.pop("headers_json", None)   # secrets never leave the core
+    return row
+
+
+@st.cache_data(ttl=SLOW_TTL, show_spinner=False)
+def baseline(db_url: str, name: str) -> tuple[Any, int | None]:
+    return kpis.baseline_metrics(_store(db_url), name)
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def window_kpis(db_url: str, name: str, last_n: int) -> tuple[list[kpis.Kpi], int]:
+    st_ = _store(db_url)
+    base, _version = baseline(db_url, name)
+    return kpis.kpis(kpis.window_metrics(st_, name, last_n=last_n), base), st_.count_samples(name)
+
+
+def _bucketed_since(since: float | None, step: float) -> float | None:
+    # round the range start so consecutive reruns hit the same cache entry
+    return None if since is None else float(int(since // step) * step)
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def timeseries(db_url: str, name: str, since: float | None, max_points: int) -> pd.DataFrame:
+    return series.timeseries(_store(db_url), name, since=since, max_points=max_points)
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def markers(db_url: str, name: str, since: float | None) -> pd.DataFrame:
+    return series.alert_markers(_store(db_url), name, since=since)
+
+
+@st.cache_data(ttl=SLOW_TTL, show_spinner=False)
+def drift(db_url: str, name: str, since: float | None, max_columns: int = 60) -> drift_map.DriftGrid:
+    return drift_map.drift_grid(_store(db_url), name, since=since, max_columns=max_columns)
+
+
+def range_start(label: str, step: float = 5.0) -> float | None:
+    """Start of a named time range, rounded to ``step`` seconds (stable cache keys)."""
+    return _bucketed_since(series.since_for(label, time.time()), step)
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def incident_list(db_url: str, status_filter: str | None) -> pd.DataFrame:
+    return incidents.list_incidents(_store(db_url), status=status_filter)
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def incident(db_url: str, incident_id: int) -> incidents.IncidentDetail:
+    return incidents.incident_detail(_store(db_url), incident_id)
+
+
+@st.cache_data(ttl=SLOW_TTL, show_spinner=False)
+def metrics_csv(db_url: str, name: str) -> bytes:
+    return export.metrics_csv(_store(db_url), name)
+
+
+@st.cache_data(ttl=SLOW_TTL, show_spinner=False)
+def reports_csv(db_url: str, name: str) -> bytes:
+    return export.reports_csv(_store(db_url), name)
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def audit_csv(db_url: str) -> bytes:
+    return export.audit_csv(_store(db_url))
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def audit_table(db_url: str, limit: int = 200) -> pd.DataFrame:
+    return export.audit_frame(_store(db_url), limit=limit)
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def recommendations(db_url: str, status_filter: str | None, incident_id: int | None = None) -> list[Any]:
+    return decisions.ranked(_store(db_url), status=status_filter, incident_id=incident_id)
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def audit_status(db_url: str) -> dict[str, Any]:
+    return decisions.audit_status(_store(db_url), settings())

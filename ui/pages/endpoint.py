@@ -1,0 +1,99 @@
+"""Endpoint: KPIs vs baseline, live charts with the baseline band and alert markers, drift heatmap."""
+
+import sys
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+from app.errors import MlfiError  # noqa: E402
+from app.views.series import RANGES, baseline_band  # noqa: E402
+from ui import charts, data  # noqa: E402
+from ui.components import ago, autorefresh, flash, kpi_tiles, show_flash, status_badge  # noqa: E402
+
+MAX_POINTS = 300
+autorefresh("endpoint_refresh")
+s = data.settings()
+db = s.db_url
+names = data.endpoint_names(db)
+st.title("Endpoint")
+show_flash()
+if not names:
+    st.info("No endpoints yet. Add one on the **Add endpoint** page.", icon=":material/info:")
+    st.stop()
+
+chosen = st.session_state.get("selected_endpoint")
+top1, top2 = st.columns([3, 2], vertical_alignment="bottom")
+name = top1.selectbox("Endpoint", names, index=names.index(chosen) if chosen in names else 0, key="ep_select")
+st.session_state["selected_endpoint"] = name
+range_label = top2.segmented_control("Time range", list(RANGES), default="1 hour", key="ep_range") or "1 hour"
+
+summary = next((r for r in data.overview_rows(db) if r.name == name), None)
+ep = data.endpoint_row(db, name)
+if ep is None or summary is None:
+    st.error(f"Endpoint {name!r} no longer exists.")
+    st.stop()
+
+h1, h2 = st.columns([5, 1.3], vertical_alignment="center")
+h1.markdown(f"### {status_badge(summary.status)} &nbsp;{name}", unsafe_allow_html=True)
+h1.caption(f"{ep.get('protocol') or 'auto'} · {ep.get('url') or 'no URL (ingested data)'} · every "
+           f"{float(ep.get('interval_s') or 0):g} s · last probe {ago(ep.get('last_probe_at'))}")
+enabled = bool(ep.get("enabled"))
+if h2.button("Stop monitoring" if enabled else "Start monitoring", key="ep_toggle", width="stretch",
+             type="secondary" if enabled else "primary"):
+    try:
+        data.store().set_enabled(name, not enabled)
+    except MlfiError as exc:
+        st.error(str(exc))
+    else:
+        flash("success", f"Monitoring {'stopped' if enabled else 'started'} for {name}.")
+        data.invalidate()
+        st.rerun()
+
+base, version = data.baseline(db, name)
+tiles, total = data.window_kpis(db, name, s.window_size)
+st.caption(f"Latest {s.window_size} samples vs baseline" + (f" v{version}" if version else " (no baseline yet)") +
+           f" · {total:,} samples stored")
+kpi_tiles(tiles)
+
+since = data.range_start(range_label)
+df = data.timeseries(db, name, since, MAX_POINTS)
+marks = data.markers(db, name, since)
+if df.empty:
+    st.info("No samples in this time range yet. Charts fill as the watcher probes the endpoint.")
+else:
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(charts.metric_chart(df, "avg_confidence", "Confidence", band=baseline_band(base), markers=marks),
+                    key="chart_confidence")
+    c2.plotly_chart(charts.metric_chart(df, "error_rate", "Error rate", color="#d62728", markers=marks,
+                                        baseline=base.error_rate if base else None, percent=True),
+                    key="chart_errors")
+    c3, c4 = st.columns(2)
+    c3.plotly_chart(charts.metric_chart(df, "avg_latency_ms", "Latency (ms, mean)", color="#7e3af2", markers=marks,
+                                        baseline=base.latency_p50_ms if base else None,
+                                        extra=("max_latency_ms", "max")), key="chart_latency")
+    if df["labelled"].sum() > 0:
+        c4.plotly_chart(charts.metric_chart(df, "accuracy", "Accuracy (labelled probes)", color="#1f9d55",
+                                            markers=marks, baseline=base.accuracy if base else None, percent=True),
+                        key="chart_accuracy")
+    else:
+        c4.info("Accuracy needs labelled probes (a probe set with a label column).")
+    st.caption(f"{len(df)} points (≤ {MAX_POINTS}, aggregated in the database) · "
+               f"{int(df['n'].sum()):,} samples in range")
+
+grid = data.drift(db, name, since)
+if grid.empty:
+    st.info("No drift tests in this time range yet (they run with each analysis window).")
+else:
+    st.plotly_chart(charts.drift_heatmap(grid), key="chart_drift")
+
+st.subheader(f"Alerts ({len(marks)})")
+if marks.empty:
+    st.success("No alerts in this time range.")
+else:
+    view = marks.sort_values("ts", ascending=False)[["time", "root_cause", "severity", "message", "report_id"]]
+    st.dataframe(view, hide_index=True, width="stretch", key="ep_alerts",
+                 column_config={"time": st.column_config.DatetimeColumn("time (UTC)", format="YYYY-MM-DD HH:mm:ss")})

@@ -1,0 +1,93 @@
+"""Investigation: an incident's root cause, severity, explanation, SHAP attribution, segments, similar incidents."""
+
+import sys
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
+    sys.path.insert(0, _ROOT)
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from app.errors import MlfiError  # noqa: E402
+from app.views.incidents import attribution_frame  # noqa: E402
+from ui import charts, data  # noqa: E402
+from ui.components import SEVERITY_COLORS, ago, badge  # noqa: E402
+
+db = data.settings().db_url
+st.title("Investigation")
+which = st.segmented_control("Show", ["open", "all"], default="open", key="inv_filter") or "open"
+incs = data.incident_list(db, "open" if which == "open" else None)
+if incs.empty:
+    st.info("No open incidents. 🎉" if which == "open" else "No incidents recorded yet.", icon=":material/info:")
+    st.stop()
+
+labels = {int(r.id): f"#{int(r.id)} · {r.endpoint} · {r.root_cause} · {r.severity} · {r.status}"
+          for r in incs.itertuples()}
+wanted = st.session_state.get("selected_incident")
+ids = list(labels)
+inc_id = st.selectbox("Incident", ids, index=ids.index(wanted) if wanted in ids else 0,
+                      format_func=lambda i: labels[i], key="inv_incident")
+try:
+    d = data.incident(db, int(inc_id))
+except MlfiError as exc:
+    st.error(str(exc))
+    st.stop()
+inc, rep = d.incident, d.report
+
+c1, c2, c3, c4 = st.columns([3, 1.4, 1.4, 1.6])
+c1.markdown(f"### {inc['root_cause'].replace('_', ' ')}  \n{d.endpoint}")
+c2.markdown(f"**Severity**  \n{badge(inc['severity'].upper(), SEVERITY_COLORS.get(inc['severity'], '#6b7280'))}",
+            unsafe_allow_html=True)
+c3.markdown(f"**Status**  \n{inc['status']}" + (f" ({inc['outcome']})" if inc.get("outcome") else ""))
+c4.markdown(f"**Opened** {ago(inc['opened_at'])}  \n**Alerts** {inc['alert_count']} · updated {ago(inc['updated_at'])}")
+
+st.subheader("What happened")
+if rep is not None:
+    st.markdown(f"> {rep.rca.failure_reason}")
+    if rep.rca.contributing:
+        st.caption("Also fired: " + ", ".join(c.replace("_", " ") for c in rep.rca.contributing))
+    if rep.rca.evidence:
+        with st.expander("Evidence", expanded=True):
+            for line in rep.rca.evidence:
+                st.markdown(f"- {line}")
+elif inc.get("summary"):
+    st.markdown(f"> {inc['summary']}")
+
+left, right = st.columns([3, 2])
+attr = attribution_frame(rep)
+with left:
+    if attr.empty:
+        st.info("No feature attribution for this incident (it is not an input-drift failure).")
+    else:
+        st.plotly_chart(charts.attribution_bar(attr), key="inv_shap")
+with right:
+    st.markdown("**Affected segments**")
+    segs = [] if rep is None else [s.model_dump() for s in rep.rca.segments]
+    if segs:
+        st.dataframe(pd.DataFrame(segs), hide_index=True, width="stretch", key="inv_segments",
+                     column_config={"share": st.column_config.ProgressColumn("share", min_value=0, max_value=1,
+                                                                             format="percent")})
+    else:
+        st.caption("No segment stands out.")
+    if rep is not None and rep.anomalies:
+        st.markdown("**Anomalies**")
+        st.dataframe(pd.DataFrame([a.model_dump() for a in rep.anomalies]), hide_index=True, width="stretch",
+                     key="inv_anomalies")
+
+st.subheader("Similar past incidents")
+if not d.similar:
+    st.caption("No similar past incident on record.")
+else:
+    sim = pd.DataFrame([{"incident": f"#{x['incident_id']}", "endpoint": x.get("endpoint"), "score": x["score"],
+                         "root cause": x["root_cause"], "severity": x["severity"], "outcome": x.get("outcome"),
+                         "actions taken": "; ".join(f"{a['action']} ({a['status']}"
+                                                    + (f", {a['outcome']}" if a.get("outcome") else "") + ")"
+                                                    for a in x.get("actions", [])) or "—"} for x in d.similar])
+    st.dataframe(sim, hide_index=True, width="stretch", key="inv_similar",
+                 column_config={"score": st.column_config.ProgressColumn("similarity", min_value=0, max_value=1,
+                                                                         format="%.2f")})
+if st.button("See recommendations for this incident", key="inv_to_recs"):
+    st.session_state["rec_incident"] = int(inc_id)
+    st.switch_page("pages/recommendations.py")

@@ -1,0 +1,79 @@
+"""Overview: every endpoint with its status, last verdict, open incidents and sample counts; watcher state."""
+
+import sys
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
+    sys.path.insert(0, _ROOT)
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from app.errors import MlfiError  # noqa: E402
+from app.views.overview import status_counts  # noqa: E402
+from ui import data  # noqa: E402
+from ui.components import STATUS_COLORS, ago, autorefresh, badge, flash, show_flash, status_badge  # noqa: E402
+
+autorefresh("overview_refresh")
+db = data.settings().db_url
+st.title("Overview")
+show_flash()
+
+w = data.watcher(db)
+if w.alive:
+    st.success(f"Watcher running · pid {w.pid} · {w.cycles or 0} cycles · last heartbeat "
+               f"{w.last_beat_age_s or 0:.0f} s ago", icon=":material/check_circle:")
+else:
+    st.warning("Watcher not running: no new samples are collected. Start it from the sidebar.",
+               icon=":material/pause_circle:")
+
+rows = data.overview_rows(db)
+if not rows:
+    st.info("No endpoints yet. Add one on the **Add endpoint** page.", icon=":material/info:")
+    st.stop()
+
+counts = status_counts(rows)
+cols = st.columns(len(counts))
+for col, (name, n) in zip(cols, counts.items()):
+    col.markdown(f"<div style='border-left:6px solid {STATUS_COLORS[name]};padding:0.3em 0.8em'>"
+                 f"<div style='font-size:0.8em;color:#6b7280'>{name.upper()}</div>"
+                 f"<div style='font-size:1.8em;font-weight:700'>{n}</div></div>", unsafe_allow_html=True)
+
+st.subheader("Endpoints")
+for i, ep in enumerate(rows[:30]):
+    with st.container(border=True):
+        c1, c2, c3, c4, c5 = st.columns([4, 2.2, 1.3, 1.6, 2.2], vertical_alignment="center")
+        c1.markdown(f"{status_badge(ep.status)} &nbsp;**{ep.name}**  \n"
+                    f"<span style='color:#6b7280;font-size:0.85em'>{ep.protocol or 'auto'} · every "
+                    f"{ep.interval_s:g} s · last probe {ago(ep.last_probe_at)} ({ep.last_probe_status or '—'})</span>",
+                    unsafe_allow_html=True)
+        verdict = ep.last_verdict or "no verdict yet"
+        c2.markdown(f"**Last verdict**  \n{verdict}" + (f" · {ep.last_severity}" if ep.last_severity else "") +
+                    f"  \n<span style='color:#6b7280;font-size:0.85em'>{ago(ep.last_report_at)}</span>",
+                    unsafe_allow_html=True)
+        inc_color = STATUS_COLORS["failing"] if ep.open_incidents else STATUS_COLORS["healthy"]
+        c3.markdown(f"**Incidents**  \n{badge(str(ep.open_incidents) + ' open', inc_color)}", unsafe_allow_html=True)
+        c4.markdown(f"**Samples**  \n{ep.samples:,}  \n<span style='color:#6b7280;font-size:0.85em'>"
+                    f"{ep.errors:,} errors</span>", unsafe_allow_html=True)
+        b1, b2 = c5.columns(2)
+        if b1.button("Details", key=f"ov_open_{i}", width="stretch"):
+            st.session_state["selected_endpoint"] = ep.name
+            st.switch_page("pages/endpoint.py")
+        label = "Stop" if ep.enabled else "Start"
+        if b2.button(label, key=f"ov_toggle_{i}", width="stretch", type="secondary" if ep.enabled else "primary"):
+            try:
+                data.store().set_enabled(ep.name, not ep.enabled)
+            except MlfiError as exc:
+                st.error(str(exc))
+            else:
+                flash("success", f"Monitoring {'stopped' if ep.enabled else 'started'} for {ep.name}.")
+                data.invalidate()
+                st.rerun()
+
+if len(rows) > 30:
+    st.caption(f"Showing 30 of {len(rows)} endpoints (worst first); the table below lists all.")
+with st.expander(f"All endpoints as a table ({len(rows)})", expanded=len(rows) > 30):
+    df = pd.DataFrame([r.as_row() for r in rows])
+    st.dataframe(df[["status", "name", "protocol", "enabled", "last_verdict", "last_severity", "open_incidents",
+                     "samples", "errors", "interval_s"]], hide_index=True, width="stretch", key="ov_table")

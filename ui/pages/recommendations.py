@@ -1,0 +1,90 @@
+"""Recommendations: cards ranked by priority with Approve / Reject, a reason, the acting person, the audit log."""
+
+import sys
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+from app.errors import MlfiError  # noqa: E402
+from app.views.decisions import decide, operator_default  # noqa: E402
+from ui import data  # noqa: E402
+from ui.components import PRIORITY_COLORS, ago, badge, flash, show_flash  # noqa: E402
+
+s = data.settings()
+db = s.db_url
+st.title("Recommendations")
+show_flash()
+
+
+def _login_name() -> str | None:
+    try:
+        if not st.user.is_logged_in:
+            return None
+        return str(st.user.get("name") or st.user.get("email") or "") or None
+    except (AttributeError, KeyError, RuntimeError):
+        return None
+
+
+login = _login_name()
+c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
+who = c1.text_input("Acting as", value=operator_default(s, login), key="rec_operator", disabled=login is not None,
+                    help="Recorded in the audit log with every decision (from your login when one is configured).")
+which = c2.segmented_control("Show", ["pending", "all"], default="pending", key="rec_filter") or "pending"
+incident = st.session_state.get("rec_incident")
+if incident is not None:
+    i1, i2 = st.columns([4, 1])
+    i1.info(f"Showing recommendations of incident #{incident}.")
+    if i2.button("Show all incidents", key="rec_clear_incident"):
+        st.session_state.pop("rec_incident", None)
+        st.rerun()
+
+recs = data.recommendations(db, "pending" if which == "pending" else None, incident)
+if not recs:
+    st.success("Nothing waits for a decision." if which == "pending" else "No recommendations yet.",
+               icon=":material/task_alt:")
+for rec in recs[:50]:
+    with st.container(border=True):
+        h1, h2 = st.columns([5, 1.4])
+        h1.markdown(f"{badge(rec.priority, PRIORITY_COLORS.get(rec.priority, '#6b7280'))} &nbsp;**{rec.action}**",
+                    unsafe_allow_html=True)
+        h2.markdown(f"<div style='text-align:right;color:#6b7280'>{rec.status}</div>", unsafe_allow_html=True)
+        st.markdown(rec.rationale or "")
+        meta = [f"endpoint {rec.endpoint}" if rec.endpoint else None,
+                f"incident #{rec.incident_id}" if rec.incident_id else None,
+                f"rules {', '.join(rec.rule_ids or [rec.rule_id or '—'])}",
+                f"knowledge {rec.knowledge_id}" if rec.knowledge_id else None, f"id {rec.id}", ago(rec.created_at)]
+        st.caption(" · ".join(m for m in meta if m))
+        if rec.status == "pending":
+            reason = st.text_input("Reason", key=f"reason_{rec.id}", placeholder="Why approve or reject? (required)")
+            b1, b2, _ = st.columns([1, 1, 4])
+            approve = b1.button("Approve", key=f"approve_{rec.id}", type="primary", width="stretch")
+            reject = b2.button("Reject", key=f"reject_{rec.id}", width="stretch")
+            if approve or reject:
+                try:
+                    msg = decide(data.store(), s, rec.id, "approve" if approve else "reject", by=who, reason=reason)
+                except MlfiError as exc:
+                    st.error(f"Decision not recorded: {exc}", icon=":material/error:")
+                else:
+                    flash("success", msg)
+                    data.invalidate()
+                    st.rerun()
+        else:
+            st.caption(f"**{rec.status}** by {rec.decided_by or '—'} {ago(rec.decided_at)}: {rec.reason or ''}")
+
+st.divider()
+st.subheader("Audit log")
+status = data.audit_status(db)
+if status["ok"]:
+    st.success(f"Chain verified: {status['message']}", icon=":material/verified:")
+else:
+    st.error(f"Chain verification FAILED: {status['message']}", icon=":material/gpp_bad:")
+log = data.audit_table(db)
+if log.empty:
+    st.caption("No decisions recorded yet.")
+else:
+    st.dataframe(log[["seq", "time_utc", "event", "actor", "payload", "hash"]], hide_index=True, width="stretch",
+                 key="rec_audit")
