@@ -1,0 +1,189 @@
+"""Drift-check speed and memory benchmark: one full check at 10k, 100k and 1M rows x 20 features.
+
+Run (from the repository root, machine otherwise idle):
+
+    bench/.venv-peers/bin/python bench/drift/bench_speed.py run
+    bench/.venv-peers/bin/python bench/drift/bench_speed.py report
+
+Every measurement is a fresh subprocess (so its peak RSS is its own): it builds the reference and
+current frames (n rows x 20 N(0,1) features; the current window has +0.2 sd on one feature), imports
+the library and warms it up on a 200-row check, then times ONE full check on the real frames.
+We report the median wall time of 3 such processes, the peak RSS of the process (ru_maxrss, which
+includes the two frames) and the RSS just before the check (the frames + imports), so the check's
+own footprint is the difference. A run that exceeds the timeout is recorded as such and the
+remaining repetitions of that size are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path[:0] = [str(HERE), str(ROOT)]
+
+SIZES = (10_000, 100_000, 1_000_000)
+D = 20
+LIBS = ("mlfi", "ks", "alibi", "evidently", "evidently_legacy", "nannyml")
+OUT = ROOT / "bench" / "out" / "speed.jsonl"
+
+
+def _frames(n: int, d: int, seed: int):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    cols = [f"f{i}" for i in range(d)]
+    ref = pd.DataFrame(rng.standard_normal((n, d)), columns=cols)
+    cur = pd.DataFrame(rng.standard_normal((n, d)), columns=cols)
+    cur["f0"] += 0.2
+    return ref, cur
+
+
+def _evidently_legacy(ref, cur, categorical):
+    from evidently.legacy.metrics import DataDriftTable
+    from evidently.legacy.pipeline.column_mapping import ColumnMapping
+    from evidently.legacy.report import Report
+
+    report = Report(metrics=[DataDriftTable()])
+    report.run(reference_data=ref, current_data=cur, column_mapping=ColumnMapping(numerical_features=list(ref.columns)))
+    result = report.as_dict()["metrics"][0]["result"]
+    return {"evidently_legacy": bool(result["dataset_drift"])}
+
+
+def _check(lib: str):
+    if lib == "evidently_legacy":
+        return _evidently_legacy
+    from peers import get_family
+
+    return get_family(lib)
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cmd_one(args: argparse.Namespace) -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import logging
+
+    logging.disable(logging.WARNING)
+    check = _check(args.lib)
+    warm_ref, warm_cur = _frames(200, D, 12345)
+    check(warm_ref, warm_cur, ())
+    ref, cur = _frames(args.n, D, args.seed)
+    before = _rss_mib()
+    start = time.perf_counter()
+    out = check(ref, cur, ())
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    flags = {k: (v.flag if hasattr(v, "flag") else bool(v)) for k, v in out.items()}
+    print(json.dumps({"lib": args.lib, "n": args.n, "d": D, "seed": args.seed, "seconds": seconds,
+                      "rss_before_mib": before, "peak_rss_mib": peak, "flags": flags, "python": sys.executable}))
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DO_NOT_TRACK": "1", "NML_DISABLE_USAGE_LOGGING": "1", "PYTHONWARNINGS": "ignore"}
+    for lib in args.libs:
+        python = args.mlfi_python if (lib == "mlfi" and args.mlfi_python) else sys.executable
+        for n in args.sizes:
+            for rep in range(args.repeats):
+                cmd = [python, str(Path(__file__).resolve()), "one", "--lib", lib, "--n", str(n), "--seed", str(rep)]
+                start = time.time()
+                try:
+                    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, env=env)
+                except subprocess.TimeoutExpired:
+                    row = {"lib": lib, "n": n, "d": D, "seed": rep, "timeout_s": args.timeout, "python": python}
+                else:
+                    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+                    if proc.returncode != 0 or not lines:
+                        err = proc.stderr.strip().splitlines()[-1:] or ["no output"]
+                        row = {"lib": lib, "n": n, "d": D, "seed": rep, "error": err[0][:300], "python": python}
+                    else:
+                        row = json.loads(lines[-1])
+                with args.out.open("a") as fh:
+                    fh.write(json.dumps(row) + "\n")
+                print(f"{lib:18s} n={n:>9,} rep {rep}: {time.time() - start:7.1f} s wall  {row.get('seconds', row.get('error', 'timeout'))}",
+                      flush=True)
+                if "seconds" not in row:
+                    break  # a timeout or crash repeats itself; don't burn the budget on it
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    rows = [json.loads(x) for x in args.out.read_text().splitlines()]
+    by: dict[tuple[str, int], list[dict]] = {}
+    for r in rows:
+        by.setdefault((r["lib"], r["n"]), []).append(r)
+    mlfi_time = {n: statistics.median([r["seconds"] for r in rs if "seconds" in r])
+                 for (lib, n), rs in by.items() if lib == "mlfi" and any("seconds" in r for r in rs)}
+    lines = ["# Drift check speed and memory: mlfi vs peers", "",
+             "Generated by `bench/drift/bench_speed.py report` from `bench/out/speed.jsonl`.", "",
+             "Reproduce (repository root, machine otherwise idle):", "", "```", "bash scripts/bench_env.sh",
+             args.command_line, "```", "",
+             f"One full drift check of a current window against a reference window, both n rows x {D} numeric "
+             "features (current: +0.2 sd on one feature). Each measurement is a fresh process: imports and a "
+             "200-row warm-up run first, then one timed check. Time: median of the repetitions. Peak RSS: the "
+             "largest ru_maxrss over the repetitions (whole process, including both frames); 'before' is the "
+             "RSS just before the check (frames + imported libraries). 2 cores, 24 GiB.", "",
+             "| library | n | runs | seconds (median) | min–max | peak RSS MiB | RSS before check MiB | x slower than mlfi | drift flagged |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    order = {lib: i for i, lib in enumerate(LIBS)}
+    for (lib, n), rs in sorted(by.items(), key=lambda kv: (kv[0][1], order.get(kv[0][0], 99))):
+        ok = [r for r in rs if "seconds" in r]
+        if not ok:
+            bad = rs[0]
+            what = f"timeout > {bad['timeout_s']} s" if "timeout_s" in bad else f"error: {bad.get('error', '')}"
+            lines.append(f"| {lib} | {n:,} | {len(rs)} | {what} | | | | | |")
+            continue
+        secs = [r["seconds"] for r in ok]
+        med = statistics.median(secs)
+        ratio = f"{med / mlfi_time[n]:.1f}" if n in mlfi_time and lib != "mlfi" else ""
+        flags = ", ".join(sorted({f"{k}={v}" for r in ok for k, v in r["flags"].items()}))
+        lines.append(f"| {lib} | {n:,} | {len(ok)} | {med:.2f} | {min(secs):.2f}–{max(secs):.2f} | "
+                     f"{max(r['peak_rss_mib'] for r in ok):.0f} | {statistics.median(r['rss_before_mib'] for r in ok):.0f} | "
+                     f"{ratio} | {flags} |")
+    args.md.parent.mkdir(parents=True, exist_ok=True)
+    args.md.write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.md}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    one = sub.add_parser("one", help="one measurement (used by run)")
+    one.add_argument("--lib", required=True, choices=LIBS)
+    one.add_argument("--n", type=int, required=True)
+    one.add_argument("--seed", type=int, default=0)
+    run = sub.add_parser("run", help="all measurements, each in its own process")
+    run.add_argument("--libs", default=",".join(LIBS), type=lambda s: s.split(","))
+    run.add_argument("--sizes", default=",".join(map(str, SIZES)), type=lambda s: [int(x) for x in s.split(",")])
+    run.add_argument("--repeats", type=int, default=3)
+    run.add_argument("--timeout", type=float, default=600.0)
+    run.add_argument("--mlfi-python", default=None, help="interpreter for mlfi (default: this one)")
+    run.add_argument("--out", type=Path, default=OUT)
+    rep = sub.add_parser("report", help="write bench/results/drift_speed.md")
+    rep.add_argument("--out", type=Path, default=OUT)
+    rep.add_argument("--md", type=Path, default=ROOT / "bench" / "results" / "drift_speed.md")
+    rep.add_argument("--command-line", default="bench/.venv-peers/bin/python bench/drift/bench_speed.py run && "
+                     "bench/.venv-peers/bin/python bench/drift/bench_speed.py report")
+    args = ap.parse_args(argv)
+    {"one": cmd_one, "run": cmd_run, "report": cmd_report}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
