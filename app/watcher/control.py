@@ -1,0 +1,166 @@
+"""Start, stop and inspect the background watcher through the database (heartbeat + desired state)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from app.config import REPO_ROOT, Settings
+from app.errors import MlfiError
+from app.storage import Store
+
+__all__ = ["pid_alive", "is_alive", "watcher_status", "start_background", "stop_background", "default_max_age",
+           "WATCHER_LOG_NAME"]
+
+WATCHER_LOG_NAME = "watcher.out"
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True when a process with this pid exists on this host and is not a zombie."""
+    if not pid or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _looks_like_watcher(pid: int) -> bool:
+    """Guard against pid reuse: only signal a process whose command line is an mlfi watcher."""
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True   # no /proc (not Linux): trust the heartbeat
+    words = [c.decode(errors="replace") for c in cmd if c]
+    return "watch" in words and any(w == "app" or w.endswith("mlfi") for w in words)
+
+
+def default_max_age(settings: Settings) -> float:
+    """How old a heartbeat may be for the watcher to count as alive."""
+    return 3.0 * settings.heartbeat_every_s + 5.0
+
+
+def is_alive(store: Store, max_age_s: float | Settings | None = None) -> bool:
+    """True when the heartbeat says running, is recent, and (on this host) its pid is alive."""
+    if isinstance(max_age_s, Settings):
+        max_age_s = default_max_age(max_age_s)
+    max_age = 11.0 if max_age_s is None else float(max_age_s)
+    st = store.watcher_state()
+    if not st or st.get("status") != "running" or st.get("last_beat") is None:
+        return False
+    if time.time() - float(st["last_beat"]) > max_age:
+        return False
+    if st.get("host") and st["host"] != socket.gethostname():
+        return True   # another machine: the heartbeat age is all we can check
+    return pid_alive(st.get("pid"))
+
+
+def watcher_status(settings: Settings, store: Store) -> dict[str, Any]:
+    """Heartbeat, desired state, liveness and the running totals (for `mlfi watcher status --json`)."""
+    from app.watcher.repo import load_stats
+
+    st = store.watcher_state() or {}
+    beat = st.get("last_beat")
+    eps = store.list_endpoints()
+    return {
+        "alive": is_alive(store, settings),
+        "pid": st.get("pid"),
+        "host": st.get("host"),
+        "status": st.get("status") or "never_started",
+        "desired": st.get("desired"),
+        "started_at": st.get("started_at"),
+        "last_beat": beat,
+        "heartbeat_age_s": None if beat is None else round(time.time() - float(beat), 3),
+        "cycles": st.get("cycles"),
+        "endpoints_total": len(eps),
+        "endpoints_enabled": sum(1 for e in eps if e.get("enabled")),
+        "stats": load_stats(store.engine),
+        "log": str(settings.log_dir / WATCHER_LOG_NAME),
+    }
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    """The caller's environment plus this Settings object, so the child sees the same configuration."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if value is not None and isinstance(value, (str, int, float, bool, Path)):
+            env[f"MLFI_{name.upper()}"] = str(value)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def start_background(settings: Settings, *, wait_s: float = 15.0) -> int:
+    """Spawn ``python -m app watch`` detached (own session, output to the state log dir); returns its pid.
+
+    Records desired=running. When a live watcher exists its pid is returned and nothing is spawned.
+    With ``wait_s`` > 0, waits for the first heartbeat and raises MlfiError if the child died.
+    """
+    settings.ensure_dirs()
+    store = Store.from_settings(settings)
+    try:
+        st = store.watcher_state()
+        if is_alive(store, settings) and st:
+            return int(st["pid"])
+        store.set_watcher_desired("running")
+        log = settings.log_dir / WATCHER_LOG_NAME
+        # sh starts the watcher in the background and exits: the watcher is re-parented (no zombie here)
+        script = 'log="$1"; shift; "$@" >>"$log" 2>&1 </dev/null & echo $!'
+        cmd = ["/bin/sh", "-c", script, "sh", str(log), sys.executable, "-m", "app", "watch"]
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, env=_child_env(settings),
+                                 start_new_session=True, timeout=30, check=True)
+            pid = int(out.stdout.strip().splitlines()[-1])
+        except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
+            raise MlfiError(f"could not start the watcher: {type(exc).__name__}: {exc}") from exc
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            st = store.watcher_state() or {}
+            if st.get("pid") == pid and st.get("status") == "running":
+                return pid
+            if not pid_alive(pid):
+                tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+                raise MlfiError(f"the watcher exited at start: {tail[0] if tail else 'see ' + str(log)}")
+            time.sleep(0.2)
+        return pid
+    finally:
+        store.dispose()
+
+
+def stop_background(settings: Settings, store: Store | None = None, *, timeout_s: float = 20.0) -> bool:
+    """Set desired=stopped and SIGTERM the watcher from the heartbeat; True once it has stopped."""
+    own = store is None
+    st_store = store or Store.from_settings(settings)
+    try:
+        st_store.set_watcher_desired("stopped")
+        st = st_store.watcher_state() or {}
+        pid = st.get("pid")
+        local = not st.get("host") or st.get("host") == socket.gethostname()
+        if not pid or not local:
+            return not is_alive(st_store, settings)
+        if st.get("status") == "running" and pid_alive(pid) and _looks_like_watcher(int(pid)):
+            try:
+                os.kill(int(pid), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not pid_alive(pid):
+                return True
+            time.sleep(0.1)
+        return not pid_alive(pid)
+    finally:
+        if own:
+            st_store.dispose()

@@ -1,0 +1,162 @@
+"""The watcher process: `run_once` does one cycle (what tests call); `main` loops it until told to stop.
+
+Stopping: SIGTERM/SIGINT, or desired state ``stopped`` in the database (the dashboard's switch).
+Either way the loop stops starting probes, lets the in-flight ones finish (bounded by their
+timeout), writes the last batch and records status ``stopped`` in the heartbeat.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from loguru import logger
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.config import Settings
+from app.errors import ConflictError
+from app.storage import Store
+from app.watcher.analysis import Analyzer
+from app.watcher.control import is_alive
+from app.watcher.repo import save_stats
+from app.watcher.scheduler import ProbeFn, Scheduler
+from app.watcher.stats import CycleStats, Totals
+
+__all__ = ["run_once", "main", "CYCLE_S", "SUMMARY_EVERY_S"]
+
+CYCLE_S = 0.25          # endpoints re-read, completed probes written, analysis checked this often
+SUMMARY_EVERY_S = 60.0  # one INFO line with the running totals
+
+
+def run_once(settings: Settings, store: Store, clock: Callable[[], float] = time.time, *,
+             probe_fn: ProbeFn | None = None, scheduler: Scheduler | None = None,
+             analyzer: Analyzer | None = None) -> CycleStats:
+    """One cycle: probe every due endpoint, wait for the probes, write them in one batch, run due analyses.
+
+    Without ``scheduler``/``analyzer`` the schedule state comes from the database (last probe time,
+    consecutive failures, last report time), so successive calls behave like a running watcher.
+    """
+    sched = scheduler or Scheduler(settings, store, probe_fn=probe_fn, clock=clock)
+    an = analyzer or Analyzer(settings, store, clock=clock, totals=sched.totals)
+    try:
+        stats = sched.cycle(wait=True)
+        outcomes = an.run_due(sched.endpoints, clock())
+    finally:
+        if scheduler is None:
+            sched.close()
+    return dataclasses.replace(
+        stats, analyses_run=sum(o.action == "report" for o in outcomes),
+        reports_saved=sum(o.action == "report" for o in outcomes),
+        baselines_learned=sum(o.action == "baseline_learned" for o in outcomes))
+
+
+class _Heart:
+    """Heartbeat writer + desired-state reader (database errors are logged, never fatal)."""
+
+    def __init__(self, store: Store, totals: Totals) -> None:
+        self.store, self.totals = store, totals
+        self.pid, self.host, self.started = os.getpid(), socket.gethostname(), time.time()
+
+    def beat(self, status: str, cycles: int, extra: dict[str, Any]) -> str | None:
+        """Write the heartbeat and the totals; return the desired state (None if unreadable)."""
+        try:
+            self.store.heartbeat(pid=self.pid, status=status, host=self.host, started_at=self.started, cycles=cycles)
+            save_stats(self.store.engine, {"pid": self.pid, "started_at": self.started, "updated_at": time.time(),
+                                           "cycles": cycles, **extra, **self.totals.snapshot()})
+            st = self.store.watcher_state() or {}
+            return st.get("desired")
+        except SQLAlchemyError as exc:
+            logger.warning(f"heartbeat not written: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+            return None
+
+
+def _install_signals(stop: threading.Event, wake: threading.Event) -> dict[int, Any]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def handler(signum: int, _frame: Any) -> None:
+        stop.set()
+        wake.set()
+
+    old = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        old[sig] = signal.signal(sig, handler)
+    return old
+
+
+def main(settings: Settings, urls: list[str] | None = None, interval: float | None = None, *,
+         probe_fn: ProbeFn | None = None, stop_event: threading.Event | None = None,
+         max_runtime_s: float | None = None, cycle_s: float = CYCLE_S, **register: Any) -> Totals:
+    """Run the watcher until SIGTERM/SIGINT, desired=stopped, ``stop_event`` or ``max_runtime_s``.
+
+    ``urls`` are registered first as enabled endpoints (``register`` passes protocol, probe_set,
+    label_column, headers, model_name, timeout_s); ``interval`` is their interval, or, without URLs,
+    overrides every endpoint's interval for this run. Returns the run's totals.
+    """
+    store = Store.from_settings(settings)
+    st = store.watcher_state() or {}
+    if is_alive(store, settings) and st.get("pid") != os.getpid():
+        raise ConflictError(f"a watcher is already running (pid {st.get('pid')}); stop it with "
+                            "`mlfi watcher stop` or add endpoints with `mlfi endpoints add URL`")
+    if urls:
+        from app.watcher.endpoints import register_urls
+
+        register_urls(settings, store, urls, interval=interval, **register)
+    store.set_watcher_desired("running")
+    stop = stop_event or threading.Event()
+    totals = Totals()
+    sched = Scheduler(settings, store, probe_fn=probe_fn, stagger=True,
+                      interval_override=None if urls else interval, totals=totals)
+    analyzer = Analyzer(settings, store, background=True, stagger=True, totals=totals)
+    old = _install_signals(stop, sched.wake)
+    heart = _Heart(store, totals)
+    cycles = 0
+    heart.beat("running", cycles, {})
+    logger.info(f"watcher started (pid {heart.pid}); state in {settings.data_dir}")
+    t_end = None if max_runtime_s is None else time.monotonic() + max_runtime_s
+    next_cycle = next_beat = 0.0
+    next_summary = time.time() + SUMMARY_EVERY_S
+    try:
+        while not stop.is_set():
+            sched.wake.clear()
+            now = time.time()
+            if now >= next_cycle:
+                sched.cycle()
+                cycles += 1
+                analyzer.run_due(sched.endpoints, now)
+                next_cycle = now + cycle_s
+            else:
+                sched.tick()
+            if now >= next_beat:
+                desired = heart.beat("running", cycles, {"endpoints": len(sched.endpoints),
+                                                         "in_flight": sched.in_flight()})
+                if desired == "stopped":
+                    logger.info("desired state is 'stopped': shutting down")
+                    break
+                next_beat = now + settings.heartbeat_every_s
+            if now >= next_summary:
+                s = totals.snapshot()
+                logger.info(f"watcher: {len(sched.endpoints)} endpoints, {s['probes_started']} probes, "
+                            f"on time {s['on_time_ratio']}, errors {s['errors']}, reports {s['reports_saved']}")
+                next_summary = now + SUMMARY_EVERY_S
+            if t_end is not None and time.monotonic() >= t_end:
+                break
+            due = sched.next_due()
+            wake_at = min(next_cycle, next_beat, due if due is not None else next_cycle)
+            sched.wake.wait(max(0.0, min(wake_at - time.time(), cycle_s)))
+    finally:
+        logger.info("watcher stopping: finishing in-flight probes")
+        sched.close()
+        analyzer.close()
+        heart.beat("stopped", cycles, {"endpoints": len(sched.endpoints), "in_flight": 0})
+        for sig, h in old.items():
+            signal.signal(sig, h)
+        store.dispose()
+        logger.info("watcher stopped")
+    return totals

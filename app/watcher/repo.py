@@ -1,0 +1,84 @@
+"""Watcher-specific database access: batched sample writes, probe status, stats (over app.storage.tables)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.schemas import Sample
+from app.storage import Store
+from app.storage import tables as t
+
+__all__ = ["ProbeStatus", "write_batch", "save_stats", "load_stats", "last_report_times", "STATS_KEY"]
+
+STATS_KEY = "watcher_stats"
+
+
+@dataclass(frozen=True)
+class ProbeStatus:
+    """The endpoint columns updated after a probe: when, how it went, consecutive failures."""
+
+    endpoint_id: int
+    ts: float
+    status: str
+    failures: int
+
+
+def _insert(conn: Any, rows: list[dict[str, Any]], statuses: list[ProbeStatus]) -> None:
+    if rows:
+        conn.execute(t.samples.insert(), rows)
+    if statuses:
+        stmt = (t.endpoints.update().where(t.endpoints.c.id == bindparam("eid"))
+                .values(last_probe_at=bindparam("ts"), last_status=bindparam("st"),
+                        consecutive_failures=bindparam("nf")))
+        conn.execute(stmt, [{"eid": s.endpoint_id, "ts": s.ts, "st": s.status, "nf": s.failures}
+                            for s in statuses])
+
+
+def write_batch(engine: Engine, samples: list[tuple[int, Sample]], statuses: list[ProbeStatus]) -> int:
+    """Write samples (with their endpoint ids) and probe statuses in ONE transaction; returns samples written.
+
+    Samples of endpoints deleted meanwhile are dropped (not an error); any other database error
+    propagates with nothing written, so the caller can keep the batch and retry.
+    """
+    if not samples and not statuses:
+        return 0
+    rows = [Store._sample_row(eid, s) for eid, s in samples]
+    try:
+        with engine.begin() as conn:
+            _insert(conn, rows, statuses)
+        return len(rows)
+    except IntegrityError:
+        ids = {eid for eid, _ in samples} | {s.endpoint_id for s in statuses}
+        with engine.begin() as conn:
+            alive = {int(r[0]) for r in conn.execute(select(t.endpoints.c.id).where(t.endpoints.c.id.in_(ids)))}
+            keep_rows = [r for r in rows if r["endpoint_id"] in alive]
+            _insert(conn, keep_rows, [s for s in statuses if s.endpoint_id in alive])
+        return len(keep_rows)
+
+
+def save_stats(engine: Engine, payload: dict[str, Any]) -> None:
+    """Store the watcher's running totals (one JSON document in the ``meta`` table)."""
+    raw = json.dumps(payload, default=str, separators=(",", ":"))
+    with engine.begin() as conn:
+        n = conn.execute(t.meta.update().where(t.meta.c.key == STATS_KEY).values(value=raw)).rowcount
+        if not n:
+            conn.execute(t.meta.insert().values(key=STATS_KEY, value=raw))
+
+
+def load_stats(engine: Engine) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        raw = conn.execute(select(t.meta.c.value).where(t.meta.c.key == STATS_KEY)).scalar()
+    return json.loads(raw) if raw else None
+
+
+def last_report_times(engine: Engine) -> dict[int, float]:
+    """Time of the newest stored report per endpoint id (one grouped, indexed query)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.reports.c.endpoint_id, func.max(t.reports.c.ts))
+                            .group_by(t.reports.c.endpoint_id)).all()
+    return {int(eid): float(ts) for eid, ts in rows if ts is not None}

@@ -1,0 +1,350 @@
+"""Per-endpoint probe schedule over a bounded thread pool, with backoff and batched, atomic writes.
+
+Each enabled endpoint with a URL is probed on its own fixed-rate grid (``interval_s`` from the
+database, read every cycle). At most one probe per endpoint is in flight; a probe that is still
+running when its next slot comes delays only that endpoint (slots more than one interval behind are
+skipped and counted). Consecutive failures push the next probe out exponentially
+(:func:`~app.watcher.targets.backoff_delay`, capped by ``settings.backoff_max_s``). Workers never
+write to the database: completed probes are queued and written by the owner thread, one
+transaction per batch (samples and endpoint status together, all or nothing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from loguru import logger
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.config import Settings
+from app.errors import MlfiError
+from app.schemas import Sample
+from app.storage import Store
+from app.watcher.logs import log_failure
+from app.watcher.repo import ProbeStatus, write_batch
+from app.watcher.stats import CycleStats, Totals
+from app.watcher.targets import RowCache, RowPicker, backoff_delay, build_target, config_key, is_probed, phase_of, \
+    probe_set_spec
+
+__all__ = ["Scheduler", "ProbeFn", "MAX_PENDING_SAMPLES"]
+
+ProbeFn = Callable[[Any, dict[str, Any], Any, "requests.Session | None"], Sample]
+MAX_PENDING_SAMPLES = 50_000   # samples kept in memory while the database refuses writes
+_RETRY_CONFIG_S = 60.0         # a broken probe-set / URL configuration is retried this often
+
+
+@dataclass
+class _Endpoint:
+    id: int
+    name: str
+    interval_s: float
+    next_due: float
+    failures: int = 0
+    key: tuple[Any, ...] = ()
+    target: Any = None
+    pick: RowPicker | None = None
+    config_error: str | None = None
+    config_retry_at: float = 0.0
+    future: Future[Any] | None = None
+
+
+@dataclass(frozen=True)
+class _Result:
+    endpoint_id: int
+    name: str
+    due: float
+    started: float
+    sample: Sample
+    detected: tuple[str, str] | None = None
+
+
+@dataclass
+class _Cycle:
+    submitted: int = 0
+    skipped: int = 0
+    completed: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+def _default_probe() -> ProbeFn:
+    from app.probing import probe_once
+
+    return probe_once  # type: ignore[no-any-return]
+
+
+class Scheduler:
+    """The probing half of the watcher: schedule, run (bounded concurrency), record.
+
+    Parameters
+    ----------
+    settings, store : the watcher's Settings and Store.
+    probe_fn : ``probe_once``-compatible callable (injected by tests); default ``app.probing.probe_once``.
+    clock : time source for scheduling (seconds).
+    concurrency : worker threads; default ``settings.watch_concurrency``.
+    stagger : spread first probes over each endpoint's interval (the long-running loop) instead of now.
+    interval_override : probe every endpoint at this interval instead of its stored one.
+    """
+
+    def __init__(self, settings: Settings, store: Store, *, probe_fn: ProbeFn | None = None,
+                 clock: Callable[[], float] = time.time, concurrency: int | None = None, stagger: bool = False,
+                 interval_override: float | None = None, totals: Totals | None = None) -> None:
+        self.settings, self.store, self.clock = settings, store, clock
+        self.stagger, self.interval_override = stagger, interval_override
+        self.totals = totals or Totals()
+        self.wake = threading.Event()            # set when a probe completes (the loop may resubmit)
+        self.endpoints: list[dict[str, Any]] = []  # enabled rows from the last refresh (also ingest-only)
+        self._probe = probe_fn or _default_probe()
+        self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency or settings.watch_concurrency),
+                                        thread_name_prefix="mlfi-probe")
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+        self._states: dict[int, _Endpoint] = {}
+        self._done: queue.SimpleQueue[_Result] = queue.SimpleQueue()
+        self._pending: list[tuple[int, Sample]] = []
+        self._status: dict[int, ProbeStatus] = {}
+        self._detected: dict[str, tuple[str, str]] = {}
+        self._rows = RowCache()
+        self._cycle = _Cycle()
+        self._closed = False
+
+    # ---- configuration -------------------------------------------------------------------------
+    def refresh(self) -> list[dict[str, Any]]:
+        """Read enabled endpoints from the database; add, update or drop schedule entries."""
+        rows = self.store.list_endpoints(enabled_only=True)
+        self.endpoints = rows
+        now = self.clock()
+        seen: set[int] = set()
+        for ep in rows:
+            if not is_probed(ep):
+                continue
+            eid = int(ep["id"])
+            seen.add(eid)
+            interval = self._interval(ep)
+            st = self._states.get(eid)
+            if st is None:
+                st = self._states[eid] = self._new_state(ep, interval, now)
+            st.interval_s = interval
+            key = config_key(ep)
+            if key != st.key or (st.config_error and now >= st.config_retry_at):
+                self._configure(st, ep, key, now)
+        for eid in [e for e in self._states if e not in seen]:
+            del self._states[eid]      # disabled or removed: an in-flight probe still gets recorded
+        return rows
+
+    def _interval(self, ep: dict[str, Any]) -> float:
+        v = self.interval_override or ep.get("interval_s") or self.settings.watch_interval_s
+        return float(v) if math.isfinite(float(v)) and float(v) > 0 else self.settings.watch_interval_s
+
+    def _new_state(self, ep: dict[str, Any], interval: float, now: float) -> _Endpoint:
+        eid = int(ep["id"])
+        failures = int(ep.get("consecutive_failures") or 0)
+        due = now
+        last = ep.get("last_probe_at")
+        if last is not None and float(last) <= now:   # restart: honour the stored backoff
+            due = float(last) + backoff_delay(interval, failures, self.settings.backoff_max_s)
+        if self.stagger and due <= now:
+            due = now + phase_of(eid) * interval
+        return _Endpoint(id=eid, name=ep["name"], interval_s=interval, next_due=max(due, 0.0), failures=failures)
+
+    def _configure(self, st: _Endpoint, ep: dict[str, Any], key: tuple[Any, ...], now: float) -> None:
+        st.key = key
+        try:
+            st.target = build_target(ep, self.settings)
+            path, label = probe_set_spec(ep)
+            st.pick = self._rows.picker(path, label, seed=st.id)
+            if st.config_error:
+                logger.info(f"endpoint {st.name}: configuration usable again")
+            st.config_error = None
+        except MlfiError as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if msg != st.config_error:
+                logger.error(f"endpoint {st.name} cannot be probed: {msg}")
+            st.config_error, st.config_retry_at, st.target, st.pick = msg, now + _RETRY_CONFIG_S, None, None
+            self._status[st.id] = ProbeStatus(st.id, now, "config_error", st.failures)
+
+    # ---- probing -------------------------------------------------------------------------------
+    def _session(self) -> requests.Session:
+        s = getattr(self._local, "session", None)
+        if s is None:
+            s = self._local.session = requests.Session()
+            with self._sessions_lock:
+                self._sessions.append(s)
+        return s
+
+    def _job(self, st_id: int, name: str, target: Any, row: dict[str, Any], label: Any, due: float) -> None:
+        started = self.clock()
+        self.totals.record_start(started - due)
+        detected = None
+        try:
+            if target.protocol == "auto":
+                from app.probing import detect_protocol
+
+                protocol, url = detect_protocol(target.url, target.headers, row, target.timeout_s)
+                target = dataclasses.replace(target, protocol=protocol, url=url)
+                detected = (protocol, url)
+            sample = self._probe(target, row, label, self._session())
+        except MlfiError as exc:   # detection found no protocol / endpoint unreachable
+            sample = Sample(endpoint=name, ts=time.time(), inputs=row, label=None if label is None else str(label),
+                            error_kind="protocol_error", error_detail=str(exc).splitlines()[0][:200])
+        except Exception as exc:  # a bug, not an endpoint fault: record it as data and go on
+            log_failure(f"probe of {name} failed inside mlfi", exc)
+            sample = Sample(endpoint=name, ts=time.time(), inputs=row, label=None if label is None else str(label),
+                            error_kind="protocol_error", error_detail=f"internal error: {type(exc).__name__}")
+        self._done.put(_Result(st_id, name, due, started, sample, detected))
+        self.wake.set()
+
+    def submit_due(self) -> int:
+        """Start every probe whose slot has come (one in flight per endpoint). Returns how many started."""
+        if self._closed:
+            return 0
+        now = self.clock()
+        n = 0
+        for st in self._states.values():
+            if st.next_due > now or st.future is not None or st.pick is None:
+                continue
+            due = st.next_due
+            row, label = st.pick()
+            st.future = self._pool.submit(self._job, st.id, st.name, st.target, row, label, due)
+            nxt = due + st.interval_s
+            if nxt <= now:            # more than one interval behind: skip the missed slots
+                missed = math.floor((now - due) / st.interval_s)
+                self._cycle.skipped += missed
+                nxt = due + (missed + 1) * st.interval_s
+            st.next_due = nxt
+            n += 1
+        self._cycle.submitted += n
+        return n
+
+    def collect(self) -> int:
+        """Take completed probes off the queue: update backoff state and the write buffer."""
+        n = 0
+        while True:
+            try:
+                r = self._done.get_nowait()
+            except queue.Empty:
+                break
+            n += 1
+            ok = r.sample.error_kind is None
+            st = self._states.get(r.endpoint_id)
+            prev = st.failures if st else (self._status[r.endpoint_id].failures if r.endpoint_id in self._status
+                                           else 0)
+            failures = 0 if ok else prev + 1
+            if st is not None:
+                st.future, st.failures = None, failures
+                if not ok:
+                    st.next_due = max(st.next_due, r.started + backoff_delay(
+                        st.interval_s, failures, self.settings.backoff_max_s))
+                    if failures in (1, 5) or failures % 50 == 0:
+                        logger.warning(f"endpoint {r.name}: {r.sample.error_kind} ({failures} in a row); "
+                                       f"next probe in {st.next_due - r.started:.1f} s")
+                elif prev >= 1:
+                    logger.info(f"endpoint {r.name} recovered after {prev} failed probes")
+            if not ok:
+                kind = r.sample.error_kind or "error"
+                self._cycle.errors[kind] = self._cycle.errors.get(kind, 0) + 1
+            if r.detected:
+                self._detected[r.name] = r.detected
+            self._pending.append((r.endpoint_id, r.sample))
+            self._status[r.endpoint_id] = ProbeStatus(r.endpoint_id, r.started, "ok" if ok else str(r.sample.error_kind),
+                                                      failures)
+        self._cycle.completed += n
+        return n
+
+    def flush(self) -> tuple[int, bool]:
+        """Write buffered samples + statuses in one transaction. Returns (written, failed)."""
+        for name, (protocol, url) in list(self._detected.items()):
+            try:
+                self.store.upsert_endpoint(name, protocol=protocol, url=url)
+                logger.info(f"endpoint {name}: detected protocol {protocol}")
+                del self._detected[name]
+            except (SQLAlchemyError, MlfiError) as exc:
+                logger.warning(f"could not store the detected protocol of {name}: {type(exc).__name__}")
+        if not self._pending and not self._status:
+            return 0, False
+        try:
+            n = write_batch(self.store.engine, self._pending, list(self._status.values()))
+        except SQLAlchemyError as exc:
+            self.totals.add(write_failures=1)
+            logger.warning(f"sample batch not written (kept for retry, {len(self._pending)} buffered): "
+                           f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+            if len(self._pending) > MAX_PENDING_SAMPLES:
+                drop = len(self._pending) - MAX_PENDING_SAMPLES
+                del self._pending[:drop]
+                logger.error(f"write buffer full: dropped the {drop} oldest unwritten samples")
+            return 0, True
+        self._pending, self._status = [], {}
+        return n, False
+
+    # ---- cycles --------------------------------------------------------------------------------
+    def tick(self) -> int:
+        """Cheap step between cycles (no database): collect completions, start due probes."""
+        self.collect()
+        return self.submit_due()
+
+    def cycle(self, *, wait: bool = False) -> CycleStats:
+        """One cycle: refresh endpoints, start due probes, (optionally wait for them), write the batch."""
+        t0 = time.perf_counter()
+        started_at = self.clock()
+        try:
+            self.refresh()
+        except SQLAlchemyError as exc:
+            logger.warning(f"cannot read endpoints (keeping the current schedule): {type(exc).__name__}")
+        self.collect()
+        self.submit_due()
+        if wait:
+            self.wait_in_flight()
+        self.collect()
+        written, failed = self.flush()
+        c, self._cycle = self._cycle, _Cycle()
+        backing = sum(1 for s in self._states.values() if s.failures > 0)
+        self.totals.add(probes_completed=c.completed, samples_written=written, skipped_busy=c.skipped)
+        self.totals.add_errors(c.errors)
+        return CycleStats(started_at=started_at, endpoints_enabled=len(self.endpoints), probes_submitted=c.submitted,
+                          probes_completed=c.completed, samples_written=written, errors=c.errors,
+                          skipped_busy=c.skipped, backing_off=backing, write_failed=failed,
+                          pending_writes=len(self._pending), duration_s=time.perf_counter() - t0)
+
+    def wait_in_flight(self, timeout_s: float | None = None) -> int:
+        """Wait for in-flight probes (bounded by the probe timeout); returns how many are still running."""
+        futs = [s.future for s in self._states.values() if s.future is not None]
+        if not futs:
+            return 0
+        limit = timeout_s if timeout_s is not None else 2 * self.settings.probe_timeout_s + 5.0
+        _, not_done = wait_futures(futs, timeout=limit)
+        return len(not_done)
+
+    def next_due(self) -> float | None:
+        """Earliest slot of an endpoint that is idle and probe-able (None when nothing is scheduled)."""
+        dues = [s.next_due for s in self._states.values() if s.future is None and s.pick is not None]
+        return min(dues) if dues else None
+
+    def in_flight(self) -> int:
+        return sum(1 for s in self._states.values() if s.future is not None)
+
+    def close(self, *, timeout_s: float | None = None) -> CycleStats:
+        """Stop starting probes, let in-flight ones finish (bounded), write the final batch."""
+        self._closed = True
+        left = self.wait_in_flight(timeout_s)
+        if left:
+            logger.warning(f"{left} probes still running at shutdown; their results are dropped")
+        self.collect()
+        written, failed = self.flush()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._sessions_lock:
+            for s in self._sessions:
+                s.close()
+            self._sessions.clear()
+        self.totals.add(samples_written=written, probes_completed=self._cycle.completed)
+        return CycleStats(started_at=self.clock(), samples_written=written, write_failed=failed,
+                          pending_writes=len(self._pending))

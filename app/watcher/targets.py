@@ -1,0 +1,106 @@
+"""From an endpoints-table row to what a probe needs: the target, probe rows, and the backoff delay."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings
+from app.errors import MlfiError
+from app.storage import Store
+
+__all__ = ["backoff_delay", "phase_of", "probe_set_spec", "config_key", "build_target", "RowCache",
+           "ROWS_PER_SET", "is_probed"]
+
+ROWS_PER_SET = 512   # rows drawn once per probe set and shared by every endpoint using it (memory stays flat)
+
+RowPicker = Callable[[], tuple[dict[str, Any], Any]]
+
+
+def is_probed(ep: dict[str, Any]) -> bool:
+    """An endpoint is probed when it has a URL; ingested endpoints (no URL) are only analysed."""
+    return bool(ep.get("url")) and ep.get("protocol") != "ingest"
+
+
+def backoff_delay(interval_s: float, failures: int, max_s: float) -> float:
+    """Delay before the next probe: the interval when healthy, doubled per consecutive failure, capped.
+
+    The cap never makes an endpoint probe faster than its own interval.
+
+    >>> [backoff_delay(1, n, 10) for n in range(6)]
+    [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+    >>> backoff_delay(30, 3, 10)
+    30.0
+    """
+    if failures <= 0:
+        return float(interval_s)
+    return float(max(interval_s, min(interval_s * 2.0 ** min(failures, 40), max_s)))
+
+
+def phase_of(endpoint_id: int) -> float:
+    """A deterministic phase in [0, 1) that spreads endpoints over their interval (golden-ratio sequence).
+
+    >>> [round(phase_of(i), 3) for i in (1, 2, 3)]
+    [0.618, 0.236, 0.854]
+    """
+    return (endpoint_id * 0.6180339887498949) % 1.0
+
+
+def probe_set_spec(ep: dict[str, Any]) -> tuple[str, str | None]:
+    """(probe-set path, label column) of an endpoint; the shipped demo set is labelled by ``target``."""
+    from app.probing import default_probe_set_path
+
+    path = ep.get("probe_set")
+    label = ep.get("label_column")
+    if not path:
+        return str(default_probe_set_path()), label or "target"
+    return str(path), label
+
+
+def config_key(ep: dict[str, Any]) -> tuple[Any, ...]:
+    """What, when changed in the database, requires rebuilding an endpoint's target and rows."""
+    return (ep.get("url"), ep.get("protocol"), ep.get("headers_json"), ep.get("probe_set"), ep.get("label_column"),
+            ep.get("model_name"))
+
+
+def build_target(ep: dict[str, Any], settings: Settings) -> Any:
+    """The ProbeTarget of an endpoint row (protocol ``auto`` when not detected yet)."""
+    from app.probing import ProbeTarget
+
+    protocol = ep.get("protocol") or "auto"
+    return ProbeTarget(name=ep["name"], url=ep["url"], protocol=protocol, headers=Store.headers_of(ep),
+                       model_name=ep.get("model_name"), timeout_s=settings.probe_timeout_s)
+
+
+class RowCache:
+    """Probe rows per (probe set, label column, file mtime), loaded once and shared by all endpoints."""
+
+    def __init__(self, rows_per_set: int = ROWS_PER_SET) -> None:
+        self._rows: dict[tuple[str, str | None, float], list[tuple[dict[str, Any], Any]]] = {}
+        self._lock = threading.Lock()
+        self.rows_per_set = rows_per_set
+
+    def picker(self, path: str, label_column: str | None, seed: int) -> RowPicker:
+        """A function returning a random (row, label) of the set; raises MlfiError if the set is unusable."""
+        from app.probing import ProbeSet
+
+        p = Path(path)
+        try:
+            mtime = p.stat().st_mtime
+        except OSError as exc:
+            raise MlfiError(f"probe set not found: {path}") from exc
+        key = (str(p.resolve()), label_column, mtime)
+        with self._lock:
+            rows = self._rows.get(key)
+            if rows is None:
+                for old in [k for k in self._rows if k[:2] == key[:2]]:
+                    del self._rows[old]   # the file changed: drop the stale copy
+                rows = list(ProbeSet.from_csv(str(p), label_column=label_column).rows(self.rows_per_set, seed=0))
+                if not rows:
+                    raise MlfiError(f"probe set {path} has no rows")
+                self._rows[key] = rows
+        rng = random.Random(seed)
+        return lambda: rows[rng.randrange(len(rows))]
