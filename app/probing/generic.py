@@ -1,0 +1,61 @@
+"""Generic REST: POST the row as JSON, read ``{"prediction", "confidence"}`` and its close variants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.probing.base import Connector, Parsed, ProbeFault, register
+from app.probing.http import Call
+from app.probing.interpret import interpret
+
+__all__ = ["GenericConnector", "BODY_SHAPES", "shape_body", "retry_with_next_shape"]
+
+# request shapes a hand-written REST model commonly accepts, tried in order until one is not rejected (4xx)
+BODY_SHAPES = ("features", "inputs", "row", "features_list", "instances")
+_REJECTED = (400, 405, 415, 422)
+
+
+def shape_body(shape: str, row: dict[str, Any]) -> Any:
+    """The request body of one shape.
+
+    >>> shape_body("features", {"a": 1})
+    {'features': {'a': 1}}
+    >>> shape_body("instances", {"a": 1, "b": 2})
+    {'instances': [[1, 2]]}
+    """
+    values = list(row.values())
+    return {"features": {"features": row}, "inputs": {"inputs": row}, "row": dict(row),
+            "features_list": {"features": values}, "instances": {"instances": [values]}}[shape]
+
+
+def retry_with_next_shape(fault: ProbeFault, more: bool) -> bool:
+    """Whether a fault says 'wrong request shape' (so the next shape is worth one try)."""
+    return more and fault.kind == "http_error" and fault.status_code in _REJECTED
+
+
+class GenericConnector(Connector):
+    """``POST URL {"features": {...}}`` (or another common shape) -> a JSON prediction."""
+
+    name = "generic"
+
+    def predict(self, call: Call) -> Parsed:
+        url = call.target.url
+        if call.target.payload_template is not None:
+            return interpret(call.json_of(call.post(url, call.body(None))))
+        key = ("generic", url)
+        shapes = [call.memo[key]] if key in call.memo else list(BODY_SHAPES)
+        for i, shape in enumerate(shapes):
+            try:
+                reply = call.post(url, shape_body(shape, call.row))
+            except ProbeFault as fault:
+                if retry_with_next_shape(fault, i < len(shapes) - 1):
+                    call.restart_clock()
+                    continue
+                raise
+            parsed = interpret(call.json_of(reply))
+            call.memo[key] = shape
+            return parsed
+        raise ProbeFault("protocol_error", "no request shape accepted")  # pragma: no cover (loop returns/raises)
+
+
+register(GenericConnector())

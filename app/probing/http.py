@@ -1,0 +1,146 @@
+"""HTTP exchanges for probing: transport faults become :class:`ProbeFault`, secrets never reach a detail."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from app.probing.base import ProbeFault, ProbeTarget
+
+__all__ = ["Reply", "Call", "exchange", "scrub", "memo_of"]
+
+_DETAIL_MAX = 200
+
+
+def scrub(text: str, secrets: tuple[str, ...] = (), limit: int = _DETAIL_MAX) -> str:
+    """One short line with every secret replaced by ``***``.
+
+    >>> scrub("bad token s3cr3t\\nagain", ("s3cr3t",))
+    'bad token *** again'
+    """
+    for s in secrets:
+        text = text.replace(s, "***")
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass
+class Reply:
+    """One HTTP answer: status, raw text and (when it is JSON) the decoded body."""
+
+    status: int
+    text: str
+    elapsed_ms: float
+    content_type: str = ""
+
+    def json(self, secrets: tuple[str, ...] = ()) -> Any:
+        """The body as JSON, or a ``malformed_response`` fault."""
+        try:
+            return json.loads(self.text)
+        except ValueError as exc:
+            snippet = scrub(self.text[:60], secrets, 80) or "<empty body>"
+            raise ProbeFault("malformed_response", f"invalid JSON ({exc.msg}): {snippet!r}",
+                             self.status) from exc
+
+
+def exchange(session: requests.Session, method: str, url: str, *, headers: dict[str, str], timeout: float,
+             body: Any = None, secrets: tuple[str, ...] = (), ok_only: bool = True) -> Reply:
+    """Send one request. Transport faults (and, with ``ok_only``, HTTP >= 400) raise :class:`ProbeFault`."""
+    t0 = time.perf_counter()
+    hdrs = {"Accept": "application/json, text/event-stream;q=0.9, */*;q=0.5", **headers}
+    try:
+        resp = session.request(method, url, json=body, headers=hdrs, timeout=(timeout, timeout),
+                               allow_redirects=True)
+        text = resp.text
+    except requests.exceptions.Timeout as exc:
+        raise ProbeFault("timeout", f"no answer within {timeout:g} s ({type(exc).__name__})") from exc
+    except requests.exceptions.ContentDecodingError as exc:
+        raise ProbeFault("malformed_response", scrub(f"undecodable body: {exc}", secrets)) from exc
+    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+            requests.exceptions.TooManyRedirects) as exc:
+        raise ProbeFault("protocol_error", scrub(f"{type(exc).__name__}: {exc}", secrets)) from exc
+    except requests.exceptions.RequestException as exc:
+        raise ProbeFault("connection_error", scrub(f"{type(exc).__name__}: {_root_cause(exc)}", secrets)) from exc
+    elapsed = (time.perf_counter() - t0) * 1000.0
+    reply = Reply(resp.status_code, text, elapsed, resp.headers.get("content-type", ""))
+    if ok_only and resp.status_code >= 400:
+        raise ProbeFault("http_error", scrub(f"HTTP {resp.status_code}: {text[:120]}", secrets), resp.status_code)
+    return reply
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost reason of a requests error (e.g. 'Connection refused'), without the URL noise."""
+    msg = str(exc)
+    for marker in ("] ", "Errno"):
+        if marker in msg:
+            tail = msg.rsplit(marker, 1)[-1]
+            return tail.strip(" ')\"")[:120] or msg[:120]
+    return msg[:120]
+
+
+def memo_of(session: requests.Session) -> dict[Any, Any]:
+    """A small memo tied to the caller's session (what an endpoint accepted), never module-global."""
+    memo = getattr(session, "_mlfi_memo", None)
+    if memo is None:
+        memo = {}
+        session._mlfi_memo = memo  # type: ignore[attr-defined]
+    if len(memo) > 4096:  # bounded: a long-lived session over many endpoints
+        memo.clear()
+    return memo  # type: ignore[no-any-return]
+
+
+@dataclass
+class Call:
+    """One probe in flight: the target, the row, and the time spent in inference exchanges."""
+
+    session: requests.Session
+    target: ProbeTarget
+    row: dict[str, Any]
+    latency_ms: float = 0.0
+    exchanges: int = 0
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+    def post(self, url: str, body: Any, *, timed: bool = True, ok_only: bool = True) -> Reply:
+        return self.send("POST", url, body, timed=timed, ok_only=ok_only)
+
+    def get(self, url: str, *, timed: bool = True, ok_only: bool = True) -> Reply:
+        return self.send("GET", url, None, timed=timed, ok_only=ok_only)
+
+    def send(self, method: str, url: str, body: Any, *, timed: bool, ok_only: bool) -> Reply:
+        t0 = time.perf_counter()
+        try:
+            return exchange(self.session, method, url, headers=self.target.headers, timeout=self.target.timeout_s,
+                            body=body, secrets=self.target.secrets, ok_only=ok_only)
+        finally:
+            if timed:
+                self.latency_ms += (time.perf_counter() - t0) * 1000.0
+                self.exchanges += 1
+
+    def discover(self, url: str, body: Any = None, method: str = "GET") -> Any | None:
+        """A cheap discovery request (not timed): the JSON body on 2xx, else None. Transport faults raise."""
+        reply = self.send(method, url, body, timed=False, ok_only=False)
+        if reply.status >= 300:
+            return None
+        try:
+            return json.loads(reply.text)
+        except ValueError:
+            return None
+
+    def body(self, default: Any) -> Any:
+        """The request body: the target's payload template filled with the row, else ``default``."""
+        if self.target.payload_template is None:
+            return default
+        from app.probing.probe_set import render_template
+
+        return render_template(self.target.payload_template, self.row)
+
+    def json_of(self, reply: Reply) -> Any:
+        return reply.json(self.target.secrets)
+
+    def restart_clock(self) -> None:
+        """Forget time spent so far (a failed first attempt whose fallback is the real exchange)."""
+        self.latency_ms = 0.0

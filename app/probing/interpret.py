@@ -1,0 +1,211 @@
+"""Turn the many shapes a prediction can take in JSON into one :class:`Parsed` (label, confidence, probabilities)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from app.probing.base import Parsed, ProbeFault
+
+__all__ = ["interpret", "canonical", "from_probabilities", "as_probabilities"]
+
+PRED_KEYS = ("prediction", "predictions", "predicted_class", "predicted_label", "prediction_label", "label",
+             "class", "class_label", "pred", "preds", "y_pred", "predict", "output", "outputs", "result",
+             "results", "category", "value", "data")
+CONF_KEYS = ("confidence", "probability", "proba", "prob", "certainty", "max_probability", "score")
+PROBA_KEYS = ("probabilities", "probability_distribution", "class_probabilities", "predict_proba", "probas",
+              "probs", "confidences", "scores", "distribution")
+CLASS_KEYS = ("classes", "class_names", "labels", "classes_")
+_STRICT_CONF = {"confidence", "probability", "proba", "prob", "certainty", "max_probability"}
+_ERROR_KEYS = ("error", "errors", "detail", "message", "exception")
+
+
+def canonical(value: Any) -> str | None:
+    """A label as a canonical string: ``1``, ``1.0`` and ``"1.0"`` all become ``"1"``.
+
+    >>> canonical(1.0), canonical("1.0"), canonical(True), canonical("benign"), canonical(None)
+    ('1', '1', '1', 'benign', None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ProbeFault("malformed_response", f"prediction is not a finite number ({value})")
+        return str(int(value)) if value.is_integer() else repr(round(value, 10))
+    if isinstance(value, str):
+        s = value.strip()
+        try:
+            f = float(s)
+        except ValueError:
+            return s
+        return str(int(f)) if math.isfinite(f) and f.is_integer() and "e" not in s.lower() else s
+    raise ProbeFault("malformed_response", f"prediction has an unexpected type ({type(value).__name__})")
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return float(v)
+
+
+def as_probabilities(value: Any, classes: Any = None, named: bool = False) -> dict[str, float] | None:
+    """Read a class-probability vector: ``{cls: p}``, ``[p0, p1]`` or ``[{"label", "score"|"confidence"}]``.
+
+    A bare vector or mapping must sum to one, unless it sits under a probability key (``named``).
+
+    >>> as_probabilities([0.2, 0.8])
+    {'0': 0.2, '1': 0.8}
+    >>> as_probabilities([{"label": "POSITIVE", "score": 0.9}, {"label": "NEGATIVE", "score": 0.1}])
+    {'POSITIVE': 0.9, 'NEGATIVE': 0.1}
+    >>> as_probabilities([3.0, 1.0]) is None   # not probabilities (logits)
+    True
+    """
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], (list, dict)):
+        value = value[0]  # a batch of one
+    out: dict[str, float] = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            f = _num(v)
+            if f is None:
+                return None
+            out[str(canonical(k))] = f
+    elif isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+        for item in value:
+            lab = next((item[k] for k in ("label", "class", "name") if k in item), None)
+            p = next((_num(item[k]) for k in ("score", "confidence", "probability", "prob") if k in item), None)
+            if lab is None or p is None:
+                return None
+            out[str(canonical(lab))] = p
+    elif isinstance(value, list) and len(value) >= 2 and all(_num(x) is not None for x in value):
+        names = [str(canonical(c)) for c in classes] if isinstance(classes, list) and len(classes) == len(value) \
+            else [str(i) for i in range(len(value))]
+        out = {n: float(x) for n, x in zip(names, value)}
+    else:
+        return None
+    if len(out) < 1 or any(not math.isfinite(p) or p < -1e-9 or p > 1 + 1e-9 for p in out.values()):
+        return None
+    listed = isinstance(value, list) and isinstance(value[0], dict)
+    if not named and not listed and abs(sum(out.values()) - 1.0) > 0.02:
+        return None  # a bare vector must sum to one to be read as probabilities
+    return out
+
+
+def from_probabilities(probs: dict[str, float], prediction: str | None = None) -> Parsed:
+    """Prediction = the given label or the argmax; confidence = its probability (else the max).
+
+    >>> from_probabilities({"0": 0.3, "1": 0.7})
+    Parsed(prediction='1', confidence=0.7, probabilities={'0': 0.3, '1': 0.7})
+    """
+    top = max(probs, key=lambda k: probs[k])
+    pred = prediction if prediction is not None else top
+    conf = probs.get(pred, probs[top])
+    return Parsed(pred, float(conf), dict(probs))
+
+
+def _find(d: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any] | None:
+    lower = {str(k).lower(): k for k in d}
+    for k in keys:
+        if k in lower:
+            return k, d[lower[k]]
+    return None
+
+
+def _confidence(key: str, value: Any) -> float | None:
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    f = _num(value)
+    if f is None:
+        return None
+    if not math.isfinite(f):
+        raise ProbeFault("malformed_response", f"{key} is not a finite number ({f})")
+    if 0.0 <= f <= 1.0:
+        return f
+    if key in _STRICT_CONF:
+        raise ProbeFault("malformed_response", f"{key} {f:g} outside [0, 1]")
+    return None  # an unbounded "score" is not a confidence
+
+
+def interpret(body: Any, depth: int = 0) -> Parsed:
+    """Read a prediction (and confidence) from a decoded JSON body, or raise ``malformed_response``.
+
+    >>> interpret({"prediction": "1", "confidence": 0.93}).confidence
+    0.93
+    >>> interpret({"predictions": [0]})
+    Parsed(prediction='0', confidence=None, probabilities=None)
+    >>> interpret([[{"label": "LABEL_1", "score": 0.8}, {"label": "LABEL_0", "score": 0.2}]]).prediction
+    'LABEL_1'
+    >>> interpret({"label": "cat", "confidences": [{"label": "cat", "confidence": 0.6},
+    ...                                           {"label": "dog", "confidence": 0.4}]}).confidence
+    0.6
+    """
+    if depth > 6:
+        raise ProbeFault("malformed_response", "response nested too deeply")
+    if body is None:
+        raise ProbeFault("malformed_response", "empty (null) prediction")
+    if isinstance(body, (str, int, float, bool)):
+        if isinstance(body, str) and not body.strip():
+            raise ProbeFault("malformed_response", "empty prediction string")
+        return Parsed(canonical(body))
+    if isinstance(body, list):
+        return _interpret_list(body, depth)
+    if isinstance(body, dict):
+        return _interpret_dict(body, depth)
+    raise ProbeFault("malformed_response", f"unexpected body type {type(body).__name__}")
+
+
+def _interpret_list(body: list[Any], depth: int) -> Parsed:
+    if not body:
+        raise ProbeFault("malformed_response", "empty prediction list")
+    probs = as_probabilities(body)
+    if probs is not None and (isinstance(body[0], (dict, list)) or len(body) >= 2):
+        return from_probabilities(probs)
+    if len(body) == 1:
+        return interpret(body[0], depth + 1)
+    if all(_num(x) is not None for x in body):
+        # several scores that are not probabilities (logits): the argmax is the prediction
+        vals = [float(x) for x in body]
+        return Parsed(str(vals.index(max(vals))))
+    return interpret(body[0], depth + 1)  # a batch: we sent one instance, read the first answer
+
+
+def _interpret_dict(body: dict[str, Any], depth: int) -> Parsed:
+    if not body:
+        raise ProbeFault("malformed_response", "empty JSON object")
+    classes = (_find(body, CLASS_KEYS) or (None, None))[1]
+    probs = None
+    hit = _find(body, PROBA_KEYS)
+    if hit is not None:
+        probs = as_probabilities(hit[1], classes, named=True)
+    pred: str | None = None
+    conf: float | None = None
+    hit = _find(body, PRED_KEYS)
+    if hit is not None:
+        key, value = hit
+        if isinstance(value, (str, int, float, bool)):
+            pred = canonical(value)
+        elif value is not None:
+            inner = interpret(value, depth + 1)
+            pred, conf = inner.prediction, inner.confidence
+            probs = probs or inner.probabilities
+    c = _find(body, CONF_KEYS)
+    if c is not None:
+        conf = _confidence(c[0], c[1]) if conf is None or c[0] in _STRICT_CONF else conf
+    if probs:
+        parsed = from_probabilities(probs, pred)
+        return Parsed(parsed.prediction, conf if conf is not None else parsed.confidence, probs)
+    if pred is not None or conf is not None:
+        return Parsed(pred, conf)
+    direct = as_probabilities(body)  # {"0": 0.1, "1": 0.9}
+    if direct is not None and len(direct) >= 2 and abs(sum(direct.values()) - 1.0) <= 0.02:
+        return from_probabilities(direct)
+    err = _find(body, _ERROR_KEYS)
+    if err is not None:
+        raise ProbeFault("protocol_error", f"endpoint reported an error: {str(err[1])[:100]}")
+    if len(body) == 1:
+        return interpret(next(iter(body.values())), depth + 1)
+    keys = ", ".join(list(map(str, body))[:8])
+    raise ProbeFault("malformed_response", f"no prediction field in response (keys: {keys})")
