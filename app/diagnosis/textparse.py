@@ -1,0 +1,177 @@
+"""Free text -> experiment-record fields: numbers attributed to splits and metrics, plus pattern facts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.diagnosis.textfacts import POS, extract_facts
+from app.diagnosis.textscan import Mention, Num, Scan, clauses_of, find_numbers, mentions_in, scan, sentences_of
+from app.diagnosis.vocab import BOUNDED_METRICS
+
+__all__ = ["parse_text", "QUALITATIVE"]
+
+QUALITATIVE: list[tuple[str, str, re.Pattern[str]]] = [(d, mag, re.compile(p, re.I)) for d, mag, p in [
+    ("drop", "large", r"collaps\w*|plummet\w*|crash\w*|tank\w*|fell off a cliff|drop\w* sharply|much worse|far worse|"
+                      r"terrible|awful|near(?:ly)? (?:chance|random)|no better than (?:chance|random)|catastroph\w*|"
+                      r"fell apart|falls apart|nose-?dive\w*"),
+    ("rise", "large", r"jump\w*|soar\w*|skyrocket\w*|spik\w*|shot up|near(?:ly)? perfect|suspiciously high|too good"),
+    ("drop", "moderate", r"drop\w*|\bfell\b|\bfall\w*|decreas\w*|declin\w*|degrad\w*|\bworse\b|\blower\b|"
+                         r"underperform\w*|deteriorat\w*|disappoint\w*|\bpoor\w*|suffer\w*|\bbad\b"),
+    ("rise", "moderate", r"improv\w*|increas\w*|\bris(?:e|es|ing)\b|\brose\b|climb\w*|went up|goes up|\bhigher\b"),
+]]
+_PREP_GAP = re.compile(r"^[\s%]*(?:[\w-]+\s+){0,2}?(?:on|in|for|at|over|across|from)\s+(?:the\s+)?$", re.I)
+_BLANK_GAP = re.compile(r"^[\s%]*$")
+_POS_RE = re.compile(POS, re.I)
+
+
+def _following_split(masked: str, n: Num, splits: list[Mention], has_preceding: bool) -> str | None:
+    for sp in splits:
+        if sp.start >= n.end and sp.start - n.end <= 28:
+            gap = masked[n.end:sp.start]
+            if _PREP_GAP.match(gap) or (not has_preceding and _BLANK_GAP.match(gap)):
+                return sp.name
+    return None
+
+
+def _metric_for(masked: str, n: Num, metrics: list[Mention], carry: str | None, cs: int, ce: int) -> str:
+    before = [m for m in metrics if m.end <= n.start]
+    after = [m for m in metrics if m.start >= n.end and m.start - n.end <= 12]
+    name = before[-1].name if before else after[0].name if after else carry or "score"
+    if name in ("recall", "precision", "f1") and _POS_RE.search(masked[cs:ce]):
+        name = f"minority_{name}"
+    return name
+
+
+def _qualitative(seg: str) -> tuple[str, str] | None:
+    for direction, mag, pat in QUALITATIVE:
+        m = pat.search(seg)
+        if m and not re.search(r"\b(?:not|n't|never|no)\s+(?:\w+\s+)?$", seg[:m.start()], re.I):
+            return direction, mag
+    return None
+
+
+class _Builder:
+    def __init__(self, sc: Scan) -> None:
+        self.sc = sc
+        self.metrics: dict[str, dict[str, float]] = {}
+        self.prov: dict[str, str] = {}
+        self.history: list[dict[str, Any]] = []
+        self.observations: list[dict[str, Any]] = []
+        self.conflicts: list[str] = []
+        self.unassigned: list[tuple[str, Num, str]] = []
+
+    def assign(self, split: str | None, metric: str, n: Num, quote: str) -> None:
+        if metric in BOUNDED_METRICS and (n.value > 100 or (n.value > 1 and not n.raw.replace(".", "").isdigit())):
+            return
+        if split is None:
+            self.unassigned.append((metric, n, quote))
+            return
+        value = n.value / 100.0 if (metric in BOUNDED_METRICS and n.value > 1) else n.value
+        old = self.metrics.get(split, {}).get(metric)
+        if old is not None and abs(old - value) > 1e-9:
+            self.conflicts.append(f"{split} {metric} stated as both {old:g} and {value:g}; the later value is used")
+        self.metrics.setdefault(split, {})[metric] = value
+        self.prov[f"metrics.{split}.{metric}"] = f'prompt: "{quote}"'
+
+    def finish_unassigned(self) -> None:
+        for metric, n, quote in self.unassigned:
+            if metric not in self.metrics.get("validation", {}):
+                self.assign("validation", metric, n, quote)
+                self.prov[f"metrics.validation.{metric}"] += " (no split named; read as a held-out score)"
+
+
+def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, Any]) -> None:
+    sc, masked = b.sc, b.sc.masked
+    quote = sc.quote(s, e)
+    nums = [n for n in find_numbers(masked, s, e) if not n.count and n.start not in consumed
+            and not re.search(r"(?:\bby|[+±-])\s*$", masked[max(s, n.start - 4):n.start])]
+    ments = mentions_in(masked, s, e)
+    splits = [m for m in ments if m.kind == "split"]
+    metrics = [m for m in ments if m.kind == "metric"]
+    names = [sp.name for sp in splits]
+    if len(splits) >= 2 and len(set(names)) == len(names) == len(nums) and splits[-1].end <= nums[0].start:
+        metric = metrics[0].name if metrics else carry.get("metric") or "score"   # "train and val acc: 0.62 and 0.60"
+        for sp, n in zip(splits, nums):
+            b.assign(sp.name, metric, n, quote)
+        carry["metric"] = metric
+        return
+    for cs, ce in clauses_of(masked, s, e):
+        c_splits = [m for m in splits if cs <= m.start < ce]
+        c_metrics = [m for m in metrics if cs <= m.start < ce]
+        c_nums = [n for n in nums if cs <= n.start < ce]
+        seg = masked[cs:ce]
+        got: list[tuple[str | None, str, Num]] = []
+        for n in c_nums:
+            preceding = [sp for sp in c_splits if sp.end <= n.start]
+            split = _following_split(masked, n, c_splits, bool(preceding))
+            split = split or (preceding[-1].name if preceding else None)
+            split = split or (c_splits[0].name if c_splits else carry.get("split"))
+            metric = _metric_for(masked, n, c_metrics, carry.get("metric"), cs, ce)
+            got.append((split, metric, n))
+        if len(got) >= 2 and re.search(r"\bfrom\b", seg, re.I) and re.search(r"\bto\b", seg, re.I) \
+                and got[0][:2] == got[1][:2] and got[0][0] is not None:
+            split, metric, before = got.pop(0)
+            feats = re.findall(r"F(\d+)_*", masked[s:e])
+            change = f"before adding {sc.features[int(feats[0])]}" if feats else "earlier run"
+            b.history.append({"change": change, "metrics": {split: {metric: before.value}}})
+        for split, metric, n in got:
+            b.assign(split, metric, n, quote)
+        qual = _qualitative(seg)
+        if qual and c_splits:
+            for sp in {m.name: m for m in c_splits}.values():
+                if not any(g[0] == sp.name for g in got):
+                    metric = c_metrics[0].name if c_metrics else None
+                    b.observations.append({"split": sp.name, "metric": metric, "direction": qual[0],
+                                           "magnitude": qual[1], "quote": quote})
+        if c_splits:
+            carry["split"] = c_splits[-1].name
+        if c_metrics:
+            carry["metric"] = c_metrics[-1].name if c_metrics[-1].name != "score" or "metric" not in carry \
+                else carry["metric"]
+
+
+def _set_path(rec: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    cur = rec
+    for p in parts[:-1]:
+        cur = cur.setdefault(p, {})
+    cur[parts[-1]] = value
+
+
+def parse_text(text: str) -> dict[str, Any]:
+    """Turn a data scientist's description into experiment-record fields (validated later by the schema).
+
+    >>> r = parse_text("Train accuracy 99%, validation 71%. I worry about leakage.")
+    >>> r["metrics"], [(c["category"], c["hedged"]) for c in r["concerns"]]
+    ({'train': {'accuracy': 0.99}, 'validation': {'accuracy': 0.71}}, [('data_leakage', True)])
+    """
+    sc = scan(text)
+    sents = sentences_of(sc.masked)
+    facts = extract_facts(sc, sents)
+    b = _Builder(sc)
+    carry: dict[str, Any] = {}
+    for s, e in sents:
+        carry.pop("split", None)          # a split never carries across sentences; a metric may
+        _sentence(b, s, e, facts.consumed, carry)
+    b.finish_unassigned()
+    rec: dict[str, Any] = {"notes": text.strip()}
+    for path, value in facts.values.items():
+        _set_path(rec, path, value)
+    if b.metrics:
+        rec["metrics"] = b.metrics
+    if b.history:
+        rec["history"] = b.history
+    if b.observations:
+        rec["observations"] = b.observations
+    flags = facts.feature_flags
+    names = list(dict.fromkeys(sc.features))
+    if names:
+        rec["features"] = [{"name": n, **flags.get(n, {})} for n in names]
+    if facts.concerns:
+        rec["concerns"] = [{"category": c, "hedged": v["hedged"], "quote": v["quote"]}
+                           for c, v in sorted(facts.concerns.items())]
+    rec["provenance"] = {**facts.provenance, **b.prov}
+    if b.conflicts:
+        rec["input_conflicts"] = b.conflicts
+    return rec

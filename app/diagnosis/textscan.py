@@ -1,0 +1,171 @@
+"""Low-level scanning of free text: identifiers, sentences, clauses, split/metric mentions and numbers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.diagnosis.vocab import METRIC_ALIASES, SPLIT_ALIASES, canonical_metric
+
+__all__ = ["Num", "Mention", "Scan", "scan", "find_numbers", "clauses_of", "HEDGES", "NEGATIONS"]
+
+_TRANSLATE = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                            "\u2014": "-", "\u00d7": "x", "\u2248": "~", "\u2212": "-", "\u00a0": " "})
+_BACKTICK = re.compile(r"`([^`\n]{1,80})`")
+_SNAKE = re.compile(r"(?<![\w`])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![\w`])")
+_SPLIT_WORDS = sorted(SPLIT_ALIASES, key=len, reverse=True)
+_SPLIT_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in _SPLIT_WORDS) + r")(?![\w-])", re.I)
+_METRIC_WORDS = sorted({a for al in METRIC_ALIASES.values() for a in al} - {"ap", "loss"}, key=len, reverse=True)
+_METRIC_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in _METRIC_WORDS)
+                        + r"|loss|performance|score|metric)(?![\w-])", re.I)
+_NUM_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?|\.\d+)(?:\s*(%|percent\b|per cent\b|pct\b|pp\b))?")
+_SENT_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
+_CLAUSE_RE = re.compile(r",\s*|\s+/\s+|\s+(?:but|while|whereas|although|though|however|yet|vs\.?|versus|compared "
+                        r"(?:to|with)|against)\s+|\s*\(\s*|\s*\)\s*",
+                        re.I)
+_COUNT_UNITS = re.compile(r"\s*-?\s*(seeds?|epochs?|steps?|iterations?|folds?|rows?|examples?|samples?|records?|"
+                          r"images?|days?|weeks?|months?|years?|hours?|minutes?|features?|columns?|classes|"
+                          r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b)",
+                          re.I)
+_COUNT_PREFIX = re.compile(r"(epoch|step|seed|version|v|layer|top|k\s*=|n\s*=|batch size|lr|learning rate|"
+                           r"fold|iteration|round|day|week|month|year|#)\s*[-:=]?\s*$", re.I)
+HEDGES = re.compile(r"\b(worr(y|ied|ies)|suspect\w*|maybe|might|could|possibl\w*|perhaps|wonder\w*|afraid|"
+                    r"concern\w*|not sure|unsure|whether|guess|hypothes\w*|potential(ly)?|risk of|seems?)\b|\?", re.I)
+NEGATIONS = re.compile(r"\b(no|not|never|without|ruled out|rule out|isn't|wasn't|aren't|no sign of|free of)\b"
+                       r"[\w\s-]{0,25}$", re.I)
+
+
+@dataclass(frozen=True)
+class Num:
+    """A number found in the text; ``value`` is already a fraction when written as a percentage."""
+
+    value: float
+    raw: str
+    start: int
+    end: int
+    percent: bool
+    count: bool          # followed by a count unit or preceded by an index word ("5 seeds", "epoch 3")
+
+
+@dataclass(frozen=True)
+class Mention:
+    kind: str            # "split" | "metric" | "feature"
+    name: str
+    start: int
+    end: int
+
+
+@dataclass
+class Scan:
+    """The text prepared for extraction: identifiers masked (same length), so offsets match ``text``."""
+
+    text: str                     # normalised text, same length as the input
+    masked: str                   # identifiers replaced by F<i> placeholders of equal length
+    features: list[str]           # identifier names by placeholder index
+    feature_spans: list[tuple[int, int]]
+
+    def quote(self, start: int, end: int) -> str:
+        return " ".join(self.text[start:end].split())
+
+
+def scan(text: str) -> Scan:
+    """Normalise punctuation and mask backticked/snake_case identifiers as ``F<i>`` placeholders.
+
+    >>> s = scan("Added `renewal_status_after_30d` and days_active.")
+    >>> s.features, s.masked
+    (['renewal_status_after_30d', 'days_active'], 'Added F0________________________ and F1_________.')
+    """
+    norm = text.translate(_TRANSLATE)
+    masked = list(norm)
+    features: list[str] = []
+    spans: list[tuple[int, int]] = []
+
+    def _mask(start: int, end: int, name: str) -> None:
+        tag = f"F{len(features)}"
+        if end - start < len(tag) or any(c != o for c, o in zip(masked[start:end], norm[start:end])):
+            return
+        features.append(name)
+        spans.append((start, end))
+        masked[start:end] = list(tag.ljust(end - start, "_"))
+
+    for m in _BACKTICK.finditer(norm):
+        name = m.group(1).strip()
+        if name and canonical_metric(name) not in METRIC_ALIASES:
+            _mask(m.start(), m.end(), name)
+    for m in _SNAKE.finditer("".join(masked)):
+        name = m.group(0)
+        head = name.split("_")[0].lower()
+        if canonical_metric(name) in METRIC_ALIASES or head in SPLIT_ALIASES or re.fullmatch(r"F\d+_*", name):
+            continue
+        _mask(m.start(), m.end(), name)
+    masked_s = "".join(masked)
+    # curve-style identifiers such as val_loss / train_accuracy read as words
+    masked_s = re.sub(r"\b(train|training|val|validation|test|dev)_(loss|accuracy|acc|auc|f1)\b",
+                      lambda m: m.group(1) + " " + m.group(2), masked_s, flags=re.I)
+    return Scan(text=norm, masked=masked_s, features=features, feature_spans=spans)
+
+
+def sentences_of(masked: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; a period inside a number (0.98) does not end a sentence."""
+    out, pos = [], 0
+    for m in _SENT_RE.finditer(masked):
+        if masked[pos:m.start()].strip():
+            out.append((pos, m.start()))
+        pos = m.end()
+    if masked[pos:].strip():
+        out.append((pos, len(masked)))
+    return out
+
+
+def clauses_of(masked: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each clause of a sentence (split at commas, " / ", but, while, parentheses ...)."""
+    out, pos = [], start
+    for m in _CLAUSE_RE.finditer(masked, start, end):
+        before = masked[max(start, m.start() - 1):m.start()]
+        after = masked[m.end():m.end() + 1]
+        if m.group(0).strip() == "," and before.isdigit() and after.isdigit():
+            continue  # thousands separator
+        if masked[pos:m.start()].strip():
+            out.append((pos, m.start()))
+        pos = m.end()
+    if masked[pos:end].strip():
+        out.append((pos, end))
+    return out
+
+
+def mentions_in(masked: str, start: int, end: int) -> list[Mention]:
+    """Split, metric and feature mentions between ``start`` and ``end`` in text order."""
+    found: list[Mention] = []
+    seg = masked[start:end]
+    for m in _SPLIT_RE.finditer(seg):
+        found.append(Mention("split", SPLIT_ALIASES[m.group(1).lower()], start + m.start(), start + m.end()))
+    for m in _METRIC_RE.finditer(seg):
+        word = m.group(1).lower()
+        name = "score" if word in ("performance", "score", "metric") else canonical_metric(word)
+        found.append(Mention("metric", name, start + m.start(), start + m.end()))
+    for m in re.finditer(r"F(\d+)_*", seg):
+        found.append(Mention("feature", m.group(1), start + m.start(), start + m.end()))
+    return sorted(found, key=lambda x: x.start)
+
+
+def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Num]:
+    """Numbers in every common form: 98%, 98 percent, 0.98, .98, 98 (values as fractions when percent).
+
+    >>> [(n.value, n.percent, n.count) for n in find_numbers("val 98%, test .61, 5 seeds, 72 percent")]
+    [(0.98, True, False), (0.61, False, False), (5.0, False, True), (0.72, True, False)]
+    """
+    end = len(masked) if end is None else end
+    out = []
+    for m in _NUM_RE.finditer(masked, start, end):
+        raw = m.group(1)
+        val = float(raw)
+        pct = m.group(2) is not None
+        if m.end() < len(masked) and masked[m.end()] == ":" and re.match(r":\s*\d", masked[m.end():m.end() + 3]):
+            continue  # a ratio such as 1:99 is handled by the class-ratio pattern
+        count = bool(_COUNT_UNITS.match(masked, m.end())) and not pct
+        count = count or bool(_COUNT_PREFIX.search(masked[max(0, m.start() - 16):m.start()]))
+        if not pct and val.is_integer() and 1900 <= val <= 2100:
+            count = True  # a year
+        out.append(Num(value=val / 100.0 if pct else val, raw=m.group(0), start=m.start(), end=m.end(),
+                       percent=pct, count=count))
+    return out

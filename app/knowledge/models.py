@@ -1,0 +1,38 @@
+"""Typed citation and grounding records shared by the retriever and the diagnosis payload."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Citation", "Grounding", "LOCAL_PROOF", "REMOTE_PROOF"]
+
+LOCAL_PROOF = "local_knowledge_base"
+REMOTE_PROOF = "remote_search_results"
+
+
+class Citation(BaseModel):
+    """One retrieved passage: which file and section it comes from, and how well it matched."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc_id: str
+    title: str
+    path: str
+    section: str
+    snippet: str
+    score: float
+    source_type: str
+    permission_scope: str
+
+
+class Grounding(BaseModel):
+    """What the citations of one run really came from (never claims a remote search that did not answer)."""
+
+    provider: Literal["local", "azure_ai_search"] = "local"
+    proof_level: Literal["local_knowledge_base", "remote_search_results"] = "local_knowledge_base"
+    remote_used: bool = False
+    remote_configured: bool = False
+    remote_error: str | None = None
+    corpus_documents: int = 0
