@@ -28,20 +28,54 @@ def preds(tmp_path: Path) -> Path:
     rng = np.random.default_rng(0)
     n = 400
     y = rng.integers(0, 2, n)
-    f = pd.DataFrame({"truth": y, "prob": np.round(np.clip(0.25 + 0.5 * y + rng.normal(0, 0.2, n), 0, 1), 4),
-                      "region": rng.choice(["north", "south"], n), "age": rng.normal(50, 10, n)})
+    f = pd.DataFrame(
+        {
+            "truth": y,
+            "prob": np.round(np.clip(0.25 + 0.5 * y + rng.normal(0, 0.2, n), 0, 1), 4),
+            "region": rng.choice(["north", "south"], n),
+            "age": rng.normal(50, 10, n),
+        }
+    )
     p = tmp_path / "preds.csv"
     f.to_csv(p, index=False)
     return p
 
 
 def test_json_document_has_the_contract_keys(preds: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(["evaluate", str(preds), "--label", "truth", "--score", "prob", "--slices", "region",
-                         "--cost-fp", "1", "--cost-fn", "5", "--json", "--bootstrap", "50"], capsys)
+    code, out, _ = _run(
+        [
+            "evaluate",
+            str(preds),
+            "--label",
+            "truth",
+            "--score",
+            "prob",
+            "--slices",
+            "region",
+            "--cost-fp",
+            "1",
+            "--cost-fn",
+            "5",
+            "--json",
+            "--bootstrap",
+            "50",
+        ],
+        capsys,
+    )
     assert code == 0
     doc = json.loads(out)
     assert doc["n"] == 400
-    assert set(doc["metrics"]) >= {"accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier", "ece"}
+    assert set(doc["metrics"]) >= {
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "pr_auc",
+        "log_loss",
+        "brier",
+        "ece",
+    }
     assert doc["calibration"]["bins"] == 10 and doc["calibration"]["strategy"] == "uniform"
     assert set(doc["calibration"]["curve"][0]) >= {"bin", "mean_score", "observed_rate", "count"}
     assert {s["value"] for s in doc["slices"]} == {"north", "south"}
@@ -64,16 +98,45 @@ def test_threshold_flag_changes_metrics_not_the_decision(preds: Path, capsys: py
 
 def test_human_output_and_exports(preds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     html = tmp_path / "out" / "report.html"
-    code, out, err = _run(["evaluate", str(preds), "--label", "truth", "--score", "prob", "--slices", "region",
-                           "--export", str(html), "--bootstrap", "20"], capsys)
+    code, out, err = _run(
+        [
+            "evaluate",
+            str(preds),
+            "--label",
+            "truth",
+            "--score",
+            "prob",
+            "--slices",
+            "region",
+            "--export",
+            str(html),
+            "--bootstrap",
+            "20",
+        ],
+        capsys,
+    )
     assert code == 0 and "decision: threshold" in out and "report written" in err
     page = html.read_text()
     assert page.startswith("<!doctype html>") and "plotly" in page.lower()
     for fig in ("fig-reliability", "fig-cost_curve", "fig-slice_heatmap", "fig-score_distribution"):
         assert fig in page
     js = tmp_path / "report.json"
-    code, _, _ = _run(["evaluate", str(preds), "--label", "truth", "--score", "prob", "--export", str(js),
-                       "--json", "--bootstrap", "20"], capsys)
+    code, _, _ = _run(
+        [
+            "evaluate",
+            str(preds),
+            "--label",
+            "truth",
+            "--score",
+            "prob",
+            "--export",
+            str(js),
+            "--json",
+            "--bootstrap",
+            "20",
+        ],
+        capsys,
+    )
     doc = json.loads(js.read_text())
     assert code == 0 and doc["n"] == 400 and "reliability" in doc["figures"] and doc["figures"]["cost_curve"]["data"]
 
@@ -121,12 +184,28 @@ def test_bad_input_gives_one_line_and_exit_2(preds: Path, tmp_path: Path, capsys
         assert "Traceback" not in err
 
 
-def test_string_labels_work_with_positive_label(preds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_string_labels_work_with_positive_label(
+    preds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = pd.read_csv(preds)
     p = tmp_path / "s.csv"
     f.assign(truth=np.where(f.truth == 1, "M", "B")).to_csv(p, index=False)
-    code, out, _ = _run(["evaluate", str(p), "--label", "truth", "--score", "prob", "--positive-label", "M",
-                         "--json", "--bootstrap", "0"], capsys)
+    code, out, _ = _run(
+        [
+            "evaluate",
+            str(p),
+            "--label",
+            "truth",
+            "--score",
+            "prob",
+            "--positive-label",
+            "M",
+            "--json",
+            "--bootstrap",
+            "0",
+        ],
+        capsys,
+    )
     doc = json.loads(out)
     assert code == 0 and doc["positive_label"] == "M" and doc["classes"] == ["B", "M"]
 
@@ -134,11 +213,34 @@ def test_string_labels_work_with_positive_label(preds: Path, tmp_path: Path, cap
 def test_real_process_one_line_error_and_success(preds: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     pd.read_csv(preds).assign(prob=-0.2).to_csv(bad, index=False)
-    r = subprocess.run([sys.executable, "-m", "app", "evaluate", str(bad), "--label", "truth", "--score", "prob", "--json"],
-                       cwd=REPO, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "app", "evaluate", str(bad), "--label", "truth", "--score", "prob", "--json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 2 and r.stdout == ""
     assert len(r.stderr.strip().splitlines()) == 1 and "outside [0, 1]" in r.stderr
-    ok = subprocess.run([sys.executable, "-m", "app", "evaluate", str(preds), "--label", "truth", "--score", "prob",
-                         "--json", "--bootstrap", "10"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "evaluate",
+            str(preds),
+            "--label",
+            "truth",
+            "--score",
+            "prob",
+            "--json",
+            "--bootstrap",
+            "10",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["n"] == 400

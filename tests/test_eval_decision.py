@@ -42,7 +42,8 @@ def test_threshold_is_the_minimiser_on_a_fine_grid(seed: int, cfp: float, cfn: f
 @settings(max_examples=80, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(0, 1), st.floats(0, 1, allow_nan=False)), min_size=1, max_size=40),
-    st.floats(0.01, 20), st.floats(0.01, 20),
+    st.floats(0.01, 20),
+    st.floats(0.01, 20),
 )
 def test_threshold_beats_every_threshold_on_arbitrary_data(rows, cfp, cfn) -> None:  # type: ignore[no-untyped-def]
     y = np.array([r[0] for r in rows])
@@ -70,8 +71,13 @@ def test_nobody_positive_when_false_positives_cost_everything() -> None:
 def _frame(seed: int = 0, n: int = 300) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
-    return pd.DataFrame({"y": y, "p": np.round(np.clip(rng.normal(0.3 + 0.4 * y, 0.2), 0, 1), 3),
-                         "region": rng.choice(["north", "south", "east"], n)})
+    return pd.DataFrame(
+        {
+            "y": y,
+            "p": np.round(np.clip(rng.normal(0.3 + 0.4 * y, 0.2), 0, 1), 3),
+            "region": rng.choice(["north", "south", "east"], n),
+        }
+    )
 
 
 def test_decide_reports_curve_reference_and_per_slice_costs() -> None:

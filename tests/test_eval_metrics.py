@@ -147,4 +147,6 @@ def test_top_label_calibration_for_multiclass() -> None:
     p = np.array([[0.7, 0.2, 0.1], [0.3, 0.6, 0.1], [0.2, 0.2, 0.6]])
     outcome, conf = top_label(np.array([0, 0, 2]), p)
     assert outcome.tolist() == [1, 0, 1] and conf.tolist() == [0.7, 0.6, 0.6]
-    assert brier(np.array([0, 0, 2]), p) == pytest.approx(skm.brier_score_loss([0, 0, 2], p, labels=[0, 1, 2]), abs=1e-12)
+    assert brier(np.array([0, 0, 2]), p) == pytest.approx(
+        skm.brier_score_loss([0, 0, 2], p, labels=[0, 1, 2]), abs=1e-12
+    )

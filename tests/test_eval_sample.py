@@ -42,8 +42,14 @@ def test_better_on_average_model_is_worse_on_large_tumours(shipped: pd.DataFrame
 
 
 def test_mlfi_reports_the_slice_reversal_on_the_worked_example() -> None:
-    data = load(str(SAMPLE_PATH), label="label", score="score", slices=["size_bucket", "texture_bucket"],
-                model_column="model", id_column="case_id")
+    data = load(
+        str(SAMPLE_PATH),
+        label="label",
+        score="score",
+        slices=["size_bucket", "texture_bucket"],
+        model_column="model",
+        id_column="case_id",
+    )
     r = evaluate(data, EvalOptions(cost_fp=1, cost_fn=5, bootstrap=50))
     c = r.comparison
     assert c is not None and c.overall_winner == "logistic_regression"
@@ -51,6 +57,23 @@ def test_mlfi_reports_the_slice_reversal_on_the_worked_example() -> None:
     assert large.winner == "gradient_boosting" and large.differs_from_overall
     assert r.decision is not None and r.decision.expected_cost < r.decision.expected_cost_at_reference
     figs = all_figures(r, data)
-    assert set(figs) == {"reliability", "cost_curve", "slice_heatmap", "score_distribution", "model_slice_heatmap",
-                         "cost_ratio"}
+    assert set(figs) == {
+        "reliability",
+        "cost_curve",
+        "slice_heatmap",
+        "score_distribution",
+        "model_slice_heatmap",
+        "cost_ratio",
+    }
     assert len(figs["cost_curve"].data) == 4  # a curve and an optimum marker per model
+
+
+def test_report_tables_cover_every_section_of_the_worked_example() -> None:
+    from app.evaluation.tables import report_tables
+
+    data = load(str(SAMPLE_PATH), label="label", score="score", slices=["size_bucket"], model_column="model")
+    t = report_tables(evaluate(data, EvalOptions(cost_fp=1, cost_fn=5, bootstrap=20)))
+    assert {k for k, v in t.items() if v} == {"metrics", "slices", "decision", "slice_costs", "errors", "clusters",
+                                              "models"}
+    assert t["models"][0]["slice"] == "overall" and t["models"][0]["winner"] == "logistic_regression"
+    assert len(t["slices"]) == 3 and t["decision"][0]["cost_fn"] == 5

@@ -20,8 +20,16 @@ def _frame(seed: int = 0, n: int = 600) -> pd.DataFrame:
     noise = np.where(region == "east", 0.45, 0.12)
     p = np.clip(0.2 + 0.6 * y + rng.normal(0, noise), 0, 1)
     x1 = rng.normal(0, 1, n) + 3 * (region == "east")
-    return pd.DataFrame({"y": y, "p": np.round(p, 4), "region": region, "x1": x1,
-                         "x2": rng.normal(5, 2, n), "case": [f"c{i}" for i in range(n)]})
+    return pd.DataFrame(
+        {
+            "y": y,
+            "p": np.round(p, 4),
+            "region": region,
+            "x1": x1,
+            "x2": rng.normal(5, 2, n),
+            "case": [f"c{i}" for i in range(n)],
+        }
+    )
 
 
 def test_every_slice_value_is_reported_with_metrics_equal_sklearn() -> None:
@@ -89,8 +97,11 @@ def test_top_errors_are_the_most_confident_mistakes() -> None:
     for region, sub in f.groupby("region"):
         r = conf[region]
         assert (r.tp, r.fp, r.tn, r.fn) == (
-            int(((sub.p >= 0.5) & (sub.y == 1)).sum()), int(((sub.p >= 0.5) & (sub.y == 0)).sum()),
-            int(((sub.p < 0.5) & (sub.y == 0)).sum()), int(((sub.p < 0.5) & (sub.y == 1)).sum()))
+            int(((sub.p >= 0.5) & (sub.y == 1)).sum()),
+            int(((sub.p >= 0.5) & (sub.y == 0)).sum()),
+            int(((sub.p < 0.5) & (sub.y == 0)).sum()),
+            int(((sub.p < 0.5) & (sub.y == 1)).sum()),
+        )
 
 
 def test_error_clusters_are_seeded_and_their_representatives_are_members() -> None:
@@ -114,7 +125,9 @@ def test_multi_model_report_top_level_is_the_first_model() -> None:
     f = _frame()
     good = f.assign(model="good")
     bad = f.assign(model="bad", p=np.round(np.clip(f.p + np.random.default_rng(1).normal(0, 0.3, len(f)), 0, 1), 4))
-    data = prepare(pd.concat([good, bad], ignore_index=True), label="y", score="p", slices=["region"], model_column="model")
+    data = prepare(
+        pd.concat([good, bad], ignore_index=True), label="y", score="p", slices=["region"], model_column="model"
+    )
     r = evaluate(data, EvalOptions(cost_fp=1, cost_fn=3, bootstrap=50))
     assert list(r.models) == ["good", "bad"] and r.model == "good"
     assert r.metrics == r.models["good"].metrics and r.n == len(f)
@@ -136,8 +149,16 @@ def test_multiclass_per_class_scores() -> None:
     p = np.round(np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True), 6)
     p[:, 2] = 1 - p[:, 0] - p[:, 1]
     names = np.array(["cat", "dog", "fox"])
-    f = pd.DataFrame({"label": names[y], "cat": p[:, 0], "dog": p[:, 1], "fox": p[:, 2],
-                      "g": rng.choice(["a", "b"], n), "x": rng.normal(size=n)})
+    f = pd.DataFrame(
+        {
+            "label": names[y],
+            "cat": p[:, 0],
+            "dog": p[:, 1],
+            "fox": p[:, 2],
+            "g": rng.choice(["a", "b"], n),
+            "x": rng.normal(size=n),
+        }
+    )
     r = evaluate(prepare(f, label="label", score=["cat", "dog", "fox"], slices=["g"]), EvalOptions(bootstrap=30))
     assert r.task == "multiclass" and r.decision is None and r.threshold is None
     assert r.metrics["accuracy"] == pytest.approx(skm.accuracy_score(y, p.argmax(axis=1)))

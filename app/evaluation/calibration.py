@@ -43,8 +43,9 @@ def _bin_stats(outcome: np.ndarray, scores: np.ndarray, edges: np.ndarray) -> tu
     return count, ssum, osum
 
 
-def expected_calibration_error(outcome: np.ndarray, scores: np.ndarray, bins: int = 10,
-                               strategy: str = "uniform") -> float | None:
+def expected_calibration_error(
+    outcome: np.ndarray, scores: np.ndarray, bins: int = 10, strategy: str = "uniform"
+) -> float | None:
     """ECE of ``scores`` against the 0/1 ``outcome``.
 
     Hand-checkable case: scores 0.1, 0.3 land in bin 0 of 2 (mean 0.2, observed 0.5), 0.8, 0.9 land in
@@ -71,15 +72,23 @@ def reliability(outcome: np.ndarray, scores: np.ndarray, bins: int = 10, strateg
     edges = bin_edges(scores, bins, strategy)
     count, ssum, osum = _bin_stats(outcome, scores, edges)
     curve = [
-        CalibrationBin(bin=int(b), lower=float(edges[b]), upper=float(edges[b + 1]),
-                       mean_score=float(ssum[b] / count[b]), observed_rate=float(osum[b] / count[b]),
-                       count=int(count[b]))
-        for b in range(len(count)) if count[b] > 0
+        CalibrationBin(
+            bin=int(b),
+            lower=float(edges[b]),
+            upper=float(edges[b + 1]),
+            mean_score=float(ssum[b] / count[b]),
+            observed_rate=float(osum[b] / count[b]),
+            count=int(count[b]),
+        )
+        for b in range(len(count))
+        if count[b] > 0
     ]
     return Calibration(
-        bins=bins, strategy=strategy,
+        bins=bins,
+        strategy=strategy,
         binning=f"{bins} {strategy} bins on [0, 1], right-closed (a, b], first bin includes its left edge",
-        ece=expected_calibration_error(outcome, scores, bins, strategy), curve=curve,
+        ece=expected_calibration_error(outcome, scores, bins, strategy),
+        curve=curve,
     )
 
 

@@ -78,7 +78,9 @@ def _slice_values(summary: ModelSummary, metric: str) -> dict[tuple[str, str], t
     return {(s.column, s.value): (s.metrics.get(metric), s.n) for s in summary.slices}
 
 
-def compare_models(summaries: dict[str, ModelSummary], per_model: dict[str, EvalData], metric: str = "brier") -> Comparison:
+def compare_models(
+    summaries: dict[str, ModelSummary], per_model: dict[str, EvalData], metric: str = "brier"
+) -> Comparison:
     """Compare models overall, per slice (on ``metric``) and across cost ratios (binary only)."""
     if metric not in COMPARE_METRICS:
         raise InputError(f"unknown comparison metric {metric!r}; use one of {', '.join(COMPARE_METRICS)}")
@@ -91,12 +93,26 @@ def compare_models(summaries: dict[str, ModelSummary], per_model: dict[str, Eval
         vals = {m: t[key][0] if key in t else None for m, t in tables.items()}
         ns = {m: t[key][1] for m, t in tables.items() if key in t}
         w = winner(vals, metric)
-        slices.append(SliceComparison(column=key[0], value=key[1], values=vals, n=ns, winner=w,
-                                      differs_from_overall=bool(w and best and w != best)))
+        slices.append(
+            SliceComparison(
+                column=key[0],
+                value=key[1],
+                values=vals,
+                n=ns,
+                winner=w,
+                differs_from_overall=bool(w and best and w != best),
+            )
+        )
     slices.sort(key=lambda s: (not s.differs_from_overall, s.column, s.value))
     binary = all(d.task == "binary" for d in per_model.values())
     points, wins = _ratio_wins(per_model) if binary else ([], [])
     given = {m: s.decision.expected_cost if s.decision else None for m, s in summaries.items()}
-    return Comparison(metric=metric, overall=overall, overall_winner=best, slices=slices,
-                      winner_at_given_costs=winner(given, "expected_cost") if binary else None,
-                      by_cost_ratio=points, wins=wins)
+    return Comparison(
+        metric=metric,
+        overall=overall,
+        overall_winner=best,
+        slices=slices,
+        winner_at_given_costs=winner(given, "expected_cost") if binary else None,
+        by_cost_ratio=points,
+        wins=wins,
+    )

@@ -65,7 +65,9 @@ def expected_cost(y: np.ndarray, s: np.ndarray, threshold: float, cost_fp: float
     return float((cost_fp * fp[0] + cost_fn * fn[0]) / len(y))
 
 
-def optimal_threshold(y: np.ndarray, s: np.ndarray, cost_fp: float, cost_fn: float) -> tuple[float, float, int, int, int]:
+def optimal_threshold(
+    y: np.ndarray, s: np.ndarray, cost_fp: float, cost_fn: float
+) -> tuple[float, float, int, int, int]:
     """``(threshold, expected_cost, fp, fn, candidates)`` minimising expected cost over all cut points.
 
     >>> optimal_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.6, 0.4, 0.9]), 1.0, 5.0)
@@ -97,24 +99,41 @@ def decide(
     t, c, fp, fn, k = optimal_threshold(y, s, cost_fp, cost_fn)
     grid = np.linspace(0.0, 1.0, grid_points)
     gfp, gfn = errors_at(y, s, grid)
-    curve = [CostPoint(threshold=float(g), expected_cost=float((cost_fp * a + cost_fn * b) / len(y)))
-             for g, a, b in zip(grid, gfp, gfn, strict=True)]
+    curve = [
+        CostPoint(threshold=float(g), expected_cost=float((cost_fp * a + cost_fn * b) / len(y)))
+        for g, a, b in zip(grid, gfp, gfn, strict=True)
+    ]
     bayes = cost_fp / (cost_fp + cost_fn)
     per_slice = []
     for col, value, mask in iter_slices(data):
         ys, ss = y[mask], s[mask]
         sfp, sfn = errors_at(ys, ss, np.array([t]))
         ot, oc, _, _, _ = optimal_threshold(ys, ss, cost_fp, cost_fn)
-        per_slice.append(SliceCost(
-            column=col, value=value, n=int(mask.sum()),
-            expected_cost=float((cost_fp * sfp[0] + cost_fn * sfn[0]) / mask.sum()),
-            false_positives=int(sfp[0]), false_negatives=int(sfn[0]), own_threshold=ot, own_expected_cost=oc,
-        ))
+        per_slice.append(
+            SliceCost(
+                column=col,
+                value=value,
+                n=int(mask.sum()),
+                expected_cost=float((cost_fp * sfp[0] + cost_fn * sfn[0]) / mask.sum()),
+                false_positives=int(sfp[0]),
+                false_negatives=int(sfn[0]),
+                own_threshold=ot,
+                own_expected_cost=oc,
+            )
+        )
     per_slice.sort(key=lambda p: (-p.expected_cost, -p.n, p.column, p.value))
     return Decision(
-        cost_fp=cost_fp, cost_fn=cost_fn, threshold=t, expected_cost=c, false_positives=fp, false_negatives=fn,
+        cost_fp=cost_fp,
+        cost_fn=cost_fn,
+        threshold=t,
+        expected_cost=c,
+        false_positives=fp,
+        false_negatives=fn,
         reference_threshold=reference_threshold,
         expected_cost_at_reference=expected_cost(y, s, reference_threshold, cost_fp, cost_fn),
-        bayes_threshold=bayes, expected_cost_at_bayes=expected_cost(y, s, bayes, cost_fp, cost_fn),
-        candidates=k, cost_curve=curve, per_slice=per_slice,
+        bayes_threshold=bayes,
+        expected_cost_at_bayes=expected_cost(y, s, bayes, cost_fp, cost_fn),
+        candidates=k,
+        cost_curve=curve,
+        per_slice=per_slice,
     )

@@ -27,9 +27,15 @@ def _case(data: EvalData, i: int, pred: np.ndarray, slice_text: dict[str, np.nda
         score = float(data.proba[i, pred[i]])
         kind = "misclassified"
     rid = data.frame[data.id_column].iloc[i] if data.id_column else None
-    return ErrorCase(row=int(data.rows[i]), id=None if rid is None else str(rid), label=data.classes[y],
-                     predicted=data.classes[int(pred[i])], score=score, kind=kind,
-                     slices={c: str(v[i]) for c, v in slice_text.items()})
+    return ErrorCase(
+        row=int(data.rows[i]),
+        id=None if rid is None else str(rid),
+        label=data.classes[y],
+        predicted=data.classes[int(pred[i])],
+        score=score,
+        kind=kind,
+        slices={c: str(v[i]) for c, v in slice_text.items()},
+    )
 
 
 def _slice_text(data: EvalData) -> dict[str, np.ndarray]:
@@ -65,10 +71,17 @@ def slice_confusion(data: EvalData, threshold: float = 0.5) -> list[SliceConfusi
         errors = int(np.sum(y != p))
         counts = {}
         if data.task == "binary":
-            counts = {"tp": int(np.sum((p == 1) & (y == 1))), "fp": int(np.sum((p == 1) & (y == 0))),
-                      "tn": int(np.sum((p == 0) & (y == 0))), "fn": int(np.sum((p == 0) & (y == 1)))}
-        rows.append(SliceConfusion(column=col, value=value, n=int(mask.sum()), errors=errors,
-                                   error_rate=errors / int(mask.sum()), **counts))
+            counts = {
+                "tp": int(np.sum((p == 1) & (y == 1))),
+                "fp": int(np.sum((p == 1) & (y == 0))),
+                "tn": int(np.sum((p == 0) & (y == 0))),
+                "fn": int(np.sum((p == 0) & (y == 1))),
+            }
+        rows.append(
+            SliceConfusion(
+                column=col, value=value, n=int(mask.sum()), errors=errors, error_rate=errors / int(mask.sum()), **counts
+            )
+        )
     rows.sort(key=lambda r: (-r.error_rate, -r.n, r.column, r.value))
     return rows
 
@@ -83,8 +96,9 @@ def _standardised(data: EvalData) -> tuple[np.ndarray, list[str]]:
     return z.to_numpy(), cols
 
 
-def error_clusters(data: EvalData, threshold: float = 0.5, *, max_clusters: int = 4,
-                   seed: int = 0) -> tuple[list[ErrorCluster], list[str], str]:
+def error_clusters(
+    data: EvalData, threshold: float = 0.5, *, max_clusters: int = 4, seed: int = 0
+) -> tuple[list[ErrorCluster], list[str], str]:
     """Cluster the error rows; ``k`` in 2..max_clusters is picked by silhouette (k=1 when too few errors).
 
     Features are the numeric feature columns standardised over ALL rows (so a centroid reads as "these
@@ -108,9 +122,12 @@ def error_clusters(data: EvalData, threshold: float = 0.5, *, max_clusters: int 
         score = silhouette_score(ze, km.labels_)
         if score > best_score:
             best_k, best_score, labels = k, score, km.labels_
-    method = (f"KMeans(n_clusters={best_k}, n_init=10, random_state={seed}) on {len(cols)} standardised "
-              f"feature(s); k chosen by silhouette among 2..{max_clusters}" if best_k > 1
-              else "one cluster (too few errors or no better split)")
+    method = (
+        f"KMeans(n_clusters={best_k}, n_init=10, random_state={seed}) on {len(cols)} standardised "
+        f"feature(s); k chosen by silhouette among 2..{max_clusters}"
+        if best_k > 1
+        else "one cluster (too few errors or no better split)"
+    )
     st = _slice_text(data)
     clusters = []
     for c in range(best_k):
@@ -122,19 +139,24 @@ def error_clusters(data: EvalData, threshold: float = 0.5, *, max_clusters: int 
         top = np.argsort(-np.abs(centre), kind="stable")[:4]
         kinds = (pred[members] == 1) & (data.y[members] == 0)
         scores = data.proba[members] if data.task == "binary" else data.proba[members, pred[members]]
-        clusters.append(ErrorCluster(
-            cluster=c, size=int(len(members)),
-            false_positives=int(kinds.sum()) if data.task == "binary" else 0,
-            false_negatives=int(len(members) - kinds.sum()) if data.task == "binary" else 0,
-            mean_score=float(np.mean(scores)), profile={cols[j]: round(float(centre[j]), 3) for j in top},
-            representative=_case(data, int(rep), pred, st),
-        ))
+        clusters.append(
+            ErrorCluster(
+                cluster=c,
+                size=int(len(members)),
+                false_positives=int(kinds.sum()) if data.task == "binary" else 0,
+                false_negatives=int(len(members) - kinds.sum()) if data.task == "binary" else 0,
+                mean_score=float(np.mean(scores)),
+                profile={cols[j]: round(float(centre[j]), 3) for j in top},
+                representative=_case(data, int(rep), pred, st),
+            )
+        )
     clusters.sort(key=lambda k: (-k.size, k.representative.row))
     return [c.model_copy(update={"cluster": i}) for i, c in enumerate(clusters)], cols, method
 
 
-def analyze_errors(data: EvalData, threshold: float = 0.5, *, top_k: int = 10, max_clusters: int = 4,
-                   seed: int = 0) -> Errors:
+def analyze_errors(
+    data: EvalData, threshold: float = 0.5, *, top_k: int = 10, max_clusters: int = 4, seed: int = 0
+) -> Errors:
     """All error analysis for one model's rows."""
     cases = error_cases(data, threshold, top_k)
     pred = _predicted(data, threshold)
@@ -145,7 +167,11 @@ def analyze_errors(data: EvalData, threshold: float = 0.5, *, top_k: int = 10, m
         n_errors=int(np.sum(pred != data.y)),
         n_false_positives=int(np.sum((pred == 1) & (data.y == 0))) if binary else None,
         n_false_negatives=int(np.sum((pred == 0) & (data.y == 1))) if binary else None,
-        top_false_positives=cases["fp"], top_false_negatives=cases["fn"], top_misclassified=cases["mis"],
-        per_slice_confusion=slice_confusion(data, threshold), clusters=clusters, cluster_features=cols,
+        top_false_positives=cases["fp"],
+        top_false_negatives=cases["fn"],
+        top_misclassified=cases["mis"],
+        per_slice_confusion=slice_confusion(data, threshold),
+        clusters=clusters,
+        cluster_features=cols,
         cluster_method=method,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,18 +42,27 @@ class EvalData:
 
     def subset(self, mask: np.ndarray) -> EvalData:
         """The same data restricted to the rows where ``mask`` is true."""
-        return EvalData(self.frame[mask], self.y[mask], self.proba[mask], self.classes, self.label,
-                        self.score_columns, self.slice_columns, self.feature_columns, self.model_column,
-                        self.id_column)
+        return EvalData(
+            self.frame[mask],
+            self.y[mask],
+            self.proba[mask],
+            self.classes,
+            self.label,
+            self.score_columns,
+            self.slice_columns,
+            self.feature_columns,
+            self.model_column,
+            self.id_column,
+        )
 
 
-def read_predictions(path: str | Path) -> pd.DataFrame:
-    """Read a CSV of predictions; any failure becomes a one-line ``InputError``."""
-    p = Path(path)
-    if not p.is_file():
+def read_predictions(path: str | Path | bytes) -> pd.DataFrame:
+    """Read a CSV of predictions (a path, or the file's bytes); any failure becomes a one-line ``InputError``."""
+    p: Path | str = "<upload>" if isinstance(path, bytes) else Path(path)
+    if isinstance(p, Path) and not p.is_file():
         raise InputError(f"predictions file not found: {p}")
     try:
-        df = pd.read_csv(p)
+        df = pd.read_csv(io.BytesIO(path) if isinstance(path, bytes) else p)
     except pd.errors.EmptyDataError as e:
         raise InputError(f"predictions file is empty: {p}") from e
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as e:
@@ -78,13 +88,16 @@ def _scores(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(f"score column {c!r} has a non-numeric value {raw.iloc[i]!r} at row {i}")
         if num.isna().any():
-            raise InputError(f"score column {c!r} has {int(num.isna().sum())} missing values "
-                             f"(first at row {int(np.flatnonzero(num.isna().to_numpy())[0])})")
+            raise InputError(
+                f"score column {c!r} has {int(num.isna().sum())} missing values "
+                f"(first at row {int(np.flatnonzero(num.isna().to_numpy())[0])})"
+            )
         v = num.to_numpy(dtype=float)
         if (v < 0).any() or (v > 1).any() or not np.isfinite(v).all():
             i = int(np.flatnonzero((v < 0) | (v > 1) | ~np.isfinite(v))[0])
-            raise InputError(f"score column {c!r} has values outside [0, 1] (e.g. {v[i]} at row {i}); "
-                             "scores must be probabilities")
+            raise InputError(
+                f"score column {c!r} has values outside [0, 1] (e.g. {v[i]} at row {i}); scores must be probabilities"
+            )
         out.append(v)
     return np.column_stack(out)
 
@@ -95,8 +108,10 @@ def _binary_labels(lab: pd.Series, col: str, positive_label: str | None) -> tupl
     if len(values) < 2:
         raise InputError(f"label column {col!r} has only one class ({values[0]}); evaluation needs both classes")
     if len(values) > 2:
-        raise InputError(f"label column {col!r} has {len(values)} classes; for multiclass pass one score column "
-                         "per class (--score p_a,p_b,...)")
+        raise InputError(
+            f"label column {col!r} has {len(values)} classes; for multiclass pass one score column "
+            "per class (--score p_a,p_b,...)"
+        )
     if positive_label is not None:
         pos = str(positive_label)
         if pos not in values:
@@ -109,8 +124,9 @@ def _binary_labels(lab: pd.Series, col: str, positive_label: str | None) -> tupl
         elif len(lower & _TRUE) == 1 and len(lower & _FALSE) == 1:
             pos = next(v for v in values if v.lower() in _TRUE)
         else:
-            raise InputError(f"label values are {values[0]!r} and {values[1]!r}: say which one is positive "
-                             "with --positive-label")
+            raise InputError(
+                f"label values are {values[0]!r} and {values[1]!r}: say which one is positive with --positive-label"
+            )
     neg = next(v for v in values if v != pos)
     return (text == pos).to_numpy().astype(int), [neg, pos]
 
@@ -125,8 +141,10 @@ def _multiclass_labels(lab: pd.Series, col: str, score_cols: list[str]) -> tuple
     num = pd.to_numeric(text, errors="coerce")
     if num.notna().all() and (num == num.round()).all() and num.min() >= 0 and num.max() < len(score_cols):
         return num.to_numpy().astype(int), list(score_cols)
-    raise InputError(f"multiclass labels in {col!r} must be class indices 0..{len(score_cols) - 1} or the score "
-                     f"column names ({', '.join(score_cols)})")
+    raise InputError(
+        f"multiclass labels in {col!r} must be class indices 0..{len(score_cols) - 1} or the score "
+        f"column names ({', '.join(score_cols)})"
+    )
 
 
 def prepare(
@@ -172,8 +190,11 @@ def prepare(
         proba = p
     reserved = {label, *score_cols, *slices, model_column, id_column}
     if features is None:
-        features = [c for c in df.columns if c not in reserved and pd.api.types.is_numeric_dtype(df[c])
-                    and not pd.api.types.is_bool_dtype(df[c])]
+        features = [
+            c
+            for c in df.columns
+            if c not in reserved and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+        ]
     else:
         for c in features:
             _need(df, c, "feature")

@@ -86,8 +86,18 @@ def _evaluate_one(data: EvalData, o: EvalOptions) -> _One:
     metrics = all_metrics(data, thr, o.bins, o.strategy)
     outcome, conf = top_label(data.y, data.proba)
     calibration = reliability(outcome, conf, o.bins, o.strategy)
-    slices = slice_metrics(data, metrics, threshold=thr, rank_metric=o.slice_metric, min_n=o.min_slice_n, min_gap=o.min_slice_gap,
-                           n_boot=o.bootstrap, seed=o.seed, bins=o.bins, strategy=o.strategy)
+    slices = slice_metrics(
+        data,
+        metrics,
+        threshold=thr,
+        rank_metric=o.slice_metric,
+        min_n=o.min_slice_n,
+        min_gap=o.min_slice_gap,
+        n_boot=o.bootstrap,
+        seed=o.seed,
+        bins=o.bins,
+        strategy=o.strategy,
+    )
     decision = decide(data, o.cost_fp, o.cost_fn, reference_threshold=thr) if binary else None
     errors = analyze_errors(data, thr, top_k=o.top_k, max_clusters=o.max_clusters, seed=o.seed)
     summary = ModelSummary(n=len(data.y), metrics=metrics, calibration=calibration, slices=slices, decision=decision)
@@ -105,24 +115,40 @@ def evaluate(data: EvalData, options: EvalOptions | None = None, *, source: str 
     first_name = next(iter(results), None)
     first = results[first_name] if first_name else _evaluate_one(data, o)
     notes = [
-        f"metrics use threshold {o.threshold} (score >= threshold is positive)" if data.task == "binary"
+        f"metrics use threshold {o.threshold} (score >= threshold is positive)"
+        if data.task == "binary"
         else "multiclass: predicted class is the argmax; no threshold or cost analysis",
         f"calibration: {first.summary.calibration.binning}",
         f"slice CIs: Wilson for proportions, percentile bootstrap ({o.bootstrap} resamples, seed {o.seed}) "
-        f"for roc_auc and brier; unstable = n < {o.min_slice_n}, or overall outside the slice CI with |gap| >= {o.min_slice_gap:g}",
+        f"for roc_auc and brier; unstable = n < {o.min_slice_n}, or overall outside the slice CI "
+        f"with |gap| >= {o.min_slice_gap:g}",
     ]
     if data.task == "binary":
-        notes.append("decision threshold is the exact cost minimiser on these rows (in-sample); "
-                     "confirm it on held-out data before deploying")
+        notes.append(
+            "decision threshold is the exact cost minimiser on these rows (in-sample); "
+            "confirm it on held-out data before deploying"
+        )
     comparison = None
     if len(results) > 1:
         comparison = compare_models({m: r.summary for m, r in results.items()}, per_model, o.compare_metric)
     s = first.summary
     return EvaluationReport(
-        source=source, task=data.task, n=s.n, label=data.label, score_columns=data.score_columns,
-        classes=data.classes, positive_label=data.classes[1] if data.task == "binary" else None,
-        threshold=o.threshold if data.task == "binary" else None, metrics=first.metrics,
-        calibration=s.calibration, slice_metric=o.slice_metric, slices=s.slices, errors=first.errors,
-        decision=s.decision, model=first_name, models={m: r.summary for m, r in results.items()},
-        comparison=comparison, notes=notes,
+        source=source,
+        task=data.task,
+        n=s.n,
+        label=data.label,
+        score_columns=data.score_columns,
+        classes=data.classes,
+        positive_label=data.classes[1] if data.task == "binary" else None,
+        threshold=o.threshold if data.task == "binary" else None,
+        metrics=first.metrics,
+        calibration=s.calibration,
+        slice_metric=o.slice_metric,
+        slices=s.slices,
+        errors=first.errors,
+        decision=s.decision,
+        model=first_name,
+        models={m: r.summary for m, r in results.items()},
+        comparison=comparison,
+        notes=notes,
     )

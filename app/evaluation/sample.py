@@ -21,8 +21,18 @@ __all__ = ["SAMPLE_PATH", "SEED", "build_breast_cancer_example", "main"]
 
 SAMPLE_PATH = REPO_ROOT / "data" / "samples" / "eval_breast_cancer.csv"
 SEED = 42
-FEATURES = ["mean radius", "mean texture", "mean perimeter", "mean area", "mean smoothness",
-            "mean compactness", "mean concavity", "mean concave points", "mean symmetry", "mean fractal dimension"]
+FEATURES = [
+    "mean radius",
+    "mean texture",
+    "mean perimeter",
+    "mean area",
+    "mean smoothness",
+    "mean compactness",
+    "mean concavity",
+    "mean concave points",
+    "mean symmetry",
+    "mean fractal dimension",
+]
 
 
 def build_breast_cancer_example(seed: int = SEED) -> pd.DataFrame:
@@ -47,8 +57,16 @@ def build_breast_cancer_example(seed: int = SEED) -> pd.DataFrame:
     frames = []
     for name, model in models.items():
         score = model.fit(x_tr, y_tr).predict_proba(x_te)[:, 1]
-        part = pd.DataFrame({"case_id": x_te.index, "model": name, "label": y_te.to_numpy(),
-                             "score": np.round(score, 6), "size_bucket": size, "texture_bucket": texture})
+        part = pd.DataFrame(
+            {
+                "case_id": x_te.index,
+                "model": name,
+                "label": y_te.to_numpy(),
+                "score": np.round(score, 6),
+                "size_bucket": size,
+                "texture_bucket": texture,
+            }
+        )
         frames.append(pd.concat([part, x_te[FEATURES].reset_index(drop=True).set_axis(part.index)], axis=1))
     return pd.concat(frames, ignore_index=True)
 

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from app.errors import InputError
+from app.evaluation.calibration import expected_calibration_error, top_label
+from app.evaluation.loader import EvalData
 from app.evaluation.metrics import (
     LOWER_IS_BETTER,
     binary_metrics,
@@ -26,8 +28,6 @@ from app.evaluation.metrics import (
     roc_auc,
     wilson_interval,
 )
-from app.evaluation.calibration import expected_calibration_error, top_label
-from app.evaluation.loader import EvalData
 from app.evaluation.results import Interval, SliceResult
 
 __all__ = ["SLICE_METRICS", "slice_labels", "iter_slices", "all_metrics", "slice_metrics"]
@@ -77,8 +77,13 @@ def _cis(data: EvalData, threshold: float, n_boot: int, seed: int) -> dict[str, 
 
     if data.task == "binary":
         tp, fp, tn, fn = confusion(y, p, threshold)
-        return {"accuracy": wil(tp + tn, len(y)), "precision": wil(tp, tp + fp), "recall": wil(tp, tp + fn),
-                "roc_auc": bs(roc_auc), "brier": bs(brier)}
+        return {
+            "accuracy": wil(tp + tn, len(y)),
+            "precision": wil(tp, tp + fp),
+            "recall": wil(tp, tp + fn),
+            "roc_auc": bs(roc_auc),
+            "brier": bs(brier),
+        }
     correct = int(np.sum(np.argmax(p, axis=1) == y))
     return {"accuracy": wil(correct, len(y)), "brier": bs(brier)}
 
@@ -121,17 +126,36 @@ def slice_metrics(
         if len(sub.y) < min_n:
             reasons.append(f"small_n(<{min_n})")
         band = ci.get(rank_metric)
-        if (ref is not None and v is not None and band is not None and not (band.low <= ref <= band.high)
-                and abs(v - ref) >= min_gap):
+        if (
+            ref is not None
+            and v is not None
+            and band is not None
+            and not (band.low <= ref <= band.high)
+            and abs(v - ref) >= min_gap
+        ):
             reasons.append(f"far_from_overall(overall outside slice CI, |gap| >= {min_gap:g})")
-        out.append(SliceResult(
-            column=col, value=value, n=int(len(sub.y)),
-            positives=int(np.sum(sub.y == 1)) if data.task == "binary" else None,
-            metrics=m, ci=ci, gap=None if v is None or ref is None else float(v - ref),
-            unstable=bool(reasons), unstable_reasons=reasons,
-        ))
+        out.append(
+            SliceResult(
+                column=col,
+                value=value,
+                n=int(len(sub.y)),
+                positives=int(np.sum(sub.y == 1)) if data.task == "binary" else None,
+                metrics=m,
+                ci=ci,
+                gap=None if v is None or ref is None else float(v - ref),
+                unstable=bool(reasons),
+                unstable_reasons=reasons,
+            )
+        )
     sign = 1.0 if rank_metric in LOWER_IS_BETTER else -1.0
     # worst first; slices where the metric is undefined go last; ties: larger slices first
-    out.sort(key=lambda s: (s.metrics.get(rank_metric) is None,
-                            -sign * (s.metrics.get(rank_metric) or 0.0), -s.n, s.column, s.value))
+    out.sort(
+        key=lambda s: (
+            s.metrics.get(rank_metric) is None,
+            -sign * (s.metrics.get(rank_metric) or 0.0),
+            -s.n,
+            s.column,
+            s.value,
+        )
+    )
     return out

@@ -15,6 +15,7 @@ from app.evaluation import EvalOptions, evaluate, prepare, read_predictions  # n
 from app.evaluation.plots import all_figures  # noqa: E402
 from app.evaluation.report import render_html, summary_text  # noqa: E402
 from app.evaluation.sample import SAMPLE_PATH  # noqa: E402
+from app.evaluation.tables import report_tables  # noqa: E402
 
 NONE = "(none)"
 
@@ -22,8 +23,8 @@ NONE = "(none)"
 @st.cache_data(ttl=600, show_spinner="Evaluating ...")
 def run(raw: bytes, spec: tuple, opts: EvalOptions):  # type: ignore[no-untyped-def]
     label, scores, slices, model, case_id = spec
-    data = prepare(read_predictions(raw), label=label, score=list(scores), slices=list(slices),
-                   model_column=model, id_column=case_id)
+    frame = read_predictions(raw)
+    data = prepare(frame, label=label, score=list(scores), slices=list(slices), model_column=model, id_column=case_id)
     report = evaluate(data, opts, source="upload" if raw != SAMPLE_PATH.read_bytes() else SAMPLE_PATH.name)
     figs = all_figures(report, data)
     return report, figs, render_html(report, figs)
@@ -34,12 +35,17 @@ def pick(options: list[str], wanted: str) -> int:
 
 
 st.title("Evaluation")
-st.caption("Aggregate metrics hide failures: see calibration, the worst slices, the errors, and the threshold "
-           "that minimises the cost of mistakes.")
-source = st.radio("Predictions", ["Shipped example (breast cancer, two models)", "Upload a CSV"], key="ev_source",
-                  horizontal=True)
+st.caption(
+    "Aggregate metrics hide failures: see calibration, the worst slices, the errors, and the threshold "
+    "that minimises the cost of mistakes."
+)
+source = st.radio(
+    "Predictions", ["Shipped example (breast cancer, two models)", "Upload a CSV"], key="ev_source", horizontal=True
+)
 if source.startswith("Upload"):
-    up = st.file_uploader("Predictions CSV (label, score, optional model and slice columns)", type="csv", key="ev_upload")
+    up = st.file_uploader(
+        "Predictions CSV (label, score, optional model and slice columns)", type="csv", key="ev_upload"
+    )
     if up is None:
         st.info("Upload a CSV, or use the shipped example.", icon=":material/upload_file:")
         st.stop()
@@ -54,12 +60,18 @@ except MlfiError as exc:
 
 c1, c2, c3, c4 = st.columns(4)
 label = c1.selectbox("Label column", cols, index=pick(cols, "label"), key="ev_label")
-scores = c2.multiselect("Score column(s)", cols, default=[c for c in ["score"] if c in cols], key="ev_score",
-                        help="One column for binary; one per class for multiclass.")
+scores = c2.multiselect(
+    "Score column(s)",
+    cols,
+    default=[c for c in ["score"] if c in cols],
+    key="ev_score",
+    help="One column for binary; one per class for multiclass.",
+)
 model = c3.selectbox("Model column", [NONE, *cols], index=pick([NONE, *cols], "model"), key="ev_model")
 case_id = c4.selectbox("Id column", [NONE, *cols], index=pick([NONE, *cols], "case_id"), key="ev_id")
-slices = st.multiselect("Slice columns", cols, default=[c for c in ("size_bucket", "texture_bucket") if c in cols],
-                        key="ev_slices")
+slices = st.multiselect(
+    "Slice columns", cols, default=[c for c in ("size_bucket", "texture_bucket") if c in cols], key="ev_slices"
+)
 d1, d2, d3 = st.columns(3)
 cost_fp = d1.number_input("Cost of a false positive", min_value=0.0, value=1.0, step=0.5, key="ev_cost_fp")
 cost_fn = d2.number_input("Cost of a false negative", min_value=0.0, value=5.0, step=0.5, key="ev_cost_fn")
@@ -77,42 +89,37 @@ except MlfiError as exc:
 st.subheader(f"Metrics{f' · {report.model}' if report.model else ''} (n={report.n})")
 items = list(report.metrics.items())
 for row in (items[:5], items[5:]):
-    for col, (name, value) in zip(st.columns(5), row):
+    for col, (name, value) in zip(st.columns(5)[: len(row)], row, strict=True):
         col.metric(name, "n/a" if value is None else f"{value:.3f}")
 st.code(summary_text(report), language=None, wrap_lines=True)
+tables = report_tables(report)
 tabs = st.tabs(["Decision", "Slices", "Calibration", "Errors", "Models", "Export"])
 with tabs[0]:
     if "cost_curve" in figs:
         st.plotly_chart(figs["cost_curve"], key="ev_fig_cost")
-        st.dataframe(pd.DataFrame([p.model_dump() for p in report.decision.per_slice]), hide_index=True, key="ev_cost_slices")
+        st.dataframe(pd.DataFrame(tables["slice_costs"]), hide_index=True, key="ev_cost_slices")
     else:
         st.info("Cost analysis applies to binary tasks.")
 with tabs[1]:
     if "slice_heatmap" in figs:
         st.plotly_chart(figs["slice_heatmap"], key="ev_fig_slices")
-    st.dataframe(pd.DataFrame([{"column": s.column, "value": s.value, "n": s.n, report.slice_metric:
-                                s.metrics.get(report.slice_metric), "gap": s.gap, "unstable": ", ".join(s.unstable_reasons)}
-                               for s in report.slices]), hide_index=True, key="ev_slices_table")
+    st.dataframe(pd.DataFrame(tables["slices"]), hide_index=True, key="ev_slices_table")
 with tabs[2]:
     st.plotly_chart(figs["reliability"], key="ev_fig_rel")
     st.caption(report.calibration.binning)
 with tabs[3]:
     st.plotly_chart(figs["score_distribution"], key="ev_fig_dist")
-    e = report.errors
-    cases = e.top_false_positives + e.top_false_negatives + e.top_misclassified
-    st.dataframe(pd.DataFrame([c.model_dump(exclude={"slices"}) | c.slices for c in cases]), hide_index=True, key="ev_cases")
-    st.caption(e.cluster_method)
-    st.dataframe(pd.DataFrame([{"cluster": c.cluster, "size": c.size, "FP": c.false_positives, "FN": c.false_negatives,
-                                "profile": ", ".join(f"{k} {v:+.2f} sd" for k, v in c.profile.items()),
-                                "representative row": c.representative.row} for c in e.clusters]),
-                 hide_index=True, key="ev_clusters")
+    st.dataframe(pd.DataFrame(tables["errors"]), hide_index=True, key="ev_cases")
+    st.caption(report.errors.cluster_method)
+    st.dataframe(pd.DataFrame(tables["clusters"]), hide_index=True, key="ev_clusters")
 with tabs[4]:
     if report.comparison is None:
         st.info("Pick a model column to compare models.")
     else:
+        st.dataframe(pd.DataFrame(tables["models"]), hide_index=True, key="ev_models")
         for name in ("model_slice_heatmap", "cost_ratio"):
             if name in figs:
                 st.plotly_chart(figs[name], key=f"ev_fig_{name}")
 with tabs[5]:
-    st.download_button("Download JSON", report.model_dump_json(indent=2), "evaluation.json", "application/json", key="ev_dl_json")
+    st.download_button("Download JSON", report.model_dump_json(indent=2), "evaluation.json", key="ev_dl_json")
     st.download_button("Download HTML report", page, "evaluation.html", "text/html", key="ev_dl_html")
