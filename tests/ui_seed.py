@@ -7,6 +7,7 @@ recommendations. Everything goes through ``Store`` / ``app.baseline`` like the r
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from typing import Any
@@ -23,6 +24,7 @@ __all__ = ["ENDPOINT", "seed", "model_samples", "add_recommendation", "bulk_samp
 ENDPOINT = "http://127.0.0.1:9/predict"
 
 
+@functools.lru_cache(maxsize=1)
 def _model() -> tuple[Any, np.ndarray, np.ndarray, list[str]]:
     from sklearn.datasets import load_breast_cancer
     from sklearn.linear_model import LogisticRegression

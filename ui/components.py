@@ -7,6 +7,7 @@ import time
 
 import streamlit as st
 
+from app.errors import MlfiError
 from app.views.kpis import Kpi
 
 __all__ = ["STATUS_COLORS", "SEVERITY_COLORS", "PRIORITY_COLORS", "badge", "status_badge", "ago", "kpi_tiles",
@@ -81,7 +82,11 @@ def sidebar() -> None:
 
     with st.sidebar:
         st.markdown("### Watcher")
-        info = data.watcher(data.settings().db_url)
+        try:
+            info = data.watcher(data.settings().db_url)
+        except (MlfiError, ValueError) as exc:
+            st.error(f"Watcher state unavailable: {str(exc).splitlines()[0]}")
+            return
         if info.alive:
             st.markdown(badge("RUNNING", STATUS_COLORS["healthy"]) +
                         f" &nbsp;pid {info.pid} · beat {ago(time.time() - (info.last_beat_age_s or 0))}",
@@ -108,8 +113,6 @@ def _watcher_action(start: bool) -> None:
     except ImportError:
         st.error("The watcher control module is not installed; run `mlfi watch` in a terminal instead.")
         return
-    from app.errors import MlfiError
-
     try:
         if start:
             pid = control.start_background(data.settings())

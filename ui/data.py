@@ -13,10 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from app.config import Settings
+from app.errors import MlfiError
 from app.storage import Store
 from app.views import decisions, drift_map, export, incidents, kpis, overview, series, status
 
-__all__ = ["settings", "store", "invalidate", "overview_rows", "watcher", "endpoint_names", "endpoint_row",
+__all__ = ["settings", "store", "db_or_stop", "invalidate", "overview_rows", "watcher", "endpoint_names", "endpoint_row",
            "window_kpis", "baseline", "timeseries", "markers", "drift", "incident_list", "incident",
            "metrics_csv", "reports_csv", "audit_csv", "audit_table", "recommendations", "audit_status",
            "range_start", "FAST_TTL", "SLOW_TTL"]
@@ -32,14 +33,27 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner=False)
 def _store(db_url: str) -> Store:
+    settings().ensure_dirs()
     return Store(db_url)
 
 
 def store() -> Store:
     """The process-wide Store of the current database (one engine / connection pool per URL)."""
-    s = settings()
-    s.ensure_dirs()
-    return _store(s.db_url)
+    return _store(settings().db_url)
+
+
+def db_or_stop() -> str:
+    """The database URL once the database opens; otherwise a clear message and the page stops."""
+    try:
+        s = settings()
+        _store(s.db_url)
+    except MlfiError as exc:
+        st.error(f"Cannot open the mlfi database: {exc}", icon=":material/error:")
+        st.stop()
+    except ValueError as exc:  # invalid MLFI_* settings (pydantic)
+        st.error(f"Invalid mlfi settings: {str(exc).splitlines()[0]}", icon=":material/error:")
+        st.stop()
+    return s.db_url
 
 
 def invalidate() -> None:

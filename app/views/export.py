@@ -42,9 +42,10 @@ def _csv(df: pd.DataFrame) -> bytes:
 def metrics_csv(store: Store, name: str, *, bucket_s: float = 60.0, since: float | None = None) -> bytes:
     """Per-bucket metrics of one endpoint as CSV (time in UTC ISO-8601 plus epoch seconds)."""
     df = store.metrics_timeseries(name, bucket_s=bucket_s, since=since)
-    df = df.sort_values("ts") if not df.empty else df
-    if not df.empty:
-        df.insert(0, "time_utc", _iso(df["ts"]))
+    cols = ["ts", "n", "errors", "error_rate", "avg_confidence", "confidence_std", "avg_latency_ms",
+            "max_latency_ms", "accuracy", "labelled"]
+    df = df.sort_values("ts")[cols] if not df.empty else df.reindex(columns=cols)
+    df.insert(0, "time_utc", _iso(df["ts"]) if not df.empty else [])
     df.insert(0, "endpoint", name)
     return _csv(df)
 

@@ -15,6 +15,7 @@ from ui import data  # noqa: E402
 from ui.components import flash, show_flash  # noqa: E402
 
 s = data.settings()
+data.db_or_stop()
 st.title("Add endpoint")
 st.caption("Point mlfi at a deployed model. It sends rows of a probe set at the chosen interval, learns a baseline "
            "from the first window, then watches for drift, errors and slow-downs.")

@@ -17,7 +17,7 @@ from ui.components import ago, autorefresh, flash, kpi_tiles, show_flash, status
 MAX_POINTS = 300
 autorefresh("endpoint_refresh")
 s = data.settings()
-db = s.db_url
+db = data.db_or_stop()
 names = data.endpoint_names(db)
 st.title("Endpoint")
 show_flash()

@@ -19,7 +19,7 @@ def _lines(csv: bytes) -> int:
     return max(0, csv.count(b"\n") - 1)
 
 
-db = data.settings().db_url
+db = data.db_or_stop()
 st.title("Export")
 st.caption("CSV files for spreadsheets and reports. Request headers and other secrets are never exported.")
 

@@ -15,7 +15,7 @@ from app.views.incidents import attribution_frame  # noqa: E402
 from ui import charts, data  # noqa: E402
 from ui.components import SEVERITY_COLORS, ago, badge  # noqa: E402
 
-db = data.settings().db_url
+db = data.db_or_stop()
 st.title("Investigation")
 which = st.segmented_control("Show", ["open", "all"], default="open", key="inv_filter") or "open"
 incs = data.incident_list(db, "open" if which == "open" else None)

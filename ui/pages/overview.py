@@ -16,7 +16,7 @@ from ui import data  # noqa: E402
 from ui.components import STATUS_COLORS, ago, autorefresh, badge, flash, show_flash, status_badge  # noqa: E402
 
 autorefresh("overview_refresh")
-db = data.settings().db_url
+db = data.db_or_stop()
 st.title("Overview")
 show_flash()
 

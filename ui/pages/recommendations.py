@@ -15,7 +15,7 @@ from ui import data  # noqa: E402
 from ui.components import PRIORITY_COLORS, ago, badge, flash, show_flash  # noqa: E402
 
 s = data.settings()
-db = s.db_url
+db = data.db_or_stop()
 st.title("Recommendations")
 show_flash()
 

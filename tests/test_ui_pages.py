@@ -1,0 +1,130 @@
+"""AppTest for every dashboard page against a seeded temporary MLFI_HOME (widgets found by key)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import ui_seed  # noqa: E402
+
+UI = Path(__file__).resolve().parents[1] / "ui"
+
+
+def page(name: str) -> AppTest:
+    return AppTest.from_file(str(UI / "pages" / f"{name}.py"), default_timeout=30)
+
+
+def clean(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def ui_env(settings, store, monkeypatch):
+    """A state dir the pages see through MLFI_HOME, with fresh Streamlit caches."""
+    monkeypatch.setenv("MLFI_HOME", str(settings.home))
+    monkeypatch.delenv("MLFI_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MLFI_OPERATOR_NAME", raising=False)
+    st.cache_data.clear()
+    yield settings, store
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def seeded(ui_env):
+    settings, store = ui_env
+    return ui_seed.seed(settings, store)
+
+
+def test_every_page_renders_on_an_empty_database(ui_env):
+    for name in ("overview", "endpoint", "investigation", "recommendations", "export", "add_endpoint"):
+        at = clean(page(name).run())
+        assert not at.error, (name, [e.value for e in at.error])
+
+
+def test_overview_lists_status_and_toggles_monitoring(seeded, ui_env):
+    _, store = ui_env
+    at = clean(page("overview").run())
+    html = " ".join(m.value for m in at.markdown)
+    assert "FAILING" in html and seeded["name"] in html and "1 open" in html and "600" in html
+    assert any("Watcher not running" in w.value for w in at.warning)
+    at.button(key="ov_toggle_0").click().run()
+    clean(at)
+    assert store.get_endpoint(seeded["name"])["enabled"] is False
+    assert "STOPPED" in " ".join(m.value for m in at.markdown)
+    assert any("Monitoring stopped" in s.value for s in at.success)
+
+
+def test_endpoint_page_kpis_charts_drift_alerts(seeded, ui_env):
+    at = clean(page("endpoint").run())
+    labels = {m.label: m for m in at.metric}
+    assert {"Avg confidence", "Error rate", "Latency p50", "Latency p95", "Accuracy", "Confidence std",
+            "Samples in window"} <= set(labels)
+    assert labels["Error rate"].value == "10.0%" and labels["Error rate"].delta.startswith("+")
+    charts = at.get("plotly_chart")
+    assert len(charts) == 5                           # confidence, errors, latency, accuracy, drift heatmap
+    assert "Alerts (" in at.subheader[0].value and at.dataframe
+    at.segmented_control(key="ep_range").set_value("15 min").run()
+    clean(at)
+
+
+def test_endpoint_page_start_stop(seeded, ui_env):
+    _, store = ui_env
+    at = clean(page("endpoint").run())
+    at.button(key="ep_toggle").click().run()
+    assert store.get_endpoint(seeded["name"])["enabled"] is False
+    assert clean(at).button(key="ep_toggle").label == "Start monitoring"
+    at.button(key="ep_toggle").click().run()
+    assert store.get_endpoint(seeded["name"])["enabled"] is True
+
+
+def test_investigation_shows_root_cause_attribution_segments(seeded):
+    at = clean(page("investigation").run())
+    md = " ".join(m.value for m in at.markdown)
+    assert "feature drift" in md and "mean radius" in md and "HIGH" in md
+    assert len(at.get("plotly_chart")) == 1           # SHAP attribution bar chart
+    assert any("No similar past incident" in c.value for c in at.caption)
+    at.segmented_control(key="inv_filter").set_value("all").run()
+    clean(at)
+
+
+def test_export_downloads_csv_without_secrets(seeded):
+    at = clean(page("export").run())
+    keys = {b.key for b in at.get("download_button")}
+    assert {"dl_metrics", "dl_reports", "dl_audit"} <= keys
+    for b in at.get("download_button"):
+        assert b.proto.label
+
+
+def test_dashboard_routes_and_sidebar(seeded):
+    at = AppTest.from_file(str(UI / "dashboard.py"), default_timeout=30).run()
+    clean(at)
+    assert at.sidebar.button(key="watcher_start") and at.sidebar.button(key="watcher_stop").disabled
+    assert at.title[0].value == "Overview"
+    assert at.sidebar.select_slider(key="refresh_s").value == 2 and at.sidebar.toggle(key="refresh_paused").value is False
+    for path, title in (("pages/endpoint.py", "Endpoint"), ("pages/investigation.py", "Investigation"),
+                        ("pages/recommendations.py", "Recommendations"), ("pages/export.py", "Export"),
+                        ("pages/add_endpoint.py", "Add endpoint")):
+        at.switch_page(path).run()
+        assert clean(at).title[0].value == title
+
+
+def _refresher(at: AppTest) -> list:
+    return [e for e in at.main if getattr(e, "key", None) == "endpoint_refresh"]
+
+
+def test_auto_refresh_component_can_be_paused(seeded):
+    at = clean(page("endpoint").run())
+    assert len(_refresher(at)) == 1 and _refresher(at)[0].proto.json_args
+    assert '"interval": 2000' in _refresher(at)[0].proto.json_args
+    at = page("endpoint")
+    at.session_state["refresh_s"] = 10
+    assert '"interval": 10000' in _refresher(clean(at.run()))[0].proto.json_args
+    at = page("endpoint")
+    at.session_state["refresh_paused"] = True
+    assert _refresher(clean(at.run())) == []
