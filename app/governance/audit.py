@@ -19,7 +19,7 @@ from app.storage import Store
 from app.storage import tables as t
 
 __all__ = ["GENESIS", "AuditEntry", "VerifyResult", "canonical", "entry_hash", "append", "record", "entries",
-           "read_mirror", "verify", "check_chain", "mirror_path", "require_intact"]
+           "read_mirror", "verify", "verify_in", "check_chain", "mirror_path", "require_intact", "count"]
 
 GENESIS = "0" * 64
 MIRROR_NAME = "approvals.jsonl"
@@ -142,8 +142,18 @@ def check_chain(items: list[AuditEntry]) -> tuple[int, str] | None:
 
 
 def verify(store: Store, settings: Settings) -> VerifyResult:
-    """Check the database chain, the mirror chain, and that both hold the same entries."""
-    db = entries(store)
+    """Check the database chain, the mirror chain, and that both hold the same entries.
+
+    Runs under the write lock, so an append in flight (mirror line written, database row not yet
+    committed) is never mistaken for tampering.
+    """
+    with locked(store.engine) as conn:
+        return verify_in(conn, settings)
+
+
+def verify_in(conn: Connection, settings: Settings) -> VerifyResult:
+    """`verify` inside the caller's `locked` transaction."""
+    db = [_row_entry(r) for r in conn.execute(select(t.audit_log).order_by(t.audit_log.c.seq)).mappings()]
     mirror, parse_err = read_mirror(settings)
     n_db, n_m = len(db), len(mirror)
 
@@ -169,9 +179,9 @@ def verify(store: Store, settings: Settings) -> VerifyResult:
                         message=f"audit log intact: {n_db} entries, hash chain and mirror agree")
 
 
-def require_intact(store: Store, settings: Settings) -> None:
-    """Raise AuditIntegrityError (one line) unless the whole log verifies."""
-    res = verify(store, settings)
+def require_intact(conn: Connection, settings: Settings) -> None:
+    """Inside a `locked` transaction: raise AuditIntegrityError (one line) unless the whole log verifies."""
+    res = verify_in(conn, settings)
     if not res.ok:
         raise AuditIntegrityError(f"{res.message}; refusing to write (run `mlfi audit --verify`)")
 

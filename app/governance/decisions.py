@@ -91,10 +91,10 @@ def decide(store: Store, settings: Settings, rec_id: str, *, decision: Literal["
     rec_id = (rec_id or "").strip()
     if not rec_id:
         raise InputError("recommendation id must not be empty")
-    audit.require_intact(store, settings)
     now = time.time()
     r = t.recommendations
     with locked(store.engine) as conn:
+        audit.require_intact(conn, settings)
         res = conn.execute(r.update().where(and_(r.c.id == rec_id, r.c.status == "pending"))
                            .values(status=decision, decided_by=by, decided_at=now, reason=reason))
         if res.rowcount != 1:

@@ -155,8 +155,8 @@ def execute(store: Store, settings: Settings, rec_id: str, *, actor: str,
     applicable executor nothing runs and the recommendation stays ``approved``.
     """
     execs = default_executors(settings) if executors is None else executors
-    audit.require_intact(store, settings)
     with locked(store.engine) as conn:
+        audit.require_intact(conn, settings)
         rec = get_recommendation(conn, rec_id)
         if rec.status != "approved":
             what = "was already executed" if rec.status == "executed" else f"is {rec.status}"

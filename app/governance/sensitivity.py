@@ -113,8 +113,8 @@ def reset(store: Store, settings: Settings, endpoint: str, *, by: str, detector:
     """Restore multiplier 1.0 for one detector (or all) of an endpoint; audited. Returns what changed."""
     if not by or not by.strip():
         raise InputError("--by NAME is required to reset sensitivity")
-    audit.require_intact(store, settings)
     with locked(store.engine) as conn:
+        audit.require_intact(conn, settings)
         eid = endpoint_id(conn, endpoint)
         if eid is None:
             raise NotFoundError(f"unknown endpoint: {endpoint}")
