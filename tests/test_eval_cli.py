@@ -244,3 +244,38 @@ def test_real_process_one_line_error_and_success(preds: Path, tmp_path: Path) ->
     )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["n"] == 400
+
+
+def test_multiclass_scores_as_comma_separated_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(2)
+    n = 150
+    y = rng.integers(0, 3, n)
+    logits = rng.normal(size=(n, 3)) + 2 * np.eye(3)[y]
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    names = np.array(["setosa", "versicolor", "virginica"])
+    f = pd.DataFrame(p, columns=names).assign(species=names[y], width=rng.normal(size=n))
+    path = tmp_path / "multi.csv"
+    f.to_csv(path, index=False)
+    code, out, _ = _run(
+        [
+            "evaluate",
+            str(path),
+            "--label",
+            "species",
+            "--score",
+            "setosa,versicolor,virginica",
+            "--slices",
+            "width",
+            "--json",
+            "--bootstrap",
+            "20",
+        ],
+        capsys,
+    )
+    doc = json.loads(out)
+    assert code == 0 and doc["task"] == "multiclass" and doc["decision"] is None
+    assert doc["classes"] == list(names) and len(doc["slices"]) == 4  # numeric slice column -> quartiles
+    assert doc["slices"][0]["value"].startswith("Q")
+    f.assign(setosa=f.setosa * 0.5).to_csv(path, index=False)
+    code, _, err = _run(["evaluate", str(path), "--label", "species", "--score", "setosa,versicolor,virginica"], capsys)
+    assert code == 2 and "sum to 1" in err

@@ -30,7 +30,7 @@ def bin_edges(scores: np.ndarray, bins: int = 10, strategy: str = "uniform") -> 
     if strategy == "uniform":
         return np.linspace(0.0, 1.0, bins + 1)
     if strategy == "quantile":
-        return np.percentile(scores, np.linspace(0, 100, bins + 1))
+        return np.asarray(np.percentile(scores, np.linspace(0, 100, bins + 1)), dtype=float)
     raise InputError(f"unknown calibration strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
 
 

@@ -7,6 +7,8 @@ threshold), so the winner at r is the model whose best operating point is cheape
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from app.errors import InputError
@@ -22,7 +24,7 @@ COMPARE_METRICS = (*SLICE_METRICS, "expected_cost")
 RATIO_GRID = tuple(float(10 ** (k / 10)) for k in range(-20, 21))  # 0.01 .. 100, 10 points per decade
 
 
-def winner(values: dict[str, float | None], metric: str) -> str | None:
+def winner(values: Mapping[str, float | None], metric: str) -> str | None:
     """Name of the best model on ``metric``; ``None`` when no value is defined or the best ones tie.
 
     >>> winner({"a": 0.1, "b": 0.2}, "brier"), winner({"a": 0.9, "b": 0.9}, "accuracy")
@@ -46,7 +48,7 @@ def min_cost_by_ratio(y: np.ndarray, s: np.ndarray, ratios: tuple[float, ...] | 
     fp, fn = errors_at(y, s, cut_points(s))
     r = np.asarray(ratios, dtype=float)[:, None]
     cost = (fp[None, :] / (1 + r) + fn[None, :] * r / (1 + r)) / len(y)
-    return cost.min(axis=1)
+    return np.asarray(cost.min(axis=1), dtype=float)
 
 
 def _ratio_wins(per_model: dict[str, EvalData]) -> tuple[list[RatioWin], list[RatioWin]]:

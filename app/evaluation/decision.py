@@ -38,7 +38,7 @@ def cut_points(s: np.ndarray) -> np.ndarray:
     """
     u = np.unique(s)
     top = 1.0 if u[-1] < 1.0 else float(np.nextafter(1.0, 2.0))
-    return np.r_[u, top]
+    return np.asarray(np.r_[u, top], dtype=float)
 
 
 def errors_at(y: np.ndarray, s: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

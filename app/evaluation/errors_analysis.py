@@ -15,7 +15,7 @@ __all__ = ["error_cases", "slice_confusion", "error_clusters", "analyze_errors"]
 def _predicted(data: EvalData, threshold: float) -> np.ndarray:
     if data.task == "binary":
         return (data.proba >= threshold).astype(int)
-    return np.argmax(data.proba, axis=1)
+    return np.asarray(np.argmax(data.proba, axis=1), dtype=int)
 
 
 def _case(data: EvalData, i: int, pred: np.ndarray, slice_text: dict[str, np.ndarray]) -> ErrorCase:

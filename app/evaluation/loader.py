@@ -38,7 +38,7 @@ class EvalData:
 
     @property
     def rows(self) -> np.ndarray:
-        return self.frame.index.to_numpy()
+        return np.asarray(self.frame.index.to_numpy(), dtype=int)
 
     def subset(self, mask: np.ndarray) -> EvalData:
         """The same data restricted to the rows where ``mask`` is true."""
@@ -165,15 +165,16 @@ def prepare(
         raise InputError("no score column given (--score)")
     if df.empty:
         raise InputError("predictions have no rows")
+    df = df.reset_index(drop=True)  # row numbers in the output are 0-based positions
     _need(df, label, "label")
     for c in score_cols:
         _need(df, c, "score")
     slices = list(slices or [])
     for c in slices:
         _need(df, c, "slice")
-    for c, what in ((model_column, "model"), (id_column, "id")):
-        if c:
-            _need(df, c, what)
+    for opt, what in ((model_column, "model"), (id_column, "id")):
+        if opt:
+            _need(df, opt, what)
     if df[label].isna().any():
         i = int(np.flatnonzero(df[label].isna().to_numpy())[0])
         raise InputError(f"label column {label!r} has {int(df[label].isna().sum())} missing values (first at row {i})")

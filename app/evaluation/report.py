@@ -61,9 +61,9 @@ def summary_text(report: EvaluationReport) -> str:
             f"models: best overall on {c.metric}: {c.overall_winner or 'tie'}; at the given costs: "
             f"{c.winner_at_given_costs or 'tie'}"
         )
-        for s in c.slices:
-            if s.differs_from_overall:
-                lines.append(f"  but on {s.column}={s.value} the better model is {s.winner}")
+        for sc in c.slices:
+            if sc.differs_from_overall:
+                lines.append(f"  but on {sc.column}={sc.value} the better model is {sc.winner}")
         for w in c.wins:
             lines.append(f"  cost_fn/cost_fp in [{w.ratio_from:.3g}, {w.ratio_to:.3g}]: {w.winner or 'tie'} wins")
     return "\n".join(lines)

@@ -35,7 +35,7 @@ class _Frozen(BaseModel):
 class Interval(_Frozen):
     low: float
     high: float
-    method: str  # "wilson" or "bootstrap(200, seed=0)"
+    method: str  # "wilson" or "percentile bootstrap, 200 resamples, seed 0 (per-slice stream)"
 
 
 class CalibrationBin(_Frozen):

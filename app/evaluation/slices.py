@@ -41,13 +41,18 @@ def slice_labels(col: pd.Series) -> pd.Series:
 
     >>> slice_labels(pd.Series(["a", None, "b"])).tolist()
     ['a', '(missing)', 'b']
-    >>> slice_labels(pd.Series(range(100))).value_counts().sort_index().tolist()
-    [25, 25, 25, 25]
+    >>> sorted(slice_labels(pd.Series(range(100))).value_counts().items())
+    [('Q1 [0, 24.75]', 25), ('Q2 (24.75, 49.5]', 25), ('Q3 (49.5, 74.25]', 25), ('Q4 (74.25, 99]', 25)]
     """
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col) and col.nunique() > MAX_CATEGORIES:
-        binned = pd.qcut(col, 4, duplicates="drop", precision=3)
-        out = binned.astype(str)
-        return out.where(col.notna(), "(missing)")
+        edges = np.unique(np.nanquantile(col.to_numpy(dtype=float), [0, 0.25, 0.5, 0.75, 1]))
+        fmt = "{:.4g}" if len({f"{e:.4g}" for e in edges}) == len(edges) else "{!r}"
+        labels = [
+            f"Q{i + 1} {'[' if i == 0 else '('}{fmt.format(edges[i])}, {fmt.format(edges[i + 1])}]"
+            for i in range(len(edges) - 1)
+        ]
+        binned = pd.cut(col, edges, labels=labels, include_lowest=True)
+        return binned.astype(object).where(col.notna(), "(missing)").astype(str)
     return col.astype(object).where(col.notna(), "(missing)").astype(str)
 
 
@@ -63,9 +68,9 @@ def _seed(base: int, col: str, value: str) -> int:
     return (base * 1_000_003 + zlib.crc32(f"{col}\x00{value}".encode())) % (2**32)
 
 
-def _cis(data: EvalData, threshold: float, n_boot: int, seed: int) -> dict[str, Interval | None]:
+def _cis(data: EvalData, threshold: float, n_boot: int, seed: int, base_seed: int) -> dict[str, Interval | None]:
     y, p = data.y, data.proba
-    boot = f"bootstrap({n_boot}, seed={seed})"
+    boot = f"percentile bootstrap, {n_boot} resamples, seed {base_seed} (per-slice stream)"
 
     def wil(k: int, n: int) -> Interval | None:
         ci = wilson_interval(k, n)
@@ -120,7 +125,7 @@ def slice_metrics(
     for col, value, mask in iter_slices(data):
         sub = data.subset(mask)
         m = all_metrics(sub, threshold, bins, strategy)
-        ci = _cis(sub, threshold, n_boot, _seed(seed, col, value))
+        ci = _cis(sub, threshold, n_boot, _seed(seed, col, value), seed)
         v = m.get(rank_metric)
         reasons = []
         if len(sub.y) < min_n:
