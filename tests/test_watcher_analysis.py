@@ -178,6 +178,7 @@ def test_background_pass_never_blocks_the_caller(wsettings: Settings, wstore: St
     monkeypatch.setattr("app.baseline.learn_baseline", slow_learn)
     wstore.add_samples(_samples("e", 40))
     an = Analyzer(wsettings, wstore, background=True)
+    assert an.wait_idle(30)                                        # start-up warm-up (imports) done
     assert an.run_due(wstore.list_endpoints(), 0.0) == []        # submitted, returns at once
     assert an.run_due(wstore.list_endpoints(), 100.0) == []      # previous pass still running: not resubmitted
     gate.set()

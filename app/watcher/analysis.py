@@ -60,6 +60,8 @@ class Analyzer:
         self._warned: set[str] = set()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlfi-analysis") if background else None
         self._running: Future[Any] | None = None
+        if self._pool is not None:   # import the analysis stack now: no pause at the first pass, RSS flat after
+            self._running = self._pool.submit(self._apis)
 
     # ---- scheduling ------------------------------------------------------------------------------
     def due(self, endpoints: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
@@ -106,6 +108,16 @@ class Analyzer:
             self.totals.add(analyses_run=int(o.action == "report"), reports_saved=int(o.action == "report"),
                             baselines_learned=int(o.action == "baseline_learned"))
         return out
+
+    def wait_idle(self, timeout_s: float | None = None) -> bool:
+        """Wait for the running background pass (or the start-up warm-up); True when idle."""
+        if self._running is None:
+            return True
+        try:
+            self._running.result(timeout=timeout_s)
+        except Exception:  # noqa: BLE001 - failures are logged inside the pass
+            pass
+        return self._running.done()
 
     def close(self, timeout_s: float = 30.0) -> None:
         if self._pool is None:
