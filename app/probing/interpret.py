@@ -165,6 +165,8 @@ def _interpret_list(body: list[Any], depth: int) -> Parsed:
         return from_probabilities(probs)
     if len(body) == 1:
         return interpret(body[0], depth + 1)
+    if all(isinstance(x, (str, bool)) or (_num(x) is not None and float(x).is_integer()) for x in body):
+        return interpret(body[0], depth + 1)  # a batch of labels: we sent one instance, ours is the first
     if all(_num(x) is not None for x in body):
         # several scores that are not probabilities (logits): the argmax is the prediction
         vals = [float(x) for x in body]

@@ -112,6 +112,18 @@ def _flat(data: Any) -> list[Any]:
     return [data]
 
 
+def _first_row(data: list[Any], shape: Any) -> list[Any]:
+    """The first item of a batched tensor (we send one row): ``[3, 2]`` -> the first 2 values.
+
+    >>> _first_row([1, 2, 3, 4, 5, 6], [3, 2])
+    [1, 2]
+    """
+    if isinstance(shape, list) and len(shape) >= 2 and all(isinstance(d, int) and d > 0 for d in shape):
+        size = math.prod(shape[1:])
+        return data[:size]
+    return data
+
+
 def parse_outputs(body: Any) -> Parsed:
     """Read an inference response: a probability tensor (FP, sums to one, or named like ``predict_proba``)
     gives confidence and argmax; a label tensor gives the prediction.
@@ -133,7 +145,7 @@ def parse_outputs(body: Any) -> Parsed:
     for o in outs:
         name = str(o.get("name", "")).lower()
         dt = str(o.get("datatype", "")).upper()
-        data = _flat(o.get("data"))
+        data = _first_row(_flat(o.get("data")), o.get("shape"))
         if not data:
             continue
         if any(isinstance(x, float) and not math.isfinite(x) for x in data):
