@@ -63,8 +63,7 @@ def test_overview_lists_status_and_toggles_monitoring(seeded, ui_env):
 def test_endpoint_page_kpis_charts_drift_alerts(seeded, ui_env):
     at = clean(page("endpoint").run())
     labels = {m.label: m for m in at.metric}
-    assert {"Avg confidence", "Error rate", "Latency p50", "Latency p95", "Accuracy", "Confidence std",
-            "Samples in window"} <= set(labels)
+    assert {"Confidence", "Conf. std", "Error rate", "p50 latency", "p95 latency", "Accuracy", "Window"} <= set(labels)
     assert labels["Error rate"].value == "10.0%" and labels["Error rate"].delta.startswith("+")
     charts = at.get("plotly_chart")
     assert len(charts) == 5                           # confidence, errors, latency, accuracy, drift heatmap
@@ -86,7 +85,8 @@ def test_endpoint_page_start_stop(seeded, ui_env):
 def test_investigation_shows_root_cause_attribution_segments(seeded):
     at = clean(page("investigation").run())
     md = " ".join(m.value for m in at.markdown)
-    assert "feature drift" in md and "mean radius" in md and "HIGH" in md
+    assert "Feature drift" in md and "HIGH" in md
+    assert "mean radius" in at.error[0].value          # the plain-English explanation, as a high-severity callout
     assert len(at.get("plotly_chart")) == 1           # SHAP attribution bar chart
     assert any("No similar past incident" in c.value for c in at.caption)
     at.segmented_control(key="inv_filter").set_value("all").run()

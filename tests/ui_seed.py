@@ -107,9 +107,10 @@ def seed(settings: Settings, store: Store, *, name: str = ENDPOINT, n: int = 600
         if rep.alert:
             incident_id = _incident(store, name, rid, incident_id, rep)
     store.record_probe_status(int(store.get_endpoint(name)["id"]), now - 1, "ok", 0)
-    recs = [add_recommendation(store, name, "rec-retrain", "Retrain the model on recent data", "HIGH", incident_id,
+    sfx = "" if name == ENDPOINT else f"-{store.get_endpoint(name)['id']}"
+    recs = [add_recommendation(store, name, "rec-retrain" + sfx, "Retrain the model on recent data", "HIGH", incident_id,
                                report_ids[-1]),
-            add_recommendation(store, name, "rec-check-pipeline", "Check the feature pipeline of 'mean radius'",
+            add_recommendation(store, name, "rec-check-pipeline" + sfx, "Check the feature pipeline of 'mean radius'",
                                "CRITICAL", incident_id, report_ids[-1])]
     return {"name": name, "baseline": base, "report_ids": report_ids, "incident_id": incident_id, "recs": recs}
 

@@ -51,7 +51,7 @@ def kpi_tiles(items: list[Kpi], *, per_row: int = 7) -> None:
     cols = st.columns(min(per_row, max(1, len(items))))
     for i, k in enumerate(items):
         color = {"higher": "normal", "lower": "inverse"}.get(k.better, "off")
-        help_ = None if k.baseline is None else f"baseline: {k.baseline_text}"
+        help_ = k.description + ("" if k.baseline is None else f" · baseline: {k.baseline_text}")
         cols[i % len(cols)].metric(k.label, k.value_text, delta=k.delta_text, delta_color=color,  # type: ignore[arg-type]
                                    help=help_, border=True)
 

@@ -102,8 +102,9 @@ def _bucketed_since(since: float | None, step: float) -> float | None:
 
 
 @st.cache_data(ttl=FAST_TTL, show_spinner=False)
-def timeseries(db_url: str, name: str, since: float | None, max_points: int) -> pd.DataFrame:
-    return series.timeseries(_store(db_url), name, since=since, max_points=max_points)
+def timeseries(db_url: str, name: str, since: float | None, max_points: int, min_bucket_s: float = 1.0
+               ) -> pd.DataFrame:
+    return series.timeseries(_store(db_url), name, since=since, max_points=max_points, min_bucket_s=min_bucket_s)
 
 
 @st.cache_data(ttl=FAST_TTL, show_spinner=False)

@@ -17,13 +17,14 @@ __all__ = ["register", "streamlit_command"]
 def streamlit_command(port: int, host: str) -> list[str]:
     """The command line that serves the dashboard.
 
-    >>> streamlit_command(8501, "0.0.0.0")[-6:]
-    ['--server.port', '8501', '--server.address', '0.0.0.0', '--browser.gatherUsageStats', 'false']
+    >>> streamlit_command(8501, "0.0.0.0")[9:14]
+    ['--server.port', '8501', '--server.address', '0.0.0.0', '--browser.gatherUsageStats']
     """
     script = str(REPO_ROOT / "ui" / "dashboard.py")
     return [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
             "--server.fileWatcherType", "none", "--server.port", str(port), "--server.address", host,
-            "--browser.gatherUsageStats", "false"]
+            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
+            "--theme.primaryColor", "#2563eb"]
 
 
 def register(group: click.Group) -> None:
@@ -44,8 +45,13 @@ def register(group: click.Group) -> None:
             env["MLFI_HOME"] = str(settings.home)   # the dashboard process reads the same state
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         click.echo(f"mlfi dashboard on http://localhost:{port} (state: {settings.data_dir})", err=True)
-        try:
-            rc = subprocess.call(streamlit_command(port, host), env=env, cwd=str(REPO_ROOT))
+        cmd = streamlit_command(port, host)
+        if os.name == "posix":
+            # replace this process: SIGTERM / Ctrl-C reach Streamlit itself and no orphan server remains
+            os.chdir(REPO_ROOT)
+            os.execve(cmd[0], cmd, env)
+        try:  # pragma: no cover - non-POSIX fallback
+            rc = subprocess.call(cmd, env=env, cwd=str(REPO_ROOT))
         except KeyboardInterrupt:
             rc = 130
         ctx.exit(rc)

@@ -13,15 +13,15 @@ __all__ = ["Kpi", "KPI_SPECS", "kpis", "window_metrics", "baseline_metrics"]
 
 Better = Literal["higher", "lower", "neutral"]
 
-# key, label, which direction is better, kind of number (ratio / ms / score / count)
-KPI_SPECS: tuple[tuple[str, str, Better, str], ...] = (
-    ("avg_confidence", "Avg confidence", "higher", "score"),
-    ("confidence_std", "Confidence std", "neutral", "score"),
-    ("error_rate", "Error rate", "lower", "ratio"),
-    ("latency_p50_ms", "Latency p50", "lower", "ms"),
-    ("latency_p95_ms", "Latency p95", "lower", "ms"),
-    ("accuracy", "Accuracy", "higher", "ratio"),
-    ("total_samples", "Samples in window", "neutral", "count"),
+# key, short label, which direction is better, kind of number (ratio / ms / score / count), description
+KPI_SPECS: tuple[tuple[str, str, Better, str, str], ...] = (
+    ("avg_confidence", "Confidence", "higher", "score", "Average confidence of successful answers"),
+    ("confidence_std", "Conf. std", "neutral", "score", "Standard deviation of the confidence"),
+    ("error_rate", "Error rate", "lower", "ratio", "Share of probes that failed (timeouts, HTTP errors, bad bodies)"),
+    ("latency_p50_ms", "p50 latency", "lower", "ms", "Median response time"),
+    ("latency_p95_ms", "p95 latency", "lower", "ms", "95th-percentile response time"),
+    ("accuracy", "Accuracy", "higher", "ratio", "Share of labelled probes answered correctly"),
+    ("total_samples", "Window", "neutral", "count", "Samples in the current window"),
 )
 
 
@@ -31,6 +31,7 @@ class Kpi:
 
     key: str
     label: str
+    description: str
     kind: str
     better: Better
     value: float | None
@@ -89,11 +90,11 @@ def kpis(current: Metrics, baseline: Metrics | None) -> list[Kpi]:
     True
     """
     out = []
-    for key, label, better, kind in KPI_SPECS:
+    for key, label, better, kind, description in KPI_SPECS:
         v = getattr(current, key)
         b = getattr(baseline, key) if baseline is not None else None
         delta = None if v is None or b is None or key == "total_samples" else float(v) - float(b)
-        out.append(Kpi(key=key, label=label, kind=kind, better=better,
+        out.append(Kpi(key=key, label=label, description=description, kind=kind, better=better,
                        value=None if v is None else float(v), baseline=None if b is None else float(b), delta=delta))
     return out
 

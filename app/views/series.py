@@ -42,7 +42,8 @@ def timeseries(store: Store, name: str, *, since: float | None = None, max_point
     """
     if max_points < 2:
         raise ValueError(f"max_points must be >= 2, got {max_points}")
-    df = store.metrics_timeseries(name, bucket_s=min_bucket_s, since=since, max_points=max_points)
+    # the store's floor-division bucketing can add one bucket: ask for one fewer to stay within max_points
+    df = store.metrics_timeseries(name, bucket_s=min_bucket_s, since=since, max_points=max_points - 1)
     if not df.empty:
         df = df.sort_values("ts").reset_index(drop=True)
         df["time"] = pd.to_datetime(df["ts"], unit="s")

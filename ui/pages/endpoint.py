@@ -14,7 +14,7 @@ from app.views.series import RANGES, baseline_band  # noqa: E402
 from ui import charts, data  # noqa: E402
 from ui.components import ago, autorefresh, flash, kpi_tiles, show_flash, status_badge  # noqa: E402
 
-MAX_POINTS = 300
+MAX_POINTS = 240
 autorefresh("endpoint_refresh")
 s = data.settings()
 db = data.db_or_stop()
@@ -26,7 +26,7 @@ if not names:
     st.stop()
 
 chosen = st.session_state.get("selected_endpoint")
-top1, top2 = st.columns([3, 2], vertical_alignment="bottom")
+top1, top2 = st.columns([2, 3], vertical_alignment="bottom")
 name = top1.selectbox("Endpoint", names, index=names.index(chosen) if chosen in names else 0, key="ep_select")
 st.session_state["selected_endpoint"] = name
 range_label = top2.segmented_control("Time range", list(RANGES), default="1 hour", key="ep_range") or "1 hour"
@@ -38,8 +38,8 @@ if ep is None or summary is None:
     st.stop()
 
 h1, h2 = st.columns([5, 1.3], vertical_alignment="center")
-h1.markdown(f"### {status_badge(summary.status)} &nbsp;{name}", unsafe_allow_html=True)
-h1.caption(f"{ep.get('protocol') or 'auto'} · {ep.get('url') or 'no URL (ingested data)'} · every "
+h1.markdown(f"### {status_badge(summary.status)} &nbsp;`{name}`", unsafe_allow_html=True)
+h1.caption(f"{ep.get('protocol') or 'auto'} · `{ep.get('url') or 'no URL (ingested data)'}` · every "
            f"{float(ep.get('interval_s') or 0):g} s · last probe {ago(ep.get('last_probe_at'))}")
 enabled = bool(ep.get("enabled"))
 if h2.button("Stop monitoring" if enabled else "Start monitoring", key="ep_toggle", width="stretch",
@@ -60,7 +60,8 @@ st.caption(f"Latest {s.window_size} samples vs baseline" + (f" v{version}" if ve
 kpi_tiles(tiles)
 
 since = data.range_start(range_label)
-df = data.timeseries(db, name, since, MAX_POINTS)
+# at least ~5 probes per point, so a point is an average and not one noisy probe
+df = data.timeseries(db, name, since, MAX_POINTS, max(1.0, 5 * float(ep.get("interval_s") or 1.0)))
 marks = data.markers(db, name, since)
 if df.empty:
     st.info("No samples in this time range yet. Charts fill as the watcher probes the endpoint.")
@@ -81,7 +82,7 @@ else:
                         key="chart_accuracy")
     else:
         c4.info("Accuracy needs labelled probes (a probe set with a label column).")
-    st.caption(f"{len(df)} points (≤ {MAX_POINTS}, aggregated in the database) · "
+    st.caption(f"{len(df)} points (at most {MAX_POINTS}, aggregated in the database) · "
                f"{int(df['n'].sum()):,} samples in range")
 
 grid = data.drift(db, name, since)

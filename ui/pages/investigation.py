@@ -37,7 +37,7 @@ except MlfiError as exc:
 inc, rep = d.incident, d.report
 
 c1, c2, c3, c4 = st.columns([3, 1.4, 1.4, 1.6])
-c1.markdown(f"### {inc['root_cause'].replace('_', ' ')}  \n{d.endpoint}")
+c1.markdown(f"### {inc['root_cause'].replace('_', ' ').capitalize()}  \n`{d.endpoint}`")
 c2.markdown(f"**Severity**  \n{badge(inc['severity'].upper(), SEVERITY_COLORS.get(inc['severity'], '#6b7280'))}",
             unsafe_allow_html=True)
 c3.markdown(f"**Status**  \n{inc['status']}" + (f" ({inc['outcome']})" if inc.get("outcome") else ""))
@@ -45,7 +45,8 @@ c4.markdown(f"**Opened** {ago(inc['opened_at'])}  \n**Alerts** {inc['alert_count
 
 st.subheader("What happened")
 if rep is not None:
-    st.markdown(f"> {rep.rca.failure_reason}")
+    severe = rep.rca.severity in ("high", "critical")
+    (st.error if severe else st.warning)(rep.rca.failure_reason, icon=":material/report:")
     if rep.rca.contributing:
         st.caption("Also fired: " + ", ".join(c.replace("_", " ") for c in rep.rca.contributing))
     if rep.rca.evidence:
@@ -53,7 +54,7 @@ if rep is not None:
             for line in rep.rca.evidence:
                 st.markdown(f"- {line}")
 elif inc.get("summary"):
-    st.markdown(f"> {inc['summary']}")
+    st.warning(inc["summary"], icon=":material/report:")
 
 left, right = st.columns([3, 2])
 attr = attribution_frame(rep)

@@ -44,11 +44,11 @@ st.subheader("Endpoints")
 for i, ep in enumerate(rows[:30]):
     with st.container(border=True):
         c1, c2, c3, c4, c5 = st.columns([4, 2.2, 1.3, 1.6, 2.2], vertical_alignment="center")
-        c1.markdown(f"{status_badge(ep.status)} &nbsp;**{ep.name}**  \n"
+        c1.markdown(f"{status_badge(ep.status)} &nbsp;**`{ep.name}`**  \n"
                     f"<span style='color:#6b7280;font-size:0.85em'>{ep.protocol or 'auto'} · every "
                     f"{ep.interval_s:g} s · last probe {ago(ep.last_probe_at)} ({ep.last_probe_status or '—'})</span>",
                     unsafe_allow_html=True)
-        verdict = ep.last_verdict or "no verdict yet"
+        verdict = (ep.last_verdict or "no verdict yet").replace("_", " ")
         c2.markdown(f"**Last verdict**  \n{verdict}" + (f" · {ep.last_severity}" if ep.last_severity else "") +
                     f"  \n<span style='color:#6b7280;font-size:0.85em'>{ago(ep.last_report_at)}</span>",
                     unsafe_allow_html=True)
