@@ -89,29 +89,50 @@ def resolve_target(settings: Settings, store: Store, spec: EndpointSpec) -> tupl
     return target, probe_set, ep
 
 
-def collect(target: Any, probe_set: Any, n: int, *, seed: int) -> list[Sample]:
-    """Probe ``n`` times (sequentially, one session). Faults are samples; a dead start aborts early."""
+def collect(target: Any, probe_set: Any, n: int, *, seed: int, concurrency: int = 1) -> list[Sample]:
+    """Probe ``n`` times with ``concurrency`` workers (one session each); results keep the row order.
+
+    Faults come back as error samples. If the first probes all fail, the run aborts with one clear line:
+    the URL, protocol or probe payload is wrong, and probing on would only store noise.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from app.probing import probe_once
 
-    out: list[Sample] = []
+    rows = probe_set.rows(n, seed=seed)
+    head, tail = rows[:_EARLY_ABORT], rows[_EARLY_ABORT:]
     with requests.Session() as session:
-        for i, (row, label) in enumerate(probe_set.rows(n, seed=seed)):
-            s = probe_once(target, row, label, session=session)
-            out.append(s)
-            if i + 1 == _EARLY_ABORT and all(not x.ok for x in out):
-                kinds = sorted({f"{x.error_kind}{' ' + str(x.status_code) if x.status_code else ''}" for x in out})
-                detail = (out[-1].error_detail or "")[:160]
-                hint = " (does the probe set have the model's columns?)" if any(
-                    x.status_code and 400 <= x.status_code < 500 for x in out) or any(
-                    x.error_kind in ("malformed_response", "protocol_error") for x in out) else ""
-                raise EndpointError(f"first {_EARLY_ABORT} probes of {target.url} failed: "
-                                    f"{', '.join(kinds)}{hint}; {detail}".rstrip("; "))
-    return out
+        out = [probe_once(target, row, label, session=session) for row, label in head]
+    if len(out) == _EARLY_ABORT and all(not x.ok for x in out):
+        kinds = sorted({f"{x.error_kind}{' ' + str(x.status_code) if x.status_code else ''}" for x in out})
+        detail = (out[-1].error_detail or "")[:160]
+        hint = " (does the probe set have the model's columns?)" if any(
+            x.status_code and 400 <= x.status_code < 500 for x in out) or any(
+            x.error_kind in ("malformed_response", "protocol_error") for x in out) else ""
+        raise EndpointError(f"first {_EARLY_ABORT} probes of {target.url} failed: "
+                            f"{', '.join(kinds)}{hint}; {detail}".rstrip("; "))
+    if not tail:
+        return out
+    workers = max(1, min(concurrency, len(tail)))
+    chunks = [tail[i::workers] for i in range(workers)]
+
+    def _run(chunk: list[tuple[dict[str, Any], Any]]) -> list[Sample]:
+        with requests.Session() as sess:
+            return [probe_once(target, row, label, session=sess) for row, label in chunk]
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(_run, chunks))
+    merged: list[Sample] = [None] * len(tail)  # type: ignore[list-item]
+    for w, res in enumerate(results):
+        for j, smp in enumerate(res):
+            merged[w + j * workers] = smp
+    return out + merged
 
 
-def run_baseline(settings: Settings, store: Store, spec: EndpointSpec, n: int, seed: int = 0) -> Baseline:
+def run_baseline(settings: Settings, store: Store, spec: EndpointSpec, n: int, seed: int = 0,
+                 concurrency: int = 1) -> Baseline:
     target, probe_set, _ = resolve_target(settings, store, spec)
-    samples = collect(target, probe_set, n, seed=seed)
+    samples = collect(target, probe_set, n, seed=seed, concurrency=concurrency)
     store.add_samples(samples)
     baseline = learn_baseline(spec.url, samples, protocol=target.protocol)
     err = baseline.metrics.error_rate
@@ -128,11 +149,12 @@ def _analyze(settings: Settings, store: Store, name: str, samples: list[Sample],
     return on_report(store, report, settings)
 
 
-def run_analyze(settings: Settings, store: Store, spec: EndpointSpec, n: int, seed: int = 1) -> Report:
+def run_analyze(settings: Settings, store: Store, spec: EndpointSpec, n: int, seed: int = 1,
+                concurrency: int = 1) -> Report:
     load_baseline(settings, store, spec.url)   # fail fast (exit 2) before probing
     target, probe_set, _ = resolve_target(settings, store, spec)
     baseline = load_baseline(settings, store, spec.url)
-    samples = collect(target, probe_set, n, seed=seed)
+    samples = collect(target, probe_set, n, seed=seed, concurrency=concurrency)
     store.add_samples(samples)
     return _analyze(settings, store, spec.url, samples, baseline)
 

@@ -27,6 +27,8 @@ def _endpoint_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.01), default=None, help="Probe timeout, s."),
         click.option("--samples", "n", type=click.IntRange(min=1, max=1_000_000), default=150, show_default=True),
         click.option("--seed", type=int, default=None, help="Seed of the probe-row sampling."),
+        click.option("--concurrency", type=click.IntRange(min=1, max=64), default=1, show_default=True,
+                     help="Parallel probe workers (use the same value for baseline and analyze)."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON document."),
     ]
     for o in reversed(opts):
@@ -69,13 +71,14 @@ def register(group: click.Group) -> None:
     @click.pass_context
     def baseline_cmd(ctx: click.Context, url: str, protocol: str | None, probe_set: str | None,
                      label_column: str | None, headers: tuple[str, ...], model_name: str | None,
-                     timeout_s: float | None, n: int, seed: int | None, as_json: bool) -> None:
+                     timeout_s: float | None, n: int, seed: int | None, concurrency: int, as_json: bool) -> None:
         """Probe URL N times and store the learned baseline (a new version)."""
         from app.monitoring import run_baseline
 
         settings, store = _store(ctx)
         b = run_baseline(settings, store, _spec(url, protocol, probe_set, label_column, headers, model_name,
-                                                timeout_s), n, seed=0 if seed is None else seed)
+                                                timeout_s), n, seed=0 if seed is None else seed,
+                         concurrency=concurrency)
         out = {"endpoint": b.endpoint, "version": b.version, "protocol": b.protocol, "n_samples": b.n_samples,
                "metrics": b.metrics.model_dump(), "features": sorted(b.features),
                "classes": b.class_counts}
@@ -88,7 +91,8 @@ def register(group: click.Group) -> None:
     @click.pass_context
     def analyze_cmd(ctx: click.Context, url: str, protocol: str | None, probe_set: str | None,
                     label_column: str | None, headers: tuple[str, ...], model_name: str | None,
-                    timeout_s: float | None, n: int, seed: int | None, as_json: bool, fail_on_alert: bool) -> int:
+                    timeout_s: float | None, n: int, seed: int | None, concurrency: int, as_json: bool,
+                    fail_on_alert: bool) -> int:
         """Probe URL N times, compare with the stored baseline, print the report."""
         import random
 
@@ -96,7 +100,8 @@ def register(group: click.Group) -> None:
 
         settings, store = _store(ctx)
         rep = run_analyze(settings, store, _spec(url, protocol, probe_set, label_column, headers, model_name,
-                                                 timeout_s), n, seed=random.randrange(1 << 30) if seed is None else seed)
+                                                 timeout_s), n, seed=random.randrange(1 << 30) if seed is None else seed,
+                          concurrency=concurrency)
         emit(rep.model_dump(mode="json"), as_json, _verdict_line(rep))
         return 1 if fail_on_alert and rep.alert else 0
 
