@@ -1,0 +1,121 @@
+"""Intake: a prompt or an experiment-record file becomes one validated ExperimentRecord (plus measurements)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.diagnosis.measure import DatasetMeasurements, measure_dataset
+from app.diagnosis.record import ExperimentRecord
+from app.diagnosis.textparse import parse_text
+from app.errors import InputError
+
+__all__ = ["from_prompt", "from_file", "from_dict", "merge_text", "measure", "MAX_PROMPT_CHARS"]
+
+MAX_PROMPT_CHARS = 20_000
+
+
+def _one_line(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(x) for x in err.get("loc", ())) or "record"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{loc}: {err.get('msg', 'invalid')}{more}"
+
+
+def from_prompt(text: str | None) -> ExperimentRecord:
+    """Parse free text into a record. Empty text is an input error.
+
+    >>> from_prompt("Train 0.99, validation 0.71").metrics
+    {'train': {'score': 0.99}, 'validation': {'score': 0.71}}
+    """
+    if text is None or not text.strip():
+        raise InputError("empty prompt: describe the failed experiment (metrics per split, features, class balance)")
+    if len(text) > MAX_PROMPT_CHARS:
+        raise InputError(f"prompt too long ({len(text)} characters, at most {MAX_PROMPT_CHARS})")
+    try:
+        return ExperimentRecord.model_validate(parse_text(text))
+    except ValidationError as exc:
+        raise InputError(f"could not read the prompt: {_one_line(exc)}") from None
+
+
+def merge_text(rec: ExperimentRecord) -> ExperimentRecord:
+    """Fill fields the record leaves empty from what its ``notes`` say; stated record fields always win."""
+    if not rec.notes or not rec.notes.strip():
+        return rec
+    try:
+        parsed = ExperimentRecord.model_validate(parse_text(rec.notes))
+    except ValidationError:
+        return rec
+    data = rec.model_dump()
+    prov = dict(rec.provenance)
+    for split, per in parsed.metrics.items():
+        for metric, value in per.items():
+            if metric not in data["metrics"].get(split, {}):
+                data["metrics"].setdefault(split, {})[metric] = value
+                prov[f"metrics.{split}.{metric}"] = parsed.provenance.get(f"metrics.{split}.{metric}", "notes")
+    for key in ("class_distribution", "split_sizes", "seed_scores", "seed_std", "curves"):
+        if not data[key] and getattr(parsed, key):
+            data[key] = getattr(parsed, key)
+            prov.update({k: v for k, v in parsed.provenance.items() if k.startswith(key)})
+    for group in ("data_checks", "evaluation"):
+        for k, v in getattr(parsed, group).model_dump().items():
+            if v not in (None, {}, []) and data[group][k] in (None, {}, []):
+                data[group][k] = v
+                prov.update({p: s for p, s in parsed.provenance.items() if p == f"{group}.{k}"})
+    data["training_issues"] = sorted(set(data["training_issues"]) | set(parsed.training_issues))
+    known = {f["name"]: f for f in data["features"]}
+    for f in parsed.features:
+        if f.name in known:
+            for flag in ("added_recently", "suspected_leak"):
+                known[f.name][flag] = known[f.name][flag] or getattr(f, flag)
+            if known[f.name]["available_at_prediction_time"] is None:
+                known[f.name]["available_at_prediction_time"] = f.available_at_prediction_time
+        else:
+            data["features"].append(f.model_dump())
+    data["observations"] += [o.model_dump() for o in parsed.observations]
+    have = {c["category"] for c in data["concerns"]}
+    data["concerns"] += [c.model_dump() for c in parsed.concerns if c.category not in have]
+    data["history"] += [h.model_dump() for h in parsed.history]
+    data["input_conflicts"] += parsed.input_conflicts
+    if not data["platform"] and parsed.platform:
+        data["platform"] = parsed.platform
+    data["provenance"] = prov
+    return ExperimentRecord.model_validate(data)
+
+
+def from_dict(data: Any) -> ExperimentRecord:
+    """Validate a record given as a parsed JSON object, then read its notes."""
+    if not isinstance(data, dict):
+        raise InputError("experiment record must be a JSON object")
+    try:
+        rec = ExperimentRecord.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"invalid experiment record: {_one_line(exc)}") from None
+    if not (rec.metrics or rec.notes or rec.dataset or rec.data_checks.model_dump(exclude_defaults=True)
+            or rec.curves or rec.seed_scores or rec.training_issues):
+        raise InputError("experiment record has nothing to diagnose: give metrics, notes, data checks or a dataset")
+    return merge_text(rec)
+
+
+def from_file(path: str | Path) -> tuple[ExperimentRecord, Path]:
+    """Read ``FILE.json``; returns the record and the directory that relative dataset paths start from."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"experiment file not found: {p}")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read experiment file {p.name}: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON in {p.name}: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    return from_dict(data), p.resolve().parent
+
+
+def measure(rec: ExperimentRecord, base_dir: Path, alpha: float = 0.05) -> DatasetMeasurements | None:
+    """Measure the record's dataset when it names one (missing files or target raise InputError)."""
+    return measure_dataset(rec.dataset, base_dir, alpha=alpha) if rec.dataset is not None else None

@@ -1,0 +1,148 @@
+"""diagnose(): intake -> measure -> signals -> taxonomy -> evidence -> plan -> learning -> validate -> hash -> history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings
+from app.diagnosis.evidence import build_evidence
+from app.diagnosis.history import similar_diagnoses
+from app.diagnosis.intake import from_dict, from_file, from_prompt, measure
+from app.diagnosis.learning import MAP_DOC, MAP_SECTION, learning_path
+from app.diagnosis.measure import DatasetMeasurements
+from app.diagnosis.models import Diagnosis, EvidenceItem, LearningItem, RemediationPlan
+from app.diagnosis.payload import CONFIDENCE_FORMULA, HASH_EXCLUDED, canonical_json, confidence, payload_hash
+from app.diagnosis.plan import build_plan
+from app.diagnosis.record import ExperimentRecord
+from app.diagnosis.rules import RULES_PATH, load_rules
+from app.diagnosis.signals import Signals, compute_signals
+from app.diagnosis.taxonomy import TaxonomyResult, classify
+from app.diagnosis.validate import validate
+from app.errors import InputError
+from app.knowledge.models import Citation
+from app.knowledge.retriever import Retriever, build_retriever
+
+__all__ = ["diagnose", "deployment_gate", "fairness_status", "TAXONOMY_DOC"]
+
+TAXONOMY_DOC = "taxonomy-ml-experiment-failures"
+
+
+def fairness_status(rec: ExperimentRecord) -> tuple[str, list[dict[str, Any]]]:
+    """NOT_EVALUATED without fairness data; otherwise per-attribute gap and ratio (four-fifths rule) of the metric."""
+    if not rec.fairness:
+        return "NOT_EVALUATED", []
+    rows = []
+    for f in rec.fairness:
+        lo, hi = min(f.groups.values()), max(f.groups.values())
+        ratio = lo / hi if hi > 0 else None
+        rows.append({"protected_attribute": f.protected_attribute, "metric": f.metric, "gap": round(hi - lo, 6),
+                     "ratio": None if ratio is None else round(ratio, 6),
+                     "concern": hi - lo > 0.1 or (ratio is not None and ratio < 0.8)})
+    return ("EVALUATED_CONCERNS" if any(r["concern"] for r in rows) else "EVALUATED_NO_MAJOR_GAPS"), rows
+
+
+def deployment_gate(tax: TaxonomyResult, sig: Signals, rec: ExperimentRecord, rai_status: str) -> str:
+    """BLOCKED for any diagnosed failure; CLEAR only for complete, healthy numbers with no concern at all."""
+    if tax.primary != "unknown":
+        return "BLOCKED_PENDING_HUMAN_REVIEW"
+    worried = bool(rec.concerns) or any(o.direction == "drop" for o in rec.observations) or bool(rec.input_conflicts)
+    if any(f.kind == "support" for f in tax.fired) or worried or tax.leakage_audit_recommended \
+            or (sig.get("n_splits_with_metric") or 0) < 2 or rai_status == "EVALUATED_CONCERNS":
+        return "REVIEW_RECOMMENDED"
+    return "CLEAR"
+
+
+def _query(tax: TaxonomyResult, evidence: list[EvidenceItem]) -> str:
+    words = [tax.primary.replace("_", " "), (tax.subtype or "").replace("_", " ")]
+    words += [e.statement for e in evidence if e.kind == "support"][:4]
+    return " ".join(w for w in words if w)
+
+
+def _citations(r: Retriever, tax: TaxonomyResult, evidence: list[EvidenceItem], plan: RemediationPlan,
+               learning: list[LearningItem]) -> list[Citation]:
+    q = _query(tax, evidence)
+    found: list[Citation | None] = list(r.search(q, k=3, category=tax.primary))
+    for e in evidence:
+        if e.cite:
+            found.append(r.cite(e.cite["doc_id"], e.cite["section"], q))
+    found.append(r.cite(TAXONOMY_DOC, "Decision order", q))
+    found += [i.citation for i in plan.three_day + plan.seven_day]
+    if learning:
+        found.append(r.cite(MAP_DOC, MAP_SECTION, q))
+    out, seen = [], set()
+    for c in found:
+        if c is not None and (c.doc_id, c.section, c.path) not in seen:
+            seen.add((c.doc_id, c.section, c.path))
+            out.append(c)
+    return out
+
+
+def _with_measured_classes(rec: ExperimentRecord, meas: DatasetMeasurements | None) -> ExperimentRecord:
+    if meas is None or rec.class_distribution or len(meas.class_distribution_train) < 2:
+        return rec
+    prov = {**rec.provenance, "class_distribution": f"measured: {meas.train_csv}"}
+    return rec.model_copy(update={"class_distribution": meas.class_distribution_train, "provenance": prov})
+
+
+def _load(prompt: str | None, experiment: str | Path | dict[str, Any] | None, base_dir: Path | None
+          ) -> tuple[ExperimentRecord, Path, str]:
+    if (prompt is None) == (experiment is None):
+        raise InputError("give exactly one of --prompt or --experiment")
+    if prompt is not None:
+        return from_prompt(prompt), base_dir or Path.cwd(), "prompt"
+    if isinstance(experiment, dict):
+        return from_dict(experiment), base_dir or Path.cwd(), "experiment"
+    rec, base = from_file(experiment)  # type: ignore[arg-type]
+    return rec, base_dir or base, "experiment"
+
+
+def diagnose(*, prompt: str | None = None, experiment: str | Path | dict[str, Any] | None = None,
+             settings: Settings | None = None, retriever: Retriever | None = None, store: Any = None,
+             knowledge_dir: Path | None = None, rules_path: Path = RULES_PATH, base_dir: Path | None = None,
+             now: dt.datetime | None = None) -> Diagnosis:
+    """Diagnose one failed experiment. Same input (and knowledge base) -> same payload_hash."""
+    rec, base, source = _load(prompt, experiment, base_dir)
+    rules = load_rules(rules_path)
+    meas = measure(rec, base, alpha=settings.alpha if settings else 0.05)
+    rec = _with_measured_classes(rec, meas)
+    sig = compute_signals(rec, meas, rules.future_feature_patterns)
+    tax = classify(sig, rules)
+    evidence, counter = build_evidence(tax, meas)
+    r = retriever or build_retriever(settings, knowledge_dir)
+    plan = build_plan(r, tax)
+    learning = learning_path(r.local, tax.primary, tax.secondary_risks, ai_service=bool(sig.get("ai_service")),
+                             fairness_given=bool(rec.fairness))
+    citations = _citations(r, tax, evidence, plan, learning)
+    rai, fairness = fairness_status(rec)
+    record_json = rec.model_dump(mode="json", exclude_defaults=True)
+    fingerprint = hashlib.sha256(canonical_json({"record": record_json, "data": [meas.train_sha256, meas.test_sha256]
+                                                 if meas else None}).encode()).hexdigest()
+    draft = Diagnosis(
+        diagnosis_id=f"dx-{fingerprint[:8]}-{uuid.uuid4().hex[:8]}", primary_category=tax.primary,
+        subtype=tax.subtype, secondary_risks=tax.secondary_risks, confidence=0.0, evidence=evidence,
+        counter_evidence=counter, deployment_gate=deployment_gate(tax, sig, rec, rai),  # type: ignore[arg-type]
+        report_ready=True, deployment_ready=False, human_review_required=True,
+        leakage_audit_recommended=tax.leakage_audit_recommended, active_leakage_signal=tax.concrete_leakage,
+        responsible_ai_status=rai, learning_path=learning, remediation_plan=plan, citations=citations,
+        grounding=r.grounding, contradictions=[], rules_version=rules.version, confidence_formula=CONFIDENCE_FORMULA,
+        category_scores=[s.model_dump() for s in sorted(tax.scores, key=lambda s: (-s.score, s.category))],
+        conflicts=[c.model_dump() for c in tax.conflicts], signals=dict(sorted(sig.values.items())),
+        assumptions=sorted(set(sig.assumptions)),
+        input={"source": source, "experiment_id": rec.experiment_id, "title": rec.title, "fingerprint": fingerprint,
+               "record": record_json},
+        measurements=meas.model_dump(mode="json") if meas else None, fairness=fairness,
+        hash_scope={"algorithm": "sha256", "canonical_json": "sorted keys, no whitespace, floats rounded to 6 places",
+                    "excluded": list(HASH_EXCLUDED)},
+        created_at=(now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"))
+    d = validate(draft, rec.input_conflicts)
+    unknown = tax.primary == "unknown"
+    s1 = max((s.score for s in tax.scores), default=0.0) if unknown else tax.primary_score
+    d.confidence = confidence(s1, tax.runner_up_score, len(d.contradictions), unknown=unknown)
+    d.payload_hash = payload_hash(d.payload())
+    if store is not None:
+        d.similar_past_diagnoses = similar_diagnoses(store, d.payload())
+    return d
