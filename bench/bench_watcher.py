@@ -115,7 +115,7 @@ def schedule_from_db(db: str, t0: float, t1: float, interval: float, n_endpoints
     by_ep: dict[int, list[float]] = {}
     for eid, ts in rows:
         by_ep.setdefault(eid, []).append(ts)
-    expected = n_endpoints * int(round((t1 - t0) / interval))
+    expected = n_endpoints * round((t1 - t0) / interval)
     on_time = done = 0
     late: list[float] = []
     for ts_list in by_ep.values():
@@ -172,9 +172,9 @@ def main() -> int:
     log_dir.mkdir(parents=True)
 
     def spawn(name: str, *cmd: str) -> subprocess.Popen[bytes]:
-        out = open(log_dir / f"{name}.log", "ab")
-        p = subprocess.Popen([sys.executable, "-m", "app", *cmd], cwd=REPO, env=env, stdout=out,
-                             stderr=subprocess.STDOUT)
+        with open(log_dir / f"{name}.log", "ab") as out:   # the child keeps its own copy of the descriptor
+            p = subprocess.Popen([sys.executable, "-m", "app", *cmd], cwd=REPO, env=env, stdout=out,
+                                 stderr=subprocess.STDOUT)
         procs.append(p)
         return p
 
@@ -292,7 +292,7 @@ def main() -> int:
 
 def render(r: dict[str, Any], argv: str) -> str:
     c, sd, si, m, d, a = r["config"], r["schedule_db"], r["schedule_internal"], r["rss_mb"], r["durability"], r["analysis"]
-    pct = lambda x: "n/a" if x is None else f"{100 * x:.2f} %"  # noqa: E731
+    pct = lambda x: "n/a" if x is None else f"{100 * x:.2f} %"
     return f"""# Watcher benchmark
 
 Command: `.venv/bin/python bench/bench_watcher.py{(' ' + argv) if argv else ''}` (one process tree: this script,

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from app.cli import main as cli_main
-
 from tests.test_watcher_http import server  # noqa: F401  (fixture: loopback model server)
 
 SECRET = "s3cr3t-token-value"
@@ -81,7 +80,7 @@ def test_watch_once_registers_urls(mlfi_env: Path, capsys: pytest.CaptureFixture
 ])
 def test_bad_input_is_one_line_and_exit_2(mlfi_env: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
                                           needle: str) -> None:
-    code, out, err = run(capsys, *argv)
+    code, _, err = run(capsys, *argv)
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error:") and needle in lines[0], err

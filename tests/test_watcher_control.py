@@ -16,7 +16,6 @@ import pytest
 from app.config import REPO_ROOT, Settings
 from app.storage import Store
 from app.watcher.control import is_alive, pid_alive, start_background, stop_background, watcher_status
-
 from tests.test_watcher_http import server  # noqa: F401  (fixture: loopback model server)
 
 pytestmark = pytest.mark.integration
@@ -99,12 +98,12 @@ def test_sigterm_finishes_cleanly_and_a_second_watcher_is_refused(csettings: Set
     try:
         assert _wait(lambda: all(cstore.count_samples(n) >= 3 for n in names), 30)
         second = subprocess.run(cmd, cwd=REPO_ROOT, env=_env(csettings), capture_output=True, text=True,
-                                timeout=60)
+                                timeout=60, check=False)
         assert second.returncode == 2
         assert second.stderr.strip().startswith("Error: a watcher is already running")
         assert len(second.stderr.strip().splitlines()) == 1
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()

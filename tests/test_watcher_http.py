@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import threading
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.integration
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+    def do_POST(self) -> None:
         n = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(n) or b"{}")
         if self.path.startswith("/slow"):
@@ -80,7 +81,7 @@ def test_faults_are_data_and_the_good_endpoint_keeps_its_schedule(server: str, t
 
     ok = store.recent_samples(names["ok"])
     assert len(ok) >= 6 and all(s.ok for s in ok)
-    gaps = [b.ts - a.ts for a, b in zip(ok, ok[1:])]
+    gaps = [b.ts - a.ts for a, b in itertools.pairwise(ok)]
     assert max(gaps) < 0.5 + 0.2, gaps                           # never held up by the slow/failing ones
     assert {s.prediction for s in ok} <= {"0", "1"} and all(s.correct is not None for s in ok)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -9,12 +10,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.config import Settings
 from app.schemas import Sample
 from app.storage import Store
-from app.watcher import scheduler as sched_mod
+from app.watcher import batch as batch_mod
 from app.watcher.loop import run_once
 from app.watcher.repo import ProbeStatus, write_batch
 from app.watcher.scheduler import Scheduler
@@ -128,7 +129,7 @@ def test_backoff_doubles_caps_and_resets(tmp_path: Path) -> None:
     clk, probe = Clock(0.0), FakeProbe(failing={"flaky"})
     sched = Scheduler(settings, store, probe_fn=probe, clock=clk)
     times = []
-    for t in range(0, 31):
+    for t in range(31):
         clk.t = float(t)
         if sched.cycle(wait=True).probes_submitted:
             times.append(t)
@@ -192,7 +193,7 @@ def test_slow_endpoint_never_delays_the_others(tmp_path: Path) -> None:
     sched.close()
     for name in ("f1", "f2", "f3"):
         starts = [t for n, t in probe.calls if n == name]
-        gaps = [b - a for a, b in zip(starts, starts[1:])]
+        gaps = [b - a for a, b in itertools.pairwise(starts)]
         assert len(starts) >= 6, (name, len(starts))
         assert max(gaps) < 0.3, (name, gaps)
     assert probe.count("slow") == 1           # one in flight at a time; its slots are skipped, not queued
@@ -225,7 +226,7 @@ def test_failed_write_keeps_the_batch_for_retry(settings: Settings, store: Store
     ps = _probe_set(tmp_path)
     for i in range(3):
         _add(store, f"e{i}", ps)
-    real = sched_mod.write_batch
+    real = batch_mod.write_batch
     calls = {"n": 0}
 
     def flaky(*a: Any, **k: Any) -> int:
@@ -234,7 +235,7 @@ def test_failed_write_keeps_the_batch_for_retry(settings: Settings, store: Store
             raise OperationalError("INSERT", {}, Exception("database is locked"))
         return real(*a, **k)
 
-    monkeypatch.setattr(sched_mod, "write_batch", flaky)
+    monkeypatch.setattr(batch_mod, "write_batch", flaky)
     clk = Clock(0.0)
     sched = Scheduler(settings, store, probe_fn=FakeProbe(), clock=clk)
     st = sched.cycle(wait=True)
@@ -254,7 +255,7 @@ def test_write_batch_is_all_or_nothing(store: Store) -> None:
                           "BEGIN SELECT RAISE(ABORT, 'boom'); END"))
     good = [(eid, Sample(endpoint="a", ts=float(i), prediction="1", confidence=0.5)) for i in range(10)]
     bad = (eid, Sample(endpoint="a", ts=10.0, prediction="boom"))
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         write_batch(store.engine, good + [bad], [ProbeStatus(eid, 10.0, "ok", 0)])
     assert store.count_samples("a") == 0
     assert store.get_endpoint("a")["last_probe_at"] is None

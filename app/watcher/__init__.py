@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["run_once", "main", "CycleStats", "Scheduler", "Analyzer", "start_background", "stop_background",
-           "is_alive", "watcher_status", "register_urls"]
+__all__ = [
+    "Analyzer",
+    "CycleStats",
+    "Scheduler",
+    "is_alive",
+    "main",
+    "register_urls",
+    "run_once",
+    "start_background",
+    "stop_background",
+    "watcher_status",
+]
 
 _LAZY = {
     "run_once": "app.watcher.loop",

@@ -25,7 +25,7 @@ from app.watcher.repo import last_report_times
 from app.watcher.stats import Totals
 from app.watcher.targets import phase_of
 
-__all__ = ["Analyzer", "AnalysisOutcome", "AUTO_BASELINE_MAX_ERROR_RATE"]
+__all__ = ["AUTO_BASELINE_MAX_ERROR_RATE", "AnalysisOutcome", "Analyzer"]
 
 # a baseline is never learned automatically from a window with more failed probes than this
 AUTO_BASELINE_MAX_ERROR_RATE = 0.2
@@ -101,7 +101,7 @@ class Analyzer:
         for ep in eps:
             try:
                 o = self.analyze(ep)
-            except Exception as exc:  # one endpoint's failure never stops the others
+            except Exception as exc:  # noqa: BLE001 - one endpoint's failure never stops the others (logged)
                 log_failure(f"analysis of {ep['name']} failed", exc)
                 o = AnalysisOutcome(ep["name"], "failed", type(exc).__name__)
             out.append(o)
@@ -115,8 +115,8 @@ class Analyzer:
             return True
         try:
             self._running.result(timeout=timeout_s)
-        except Exception:  # noqa: BLE001 - failures are logged inside the pass
-            pass
+        except Exception as exc:  # noqa: BLE001 - the pass logs its own failures; only the wait is ours
+            logger.debug(f"background analysis pass ended with {type(exc).__name__}")
         return self._running.done()
 
     def close(self, timeout_s: float = 30.0) -> None:

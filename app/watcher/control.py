@@ -15,8 +15,15 @@ from app.config import REPO_ROOT, Settings
 from app.errors import MlfiError
 from app.storage import Store
 
-__all__ = ["pid_alive", "is_alive", "watcher_status", "start_background", "stop_background", "default_max_age",
-           "WATCHER_LOG_NAME"]
+__all__ = [
+    "WATCHER_LOG_NAME",
+    "default_max_age",
+    "is_alive",
+    "pid_alive",
+    "start_background",
+    "stop_background",
+    "watcher_status",
+]
 
 WATCHER_LOG_NAME = "watcher.out"
 

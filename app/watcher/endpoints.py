@@ -11,7 +11,7 @@ from app.config import Settings
 from app.errors import InputError
 from app.storage import Store
 
-__all__ = ["register_urls", "public_view", "check_interval"]
+__all__ = ["check_interval", "public_view", "register_urls"]
 
 _PUBLIC = ("id", "name", "url", "protocol", "probe_set", "label_column", "model_name", "interval_s", "enabled",
            "created_at", "last_probe_at", "last_status", "consecutive_failures")

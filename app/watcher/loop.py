@@ -28,7 +28,7 @@ from app.watcher.repo import save_stats
 from app.watcher.scheduler import ProbeFn, Scheduler
 from app.watcher.stats import CycleStats, Totals
 
-__all__ = ["run_once", "main", "CYCLE_S", "SUMMARY_EVERY_S"]
+__all__ = ["CYCLE_S", "SUMMARY_EVERY_S", "main", "run_once"]
 
 CYCLE_S = 0.25          # endpoints re-read, completed probes written, analysis checked this often
 SUMMARY_EVERY_S = 60.0  # one INFO line with the running totals
@@ -84,7 +84,7 @@ def _install_signals(stop: threading.Event, wake: threading.Event) -> dict[int, 
         stop.set()
         wake.set()
 
-    old = {}
+    old: dict[int, Any] = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
         old[sig] = signal.signal(sig, handler)
     return old

@@ -13,7 +13,7 @@ from app.schemas import Sample
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["ProbeStatus", "write_batch", "save_stats", "load_stats", "last_report_times", "STATS_KEY"]
+__all__ = ["STATS_KEY", "ProbeStatus", "last_report_times", "load_stats", "save_stats", "write_batch"]
 
 STATS_KEY = "watcher_stats"
 

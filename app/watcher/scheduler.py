@@ -30,16 +30,24 @@ from app.config import Settings
 from app.errors import MlfiError
 from app.schemas import Sample
 from app.storage import Store
+from app.watcher.batch import WriteBuffer
 from app.watcher.logs import log_failure
-from app.watcher.repo import ProbeStatus, write_batch
+from app.watcher.repo import ProbeStatus
 from app.watcher.stats import CycleStats, Totals
-from app.watcher.targets import RowCache, RowPicker, backoff_delay, build_target, config_key, is_probed, phase_of, \
-    probe_set_spec
+from app.watcher.targets import (
+    RowCache,
+    RowPicker,
+    backoff_delay,
+    build_target,
+    config_key,
+    is_probed,
+    phase_of,
+    probe_set_spec,
+)
 
-__all__ = ["Scheduler", "ProbeFn", "MAX_PENDING_SAMPLES"]
+__all__ = ["ProbeFn", "Scheduler"]
 
 ProbeFn = Callable[[Any, dict[str, Any], Any, "requests.Session | None"], Sample]
-MAX_PENDING_SAMPLES = 50_000   # samples kept in memory while the database refuses writes
 _RETRY_CONFIG_S = 60.0         # a broken probe-set / URL configuration is retried this often
 
 
@@ -79,7 +87,7 @@ class _Cycle:
 def _default_probe() -> ProbeFn:
     from app.probing import probe_once
 
-    return probe_once  # type: ignore[no-any-return]
+    return probe_once
 
 
 class Scheduler:
@@ -111,9 +119,7 @@ class Scheduler:
         self._sessions_lock = threading.Lock()
         self._states: dict[int, _Endpoint] = {}
         self._done: queue.SimpleQueue[_Result] = queue.SimpleQueue()
-        self._pending: list[tuple[int, Sample]] = []
-        self._status: dict[int, ProbeStatus] = {}
-        self._detected: dict[str, tuple[str, str]] = {}
+        self._buffer = WriteBuffer(store)
         self._rows = RowCache()
         self._cycle = _Cycle()
         self._closed = False
@@ -171,7 +177,7 @@ class Scheduler:
             if msg != st.config_error:
                 logger.error(f"endpoint {st.name} cannot be probed: {msg}")
             st.config_error, st.config_retry_at, st.target, st.pick = msg, now + _RETRY_CONFIG_S, None, None
-            self._status[st.id] = ProbeStatus(st.id, now, "config_error", st.failures)
+            self._buffer.set_status(ProbeStatus(st.id, now, "config_error", st.failures))
 
     # ---- probing -------------------------------------------------------------------------------
     def _session(self) -> requests.Session:
@@ -197,7 +203,7 @@ class Scheduler:
         except MlfiError as exc:   # detection found no protocol / endpoint unreachable
             sample = Sample(endpoint=name, ts=time.time(), inputs=row, label=None if label is None else str(label),
                             error_kind="protocol_error", error_detail=str(exc).splitlines()[0][:200])
-        except Exception as exc:  # a bug, not an endpoint fault: record it as data and go on
+        except Exception as exc:  # noqa: BLE001 - a bug, not an endpoint fault: logged, recorded as data
             log_failure(f"probe of {name} failed inside mlfi", exc)
             sample = Sample(endpoint=name, ts=time.time(), inputs=row, label=None if label is None else str(label),
                             error_kind="protocol_error", error_detail=f"internal error: {type(exc).__name__}")
@@ -237,8 +243,7 @@ class Scheduler:
             n += 1
             ok = r.sample.error_kind is None
             st = self._states.get(r.endpoint_id)
-            prev = st.failures if st else (self._status[r.endpoint_id].failures if r.endpoint_id in self._status
-                                           else 0)
+            prev = st.failures if st else self._buffer.failures_of(r.endpoint_id)
             failures = 0 if ok else prev + 1
             if st is not None:
                 st.future, st.failures = None, failures
@@ -254,37 +259,18 @@ class Scheduler:
                 kind = r.sample.error_kind or "error"
                 self._cycle.errors[kind] = self._cycle.errors.get(kind, 0) + 1
             if r.detected:
-                self._detected[r.name] = r.detected
-            self._pending.append((r.endpoint_id, r.sample))
-            self._status[r.endpoint_id] = ProbeStatus(r.endpoint_id, r.started, "ok" if ok else str(r.sample.error_kind),
-                                                      failures)
+                self._buffer.detected[r.name] = r.detected
+            self._buffer.add(r.endpoint_id, r.sample,
+                             ProbeStatus(r.endpoint_id, r.started, "ok" if ok else str(r.sample.error_kind), failures))
         self._cycle.completed += n
         return n
 
     def flush(self) -> tuple[int, bool]:
         """Write buffered samples + statuses in one transaction. Returns (written, failed)."""
-        for name, (protocol, url) in list(self._detected.items()):
-            try:
-                self.store.upsert_endpoint(name, protocol=protocol, url=url)
-                logger.info(f"endpoint {name}: detected protocol {protocol}")
-                del self._detected[name]
-            except (SQLAlchemyError, MlfiError) as exc:
-                logger.warning(f"could not store the detected protocol of {name}: {type(exc).__name__}")
-        if not self._pending and not self._status:
-            return 0, False
-        try:
-            n = write_batch(self.store.engine, self._pending, list(self._status.values()))
-        except SQLAlchemyError as exc:
+        written, failed = self._buffer.flush()
+        if failed:
             self.totals.add(write_failures=1)
-            logger.warning(f"sample batch not written (kept for retry, {len(self._pending)} buffered): "
-                           f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
-            if len(self._pending) > MAX_PENDING_SAMPLES:
-                drop = len(self._pending) - MAX_PENDING_SAMPLES
-                del self._pending[:drop]
-                logger.error(f"write buffer full: dropped the {drop} oldest unwritten samples")
-            return 0, True
-        self._pending, self._status = [], {}
-        return n, False
+        return written, failed
 
     # ---- cycles --------------------------------------------------------------------------------
     def tick(self) -> int:
@@ -313,7 +299,7 @@ class Scheduler:
         return CycleStats(started_at=started_at, endpoints_enabled=len(self.endpoints), probes_submitted=c.submitted,
                           probes_completed=c.completed, samples_written=written, errors=c.errors,
                           skipped_busy=c.skipped, backing_off=backing, write_failed=failed,
-                          pending_writes=len(self._pending), duration_s=time.perf_counter() - t0)
+                          pending_writes=len(self._buffer), duration_s=time.perf_counter() - t0)
 
     def wait_in_flight(self, timeout_s: float | None = None) -> int:
         """Wait for in-flight probes (bounded by the probe timeout); returns how many are still running."""
@@ -347,4 +333,4 @@ class Scheduler:
             self._sessions.clear()
         self.totals.add(samples_written=written, probes_completed=self._cycle.completed)
         return CycleStats(started_at=self.clock(), samples_written=written, write_failed=failed,
-                          pending_writes=len(self._pending))
+                          pending_writes=len(self._buffer))

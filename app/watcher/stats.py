@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["CycleStats", "Totals", "ON_TIME_TOLERANCE_S", "LATENESS_BUCKET_MS", "LATENESS_BUCKETS"]
+__all__ = ["LATENESS_BUCKETS", "LATENESS_BUCKET_MS", "ON_TIME_TOLERANCE_S", "CycleStats", "Totals"]
 
 # a probe "started on schedule" when it started at most this long after its due time
 ON_TIME_TOLERANCE_S = 0.25

@@ -12,8 +12,16 @@ from app.config import Settings
 from app.errors import MlfiError
 from app.storage import Store
 
-__all__ = ["backoff_delay", "phase_of", "probe_set_spec", "config_key", "build_target", "RowCache",
-           "ROWS_PER_SET", "is_probed"]
+__all__ = [
+    "ROWS_PER_SET",
+    "RowCache",
+    "backoff_delay",
+    "build_target",
+    "config_key",
+    "is_probed",
+    "phase_of",
+    "probe_set_spec",
+]
 
 ROWS_PER_SET = 512   # rows drawn once per probe set and shared by every endpoint using it (memory stays flat)
 
