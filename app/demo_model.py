@@ -251,6 +251,13 @@ class _DemoServer(ThreadingHTTPServer):
     request_queue_size = 256
     behaviour: Behaviour
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return  # a client that timed out and left: not a server fault
+        super().handle_error(request, client_address)
+
 
 def make_server(host: str = "127.0.0.1", port: int = 9000, mode: str = "healthy",
                 model: DemoModel | None = None) -> _DemoServer:

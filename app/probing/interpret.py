@@ -207,7 +207,8 @@ def _interpret_dict(body: dict[str, Any], depth: int) -> Parsed:
     err = _find(body, _ERROR_KEYS)
     if err is not None:
         raise ProbeFault("protocol_error", f"endpoint reported an error: {str(err[1])[:100]}")
-    if len(body) == 1:
-        return interpret(next(iter(body.values())), depth + 1)
+    only = next(iter(body.values()))
+    if len(body) == 1 and isinstance(only, (dict, list)):
+        return interpret(only, depth + 1)  # an unknown wrapper around the answer
     keys = ", ".join(list(map(str, body))[:8])
     raise ProbeFault("malformed_response", f"no prediction field in response (keys: {keys})")
