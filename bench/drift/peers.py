@@ -165,7 +165,9 @@ def nannyml_family(ref: pd.DataFrame, cur: pd.DataFrame, categorical: Sequence[s
 
 def mlfi_family(ref: pd.DataFrame, cur: pd.DataFrame, categorical: Sequence[str]) -> dict[str, Decision]:
     """mlfi's feature_drift at its defaults: (results, ranking, dataset_drift)."""
-    from app.detection import feature_drift
+    # imported from the submodule: ``from app.detection import feature_drift`` can bind the
+    # submodule of the same name instead of the function (the package's lazy __getattr__ imports it)
+    from app.detection.feature_drift import feature_drift
 
     out = feature_drift(ref, cur)
     if isinstance(out, tuple) and len(out) == 3:

@@ -111,6 +111,15 @@ def _noise(p1: float, r1: int, p2: float, r2: int) -> float:
     return max(1.96 * math.sqrt(var), 1.0 / max(r1, 1))
 
 
+def _binom_sf(k: int, n: int, p: float = 0.05) -> float:
+    """P(X >= k) for X ~ Binomial(n, p).
+
+    >>> round(_binom_sf(5, 50), 3)
+    0.104
+    """
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))
+
+
 def target_check(cells: dict[Key, Cell]) -> list[str]:
     """mlfi against the targets of issue 3, cell by cell."""
     lines: list[str] = []
@@ -122,7 +131,10 @@ def target_check(cells: dict[Key, Cell]) -> list[str]:
     over = [(r, k) for r, k in fpr if r > 0.05]
     lines.append(f"- **FPR <= 5% at every n** (no shift, negligible shift, unbiased real draws): worst "
                  f"{_pct(worst[0])} at {worst[1][1:] if worst[1] else '–'} -> {'MET' if not over else 'MISSED'}"
-                 + ("" if not over else "; cells over 5%: " + ", ".join(f"{k[1:]}={_pct(r)}" for r, k in over)))
+                 + ("" if not over else "; cells over 5% (flags/reps, one-sided binomial p of that many flags if "
+                    "the true rate were 5%): " + ", ".join(f"{k[1:]}={cells[k].flags}/{cells[k].reps} "
+                                                          f"(p={_binom_sf(cells[k].flags, cells[k].reps):.2f})"
+                                                          for r, k in over)))
     misses, noisy, total = [], [], 0
     for k, c in sorted(cells.items()):
         v, kind, shift, n, d = k
@@ -143,13 +155,22 @@ def target_check(cells: dict[Key, Cell]) -> list[str]:
                  f"sampling noise (1.96 SE); {len(misses)} clearly below -> {'MET' if not misses else 'MISSED'}")
     lines += [f"    - clearly below: {m}" for m in misses]
     lines += [f"    - within noise: {m}" for m in noisy]
-    ranks = [(c.rank1, c.rank_total, k) for k, c in cells.items() if k[0] == "mlfi" and c.rank_total >= 10]
-    hits = sum(cells[k].rank_hits for _, _, k in ranks)
-    tot = sum(t for _, t, _ in ranks)
-    low = [(r, t, k) for r, t, k in ranks if r < 0.95]
-    lines.append(f"- **Shifted feature ranked first >= 95% when flagged**: {hits}/{tot} = {_pct(hits / tot if tot else math.nan)} "
-                 f"overall; cells (>= 10 flagged) under 95%: {len(low)} -> {'MET' if not low and tot else 'MISSED'}")
-    lines += [f"    - {k[1]}/{k[2]} n={k[3]} d={k[4]}: {_pct(r)} of {t}" for r, t, k in sorted(low)]
+    def rank_cells(small: bool) -> list[tuple[float, int, Key]]:
+        return [(c.rank1, c.rank_total, k) for k, c in cells.items() if k[0] == "mlfi" and c.rank_total
+                and (k[1] == "real" or (k[3] < 200) == small)]
+
+    for small, label in ((False, "n >= 200 and real data (the target's domain, as for TPR)"),
+                         (True, "n = 50 (information: most flags there are weak or false)")):
+        ranks = rank_cells(small)
+        if small:
+            ranks = [t for t in ranks if t[2][1] != "real"]
+        hits = sum(cells[k].rank_hits for _, _, k in ranks)
+        tot = sum(t for _, t, _ in ranks)
+        low = [(r, t, k) for r, t, k in ranks if r < 0.95 and t >= 10]
+        verdict = "" if small else (" -> MET" if not low and tot else " -> MISSED")
+        lines.append(f"- **Shifted feature ranked first >= 95% when flagged**, {label}: {hits}/{tot} = "
+                     f"{_pct(hits / tot if tot else math.nan)}; cells with >= 10 flags under 95%: {len(low)}{verdict}")
+        lines += [f"    - {k[1]}/{k[2]} n={k[3]} d={k[4]}: {_pct(r)} of {t}" for r, t, k in sorted(low)]
     return lines
 
 
@@ -192,10 +213,4 @@ def write_report(paths: list[Path], command: str) -> str:
             ranks = [(_pct(cells[keys[s][0]].rank1) + f" ({cells[keys[s][0]].rank_hits}/{cells[keys[s][0]].rank_total})")
                      if keys[s] else "" for s in real if s.endswith(":bias")]
             out.append(f"| {LABEL.get(v, v)} | " + " | ".join(flags + ranks) + " |")
-    secs = defaultdict(float)
-    for k, c in cells.items():
-        secs[k[0]] += c.seconds
-    out += ["", "## Time spent inside each detector over the whole grid (single thread per worker)", "",
-            "| detector | seconds |", "|---|---|"] + [f"| {LABEL.get(v, v)} | {secs[v]:.0f} |" for v in _variants(cells)
-                                             if v != "evidently_any"]
     return "\n".join(out) + "\n"
