@@ -3,6 +3,7 @@ either copy is detected, and a damaged log refuses new decisions without changin
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -11,11 +12,11 @@ import pytest
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gov_helpers import make_report  # noqa: E402
+from gov_helpers import make_report
 
-from app.errors import AuditIntegrityError  # noqa: E402
-from app.governance import approve, audit, on_report, reject  # noqa: E402
-from app.governance.audit import GENESIS, entry_hash, mirror_path, verify  # noqa: E402
+from app.errors import AuditIntegrityError
+from app.governance import approve, audit, on_report, reject
+from app.governance.audit import GENESIS, entry_hash, mirror_path, verify
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def test_intact_log_verifies_and_mirror_equals_database(store, settings, log):
     assert db == mirror
     rows = _rows(store)
     assert rows[0]["prev_hash"] == GENESIS
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(rows, rows[1:]))   # each carries the previous SHA-256
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(rows))   # each carries the previous SHA-256
 
 
 # ---- database tampering --------------------------------------------------------------------------------

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gov_helpers import EP, make_report  # noqa: E402
+from gov_helpers import EP, make_report
 
-from app.cli import main  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.governance import on_report  # noqa: E402
-from app.governance.audit import mirror_path  # noqa: E402
-from app.storage import Store  # noqa: E402
+from app.cli import main
+from app.config import Settings
+from app.governance import on_report
+from app.governance.audit import mirror_path
+from app.storage import Store
 
 ROOT = Path(__file__).parents[1]
 
@@ -120,7 +120,7 @@ def test_incidents_json_with_similar(capsys, seeded):
 def _cli(home, *argv):
     env = {**os.environ, "MLFI_HOME": str(home)}
     env.pop("MLFI_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "app", *argv], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "app", *argv], check=False, capture_output=True, text=True, env=env,
                           cwd=str(ROOT), timeout=120)
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gov_helpers import make_report  # noqa: E402
+from gov_helpers import make_report
 
-from app.errors import ConflictError, InputError, NotFoundError  # noqa: E402
-from app.governance import approve, audit, list_recommendations, on_report, reject  # noqa: E402
-from app.governance.decisions import is_false_alarm  # noqa: E402
+from app.errors import ConflictError, InputError, NotFoundError
+from app.governance import approve, audit, list_recommendations, on_report, reject
+from app.governance.decisions import is_false_alarm
 
 WORKER = r"""
 import json, os, sys, time

@@ -11,24 +11,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sklearn.datasets import load_breast_cancer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gov_helpers import EP, make_report  # noqa: E402
+from gov_helpers import EP, make_report
 
-from app.baseline import learn_baseline, load_baseline, save_baseline  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.errors import ConflictError  # noqa: E402
-from app.governance import approve, audit, execute, list_recommendations, on_report, reject  # noqa: E402
-from app.governance.audit import mirror_path  # noqa: E402
-from app.governance.executors import WebhookExecutor  # noqa: E402
-from app.schemas import Sample  # noqa: E402
-from app.storage import Store  # noqa: E402
+from app.baseline import learn_baseline, load_baseline, save_baseline
+from app.config import Settings
+from app.errors import ConflictError
+from app.governance import approve, audit, execute, list_recommendations, on_report, reject
+from app.governance.audit import mirror_path
+from app.governance.executors import WebhookExecutor
+from app.schemas import Sample
+from app.storage import Store
 
 
 class _Hook(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.bodies.append(json.loads(body))  # type: ignore[attr-defined]
         self.send_response(self.server.status)  # type: ignore[attr-defined]

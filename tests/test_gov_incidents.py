@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gov_helpers import EP, make_report  # noqa: E402
+from gov_helpers import EP, make_report
 
-from app.governance import (approve, audit, list_incidents, list_recommendations, on_report,  # noqa: E402
-                            similar_to_incident)
-from app.governance.similar import similarity  # noqa: E402
+from app.governance import approve, audit, list_incidents, list_recommendations, on_report, similar_to_incident
+from app.governance.similar import similarity
 
 OTHER = "http://10.0.0.7:8080/v2/models/churn/infer"
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gov_helpers import make_report  # noqa: E402
+from gov_helpers import make_report
 
-from app.errors import InputError  # noqa: E402
-from app.knowledge.corpus import load_corpus  # noqa: E402
-from app.recommend import Preference, build_facts, default_rules, fired_rules, load_rules, recommend  # noqa: E402
-from app.recommend.engine import priority_rank  # noqa: E402
-from app.schemas import ROOT_CAUSES  # noqa: E402
+from app.errors import InputError
+from app.knowledge.corpus import load_corpus
+from app.recommend import Preference, build_facts, default_rules, fired_rules, load_rules, recommend
+from app.recommend.engine import priority_rank
+from app.schemas import ROOT_CAUSES
 
 RULE = {"id": "r1", "action": "Do it", "action_type": "retrain", "priority": "HIGH", "rationale": "because",
         "knowledge_id": "playbook-retrain", "when": {"all": [{"fact": "root_cause", "op": "eq", "value": "x"}]}}

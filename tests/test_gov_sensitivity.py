@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gov_helpers import EP, make_report  # noqa: E402
+from gov_helpers import EP, make_report
 
-from app.detection.base import TestResult, decide  # noqa: E402
-from app.errors import InputError, NotFoundError  # noqa: E402
-from app.governance import (approve, audit, list_sensitivity, on_report, reject, reset_sensitivity,  # noqa: E402
-                            sensitivity_for)
-from app.governance.sensitivity import MAX_MULTIPLIER, STEP  # noqa: E402
+from app.detection.base import TestResult, decide
+from app.errors import InputError, NotFoundError
+from app.governance import approve, audit, list_sensitivity, on_report, reject, reset_sensitivity, sensitivity_for
+from app.governance.sensitivity import MAX_MULTIPLIER, STEP
 
 OTHER = "http://other/predict"
 

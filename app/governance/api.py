@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from app.config import Settings
 from app.errors import InputError, NotFoundError
-from app.governance import audit
+from app.governance import audit, repo
 from app.governance import incidents as inc
-from app.governance import repo
 from app.governance.similar import SimilarIncident, similar_incidents
 from app.storage import Store
 
-__all__ = ["list_recommendations", "list_incidents", "similar_to_incident", "audit_entries", "verify_audit"]
+__all__ = ["audit_entries", "list_incidents", "list_recommendations", "similar_to_incident", "verify_audit"]
 
 
 def list_recommendations(store: Store, settings: Settings | None = None, *, status: str | None = None,

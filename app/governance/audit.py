@@ -18,8 +18,23 @@ from app.governance.repo import locked
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["GENESIS", "AuditEntry", "VerifyResult", "canonical", "entry_hash", "append", "record", "entries",
-           "read_mirror", "verify", "verify_in", "check_chain", "mirror_path", "require_intact", "count"]
+__all__ = [
+    "GENESIS",
+    "AuditEntry",
+    "VerifyResult",
+    "append",
+    "canonical",
+    "check_chain",
+    "count",
+    "entries",
+    "entry_hash",
+    "mirror_path",
+    "read_mirror",
+    "record",
+    "require_intact",
+    "verify",
+    "verify_in",
+]
 
 GENESIS = "0" * 64
 MIRROR_NAME = "approvals.jsonl"

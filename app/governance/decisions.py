@@ -20,13 +20,19 @@ from app.config import Settings
 from app.errors import ConflictError, InputError
 from app.governance import audit
 from app.governance.executors import ExecutionRun, Executor, execute
-from app.governance.repo import (RecommendationRecord, endpoint_id, get_recommendation, load_report, locked,
-                                 update_payload)
+from app.governance.repo import (
+    RecommendationRecord,
+    endpoint_id,
+    get_recommendation,
+    load_report,
+    locked,
+    update_payload,
+)
 from app.governance.sensitivity import SensitivityChange, adapt, fired_detectors
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["Decision", "approve", "reject", "decide", "is_false_alarm", "MAX_REASON"]
+__all__ = ["MAX_REASON", "Decision", "approve", "decide", "is_false_alarm", "reject"]
 
 MAX_REASON = 2000
 MAX_NAME = 256

@@ -26,8 +26,17 @@ from app.governance.repo import RecommendationRecord, get_recommendation, locked
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["ExecutionRun", "Executor", "WebhookExecutor", "CommandExecutor", "BaselineExecutor",
-           "default_executors", "execute", "action_payload", "MIN_BASELINE_SAMPLES"]
+__all__ = [
+    "MIN_BASELINE_SAMPLES",
+    "BaselineExecutor",
+    "CommandExecutor",
+    "ExecutionRun",
+    "Executor",
+    "WebhookExecutor",
+    "action_payload",
+    "default_executors",
+    "execute",
+]
 
 MIN_BASELINE_SAMPLES = 20
 _EXCERPT = 300
@@ -177,7 +186,7 @@ def execute(store: Store, settings: Settings, rec_id: str, *, actor: str,
         started = time.time()
         try:
             ok, detail, result = ex.run(store, settings, rec, payload)
-        except Exception as exc:  # an executor bug must still be recorded as a failed run
+        except Exception as exc:  # noqa: BLE001  (an executor bug must still be recorded as a failed run)
             logger.exception(f"executor {ex.name} crashed")
             ok, detail, result = False, f"executor crashed: {type(exc).__name__}: {str(exc)[:200]}", {}
         run = ExecutionRun(executor=ex.name, ok=ok, detail=detail, started_at=started, finished_at=time.time(),

@@ -12,8 +12,18 @@ from sqlalchemy import Connection, Engine, and_, func, select
 from app.schemas import Report, severity_rank
 from app.storage import tables as t
 
-__all__ = ["Incident", "IncidentChange", "KEY_METRIC", "track", "link_report", "list_incidents", "get_incident",
-           "open_incident", "metric_outcome", "resolve_after_of"]
+__all__ = [
+    "KEY_METRIC",
+    "Incident",
+    "IncidentChange",
+    "get_incident",
+    "link_report",
+    "list_incidents",
+    "metric_outcome",
+    "open_incident",
+    "resolve_after_of",
+    "track",
+]
 
 # the metric whose return toward the baseline shows recovery, per root cause
 KEY_METRIC: dict[str, str] = {
@@ -146,7 +156,7 @@ def track(conn: Connection, endpoint_id: int, report: Report, now: float, *, res
     res = conn.execute(t.incidents.insert().values(
         endpoint_id=endpoint_id, root_cause=cause, severity=report.rca.severity, status="open", opened_at=now,
         updated_at=now, alert_count=1, features_json=json.dumps(feats), summary=report.rca.failure_reason))
-    change.incident_id = int(res.inserted_primary_key[0])
+    change.incident_id = int(res.inserted_primary_key[0])  # type: ignore[index]
     change.opened = True
     return change
 

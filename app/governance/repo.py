@@ -14,8 +14,19 @@ from app.errors import NotFoundError
 from app.schemas import Recommendation, Report
 from app.storage import tables as t
 
-__all__ = ["locked", "RecommendationRecord", "get_recommendation", "list_recommendations", "insert_recommendations",
-           "load_report", "endpoint_id", "endpoint_name", "update_payload", "stored_statuses", "STATUSES"]
+__all__ = [
+    "STATUSES",
+    "RecommendationRecord",
+    "endpoint_id",
+    "endpoint_name",
+    "get_recommendation",
+    "insert_recommendations",
+    "list_recommendations",
+    "load_report",
+    "locked",
+    "stored_statuses",
+    "update_payload",
+]
 
 STATUSES = ("pending", "approved", "rejected", "executed", "superseded")
 
@@ -63,10 +74,10 @@ class RecommendationRecord(BaseModel):
 
     def to_recommendation(self) -> Recommendation:
         """The contract shape (id, action, priority, rationale, status, ...)."""
-        return Recommendation(id=self.id, action=self.action, priority=self.priority,  # type: ignore[arg-type]
-                              rationale=self.rationale or "", status=self.status,  # type: ignore[arg-type]
-                              action_type=self.action_type, rule_id=self.rule_id, knowledge_id=self.knowledge_id,
-                              rule_ids=self.rule_ids, feature=self.feature)
+        return Recommendation.model_validate({
+            "id": self.id, "action": self.action, "priority": self.priority, "rationale": self.rationale or "",
+            "status": self.status, "action_type": self.action_type, "rule_id": self.rule_id,
+            "knowledge_id": self.knowledge_id, "rule_ids": self.rule_ids, "feature": self.feature})
 
 
 def _record(row: Any) -> RecommendationRecord:

@@ -23,8 +23,17 @@ from app.schemas import Report
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["STEP", "MAX_MULTIPLIER", "SensitivityChange", "fired_detectors", "next_multiplier", "sensitivity_for",
-           "adapt", "reset", "list_sensitivity"]
+__all__ = [
+    "MAX_MULTIPLIER",
+    "STEP",
+    "SensitivityChange",
+    "adapt",
+    "fired_detectors",
+    "list_sensitivity",
+    "next_multiplier",
+    "reset",
+    "sensitivity_for",
+]
 
 STEP = 1.5
 MAX_MULTIPLIER = 4.0

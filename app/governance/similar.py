@@ -14,7 +14,7 @@ from app.recommend.engine import Preference
 from app.schemas import Report, severity_rank
 from app.storage import tables as t
 
-__all__ = ["SimilarIncident", "similarity", "similar_incidents", "preferences", "record_outcomes"]
+__all__ = ["SimilarIncident", "preferences", "record_outcomes", "similar_incidents", "similarity"]
 
 W_CAUSE, W_FEATURES, W_SEVERITY = 0.5, 0.35, 0.15
 MIN_SCORE = 0.45

@@ -4,5 +4,15 @@ from app.recommend.engine import Preference, default_rules, recommend, stable_id
 from app.recommend.facts import build_facts, fired_rules, holds
 from app.recommend.rules import Rule, RuleSet, load_rules
 
-__all__ = ["recommend", "stable_id", "default_rules", "Preference", "build_facts", "fired_rules", "holds",
-           "Rule", "RuleSet", "load_rules"]
+__all__ = [
+           "Preference",
+           "Rule",
+           "RuleSet",
+           "build_facts",
+           "default_rules",
+           "fired_rules",
+           "holds",
+           "load_rules",
+           "recommend",
+           "stable_id",
+]

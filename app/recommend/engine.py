@@ -12,7 +12,7 @@ from app.recommend.facts import build_facts, fired_rules
 from app.recommend.rules import Rule, RuleSet, load_rules
 from app.schemas import PRIORITIES, Recommendation, Report
 
-__all__ = ["recommend", "stable_id", "default_rules", "Preference", "evidence_text", "priority_rank"]
+__all__ = ["Preference", "default_rules", "evidence_text", "priority_rank", "recommend", "stable_id"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def stable_id(endpoint: str, scope: str, key: str) -> str:
     >>> len(stable_id("a", "b", "c"))
     16
     """
-    raw = "\x1f".join((endpoint, scope, key)).encode("utf-8")
+    raw = f"{endpoint}\x1f{scope}\x1f{key}".encode()
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
@@ -144,11 +144,11 @@ def recommend(report: Report, *, scope: str, ruleset: RuleSet | None = None, pro
         rationale = f"{rule.rationale} {evidence_text(report, facts, rule, feat)}"
         if pref.note:
             rationale += f" {pref.note}"
-        rec = Recommendation(
-            id=stable_id(report.endpoint, scope, key), action=rule.action.format(feature=feat),
-            priority=prio, rationale=rationale, status="pending", action_type=rule.action_type,
-            rule_id=rule.id, knowledge_id=rule.knowledge_id, rule_ids=proposers[key], feature=feat,
-            root_cause=report.rca.root_cause, past_success=round(pref.score, 3))
+        rec = Recommendation.model_validate({
+            "id": stable_id(report.endpoint, scope, key), "action": rule.action.format(feature=feat),
+            "priority": prio, "rationale": rationale, "status": "pending", "action_type": rule.action_type,
+            "rule_id": rule.id, "knowledge_id": rule.knowledge_id, "rule_ids": proposers[key], "feature": feat,
+            "root_cause": report.rca.root_cause, "past_success": round(pref.score, 3)})
         recs.append(((priority_rank(prio), -pref.score, -rule.weight, order[rule.id], key), rec))
     recs.sort(key=lambda kv: kv[0])
     return [r for _, r in recs]

@@ -7,7 +7,7 @@ from typing import Any
 from app.recommend.rules import Condition, Group, Rule, RuleSet
 from app.schemas import SEVERITIES, Report, severity_rank
 
-__all__ = ["build_facts", "holds", "fired_rules", "lookup", "drifted_features"]
+__all__ = ["build_facts", "drifted_features", "fired_rules", "holds", "lookup"]
 
 _MISSING = object()
 
@@ -17,7 +17,7 @@ def drifted_features(report: Report) -> list[str]:
     feats = report.drift.get("features") or {}
     rows = []
     for name, res in feats.items():
-        d = res if isinstance(res, dict) else getattr(res, "model_dump", lambda: {})()
+        d = res if isinstance(res, dict) else getattr(res, "model_dump", dict)()
         if d.get("drift_detected"):
             rows.append((-(d.get("effect_size") or 0.0), d.get("p_value") or 1.0, name))
     return [n for _, _, n in sorted(rows)]

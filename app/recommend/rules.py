@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.errors import InputError
-from app.schemas import PRIORITIES, Priority, Severity
+from app.schemas import Priority, Severity
 
-__all__ = ["Condition", "Group", "Rule", "RuleSet", "load_rules", "DEFAULT_RULES_PATH", "OPS"]
+__all__ = ["DEFAULT_RULES_PATH", "OPS", "Condition", "Group", "Rule", "RuleSet", "load_rules"]
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.toml")
 
@@ -44,9 +44,9 @@ class Group(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    all: list[Union[Condition, Group]] = Field(default_factory=list)
-    any: list[Union[Condition, Group]] = Field(default_factory=list)
-    none: list[Union[Condition, Group]] = Field(default_factory=list)
+    all: list[Condition | Group] = Field(default_factory=list)
+    any: list[Condition | Group] = Field(default_factory=list)
+    none: list[Condition | Group] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _not_empty(self) -> Group:
@@ -83,7 +83,7 @@ class Rule(BaseModel):
 
     def priority_for(self, severity: str) -> str:
         """The priority at ``severity`` (an override from ``priority_by_severity`` or the default)."""
-        return self.priority_by_severity.get(severity, self.priority)  # type: ignore[arg-type]
+        return str(self.priority_by_severity.get(severity, self.priority))  # type: ignore[call-overload]
 
 
 class RuleSet(BaseModel):
@@ -115,6 +115,7 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
 
     Raises ``InputError`` with a one-line message naming the first problem.
 
+    >>> from app.schemas import PRIORITIES
     >>> rs = load_rules()
     >>> rs.version >= 1 and all(r.priority in PRIORITIES for r in rs.rules)
     True
