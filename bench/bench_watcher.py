@@ -29,6 +29,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -98,7 +99,7 @@ def watcher_stats(db: str) -> dict[str, Any]:
 
 
 # ---- schedule measured from the database -----------------------------------------------------------
-def schedule_from_db(db: str, t0: float, t1: float, interval: float, n_endpoints: int) -> dict[str, Any]:
+def schedule_from_db(db: str, t0: float, t1: float, interval: float, endpoint_ids: set[int]) -> dict[str, Any]:
     """Expected slots vs slots with a probe started on time, per endpoint grid reconstructed from its samples.
 
     Each endpoint runs on a fixed-rate grid (slot k at phase + k * interval). Its phase is estimated as the
@@ -114,8 +115,9 @@ def schedule_from_db(db: str, t0: float, t1: float, interval: float, n_endpoints
         con.close()
     by_ep: dict[int, list[float]] = {}
     for eid, ts in rows:
-        by_ep.setdefault(eid, []).append(ts)
-    expected = n_endpoints * round((t1 - t0) / interval)
+        if eid in endpoint_ids:
+            by_ep.setdefault(eid, []).append(ts)
+    expected = len(endpoint_ids) * round((t1 - t0) / interval)
     on_time = done = 0
     late: list[float] = []
     for ts_list in by_ep.values():
@@ -140,6 +142,27 @@ def schedule_from_db(db: str, t0: float, t1: float, interval: float, n_endpoints
             "lateness_p50_s": q(0.5), "lateness_p99_s": q(0.99), "lateness_max_s": round(late[-1], 4) if late else None}
 
 
+def blackhole() -> int:
+    """A port that accepts connections and never answers (the worst endpoint: every probe times out)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1024)
+    held: list[socket.socket] = []
+
+    def loop() -> None:
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if len(held) > 500:
+                held.pop(0).close()
+
+    threading.Thread(target=loop, daemon=True).start()
+    return int(srv.getsockname()[1])
+
+
 # ---- the run -----------------------------------------------------------------------------------------
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -150,6 +173,9 @@ def main() -> int:
     ap.add_argument("--restart-s", type=float, default=20.0, help="seconds to run after the kill -9 restart")
     ap.add_argument("--window", type=int, default=40, help="MLFI_WINDOW_SIZE (rolling analysis window)")
     ap.add_argument("--analysis-every", type=float, default=30.0)
+    ap.add_argument("--faulty", type=int, default=0,
+                    help="extra endpoints that hang (accept, never answer), refuse connections, or fail half the "
+                         "time with HTTP 500; the schedule is measured on the healthy endpoints")
     ap.add_argument("--quick", action="store_true", help="20 endpoints, 20 s: a smoke run")
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "watcher.md"))
     args = ap.parse_args()
@@ -181,7 +207,17 @@ def main() -> int:
     try:
         ports = [free_port() for _ in range(args.servers)]
         servers = [spawn(f"demo{i}", "serve-demo-model", "--port", str(p)) for i, p in enumerate(ports)]
-        for p in ports:
+        faulty_urls: list[str] = []
+        if args.faulty:
+            err_port, hang = free_port(), blackhole()
+            servers.append(spawn("demo-errors", "serve-demo-model", "--port", str(err_port), "--mode", "errors"))
+            ports_to_wait = [*ports, err_port]
+            kinds = [f"http://127.0.0.1:{hang}/predict/hang", f"http://127.0.0.1:{free_port()}/predict/refused",
+                     f"http://127.0.0.1:{err_port}/predict/http500"]
+            faulty_urls = [f"{kinds[i % 3]}{i:03d}" for i in range(args.faulty)]
+        else:
+            ports_to_wait = list(ports)
+        for p in ports_to_wait:
             wait_for(lambda p=p: http_ok(f"http://127.0.0.1:{p}/health"), 60, f"demo model on port {p}")
 
         from app.config import Settings
@@ -191,6 +227,9 @@ def main() -> int:
         store = Store.from_settings(settings)
         for i in range(args.endpoints):
             url = f"http://127.0.0.1:{ports[i % len(ports)]}/predict/ep{i:03d}"
+            store.upsert_endpoint(url, url=url, protocol="generic", interval_s=args.interval, enabled=True)
+        healthy_ids = {int(e["id"]) for e in store.list_endpoints()}
+        for url in faulty_urls:
             store.upsert_endpoint(url, url=url, protocol="generic", interval_s=args.interval, enabled=True)
         store.dispose()
         db = str(settings.data_dir / "mlfi.db")
@@ -218,7 +257,7 @@ def main() -> int:
         cpu1 = {"watcher": cpu_s(watcher.pid), **{f"demo{i}": cpu_s(p.pid) for i, p in enumerate(servers)}}
         time.sleep(2.5)                           # let one more heartbeat publish the totals
         s1 = watcher_stats(db)
-        sched_db = schedule_from_db(db, t0, t1, args.interval, args.endpoints)
+        sched_db = schedule_from_db(db, t0, t1, args.interval, healthy_ids)
 
         # ---- kill -9 in full flight, restart, verify ----------------------------------------------------
         before = db_snapshot(db)
@@ -257,7 +296,7 @@ def main() -> int:
     errs = {k: v - s0.get("errors", {}).get(k, 0) for k, v in s1.get("errors", {}).items()}
     rss_vals = [v for _, v in rss]
     res = {
-        "config": {"endpoints": args.endpoints, "interval_s": args.interval, "duration_s": round(t1 - t0, 1),
+        "config": {"endpoints": args.endpoints, "faulty": args.faulty, "interval_s": args.interval, "duration_s": round(t1 - t0, 1),
                    "servers": args.servers, "tolerance_s": TOLERANCE_S, "window_size": args.window,
                    "analysis_every_s": args.analysis_every, "concurrency": settings.watch_concurrency,
                    "cores": used_cores, "cpu_model": platform.processor() or platform.machine(),
@@ -293,13 +332,16 @@ def main() -> int:
 def render(r: dict[str, Any], argv: str) -> str:
     c, sd, si, m, d, a = r["config"], r["schedule_db"], r["schedule_internal"], r["rss_mb"], r["durability"], r["analysis"]
     pct = lambda x: "n/a" if x is None else f"{100 * x:.2f} %"
+    faulty = (f", plus {c['faulty']} faulty endpoints at the same interval (a third hang: accept and never "
+              "answer, so every probe waits out the 2 s timeout; a third refuse connections; a third get HTTP 500 "
+              "half the time); the schedule below is measured on the healthy ones") if c.get("faulty") else ""
     return f"""# Watcher benchmark
 
 Command: `.venv/bin/python bench/bench_watcher.py{(' ' + argv) if argv else ''}` (one process tree: this script,
 {c['servers']} demo model servers `python -m app serve-demo-model`, and `python -m app watch`).
 Machine: {c['cores']} cores ({c['cpu_model']}), Python {c['python']}. Verdict: **{'PASS' if r['pass'] else 'FAIL'}**.
 
-{c['endpoints']} endpoints (`/predict/epNNN`, generic protocol, demo probe set) at {c['interval_s']:g} s each,
+{c['endpoints']} endpoints (`/predict/epNNN`, generic protocol, demo probe set) at {c['interval_s']:g} s each{faulty},
 measured for {c['duration_s']:g} s after a short warm-up; {c['concurrency']} probe workers; the analysis runs alongside
 (window {c['window_size']} samples, every {c['analysis_every_s']:g} s per endpoint; the window is smaller than the
 default 150 so that baselines are learned and reports produced within the 2-minute run).
