@@ -155,8 +155,11 @@ def _bad_input_cases(tmp_path: Path, preds: Path) -> dict[str, tuple[list[str], 
     empty.write_text("")
     strings = tmp_path / "strings.csv"
     f.assign(truth=np.where(f.truth == 1, "M", "B")).to_csv(strings, index=False)
+    one_model = tmp_path / "one_model.csv"
+    pd.concat([f.assign(m="a"), f[f.truth == 1].assign(m="b")]).to_csv(one_model, index=False)
     base = ["--label", "truth", "--score", "prob"]
     return {
+        "model with one class": ([str(one_model), *base, "--model-column", "m"], "model 'b' has only one class"),
         "missing label": ([str(preds), "--label", "nope", "--score", "prob"], "label column 'nope' not found"),
         "missing score": ([str(preds), "--label", "truth", "--score", "p"], "score column 'p' not found"),
         "missing slice": ([str(preds), *base, "--slices", "zone"], "slice column 'zone' not found"),
@@ -182,6 +185,22 @@ def test_bad_input_gives_one_line_and_exit_2(preds: Path, tmp_path: Path, capsys
         assert len(lines) == 1 and lines[0].startswith("Error: "), (name, err)
         assert needle in lines[0], (name, lines[0])
         assert "Traceback" not in err
+
+
+def test_infinite_and_missing_feature_values_do_not_break_clustering(
+    preds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = pd.read_csv(preds)
+    f.loc[::7, "age"] = np.inf
+    f.loc[::5, "age"] = np.nan
+    p = tmp_path / "odd.csv"
+    f.to_csv(p, index=False)
+    code, out, err = _run(
+        ["evaluate", str(p), "--label", "truth", "--score", "prob", "--json", "--bootstrap", "0"], capsys
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["errors"]["cluster_features"] == ["age"] and doc["errors"]["clusters"]
 
 
 def test_string_labels_work_with_positive_label(

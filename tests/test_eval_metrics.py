@@ -14,6 +14,7 @@ from app.evaluation.calibration import expected_calibration_error, reliability, 
 from app.evaluation.metrics import (
     average_precision,
     binary_metrics,
+    bootstrap_auc_interval,
     bootstrap_interval,
     brier,
     multiclass_metrics,
@@ -107,6 +108,18 @@ def test_bootstrap_interval_is_seeded_and_brackets_the_estimate() -> None:
     c = bootstrap_interval(y, s, roc_auc, n_resamples=150, seed=8)
     assert a == b and a != c
     assert a[0] < roc_auc(y, s) < a[1]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_auc_bootstrap_equals_the_generic_one(seed: int) -> None:
+    y, s = _binary_case(seed, n=120, decimals=1)  # heavy ties
+    fast = bootstrap_auc_interval(y, s, n_resamples=100, seed=seed)
+    slow = bootstrap_interval(y, s, roc_auc, n_resamples=100, seed=seed)
+    assert fast == pytest.approx(slow, abs=1e-12)
+    tiny = np.array([0, 1, 1]), np.array([0.2, 0.4, 0.9])  # many resamples hold one class: both skip them alike
+    assert bootstrap_auc_interval(*tiny, n_resamples=50, seed=seed) == bootstrap_interval(
+        *tiny, roc_auc, n_resamples=50, seed=seed
+    )
 
 
 def test_ece_hand_computed_case() -> None:

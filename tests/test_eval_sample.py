@@ -73,7 +73,14 @@ def test_report_tables_cover_every_section_of_the_worked_example() -> None:
 
     data = load(str(SAMPLE_PATH), label="label", score="score", slices=["size_bucket"], model_column="model")
     t = report_tables(evaluate(data, EvalOptions(cost_fp=1, cost_fn=5, bootstrap=20)))
-    assert {k for k, v in t.items() if v} == {"metrics", "slices", "decision", "slice_costs", "errors", "clusters",
-                                              "models"}
+    assert {k for k, v in t.items() if v} == {
+        "metrics",
+        "slices",
+        "decision",
+        "slice_costs",
+        "errors",
+        "clusters",
+        "models",
+    }
     assert t["models"][0]["slice"] == "overall" and t["models"][0]["winner"] == "logistic_regression"
     assert len(t["slices"]) == 3 and t["decision"][0]["cost_fn"] == 5

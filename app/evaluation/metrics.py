@@ -25,6 +25,7 @@ __all__ = [
     "multiclass_metrics",
     "wilson_interval",
     "bootstrap_interval",
+    "bootstrap_auc_interval",
     "finite_or_none",
 ]
 
@@ -223,8 +224,44 @@ def bootstrap_interval(
         v = metric(y[idx], p[idx])
         if v is not None and math.isfinite(v):
             values.append(v)
+    return _percentile_interval(values, n_resamples, level)
+
+
+def _percentile_interval(values: list[float], n_resamples: int, level: float) -> tuple[float, float] | None:
     if len(values) < n_resamples / 2:
         return None
     alpha = (1 - level) / 2
     lo, hi = np.quantile(values, [alpha, 1 - alpha])
     return float(lo), float(hi)
+
+
+def bootstrap_auc_interval(
+    y: np.ndarray, s: np.ndarray, *, n_resamples: int = 200, seed: int = 0, level: float = 0.95
+) -> tuple[float, float] | None:
+    """Same result as ``bootstrap_interval(y, s, roc_auc, ...)`` (same resamples), in O(n) per resample.
+
+    Scores are sorted once; a resample is a vector of row counts, and the AUC of the weighted rows is
+    sum over tie groups of pos_g * (neg below g + neg_g / 2) / (P * N).
+
+    >>> y = np.array([0, 1] * 30); s = np.round(np.linspace(0, 1, 60) ** 2, 1)
+    >>> bool(np.allclose(bootstrap_auc_interval(y, s, seed=3), bootstrap_interval(y, s, roc_auc, seed=3)))
+    True
+    """
+    n = len(y)
+    if n == 0 or n_resamples <= 0:
+        return None
+    order = np.argsort(s, kind="mergesort")
+    s_sorted, pos = s[order], (y[order] == 1).astype(float)
+    group = np.r_[0, np.cumsum(np.diff(s_sorted) != 0)]
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n_resamples):
+        w = np.bincount(rng.integers(0, n, n), minlength=n)[order].astype(float)
+        g_pos = np.bincount(group, weights=w * pos)
+        g_neg = np.bincount(group, weights=w * (1 - pos))
+        n_pos, n_neg = g_pos.sum(), g_neg.sum()
+        if n_pos == 0 or n_neg == 0:
+            continue
+        below = np.cumsum(g_neg) - g_neg
+        values.append(float(np.sum(g_pos * (below + g_neg / 2)) / (n_pos * n_neg)))
+    return _percentile_interval(values, n_resamples, level)

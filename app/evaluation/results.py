@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -23,6 +24,7 @@ __all__ = [
     "SliceComparison",
     "Comparison",
     "EvaluationReport",
+    "json_safe",
 ]
 
 Number = float | None
@@ -200,5 +202,20 @@ class EvaluationReport(_Frozen):
     notes: list[str]
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The contract document (JSON-safe: undefined values are ``None``)."""
-        return self.model_dump(mode="json")
+        """The contract document (JSON-safe: undefined or non-finite values are ``None``)."""
+        return json_safe(self.model_dump(mode="json"))  # type: ignore[no-any-return]
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with every NaN/inf float replaced by ``None`` (so ``json.dumps(allow_nan=False)`` works).
+
+    >>> json_safe({"a": [1.0, float("nan")], "b": {"c": float("inf")}})
+    {'a': [1.0, None], 'b': {'c': None}}
+    """
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    return obj

@@ -21,6 +21,7 @@ from app.evaluation.loader import EvalData
 from app.evaluation.metrics import (
     LOWER_IS_BETTER,
     binary_metrics,
+    bootstrap_auc_interval,
     bootstrap_interval,
     brier,
     confusion,
@@ -77,7 +78,10 @@ def _cis(data: EvalData, threshold: float, n_boot: int, seed: int, base_seed: in
         return Interval(low=ci[0], high=ci[1], method="wilson") if ci else None
 
     def bs(fn) -> Interval | None:  # type: ignore[no-untyped-def]
-        ci = bootstrap_interval(y, p, fn, n_resamples=n_boot, seed=seed)
+        if fn is roc_auc:
+            ci = bootstrap_auc_interval(y, p, n_resamples=n_boot, seed=seed)
+        else:
+            ci = bootstrap_interval(y, p, fn, n_resamples=n_boot, seed=seed)
         return Interval(low=ci[0], high=ci[1], method=boot) if ci else None
 
     if data.task == "binary":
