@@ -108,6 +108,8 @@ def _metric_signals(rec: ExperimentRecord, sig: Signals) -> None:
     sig.set("metric_name", metric, "record")
     v = {s: _value(rec, s, metric) for s in ("train", "validation", "test", "production")}
     sig.set("n_splits_with_metric", sum(x[0] is not None for x in v.values()), "record")
+    if v["validation"][0] is None and len(rec.seed_scores) >= 2 and metric not in ERROR_METRICS:
+        v["validation"] = (float(np.mean(rec.seed_scores)), "mean of the per-seed validation scores")
     tr, va, te, pr = (v[s][0] for s in ("train", "validation", "test", "production"))
     src = {s: v[s][1] for s in v}
     if metric in ERROR_METRICS:
@@ -187,11 +189,13 @@ def _curve_signals(rec: ExperimentRecord, sig: Signals) -> None:
     if "loss_spikes" in rec.training_issues:
         sig.set("loss_spikes", 1, rec.provenance.get("training_issues", src))
     tr = losses.get("train_loss")
-    if tr is not None and np.isfinite(tr).sum() >= 3:
+    if tr is not None and np.isfinite(tr).sum() >= 2:
         f = tr[np.isfinite(tr)]
+        tsrc = rec.provenance.get("curves.train_loss", "record: curves.train_loss")
         if f.min() > 0:
-            sig.set("loss_divergence", float(f[-1] / f.min()), "record: curves.train_loss")
-        sig.set("loss_spikes", int(np.sum(f[1:] > 2.0 * f[:-1])), "record: curves.train_loss")
+            sig.set("loss_divergence", float(f[-1] / f.min()), tsrc)
+        if len(f) >= 3:
+            sig.set("loss_spikes", int(np.sum(f[1:] > 2.0 * f[:-1])), tsrc)
     va = losses.get("validation_loss")
     if va is not None and np.isfinite(va).sum() >= 3:
         f = va[np.isfinite(va)]
@@ -214,6 +218,9 @@ def _curve_signals(rec: ExperimentRecord, sig: Signals) -> None:
             sig.set("seed_std", float(np.std(rec.seed_scores, ddof=1)), "record: seed_scores")
     if rec.seed_std is not None:
         sig.set("seed_std", rec.seed_std, rec.provenance.get("seed_std", "record"))
+    gap, spread = sig.get("gap_train_heldout"), sig.get("seed_range")
+    if gap is not None and spread:
+        sig.set("gap_over_seed_range", gap / spread, "derived: train-held-out gap / seed range")
 
 
 def _data_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, sig: Signals) -> None:

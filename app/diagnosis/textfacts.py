@@ -65,7 +65,7 @@ def _negated(masked: str, s: int, start: int) -> bool:
 
 
 def _features_in(scan: Scan, s: int, e: int) -> list[str]:
-    return [scan.features[int(m.group(1))] for m in re.finditer(r"F(\d+)_*", scan.masked[s:e])]
+    return [scan.features[int(m.group(1))] for m in re.finditer(r"\u0192(\d+)_*", scan.masked[s:e])]
 
 
 def _class_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
@@ -230,7 +230,7 @@ _FUTURE = re.compile(
     r"inference|scoring) time", re.I)
 _ADDED = re.compile(r"(?:after|since|when|once|by)\s+(?:we\s+)?(?:adding|added|add|including|included|introducing|"
                     r"introduced|engineering|engineered|using)\s+(?:the\s+|a\s+)?(?:new\s+)?(?:feature\s+|column\s+)?"
-                    r"F(\d+)|(?:adding|added|including|introducing)\s+(?:the\s+)?(?:new\s+)?(?:feature\s+|column\s+)?F(\d+)",
+                    r"\u0192(\d+)|(?:adding|added|including|introducing)\s+(?:the\s+)?(?:new\s+)?(?:feature\s+|column\s+)?\u0192(\d+)",
                     re.I)
 
 

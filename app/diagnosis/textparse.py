@@ -60,6 +60,7 @@ class _Builder:
         self.observations: list[dict[str, Any]] = []
         self.conflicts: list[str] = []
         self.unassigned: list[tuple[str, Num, str]] = []
+        self.curves: dict[str, list[float]] = {}
 
     def assign(self, split: str | None, metric: str, n: Num, quote: str) -> None:
         if metric in BOUNDED_METRICS and (n.value > 100 or (n.value > 1 and not n.raw.replace(".", "").isdigit())):
@@ -112,7 +113,10 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
         if len(got) >= 2 and re.search(r"\bfrom\b", seg, re.I) and re.search(r"\bto\b", seg, re.I) \
                 and got[0][:2] == got[1][:2] and got[0][0] is not None:
             split, metric, before = got.pop(0)
-            feats = re.findall(r"F(\d+)_*", masked[s:e])
+            if metric in ("loss", "log_loss"):                 # "loss went from 0.69 to 5.2": two points of a curve
+                b.curves[f"{split}_loss"] = [before.value, got[0][2].value]
+                b.prov[f"curves.{split}_loss"] = f'prompt: "{quote}"'
+            feats = re.findall(r"\u0192(\d+)_*", masked[s:e])
             change = f"before adding {sc.features[int(feats[0])]}" if feats else "earlier run"
             b.history.append({"change": change, "metrics": {split: {metric: before.value}}})
         for split, metric, n in got:
@@ -162,6 +166,8 @@ def parse_text(text: str) -> dict[str, Any]:
         rec["metrics"] = b.metrics
     if b.history:
         rec["history"] = b.history
+    if b.curves:
+        rec["curves"] = b.curves
     if b.observations:
         rec["observations"] = b.observations
     flags = facts.feature_flags

@@ -73,7 +73,7 @@ def scan(text: str) -> Scan:
 
     >>> s = scan("Added `renewal_status_after_30d` and days_active.")
     >>> s.features, s.masked
-    (['renewal_status_after_30d', 'days_active'], 'Added F0________________________ and F1_________.')
+    (['renewal_status_after_30d', 'days_active'], 'Added \u01920________________________ and \u01921_________.')
     """
     norm = text.translate(_TRANSLATE)
     masked = list(norm)
@@ -81,7 +81,7 @@ def scan(text: str) -> Scan:
     spans: list[tuple[int, int]] = []
 
     def _mask(start: int, end: int, name: str) -> None:
-        tag = f"F{len(features)}"
+        tag = f"\u0192{len(features)}"
         if end - start < len(tag) or any(c != o for c, o in zip(masked[start:end], norm[start:end])):
             return
         features.append(name)
@@ -95,7 +95,7 @@ def scan(text: str) -> Scan:
     for m in _SNAKE.finditer("".join(masked)):
         name = m.group(0)
         head = name.split("_")[0].lower()
-        if canonical_metric(name) in METRIC_ALIASES or head in SPLIT_ALIASES or re.fullmatch(r"F\d+_*", name):
+        if canonical_metric(name) in METRIC_ALIASES or head in SPLIT_ALIASES or re.fullmatch(r"\u0192\d+_*", name):
             continue
         _mask(m.start(), m.end(), name)
     masked_s = "".join(masked)
@@ -143,7 +143,7 @@ def mentions_in(masked: str, start: int, end: int) -> list[Mention]:
         word = m.group(1).lower()
         name = "score" if word in ("performance", "score", "metric") else canonical_metric(word)
         found.append(Mention("metric", name, start + m.start(), start + m.end()))
-    for m in re.finditer(r"F(\d+)_*", seg):
+    for m in re.finditer(r"\u0192(\d+)_*", seg):
         found.append(Mention("feature", m.group(1), start + m.start(), start + m.end()))
     return sorted(found, key=lambda x: x.start)
 
