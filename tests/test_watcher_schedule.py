@@ -271,3 +271,31 @@ def test_samples_of_a_deleted_endpoint_are_dropped(store: Store) -> None:
     batch = [(k, Sample(endpoint="keep", ts=1.0)), (g, Sample(endpoint="gone", ts=1.0))]
     assert write_batch(store.engine, batch, [ProbeStatus(k, 1.0, "ok", 0), ProbeStatus(g, 1.0, "ok", 0)]) == 1
     assert store.count_samples("keep") == 1
+
+
+def test_main_survives_a_failing_cycle_and_stops_on_desired_state(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.watcher import analysis as analysis_mod
+    from app.watcher.loop import main
+
+    settings = Settings(home=tmp_path / "s", heartbeat_every_s=0.2, _env_file=None)  # type: ignore[call-arg]
+    store = Store.from_settings(settings)
+    _add(store, "a", _probe_set(tmp_path), interval=0.1)
+    boom = {"n": 0}
+    real = analysis_mod.Analyzer.run_due
+
+    def flaky(self: Any, *a: Any, **k: Any) -> Any:
+        boom["n"] += 1
+        if boom["n"] == 1:
+            raise RuntimeError("bug in a cycle")
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(analysis_mod.Analyzer, "run_due", flaky)
+    threading.Timer(2.5, lambda: store.set_watcher_desired("stopped")).start()
+    t0 = time.monotonic()
+    totals = main(settings, probe_fn=FakeProbe(), max_runtime_s=20.0)
+    assert time.monotonic() - t0 < 6.0                        # stopped by the desired state, not the time limit
+    assert boom["n"] > 1 and totals.snapshot()["samples_written"] >= 5
+    st = store.watcher_state()
+    assert st is not None and st["status"] == "stopped" and st["desired"] == "stopped"
+    store.dispose()

@@ -24,6 +24,7 @@ from app.errors import ConflictError
 from app.storage import Store
 from app.watcher.analysis import Analyzer
 from app.watcher.control import is_alive
+from app.watcher.logs import log_failure
 from app.watcher.repo import save_stats
 from app.watcher.scheduler import ProbeFn, Scheduler
 from app.watcher.stats import CycleStats, Totals
@@ -81,6 +82,8 @@ def _install_signals(stop: threading.Event, wake: threading.Event) -> dict[int, 
         return {}
 
     def handler(signum: int, _frame: Any) -> None:
+        if stop.is_set():            # asked twice: stop waiting for in-flight probes
+            raise KeyboardInterrupt
         stop.set()
         wake.set()
 
@@ -126,13 +129,17 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
         while not stop.is_set():
             sched.wake.clear()
             now = time.time()
-            if now >= next_cycle:
-                sched.cycle()
-                cycles += 1
-                analyzer.run_due(sched.endpoints, now)
-                next_cycle = now + cycle_s
-            else:
-                sched.tick()
+            try:
+                if now >= next_cycle:
+                    next_cycle = now + cycle_s
+                    sched.cycle()
+                    cycles += 1
+                    analyzer.run_due(sched.endpoints, now)
+                else:
+                    sched.tick()
+            except Exception as exc:  # noqa: BLE001 - a bug must not stop the watcher: log, pause, go on
+                log_failure("watcher cycle failed", exc)
+                stop.wait(1.0)
             if now >= next_beat:
                 desired = heart.beat("running", cycles, {"endpoints": len(sched.endpoints),
                                                          "in_flight": sched.in_flight()})
