@@ -137,3 +137,18 @@ def test_real_process_verify_exit_1_names_the_first_bad_entry(seeded, mlfi_env):
     p = _cli(mlfi_env, "approve", seeded["ids"][0], "--by", "ana", "--reason", "go")
     assert p.returncode == 2 and "refusing to write" in p.stderr and "Traceback" not in p.stderr
     assert mirror_path(seeded["settings"]).read_text() == "".join(lines)
+
+
+def test_execute_command_after_no_execute(capsys, seeded, tmp_path, monkeypatch):
+    rid = seeded["ids"][0]
+    run(capsys, "approve", rid, "--by", "ana", "--reason", "go", "--no-execute")
+    code, out, _ = run(capsys, "execute", rid, "--by", "ana", "--json")
+    assert code == 0 and json.loads(out)["executions"] == []           # nothing configured: nothing ran
+    marker = tmp_path / "ran"
+    monkeypatch.setenv("MLFI_COMMAND_HOOK", f"{sys.executable} -c \"open({str(marker)!r}, 'w').write('x')\"")
+    code, out, _ = run(capsys, "execute", rid, "--by", "ana", "--json")
+    assert code == 0 and json.loads(out)["executions"][0]["ok"] and marker.read_text() == "x"
+    code, _, err = run(capsys, "execute", rid, "--by", "ana")
+    assert code == 2 and "was already executed" in _err_line(err)
+    code, _, err = run(capsys, "execute", seeded["ids"][1], "--by", "ana")
+    assert code == 2 and "is pending; only approved recommendations are executed" in _err_line(err)

@@ -136,3 +136,14 @@ def test_ranking_prefers_actions_that_resolved_the_same_root_cause_before(store,
     retrain = next(r for r in new.recommendations if r.action_type == "retrain")
     assert "recovery in 2 of 2 past accuracy_drop incident(s)" in retrain.rationale
     assert retrain.priority == "HIGH"          # preference reorders within a priority, never inflates it
+
+
+def test_preview_writes_nothing_and_predicts_the_stored_ids(store, settings):
+    first = on_report(store, make_report("accuracy_drop"), settings)
+    n_audit, n_reports = audit.count(store), len(store.list_reports(EP))
+    prev = on_report(store, make_report("accuracy_drop"), settings, persist=False)
+    assert [r.id for r in prev.recommendations] == [r.id for r in first.recommendations]
+    assert audit.count(store) == n_audit and len(store.list_reports(EP)) == n_reports
+    assert list_incidents(store)[0].alert_count == 1
+    fresh = on_report(store, make_report("accuracy_drop", endpoint="http://never/seen"), settings, persist=False)
+    assert fresh.recommendations and store.find_endpoint("http://never/seen") is None
