@@ -35,10 +35,35 @@ def from_prompt(text: str | None) -> ExperimentRecord:
         raise InputError("empty prompt: describe the failed experiment (metrics per split, features, class balance)")
     if len(text) > MAX_PROMPT_CHARS:
         raise InputError(f"prompt too long ({len(text)} characters, at most {MAX_PROMPT_CHARS})")
-    try:
-        return ExperimentRecord.model_validate(parse_text(text))
-    except ValidationError as exc:
-        raise InputError(f"could not read the prompt: {_one_line(exc)}") from None
+    data = parse_text(text)
+    for _ in range(10):        # drop a value the parser misread rather than refuse the whole prompt
+        try:
+            return ExperimentRecord.model_validate(data)
+        except ValidationError as exc:
+            loc = exc.errors()[0].get("loc", ())
+            if not loc or not _drop(data, [str(x) for x in loc]):
+                raise InputError(f"could not read the prompt: {_one_line(exc)}") from None
+            data.setdefault("input_conflicts", []).append(f"ignored an unreadable value at {'.'.join(map(str, loc))}")
+    raise InputError("could not read the prompt")
+
+
+def _drop(data: dict[str, Any], loc: list[str]) -> bool:
+    cur: Any = data
+    for key in loc[:-1]:
+        if isinstance(cur, dict) and key in cur:
+            cur = cur[key]
+        elif isinstance(cur, list) and key.isdigit() and int(key) < len(cur):
+            cur = cur[int(key)]
+        else:
+            return False
+    last = loc[-1]
+    if isinstance(cur, dict) and last in cur:
+        del cur[last]
+        return True
+    if isinstance(cur, list) and last.isdigit() and int(last) < len(cur):
+        del cur[int(last)]
+        return True
+    return False
 
 
 def merge_text(rec: ExperimentRecord) -> ExperimentRecord:

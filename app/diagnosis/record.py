@@ -116,6 +116,7 @@ class EvaluationSetup(_Strict):
     preprocessing_fit_on: Literal["train", "all"] | None = None
     test_used_for_tuning: bool | None = None
     group_overlap: bool | None = Field(None, description="the same entity (user, patient) in train and test")
+    test_population_differs: bool | None = Field(None, description="test drawn from another site, period or population")
 
 
 class DatasetRef(_Strict):
@@ -176,6 +177,7 @@ class ExperimentRecord(_Strict):
     title: str | None = None
     team: str | None = None
     task: Literal["binary_classification", "multiclass_classification", "regression"] | None = None
+    n_classes: int | None = Field(None, ge=2, description="number of classes (chance level when no distribution)")
     platform: str | None = Field(None, description="e.g. azure_openai, azure_ai_vision, sklearn, pytorch")
     primary_metric: str | None = None
     metrics: dict[str, dict[str, float]] = Field(default_factory=dict)
@@ -184,7 +186,7 @@ class ExperimentRecord(_Strict):
     curves: dict[str, list[float]] = Field(default_factory=dict)
     seed_scores: list[float] = Field(default_factory=list, description="primary metric on validation, one per seed")
     seed_std: float | None = Field(None, description="stated standard deviation across seeds")
-    training_issues: list[Literal["nan_loss", "divergence", "loss_spikes"]] = Field(default_factory=list)
+    training_issues: list[Literal["nan_loss", "divergence", "loss_spikes", "oscillation"]] = Field(default_factory=list)
     features: list[FeatureInfo] = Field(default_factory=list)
     data_checks: DataChecks = Field(default_factory=DataChecks)
     evaluation: EvaluationSetup = Field(default_factory=EvaluationSetup)

@@ -91,9 +91,11 @@ def _chance(rec: ExperimentRecord, metric: str, sig: Signals) -> float | None:
         return 0.5
     if metric == "r2":
         return 0.0
-    if metric in ("accuracy", "score"):
-        if rec.majority_rate is not None:
-            return rec.majority_rate
+    if metric in ("accuracy", "score", "f1"):
+        if rec.majority_rate is not None and rec.minority_rate is not None:
+            return rec.minority_rate if metric == "f1" and len(rec.class_distribution) == 2 else rec.majority_rate
+        if rec.n_classes:
+            return 1.0 / rec.n_classes
         sig.assumptions.append(f"no class distribution given: chance level of {metric} assumed 0.5 (balanced binary)")
         return 0.5
     if metric == "pr_auc" and rec.minority_rate is not None:
@@ -134,6 +136,8 @@ def _metric_signals(rec: ExperimentRecord, sig: Signals) -> None:
         sig.set("offline_agreement", abs(va - te), f"{src['validation']}; {src['test']}")
     if tr is not None and te is not None:
         sig.set("test_minus_train", te - tr, f"{src['test']}; {src['train']}")
+    if va is not None and te is not None:
+        sig.set("test_minus_validation", te - va, f"{src['test']}; {src['validation']}")
     off = [x for x in (va, te) if x is not None]
     if off:
         sig.set("heldout_best", max(off), held_src)
@@ -186,6 +190,8 @@ def _curve_signals(rec: ExperimentRecord, sig: Signals) -> None:
         sig.set("loss_nan", True, rec.provenance.get("training_issues", src))
     if "divergence" in rec.training_issues:
         sig.set("loss_divergence", 2.0, rec.provenance.get("training_issues", src))
+    if "oscillation" in rec.training_issues:
+        sig.set("loss_oscillation", True, rec.provenance.get("training_issues", src))
     if "loss_spikes" in rec.training_issues:
         sig.set("loss_spikes", 1, rec.provenance.get("training_issues", src))
     tr = losses.get("train_loss")
@@ -246,6 +252,8 @@ def _data_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, sig: 
     sig.set("test_used_for_tuning", ev.test_used_for_tuning or None, p.get("evaluation.test_used_for_tuning", "record"))
     sig.set("preprocessing_all", (ev.preprocessing_fit_on == "all") or None, p.get("evaluation.preprocessing_fit_on", "record"))
     sig.set("group_overlap", ev.group_overlap or None, p.get("evaluation.group_overlap", "record"))
+    sig.set("test_population_differs", ev.test_population_differs or None,
+            p.get("evaluation.test_population_differs", "record"))
     sig.set("random_split_temporal", (ev.split_strategy == "random" and bool(ev.temporal_data)) or None,
             p.get("evaluation.split_strategy", "record"))
     n = rec.split_sizes.get("test")
@@ -253,7 +261,9 @@ def _data_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, sig: 
         sig.set("test_n", n, p.get("split_sizes.test", "record"))
         score = sig.get("score_test")
         if score is not None:
-            sig.set("test_ci_halfwidth", wilson_halfwidth(min(max(score, 0.0), 1.0), n), "Wilson 95% interval")
+            # p clipped to [0.1, 0.9]: near 0 or 1 the interval of a small sample is wider than its width at p
+            sig.set("test_ci_halfwidth", wilson_halfwidth(min(max(score, 0.1), 0.9), n),
+                    "Wilson 95% interval at the test score (clipped to [0.1, 0.9])")
     if meas is not None:
         src = f"measured: {meas.train_csv} vs {meas.test_csv}"
         sig.set("n_leaking_columns", len(meas.leaking_columns), src)
@@ -279,10 +289,15 @@ def compute_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, fut
               or (f.available_at_prediction_time is None and is_future_name(f.name, future_patterns))]
     if meas is not None:
         future += [c for c in [s.name for s in meas.features] if is_future_name(c, future_patterns) and c not in future]
+    recent = [f.name for f in rec.features if f.added_recently]
+    if recent:
+        sig.set("n_recent_features", len(recent), rec.provenance.get("features", "record: features"))
+        sig.set("recent_features", ", ".join(recent), "record: features")
     if future:
         sig.set("n_future_features", len(future), "feature names and statements")
         sig.set("future_features", ", ".join(future), "feature names and statements")
-    leak_source = bool(future) or bool(sig.get("n_leaking_columns")) or (sig.get("overlap_fraction") or 0) >= 0.05 \
+    jump = (sig.get("history_jump") or 0) >= 0.10 or (sig.get("qual_rise_validation") or 0) >= 1.0
+    leak_source = (bool(recent) and jump) or bool(future) or bool(sig.get("n_leaking_columns")) or (sig.get("overlap_fraction") or 0) >= 0.05 \
         or bool(sig.get("group_overlap")) or bool(sig.get("preprocessing_all")) or bool(sig.get("random_split_temporal"))
     sig.set("leak_source_identified", leak_source, "derived: any concrete leakage input")
     for c in rec.concerns:

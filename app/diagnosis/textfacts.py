@@ -78,18 +78,22 @@ def _class_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
     for pat in pats:
         m = pat.search(t, s, e)
         if m and not _negated(t, s, m.start()) and not (pat is pats[1] and re.search(
-                r"(?:recall|precision|f1|accuracy|auc|score)\W+(?:\w+\W+){0,2}$", t[max(s, m.start() - 30):m.start()], re.I)):
+                r"(?:recall|precision|f1|accuracy|auc|score)\s+(?:on|for|of|in)\s+(?:the\s+)?$", t[max(s, m.start() - 30):m.start()], re.I)):
             g = 1
             share = _num(m, g, 2)
             if 0 < share < 1:
                 out.put("class_distribution", {"positive": share, "negative": 1 - share}, q, m.start(g))
                 return
-    m = re.compile(r"(?<![\d.:])(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)(?![\d:])").search(t, s, e)
-    if m and re.search(r"ratio|imbalanc|class|positive|negative|minority|majority|split", t[s:e], re.I):
-        a, b = float(m.group(1)), float(m.group(2))
+    m = re.compile(r"(?<![\d.:/])(\d+(?:\.\d+)?)\s*([:/])\s*(\d+(?:\.\d+)?)(?![\d:/])").search(t, s, e)
+    ctx = t[s:e]
+    if m and m.group(2) == "/" and (re.match(r"\s*(?:\w+\s+)?(?:split|train|test|valid)", t[m.end():m.end() + 20], re.I)
+                                    or not re.search(r"class", ctx, re.I)):
+        m = None                          # 80/20 is a data split, not a class ratio
+    if m and re.search(r"ratio|imbalanc|class|positive|negative|minority|majority", ctx, re.I):
+        a, b = float(m.group(1)), float(m.group(3))
         if a > 0 and b > 0:
             out.put("class_distribution", {"minority": min(a, b) / (a + b), "majority": max(a, b) / (a + b)},
-                    q, m.start(1), m.start(2))
+                    q, m.start(1), m.start(3))
             return
     m = re.compile(r"\b1\s+(?:in|out of)\s+(\d+)\b", re.I).search(t, s, e)
     if m and float(m.group(1)) > 1:
@@ -99,6 +103,17 @@ def _class_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
     m = re.search(r"\bbalanced\b", t[s:e], re.I)
     if m and not _negated(t, s, s + m.start()) and re.search(r"class|label|dataset|data", t[s:e], re.I):
         out.put("class_distribution", {"class_a": 0.5, "class_b": 0.5}, q)
+
+
+def _task_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
+    m = re.compile(r"(?<![\w./:])(\d+)(?:[- ]class\b|\s+classes\b|[- ]way\s+classif)", re.I).search(scan.masked, s, e)
+    if m and "n_classes" not in out.values and int(m.group(1)) >= 2:
+        n = int(m.group(1))
+        out.put("n_classes", n, scan.quote(s, e), m.start(1))
+        out.values["task"] = "binary_classification" if n == 2 else "multiclass_classification"
+    elif re.search(r"\bbinary\b", scan.masked[s:e], re.I) and "n_classes" not in out.values:
+        out.put("n_classes", 2, scan.quote(s, e))
+        out.values["task"] = "binary_classification"
 
 
 def _data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
@@ -114,13 +129,15 @@ def _data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
          r"show up|are in|are also in|are copies)\w*\s+(?:[\w-]+\s+){0,3}?(?:train|training)\b", 1, 2),
         ("data_checks.train_test_overlap_fraction", r"(?:overlap|duplicat\w*)\s+between\s+(?:the\s+)?(?:train|training)"
          r"\w*\s+and\s+(?:test|validation)\w*(?:\s+sets?)?" + LINK + N + PCT, 1, 2),
-        ("data_checks.invalid_row_fraction", N + PCT + pre + r"(?:invalid|corrupt\w*|malformed|out of range|"
-         r"fail\w*\s+(?:the\s+)?(?:schema|validation|range))", 1, 2),
+        ("data_checks.invalid_row_fraction", N + PCT + pre + r"(?:with\s+|contain\w*\s+)?(?:invalid|corrupt\w*|malformed|"
+         r"out[- ]of[- ]range|negative|impossible|garbled|unparse?able|fail\w*\s+(?:the\s+)?(?:schema|validation|range))",
+         1, 2),
         ("data_checks.duplicate_fraction", N + PCT + pre + r"(?:exact\s+|near\s+)?duplicat\w*", 1, 2),
         ("data_checks.missing_fraction", N + PCT + pre + r"(?:missing|null|nulls|nan|empty|blank)\b", 1, 2),
         ("data_checks.missing_fraction", r"(?:missing|null|nan|empty)(?:\s+values?)?(?:\s+rate)?\s+(?:in|for|on|of|is)"
          r"\s+(?:about\s+|around\s+|~|roughly\s+)?" + N + PCT, 1, 2),
-        ("data_checks.annotator_agreement", r"kappa[^;]{0,40}?" + N, 1, None),
+        ("data_checks.annotator_agreement", r"kappa[^;\d]{0,30}?" + N, 1, None),
+        ("data_checks.annotator_agreement", N + r"\s*(?:\(\s*)?(?:cohen'?s\s+|fleiss'?\s+)?kappa", 1, None),
         ("data_checks.psi", r"\b(?:psi|population stability index)\b[^;]{0,80}?" + N, 1, None),
         ("data_checks.ks", r"\b(?:ks|kolmogorov-smirnov)\b[^;]{0,60}?" + N, 1, None),
     ]
@@ -130,6 +147,8 @@ def _data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
             continue
         if path == "data_checks.annotator_agreement":
             value: Any = float(m.group(g))
+            if not -1.0 <= value <= 1.0 or path in out.values:
+                continue
         elif path in ("data_checks.psi", "data_checks.ks"):
             feats = _features_in(scan, s, e)
             value = {**out.values.get(path, {}), (feats[0] if feats else "overall"): float(m.group(g))}
@@ -144,6 +163,8 @@ def _data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
         out.put(path, value, q, m.start(g))
     m = re.compile(r"(?:inter-?annotator|inter-?rater|annotator|labell?er|rater)s?\s+(?:agreement|agree\w*)"
                    r"(?:\s+on)?" + LINK + N + PCT, re.I).search(t, s, e)
+    if not m and re.search(r"label|annotat|rater|radiologist|expert|crowd|review", scan.masked, re.I):
+        m = re.compile(r"\b(?:agree\w*|agreement)\b(?:\s+on)?(?:\s+only)?(?:\s+about)?" + LINK + N + PCT, re.I).search(t, s, e)
     if m and "data_checks.annotator_agreement" not in out.values:
         p = _num(m, 1, 2)                      # raw percent agreement -> kappa with chance agreement 0.5
         out.put("data_checks.annotator_agreement", round(max(-1.0, (p - 0.5) / 0.5), 4), q, m.start(1))
@@ -161,18 +182,28 @@ def _training_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
         issues.append("divergence")
     if re.search(r"\bloss\b[^.;]{0,30}?\bspik\w*|\bspikes? in (?:the )?loss", seg, re.I):
         issues.append("loss_spikes")
+    if re.search(r"\b(?:loss|accuracy|metric|score|training)\b[^.;]{0,30}?\b(?:oscillat\w*|fluctuat\w*|swing\w*|bounc\w*|"
+                 r"zig-?zag\w*)|\b(?:oscillat\w*|fluctuat\w*)\s+(?:\w+\s+){0,2}?(?:loss|accuracy)", seg, re.I):
+        issues.append("oscillation")
     if issues:
         out.put("training_issues", sorted(set(issues)), q)
-    if re.search(r"\bseeds?\b", seg, re.I):
-        m = re.compile(r"(?:from|between)\s+" + N + PCT + r"\s+(?:to|and)\s+" + N + PCT, re.I).search(t, s, e)
+    if re.search(r"\bseeds?\b|\bruns\b|\brestarts\b", seg, re.I):
+        listed = [mm for mm in re.finditer(N + PCT, seg)
+                  if not re.match(r"\s*(?:seeds?|runs?|times)\b", seg[mm.end():], re.I)
+                  and not re.search(r"(?:epoch|step|seed)\s*$", seg[:mm.start()], re.I)]
+        if len(listed) >= 3 and "seed_scores" not in out.values:
+            vals = [float(mm.group(1)) / (100.0 if (mm.group(2) or float(mm.group(1)) > 1) else 1.0) for mm in listed]
+            out.put("seed_scores", vals, q, *[s + mm.start(1) for mm in listed])
+        rng = re.compile(r"(?:from|between)\s+" + N + PCT + r"\s+(?:to|and)\s+" + N + PCT, re.I)
+        m = None if "seed_scores" in out.values else rng.search(t, s, e)
         if m:
             lo, hi = _num(m, 1, 2), _num(m, 3, 4)
             out.put("seed_scores", [min(lo, hi), max(lo, hi)], q, m.start(1), m.start(3))
         m = re.compile(r"(?:std|standard deviation|\bsd\b|±|\+/-)" + LINK + N + PCT, re.I).search(t, s, e)
         if m:
             out.put("seed_std", _num(m, 1, 2), q, m.start(1))
-    m = re.compile(r"(test|validation|holdout|eval\w*)\s+(?:set|split|data)?\s*(?:of|has|with|contains|containing|is|was|"
-                   r"had|has only|only|just|=|:|n\s*=)*\s*(\d+)\s+(?:examples|samples|rows|records|images|cases|patients|"
+    m = re.compile(r"(test|validation|holdout|eval\w*)\s+(?:set|split|data)?(?:\s*(?:of|has|with|contains|containing|is|was|"
+                   r"had|only|just|about|around|=|:|n\s*=))*\s*(\d+)\s+(?:examples|samples|rows|records|images|cases|patients|"
                    r"items|points|instances|observations|documents|users)", re.I).search(t, s, e)
     m2 = re.compile(r"(\d+)\s+(test|validation|holdout)\s+(?:examples|samples|rows|records|images|cases|patients|items|"
                     r"points|instances)", re.I).search(t, s, e)
@@ -190,7 +221,8 @@ def _setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
     checks = [
         ("evaluation.test_used_for_tuning", "evaluation_error",
          r"(?:tun\w+|select\w+|chose|chosen|choos\w+|pick\w*|optimi[sz]\w*|early[- ]stop\w*|calibrat\w+|threshold\w*)"
-         r"[^.;]{0,60}?\b(?:on|using|against|with|by looking at)\s+(?:the\s+)?test\b|test\s+set\s+(?:was\s+|is\s+)?"
+         r"[^.;]{0,80}?\b(?:on|using|against|with|by|from|by looking at)\s+(?:the\s+|their\s+|its\s+|our\s+)?test\b|"
+         r"test\s+set\s+(?:was\s+|is\s+)?"
          r"(?:also\s+)?used\s+(?:for|to|during)\s+(?:\w+\s+){0,2}?(?:tun|select|early|choos|pick|threshold|model sel|hyper)"),
         ("evaluation.preprocessing_fit_on", "data_leakage",
          r"(?:scal\w*|normali[sz]\w*|standardi[sz]\w*|imput\w*|encod\w*|smote|over-?sampl\w*|under-?sampl\w*|"
@@ -213,6 +245,12 @@ def _setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
             out.concerns.setdefault(cat, {"hedged": True, "quote": q})
             continue
         out.put(path, "all" if path.endswith("fit_on") else True, q)
+    if re.search(r"(?:test|holdout|hold-out|evaluation|external)\s+(?:set|data|cohort|split|sample)?\s*(?:was|is|were|are|"
+                 r"comes?|came)?\s*(?:drawn|collected|sampled|taken|recorded|gathered)?\s*(?:from|at|in)\s+(?:a\s+|an\s+)?"
+                 r"(?:different|another|new|separate|external|other|later)\s+(?:hospital|site|clinic|region|country|market|"
+                 r"population|time period|period|year|quarter|device|scanner|source|distribution|customer base|store|"
+                 r"city|vendor)|external validation", seg, re.I) and not hedged:
+        out.put("evaluation.test_population_differs", True, q)
     if re.search(r"random\w*\s+(?:\w+\s+){0,2}?split\w*|split\w*\s+(?:\w+\s+){0,3}?random\w*|shuffl\w+", seg, re.I) and \
             re.search(r"time[- ]series|temporal|timestamp\w*|chronolog\w*|forecast\w*|over time|sequential|\bdates?\b|"
                       r"daily|monthly|weekly", whole, re.I):
@@ -272,6 +310,7 @@ def extract_facts(scan: Scan, sentences: list[tuple[int, int]]) -> Facts:
     """Run every pattern over every sentence; numbers used here are not read again as metric values."""
     out = Facts()
     for s, e in sentences:
+        _task_facts(scan, s, e, out)
         _class_facts(scan, s, e, out)
         _data_checks(scan, s, e, out)
         _training_facts(scan, s, e, out)

@@ -20,16 +20,17 @@ QUALITATIVE: list[tuple[str, str, re.Pattern[str]]] = [(d, mag, re.compile(p, re
                          r"underperform\w*|deteriorat\w*|disappoint\w*|\bpoor\w*|suffer\w*|\bbad\b"),
     ("rise", "moderate", r"improv\w*|increas\w*|\bris(?:e|es|ing)\b|\brose\b|climb\w*|went up|goes up|\bhigher\b"),
 ]]
-_PREP_GAP = re.compile(r"^[\s%]*(?:[\w-]+\s+){0,2}?(?:on|in|for|at|over|across|from)\s+(?:the\s+)?$", re.I)
+_PREP_GAP = re.compile(r"^[\s%]*(?:(?!and\b|or\b|but\b|than\b|vs\b|while\b)[\w-]+\s+){0,2}?(?:on|in|for|at|over|across|from)\s+"
+                       r"(?:the\s+)?$", re.I)
 _BLANK_GAP = re.compile(r"^[\s%]*$")
 _POS_RE = re.compile(POS, re.I)
 
 
-def _following_split(masked: str, n: Num, splits: list[Mention], has_preceding: bool) -> str | None:
+def _following_split(masked: str, n: Num, splits: list[Mention], has_preceding: bool, num_first: bool) -> str | None:
     for sp in splits:
         if sp.start >= n.end and sp.start - n.end <= 28:
             gap = masked[n.end:sp.start]
-            if _PREP_GAP.match(gap) or (not has_preceding and _BLANK_GAP.match(gap)):
+            if _PREP_GAP.match(gap) or ((num_first or not has_preceding) and _BLANK_GAP.match(gap)):
                 return sp.name
     return None
 
@@ -77,6 +78,8 @@ class _Builder:
 
     def finish_unassigned(self) -> None:
         for metric, n, quote in self.unassigned:
+            if metric == "score":
+                continue          # no split and no metric named: not a metric value ("8% of rows ...")
             if metric not in self.metrics.get("validation", {}):
                 self.assign("validation", metric, n, quote)
                 self.prov[f"metrics.validation.{metric}"] += " (no split named; read as a held-out score)"
@@ -97,6 +100,18 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
             b.assign(sp.name, metric, n, quote)
         carry["metric"] = metric
         return
+    joined = len(nums) == 1 and len(set(names)) >= 2 and all(
+        re.fullmatch(r"\s*(?:[\w-]+\s+)?(?:and|or|&|/|,)\s*(?:the\s+)?", masked[a.end:b.start], re.I)
+        for a, b in zip(splits, splits[1:]))
+    if joined:                          # "train and validation F1 are both 0.42", "70% on train or validation"
+        metric = _metric_for(masked, nums[0], metrics, carry.get("metric"), s, e)
+        for name in dict.fromkeys(names):
+            b.assign(name, metric, nums[0], quote)
+        carry["metric"] = metric
+        return
+    # "100% training accuracy and 81% validation accuracy": numbers written before their split
+    num_first = bool(nums) and any(sp.start >= nums[0].end and _BLANK_GAP.match(masked[nums[0].end:sp.start])
+                                   for sp in splits) and not any(sp.end <= nums[0].start for sp in splits)
     for cs, ce in clauses_of(masked, s, e):
         c_splits = [m for m in splits if cs <= m.start < ce]
         c_metrics = [m for m in metrics if cs <= m.start < ce]
@@ -105,7 +120,7 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
         got: list[tuple[str | None, str, Num]] = []
         for n in c_nums:
             preceding = [sp for sp in c_splits if sp.end <= n.start]
-            split = _following_split(masked, n, c_splits, bool(preceding))
+            split = _following_split(masked, n, c_splits, bool(preceding), num_first)
             split = split or (preceding[-1].name if preceding else None)
             split = split or (c_splits[0].name if c_splits else carry.get("split"))
             metric = _metric_for(masked, n, c_metrics, carry.get("metric"), cs, ce)

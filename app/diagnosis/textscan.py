@@ -24,11 +24,11 @@ _CLAUSE_RE = re.compile(r",\s*|\s+/\s+|\s+(?:but|while|whereas|although|though|h
                         r"(?:to|with)|against)\s+|\s*\(\s*|\s*\)\s*",
                         re.I)
 _COUNT_UNITS = re.compile(r"\s*-?\s*(seeds?|epochs?|steps?|iterations?|folds?|rows?|examples?|samples?|records?|"
-                          r"images?|days?|weeks?|months?|years?|hours?|minutes?|features?|columns?|classes|"
+                          r"images?|days?|weeks?|months?|years?|hours?|minutes?|features?|columns?|classes|class\b|"
                           r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b)",
                           re.I)
-_COUNT_PREFIX = re.compile(r"(epoch|step|seed|version|v|layer|top|k\s*=|n\s*=|batch size|lr|learning rate|"
-                           r"fold|iteration|round|day|week|month|year|#)\s*[-:=]?\s*$", re.I)
+_COUNT_PREFIX = re.compile(r"(?:\b(?:epoch|step|seed|version|v|layer|top|k\s*=|n\s*=|batch size|lr|learning rate|"
+                           r"fold|iteration|round|day|week|month|year)|#)\s*[-:=]?\s*$", re.I)
 HEDGES = re.compile(r"\b(worr(y|ied|ies)|suspect\w*|maybe|might|could|possibl\w*|perhaps|wonder\w*|afraid|"
                     r"concern\w*|not sure|unsure|whether|guess|hypothes\w*|potential(ly)?|risk of|seems?)\b|\?", re.I)
 NEGATIONS = re.compile(r"\b(no|not|never|without|ruled out|rule out|isn't|wasn't|aren't|no sign of|free of)\b"
@@ -162,6 +162,10 @@ def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Nu
         pct = m.group(2) is not None
         if m.end() < len(masked) and masked[m.end()] == ":" and re.match(r":\s*\d", masked[m.end():m.end() + 3]):
             continue  # a ratio such as 1:99 is handled by the class-ratio pattern
+        pair = re.match(r"\s*/\s*(\d+)\b(?![.%])", masked[m.end():m.end() + 8]) if raw.isdigit() else None
+        pair = pair or re.search(r"(?<![.\d])(\d+)\s*/\s*$", masked[max(0, m.start() - 8):m.start()]) if raw.isdigit() else pair
+        if pair and float(pair.group(1)) + val == 100:
+            continue  # 80/20 or 50/50: a split or class ratio, never a metric value
         count = bool(_COUNT_UNITS.match(masked, m.end())) and not pct
         count = count or bool(_COUNT_PREFIX.search(masked[max(0, m.start() - 16):m.start()]))
         if not pct and val.is_integer() and 1900 <= val <= 2100:

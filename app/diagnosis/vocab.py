@@ -16,7 +16,7 @@ GATES = ("BLOCKED_PENDING_HUMAN_REVIEW", "REVIEW_RECOMMENDED", "CLEAR")
 SPLIT_ALIASES = {
     "train": "train", "training": "train", "trn": "train", "in-sample": "train", "in_sample": "train",
     "validation": "validation", "val": "validation", "valid": "validation", "dev": "validation",
-    "development": "validation", "holdout": "validation", "hold-out": "validation", "cv": "validation",
+    "development": "validation", "holdout": "test", "hold-out": "test", "cv": "validation",
     "cross-validation": "validation", "cross_validation": "validation", "eval": "validation",
     "test": "test", "testing": "test", "held-out test": "test", "out-of-time": "test", "oot": "test",
     "production": "production", "prod": "production", "live": "production", "online": "production",
