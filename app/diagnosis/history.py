@@ -7,7 +7,7 @@ from typing import Any
 
 from app.diagnosis.models import SimilarDiagnosis
 
-__all__ = ["fingerprint_tokens", "jaccard", "similar_diagnoses"]
+__all__ = ["fingerprint_tokens", "jaccard", "similar_diagnoses", "heatmap_counts"]
 
 
 def fingerprint_tokens(payload: dict[str, Any]) -> set[str]:
@@ -44,3 +44,18 @@ def similar_diagnoses(store: Any, payload: dict[str, Any], *, limit: int = 5, mi
                              subtype=r["payload"].get("subtype"), team=r.get("team"),
                              created_at=dt.datetime.fromtimestamp(float(r["created_at"]), dt.timezone.utc).isoformat(),
                              similarity=round(s, 4), payload_hash=r["payload_hash"]) for s, r in scored[:limit]]
+
+
+def heatmap_counts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored diagnoses counted per (category, team, month) for the dashboard heatmap.
+
+    >>> heatmap_counts([{"primary_category": "overfitting", "team": None, "created_at": 0.0},
+    ...                 {"primary_category": "overfitting", "team": None, "created_at": 60.0}])
+    [{'category': 'overfitting', 'team': '(no team)', 'month': '1970-01', 'count': 2}]
+    """
+    counts: dict[tuple[str, str, str], int] = {}
+    for r in rows:
+        month = dt.datetime.fromtimestamp(float(r["created_at"]), dt.timezone.utc).strftime("%Y-%m")
+        key = (str(r["primary_category"]), str(r.get("team") or "(no team)"), month)
+        counts[key] = counts.get(key, 0) + 1
+    return [{"category": c, "team": t, "month": m, "count": n} for (c, t, m), n in sorted(counts.items())]

@@ -1,0 +1,123 @@
+"""Experiment diagnosis: describe or upload a failed experiment, see the cited diagnosis and the team history."""
+
+import json
+import sys
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
+    sys.path.insert(0, _ROOT)
+
+import pandas as pd  # noqa: E402
+import plotly.express as px  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from app.config import REPO_ROOT, Settings  # noqa: E402
+from app.diagnosis import diagnose  # noqa: E402
+from app.diagnosis.export import render_html  # noqa: E402
+from app.diagnosis.history import heatmap_counts  # noqa: E402
+from app.errors import MlfiError  # noqa: E402
+from app.storage import Store  # noqa: E402
+
+EXAMPLE = ("Validation accuracy jumped to 98% after adding `renewal_status_after_30d`. Test performance collapsed, "
+           "and I suspect the feature contains future target information.")
+SAMPLE = REPO_ROOT / "data" / "samples" / "experiment_leakage_dataset.json"
+
+
+@st.cache_resource(show_spinner=False)
+def _store(db_url: str) -> Store:
+    Settings().ensure_dirs()
+    return Store(db_url)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _history(db_url: str) -> list[dict]:
+    return [{k: r[k] for k in ("id", "created_at", "team", "primary_category", "payload_hash")}
+            for r in _store(db_url).list_diagnoses(limit=2000)]
+
+
+st.title("Experiment diagnosis")
+st.caption("Turn a failed experiment into cited evidence, a deployment gate, a remediation plan and a learning path.")
+try:
+    settings = Settings()
+    store = _store(settings.db_url)
+except (MlfiError, ValueError) as exc:
+    st.error(f"Cannot open the mlfi database: {str(exc).splitlines()[0]}")
+    st.stop()
+
+mode = st.radio("Input", ["Describe it", "Upload a record (JSON)", "Shipped dataset example"], key="dx_mode",
+                horizontal=True)
+prompt, record = None, None
+if mode == "Describe it":
+    prompt = st.text_area("What happened? Numbers per split help most.", EXAMPLE, key="dx_prompt", height=110)
+elif mode.startswith("Upload"):
+    up = st.file_uploader("Experiment record (see docs/experiment_record.md)", type="json", key="dx_upload")
+    if up is not None:
+        try:
+            record = json.loads(up.getvalue())
+        except (ValueError, UnicodeDecodeError) as exc:
+            st.error(f"malformed JSON: {exc}")
+            st.stop()
+else:
+    st.caption(f"`{SAMPLE.name}`: diabetes data with a planted leaking column; the CSVs are measured.")
+c1, c2 = st.columns([2, 1])
+team = c1.text_input("Team", "", key="dx_team").strip() or None
+save = c2.checkbox("Save to team history", value=True, key="dx_save")
+
+if st.button("Run diagnosis", key="dx_run", type="primary"):
+    try:
+        exp = SAMPLE if mode.startswith("Shipped") else record
+        if mode.startswith("Upload") and record is None:
+            raise MlfiError("upload an experiment record first")
+        d = diagnose(prompt=prompt, experiment=exp, settings=settings, store=store)
+        if save:
+            store.save_diagnosis(d.payload(), team=team or d.input.get("record", {}).get("team"))
+            _history.clear()
+        st.session_state["dx_result"] = (d.payload(), render_html(d))
+    except MlfiError as exc:
+        st.error(str(exc))
+
+if "dx_result" in st.session_state:
+    p, html = st.session_state["dx_result"]
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Primary category", p["primary_category"], p["subtype"] or "", delta_color="off")
+    m2.metric("Deployment gate", p["deployment_gate"].replace("_", " ").title())
+    m3.metric("Confidence", f"{p['confidence']:.2f}")
+    st.write(f"report ready: **{p['report_ready']}** · deployment ready: **{p['deployment_ready']}** · "
+             f"leakage audit: **{p['leakage_audit_recommended']}** · responsible AI: **{p['responsible_ai_status']}**"
+             + (f" · secondary risks: {', '.join(p['secondary_risks'])}" if p["secondary_risks"] else ""))
+    st.code(p["payload_hash"], language=None)
+    cols = ["id", "kind", "category", "statement", "sources"]
+    st.subheader("Evidence")
+    st.dataframe(pd.DataFrame(p["evidence"], columns=cols), hide_index=True, key="dx_evidence")
+    st.subheader("Counter-evidence")
+    st.dataframe(pd.DataFrame(p["counter_evidence"], columns=cols), hide_index=True, key="dx_counter")
+    st.subheader("Remediation plan")
+    for key, label in (("3_day", "3 days"), ("7_day", "7 days")):
+        st.markdown(f"**{label}**\n" + "\n".join(f"- {i['action']} (`{i['citation']['path']}` § "
+                                                  f"{i['citation']['section']})" for i in p["remediation_plan"][key]))
+    st.subheader("Learning path")
+    st.dataframe(pd.DataFrame(p["learning_path"], columns=["id", "title", "certification"]), hide_index=True)
+    st.subheader("Citations")
+    st.dataframe(pd.DataFrame(p["citations"], columns=["path", "section", "snippet", "score", "permission_scope"]),
+                 hide_index=True, key="dx_citations")
+    st.caption(f"grounding: {p['grounding']['provider']} · {p['grounding']['proof_level']}")
+    d1, d2 = st.columns(2)
+    d1.download_button("HTML report", html, f"{p['diagnosis_id']}.html", "text/html", key="dx_dl_html")
+    d2.download_button("JSON payload", json.dumps(p, indent=2), f"{p['diagnosis_id']}.json", "application/json",
+                       key="dx_dl_json")
+
+st.subheader("Team history")
+counts = pd.DataFrame(heatmap_counts(_history(settings.db_url)))
+if counts.empty:
+    st.info("No stored diagnoses yet: run one here or with `mlfi diagnose`.")
+else:
+    teams = ["All teams", *sorted(counts["team"].unique())]
+    pick = st.selectbox("Team", teams, key="dx_hist_team")
+    view = counts if pick == "All teams" else counts[counts["team"] == pick]
+    grid = view.groupby(["category", "month"], as_index=False)["count"].sum()
+    fig = px.density_heatmap(grid, x="month", y="category", z="count", histfunc="sum", text_auto=True,
+                             color_continuous_scale="Reds")
+    st.plotly_chart(fig, key="dx_heatmap")
+    st.dataframe(counts.pivot_table(index="category", columns="team", values="count", aggfunc="sum", fill_value=0),
+                 key="dx_team_table")
