@@ -50,8 +50,17 @@ import numpy as np
 
 from app.errors import InputError
 
-__all__ = ["MODES", "MODEL_VERSION", "DemoModel", "train_demo_model", "demo_split", "write_probe_set",
-           "Behaviour", "make_server", "serve"]
+__all__ = [
+    "MODEL_VERSION",
+    "MODES",
+    "Behaviour",
+    "DemoModel",
+    "demo_split",
+    "make_server",
+    "serve",
+    "train_demo_model",
+    "write_probe_set",
+]
 
 MODES = ("healthy", "degraded_accuracy", "low_confidence", "latency", "errors", "silent_failure", "malformed",
          "prediction_drift")
@@ -194,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # one small answer per request: do not wait for delayed ACKs
     server: _DemoServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (quiet: one line per probe is noise)
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _send(self, status: int, body: bytes | dict[str, Any], ctype: str = "application/json") -> None:
@@ -213,7 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError as exc:
             raise InputError("request body is not valid JSON") from exc
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
         b = self.server.behaviour
         if path == "/health":
@@ -223,7 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"error": f"no route GET {path or '/'}"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
         b = self.server.behaviour
         try:

@@ -143,8 +143,8 @@ def test_serves_over_100_requests_per_second(demo: str) -> None:
 
 def test_cli_rejects_bad_mode_and_busy_port(demo: str) -> None:
     cmd = [sys.executable, "-m", "app", "serve-demo-model"]
-    r = subprocess.run(cmd + ["--mode", "bogus"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(cmd + ["--mode", "bogus"], check=False, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "bogus" in r.stderr and "Traceback" not in r.stderr
     port = demo.rsplit(":", 1)[1]
-    r = subprocess.run(cmd + ["--port", port], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(cmd + ["--port", port], check=False, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "cannot listen" in r.stderr and len(r.stderr.strip().splitlines()) == 1

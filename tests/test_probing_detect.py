@@ -135,9 +135,9 @@ def test_generic_endpoint_at_a_common_path_from_the_base_url() -> None:
 
 
 def test_nothing_matches_is_one_line_endpoint_error() -> None:
-    with ReplayServer({("GET", "/"): Route(200, text="<html>hello</html>", content_type="text/html")}) as srv:
-        with pytest.raises(EndpointError) as e:
-            detect_protocol(srv.url, {"X-Key": "secret-value-1"}, ROW, 2.0)
+    html = Route(200, text="<html>hello</html>", content_type="text/html")
+    with ReplayServer({("GET", "/"): html}) as srv, pytest.raises(EndpointError) as e:
+        detect_protocol(srv.url, {"X-Key": "secret-value-1"}, ROW, 2.0)
     msg = str(e.value)
     assert "no known protocol" in msg and "\n" not in msg and "secret-value-1" not in msg
 

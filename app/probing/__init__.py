@@ -8,6 +8,16 @@ from app.probing.probe import probe_once
 from app.probing.probe_set import ProbeSet, default_probe_set_path, load_template, render_template
 
 __all__ = [
-    "PROTOCOLS", "ProbeTarget", "Parsed", "ProbeFault", "check_protocol", "get_connector",
-    "probe_once", "detect_protocol", "ProbeSet", "default_probe_set_path", "load_template", "render_template",
+    "PROTOCOLS",
+    "Parsed",
+    "ProbeFault",
+    "ProbeSet",
+    "ProbeTarget",
+    "check_protocol",
+    "default_probe_set_path",
+    "detect_protocol",
+    "get_connector",
+    "load_template",
+    "probe_once",
+    "render_template",
 ]

@@ -13,8 +13,16 @@ if TYPE_CHECKING:
     from app.probing.http import Call
 
 __all__ = [
-    "PROTOCOLS", "ProbeTarget", "Parsed", "ProbeFault", "Connector", "register", "get_connector",
-    "check_protocol", "origin", "join",
+    "PROTOCOLS",
+    "Connector",
+    "Parsed",
+    "ProbeFault",
+    "ProbeTarget",
+    "check_protocol",
+    "get_connector",
+    "join",
+    "origin",
+    "register",
 ]
 
 # the wire protocols mlfi speaks; "auto" detects one of them

@@ -12,7 +12,7 @@ from app.errors import EndpointError
 from app.probing.base import ProbeFault, ProbeTarget, get_connector, join, origin
 from app.probing.http import Call
 
-__all__ = ["detect_protocol", "detect", "path_hints", "COMMON_PATHS"]
+__all__ = ["COMMON_PATHS", "detect", "detect_protocol", "path_hints"]
 
 # where hand-written model servers usually listen, tried last on the server root
 COMMON_PATHS = (("generic", "/predict"), ("mlflow", "/invocations"), ("generic", "/score"),

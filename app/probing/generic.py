@@ -8,7 +8,7 @@ from app.probing.base import Connector, Parsed, ProbeFault, register
 from app.probing.http import Call
 from app.probing.interpret import interpret
 
-__all__ = ["GenericConnector", "BODY_SHAPES", "shape_body", "retry_with_next_shape"]
+__all__ = ["BODY_SHAPES", "GenericConnector", "retry_with_next_shape", "shape_body"]
 
 # request shapes a hand-written REST model commonly accepts, tried in order until one is not rejected (4xx)
 BODY_SHAPES = ("features", "inputs", "row", "features_list", "instances")

@@ -12,7 +12,7 @@ from app.probing.base import Connector, Parsed, ProbeFault, join, register
 from app.probing.http import Call
 from app.probing.interpret import interpret
 
-__all__ = ["GradioConnector", "split_gradio_url", "parse_sse", "gradio_data", "pick_endpoint", "parse_gradio_data"]
+__all__ = ["GradioConnector", "gradio_data", "parse_gradio_data", "parse_sse", "pick_endpoint", "split_gradio_url"]
 
 _MARKERS = ("/gradio_api/call/", "/call/", "/run/", "/api/")
 
@@ -44,7 +44,8 @@ def parse_sse(text: str) -> Any:
     >>> parse_sse('event: generating\\ndata: null\\n\\nevent: complete\\ndata: [3.5]\\n\\n')
     [3.5]
     """
-    event, data_lines = None, []
+    event: str | None = None
+    data_lines: list[str] = []
     events: list[tuple[str | None, str]] = []
     for line in text.splitlines() + [""]:
         if not line.strip():
@@ -140,7 +141,7 @@ class GradioConnector(Connector):
             for info_path in ("/gradio_api/info", "/info"):
                 info = call.discover(join(root, info_path))
                 picked = pick_endpoint(info)
-                if picked:
+                if picked and isinstance(info, dict):
                     named = info["named_endpoints"]
                     if api and f"/{api}" in named:  # the URL names its endpoint: use its parameters
                         picked = (api, [p for p in named[f"/{api}"].get("parameters") or [] if isinstance(p, dict)])

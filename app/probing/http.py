@@ -11,7 +11,7 @@ import requests
 
 from app.probing.base import ProbeFault, ProbeTarget
 
-__all__ = ["Reply", "Call", "exchange", "scrub", "memo_of"]
+__all__ = ["Call", "Reply", "exchange", "memo_of", "scrub"]
 
 _DETAIL_MAX = 200
 
@@ -43,7 +43,7 @@ class Reply:
             return json.loads(self.text)
         except ValueError as exc:
             snippet = scrub(self.text[:60], secrets, 80) or "<empty body>"
-            raise ProbeFault("malformed_response", f"invalid JSON ({exc.msg}): {snippet!r}",
+            raise ProbeFault("malformed_response", f"invalid JSON ({getattr(exc, 'msg', exc)}): {snippet!r}",
                              self.status) from exc
 
 
@@ -84,13 +84,13 @@ def _root_cause(exc: BaseException) -> str:
 
 def memo_of(session: requests.Session) -> dict[Any, Any]:
     """A small memo tied to the caller's session (what an endpoint accepted), never module-global."""
-    memo = getattr(session, "_mlfi_memo", None)
+    memo: dict[Any, Any] | None = getattr(session, "_mlfi_memo", None)
     if memo is None:
         memo = {}
-        session._mlfi_memo = memo  # type: ignore[attr-defined]
+        setattr(session, "_mlfi_memo", memo)  # noqa: B010  (requests.Session declares no such attribute)
     if len(memo) > 4096:  # bounded: a long-lived session over many endpoints
         memo.clear()
-    return memo  # type: ignore[no-any-return]
+    return memo
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 
 from app.probing.base import Parsed, ProbeFault
 
-__all__ = ["interpret", "canonical", "from_probabilities", "as_probabilities"]
+__all__ = ["as_probabilities", "canonical", "from_probabilities", "interpret"]
 
 PRED_KEYS = ("prediction", "predictions", "predicted_class", "predicted_label", "prediction_label", "label",
              "class", "class_label", "pred", "preds", "y_pred", "predict", "output", "outputs", "result",
@@ -186,7 +186,7 @@ def _interpret_dict(body: dict[str, Any], depth: int) -> Parsed:
     conf: float | None = None
     hit = _find(body, PRED_KEYS)
     if hit is not None:
-        key, value = hit
+        value = hit[1]
         if isinstance(value, (str, int, float, bool)):
             pred = canonical(value)
         elif value is not None:

@@ -10,7 +10,7 @@ from app.probing.base import Connector, Parsed, ProbeFault, join, register
 from app.probing.http import Call
 from app.probing.interpret import interpret
 
-__all__ = ["KServeV1Connector", "predict_url", "model_names"]
+__all__ = ["KServeV1Connector", "model_names", "predict_url"]
 
 _MODEL_PATH = re.compile(r"^(?P<prefix>.*?)/v1/models/(?P<name>[^/:]+)(?::(?P<verb>\w+))?/?$")
 

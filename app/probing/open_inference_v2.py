@@ -16,7 +16,7 @@ from app.probing.base import Connector, Parsed, ProbeFault, join, register
 from app.probing.http import Call
 from app.probing.interpret import as_probabilities, canonical, from_probabilities
 
-__all__ = ["OpenInferenceV2Connector", "infer_url", "v2_base", "parse_outputs", "build_inputs", "ready_models"]
+__all__ = ["OpenInferenceV2Connector", "build_inputs", "infer_url", "parse_outputs", "ready_models", "v2_base"]
 
 _MODEL_PATH = re.compile(r"^(?P<prefix>.*?)/v2/models/(?P<name>[^/]+)(?P<ver>/versions/[^/]+)?(?:/\w+)?/?$")
 _PROBA_NAMES = ("predict_proba", "probabilities", "probability", "probas", "proba", "probs", "output_probability")

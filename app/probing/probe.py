@@ -15,7 +15,7 @@ from app.probing.http import Call, memo_of, scrub
 from app.probing.interpret import canonical
 from app.schemas import Sample
 
-__all__ = ["probe_once", "MAX_CLASSES_KEPT"]
+__all__ = ["MAX_CLASSES_KEPT", "probe_once"]
 
 MAX_CLASSES_KEPT = 20  # probabilities kept per sample (the most likely classes)
 
@@ -62,7 +62,7 @@ def probe_once(target: ProbeTarget, row: dict[str, Any], label: Any | None,
         return _error(base, target, call, t0, kind, str(exc), None)
     except InputError:
         raise  # the user's input (e.g. a template slot) is wrong, not the endpoint
-    except Exception as exc:  # a reply shape no parser foresaw: record it, never crash the caller
+    except Exception as exc:  # noqa: BLE001  (a reply shape no parser foresaw: record it, never crash the caller)
         logger.warning(f"unexpected {type(exc).__name__} while probing {target.name}")
         return _error(base, target, call, t0, "protocol_error", f"unexpected reply ({type(exc).__name__})", None)
     finally:

@@ -13,8 +13,14 @@ from typing import Any
 
 from app.errors import InputError
 
-__all__ = ["ProbeSet", "default_probe_set_path", "load_template", "render_template", "template_slots",
-           "LABEL_COLUMN_GUESSES"]
+__all__ = [
+    "LABEL_COLUMN_GUESSES",
+    "ProbeSet",
+    "default_probe_set_path",
+    "load_template",
+    "render_template",
+    "template_slots",
+]
 
 LABEL_COLUMN_GUESSES = ("target", "label")
 _SLOT = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
