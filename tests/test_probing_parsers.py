@@ -183,3 +183,8 @@ def test_generic_malformed(body: object) -> None:
     with pytest.raises(ProbeFault) as e:
         interpret(body)
     assert e.value.kind == "malformed_response"
+
+
+def test_seldon_style_ndarray_answer() -> None:
+    p = interpret({"data": {"names": ["t:0", "t:1"], "ndarray": [[0.1, 0.9]]}, "meta": {}})
+    assert p.prediction == "1" and p.confidence == pytest.approx(0.9)

@@ -11,7 +11,7 @@ from app.probing.interpret import interpret
 __all__ = ["BODY_SHAPES", "GenericConnector", "retry_with_next_shape", "shape_body"]
 
 # request shapes a hand-written REST model commonly accepts, tried in order until one is not rejected (4xx)
-BODY_SHAPES = ("features", "inputs", "row", "features_list", "instances")
+BODY_SHAPES = ("features", "inputs", "row", "features_list", "instances", "ndarray")
 _REJECTED = (400, 405, 415, 422)
 
 
@@ -25,7 +25,8 @@ def shape_body(shape: str, row: dict[str, Any]) -> Any:
     """
     values = list(row.values())
     return {"features": {"features": row}, "inputs": {"inputs": row}, "row": dict(row),
-            "features_list": {"features": values}, "instances": {"instances": [values]}}[shape]
+            "features_list": {"features": values}, "instances": {"instances": [values]},
+            "ndarray": {"data": {"names": list(row), "ndarray": [values]}}}[shape]  # Seldon Core v1 style
 
 
 def retry_with_next_shape(fault: ProbeFault, more: bool) -> bool:

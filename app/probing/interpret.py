@@ -11,7 +11,7 @@ __all__ = ["as_probabilities", "canonical", "from_probabilities", "interpret"]
 
 PRED_KEYS = ("prediction", "predictions", "predicted_class", "predicted_label", "prediction_label", "label",
              "class", "class_label", "pred", "preds", "y_pred", "predict", "output", "outputs", "result",
-             "results", "category", "value", "data")
+             "results", "category", "value", "ndarray", "data")
 CONF_KEYS = ("confidence", "probability", "proba", "prob", "certainty", "max_probability", "score")
 PROBA_KEYS = ("probabilities", "probability_distribution", "class_probabilities", "predict_proba", "probas",
               "probs", "confidences", "scores", "distribution")
