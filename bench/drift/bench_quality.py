@@ -74,6 +74,22 @@ def _init_worker() -> None:
     logging.disable(logging.WARNING)
 
 
+_CODE: dict[str, str] = {}
+
+
+def code_version() -> str:
+    """Short hash of mlfi's detection sources as this process loaded them (results of different
+    versions must not be pooled; the report warns when they are)."""
+    if "v" not in _CODE:
+        import hashlib
+
+        h = hashlib.sha256()
+        for path in sorted((ROOT / "app" / "detection").glob("*.py")):
+            h.update(path.name.encode() + path.read_bytes())
+        _CODE["v"] = h.hexdigest()[:10]
+    return _CODE["v"]
+
+
 def run_one(task: Task) -> list[dict[str, object]]:
     """Generate the window for one task, run the family on it, score every variant."""
     from datasets import selection_bias_window, synthetic_window
@@ -92,7 +108,7 @@ def run_one(task: Task) -> list[dict[str, object]]:
     except Exception as exc:  # a peer crashing on a cell is a result too; record it and go on
         decisions, error = {}, f"{type(exc).__name__}: {exc}"[:300]
     seconds = time.perf_counter() - start
-    base = {"family": family, "kind": kind, "shift": shift, "n": n or len(window.current), "d": d or window.reference.shape[1], "rep": rep}
+    base = {"code": code_version() if family == "mlfi" else None, "family": family, "kind": kind, "shift": shift, "n": n or len(window.current), "d": d or window.reference.shape[1], "rep": rep}
     if error is not None:
         return [{**base, "variant": family, "error": error, "seconds": seconds}]
     rows = []

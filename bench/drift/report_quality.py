@@ -183,6 +183,17 @@ def write_report(paths: list[Path], command: str) -> str:
            "categorical column; the shifted feature is drawn at random per repetition. A rate is the share "
            "of repetitions where the detector's dataset-level verdict was 'drift'. With 50 repetitions a "
            "rate's standard error is up to 7 points.", "", "## Targets (mlfi)", ""]
+    codes: dict[str, int] = defaultdict(int)
+    for path in paths:
+        for line in path.read_text().splitlines():
+            r = json.loads(line)
+            if r.get("family") == "mlfi":
+                codes[str(r.get("code"))] += 1
+    if len(codes) > 1:
+        out += ["**Warning: the mlfi results mix several versions of app/detection** (source hash: rows): "
+                + ", ".join(f"{k}: {v}" for k, v in codes.items()) + ". Re-run mlfi from scratch.", ""]
+    elif codes:
+        out += [f"mlfi results: one version of app/detection throughout (source hash {next(iter(codes))}).", ""]
     out += target_check(cells)
     for shift in ("none", "mean0.2", "mean0.5", "var1.5", "all0.1", "cat10"):
         out += ["", f"## {SHIFT_TEXT[shift]}", ""] + _grid_table(cells, "synthetic", shift)
