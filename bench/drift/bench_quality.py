@@ -62,7 +62,29 @@ def tasks(args: argparse.Namespace, family: str) -> Iterator[Task]:
                 yield (family, "big", shift, n, d, rep)
 
 
-def _init_worker() -> None:
+SNAPSHOT = ROOT / "bench" / "out" / "mlfi_snapshot"
+
+
+def snapshot_app() -> str:
+    """Copy app/ to bench/out/mlfi_snapshot/app and return its source hash.
+
+    The workers import mlfi from this frozen copy, so a long run measures ONE version of the code
+    even while app/ is being edited (workers are recycled every 200 tasks and would otherwise pick
+    up whatever is on disk at that moment).
+    """
+    import shutil
+
+    target = SNAPSHOT / "app"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(ROOT / "app", target, ignore=shutil.ignore_patterns("__pycache__"))
+    return code_version(target)
+
+
+def _init_worker(app_dir: str | None = None) -> None:
+    if app_dir:
+        sys.path.insert(0, app_dir)
+        os.environ["MLFI_BENCH_APP_DIR"] = app_dir
     # one BLAS/OpenMP thread per worker: the 2 workers share 2 cores without oversubscription
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
@@ -77,17 +99,20 @@ def _init_worker() -> None:
 _CODE: dict[str, str] = {}
 
 
-def code_version() -> str:
-    """Short hash of mlfi's detection sources as this process loaded them (results of different
-    versions must not be pooled; the report warns when they are)."""
-    if "v" not in _CODE:
+def code_version(app_dir: Path | None = None) -> str:
+    """Short hash of mlfi's detection sources (results of different versions must not be pooled;
+    the report warns when they are)."""
+    if app_dir is None:
+        app_dir = Path(os.environ.get("MLFI_BENCH_APP_DIR", str(ROOT))) / "app"
+    key = str(app_dir)
+    if key not in _CODE:
         import hashlib
 
         h = hashlib.sha256()
-        for path in sorted((ROOT / "app" / "detection").glob("*.py")):
+        for path in sorted((app_dir / "detection").glob("*.py")):
             h.update(path.name.encode() + path.read_bytes())
-        _CODE["v"] = h.hexdigest()[:10]
-    return _CODE["v"]
+        _CODE[key] = h.hexdigest()[:10]
+    return _CODE[key]
 
 
 def run_one(task: Task) -> list[dict[str, object]]:
@@ -145,7 +170,13 @@ def cmd_run(args: argparse.Namespace) -> None:
     print(f"{len(todo)} tasks to run with {args.jobs} workers", flush=True)
     files = {f: (args.out / f"{f}.jsonl").open("a") for f in args.libs}
     start, count = time.time(), 0
-    with get_context("spawn").Pool(args.jobs, initializer=_init_worker, maxtasksperchild=200) as pool:
+    app_dir = None
+    if "mlfi" in args.libs and args.snapshot:
+        version = snapshot_app()
+        app_dir = str(SNAPSHOT)
+        print(f"mlfi from a frozen copy of app/ in {app_dir} (detection source hash {version})", flush=True)
+    with get_context("spawn").Pool(args.jobs, initializer=_init_worker, initargs=(app_dir,),
+                                   maxtasksperchild=200) as pool:
         for rows in pool.imap_unordered(run_one, todo, chunksize=1):
             fh = files[rows[0]["family"]]
             for r in rows:
@@ -182,6 +213,8 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--big-libs", default="mlfi,ks,alibi,nannyml", type=lambda s: s.split(","))
     run.add_argument("--big-reps", type=int, default=50)
     run.add_argument("--jobs", type=int, default=2)
+    run.add_argument("--no-snapshot", dest="snapshot", action="store_false",
+                     help="import mlfi from the live app/ instead of a frozen copy")
     run.add_argument("--out", type=Path, default=OUT)
     rep = sub.add_parser("report", help="write the markdown tables")
     rep.add_argument("--out", type=Path, default=OUT)
