@@ -30,8 +30,8 @@ def mlserver_routes(proba: bool = True) -> dict[tuple[str, str], Any]:
     def infer(body: dict[str, Any]) -> Any:
         assert body["inputs"][0]["shape"] == [1, 30] and len(body["inputs"][0]["data"]) == 30
         wanted = [o["name"] for o in body.get("outputs") or []]
-        if wanted == ["predict_proba"]:
-            return rec("mlserver_infer_predict_proba.json") if proba else rec("mlserver_infer_unknown_output.json")
+        if "predict_proba" in wanted:
+            return rec("mlserver_infer_predict_and_proba.json") if proba else rec("mlserver_infer_unknown_output.json")
         return rec("mlserver_infer_default_predict.json")
 
     return {("GET", "/v2/health/ready"): Route(200), ("GET", "/v2"): rec("mlserver_server_metadata.json"),
@@ -46,7 +46,7 @@ def test_mlserver_auto_detects_model_and_asks_for_probabilities() -> None:
         proto, url = detect_protocol(srv.url, {}, ROW, 2.0)
         assert (proto, url) == ("open-inference-v2", srv.url + "/v2/models/breast-cancer/infer")
         s = probe_once(ProbeTarget(name="m", url=srv.url, protocol="open-inference-v2", headers={}), ROW, 0)
-    assert s.ok and s.prediction == "0" and s.confidence is not None and s.confidence > 0.99
+    assert s.ok and s.prediction == "1" and s.confidence is not None and s.confidence > 0.5
     assert s.probabilities and set(s.probabilities) == {"0", "1"}
 
 
@@ -58,7 +58,7 @@ def test_mlserver_without_predict_proba_falls_back_once_per_session() -> None:
         infers = [s.body for s in srv.seen if s.path.endswith("/infer")]
     assert all(x.ok and x.prediction == "1" and x.confidence is None for x in samples)
     assert len(infers) == len(ROWS) + 1            # one refused predict_proba request, then never again
-    assert [o["name"] for o in infers[0]["outputs"]] == ["predict_proba"] and "outputs" not in infers[-1]
+    assert [o["name"] for o in infers[0]["outputs"]] == ["predict", "predict_proba"] and "outputs" not in infers[-1]
 
 
 def gradio_routes() -> dict[tuple[str, str], Any]:

@@ -40,6 +40,14 @@ def test_mlserver_predict_proba_gives_argmax_and_max_probability() -> None:
     assert q.prediction == "1" and q.confidence is not None and q.confidence > 0.5
 
 
+def test_mlserver_label_and_probabilities_together() -> None:
+    doc = rec("mlserver_infer_predict_and_proba.json")
+    assert [o["name"] for o in doc["request"]["json"]["outputs"]] == ["predict", "predict_proba"]
+    p = parse_outputs(doc["body"])
+    proba = doc["body"]["outputs"][1]["data"]
+    assert p.prediction == "1" and p.confidence == pytest.approx(max(proba)) and p.confidence > 0.5
+
+
 def test_mlserver_default_predict_is_label_only() -> None:
     p = parse_outputs(rec("mlserver_infer_default_predict.json")["body"])
     assert p.prediction == "1" and p.confidence is None and p.probabilities is None
@@ -188,3 +196,10 @@ def test_generic_malformed(body: object) -> None:
 def test_seldon_style_ndarray_answer() -> None:
     p = interpret({"data": {"names": ["t:0", "t:1"], "ndarray": [[0.1, 0.9]]}, "meta": {}})
     assert p.prediction == "1" and p.confidence == pytest.approx(0.9)
+
+
+def test_v2_label_tensor_with_probabilities_keeps_class_names() -> None:
+    body = {"outputs": [{"name": "predict", "shape": [1, 1], "datatype": "BYTES", "data": ["benign"]},
+                        {"name": "predict_proba", "shape": [1, 2], "datatype": "FP64", "data": [0.2, 0.8]}]}
+    p = parse_outputs(body)
+    assert p.prediction == "benign" and p.confidence == pytest.approx(0.8)

@@ -1,7 +1,7 @@
 """Open Inference Protocol V2 (MLServer, Triton, KServe V2): ``POST /v2/models/NAME/infer`` with typed tensors.
 
-Asks for a ``predict_proba`` output when the model may offer one (MLServer's sklearn runtime does), falls back
-to the model's default outputs, and reads tensors by datatype/shape: probabilities -> confidence = max,
+Asks for ``predict`` + ``predict_proba`` outputs when the model declares none (MLServer's sklearn runtime offers
+both), falls back to the model's default outputs, and reads tensors by datatype/shape: probabilities -> confidence = max,
 prediction = argmax; label tensors -> prediction only.
 """
 
@@ -165,7 +165,9 @@ def parse_outputs(body: Any) -> Parsed:
             elif len(data) == 1:
                 fallback = Parsed(canonical(data[0]))
     if probs is not None:
-        return from_probabilities(probs, label if label in probs else None)
+        if label is not None and label not in probs:  # class names vs. column indices: keep the name
+            return Parsed(label, max(probs.values()), probs)
+        return from_probabilities(probs, label)
     if label is not None:
         return Parsed(label)
     if fallback is not None:
@@ -217,11 +219,11 @@ class OpenInferenceV2Connector(Connector):
         elif declared:
             plans = [None]  # the model says what it returns: ask for everything
         else:
-            plans = ["predict_proba", None]  # e.g. MLServer sklearn: probabilities if the model has them
+            plans = [("predict", "predict_proba"), None]  # MLServer sklearn: labels + probabilities if offered
         for i, plan in enumerate(plans):
             body: dict[str, Any] = {"inputs": inputs}
             if plan:
-                body["outputs"] = [{"name": plan}]
+                body["outputs"] = [{"name": name} for name in plan]
             try:
                 reply = call.post(url, body)
             except ProbeFault as fault:
