@@ -58,7 +58,8 @@ def render_html(d: Diagnosis) -> str:
         f"<h3>{_e(label)}</h3>" + _table(["action", "category", "origin", "source"], [
             [_e(i["action"]), _e(i["category"]), _e(i["origin"]), _cite(i["citation"])] for i in plan[key]])
         for key, label in (("3_day", "Within 3 days"), ("7_day", "Within 7 days")))
-    embedded = json.dumps(p, indent=1, ensure_ascii=False).replace("</", "<\\/")
+    embedded = (json.dumps(p, indent=1, ensure_ascii=False)            # inert inside <script>: no <, >, & at all
+                .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
     flags = _table(["field", "value"], [[_e(k), _e(p[k])] for k in (
         "primary_category", "subtype", "secondary_risks", "confidence", "report_ready", "deployment_ready",
         "human_review_required", "leakage_audit_recommended", "active_leakage_signal", "responsible_ai_status")])

@@ -1,0 +1,105 @@
+"""`mlfi diagnose` through the real entry point: JSON out, storage + history, export, one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from app.cli import main
+from app.config import Settings
+from app.storage import Store
+
+LEAK = ("Validation accuracy jumped to 98% after adding `renewal_status_after_30d`. Test performance collapsed, "
+        "and I suspect the feature contains future target information.")
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def test_json_output_is_stored_with_team_and_history(mlfi_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = run(["diagnose", "--prompt", LEAK, "--team", "growth", "--json"], capsys)
+    assert rc == 0
+    first = json.loads(out)
+    assert first["primary_category"] == "data_leakage" and first["similar_past_diagnoses"] == []
+    rc, out, _ = run(["diagnose", "--prompt", LEAK, "--team", "growth", "--json"], capsys)
+    second = json.loads(out)
+    assert second["payload_hash"] == first["payload_hash"] and second["diagnosis_id"] != first["diagnosis_id"]
+    assert second["similar_past_diagnoses"][0]["diagnosis_id"] == first["diagnosis_id"]
+    assert second["similar_past_diagnoses"][0]["similarity"] == 1.0
+    store = Store(Settings().db_url)
+    rows = store.list_diagnoses()
+    store.dispose()
+    assert {r["team"] for r in rows} == {"growth"} and {r["payload_hash"] for r in rows} == {first["payload_hash"]}
+
+
+def test_experiment_file_team_and_no_store(mlfi_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    exp = tmp_path / "e.json"
+    exp.write_text(json.dumps({"team": "ranking", "metrics": {"train": {"auc": 0.99}, "validation": {"auc": 0.8}}}))
+    rc, out, _ = run(["diagnose", "--experiment", str(exp), "--no-store", "--json"], capsys)
+    assert rc == 0 and json.loads(out)["primary_category"] == "overfitting"
+    rc, out, _ = run(["diagnose", "--experiment", str(exp)], capsys)
+    assert rc == 0 and out.startswith("overfitting (generalization_gap)") and "payload_hash:" in out
+    store = Store(Settings().db_url)
+    assert [r["team"] for r in store.list_diagnoses()] == ["ranking"]
+    store.dispose()
+
+
+def test_export_writes_html_and_json_with_the_hash(mlfi_env: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "out" / "report.html"
+    rc, out, err = run(["diagnose", "--prompt", LEAK, "--export", str(report), "--json"], capsys)
+    assert rc == 0 and "exported" in err
+    payload = json.loads(out)
+    html = report.read_text()
+    saved = json.loads(report.with_suffix(".json").read_text())
+    assert saved["payload_hash"] == payload["payload_hash"] and payload["payload_hash"] in html
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--prompt", ""], "empty prompt"),
+    (["--prompt", "   "], "empty prompt"),
+    ([], "exactly one of"),
+    (["--prompt", "x", "--experiment", "e.json"], "exactly one of"),
+    (["--experiment", "/nonexistent/e.json"], "experiment file not found"),
+])
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, mlfi_env: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = run(["diagnose", *args, "--json"], capsys)
+    assert rc == 2 and out == "" and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_files_are_one_line_and_exit_2(mlfi_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    exp = tmp_path / "exp.json"
+    exp.write_text(json.dumps({"dataset": {"train_csv": "train.csv", "test_csv": "test.csv", "target": "churn"}}))
+    cases = [(bad, "malformed JSON in bad.json"), (exp, "train_csv not found")]
+    for path, message in cases:
+        rc, out, err = run(["diagnose", "--experiment", str(path), "--json"], capsys)
+        assert rc == 2 and out == "" and message in err and err.count("\n") == 1
+    pd.DataFrame({"a": [1, 2], "label": [0, 1]}).to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame({"a": [1, 2], "label": [0, 1]}).to_csv(tmp_path / "test.csv", index=False)
+    rc, out, err = run(["diagnose", "--experiment", str(exp), "--json"], capsys)
+    assert rc == 2 and "target column 'churn' not found in train_csv" in err and err.count("\n") == 1
+
+
+def test_console_script_end_to_end(mlfi_env: Path) -> None:
+    exe = Path(sys.executable).with_name("mlfi")
+    ok = subprocess.run([str(exe), "diagnose", "--prompt", "train 99% / validation 71%, I worry about leakage",
+                         "--json"], capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    p = json.loads(ok.stdout)
+    assert p["primary_category"] == "overfitting" and "data_leakage" in p["secondary_risks"]
+    bad = subprocess.run([str(exe), "diagnose", "--prompt", "", "--json"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stdout == "" and bad.stderr.strip().count("\n") == 0
+    assert bad.stderr.startswith("Error: empty prompt")
