@@ -55,14 +55,24 @@ def fired_detectors(report: Report) -> list[str]:
     ...                   "confidence_distribution": {"method": "ks", "drift_detected": False}})
     >>> fired_detectors(r)
     ['error_rate', 'ks']
+    >>> r.drift["behaviour"] = {"accuracy": {"method": "accuracy_drop", "drift_detected": True}}
+    >>> fired_detectors(r)
+    ['accuracy_drop', 'error_rate', 'ks']
     """
     names = {a.detector for a in report.anomalies}
-    for key, res in report.drift.items():
-        items = res.values() if key == "features" and isinstance(res, dict) else [res]
-        for r in items:
-            d = r if isinstance(r, dict) else getattr(r, "model_dump", dict)()
-            if isinstance(d, dict) and d.get("drift_detected") and d.get("method"):
+
+    def walk(node: Any) -> None:
+        d = node.model_dump() if hasattr(node, "model_dump") else node
+        if not isinstance(d, dict):
+            return
+        if "method" in d and "drift_detected" in d:       # one test result
+            if d.get("drift_detected") and d.get("method"):
                 names.add(str(d["method"]))
+            return
+        for v in d.values():                               # a group of results (features, behaviour, ...)
+            walk(v)
+
+    walk(report.drift)
     return sorted(names)
 
 
