@@ -45,8 +45,13 @@ def test_case(case: dict[str, Any], retriever) -> None:  # type: ignore[no-untyp
     d = diagnose(prompt=case.get("prompt"), experiment=case.get("experiment"), retriever=retriever).payload()
     want = case["expect"]
     assert d["primary_category"] == want["primary_category"], (d["category_scores"][:3], d["signals"])
-    for key in ("subtype", "deployment_gate", "leakage_audit_recommended", "active_leakage_signal",
-                "responsible_ai_status"):
+    for key in (
+        "subtype",
+        "deployment_gate",
+        "leakage_audit_recommended",
+        "active_leakage_signal",
+        "responsible_ai_status",
+    ):
         if key in want:
             assert d[key] == want[key], key
     assert set(want.get("secondary_includes", [])) <= set(d["secondary_risks"])
@@ -66,8 +71,11 @@ def test_case(case: dict[str, Any], retriever) -> None:  # type: ignore[no-untyp
 
 
 def test_leakage_words_alone_never_make_leakage_primary(retriever) -> None:  # type: ignore[no-untyped-def]
-    for text in ("I worry about data leakage in this model.", "There might be target leakage, we are not sure.",
-                 "Leakage? Train accuracy 0.99, validation accuracy 0.70."):
+    for text in (
+        "I worry about data leakage in this model.",
+        "There might be target leakage, we are not sure.",
+        "Leakage? Train accuracy 0.99, validation accuracy 0.70.",
+    ):
         d = diagnose(prompt=text, retriever=retriever).payload()
         assert d["primary_category"] != "data_leakage", text
         assert d["leakage_audit_recommended"] is True and "data_leakage" in d["secondary_risks"]

@@ -14,8 +14,10 @@ from app.cli import main
 from app.config import Settings
 from app.storage import Store
 
-LEAK = ("Validation accuracy jumped to 98% after adding `renewal_status_after_30d`. Test performance collapsed, "
-        "and I suspect the feature contains future target information.")
+LEAK = (
+    "Validation accuracy jumped to 98% after adding `renewal_status_after_30d`. Test performance collapsed, "
+    "and I suspect the feature contains future target information."
+)
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -53,8 +55,9 @@ def test_experiment_file_team_and_no_store(mlfi_env: Path, tmp_path: Path, capsy
     store.dispose()
 
 
-def test_export_writes_html_and_json_with_the_hash(mlfi_env: Path, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_writes_html_and_json_with_the_hash(
+    mlfi_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     report = tmp_path / "out" / "report.html"
     rc, out, err = run(["diagnose", "--prompt", LEAK, "--export", str(report), "--json"], capsys)
     assert rc == 0 and "exported" in err
@@ -64,15 +67,19 @@ def test_export_writes_html_and_json_with_the_hash(mlfi_env: Path, tmp_path: Pat
     assert saved["payload_hash"] == payload["payload_hash"] and payload["payload_hash"] in html
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--prompt", ""], "empty prompt"),
-    (["--prompt", "   "], "empty prompt"),
-    ([], "exactly one of"),
-    (["--prompt", "x", "--experiment", "e.json"], "exactly one of"),
-    (["--experiment", "/nonexistent/e.json"], "experiment file not found"),
-])
-def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, mlfi_env: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--prompt", ""], "empty prompt"),
+        (["--prompt", "   "], "empty prompt"),
+        ([], "exactly one of"),
+        (["--prompt", "x", "--experiment", "e.json"], "exactly one of"),
+        (["--experiment", "/nonexistent/e.json"], "experiment file not found"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    args: list[str], message: str, mlfi_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rc, out, err = run(["diagnose", *args, "--json"], capsys)
     assert rc == 2 and out == "" and message in err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -95,8 +102,12 @@ def test_bad_files_are_one_line_and_exit_2(mlfi_env: Path, tmp_path: Path, capsy
 
 def test_console_script_end_to_end(mlfi_env: Path) -> None:
     exe = Path(sys.executable).with_name("mlfi")
-    ok = subprocess.run([str(exe), "diagnose", "--prompt", "train 99% / validation 71%, I worry about leakage",
-                         "--json"], capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(
+        [str(exe), "diagnose", "--prompt", "train 99% / validation 71%, I worry about leakage", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ok.returncode == 0, ok.stderr
     p = json.loads(ok.stdout)
     assert p["primary_category"] == "overfitting" and "data_leakage" in p["secondary_risks"]

@@ -22,7 +22,7 @@ def test_html_is_self_contained_and_escaped(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert not re.search(r"""(src|href)=["']?https?://""", html), "no external assets"
     assert html.count("<script") == 1 and 'type="application/json"' in html
-    embedded = re.search(r'<script type="application/json" id="mlfi-payload">(.*)</script>', html, re.S)
+    embedded = re.search(r'<script type="application/json" id="mlfi-payload">(.*)</script>', html, re.DOTALL)
     assert embedded
     assert "<" not in embedded.group(1)
     payload = json.loads(embedded.group(1))

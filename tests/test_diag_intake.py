@@ -12,31 +12,54 @@ from app.diagnosis.record import ExperimentRecord
 from app.errors import InputError
 
 
-@pytest.mark.parametrize("text", ["validation accuracy 98%", "validation accuracy 0.98", "validation accuracy .98",
-                                  "validation accuracy 98 percent", "validation accuracy of 98", "val acc: 98.0%"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "validation accuracy 98%",
+        "validation accuracy 0.98",
+        "validation accuracy .98",
+        "validation accuracy 98 percent",
+        "validation accuracy of 98",
+        "val acc: 98.0%",
+    ],
+)
 def test_numbers_in_every_form(text: str) -> None:
     assert from_prompt(text).metrics == {"validation": {"accuracy": 0.98}}
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Train 99%, validation 71%.", {"train": {"score": 0.99}, "validation": {"score": 0.71}}),
-    ("Accuracy is 99% on train but 71% on validation.", {"train": {"accuracy": 0.99}, "validation": {"accuracy": 0.71}}),
-    ("Train and validation AUC are 0.62 and 0.60.", {"train": {"roc_auc": 0.62}, "validation": {"roc_auc": 0.6}}),
-    ("It reaches 100% training accuracy and 81% validation accuracy.",
-     {"train": {"accuracy": 1.0}, "validation": {"accuracy": 0.81}}),
-    ("AUC dropped from 0.91 offline to 0.70 in production.", {"test": {"roc_auc": 0.91}, "production": {"roc_auc": 0.7}}),
-    ("Test F1 0.61; dev F1 0.83; prod F1 0.55.",
-     {"test": {"f1": 0.61}, "validation": {"f1": 0.83}, "production": {"f1": 0.55}}),
-    ("Train RMSE 2.1, validation RMSE 9.8", {"train": {"rmse": 2.1}, "validation": {"rmse": 9.8}}),
-    ("Both training and validation F1 are around 0.42.", {"train": {"f1": 0.42}, "validation": {"f1": 0.42}}),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Train 99%, validation 71%.", {"train": {"score": 0.99}, "validation": {"score": 0.71}}),
+        (
+            "Accuracy is 99% on train but 71% on validation.",
+            {"train": {"accuracy": 0.99}, "validation": {"accuracy": 0.71}},
+        ),
+        ("Train and validation AUC are 0.62 and 0.60.", {"train": {"roc_auc": 0.62}, "validation": {"roc_auc": 0.6}}),
+        (
+            "It reaches 100% training accuracy and 81% validation accuracy.",
+            {"train": {"accuracy": 1.0}, "validation": {"accuracy": 0.81}},
+        ),
+        (
+            "AUC dropped from 0.91 offline to 0.70 in production.",
+            {"test": {"roc_auc": 0.91}, "production": {"roc_auc": 0.7}},
+        ),
+        (
+            "Test F1 0.61; dev F1 0.83; prod F1 0.55.",
+            {"test": {"f1": 0.61}, "validation": {"f1": 0.83}, "production": {"f1": 0.55}},
+        ),
+        ("Train RMSE 2.1, validation RMSE 9.8", {"train": {"rmse": 2.1}, "validation": {"rmse": 9.8}}),
+        ("Both training and validation F1 are around 0.42.", {"train": {"f1": 0.42}, "validation": {"f1": 0.42}}),
+    ],
+)
 def test_split_and_metric_attribution(text: str, expected: dict) -> None:
     assert from_prompt(text).metrics == expected
 
 
 def test_counts_years_epochs_and_ratios_are_not_metric_values() -> None:
-    r = from_prompt("In 2024 we trained for 30 epochs with 5 seeds on an 80/20 split; after epoch 12 validation "
-                    "accuracy was 0.91.")
+    r = from_prompt(
+        "In 2024 we trained for 30 epochs with 5 seeds on an 80/20 split; after epoch 12 validation accuracy was 0.91."
+    )
     assert r.metrics == {"validation": {"accuracy": 0.91}}
 
 
@@ -53,10 +76,17 @@ def test_feature_names_backticked_and_snake_case() -> None:
     assert r.features[1].suspected_leak and not r.features[0].suspected_leak
 
 
-@pytest.mark.parametrize("text, minority", [("class ratio 1:99", 0.01), ("2% positives", 0.02),
-                                             ("only 0.5% of transactions are fraud", 0.005),
-                                             ("the positive rate is 3 percent", 0.03), ("1 in 50 users churn", 0.02),
-                                             ("50/50 classes", 0.5)])
+@pytest.mark.parametrize(
+    "text, minority",
+    [
+        ("class ratio 1:99", 0.01),
+        ("2% positives", 0.02),
+        ("only 0.5% of transactions are fraud", 0.005),
+        ("the positive rate is 3 percent", 0.03),
+        ("1 in 50 users churn", 0.02),
+        ("50/50 classes", 0.5),
+    ],
+)
 def test_class_ratios(text: str, minority: float) -> None:
     assert from_prompt(text).minority_rate == pytest.approx(minority)
 
@@ -67,9 +97,11 @@ def test_metric_of_the_minority_class() -> None:
 
 
 def test_data_checks_and_setup_facts() -> None:
-    r = from_prompt("40% of rows have missing `income`; 12% of rows are duplicates; 20% of test rows also appear in "
-                    "the training set; Cohen's kappa is 0.41; PSI of `age` is 0.3. We tuned the threshold on the test "
-                    "set. We scaled the whole dataset before splitting. The test set has 50 examples.")
+    r = from_prompt(
+        "40% of rows have missing `income`; 12% of rows are duplicates; 20% of test rows also appear in "
+        "the training set; Cohen's kappa is 0.41; PSI of `age` is 0.3. We tuned the threshold on the test "
+        "set. We scaled the whole dataset before splitting. The test set has 50 examples."
+    )
     dc = r.data_checks
     assert (dc.missing_fraction, dc.missing_by_feature, dc.duplicate_fraction) == (0.4, {"income": 0.4}, 0.12)
     assert (dc.train_test_overlap_fraction, dc.annotator_agreement, dc.psi) == (0.2, 0.41, {"age": 0.3})
@@ -99,27 +131,39 @@ def test_empty_prompt_is_an_input_error(text: str | None) -> None:
 
 
 def test_json_record_normalises_aliases_and_percentages() -> None:
-    r = from_dict({"metrics": {"val": {"AUC": 98}, "Train": {"acc": 0.99}}, "class_distribution": {"0": 980, "1": 20},
-                   "data_checks": {"missing_fraction": 25}})
+    r = from_dict(
+        {
+            "metrics": {"val": {"AUC": 98}, "Train": {"acc": 0.99}},
+            "class_distribution": {"0": 980, "1": 20},
+            "data_checks": {"missing_fraction": 25},
+        }
+    )
     assert r.metrics == {"validation": {"roc_auc": 0.98}, "train": {"accuracy": 0.99}}
     assert r.minority_rate == pytest.approx(0.02) and r.data_checks.missing_fraction == 0.25
 
 
 def test_record_fields_win_over_notes_and_notes_fill_the_gaps() -> None:
-    r = from_dict({"metrics": {"validation": {"accuracy": 0.7}},
-                   "notes": "Validation accuracy 0.95 and train accuracy 0.99; 2% positives."})
+    r = from_dict(
+        {
+            "metrics": {"validation": {"accuracy": 0.7}},
+            "notes": "Validation accuracy 0.95 and train accuracy 0.99; 2% positives.",
+        }
+    )
     assert r.metrics == {"validation": {"accuracy": 0.7}, "train": {"accuracy": 0.99}}
     assert r.minority_rate == pytest.approx(0.02)
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"metrics": {"banana": {"acc": 0.9}}}, "unknown split"),
-    ({"metrics": {"validation": {"acc": "high"}}}, "must be a number"),
-    ({"metrics": {"validation": {"acc": 0.9}}, "unexpected": 1}, "unexpected"),
-    ({"data_checks": {"annotator_agreement": 3}}, "kappa"),
-    ({"title": "nothing else"}, "nothing to diagnose"),
-    ([1, 2], "JSON object"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"metrics": {"banana": {"acc": 0.9}}}, "unknown split"),
+        ({"metrics": {"validation": {"acc": "high"}}}, "must be a number"),
+        ({"metrics": {"validation": {"acc": 0.9}}, "unexpected": 1}, "unexpected"),
+        ({"data_checks": {"annotator_agreement": 3}}, "kappa"),
+        ({"title": "nothing else"}, "nothing to diagnose"),
+        ([1, 2], "JSON object"),
+    ],
+)
 def test_bad_records_are_one_line_input_errors(data: object, message: str) -> None:
     with pytest.raises(InputError, match=message) as exc:
         from_dict(data)

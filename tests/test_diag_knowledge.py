@@ -30,8 +30,15 @@ def test_corpus_chunks_by_section_with_front_matter() -> None:
 
 
 def test_bm25_matches_the_okapi_formula() -> None:
-    docs = [tokenize(t) for t in ("leakage from a future feature", "overfitting gap between train and validation",
-                                  "leakage leakage via duplicated rows", "class imbalance and recall")]
+    docs = [
+        tokenize(t)
+        for t in (
+            "leakage from a future feature",
+            "overfitting gap between train and validation",
+            "leakage leakage via duplicated rows",
+            "class imbalance and recall",
+        )
+    ]
     m = BM25(k1=1.2, b=0.75).fit(docs)
     q = tokenize("leakage rows")
     avg = sum(map(len, docs)) / len(docs)
@@ -61,7 +68,9 @@ def test_citations_name_real_files_and_sections() -> None:
 
 def test_permission_scope_filters_documents(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text("---\nid: a\ntitle: A\ncategory: x\npermission_scope: public\n---\n## S\nleakage\n")
-    (tmp_path / "b.md").write_text("---\nid: b\ntitle: B\ncategory: x\npermission_scope: team:secret\n---\n## S\nleakage\n")
+    (tmp_path / "b.md").write_text(
+        "---\nid: b\ntitle: B\ncategory: x\npermission_scope: team:secret\n---\n## S\nleakage\n"
+    )
     assert [c.doc_id for c in LocalProvider(tmp_path).search("leakage")] == ["a"]
     both = LocalProvider(tmp_path, allowed_scopes=("public", "team:secret"))
     assert sorted(c.doc_id for c in both.search("leakage")) == ["a", "b"]
@@ -71,7 +80,7 @@ class _StandIn(BaseHTTPRequestHandler):
     response: tuple[int, Any] = (200, {"value": []})
     seen: list[dict[str, Any]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).seen.append({"path": self.path, "key": self.headers.get("api-key"), "body": body})
         status, payload = type(self).response
@@ -98,13 +107,19 @@ def search_server() -> Iterator[tuple[str, type[_StandIn]]]:
 
 
 def _settings(url: str) -> Settings:
-    return Settings(azure_search_endpoint=url, azure_search_index="ml-failures", azure_search_key=KEY,
-                    _env_file=None)  # type: ignore[call-arg]
+    return Settings(azure_search_endpoint=url, azure_search_index="ml-failures", azure_search_key=KEY, _env_file=None)  # type: ignore[call-arg]
 
 
-HIT = {"@search.score": 7.5, "id": "kb-17", "title": "Leakage review 2023", "path": "wiki/leakage-2023.md",
-       "section": "Findings", "content": "The renewal flag was computed after the outcome.", "category": "overfitting",
-       "permission_scope": "internal"}
+HIT = {
+    "@search.score": 7.5,
+    "id": "kb-17",
+    "title": "Leakage review 2023",
+    "path": "wiki/leakage-2023.md",
+    "section": "Findings",
+    "content": "The renewal flag was computed after the outcome.",
+    "category": "overfitting",
+    "permission_scope": "internal",
+}
 
 
 def test_remote_results_are_used_and_claimed(search_server: tuple[str, type[_StandIn]]) -> None:
@@ -121,8 +136,9 @@ def test_remote_results_are_used_and_claimed(search_server: tuple[str, type[_Sta
     assert KEY not in json.dumps(p)
 
 
-def test_remote_failure_falls_back_to_local_and_says_so(search_server: tuple[str, type[_StandIn]],
-                                                         capfd: pytest.CaptureFixture[str]) -> None:
+def test_remote_failure_falls_back_to_local_and_says_so(
+    search_server: tuple[str, type[_StandIn]], capfd: pytest.CaptureFixture[str]
+) -> None:
     url, handler = search_server
     handler.response = (503, {"error": "down"})
     p = diagnose(prompt="train 99% / validation 71%", settings=_settings(url)).payload()

@@ -48,12 +48,24 @@ def test_real_strong_features_are_not_called_leaks(tmp_path: Path) -> None:
 
 def test_duplicates_shift_and_missing_are_counted_exactly(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
-    train = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400), "c": rng.choice(["x", "y"], 400),
-                          "y": rng.integers(0, 2, 400)})
-    test = pd.DataFrame({"a": rng.normal(1.0, 1, 200), "b": rng.normal(size=200), "c": rng.choice(["x", "y"], 200),
-                         "y": rng.integers(0, 2, 200)})
-    test.iloc[:30, :3] = train.iloc[:30, :3].to_numpy()          # 30 test rows copied from train
-    train.loc[:39, "b"] = np.nan                                  # 10% missing
+    train = pd.DataFrame(
+        {
+            "a": rng.normal(size=400),
+            "b": rng.normal(size=400),
+            "c": rng.choice(["x", "y"], 400),
+            "y": rng.integers(0, 2, 400),
+        }
+    )
+    test = pd.DataFrame(
+        {
+            "a": rng.normal(1.0, 1, 200),
+            "b": rng.normal(size=200),
+            "c": rng.choice(["x", "y"], 200),
+            "y": rng.integers(0, 2, 200),
+        }
+    )
+    test.iloc[:30, :3] = train.iloc[:30, :3].to_numpy()  # 30 test rows copied from train
+    train.loc[:39, "b"] = np.nan  # 10% missing
     m = measure_dataset(_write(tmp_path, train, test, "y"), tmp_path)
     assert m.overlap_rows == 30 - int(train.loc[:29, "b"].isna().sum()) and m.overlap_fraction == m.overlap_rows / 200
     assert m.missing_columns["b"] == pytest.approx(0.1)
@@ -96,8 +108,9 @@ def test_sample_generator_reproduces_the_shipped_files(tmp_path: Path) -> None:
 
 def _record(tmp: Path, **dataset: str) -> Path:
     path = tmp / "exp.json"
-    path.write_text(json.dumps({"dataset": {"train_csv": "train.csv", "test_csv": "test.csv", "target": "y",
-                                            **dataset}}))
+    path.write_text(
+        json.dumps({"dataset": {"train_csv": "train.csv", "test_csv": "test.csv", "target": "y", **dataset}})
+    )
     return path
 
 

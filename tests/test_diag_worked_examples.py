@@ -5,8 +5,10 @@ from __future__ import annotations
 from app.diagnosis import CONTRACT_KEYS, diagnose, verify_payload
 from app.diagnosis.vocab import CATEGORIES, GATES
 
-LEAK = ("Validation accuracy jumped to 98% after adding `renewal_status_after_30d`. Test performance collapsed, "
-        "and I suspect the feature contains future target information.")
+LEAK = (
+    "Validation accuracy jumped to 98% after adding `renewal_status_after_30d`. Test performance collapsed, "
+    "and I suspect the feature contains future target information."
+)
 OVERFIT = "train 99% / validation 71%, I worry about leakage"
 
 
@@ -27,8 +29,12 @@ def test_leakage_example() -> None:
     assert any("98%" in s for e in concrete for s in e["sources"]), "evidence must quote the prompt"
     assert p["remediation_plan"]["3_day"] and p["remediation_plan"]["7_day"]
     assert any("renewal_status_after_30d" in i["action"] for i in p["remediation_plan"]["3_day"])
-    assert p["grounding"] == {**p["grounding"], "provider": "local", "proof_level": "local_knowledge_base",
-                              "remote_used": False}
+    assert p["grounding"] == {
+        **p["grounding"],
+        "provider": "local",
+        "proof_level": "local_knowledge_base",
+        "remote_used": False,
+    }
     assert 0.0 < p["confidence"] <= 1.0 and p["contradictions"] == []
     assert p["primary_category"] in CATEGORIES and p["deployment_gate"] in GATES
     assert verify_payload(p)

@@ -1,4 +1,4 @@
-"""The Experiment diagnosis page: runs a diagnosis, shows gate/evidence/citations/hash, stores history, no tracebacks."""
+"""Experiment diagnosis page: runs a diagnosis, shows gate/evidence/hash, stores history, no tracebacks."""
 
 from __future__ import annotations
 

@@ -12,17 +12,23 @@ __all__ = ["register"]
 
 
 def _human(p: dict) -> str:  # type: ignore[type-arg]
-    lines = [f"{p['primary_category']} ({p['subtype'] or '-'})  gate={p['deployment_gate']}  "
-             f"confidence={p['confidence']:.2f}",
-             f"report_ready={p['report_ready']}  deployment_ready={p['deployment_ready']}  "
-             f"leakage_audit_recommended={p['leakage_audit_recommended']}"]
+    lines = [
+        f"{p['primary_category']} ({p['subtype'] or '-'})  gate={p['deployment_gate']}  "
+        f"confidence={p['confidence']:.2f}",
+        f"report_ready={p['report_ready']}  deployment_ready={p['deployment_ready']}  "
+        f"leakage_audit_recommended={p['leakage_audit_recommended']}",
+    ]
     if p["secondary_risks"]:
         lines.append("secondary risks: " + ", ".join(p["secondary_risks"]))
     lines += [f"  evidence: {e['statement']}" for e in p["evidence"][:5]]
     lines += [f"  counter:  {e['statement']}" for e in p["counter_evidence"][:3]]
     lines += [f"  3 days:   {i['action']}" for i in p["remediation_plan"]["3_day"][:3]]
-    lines.append("learning: " + ", ".join(f"{i['id']}{' (' + i['certification'] + ')' if i['certification'] else ''}"
-                                          for i in p["learning_path"]))
+    lines.append(
+        "learning: "
+        + ", ".join(
+            f"{i['id']}{' (' + i['certification'] + ')' if i['certification'] else ''}" for i in p["learning_path"]
+        )
+    )
     lines.append(f"payload_hash: {p['payload_hash']}")
     return "\n".join(lines)
 
@@ -30,16 +36,33 @@ def _human(p: dict) -> str:  # type: ignore[type-arg]
 def register(group: click.Group) -> None:
     @group.command("diagnose")
     @click.option("--prompt", "prompt", type=str, default=None, help="Free-text description of the failed experiment.")
-    @click.option("--experiment", "experiment", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                  help="Experiment record JSON (see docs/experiment_record.md).")
-    @click.option("--export", "export", type=click.Path(path_type=Path), default=None,
-                  help="Write a self-contained HTML report here (and the JSON payload next to it).")
+    @click.option(
+        "--experiment",
+        "experiment",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Experiment record JSON (see docs/experiment_record.md).",
+    )
+    @click.option(
+        "--export",
+        "export",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Write a self-contained HTML report here (and the JSON payload next to it).",
+    )
     @click.option("--team", type=str, default=None, help="Team the diagnosis is filed under (history heatmap).")
     @click.option("--no-store", is_flag=True, help="Do not save the diagnosis in the database.")
     @click.option("--json", "as_json", is_flag=True, help="Print the diagnosis payload as one JSON document.")
     @click.pass_context
-    def diagnose_cmd(ctx: click.Context, prompt: str | None, experiment: Path | None, export: Path | None,
-                     team: str | None, no_store: bool, as_json: bool) -> None:
+    def diagnose_cmd(
+        ctx: click.Context,
+        prompt: str | None,
+        experiment: Path | None,
+        export: Path | None,
+        team: str | None,
+        no_store: bool,
+        as_json: bool,
+    ) -> None:
         """Diagnose a failed experiment (--prompt TEXT or --experiment FILE.json) with cited evidence."""
         from app.diagnosis import diagnose
         from app.diagnosis.export import export_report

@@ -5,5 +5,12 @@ from app.diagnosis.payload import canonical_json, payload_hash, verify_payload
 from app.diagnosis.pipeline import diagnose
 from app.diagnosis.record import ExperimentRecord
 
-__all__ = ["diagnose", "Diagnosis", "ExperimentRecord", "CONTRACT_KEYS", "canonical_json", "payload_hash",
-           "verify_payload"]
+__all__ = [
+    "CONTRACT_KEYS",
+    "Diagnosis",
+    "ExperimentRecord",
+    "canonical_json",
+    "diagnose",
+    "payload_hash",
+    "verify_payload",
+]

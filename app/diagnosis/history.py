@@ -7,7 +7,7 @@ from typing import Any
 
 from app.diagnosis.models import SimilarDiagnosis
 
-__all__ = ["fingerprint_tokens", "jaccard", "similar_diagnoses", "heatmap_counts"]
+__all__ = ["fingerprint_tokens", "heatmap_counts", "jaccard", "similar_diagnoses"]
 
 
 def fingerprint_tokens(payload: dict[str, Any]) -> set[str]:
@@ -27,8 +27,9 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 0.0
 
 
-def similar_diagnoses(store: Any, payload: dict[str, Any], *, limit: int = 5, min_similarity: float = 0.2
-                      ) -> list[SimilarDiagnosis]:
+def similar_diagnoses(
+    store: Any, payload: dict[str, Any], *, limit: int = 5, min_similarity: float = 0.2
+) -> list[SimilarDiagnosis]:
     """Stored diagnoses most similar to ``payload`` (excluding itself), newest first among equals."""
     mine = fingerprint_tokens(payload)
     scored = []
@@ -40,10 +41,18 @@ def similar_diagnoses(store: Any, payload: dict[str, Any], *, limit: int = 5, mi
         if sim >= min_similarity:
             scored.append((sim, row))
     scored.sort(key=lambda t: (-t[0], -float(t[1]["created_at"]), t[1]["id"]))
-    return [SimilarDiagnosis(diagnosis_id=r["id"], primary_category=r["primary_category"],
-                             subtype=r["payload"].get("subtype"), team=r.get("team"),
-                             created_at=dt.datetime.fromtimestamp(float(r["created_at"]), dt.timezone.utc).isoformat(),
-                             similarity=round(s, 4), payload_hash=r["payload_hash"]) for s, r in scored[:limit]]
+    return [
+        SimilarDiagnosis(
+            diagnosis_id=r["id"],
+            primary_category=r["primary_category"],
+            subtype=r["payload"].get("subtype"),
+            team=r.get("team"),
+            created_at=dt.datetime.fromtimestamp(float(r["created_at"]), dt.timezone.utc).isoformat(),
+            similarity=round(s, 4),
+            payload_hash=r["payload_hash"],
+        )
+        for s, r in scored[:limit]
+    ]
 
 
 def heatmap_counts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

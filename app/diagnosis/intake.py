@@ -13,7 +13,7 @@ from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.textparse import parse_text
 from app.errors import InputError
 
-__all__ = ["from_prompt", "from_file", "from_dict", "merge_text", "measure", "MAX_PROMPT_CHARS"]
+__all__ = ["MAX_PROMPT_CHARS", "from_dict", "from_file", "from_prompt", "measure", "merge_text"]
 
 MAX_PROMPT_CHARS = 20_000
 
@@ -36,7 +36,7 @@ def from_prompt(text: str | None) -> ExperimentRecord:
     if len(text) > MAX_PROMPT_CHARS:
         raise InputError(f"prompt too long ({len(text)} characters, at most {MAX_PROMPT_CHARS})")
     data = parse_text(text)
-    for _ in range(10):        # drop a value the parser misread rather than refuse the whole prompt
+    for _ in range(10):  # drop a value the parser misread rather than refuse the whole prompt
         try:
             return ExperimentRecord.model_validate(data)
         except ValidationError as exc:
@@ -119,8 +119,15 @@ def from_dict(data: Any) -> ExperimentRecord:
         rec = ExperimentRecord.model_validate(data)
     except ValidationError as exc:
         raise InputError(f"invalid experiment record: {_one_line(exc)}") from None
-    if not (rec.metrics or rec.notes or rec.dataset or rec.data_checks.model_dump(exclude_defaults=True)
-            or rec.curves or rec.seed_scores or rec.training_issues):
+    if not (
+        rec.metrics
+        or rec.notes
+        or rec.dataset
+        or rec.data_checks.model_dump(exclude_defaults=True)
+        or rec.curves
+        or rec.seed_scores
+        or rec.training_issues
+    ):
         raise InputError("experiment record has nothing to diagnose: give metrics, notes, data checks or a dataset")
     return merge_text(rec)
 

@@ -6,7 +6,7 @@ from app.diagnosis.models import LearningItem
 from app.errors import InputError
 from app.knowledge.providers import LocalProvider
 
-__all__ = ["learning_map", "learning_path", "MAP_DOC", "MAP_SECTION"]
+__all__ = ["MAP_DOC", "MAP_SECTION", "learning_map", "learning_path"]
 
 MAP_DOC, MAP_SECTION = "learning-path-map", "Map"
 
@@ -25,8 +25,9 @@ def learning_map(local: LocalProvider) -> list[dict[str, str | None]]:
     return rows
 
 
-def learning_path(local: LocalProvider, primary: str, secondary: list[str], *, ai_service: bool = False,
-                  fairness_given: bool = False) -> list[LearningItem]:
+def learning_path(
+    local: LocalProvider, primary: str, secondary: list[str], *, ai_service: bool = False, fairness_given: bool = False
+) -> list[LearningItem]:
     """All rows of the primary category, the first row of each secondary risk, then context rows (AI service, RAI)."""
     rows = learning_map(local)
     chunk = local.find(MAP_DOC, MAP_SECTION)
@@ -45,6 +46,13 @@ def learning_path(local: LocalProvider, primary: str, secondary: list[str], *, a
         if r["id"] in seen:
             continue
         seen.add(r["id"])
-        out.append(LearningItem(id=str(r["id"]), title=str(r["title"]), certification=r["certification"],
-                                category=str(r["category"]), source=src))
+        out.append(
+            LearningItem(
+                id=str(r["id"]),
+                title=str(r["title"]),
+                certification=r["certification"],
+                category=str(r["category"]),
+                source=src,
+            )
+        )
     return out

@@ -12,11 +12,19 @@ from pydantic import BaseModel, Field
 from app.diagnosis.record import DatasetRef
 from app.errors import InputError
 
-__all__ = ["FeatureStat", "DatasetMeasurements", "measure_dataset", "benjamini_hochberg", "single_feature_power",
-           "LEAK_POWER", "LEAK_STANDOUT", "SHIFT_EFFECT_FLOOR"]
+__all__ = [
+    "LEAK_POWER",
+    "LEAK_STANDOUT",
+    "SHIFT_EFFECT_FLOOR",
+    "DatasetMeasurements",
+    "FeatureStat",
+    "benjamini_hochberg",
+    "measure_dataset",
+    "single_feature_power",
+]
 
-LEAK_POWER = 0.99        # single-feature AUC (or |Spearman rho|) at or above which a column almost encodes the target
-LEAK_STANDOUT = (0.95, 0.15)   # ... or >= 0.95 while beating the next-best column by >= 0.15
+LEAK_POWER = 0.99  # single-feature AUC (or |Spearman rho|) at or above which a column almost encodes the target
+LEAK_STANDOUT = (0.95, 0.15)  # ... or >= 0.95 while beating the next-best column by >= 0.15
 SHIFT_EFFECT_FLOOR = 0.1  # KS statistic / Cramer's V below which a significant shift is called trivial
 
 
@@ -134,7 +142,7 @@ def single_feature_power(x: Any, y: Any, task: str, encoding: dict[Any, float] |
         return None if not np.isfinite(rho) else float(abs(rho))
     classes = sorted(y.unique(), key=str)
     aucs = []
-    for c in (classes[1:] if len(classes) == 2 else classes):
+    for c in classes[1:] if len(classes) == 2 else classes:
         yy = (y == c).to_numpy()
         if 0 < yy.sum() < len(yy):
             a = roc_auc_score(yy, x)
@@ -160,7 +168,7 @@ def _shift(a: Any, b: Any, kind: str) -> tuple[str, float, float]:
     if table.shape[1] < 2:
         return "chi2", 0.0, 1.0
     chi2, p, _, _ = chi2_contingency(table)
-    v = float(np.sqrt(chi2 / (table.sum() * (min(table.shape) - 1))))      # Cramer's V as the effect size
+    v = float(np.sqrt(chi2 / (table.sum() * (min(table.shape) - 1))))  # Cramer's V as the effect size
     return "chi2", v, float(p)
 
 
@@ -182,34 +190,64 @@ def measure_dataset(ref: DatasetRef, base_dir: Path, alpha: float = 0.05) -> Dat
         kind: Literal["numeric", "categorical"] = "numeric" if train[c].dtype.kind in "biuf" else "categorical"
         enc = _target_encoding(train[c], y_tr, task) if kind == "categorical" else None
         method, stat, p = _shift(train[c], test[c], kind)
-        stats.append(FeatureStat(
-            name=str(c), kind=kind, power_metric="abs_spearman" if task == "regression" else "roc_auc",
-            power_train=single_feature_power(train[c], y_tr, task, enc),
-            power_test=single_feature_power(test[c], y_te, task, enc),
-            missing_train=float(train[c].isna().mean()), missing_test=float(test[c].isna().mean()),
-            shift_method=method, shift_statistic=stat, shift_p_value=p))
+        stats.append(
+            FeatureStat(
+                name=str(c),
+                kind=kind,
+                power_metric="abs_spearman" if task == "regression" else "roc_auc",
+                power_train=single_feature_power(train[c], y_tr, task, enc),
+                power_test=single_feature_power(test[c], y_te, task, enc),
+                missing_train=float(train[c].isna().mean()),
+                missing_test=float(test[c].isna().mean()),
+                shift_method=method,
+                shift_statistic=stat,
+                shift_p_value=p,
+            )
+        )
     for s, padj in zip(stats, benjamini_hochberg([s.shift_p_value or 1.0 for s in stats])):
         s.shift_p_adjusted = padj
         s.shift_detected = padj < alpha and (s.shift_statistic or 0.0) >= SHIFT_EFFECT_FLOOR
     powers = sorted(((s.power_train or 0.0), s.name) for s in stats)[::-1]
     leaking = [n for pw, n in powers if pw >= LEAK_POWER]
-    if not leaking and len(powers) >= 2 and powers[0][0] >= LEAK_STANDOUT[0] \
-            and powers[0][0] - powers[1][0] >= LEAK_STANDOUT[1]:
+    if (
+        not leaking
+        and len(powers) >= 2
+        and powers[0][0] >= LEAK_STANDOUT[0]
+        and powers[0][0] - powers[1][0] >= LEAK_STANDOUT[1]
+    ):
         leaking = [powers[0][1]]
     train_keys = set(map(tuple, train[feats].astype(str).itertuples(index=False)))
     test_keys = list(map(tuple, test[feats].astype(str).itertuples(index=False)))
     overlap = sum(k in train_keys for k in test_keys)
-    missing = {s.name: round(max(s.missing_train, s.missing_test), 6) for s in stats
-               if max(s.missing_train, s.missing_test) > 0}
+    missing = {
+        s.name: round(max(s.missing_train, s.missing_test), 6)
+        for s in stats
+        if max(s.missing_train, s.missing_test) > 0
+    }
     shifted = [s.name for s in sorted(stats, key=lambda s: -(s.shift_statistic or 0.0)) if s.shift_detected]
-    dist = (lambda y: {str(k): round(float(v), 6) for k, v in y.value_counts(normalize=True).sort_index().items()})
+
+    def dist(y: Any) -> dict[str, float]:
+        return {str(k): round(float(v), 6) for k, v in y.value_counts(normalize=True).sort_index().items()}
+
     return DatasetMeasurements(
-        train_csv=ref.train_csv, test_csv=ref.test_csv, target=ref.target, task=task,
-        n_train=len(train), n_test=len(test), train_sha256=_sha256(train_path), test_sha256=_sha256(test_path),
+        train_csv=ref.train_csv,
+        test_csv=ref.test_csv,
+        target=ref.target,
+        task=task,
+        n_train=len(train),
+        n_test=len(test),
+        train_sha256=_sha256(train_path),
+        test_sha256=_sha256(test_path),
         class_distribution_train=dist(y_tr) if task != "regression" else {},
         class_distribution_test=dist(y_te) if task != "regression" else {},
-        features=stats, leaking_columns=leaking, leak_power_max=powers[0][0] if powers else None,
-        overlap_rows=overlap, overlap_fraction=overlap / len(test) if len(test) else 0.0,
+        features=stats,
+        leaking_columns=leaking,
+        leak_power_max=powers[0][0] if powers else None,
+        overlap_rows=overlap,
+        overlap_fraction=overlap / len(test) if len(test) else 0.0,
         duplicate_fraction_train=float(train[feats].astype(str).duplicated().mean()),
-        shifted_columns=shifted, shifted_fraction=len(shifted) / len(stats) if stats else 0.0,
-        missing_columns=missing, missing_max=max(missing.values(), default=0.0))
+        shifted_columns=shifted,
+        shifted_fraction=len(shifted) / len(stats) if stats else 0.0,
+        missing_columns=missing,
+        missing_max=max(missing.values(), default=0.0),
+    )

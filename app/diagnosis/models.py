@@ -8,13 +8,39 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.knowledge.models import Citation, Grounding
 
-__all__ = ["EvidenceItem", "LearningItem", "PlanItem", "RemediationPlan", "Contradiction", "SimilarDiagnosis",
-           "Diagnosis", "CONTRACT_KEYS"]
+__all__ = [
+    "CONTRACT_KEYS",
+    "Contradiction",
+    "Diagnosis",
+    "EvidenceItem",
+    "LearningItem",
+    "PlanItem",
+    "RemediationPlan",
+    "SimilarDiagnosis",
+]
 
-CONTRACT_KEYS = ("diagnosis_id", "primary_category", "subtype", "secondary_risks", "confidence", "evidence",
-                 "counter_evidence", "deployment_gate", "report_ready", "deployment_ready", "human_review_required",
-                 "leakage_audit_recommended", "active_leakage_signal", "responsible_ai_status", "learning_path",
-                 "remediation_plan", "citations", "grounding", "contradictions", "payload_hash")
+CONTRACT_KEYS = (
+    "diagnosis_id",
+    "primary_category",
+    "subtype",
+    "secondary_risks",
+    "confidence",
+    "evidence",
+    "counter_evidence",
+    "deployment_gate",
+    "report_ready",
+    "deployment_ready",
+    "human_review_required",
+    "leakage_audit_recommended",
+    "active_leakage_signal",
+    "responsible_ai_status",
+    "learning_path",
+    "remediation_plan",
+    "citations",
+    "grounding",
+    "contradictions",
+    "payload_hash",
+)
 
 
 class EvidenceItem(BaseModel):

@@ -7,19 +7,21 @@ import json
 import math
 from typing import Any
 
-__all__ = ["canonical_json", "payload_hash", "verify_payload", "confidence", "HASH_EXCLUDED", "CONFIDENCE_FORMULA"]
+__all__ = ["CONFIDENCE_FORMULA", "HASH_EXCLUDED", "canonical_json", "confidence", "payload_hash", "verify_payload"]
 
 HASH_EXCLUDED = ("payload_hash", "diagnosis_id", "created_at", "similar_past_diagnoses")
-CONFIDENCE_FORMULA = ("confidence = max(0, 0.95 * base - 0.1 * n_contradictions); base = s1 * (0.5 + 0.5 * (s1 - s2) / s1) "
-                      "for a diagnosed category (s1 = its score, s2 = runner-up score), base = 0.5 * (1 - s1) for "
-                      "unknown (s1 = highest category score); 0.95 because a diagnosis from reported numbers is never certain")
+CONFIDENCE_FORMULA = (
+    "confidence = max(0, 0.95 * base - 0.1 * n_contradictions); base = s1 * (0.5 + 0.5 * (s1 - s2) / s1) "
+    "for a diagnosed category (s1 = its score, s2 = runner-up score), base = 0.5 * (1 - s1) for "
+    "unknown (s1 = highest category score); 0.95 because a diagnosis from reported numbers is never certain"
+)
 
 
 def _round_floats(obj: Any) -> Any:
     if isinstance(obj, float):
         if not math.isfinite(obj):
             return str(obj)
-        return round(obj, 6) + 0.0          # + 0.0 turns -0.0 into 0.0
+        return round(obj, 6) + 0.0  # + 0.0 turns -0.0 into 0.0
     if isinstance(obj, dict):
         return {str(k): _round_floats(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -1,4 +1,4 @@
-"""diagnose(): intake -> measure -> signals -> taxonomy -> evidence -> plan -> learning -> validate -> hash -> history."""
+"""diagnose(): intake, measure, signals, taxonomy, evidence, plan, learning, validate, hash, history."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from app.errors import InputError
 from app.knowledge.models import Citation
 from app.knowledge.retriever import Retriever, build_retriever
 
-__all__ = ["diagnose", "deployment_gate", "fairness_status", "TAXONOMY_DOC"]
+__all__ = ["TAXONOMY_DOC", "deployment_gate", "diagnose", "fairness_status"]
 
 TAXONOMY_DOC = "taxonomy-ml-experiment-failures"
 
@@ -39,9 +39,15 @@ def fairness_status(rec: ExperimentRecord) -> tuple[str, list[dict[str, Any]]]:
     for f in rec.fairness:
         lo, hi = min(f.groups.values()), max(f.groups.values())
         ratio = lo / hi if hi > 0 else None
-        rows.append({"protected_attribute": f.protected_attribute, "metric": f.metric, "gap": round(hi - lo, 6),
-                     "ratio": None if ratio is None else round(ratio, 6),
-                     "concern": hi - lo > 0.1 or (ratio is not None and ratio < 0.8)})
+        rows.append(
+            {
+                "protected_attribute": f.protected_attribute,
+                "metric": f.metric,
+                "gap": round(hi - lo, 6),
+                "ratio": None if ratio is None else round(ratio, 6),
+                "concern": hi - lo > 0.1 or (ratio is not None and ratio < 0.8),
+            }
+        )
     return ("EVALUATED_CONCERNS" if any(r["concern"] for r in rows) else "EVALUATED_NO_MAJOR_GAPS"), rows
 
 
@@ -50,8 +56,13 @@ def deployment_gate(tax: TaxonomyResult, sig: Signals, rec: ExperimentRecord, ra
     if tax.primary != "unknown":
         return "BLOCKED_PENDING_HUMAN_REVIEW"
     worried = bool(rec.concerns) or any(o.direction == "drop" for o in rec.observations) or bool(rec.input_conflicts)
-    if any(f.kind == "support" for f in tax.fired) or worried or tax.leakage_audit_recommended \
-            or (sig.get("n_splits_with_metric") or 0) < 2 or rai_status == "EVALUATED_CONCERNS":
+    if (
+        any(f.kind == "support" for f in tax.fired)
+        or worried
+        or tax.leakage_audit_recommended
+        or (sig.get("n_splits_with_metric") or 0) < 2
+        or rai_status == "EVALUATED_CONCERNS"
+    ):
         return "REVIEW_RECOMMENDED"
     return "CLEAR"
 
@@ -62,8 +73,9 @@ def _query(tax: TaxonomyResult, evidence: list[EvidenceItem]) -> str:
     return " ".join(w for w in words if w)
 
 
-def _citations(r: Retriever, tax: TaxonomyResult, evidence: list[EvidenceItem], plan: RemediationPlan,
-               learning: list[LearningItem]) -> list[Citation]:
+def _citations(
+    r: Retriever, tax: TaxonomyResult, evidence: list[EvidenceItem], plan: RemediationPlan, learning: list[LearningItem]
+) -> list[Citation]:
     q = _query(tax, evidence)
     found: list[Citation | None] = list(r.search(q, k=3, category=tax.primary))
     for e in evidence:
@@ -88,8 +100,9 @@ def _with_measured_classes(rec: ExperimentRecord, meas: DatasetMeasurements | No
     return rec.model_copy(update={"class_distribution": meas.class_distribution_train, "provenance": prov})
 
 
-def _load(prompt: str | None, experiment: str | Path | dict[str, Any] | None, base_dir: Path | None
-          ) -> tuple[ExperimentRecord, Path, str]:
+def _load(
+    prompt: str | None, experiment: str | Path | dict[str, Any] | None, base_dir: Path | None
+) -> tuple[ExperimentRecord, Path, str]:
     if (prompt is None) == (experiment is None):
         raise InputError("give exactly one of --prompt or --experiment")
     if prompt is not None:
@@ -100,10 +113,18 @@ def _load(prompt: str | None, experiment: str | Path | dict[str, Any] | None, ba
     return rec, base_dir or base, "experiment"
 
 
-def diagnose(*, prompt: str | None = None, experiment: str | Path | dict[str, Any] | None = None,
-             settings: Settings | None = None, retriever: Retriever | None = None, store: Any = None,
-             knowledge_dir: Path | None = None, rules_path: Path = RULES_PATH, base_dir: Path | None = None,
-             now: dt.datetime | None = None) -> Diagnosis:
+def diagnose(
+    *,
+    prompt: str | None = None,
+    experiment: str | Path | dict[str, Any] | None = None,
+    settings: Settings | None = None,
+    retriever: Retriever | None = None,
+    store: Any = None,
+    knowledge_dir: Path | None = None,
+    rules_path: Path = RULES_PATH,
+    base_dir: Path | None = None,
+    now: dt.datetime | None = None,
+) -> Diagnosis:
     """Diagnose one failed experiment. Same input (and knowledge base) -> same payload_hash."""
     rec, base, source = _load(prompt, experiment, base_dir)
     rules = load_rules(rules_path)
@@ -114,30 +135,63 @@ def diagnose(*, prompt: str | None = None, experiment: str | Path | dict[str, An
     evidence, counter = build_evidence(tax, meas)
     r = retriever or build_retriever(settings, knowledge_dir)
     plan = build_plan(r, tax)
-    learning = learning_path(r.local, tax.primary, tax.secondary_risks, ai_service=bool(sig.get("ai_service")),
-                             fairness_given=bool(rec.fairness))
+    learning = learning_path(
+        r.local,
+        tax.primary,
+        tax.secondary_risks,
+        ai_service=bool(sig.get("ai_service")),
+        fairness_given=bool(rec.fairness),
+    )
     citations = _citations(r, tax, evidence, plan, learning)
     rai, fairness = fairness_status(rec)
     record_json = rec.model_dump(mode="json", exclude_defaults=True)
-    fingerprint = hashlib.sha256(canonical_json({"record": record_json, "data": [meas.train_sha256, meas.test_sha256]
-                                                 if meas else None}).encode()).hexdigest()
+    fingerprint = hashlib.sha256(
+        canonical_json(
+            {"record": record_json, "data": [meas.train_sha256, meas.test_sha256] if meas else None}
+        ).encode()
+    ).hexdigest()
     draft = Diagnosis(
-        diagnosis_id=f"dx-{fingerprint[:8]}-{uuid.uuid4().hex[:8]}", primary_category=tax.primary,
-        subtype=tax.subtype, secondary_risks=tax.secondary_risks, confidence=0.0, evidence=evidence,
-        counter_evidence=counter, deployment_gate=deployment_gate(tax, sig, rec, rai),  # type: ignore[arg-type]
-        report_ready=True, deployment_ready=False, human_review_required=True,
-        leakage_audit_recommended=tax.leakage_audit_recommended, active_leakage_signal=tax.concrete_leakage,
-        responsible_ai_status=rai, learning_path=learning, remediation_plan=plan, citations=citations,
-        grounding=r.grounding, contradictions=[], rules_version=rules.version, confidence_formula=CONFIDENCE_FORMULA,
+        diagnosis_id=f"dx-{fingerprint[:8]}-{uuid.uuid4().hex[:8]}",
+        primary_category=tax.primary,
+        subtype=tax.subtype,
+        secondary_risks=tax.secondary_risks,
+        confidence=0.0,
+        evidence=evidence,
+        counter_evidence=counter,
+        deployment_gate=deployment_gate(tax, sig, rec, rai),  # type: ignore[arg-type]
+        report_ready=True,
+        deployment_ready=False,
+        human_review_required=True,
+        leakage_audit_recommended=tax.leakage_audit_recommended,
+        active_leakage_signal=tax.concrete_leakage,
+        responsible_ai_status=rai,
+        learning_path=learning,
+        remediation_plan=plan,
+        citations=citations,
+        grounding=r.grounding,
+        contradictions=[],
+        rules_version=rules.version,
+        confidence_formula=CONFIDENCE_FORMULA,
         category_scores=[s.model_dump() for s in sorted(tax.scores, key=lambda s: (-s.score, s.category))],
-        conflicts=[c.model_dump() for c in tax.conflicts], signals=dict(sorted(sig.values.items())),
+        conflicts=[c.model_dump() for c in tax.conflicts],
+        signals=dict(sorted(sig.values.items())),
         assumptions=sorted(set(sig.assumptions)),
-        input={"source": source, "experiment_id": rec.experiment_id, "title": rec.title, "fingerprint": fingerprint,
-               "record": record_json},
-        measurements=meas.model_dump(mode="json") if meas else None, fairness=fairness,
-        hash_scope={"algorithm": "sha256", "canonical_json": "sorted keys, no whitespace, floats rounded to 6 places",
-                    "excluded": list(HASH_EXCLUDED)},
-        created_at=(now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"))
+        input={
+            "source": source,
+            "experiment_id": rec.experiment_id,
+            "title": rec.title,
+            "fingerprint": fingerprint,
+            "record": record_json,
+        },
+        measurements=meas.model_dump(mode="json") if meas else None,
+        fairness=fairness,
+        hash_scope={
+            "algorithm": "sha256",
+            "canonical_json": "sorted keys, no whitespace, floats rounded to 6 places",
+            "excluded": list(HASH_EXCLUDED),
+        },
+        created_at=(now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+    )
     d = validate(draft, rec.input_conflicts)
     unknown = tax.primary == "unknown"
     s1 = max((s.score for s in tax.scores), default=0.0) if unknown else tax.primary_score

@@ -6,12 +6,14 @@ from app.diagnosis.models import PlanItem, RemediationPlan
 from app.diagnosis.taxonomy import TaxonomyResult
 from app.knowledge.retriever import Retriever
 
-__all__ = ["build_plan", "bullets", "playbook_id", "SECTION_3_DAY", "SECTION_7_DAY"]
+__all__ = ["SECTION_3_DAY", "SECTION_7_DAY", "build_plan", "bullets", "playbook_id"]
 
 SECTION_3_DAY = "Remediation: first 3 days"
 SECTION_7_DAY = "Remediation: within 7 days"
-_AUDIT = ("Run a leakage audit before trusting any score: single-feature AUC per column, train/test row and entity "
-          "overlap, a timestamp check of every feature, and all preprocessing inside the cross-validation pipeline.")
+_AUDIT = (
+    "Run a leakage audit before trusting any score: single-feature AUC per column, train/test row and entity "
+    "overlap, a timestamp check of every feature, and all preprocessing inside the cross-validation pipeline."
+)
 
 
 def playbook_id(category: str) -> str:
@@ -51,8 +53,10 @@ def build_plan(r: Retriever, tax: TaxonomyResult) -> RemediationPlan:
     doc = playbook_id(cat)
     three: list[PlanItem | None] = []
     seen: set[str] = set()
-    for f in sorted((f for f in tax.fired if f.category == cat and f.kind == "support" and f.action),
-                    key=lambda f: (-f.contribution, f.rule_id)):
+    for f in sorted(
+        (f for f in tax.fired if f.category == cat and f.kind == "support" and f.action),
+        key=lambda f: (-f.contribution, f.rule_id),
+    ):
         if f.action and f.action not in seen:
             seen.add(f.action)
             three.append(_item(r, f.action, cat, "evidence", doc, SECTION_3_DAY))

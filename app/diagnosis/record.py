@@ -9,8 +9,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.diagnosis.vocab import BOUNDED_METRICS, CATEGORIES, canonical_metric, canonical_split
 
-__all__ = ["FeatureInfo", "DataChecks", "EvaluationSetup", "DatasetRef", "FairnessRecord", "HistoryEntry",
-           "Observation", "Concern", "ExperimentRecord", "as_fraction", "normalise_metrics"]
+__all__ = [
+    "Concern",
+    "DataChecks",
+    "DatasetRef",
+    "EvaluationSetup",
+    "ExperimentRecord",
+    "FairnessRecord",
+    "FeatureInfo",
+    "HistoryEntry",
+    "Observation",
+    "as_fraction",
+    "normalise_metrics",
+]
 
 Split = Literal["train", "validation", "test", "production"]
 
@@ -89,8 +100,15 @@ class DataChecks(_Strict):
     ks: dict[str, float] = Field(default_factory=dict, description="KS statistic per feature")
     shifted_feature_fraction: float | None = None
 
-    @field_validator("missing_fraction", "duplicate_fraction", "train_test_overlap_fraction", "invalid_row_fraction",
-                     "label_error_rate", "shifted_feature_fraction", mode="before")
+    @field_validator(
+        "missing_fraction",
+        "duplicate_fraction",
+        "train_test_overlap_fraction",
+        "invalid_row_fraction",
+        "label_error_rate",
+        "shifted_feature_fraction",
+        mode="before",
+    )
     @classmethod
     def _share(cls, v: Any) -> Any:
         return None if v is None else as_fraction(v)
@@ -231,11 +249,11 @@ class ExperimentRecord(_Strict):
         if total <= 0:
             raise ValueError("class_distribution must not be all zero")
         if total > 1.0 + 1e-9 and not (len(vals) == 1 and total <= 100):
-            return {k: x / total for k, x in vals.items()}           # counts or percentages summing to 100
+            return {k: x / total for k, x in vals.items()}  # counts or percentages summing to 100
         vals = {k: as_fraction(x) for k, x in vals.items()}
         rest = 1.0 - sum(vals.values())
         if rest > 1e-9:
-            vals["(other)"] = rest                                   # one share given: the rest is the other class
+            vals["(other)"] = rest  # one share given: the rest is the other class
         return vals
 
     @field_validator("curves", mode="before")
@@ -244,7 +262,7 @@ class ExperimentRecord(_Strict):
         out = {}
         for k, series in (v or {}).items():
             name = str(k).lower().replace("val_", "validation_").replace("valid_", "validation_")
-            out[name] = [float(x) for x in series]                   # "nan"/"inf" strings become floats
+            out[name] = [float(x) for x in series]  # "nan"/"inf" strings become floats
         return out
 
     @model_validator(mode="after")

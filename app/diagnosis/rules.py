@@ -14,8 +14,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from app.diagnosis.vocab import CATEGORIES
 from app.errors import InputError
 
-__all__ = ["Leaf", "Condition", "Scale", "Cite", "Rule", "Thresholds", "RuleSet", "load_rules", "holds",
-           "signals_in", "render", "RULES_PATH"]
+__all__ = [
+    "RULES_PATH",
+    "Cite",
+    "Condition",
+    "Leaf",
+    "Rule",
+    "RuleSet",
+    "Scale",
+    "Thresholds",
+    "holds",
+    "load_rules",
+    "render",
+    "signals_in",
+]
 
 RULES_PATH = Path(__file__).with_name("taxonomy_rules.json")
 Op = Literal[">=", ">", "<=", "<", "==", "is_true", "is_false", "present", "absent"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["make_leakage_dataset", "write_leakage_sample", "LEAK_COLUMN", "MISSING_COLUMN"]
+__all__ = ["LEAK_COLUMN", "MISSING_COLUMN", "make_leakage_dataset", "write_leakage_sample"]
 
 LEAK_COLUMN = "progression_score_at_followup"
 MISSING_COLUMN = "s4"
@@ -50,7 +50,11 @@ def _scores(train: Any, test: Any, target: str, seed: int) -> dict[str, dict[str
     model.fit(X, y)
     tr = float(roc_auc_score(y, model.predict_proba(X)[:, 1]))
     te = float(roc_auc_score(test[target], model.predict_proba(test.drop(columns=[target]))[:, 1]))
-    return {"train": {"roc_auc": round(tr, 4)}, "validation": {"roc_auc": round(cv, 4)}, "test": {"roc_auc": round(te, 4)}}
+    return {
+        "train": {"roc_auc": round(tr, 4)},
+        "validation": {"roc_auc": round(cv, 4)},
+        "test": {"roc_auc": round(te, 4)},
+    }
 
 
 def write_leakage_sample(out_dir: Path, seed: int = 0, stem: str = "experiment_leakage_dataset") -> Path:
@@ -70,11 +74,16 @@ def write_leakage_sample(out_dir: Path, seed: int = 0, stem: str = "experiment_l
         "metrics": _scores(train, test, "high_progression", seed),
         "split_sizes": {"train": len(train), "test": len(test)},
         "features": [{"name": c} for c in train.columns if c != "high_progression"],
-        "history": [{"change": f"before adding {LEAK_COLUMN}",
-                     "metrics": _scores(train.drop(columns=[LEAK_COLUMN]), test.drop(columns=[LEAK_COLUMN]),
-                                        "high_progression", seed)}],
+        "history": [
+            {
+                "change": f"before adding {LEAK_COLUMN}",
+                "metrics": _scores(
+                    train.drop(columns=[LEAK_COLUMN]), test.drop(columns=[LEAK_COLUMN]), "high_progression", seed
+                ),
+            }
+        ],
         "notes": f"Logistic regression. Adding {LEAK_COLUMN} lifted cross-validated AUC; reviewers found the result "
-                 "too good for this problem.",
+        "too good for this problem.",
         "dataset": {"train_csv": f"{stem}_train.csv", "test_csv": f"{stem}_test.csv", "target": "high_progression"},
     }
     path = out_dir / f"{stem}.json"

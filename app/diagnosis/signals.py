@@ -13,10 +13,25 @@ from app.diagnosis.measure import DatasetMeasurements
 from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.vocab import BOUNDED_METRICS, ERROR_METRICS, FAILURE_CATEGORIES
 
-__all__ = ["Signals", "compute_signals", "wilson_halfwidth", "choose_metric", "is_future_name", "PREFERENCE"]
+__all__ = ["PREFERENCE", "Signals", "choose_metric", "compute_signals", "is_future_name", "wilson_halfwidth"]
 
-PREFERENCE = ("roc_auc", "accuracy", "balanced_accuracy", "f1", "pr_auc", "score", "r2", "log_loss", "loss", "rmse",
-              "mae", "mse", "mape", "precision", "recall")
+PREFERENCE = (
+    "roc_auc",
+    "accuracy",
+    "balanced_accuracy",
+    "f1",
+    "pr_auc",
+    "score",
+    "r2",
+    "log_loss",
+    "loss",
+    "rmse",
+    "mae",
+    "mse",
+    "mape",
+    "precision",
+    "recall",
+)
 _QUAL = {"large": 1.0, "moderate": 0.5, "small": 0.25}
 
 
@@ -72,8 +87,14 @@ def choose_metric(rec: ExperimentRecord) -> str | None:
         return None
     has_named = any(m != "score" for m in counts)
     rank = {m: (i if m in PREFERENCE else len(PREFERENCE)) for i, m in enumerate(PREFERENCE)}
-    best = max(counts, key=lambda m: (counts[m] + (counts.get("score", 0) if has_named and m in BOUNDED_METRICS
-                                                   and m != "score" else 0), -rank.get(m, len(PREFERENCE)), m))
+    best = max(
+        counts,
+        key=lambda m: (
+            counts[m] + (counts.get("score", 0) if has_named and m in BOUNDED_METRICS and m != "score" else 0),
+            -rank.get(m, len(PREFERENCE)),
+            m,
+        ),
+    )
     return best
 
 
@@ -81,8 +102,10 @@ def _value(rec: ExperimentRecord, split: str, metric: str) -> tuple[float | None
     per = rec.metrics.get(split, {})
     if metric in per:
         return per[metric], rec.provenance.get(f"metrics.{split}.{metric}", "record")
-    if metric in BOUNDED_METRICS and "score" in per:      # an unnamed percentage next to a named metric
-        return per["score"], rec.provenance.get(f"metrics.{split}.score", "record") + f" (unnamed score read as {metric})"
+    if metric in BOUNDED_METRICS and "score" in per:  # an unnamed percentage next to a named metric
+        return per["score"], rec.provenance.get(
+            f"metrics.{split}.score", "record"
+        ) + f" (unnamed score read as {metric})"
     return None, ""
 
 
@@ -237,12 +260,14 @@ def _data_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, sig: 
         worst = sorted(dc.missing_by_feature, key=lambda k: -dc.missing_by_feature[k])[:5]
         if worst:
             sig.set("missing_features", ", ".join(worst), "record")
-    for name, val, key in (("duplicate_fraction", dc.duplicate_fraction, "duplicate_fraction"),
-                           ("overlap_fraction", dc.train_test_overlap_fraction, "train_test_overlap_fraction"),
-                           ("invalid_fraction", dc.invalid_row_fraction, "invalid_row_fraction"),
-                           ("label_error_rate", dc.label_error_rate, "label_error_rate"),
-                           ("kappa", dc.annotator_agreement, "annotator_agreement"),
-                           ("shifted_fraction", dc.shifted_feature_fraction, "shifted_feature_fraction")):
+    for name, val, key in (
+        ("duplicate_fraction", dc.duplicate_fraction, "duplicate_fraction"),
+        ("overlap_fraction", dc.train_test_overlap_fraction, "train_test_overlap_fraction"),
+        ("invalid_fraction", dc.invalid_row_fraction, "invalid_row_fraction"),
+        ("label_error_rate", dc.label_error_rate, "label_error_rate"),
+        ("kappa", dc.annotator_agreement, "annotator_agreement"),
+        ("shifted_fraction", dc.shifted_feature_fraction, "shifted_feature_fraction"),
+    ):
         sig.set(name, val, p.get(f"data_checks.{key}", "record: data_checks"))
     for name, d in (("psi", dc.psi), ("ks", dc.ks)):
         if d:
@@ -250,20 +275,33 @@ def _data_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, sig: 
             sig.set(f"{name}_features", ", ".join(sorted(d, key=lambda k: -d[k])[:5]), "record")
     ev = rec.evaluation
     sig.set("test_used_for_tuning", ev.test_used_for_tuning or None, p.get("evaluation.test_used_for_tuning", "record"))
-    sig.set("preprocessing_all", (ev.preprocessing_fit_on == "all") or None, p.get("evaluation.preprocessing_fit_on", "record"))
+    sig.set(
+        "preprocessing_all",
+        (ev.preprocessing_fit_on == "all") or None,
+        p.get("evaluation.preprocessing_fit_on", "record"),
+    )
     sig.set("group_overlap", ev.group_overlap or None, p.get("evaluation.group_overlap", "record"))
-    sig.set("test_population_differs", ev.test_population_differs or None,
-            p.get("evaluation.test_population_differs", "record"))
-    sig.set("random_split_temporal", (ev.split_strategy == "random" and bool(ev.temporal_data)) or None,
-            p.get("evaluation.split_strategy", "record"))
+    sig.set(
+        "test_population_differs",
+        ev.test_population_differs or None,
+        p.get("evaluation.test_population_differs", "record"),
+    )
+    sig.set(
+        "random_split_temporal",
+        (ev.split_strategy == "random" and bool(ev.temporal_data)) or None,
+        p.get("evaluation.split_strategy", "record"),
+    )
     n = rec.split_sizes.get("test")
     if n:
         sig.set("test_n", n, p.get("split_sizes.test", "record"))
         score = sig.get("score_test")
         if score is not None:
             # p clipped to [0.1, 0.9]: near 0 or 1 the interval of a small sample is wider than its width at p
-            sig.set("test_ci_halfwidth", wilson_halfwidth(min(max(score, 0.1), 0.9), n),
-                    "Wilson 95% interval at the test score (clipped to [0.1, 0.9])")
+            sig.set(
+                "test_ci_halfwidth",
+                wilson_halfwidth(min(max(score, 0.1), 0.9), n),
+                "Wilson 95% interval at the test score (clipped to [0.1, 0.9])",
+            )
     if meas is not None:
         src = f"measured: {meas.train_csv} vs {meas.test_csv}"
         sig.set("n_leaking_columns", len(meas.leaking_columns), src)
@@ -274,8 +312,9 @@ def _data_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, sig: 
         sig.set("shifted_fraction", meas.shifted_fraction, src)
         sig.set("shifted_columns", ", ".join(meas.shifted_columns[:5]), src)
         sig.set("missing_max", meas.missing_max, src)
-        sig.set("missing_features", ", ".join(sorted(meas.missing_columns, key=lambda k: -meas.missing_columns[k])[:5]),
-                src)
+        sig.set(
+            "missing_features", ", ".join(sorted(meas.missing_columns, key=lambda k: -meas.missing_columns[k])[:5]), src
+        )
 
 
 def compute_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, future_patterns: list[str]) -> Signals:
@@ -285,8 +324,13 @@ def compute_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, fut
     _class_signals(rec, sig)
     _curve_signals(rec, sig)
     _data_signals(rec, meas, sig)
-    future = [f.name for f in rec.features if f.available_at_prediction_time is False or f.suspected_leak
-              or (f.available_at_prediction_time is None and is_future_name(f.name, future_patterns))]
+    future = [
+        f.name
+        for f in rec.features
+        if f.available_at_prediction_time is False
+        or f.suspected_leak
+        or (f.available_at_prediction_time is None and is_future_name(f.name, future_patterns))
+    ]
     if meas is not None:
         future += [c for c in [s.name for s in meas.features] if is_future_name(c, future_patterns) and c not in future]
     recent = [f.name for f in rec.features if f.added_recently]
@@ -297,13 +341,23 @@ def compute_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, fut
         sig.set("n_future_features", len(future), "feature names and statements")
         sig.set("future_features", ", ".join(future), "feature names and statements")
     jump = (sig.get("history_jump") or 0) >= 0.10 or (sig.get("qual_rise_validation") or 0) >= 1.0
-    leak_source = (bool(recent) and jump) or bool(future) or bool(sig.get("n_leaking_columns")) or (sig.get("overlap_fraction") or 0) >= 0.05 \
-        or bool(sig.get("group_overlap")) or bool(sig.get("preprocessing_all")) or bool(sig.get("random_split_temporal"))
+    leak_source = (
+        (bool(recent) and jump)
+        or bool(future)
+        or bool(sig.get("n_leaking_columns"))
+        or (sig.get("overlap_fraction") or 0) >= 0.05
+        or bool(sig.get("group_overlap"))
+        or bool(sig.get("preprocessing_all"))
+        or bool(sig.get("random_split_temporal"))
+    )
     sig.set("leak_source_identified", leak_source, "derived: any concrete leakage input")
     for c in rec.concerns:
         if c.category in FAILURE_CATEGORIES:
             sig.set(f"{'worry' if c.hedged else 'stated'}_{c.category}", True, f'prompt: "{c.quote}"')
-    sig.set("ai_service", bool(rec.platform and rec.platform.startswith("azure_ai")) or None,
-            rec.provenance.get("platform", "record: platform"))
+    sig.set(
+        "ai_service",
+        bool(rec.platform and rec.platform.startswith("azure_ai")) or None,
+        rec.provenance.get("platform", "record: platform"),
+    )
     sig.set("fairness_given", bool(rec.fairness) or None, "record: fairness")
     return sig

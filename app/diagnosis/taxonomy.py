@@ -10,7 +10,7 @@ from app.diagnosis.rules import Rule, RuleSet, holds, render, signals_in
 from app.diagnosis.signals import Signals
 from app.diagnosis.vocab import FAILURE_CATEGORIES
 
-__all__ = ["FiredRule", "CategoryScore", "Conflict", "TaxonomyResult", "classify", "strength"]
+__all__ = ["CategoryScore", "Conflict", "FiredRule", "TaxonomyResult", "classify", "strength"]
 
 
 class FiredRule(BaseModel):
@@ -67,8 +67,8 @@ def strength(rule: Rule, values: dict[str, Any]) -> float:
 
     >>> from app.diagnosis.rules import load_rules
     >>> gap = next(r for r in load_rules().rules if r.id == "overfit.gap")
-    >>> strength(gap, {"gap_train_heldout": 0.05}), strength(gap, {"gap_train_heldout": 0.125}), strength(gap, {"gap_train_heldout": 0.4})
-    (0.4, 0.7, 1.0)
+    >>> [strength(gap, {"gap_train_heldout": g}) for g in (0.05, 0.125, 0.4)]
+    [0.4, 0.7, 1.0]
     """
     if rule.scale is None:
         return 1.0
@@ -88,11 +88,24 @@ def _fire(rules: RuleSet, sig: Signals) -> list[FiredRule]:
         names = signals_in(r.when) + ([r.scale.signal] if r.scale else [])
         used = {n: sig.values[n] for n in dict.fromkeys(names) if n in sig.values}
         srcs = list(dict.fromkeys(sig.sources[n] for n in used if n in sig.sources))
-        fired.append(FiredRule(rule_id=r.id, category=r.category, subtype=r.subtype, kind=r.kind, concrete=r.concrete,
-                               weight=r.weight, strength=st, contribution=round(r.weight * st, 6),
-                               statement=render(r.statement, sig.values), values=used, sources=srcs,
-                               cite_doc=r.cite.doc, cite_section=r.cite.section,
-                               action=render(r.action, sig.values) if r.action else None))
+        fired.append(
+            FiredRule(
+                rule_id=r.id,
+                category=r.category,
+                subtype=r.subtype,
+                kind=r.kind,
+                concrete=r.concrete,
+                weight=r.weight,
+                strength=st,
+                contribution=round(r.weight * st, 6),
+                statement=render(r.statement, sig.values),
+                values=used,
+                sources=srcs,
+                cite_doc=r.cite.doc,
+                cite_section=r.cite.section,
+                action=render(r.action, sig.values) if r.action else None,
+            )
+        )
     return fired
 
 
@@ -104,36 +117,70 @@ def classify(sig: Signals, rules: RuleSet) -> TaxonomyResult:
     for cat in FAILURE_CATEGORIES:
         sup = sum(f.contribution for f in fired if f.category == cat and f.kind == "support")
         cnt = sum(f.contribution for f in fired if f.category == cat and f.kind == "counter")
-        scores.append(CategoryScore(category=cat, score=round(min(max(sup - cnt, 0.0), 1.0), 6), support=round(sup, 6),
-                                    counter=round(cnt, 6), rules=[f.rule_id for f in fired if f.category == cat]))
+        scores.append(
+            CategoryScore(
+                category=cat,
+                score=round(min(max(sup - cnt, 0.0), 1.0), 6),
+                support=round(sup, 6),
+                counter=round(cnt, 6),
+                rules=[f.rule_id for f in fired if f.category == cat],
+            )
+        )
     by = {s.category: s.score for s in scores}
     concrete = any(f.concrete and f.category == "data_leakage" and f.kind == "support" for f in fired)
-    rank = lambda c: (-by[c], order.index(c) if c in order else len(order))  # noqa: E731
-    candidates = sorted((c for c in FAILURE_CATEGORIES if by[c] >= th.primary_min
-                         and (c != "data_leakage" or concrete)), key=rank)
+
+    def rank(c: str) -> tuple[float, int]:
+        return (-by[c], order.index(c) if c in order else len(order))
+
+    candidates = sorted(
+        (c for c in FAILURE_CATEGORIES if by[c] >= th.primary_min and (c != "data_leakage" or concrete)), key=rank
+    )
     primary = candidates[0] if candidates else "unknown"
     conflicts: list[Conflict] = []
     if by["data_leakage"] >= th.primary_min and not concrete:
-        conflicts.append(Conflict(categories=["data_leakage"], scores=[by["data_leakage"]],
-                                  reason="leakage scored high but no concrete leakage evidence was found, so it is "
-                                         "not the primary category"))
+        conflicts.append(
+            Conflict(
+                categories=["data_leakage"],
+                scores=[by["data_leakage"]],
+                reason="leakage scored high but no concrete leakage evidence was found, so it is "
+                "not the primary category",
+            )
+        )
     for a, b in rules.exclusive_pairs:
         if by[a] >= th.secondary_min and by[b] >= th.secondary_min:
-            conflicts.append(Conflict(categories=[a, b], scores=[by[a], by[b]],
-                                      reason=f"{a} and {b} point in opposite directions"))
+            conflicts.append(
+                Conflict(categories=[a, b], scores=[by[a], by[b]], reason=f"{a} and {b} point in opposite directions")
+            )
     if len(candidates) >= 2 and by[candidates[0]] - by[candidates[1]] <= th.conflict_margin:
-        conflicts.append(Conflict(categories=candidates[:2], scores=[by[candidates[0]], by[candidates[1]]],
-                                  reason=f"close call: scores within {th.conflict_margin:.2f}"))
-    audit = (primary == "data_leakage" or by["data_leakage"] >= th.leakage_audit_min or concrete
-             or any(sig.get(f"{k}_data_leakage") for k in ("worry", "stated")))
+        conflicts.append(
+            Conflict(
+                categories=candidates[:2],
+                scores=[by[candidates[0]], by[candidates[1]]],
+                reason=f"close call: scores within {th.conflict_margin:.2f}",
+            )
+        )
+    audit = (
+        primary == "data_leakage"
+        or by["data_leakage"] >= th.leakage_audit_min
+        or concrete
+        or any(sig.get(f"{k}_data_leakage") for k in ("worry", "stated"))
+    )
     secondary = [c for c in sorted(FAILURE_CATEGORIES, key=rank) if c != primary and by[c] >= th.secondary_min]
     if audit and primary != "data_leakage" and "data_leakage" not in secondary:
         secondary.append("data_leakage")
-    sup_primary = sorted((f for f in fired if f.category == primary and f.kind == "support"),
-                         key=lambda f: (-f.contribution, f.rule_id))
+    sup_primary = sorted(
+        (f for f in fired if f.category == primary and f.kind == "support"), key=lambda f: (-f.contribution, f.rule_id)
+    )
     others = sorted((by[c] for c in FAILURE_CATEGORIES if c != primary), reverse=True)
     return TaxonomyResult(
-        primary=primary, subtype=sup_primary[0].subtype if sup_primary else None,
-        primary_score=by.get(primary, max(by.values(), default=0.0)), runner_up_score=others[0] if others else 0.0,
-        secondary_risks=secondary, scores=scores, conflicts=conflicts, fired=fired,
-        concrete_leakage=concrete, leakage_audit_recommended=audit)
+        primary=primary,
+        subtype=sup_primary[0].subtype if sup_primary else None,
+        primary_score=by.get(primary, max(by.values(), default=0.0)),
+        runner_up_score=others[0] if others else 0.0,
+        secondary_risks=secondary,
+        scores=scores,
+        conflicts=conflicts,
+        fired=fired,
+        concrete_leakage=concrete,
+        leakage_audit_recommended=audit,
+    )

@@ -3,33 +3,54 @@
 from __future__ import annotations
 
 import re
+
 from typing import Any
 
 from app.diagnosis.textfacts import POS, extract_facts
 from app.diagnosis.textscan import Mention, Num, Scan, clauses_of, find_numbers, mentions_in, scan, sentences_of
 from app.diagnosis.vocab import BOUNDED_METRICS
 
-__all__ = ["parse_text", "QUALITATIVE"]
+__all__ = ["QUALITATIVE", "parse_text"]
 
-QUALITATIVE: list[tuple[str, str, re.Pattern[str]]] = [(d, mag, re.compile(p, re.I)) for d, mag, p in [
-    ("drop", "large", r"collaps\w*|plummet\w*|crash\w*|tank\w*|fell off a cliff|drop\w* sharply|much worse|far worse|"
-                      r"terrible|awful|near(?:ly)? (?:chance|random)|no better than (?:chance|random)|catastroph\w*|"
-                      r"fell apart|falls apart|nose-?dive\w*"),
-    ("rise", "large", r"jump\w*|soar\w*|skyrocket\w*|spik\w*|shot up|near(?:ly)? perfect|suspiciously high|too good"),
-    ("drop", "moderate", r"drop\w*|\bfell\b|\bfall\w*|decreas\w*|declin\w*|degrad\w*|\bworse\b|\blower\b|"
-                         r"underperform\w*|deteriorat\w*|disappoint\w*|\bpoor\w*|suffer\w*|\bbad\b"),
-    ("rise", "moderate", r"improv\w*|increas\w*|\bris(?:e|es|ing)\b|\brose\b|climb\w*|went up|goes up|\bhigher\b"),
-]]
-_PREP_GAP = re.compile(r"^[\s%]*(?:(?!and\b|or\b|but\b|than\b|vs\b|while\b)[\w-]+\s+){0,2}?(?:on|in|for|at|over|across|from)\s+"
-                       r"(?:the\s+)?$", re.I)
+_I = re.IGNORECASE
+
+QUALITATIVE: list[tuple[str, str, re.Pattern[str]]] = [
+    (d, mag, re.compile(p, _I))
+    for d, mag, p in [
+        (
+            "drop",
+            "large",
+            r"collaps\w*|plummet\w*|crash\w*|tank\w*|fell off a cliff|drop\w* sharply|much worse|far worse|"
+            r"terrible|awful|near(?:ly)? (?:chance|random)|no better than (?:chance|random)|catastroph\w*|"
+            r"fell apart|falls apart|nose-?dive\w*",
+        ),
+        (
+            "rise",
+            "large",
+            r"jump\w*|soar\w*|skyrocket\w*|spik\w*|shot up|near(?:ly)? perfect|suspiciously high|too good",
+        ),
+        (
+            "drop",
+            "moderate",
+            r"drop\w*|\bfell\b|\bfall\w*|decreas\w*|declin\w*|degrad\w*|\bworse\b|\blower\b|"
+            r"underperform\w*|deteriorat\w*|disappoint\w*|\bpoor\w*|suffer\w*|\bbad\b",
+        ),
+        ("rise", "moderate", r"improv\w*|increas\w*|\bris(?:e|es|ing)\b|\brose\b|climb\w*|went up|goes up|\bhigher\b"),
+    ]
+]
+_PREP_GAP = re.compile(
+    r"^[\s%]*(?:(?!and\b|or\b|but\b|than\b|vs\b|while\b)[\w-]+\s+){0,2}?(?:on|in|for|at|over|across|from)\s+"
+    r"(?:the\s+)?$",
+    _I,
+)
 _BLANK_GAP = re.compile(r"^[\s%]*$")
-_POS_RE = re.compile(POS, re.I)
+_POS_RE = re.compile(POS, _I)
 
 
 def _following_split(masked: str, n: Num, splits: list[Mention], has_preceding: bool, num_first: bool) -> str | None:
     for sp in splits:
         if sp.start >= n.end and sp.start - n.end <= 28:
-            gap = masked[n.end:sp.start]
+            gap = masked[n.end : sp.start]
             if _PREP_GAP.match(gap) or ((num_first or not has_preceding) and _BLANK_GAP.match(gap)):
                 return sp.name
     return None
@@ -47,7 +68,7 @@ def _metric_for(masked: str, n: Num, metrics: list[Mention], carry: str | None, 
 def _qualitative(seg: str) -> tuple[str, str] | None:
     for direction, mag, pat in QUALITATIVE:
         m = pat.search(seg)
-        if m and not re.search(r"\b(?:not|n't|never|no)\s+(?:\w+\s+)?$", seg[:m.start()], re.I):
+        if m and not re.search(r"\b(?:not|n't|never|no)\s+(?:\w+\s+)?$", seg[: m.start()], _I):
             return direction, mag
     return None
 
@@ -79,7 +100,7 @@ class _Builder:
     def finish_unassigned(self) -> None:
         for metric, n, quote in self.unassigned:
             if metric == "score":
-                continue          # no split and no metric named: not a metric value ("8% of rows ...")
+                continue  # no split and no metric named: not a metric value ("8% of rows ...")
             if metric not in self.metrics.get("validation", {}):
                 self.assign("validation", metric, n, quote)
                 self.prov[f"metrics.validation.{metric}"] += " (no split named; read as a held-out score)"
@@ -88,30 +109,43 @@ class _Builder:
 def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, Any]) -> None:
     sc, masked = b.sc, b.sc.masked
     quote = sc.quote(s, e)
-    nums = [n for n in find_numbers(masked, s, e) if not n.count and n.start not in consumed
-            and not re.search(r"(?:\bby|[+±-])\s*$", masked[max(s, n.start - 4):n.start])]
+    nums = [
+        n
+        for n in find_numbers(masked, s, e)
+        if not n.count
+        and n.start not in consumed
+        and not re.search(r"(?:\bby|[+±-])\s*$", masked[max(s, n.start - 4) : n.start])
+    ]
     ments = mentions_in(masked, s, e)
     splits = [m for m in ments if m.kind == "split"]
     metrics = [m for m in ments if m.kind == "metric"]
     names = [sp.name for sp in splits]
     if len(splits) >= 2 and len(set(names)) == len(names) == len(nums) and splits[-1].end <= nums[0].start:
-        metric = metrics[0].name if metrics else carry.get("metric") or "score"   # "train and val acc: 0.62 and 0.60"
+        metric = metrics[0].name if metrics else carry.get("metric") or "score"  # "train and val acc: 0.62 and 0.60"
         for sp, n in zip(splits, nums):
             b.assign(sp.name, metric, n, quote)
         carry["metric"] = metric
         return
-    joined = len(nums) == 1 and len(set(names)) >= 2 and all(
-        re.fullmatch(r"\s*(?:[\w-]+\s+)?(?:and|or|&|/|,)\s*(?:the\s+)?", masked[a.end:b.start], re.I)
-        for a, b in zip(splits, splits[1:]))
-    if joined:                          # "train and validation F1 are both 0.42", "70% on train or validation"
+    joined = (
+        len(nums) == 1
+        and len(set(names)) >= 2
+        and all(
+            re.fullmatch(r"\s*(?:[\w-]+\s+)?(?:and|or|&|/|,)\s*(?:the\s+)?", masked[a.end : b.start], _I)
+            for a, b in zip(splits, splits[1:])
+        )
+    )
+    if joined:  # "train and validation F1 are both 0.42", "70% on train or validation"
         metric = _metric_for(masked, nums[0], metrics, carry.get("metric"), s, e)
         for name in dict.fromkeys(names):
             b.assign(name, metric, nums[0], quote)
         carry["metric"] = metric
         return
     # "100% training accuracy and 81% validation accuracy": numbers written before their split
-    num_first = bool(nums) and any(sp.start >= nums[0].end and _BLANK_GAP.match(masked[nums[0].end:sp.start])
-                                   for sp in splits) and not any(sp.end <= nums[0].start for sp in splits)
+    num_first = (
+        bool(nums)
+        and any(sp.start >= nums[0].end and _BLANK_GAP.match(masked[nums[0].end : sp.start]) for sp in splits)
+        and not any(sp.end <= nums[0].start for sp in splits)
+    )
     for cs, ce in clauses_of(masked, s, e):
         c_splits = [m for m in splits if cs <= m.start < ce]
         c_metrics = [m for m in metrics if cs <= m.start < ce]
@@ -125,10 +159,15 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
             split = split or (c_splits[0].name if c_splits else carry.get("split"))
             metric = _metric_for(masked, n, c_metrics, carry.get("metric"), cs, ce)
             got.append((split, metric, n))
-        if len(got) >= 2 and re.search(r"\bfrom\b", seg, re.I) and re.search(r"\bto\b", seg, re.I) \
-                and got[0][:2] == got[1][:2] and got[0][0] is not None:
+        if (
+            len(got) >= 2
+            and re.search(r"\bfrom\b", seg, _I)
+            and re.search(r"\bto\b", seg, _I)
+            and got[0][:2] == got[1][:2]
+            and got[0][0] is not None
+        ):
             split, metric, before = got.pop(0)
-            if metric in ("loss", "log_loss"):                 # "loss went from 0.69 to 5.2": two points of a curve
+            if metric in ("loss", "log_loss"):  # "loss went from 0.69 to 5.2": two points of a curve
                 b.curves[f"{split}_loss"] = [before.value, got[0][2].value]
                 b.prov[f"curves.{split}_loss"] = f'prompt: "{quote}"'
             feats = re.findall(r"\u0192(\d+)_*", masked[s:e])
@@ -141,13 +180,15 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
             for sp in {m.name: m for m in c_splits}.values():
                 if not any(g[0] == sp.name for g in got):
                     metric = c_metrics[0].name if c_metrics else None
-                    b.observations.append({"split": sp.name, "metric": metric, "direction": qual[0],
-                                           "magnitude": qual[1], "quote": quote})
+                    b.observations.append(
+                        {"split": sp.name, "metric": metric, "direction": qual[0], "magnitude": qual[1], "quote": quote}
+                    )
         if c_splits:
             carry["split"] = c_splits[-1].name
         if c_metrics:
-            carry["metric"] = c_metrics[-1].name if c_metrics[-1].name != "score" or "metric" not in carry \
-                else carry["metric"]
+            carry["metric"] = (
+                c_metrics[-1].name if c_metrics[-1].name != "score" or "metric" not in carry else carry["metric"]
+            )
 
 
 def _set_path(rec: dict[str, Any], path: str, value: Any) -> None:
@@ -171,7 +212,7 @@ def parse_text(text: str) -> dict[str, Any]:
     b = _Builder(sc)
     carry: dict[str, Any] = {}
     for s, e in sents:
-        carry.pop("split", None)          # a split never carries across sentences; a metric may
+        carry.pop("split", None)  # a split never carries across sentences; a metric may
         _sentence(b, s, e, facts.consumed, carry)
     b.finish_unassigned()
     rec: dict[str, Any] = {"notes": text.strip()}
@@ -190,8 +231,9 @@ def parse_text(text: str) -> dict[str, Any]:
     if names:
         rec["features"] = [{"name": n, **flags.get(n, {})} for n in names]
     if facts.concerns:
-        rec["concerns"] = [{"category": c, "hedged": v["hedged"], "quote": v["quote"]}
-                           for c, v in sorted(facts.concerns.items())]
+        rec["concerns"] = [
+            {"category": c, "hedged": v["hedged"], "quote": v["quote"]} for c, v in sorted(facts.concerns.items())
+        ]
     rec["provenance"] = {**facts.provenance, **b.prov}
     if b.conflicts:
         rec["input_conflicts"] = b.conflicts

@@ -3,36 +3,65 @@
 from __future__ import annotations
 
 import re
+
 from dataclasses import dataclass
 
 from app.diagnosis.vocab import METRIC_ALIASES, SPLIT_ALIASES, canonical_metric
 
-__all__ = ["Num", "Mention", "Scan", "scan", "find_numbers", "clauses_of", "HEDGES", "NEGATIONS"]
+__all__ = ["HEDGES", "NEGATIONS", "Mention", "Num", "Scan", "clauses_of", "find_numbers", "scan"]
 
-_TRANSLATE = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
-                            "\u2014": "-", "\u00d7": "x", "\u2248": "~", "\u2212": "-", "\u00a0": " "})
+_I = re.IGNORECASE
+
+_TRANSLATE = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u00d7": "x",
+        "\u2248": "~",
+        "\u2212": "-",
+        "\u00a0": " ",
+    }
+)
 _BACKTICK = re.compile(r"`([^`\n]{1,80})`")
 _SNAKE = re.compile(r"(?<![\w`])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![\w`])")
 _SPLIT_WORDS = sorted(SPLIT_ALIASES, key=len, reverse=True)
-_SPLIT_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in _SPLIT_WORDS) + r")(?![\w-])", re.I)
+_SPLIT_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in _SPLIT_WORDS) + r")(?![\w-])", _I)
 _METRIC_WORDS = sorted({a for al in METRIC_ALIASES.values() for a in al} - {"ap", "loss"}, key=len, reverse=True)
-_METRIC_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in _METRIC_WORDS)
-                        + r"|loss|performance|score|metric)(?![\w-])", re.I)
+_METRIC_RE = re.compile(
+    r"(?<![\w-])(" + "|".join(re.escape(w) for w in _METRIC_WORDS) + r"|loss|performance|score|metric)(?![\w-])", _I
+)
 _NUM_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?|\.\d+)(?:\s*(%|percent\b|per cent\b|pct\b|pp\b))?")
 _SENT_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
-_CLAUSE_RE = re.compile(r",\s*|\s+/\s+|\s+(?:but|while|whereas|although|though|however|yet|vs\.?|versus|compared "
-                        r"(?:to|with)|against)\s+|\s*\(\s*|\s*\)\s*",
-                        re.I)
-_COUNT_UNITS = re.compile(r"\s*-?\s*(seeds?|epochs?|steps?|iterations?|folds?|rows?|examples?|samples?|records?|"
-                          r"images?|days?|weeks?|months?|years?|hours?|minutes?|features?|columns?|classes|class\b|"
-                          r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b)",
-                          re.I)
-_COUNT_PREFIX = re.compile(r"(?:\b(?:epoch|step|seed|version|v|layer|top|k\s*=|n\s*=|batch size|lr|learning rate|"
-                           r"fold|iteration|round|day|week|month|year)|#)\s*[-:=]?\s*$", re.I)
-HEDGES = re.compile(r"\b(worr(y|ied|ies)|suspect\w*|maybe|might|could|possibl\w*|perhaps|wonder\w*|afraid|"
-                    r"concern\w*|not sure|unsure|whether|guess|hypothes\w*|potential(ly)?|risk of|seems?)\b|\?", re.I)
-NEGATIONS = re.compile(r"\b(no|not|never|without|ruled out|rule out|isn't|wasn't|aren't|no sign of|free of)\b"
-                       r"[\w\s-]{0,25}$", re.I)
+_CLAUSE_RE = re.compile(
+    r",\s*|\s+/\s+|\s+(?:but|while|whereas|although|though|however|yet|vs\.?|versus|compared "
+    r"(?:to|with)|against)\s+|\s*\(\s*|\s*\)\s*",
+    _I,
+)
+_COUNT_UNITS = re.compile(
+    r"\s*-?\s*(seeds?|epochs?|steps?|iterations?|folds?|rows?|examples?|samples?|records?|"
+    r"images?|days?|weeks?|months?|years?|hours?|minutes?|features?|columns?|classes|class\b|"
+    r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b)",
+    _I,
+)
+_COUNT_PREFIX = re.compile(
+    r"(?:\b(?:epoch|step|seed|version|v|layer|top|k\s*=|n\s*=|batch size|lr|learning rate|"
+    r"fold|iteration|round|day|week|month|year)|#)\s*[-:=]?\s*$",
+    _I,
+)
+HEDGES = re.compile(
+    r"\b(worr(y|ied|ies)|suspect\w*|maybe|might|could|possibl\w*|perhaps|wonder\w*|afraid|"
+    r"concern\w*|not sure|unsure|whether|guess|hypothes\w*|potential(ly)?|risk of|seems?)\b|\?",
+    _I,
+)
+NEGATIONS = re.compile(
+    r"\b(no|not|never|without|ruled out|rule out|isn't|wasn't|aren't|no sign of|free of)\b"
+    r"[\w\s-]{0,25}$",
+    _I,
+)
 
 
 @dataclass(frozen=True)
@@ -44,12 +73,12 @@ class Num:
     start: int
     end: int
     percent: bool
-    count: bool          # followed by a count unit or preceded by an index word ("5 seeds", "epoch 3")
+    count: bool  # followed by a count unit or preceded by an index word ("5 seeds", "epoch 3")
 
 
 @dataclass(frozen=True)
 class Mention:
-    kind: str            # "split" | "metric" | "feature"
+    kind: str  # "split" | "metric" | "feature"
     name: str
     start: int
     end: int
@@ -59,9 +88,9 @@ class Mention:
 class Scan:
     """The text prepared for extraction: identifiers masked (same length), so offsets match ``text``."""
 
-    text: str                     # normalised text, same length as the input
-    masked: str                   # identifiers replaced by F<i> placeholders of equal length
-    features: list[str]           # identifier names by placeholder index
+    text: str  # normalised text, same length as the input
+    masked: str  # identifiers replaced by F<i> placeholders of equal length
+    features: list[str]  # identifier names by placeholder index
     feature_spans: list[tuple[int, int]]
 
     def quote(self, start: int, end: int) -> str:
@@ -100,8 +129,12 @@ def scan(text: str) -> Scan:
         _mask(m.start(), m.end(), name)
     masked_s = "".join(masked)
     # curve-style identifiers such as val_loss / train_accuracy read as words
-    masked_s = re.sub(r"\b(train|training|val|validation|test|dev)_(loss|accuracy|acc|auc|f1)\b",
-                      lambda m: m.group(1) + " " + m.group(2), masked_s, flags=re.I)
+    masked_s = re.sub(
+        r"\b(train|training|val|validation|test|dev)_(loss|accuracy|acc|auc|f1)\b",
+        lambda m: m.group(1) + " " + m.group(2),
+        masked_s,
+        flags=_I,
+    )
     return Scan(text=norm, masked=masked_s, features=features, feature_spans=spans)
 
 
@@ -109,7 +142,7 @@ def sentences_of(masked: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence; a period inside a number (0.98) does not end a sentence."""
     out, pos = [], 0
     for m in _SENT_RE.finditer(masked):
-        if masked[pos:m.start()].strip():
+        if masked[pos : m.start()].strip():
             out.append((pos, m.start()))
         pos = m.end()
     if masked[pos:].strip():
@@ -121,11 +154,11 @@ def clauses_of(masked: str, start: int, end: int) -> list[tuple[int, int]]:
     """(start, end) of each clause of a sentence (split at commas, " / ", but, while, parentheses ...)."""
     out, pos = [], start
     for m in _CLAUSE_RE.finditer(masked, start, end):
-        before = masked[max(start, m.start() - 1):m.start()]
-        after = masked[m.end():m.end() + 1]
+        before = masked[max(start, m.start() - 1) : m.start()]
+        after = masked[m.end() : m.end() + 1]
         if m.group(0).strip() == "," and before.isdigit() and after.isdigit():
             continue  # thousands separator
-        if masked[pos:m.start()].strip():
+        if masked[pos : m.start()].strip():
             out.append((pos, m.start()))
         pos = m.end()
     if masked[pos:end].strip():
@@ -160,16 +193,28 @@ def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Nu
         raw = m.group(1)
         val = float(raw)
         pct = m.group(2) is not None
-        if m.end() < len(masked) and masked[m.end()] == ":" and re.match(r":\s*\d", masked[m.end():m.end() + 3]):
+        if m.end() < len(masked) and masked[m.end()] == ":" and re.match(r":\s*\d", masked[m.end() : m.end() + 3]):
             continue  # a ratio such as 1:99 is handled by the class-ratio pattern
-        pair = re.match(r"\s*/\s*(\d+)\b(?![.%])", masked[m.end():m.end() + 8]) if raw.isdigit() else None
-        pair = pair or re.search(r"(?<![.\d])(\d+)\s*/\s*$", masked[max(0, m.start() - 8):m.start()]) if raw.isdigit() else pair
+        pair = re.match(r"\s*/\s*(\d+)\b(?![.%])", masked[m.end() : m.end() + 8]) if raw.isdigit() else None
+        pair = (
+            pair or re.search(r"(?<![.\d])(\d+)\s*/\s*$", masked[max(0, m.start() - 8) : m.start()])
+            if raw.isdigit()
+            else pair
+        )
         if pair and float(pair.group(1)) + val == 100:
             continue  # 80/20 or 50/50: a split or class ratio, never a metric value
         count = bool(_COUNT_UNITS.match(masked, m.end())) and not pct
-        count = count or bool(_COUNT_PREFIX.search(masked[max(0, m.start() - 16):m.start()]))
+        count = count or bool(_COUNT_PREFIX.search(masked[max(0, m.start() - 16) : m.start()]))
         if not pct and val.is_integer() and 1900 <= val <= 2100:
             count = True  # a year
-        out.append(Num(value=val / 100.0 if pct else val, raw=m.group(0), start=m.start(), end=m.end(),
-                       percent=pct, count=count))
+        out.append(
+            Num(
+                value=val / 100.0 if pct else val,
+                raw=m.group(0),
+                start=m.start(),
+                end=m.end(),
+                percent=pct,
+                count=count,
+            )
+        )
     return out

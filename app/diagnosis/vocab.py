@@ -4,24 +4,68 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SPLITS", "CATEGORIES", "FAILURE_CATEGORIES", "GATES", "METRIC_ALIASES", "ERROR_METRICS",
-           "BOUNDED_METRICS", "SPLIT_ALIASES", "canonical_split", "canonical_metric", "is_error_metric"]
+__all__ = [
+    "BOUNDED_METRICS",
+    "CATEGORIES",
+    "ERROR_METRICS",
+    "FAILURE_CATEGORIES",
+    "GATES",
+    "METRIC_ALIASES",
+    "SPLITS",
+    "SPLIT_ALIASES",
+    "canonical_metric",
+    "canonical_split",
+    "is_error_metric",
+]
 
 SPLITS = ("train", "validation", "test", "production")
-CATEGORIES = ("data_leakage", "overfitting", "underfitting", "class_imbalance", "data_drift", "label_noise",
-              "data_quality", "training_instability", "evaluation_error", "unknown")
+CATEGORIES = (
+    "data_leakage",
+    "overfitting",
+    "underfitting",
+    "class_imbalance",
+    "data_drift",
+    "label_noise",
+    "data_quality",
+    "training_instability",
+    "evaluation_error",
+    "unknown",
+)
 FAILURE_CATEGORIES = CATEGORIES[:-1]
 GATES = ("BLOCKED_PENDING_HUMAN_REVIEW", "REVIEW_RECOMMENDED", "CLEAR")
 
 SPLIT_ALIASES = {
-    "train": "train", "training": "train", "trn": "train", "in-sample": "train", "in_sample": "train",
-    "validation": "validation", "val": "validation", "valid": "validation", "dev": "validation",
-    "development": "validation", "holdout": "test", "hold-out": "test", "cv": "validation",
-    "cross-validation": "validation", "cross_validation": "validation", "eval": "validation",
-    "test": "test", "testing": "test", "held-out test": "test", "out-of-time": "test", "oot": "test",
-    "production": "production", "prod": "production", "live": "production", "online": "production",
-    "serving": "production", "deployment": "production", "deployed": "production", "real-world": "production",
-    "offline": "test", "out-of-sample": "test",
+    "train": "train",
+    "training": "train",
+    "trn": "train",
+    "in-sample": "train",
+    "in_sample": "train",
+    "validation": "validation",
+    "val": "validation",
+    "valid": "validation",
+    "dev": "validation",
+    "development": "validation",
+    "holdout": "test",
+    "hold-out": "test",
+    "cv": "validation",
+    "cross-validation": "validation",
+    "cross_validation": "validation",
+    "eval": "validation",
+    "test": "test",
+    "testing": "test",
+    "held-out test": "test",
+    "out-of-time": "test",
+    "oot": "test",
+    "production": "production",
+    "prod": "production",
+    "live": "production",
+    "online": "production",
+    "serving": "production",
+    "deployment": "production",
+    "deployed": "production",
+    "real-world": "production",
+    "offline": "test",
+    "out-of-sample": "test",
 }
 
 # canonical metric -> aliases (lower case, already stripped of punctuation differences)
@@ -42,8 +86,21 @@ METRIC_ALIASES = {
     "r2": ("r2", "r^2", "r²", "r-squared", "r squared"),
 }
 ERROR_METRICS = frozenset({"log_loss", "loss", "rmse", "mse", "mae", "mape"})
-BOUNDED_METRICS = frozenset({"score", "accuracy", "balanced_accuracy", "roc_auc", "pr_auc", "f1", "precision", "recall",
-                             "minority_recall", "minority_precision", "minority_f1"})
+BOUNDED_METRICS = frozenset(
+    {
+        "score",
+        "accuracy",
+        "balanced_accuracy",
+        "roc_auc",
+        "pr_auc",
+        "f1",
+        "precision",
+        "recall",
+        "minority_recall",
+        "minority_precision",
+        "minority_f1",
+    }
+)
 _ALIAS_TO_METRIC = {a: m for m, aliases in METRIC_ALIASES.items() for a in aliases}
 _ALIAS_TO_METRIC.update({m: m for m in ("minority_recall", "minority_precision", "minority_f1")})
 

@@ -6,5 +6,17 @@ from app.knowledge.models import Citation, Grounding
 from app.knowledge.providers import AzureSearchProvider, LocalProvider, SearchProvider
 from app.knowledge.retriever import Retriever, build_retriever
 
-__all__ = ["BM25", "tokenize", "Chunk", "load_corpus", "parse_front_matter", "Citation", "Grounding",
-           "SearchProvider", "LocalProvider", "AzureSearchProvider", "Retriever", "build_retriever"]
+__all__ = [
+    "BM25",
+    "AzureSearchProvider",
+    "Chunk",
+    "Citation",
+    "Grounding",
+    "LocalProvider",
+    "Retriever",
+    "SearchProvider",
+    "build_retriever",
+    "load_corpus",
+    "parse_front_matter",
+    "tokenize",
+]

@@ -9,13 +9,30 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["tokenize", "stem", "BM25", "STOPWORDS"]
+__all__ = ["BM25", "STOPWORDS", "stem", "tokenize"]
 
-STOPWORDS = frozenset(
-    "a an and are as at be been but by for from has have how i if in into is it its of on or our that the "
-    "their then there these this to was we were what when which while with you your not no can do does".split())
-_SUFFIXES = ("ational", "ization", "ations", "ation", "ings", "ing", "ness", "ment", "ages", "age", "ies", "ed",
-             "es", "s", "e")
+_STOP = (
+    "a an and are as at be been but by for from has have how i if in into is it its of on or our that the their then "
+    "there these this to was we were what when which while with you your not no can do does"
+)
+STOPWORDS = frozenset(_STOP.split())  # noqa: SIM905
+_SUFFIXES = (
+    "ational",
+    "ization",
+    "ations",
+    "ation",
+    "ings",
+    "ing",
+    "ness",
+    "ment",
+    "ages",
+    "age",
+    "ies",
+    "ed",
+    "es",
+    "s",
+    "e",
+)
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 

@@ -11,7 +11,7 @@ from loguru import logger
 from app.config import REPO_ROOT
 from app.errors import InputError
 
-__all__ = ["Chunk", "parse_front_matter", "split_sections", "load_corpus", "DEFAULT_ROOT"]
+__all__ = ["DEFAULT_ROOT", "Chunk", "load_corpus", "parse_front_matter", "split_sections"]
 
 DEFAULT_ROOT = REPO_ROOT / "knowledge"
 _HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*#*\s*$")
@@ -23,9 +23,9 @@ class Chunk:
 
     doc_id: str
     title: str
-    path: str            # relative to the repository root when possible, e.g. knowledge/playbooks/x.md
-    section: str         # heading text of the section
-    text: str            # the section body (markdown)
+    path: str  # relative to the repository root when possible, e.g. knowledge/playbooks/x.md
+    section: str  # heading text of the section
+    text: str  # the section body (markdown)
     category: str
     permission_scope: str
     source_type: str
@@ -46,7 +46,7 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
     meta: dict[str, str] = {}
     for i, line in enumerate(lines[1:], start=1):
         if line.strip() == "---":
-            return meta, "".join(lines[i + 1:])
+            return meta, "".join(lines[i + 1 :])
         if ":" in line and not line.lstrip().startswith("#"):
             key, _, value = line.partition(":")
             meta[key.strip()] = value.strip().strip("'\"")
@@ -101,8 +101,16 @@ def load_corpus(root: Path | None = None) -> list[Chunk]:
         doc_id = meta.get("id") or rel.removesuffix(".md").replace("/", "-")
         title = meta.get("title") or path.stem.replace("_", " ")
         for section, sec_text in split_sections(body, title):
-            chunks.append(Chunk(doc_id=doc_id, title=title, path=rel, section=section, text=sec_text,
-                                category=meta.get("category", "general"),
-                                permission_scope=meta.get("permission_scope", "internal"),
-                                source_type=meta.get("source_type", path.parent.name or "document")))
+            chunks.append(
+                Chunk(
+                    doc_id=doc_id,
+                    title=title,
+                    path=rel,
+                    section=section,
+                    text=sec_text,
+                    category=meta.get("category", "general"),
+                    permission_scope=meta.get("permission_scope", "internal"),
+                    source_type=meta.get("source_type", path.parent.name or "document"),
+                )
+            )
     return chunks

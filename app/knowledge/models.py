@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Citation", "Grounding", "LOCAL_PROOF", "REMOTE_PROOF"]
+__all__ = ["LOCAL_PROOF", "REMOTE_PROOF", "Citation", "Grounding"]
 
 LOCAL_PROOF = "local_knowledge_base"
 REMOTE_PROOF = "remote_search_results"

@@ -13,7 +13,7 @@ from app.knowledge.bm25 import BM25, tokenize
 from app.knowledge.corpus import Chunk, load_corpus
 from app.knowledge.models import Citation
 
-__all__ = ["SearchProvider", "LocalProvider", "AzureSearchProvider", "best_snippet", "DEFAULT_SCOPES"]
+__all__ = ["DEFAULT_SCOPES", "AzureSearchProvider", "LocalProvider", "SearchProvider", "best_snippet"]
 
 DEFAULT_SCOPES = ("public", "internal")
 _SNIPPET_CHARS = 280
@@ -61,15 +61,25 @@ class LocalProvider:
 
     def _citation(self, i: int, score: float, query: str) -> Citation:
         c = self.chunks[i]
-        return Citation(doc_id=c.doc_id, title=c.title, path=c.path, section=c.section,
-                        snippet=best_snippet(c.text, query), score=round(float(score), 4),
-                        source_type=c.source_type, permission_scope=c.permission_scope)
+        return Citation(
+            doc_id=c.doc_id,
+            title=c.title,
+            path=c.path,
+            section=c.section,
+            snippet=best_snippet(c.text, query),
+            score=round(float(score), 4),
+            source_type=c.source_type,
+            permission_scope=c.permission_scope,
+        )
 
     def search(self, query: str, k: int = 5, category: str | None = None) -> list[Citation]:
         """Top-``k`` sections by BM25 score (> 0), optionally restricted to one category."""
         scores = self._bm25.scores(tokenize(query))
-        idx = [i for i in np.argsort(-scores, kind="stable") if scores[i] > 0
-               and (category is None or self.chunks[i].category == category)]
+        idx = [
+            i
+            for i in np.argsort(-scores, kind="stable")
+            if scores[i] > 0 and (category is None or self.chunks[i].category == category)
+        ]
         return [self._citation(i, scores[i], query) for i in idx[:k]]
 
     def find(self, doc_id: str, section: str) -> Chunk | None:
@@ -96,8 +106,16 @@ class AzureSearchProvider:
 
     name = "azure_ai_search"
 
-    def __init__(self, endpoint: str, index: str, key: str, *, timeout_s: float = 5.0,
-                 api_version: str = "2024-07-01", allowed_scopes: tuple[str, ...] = DEFAULT_SCOPES) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        index: str,
+        key: str,
+        *,
+        timeout_s: float = 5.0,
+        api_version: str = "2024-07-01",
+        allowed_scopes: tuple[str, ...] = DEFAULT_SCOPES,
+    ) -> None:
         if not endpoint.startswith(("http://", "https://")):
             raise InputError("azure_search_endpoint must start with http:// or https://")
         if not index or not key:
@@ -120,11 +138,16 @@ class AzureSearchProvider:
         if not doc_id:
             return None
         content = str(doc.get("content") or doc.get("chunk") or doc.get("snippet") or "")
-        return Citation(doc_id=doc_id, title=str(doc.get("title") or doc_id),
-                        path=str(doc.get("path") or f"azure-search://{self.index}/{doc_id}"),
-                        section=str(doc.get("section") or ""), snippet=best_snippet(content, query),
-                        score=round(float(doc.get("@search.score") or 0.0), 4),
-                        source_type="azure_ai_search", permission_scope=scope)
+        return Citation(
+            doc_id=doc_id,
+            title=str(doc.get("title") or doc_id),
+            path=str(doc.get("path") or f"azure-search://{self.index}/{doc_id}"),
+            section=str(doc.get("section") or ""),
+            snippet=best_snippet(content, query),
+            score=round(float(doc.get("@search.score") or 0.0), 4),
+            source_type="azure_ai_search",
+            permission_scope=scope,
+        )
 
     def search(self, query: str, k: int = 5, category: str | None = None) -> list[Citation]:
         """POST the query; map each hit to a citation (hits outside ``category`` are dropped when it is set)."""
@@ -132,9 +155,13 @@ class AzureSearchProvider:
 
         url = f"{self.endpoint}/indexes/{quote(self.index, safe='')}/docs/search"
         try:
-            resp = requests.post(url, params={"api-version": self.api_version}, json={"search": query, "top": k},
-                                 headers={"api-key": self._key, "Content-Type": "application/json"},
-                                 timeout=self.timeout_s)
+            resp = requests.post(
+                url,
+                params={"api-version": self.api_version},
+                json={"search": query, "top": k},
+                headers={"api-key": self._key, "Content-Type": "application/json"},
+                timeout=self.timeout_s,
+            )
         except requests.RequestException as exc:
             raise EndpointError(f"Azure AI Search unreachable: {type(exc).__name__}") from None
         if resp.status_code != 200:

@@ -48,18 +48,30 @@ class Retriever:
     @property
     def grounding(self) -> Grounding:
         used = self._remote_hits > 0
-        return Grounding(provider="azure_ai_search" if used else "local",
-                         proof_level=REMOTE_PROOF if used else LOCAL_PROOF, remote_used=used,
-                         remote_configured=self.remote is not None, remote_error=self._remote_error,
-                         corpus_documents=self.local.n_documents)
+        return Grounding(
+            provider="azure_ai_search" if used else "local",
+            proof_level=REMOTE_PROOF if used else LOCAL_PROOF,
+            remote_used=used,
+            remote_configured=self.remote is not None,
+            remote_error=self._remote_error,
+            corpus_documents=self.local.n_documents,
+        )
 
 
 def build_retriever(settings: Settings | None = None, knowledge_dir: Path | None = None) -> Retriever:
     """Local provider over ``knowledge_dir`` (default: the repository's knowledge/), plus Azure when configured."""
     local = LocalProvider(knowledge_dir)
     remote = None
-    if settings is not None and settings.azure_search_endpoint and settings.azure_search_index \
-            and settings.azure_search_key:
-        remote = AzureSearchProvider(settings.azure_search_endpoint, settings.azure_search_index,
-                                     settings.azure_search_key, timeout_s=settings.probe_timeout_s)
+    if (
+        settings is not None
+        and settings.azure_search_endpoint
+        and settings.azure_search_index
+        and settings.azure_search_key
+    ):
+        remote = AzureSearchProvider(
+            settings.azure_search_endpoint,
+            settings.azure_search_index,
+            settings.azure_search_key,
+            timeout_s=settings.probe_timeout_s,
+        )
     return Retriever(local, remote)

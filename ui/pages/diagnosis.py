@@ -19,8 +19,10 @@ from app.diagnosis.history import heatmap_counts  # noqa: E402
 from app.errors import MlfiError  # noqa: E402
 from app.storage import Store  # noqa: E402
 
-EXAMPLE = ("Validation accuracy jumped to 98% after adding `renewal_status_after_30d`. Test performance collapsed, "
-           "and I suspect the feature contains future target information.")
+EXAMPLE = (
+    "Validation accuracy jumped to 98% after adding `renewal_status_after_30d`. Test performance collapsed, "
+    "and I suspect the feature contains future target information."
+)
 SAMPLE = REPO_ROOT / "data" / "samples" / "experiment_leakage_dataset.json"
 
 
@@ -32,8 +34,10 @@ def _store(db_url: str) -> Store:
 
 @st.cache_data(ttl=10, show_spinner=False)
 def _history(db_url: str) -> list[dict]:
-    return [{k: r[k] for k in ("id", "created_at", "team", "primary_category", "payload_hash")}
-            for r in _store(db_url).list_diagnoses(limit=2000)]
+    return [
+        {k: r[k] for k in ("id", "created_at", "team", "primary_category", "payload_hash")}
+        for r in _store(db_url).list_diagnoses(limit=2000)
+    ]
 
 
 st.title("Experiment diagnosis")
@@ -45,8 +49,9 @@ except (MlfiError, ValueError) as exc:
     st.error(f"Cannot open the mlfi database: {str(exc).splitlines()[0]}")
     st.stop()
 
-mode = st.radio("Input", ["Describe it", "Upload a record (JSON)", "Shipped dataset example"], key="dx_mode",
-                horizontal=True)
+mode = st.radio(
+    "Input", ["Describe it", "Upload a record (JSON)", "Shipped dataset example"], key="dx_mode", horizontal=True
+)
 prompt, record = None, None
 if mode == "Describe it":
     prompt = st.text_area("What happened? Numbers per split help most.", EXAMPLE, key="dx_prompt", height=110)
@@ -83,9 +88,11 @@ if "dx_result" in st.session_state:
     m1.metric("Primary category", p["primary_category"], p["subtype"] or "", delta_color="off")
     m2.metric("Deployment gate", p["deployment_gate"].replace("_", " ").title())
     m3.metric("Confidence", f"{p['confidence']:.2f}")
-    st.write(f"report ready: **{p['report_ready']}** · deployment ready: **{p['deployment_ready']}** · "
-             f"leakage audit: **{p['leakage_audit_recommended']}** · responsible AI: **{p['responsible_ai_status']}**"
-             + (f" · secondary risks: {', '.join(p['secondary_risks'])}" if p["secondary_risks"] else ""))
+    st.write(
+        f"report ready: **{p['report_ready']}** · deployment ready: **{p['deployment_ready']}** · "
+        f"leakage audit: **{p['leakage_audit_recommended']}** · responsible AI: **{p['responsible_ai_status']}**"
+        + (f" · secondary risks: {', '.join(p['secondary_risks'])}" if p["secondary_risks"] else "")
+    )
     st.code(p["payload_hash"], language=None)
     cols = ["id", "kind", "category", "statement", "sources"]
     st.subheader("Evidence")
@@ -94,18 +101,27 @@ if "dx_result" in st.session_state:
     st.dataframe(pd.DataFrame(p["counter_evidence"], columns=cols), hide_index=True, key="dx_counter")
     st.subheader("Remediation plan")
     for key, label in (("3_day", "3 days"), ("7_day", "7 days")):
-        st.markdown(f"**{label}**\n" + "\n".join(f"- {i['action']} (`{i['citation']['path']}` § "
-                                                  f"{i['citation']['section']})" for i in p["remediation_plan"][key]))
+        st.markdown(
+            f"**{label}**\n"
+            + "\n".join(
+                f"- {i['action']} (`{i['citation']['path']}` § {i['citation']['section']})"
+                for i in p["remediation_plan"][key]
+            )
+        )
     st.subheader("Learning path")
     st.dataframe(pd.DataFrame(p["learning_path"], columns=["id", "title", "certification"]), hide_index=True)
     st.subheader("Citations")
-    st.dataframe(pd.DataFrame(p["citations"], columns=["path", "section", "snippet", "score", "permission_scope"]),
-                 hide_index=True, key="dx_citations")
+    st.dataframe(
+        pd.DataFrame(p["citations"], columns=["path", "section", "snippet", "score", "permission_scope"]),
+        hide_index=True,
+        key="dx_citations",
+    )
     st.caption(f"grounding: {p['grounding']['provider']} · {p['grounding']['proof_level']}")
     d1, d2 = st.columns(2)
     d1.download_button("HTML report", html, f"{p['diagnosis_id']}.html", "text/html", key="dx_dl_html")
-    d2.download_button("JSON payload", json.dumps(p, indent=2), f"{p['diagnosis_id']}.json", "application/json",
-                       key="dx_dl_json")
+    d2.download_button(
+        "JSON payload", json.dumps(p, indent=2), f"{p['diagnosis_id']}.json", "application/json", key="dx_dl_json"
+    )
 
 st.subheader("Team history")
 counts = pd.DataFrame(heatmap_counts(_history(settings.db_url)))
@@ -116,8 +132,11 @@ else:
     pick = st.selectbox("Team", teams, key="dx_hist_team")
     view = counts if pick == "All teams" else counts[counts["team"] == pick]
     grid = view.groupby(["category", "month"], as_index=False)["count"].sum()
-    fig = px.density_heatmap(grid, x="month", y="category", z="count", histfunc="sum", text_auto=True,
-                             color_continuous_scale="Reds")
+    fig = px.density_heatmap(
+        grid, x="month", y="category", z="count", histfunc="sum", text_auto=True, color_continuous_scale="Reds"
+    )
     st.plotly_chart(fig, key="dx_heatmap")
-    st.dataframe(counts.pivot_table(index="category", columns="team", values="count", aggfunc="sum", fill_value=0),
-                 key="dx_team_table")
+    st.dataframe(
+        counts.pivot_table(index="category", columns="team", values="count", aggfunc="sum", fill_value=0),
+        key="dx_team_table",
+    )
