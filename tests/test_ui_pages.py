@@ -107,11 +107,15 @@ def test_dashboard_routes_and_sidebar(seeded):
     assert at.sidebar.button(key="watcher_start") and at.sidebar.button(key="watcher_stop").disabled
     assert at.title[0].value == "Overview"
     assert at.sidebar.select_slider(key="refresh_s").value == 2 and at.sidebar.toggle(key="refresh_paused").value is False
+    at.sidebar.toggle(key="refresh_paused").set_value(True).run()      # a rerun keeps the routed layout
+    at.sidebar.select_slider(key="refresh_s").set_value(10).run()
+    assert clean(at).session_state["refresh_s"] == 10 and at.session_state["refresh_paused"] is True
     for path, title in (("pages/endpoint.py", "Endpoint"), ("pages/investigation.py", "Investigation"),
                         ("pages/recommendations.py", "Recommendations"), ("pages/export.py", "Export"),
                         ("pages/add_endpoint.py", "Add endpoint")):
         at.switch_page(path).run()
         assert clean(at).title[0].value == title
+        assert at.sidebar.button(key="watcher_start")            # the sidebar is on every page
 
 
 def _refresher(at: AppTest) -> list:

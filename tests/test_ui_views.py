@@ -29,7 +29,10 @@ def test_overview_status_and_counts(store, seeded):
     row = rows[0]
     assert row.status == "failing"                    # newest report is a high-severity alert
     assert row.samples == store.count_samples(seeded["name"]) == 600
-    assert row.errors == sum(1 for s in store.recent_samples(seeded["name"]) if not s.ok) > 0
+    newest = store.latest_report(seeded["name"])
+    assert row.error_rate == newest.metrics.error_rate > 0           # the newest window's error rate
+    assert [r.name for r in overview.overview(store, name=seeded["name"])] == [seeded["name"]]
+    assert overview.overview(store, name="nope") == []
     assert row.open_incidents == 1 and row.last_verdict == "feature_drift"
     store.set_enabled(seeded["name"], False)
     assert overview.overview(store)[0].status == "stopped"
@@ -186,3 +189,30 @@ def test_kpi_text():
     k = kpis.kpis(Metrics(latency_p95_ms=12.0, accuracy=0.9), Metrics(latency_p95_ms=10.0, accuracy=0.95))
     by = {x.key: x for x in k}
     assert by["latency_p95_ms"].delta_text == "+2.0 ms" and by["accuracy"].delta_text == "-5.0 pp"
+
+
+def test_long_ranges_aggregate_a_bounded_time_stratified_sample(store):
+    now = time.time()
+    ui_seed.bulk_samples(store, "dense", 40_000, start=now - 40_000, step=1.0)
+    ui_seed.bulk_samples(store, "other", 40_000, start=now - 40_000, step=1.0, seed=1)   # interleaved ids
+    exact = series.timeseries(store, "dense", max_points=50, row_budget=10**9)
+    sampled = series.timeseries(store, "dense", max_points=50, row_budget=8_000)
+    assert (exact["sample_rate"] == 1.0).all() and sampled["sample_rate"].iloc[0] == pytest.approx(0.2)
+    assert len(sampled) <= 50 and int(sampled["n"].sum()) == pytest.approx(8_000, rel=0.02)
+    for col in ("avg_confidence", "avg_latency_ms", "error_rate", "accuracy"):
+        assert sampled[col].mean() == pytest.approx(exact[col].mean(), rel=0.05, abs=0.003), col
+    with pytest.raises(ValueError):
+        series.sampled_timeseries(store, "dense", since=None, max_points=50, min_bucket_s=1, rate=0)
+
+
+def test_sampled_series_still_shows_an_outage(store):
+    now = time.time()
+    ui_seed.bulk_samples(store, "spiky", 30_000, start=now - 30_000, step=1.0)
+    eid = int(store.get_endpoint("spiky")["id"])
+    from app.storage import tables as t
+    with store.engine.begin() as conn:   # a 30-minute outage: every probe failed
+        conn.execute(t.samples.update().where((t.samples.c.endpoint_id == eid) & (t.samples.c.ts >= now - 10_000)
+                                              & (t.samples.c.ts < now - 8_200)).values(error_kind="timeout"))
+    df = series.timeseries(store, "spiky", max_points=60, row_budget=3_000)
+    assert df["sample_rate"].iloc[0] < 0.2 and df["error_rate"].max() > 0.9
+    assert df.loc[df["error_rate"] > 0.9, "ts"].between(now - 10_600, now - 8_200).all()

@@ -10,7 +10,7 @@ import streamlit as st
 from app.errors import MlfiError
 from app.views.kpis import Kpi
 
-__all__ = ["STATUS_COLORS", "SEVERITY_COLORS", "PRIORITY_COLORS", "badge", "status_badge", "ago", "kpi_tiles",
+__all__ = ["ensure_routed", "STATUS_COLORS", "SEVERITY_COLORS", "PRIORITY_COLORS", "badge", "status_badge", "ago", "kpi_tiles",
            "autorefresh", "sidebar", "flash", "show_flash", "REFRESH_DEFAULT_S"]
 
 STATUS_COLORS = {"healthy": "#1f9d55", "warning": "#e3a008", "failing": "#d62728", "unreachable": "#7e3af2",
@@ -20,6 +20,23 @@ SEVERITY_COLORS = {"none": "#9ca3af", "low": "#3b82f6", "medium": "#e3a008", "hi
 PRIORITY_COLORS = {"CRITICAL": "#d62728", "HIGH": "#f97316", "MEDIUM": "#e3a008", "LOW": "#3b82f6",
                    "NONE": "#9ca3af"}
 REFRESH_DEFAULT_S = 2
+
+
+def ensure_routed() -> None:
+    """Run the page through ``ui/dashboard.py`` (sidebar, wide layout) when Streamlit ran it on its own.
+
+    A ``pages/`` folder next to the entry script switches Streamlit's legacy multipage mode on at
+    process start; until ``st.navigation`` runs once, a deep link (``/endpoint``) or a rerun executes
+    the page file directly. Turning the legacy mode off and re-running routes it through the entry
+    script. A no-op when the page runs standalone (AppTest of one page) or under ``mlfi dashboard``.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - internal layout of another Streamlit version
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def badge(text: str, color: str) -> str:

@@ -17,7 +17,7 @@ from app.errors import MlfiError
 from app.storage import Store
 from app.views import decisions, drift_map, export, incidents, kpis, overview, series, status
 
-__all__ = ["settings", "store", "db_or_stop", "invalidate", "overview_rows", "watcher", "endpoint_names", "endpoint_row",
+__all__ = ["settings", "store", "db_or_stop", "invalidate", "overview_rows", "endpoint_summary", "watcher", "endpoint_names", "endpoint_row",
            "window_kpis", "baseline", "timeseries", "markers", "drift", "incident_list", "incident",
            "metrics_csv", "reports_csv", "audit_csv", "audit_table", "recommendations", "audit_status",
            "range_start", "FAST_TTL", "SLOW_TTL"]
@@ -64,6 +64,12 @@ def invalidate() -> None:
 @st.cache_data(ttl=FAST_TTL, show_spinner=False)
 def overview_rows(db_url: str) -> list[overview.EndpointSummary]:
     return overview.overview(_store(db_url))
+
+
+@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+def endpoint_summary(db_url: str, name: str) -> overview.EndpointSummary | None:
+    rows = overview.overview(_store(db_url), name=name)
+    return rows[0] if rows else None
 
 
 @st.cache_data(ttl=FAST_TTL, show_spinner=False)

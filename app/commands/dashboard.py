@@ -14,14 +14,28 @@ from app.errors import InputError
 __all__ = ["register", "streamlit_command"]
 
 
-def streamlit_command(port: int, host: str) -> list[str]:
-    """The command line that serves the dashboard.
+# `streamlit run`, with Streamlit's legacy pages/ folder mode off from the start: ui/dashboard.py
+# routes every page itself (st.navigation), also for deep links such as /endpoint
+_LAUNCH = ("import sys\n"
+           "try:\n"
+           "    from streamlit.runtime.pages_manager import PagesManager\n"
+           "    PagesManager.uses_pages_directory = False\n"
+           "except ImportError:\n"
+           "    pass\n"
+           "from streamlit.web.cli import main\n"
+           "sys.argv[0] = 'streamlit'\n"
+           "sys.exit(main())\n")
 
-    >>> streamlit_command(8501, "0.0.0.0")[9:14]
-    ['--server.port', '8501', '--server.address', '0.0.0.0', '--browser.gatherUsageStats']
+
+def streamlit_command(port: int, host: str) -> list[str]:
+    """The command line that serves the dashboard (``streamlit run ui/dashboard.py`` headless).
+
+    >>> cmd = streamlit_command(8501, "0.0.0.0")
+    >>> cmd[3], cmd[4].endswith("dashboard.py"), cmd[9:13]
+    ('run', True, ['--server.port', '8501', '--server.address', '0.0.0.0'])
     """
     script = str(REPO_ROOT / "ui" / "dashboard.py")
-    return [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+    return [sys.executable, "-c", _LAUNCH, "run", script, "--server.headless", "true",
             "--server.fileWatcherType", "none", "--server.port", str(port), "--server.address", host,
             "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
             "--theme.primaryColor", "#2563eb"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from app.storage import Store
 from app.storage import tables as t
@@ -29,7 +30,7 @@ class EndpointSummary:
     last_report_at: float | None
     open_incidents: int
     samples: int
-    errors: int
+    error_rate: float | None   # of the newest analysed window (None before the first report)
     last_probe_at: float | None
     last_probe_status: str | None
 
@@ -41,27 +42,36 @@ def _group_counts(conn: Any, stmt: Any) -> dict[int, tuple[int, ...]]:
     return {int(r[0]): tuple(int(x or 0) for x in r[1:]) for r in conn.execute(stmt)}
 
 
-def overview(store: Store) -> list[EndpointSummary]:
-    """Summaries of all endpoints, worst status first, using a handful of grouped queries.
+def overview(store: Store, *, name: str | None = None) -> list[EndpointSummary]:
+    """Summaries of all endpoints (or of the one called ``name``), worst status first.
 
-    Sample counts come from one ``GROUP BY`` over the indexed samples table; the latest verdict
-    is read from the newest report row of each endpoint (no report JSON is parsed).
+    Cheap whatever the stored count: sample counts are one index-only ``COUNT ... GROUP BY``; the
+    verdict and error rate come from the newest report row of each endpoint (its small metrics JSON).
     """
-    s, r, i = t.samples.c, t.reports.c, t.incidents.c
+    s, r, i, e = t.samples.c, t.reports.c, t.incidents.c, t.endpoints.c
+    eq = select(t.endpoints).order_by(e.id)
+    cq = select(s.endpoint_id, func.count()).group_by(s.endpoint_id)
+    iq = select(i.endpoint_id, func.count()).where(i.status == "open").group_by(i.endpoint_id)
+    nq = select(r.endpoint_id, func.max(r.id).label("rid")).group_by(r.endpoint_id)
     with store.engine.connect() as conn:
-        eps = [dict(x) for x in conn.execute(select(t.endpoints).order_by(t.endpoints.c.id)).mappings()]
-        counts = _group_counts(conn, select(s.endpoint_id, func.count(),
-                                            func.sum(case((s.error_kind.isnot(None), 1), else_=0)))
-                               .group_by(s.endpoint_id))
-        open_inc = _group_counts(conn, select(i.endpoint_id, func.count()).where(i.status == "open")
-                                 .group_by(i.endpoint_id))
-        newest = select(r.endpoint_id, func.max(r.id).label("rid")).group_by(r.endpoint_id).subquery()
+        if name is not None:
+            ep = conn.execute(select(e.id).where(e.name == name)).first()
+            if ep is None:
+                return []
+            eq, cq = eq.where(e.id == ep[0]), cq.where(s.endpoint_id == ep[0])
+            iq, nq = iq.where(i.endpoint_id == ep[0]), nq.where(r.endpoint_id == ep[0])
+        eps = [dict(x) for x in conn.execute(eq).mappings()]
+        counts = _group_counts(conn, cq)
+        open_inc = _group_counts(conn, iq)
+        newest = nq.subquery()
         latest = {int(x.endpoint_id): x for x in conn.execute(
-            select(r.endpoint_id, r.ts, r.root_cause, r.severity, r.alert).join(newest, r.id == newest.c.rid))}
+            select(r.endpoint_id, r.ts, r.root_cause, r.severity, r.alert, r.metrics_json)
+            .join(newest, r.id == newest.c.rid))}
     out = []
     for ep in eps:
         rep = latest.get(int(ep["id"]))
-        n, errs = counts.get(int(ep["id"]), (0, 0))
+        n = counts.get(int(ep["id"]), (0,))[0]
+        err = None if rep is None else json.loads(rep.metrics_json).get("error_rate")
         status = endpoint_status(enabled=bool(ep["enabled"]), last_status=ep.get("last_status"),
                                  consecutive_failures=ep.get("consecutive_failures"),
                                  latest_alert=None if rep is None else bool(rep.alert),
@@ -71,7 +81,7 @@ def overview(store: Store) -> list[EndpointSummary]:
             interval_s=float(ep.get("interval_s") or 0.0), status=status,
             last_verdict=None if rep is None else rep.root_cause, last_severity=None if rep is None else rep.severity,
             last_report_at=None if rep is None else float(rep.ts), open_incidents=open_inc.get(int(ep["id"]), (0,))[0],
-            samples=n, errors=errs, last_probe_at=ep.get("last_probe_at"), last_probe_status=ep.get("last_status")))
+            samples=n, error_rate=err, last_probe_at=ep.get("last_probe_at"), last_probe_status=ep.get("last_status")))
     out.sort(key=lambda e: (STATUSES.index(e.status), e.name))
     return out
 

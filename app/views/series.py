@@ -7,18 +7,22 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, literal, select
 
 from app.schemas import Metrics
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["RANGES", "since_for", "timeseries", "Band", "baseline_band", "alert_markers", "MARKER_COLUMNS"]
+__all__ = ["RANGES", "ROW_BUDGET", "since_for", "timeseries", "count_in_range", "sampled_timeseries", "Band", "baseline_band", "alert_markers", "MARKER_COLUMNS"]
 
 # label -> seconds looked back (None = everything stored)
 RANGES: dict[str, float | None] = {"15 min": 900.0, "1 hour": 3600.0, "6 hours": 21600.0, "24 hours": 86400.0,
                                    "7 days": 604800.0, "all": None}
 MARKER_COLUMNS = ["ts", "report_id", "root_cause", "severity", "message"]
+ROW_BUDGET = 30_000    # samples aggregated per chart refresh at most (~0.2 s in SQLite)
+SLICES_PER_POINT = 8   # sampled slots per chart point when a range exceeds the budget
+_COLUMNS = ["ts", "n", "errors", "error_rate", "avg_confidence", "confidence_std", "avg_latency_ms",
+            "max_latency_ms", "accuracy", "labelled"]
 
 
 def since_for(range_label: str, now: float) -> float | None:
@@ -34,20 +38,87 @@ def since_for(range_label: str, now: float) -> float | None:
 
 
 def timeseries(store: Store, name: str, *, since: float | None = None, max_points: int = 300,
-               min_bucket_s: float = 1.0) -> pd.DataFrame:
-    """Per-bucket metrics aggregated in the database; never more than about ``max_points`` rows.
+               min_bucket_s: float = 1.0, row_budget: int = ROW_BUDGET) -> pd.DataFrame:
+    """Per-bucket metrics aggregated in the database; never more than ``max_points`` rows.
 
-    The bucket width grows with the time span (``store.metrics_timeseries``), so a million stored
-    samples still give a few hundred points. ``ts`` is the bucket start (epoch seconds).
+    The bucket width grows with the time span, so a million stored samples still give a few hundred
+    points. When the range holds more than ``row_budget`` samples, the buckets aggregate a
+    time-stratified sample of about ``row_budget`` of them (see :func:`sampled_timeseries`), which
+    keeps the cost bounded too. ``ts`` is the bucket start (epoch seconds); ``sample_rate`` is the
+    share of the range's samples aggregated (1.0 = all); ``df.attrs["n_range"]`` the exact count.
     """
     if max_points < 2:
         raise ValueError(f"max_points must be >= 2, got {max_points}")
-    # the store's floor-division bucketing can add one bucket: ask for one fewer to stay within max_points
-    df = store.metrics_timeseries(name, bucket_s=min_bucket_s, since=since, max_points=max_points - 1)
+    n_range = count_in_range(store, name, since=since)
+    if n_range > row_budget:
+        df = sampled_timeseries(store, name, since=since, max_points=max_points, min_bucket_s=min_bucket_s,
+                                rate=row_budget / n_range)
+    else:
+        # the store's floor-division bucketing can add one bucket: ask for one fewer to stay within max_points
+        df = store.metrics_timeseries(name, bucket_s=min_bucket_s, since=since, max_points=max_points - 1)
+        df["sample_rate"] = 1.0
     if not df.empty:
         df = df.sort_values("ts").reset_index(drop=True)
         df["time"] = pd.to_datetime(df["ts"], unit="s")
+    df.attrs["n_range"] = n_range
     return df
+
+
+def count_in_range(store: Store, name: str, *, since: float | None = None) -> int:
+    """Samples of an endpoint since a time (an index-only count)."""
+    eid = store.get_endpoint(name)["id"]
+    s = t.samples.c
+    q = select(func.count()).select_from(t.samples).where(s.endpoint_id == eid)
+    if since is not None:
+        q = q.where(s.ts >= since)
+    with store.engine.connect() as conn:
+        return int(conn.execute(q).scalar_one())
+
+
+def sampled_timeseries(store: Store, name: str, *, since: float | None, max_points: int, min_bucket_s: float,
+                       rate: float, slices: int = SLICES_PER_POINT) -> pd.DataFrame:
+    """Same columns as ``Store.metrics_timeseries``, from a time-stratified sample of the rows.
+
+    Each chart bucket is cut into ``slices`` equal slots; only the first ``rate`` share of each
+    slot is read, through one index range seek per slot. The cost is therefore bounded by the
+    number of slots and the sampled rows (about ``rate`` x the range's count), not by the stored
+    count. Ratios and means (error rate, confidence, latency, accuracy) are those of the sampled
+    slices, spread evenly over the bucket; ``n`` and ``errors`` count the sampled rows. The same
+    slices are read on every refresh, so the chart does not flicker.
+    """
+    if not 0.0 < rate <= 1.0:
+        raise ValueError(f"rate must be in (0, 1], got {rate}")
+    eid = store.get_endpoint(name)["id"]
+    s = t.samples.c
+    where = [s.endpoint_id == eid] + ([s.ts >= since] if since is not None else [])
+    with store.engine.connect() as conn:
+        lo, hi = conn.execute(select(func.min(s.ts), func.max(s.ts)).where(*where)).one()
+        if lo is None:
+            return pd.DataFrame(columns=[*_COLUMNS, "sample_rate"])
+        lo, hi = float(lo), float(hi)
+        bucket_s = max(min_bucket_s, (hi - lo) / (max_points - 1) if hi > lo else min_bucket_s)
+        n_buckets = int((hi - lo) // bucket_s) + 1
+        slot, width = bucket_s / slices, bucket_s / slices * rate
+        w = select(literal(0).label("i")).cte("slots", recursive=True)
+        w = w.union_all(select((w.c.i + 1).label("i")).where(w.c.i < n_buckets * slices - 1))
+        start = lo + w.c.i * slot
+        bucket = func.floor(w.c.i / slices).label("bucket")
+        err = case((s.error_kind.isnot(None), 1), else_=0)
+        q = (select(bucket, func.count().label("n"), func.sum(err).label("errors"),
+                    func.avg(s.confidence).label("avg_confidence"),
+                    func.avg(s.confidence * s.confidence).label("conf_sq"),
+                    func.avg(s.latency_ms).label("avg_latency_ms"), func.max(s.latency_ms).label("max_latency_ms"),
+                    func.avg(s.correct).label("accuracy"), func.count(s.correct).label("labelled"))
+             .select_from(w.join(t.samples, and_(s.endpoint_id == eid, s.ts >= start, s.ts < start + width)))
+             .group_by(bucket).order_by(bucket))
+        df = pd.DataFrame(conn.execute(q).mappings().all())
+    if df.empty:
+        return pd.DataFrame(columns=[*_COLUMNS, "sample_rate"])
+    df["ts"] = lo + df["bucket"].astype(float) * bucket_s
+    df["error_rate"] = df["errors"] / df["n"]
+    df["confidence_std"] = (df["conf_sq"] - df["avg_confidence"] ** 2).clip(lower=0) ** 0.5
+    df["sample_rate"] = rate
+    return df.drop(columns=["bucket", "conf_sq"])
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ import streamlit as st  # noqa: E402
 from app.errors import MlfiError  # noqa: E402
 from app.views import endpoint_form as form  # noqa: E402
 from ui import data  # noqa: E402
-from ui.components import flash, show_flash  # noqa: E402
+from ui.components import ensure_routed, flash, show_flash  # noqa: E402
 
+ensure_routed()
 s = data.settings()
 data.db_or_stop()
 st.title("Add endpoint")

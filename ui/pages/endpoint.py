@@ -12,8 +12,9 @@ import streamlit as st  # noqa: E402
 from app.errors import MlfiError  # noqa: E402
 from app.views.series import RANGES, baseline_band  # noqa: E402
 from ui import charts, data  # noqa: E402
-from ui.components import ago, autorefresh, flash, kpi_tiles, show_flash, status_badge  # noqa: E402
+from ui.components import ago, autorefresh, ensure_routed, flash, kpi_tiles, show_flash, status_badge  # noqa: E402
 
+ensure_routed()
 MAX_POINTS = 240
 autorefresh("endpoint_refresh")
 s = data.settings()
@@ -31,7 +32,7 @@ name = top1.selectbox("Endpoint", names, index=names.index(chosen) if chosen in 
 st.session_state["selected_endpoint"] = name
 range_label = top2.segmented_control("Time range", list(RANGES), default="1 hour", key="ep_range") or "1 hour"
 
-summary = next((r for r in data.overview_rows(db) if r.name == name), None)
+summary = data.endpoint_summary(db, name)
 ep = data.endpoint_row(db, name)
 if ep is None or summary is None:
     st.error(f"Endpoint {name!r} no longer exists.")
@@ -82,8 +83,10 @@ else:
                         key="chart_accuracy")
     else:
         c4.info("Accuracy needs labelled probes (a probe set with a label column).")
+    rate = float(df["sample_rate"].iloc[0])
     st.caption(f"{len(df)} points (at most {MAX_POINTS}, aggregated in the database) · "
-               f"{int(df['n'].sum()):,} samples in range")
+               f"{df.attrs.get('n_range', int(df['n'].sum())):,} samples in range" +
+               ("" if rate >= 1.0 else f" · each point summarises a time-stratified {rate:.1%} sample"))
 
 grid = data.drift(db, name, since)
 if grid.empty:

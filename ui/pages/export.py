@@ -12,7 +12,9 @@ import streamlit as st  # noqa: E402
 from app.errors import MlfiError  # noqa: E402
 from app.views.endpoint_form import slugify  # noqa: E402
 from ui import data  # noqa: E402
+from ui.components import ensure_routed  # noqa: E402
 
+ensure_routed()
 
 
 def _lines(csv: bytes) -> int:

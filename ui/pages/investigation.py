@@ -13,8 +13,9 @@ import streamlit as st  # noqa: E402
 from app.errors import MlfiError  # noqa: E402
 from app.views.incidents import attribution_frame  # noqa: E402
 from ui import charts, data  # noqa: E402
-from ui.components import SEVERITY_COLORS, ago, badge  # noqa: E402
+from ui.components import SEVERITY_COLORS, ago, badge, ensure_routed  # noqa: E402
 
+ensure_routed()
 db = data.db_or_stop()
 st.title("Investigation")
 which = st.segmented_control("Show", ["open", "all"], default="open", key="inv_filter") or "open"

@@ -13,8 +13,10 @@ import streamlit as st  # noqa: E402
 from app.errors import MlfiError  # noqa: E402
 from app.views.overview import status_counts  # noqa: E402
 from ui import data  # noqa: E402
-from ui.components import STATUS_COLORS, ago, autorefresh, badge, flash, show_flash, status_badge  # noqa: E402
+from ui.components import (STATUS_COLORS, ago, autorefresh, badge, ensure_routed, flash,  # noqa: E402
+                           show_flash, status_badge)
 
+ensure_routed()
 autorefresh("overview_refresh")
 db = data.db_or_stop()
 st.title("Overview")
@@ -55,7 +57,8 @@ for i, ep in enumerate(rows[:30]):
         inc_color = STATUS_COLORS["failing"] if ep.open_incidents else STATUS_COLORS["healthy"]
         c3.markdown(f"**Incidents**  \n{badge(str(ep.open_incidents) + ' open', inc_color)}", unsafe_allow_html=True)
         c4.markdown(f"**Samples**  \n{ep.samples:,}  \n<span style='color:#6b7280;font-size:0.85em'>"
-                    f"{ep.errors:,} errors</span>", unsafe_allow_html=True)
+                    f"{'—' if ep.error_rate is None else f'{ep.error_rate:.1%}'} errors (last window)</span>",
+                    unsafe_allow_html=True)
         b1, b2 = c5.columns(2)
         if b1.button("Details", key=f"ov_open_{i}", width="stretch"):
             st.session_state["selected_endpoint"] = ep.name
@@ -76,4 +79,4 @@ if len(rows) > 30:
 with st.expander(f"All endpoints as a table ({len(rows)})", expanded=len(rows) > 30):
     df = pd.DataFrame([r.as_row() for r in rows])
     st.dataframe(df[["status", "name", "protocol", "enabled", "last_verdict", "last_severity", "open_incidents",
-                     "samples", "errors", "interval_s"]], hide_index=True, width="stretch", key="ov_table")
+                     "samples", "error_rate", "interval_s"]], hide_index=True, width="stretch", key="ov_table")

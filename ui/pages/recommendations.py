@@ -12,8 +12,9 @@ import streamlit as st  # noqa: E402
 from app.errors import MlfiError  # noqa: E402
 from app.views.decisions import decide, operator_default  # noqa: E402
 from ui import data  # noqa: E402
-from ui.components import PRIORITY_COLORS, ago, badge, flash, show_flash  # noqa: E402
+from ui.components import PRIORITY_COLORS, ago, badge, ensure_routed, flash, show_flash  # noqa: E402
 
+ensure_routed()
 s = data.settings()
 db = data.db_or_stop()
 st.title("Recommendations")
