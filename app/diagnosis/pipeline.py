@@ -130,7 +130,7 @@ def diagnose(
     rules = load_rules(rules_path)
     meas = measure(rec, base, alpha=settings.alpha if settings else 0.05)
     rec = _with_measured_classes(rec, meas)
-    sig = compute_signals(rec, meas, rules.future_feature_patterns)
+    sig = compute_signals(rec, meas, rules.future_feature_patterns, rules.identifier_patterns)
     tax = classify(sig, rules)
     evidence, counter = build_evidence(tax, meas)
     r = retriever or build_retriever(settings, knowledge_dir)

@@ -84,6 +84,7 @@ class FeatureInfo(_Strict):
     added_recently: bool = False
     suspected_leak: bool = Field(False, description="the author suspects it carries target/future information")
     importance: float | None = None
+    dominant: bool = Field(False, description="stated to be the most important feature by far")
 
 
 class DataChecks(_Strict):

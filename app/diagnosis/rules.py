@@ -107,6 +107,7 @@ class RuleSet(_Strict):
     exclusive_pairs: list[tuple[str, str]]
     tie_order: list[str]
     future_feature_patterns: list[str]
+    identifier_patterns: list[str]
     rules: list[Rule]
 
     @model_validator(mode="after")

@@ -174,6 +174,13 @@ def _metric_signals(rec: ExperimentRecord, sig: Signals) -> None:
         if held is not None:
             sig.set("skill_heldout", (held - chance) / (1 - chance), held_src)
     for h in rec.history:
+        before_prod = h.metrics.get("production", {}).get(metric)
+        if (
+            pr is not None
+            and before_prod is not None
+            and before_prod - pr > (sig.get("history_drop_production") or 0.0)
+        ):
+            sig.set("history_drop_production", before_prod - pr, f'{src["production"]}; history: "{h.change}"')
         for split in ("validation", "test"):
             cur = v[split][0]
             before = h.metrics.get(split, {}).get(metric, h.metrics.get(split, {}).get("score"))
@@ -187,6 +194,12 @@ def _class_signals(rec: ExperimentRecord, sig: Signals) -> None:
     if rec.minority_rate is None:
         return
     src = rec.provenance.get("class_distribution", "record")
+    for split in ("validation", "test", "production"):
+        pr_auc = rec.metrics.get(split, {}).get("pr_auc")
+        if pr_auc is not None and rec.minority_rate > 0:
+            sig.set("pr_auc_lift", pr_auc / rec.minority_rate, rec.provenance.get(f"metrics.{split}.pr_auc", "record"))
+            sig.set("pr_auc", pr_auc, rec.provenance.get(f"metrics.{split}.pr_auc", "record"))
+            break
     sig.set("minority_rate", rec.minority_rate, src)
     sig.set("majority_rate", rec.majority_rate, src)
     for split in ("validation", "test", "production"):
@@ -317,13 +330,40 @@ def _data_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, sig: 
         )
 
 
-def compute_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, future_patterns: list[str]) -> Signals:
+def _identifier_signals(
+    rec: ExperimentRecord, meas: DatasetMeasurements | None, id_patterns: list[str], sig: Signals
+) -> None:
+    ids = [
+        f.name
+        for f in rec.features
+        if is_future_name(f.name, id_patterns) and (f.dominant or (f.importance or 0) >= 0.3)
+    ]
+    src = rec.provenance.get("features", "record: features (importance)")
+    if meas is not None:
+        ids += [
+            f.name
+            for f in meas.features
+            if is_future_name(f.name, id_patterns) and (f.power_train or 0) >= 0.75 and f.name not in ids
+        ]
+        src = f"measured: {meas.train_csv}" if not rec.features else src
+    if ids:
+        sig.set("n_identifier_predictive", len(ids), src)
+        sig.set("identifier_features", ", ".join(ids), src)
+
+
+def compute_signals(
+    rec: ExperimentRecord,
+    meas: DatasetMeasurements | None,
+    future_patterns: list[str],
+    id_patterns: list[str] | None = None,
+) -> Signals:
     """Every signal the rules can read, each with its source (prompt quote, record field or measurement)."""
     sig = Signals()
     _metric_signals(rec, sig)
     _class_signals(rec, sig)
     _curve_signals(rec, sig)
     _data_signals(rec, meas, sig)
+    _identifier_signals(rec, meas, id_patterns or [], sig)
     future = [
         f.name
         for f in rec.features

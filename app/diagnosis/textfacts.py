@@ -253,9 +253,12 @@ def _training_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
         r"\b(?:loss|gradients?|weights?|outputs?)\b[^.;]{0,40}?\b(?:nan|inf|infinity)\b|\bnan\s+loss", seg, _I
     ):
         issues.append("nan_loss")
-    if re.search(r"\bloss\b[^.;]{0,40}?\b(?:explod\w*|diverg\w*|blew up|blows up|shot up)", seg, _I) and not _negated(
-        t, s, s + seg.lower().find("loss")
-    ):
+    if re.search(
+        r"\bloss\b[^.;]{0,40}?\b(?:explod\w*|diverg\w*|blew up|blows up|shot up)|\b(?:training|optimi[sz]ation|"
+        r"optimi[sz]er|model|run)\s+(?:\w+\s+)?diverg\w*|never recover\w*",
+        seg,
+        _I,
+    ) and not _negated(t, s, s + seg.lower().find("loss")):
         issues.append("divergence")
     if re.search(r"\bloss\b[^.;]{0,30}?\bspik\w*|\bspikes? in (?:the )?loss", seg, _I):
         issues.append("loss_spikes")
@@ -323,11 +326,12 @@ def _setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
             "evaluation.preprocessing_fit_on",
             "data_leakage",
             r"(?:scal\w*|normali[sz]\w*|standardi[sz]\w*|imput\w*|encod\w*|smote|over-?sampl\w*|under-?sampl\w*|"
-            r"feature selection|select\w* features|pca|fit_transform|fitt?(?:ed|ing)?\s+(?:the\s+)?(?:scaler|imputer|"
-            r"encoder|vectori[sz]er|tokeni[sz]er))[^.;]{0,80}?\b(?:before\s+(?:the\s+)?(?:train[-/ ]test\s+)?split\w*|"
-            r"prior to (?:the\s+)?split\w*|on\s+(?:the\s+)?(?:whole|full|entire|complete|all(?:\s+of\s+the)?)\s+"
-            r"(?:data|dataset|data set)|before\s+splitting)|before\s+(?:the\s+)?(?:\w+\s+)?split\w*[^.;]{0,40}?"
-            r"(?:scal|normali|standardi|imput|encod|smote|sampl|select)",
+            r"feature selection|select\w* features|pca|fit_transform|(?:fit|fitted|fitting|computed|trained)\b)"
+            r"[^.;]{0,80}?\b(?:before\s+(?:the\s+)?(?:train[-/ ]test\s+)?(?:split\w*|cross-?validat\w*|cv\b|k-?fold)|"
+            r"prior to (?:the\s+)?split\w*|(?:on|using|over)\s+(?:the\s+)?(?:whole|full|entire|complete|all(?:\s+of\s+"
+            r"the)?)\s+(?:data|dataset|data set)|before\s+splitting|on\s+(?:both\s+)?(?:the\s+)?train(?:ing)?\s*"
+            r"(?:\+|and|&)\s*test\w*(?:\s+(?:sets?|data))?\s+together|on\s+train\s*\+\s*test)|before\s+(?:the\s+)?"
+            r"(?:\w+\s+)?split\w*[^.;]{0,40}?(?:scal|normali|standardi|imput|encod|smote|sampl|select)",
         ),
         (
             "evaluation.group_overlap",
@@ -399,6 +403,14 @@ def _feature_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
     for m in _ADDED.finditer(seg):
         name = scan.features[int(m.group(1) or m.group(2))]
         out.feature_flags.setdefault(name, {})["added_recently"] = True
+    if feats and re.search(
+        r"\btop\s+(?:\w+\s+)?feature|most important|highest (?:feature\s+)?importance|dominat\w*|"
+        r"strongest (?:feature|predictor)",
+        seg,
+        _I,
+    ):
+        for name in feats:
+            out.feature_flags.setdefault(name, {})["dominant"] = True
     m = _FUTURE.search(seg)
     if m and feats and not _negated(scan.masked, s, s + m.start()):
         for name in feats:
