@@ -159,6 +159,9 @@ def _metric_signals(rec: ExperimentRecord, sig: Signals) -> None:
         sig.set("offline_agreement", abs(va - te), f"{src['validation']}; {src['test']}")
     if tr is not None and te is not None:
         sig.set("test_minus_train", te - tr, f"{src['test']}; {src['train']}")
+    if tr is not None and (va is not None or te is not None):
+        best = max(x for x in (va, te) if x is not None)
+        sig.set("heldout_minus_train", best - tr, f"{src['train']}; {held_src}")
     if va is not None and te is not None:
         sig.set("test_minus_validation", te - va, f"{src['test']}; {src['validation']}")
     off = [x for x in (va, te) if x is not None]
@@ -294,6 +297,7 @@ def _data_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, sig: 
         p.get("evaluation.preprocessing_fit_on", "record"),
     )
     sig.set("group_overlap", ev.group_overlap or None, p.get("evaluation.group_overlap", "record"))
+    sig.set("target_in_features", ev.target_in_features or None, p.get("evaluation.target_in_features", "record"))
     sig.set(
         "test_population_differs",
         ev.test_population_differs or None,
@@ -387,6 +391,7 @@ def compute_signals(
         or bool(sig.get("n_leaking_columns"))
         or (sig.get("overlap_fraction") or 0) >= 0.05
         or bool(sig.get("group_overlap"))
+        or bool(sig.get("target_in_features"))
         or bool(sig.get("preprocessing_all"))
         or bool(sig.get("random_split_temporal"))
     )

@@ -334,6 +334,13 @@ def _setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
             r"(?:\w+\s+)?split\w*[^.;]{0,40}?(?:scal|normali|standardi|imput|encod|smote|sampl|select)",
         ),
         (
+            "evaluation.target_in_features",
+            "data_leakage",
+            r"(?:includ\w*|left|kept|added|used|feed\w*|fed|passed|put)\s+(?:\w+\s+){0,3}?(?:label|target|outcome|"
+            r"ground[- ]truth)\s+(?:column|variable|field|itself)?[^.;]{0,40}?(?:in|as|into|among)\s+(?:the\s+)?"
+            r"(?:features|inputs|predictors|feature set|model inputs?)",
+        ),
+        (
             "evaluation.group_overlap",
             "data_leakage",
             r"(?:same|identical|overlapping)\s+(?:patients?|users?|customers?|subjects?|devices?|accounts?|sessions?|"

@@ -159,6 +159,14 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
             split = split or (c_splits[0].name if c_splits else carry.get("split"))
             metric = _metric_for(masked, n, c_metrics, carry.get("metric"), cs, ce)
             got.append((split, metric, n))
+        temporal = re.search(
+            r"\b(?:19|20)\d\d\b|\bsince\b|\bover (?:the )?(?:last|past)\b|\bmonths?\b|\bweeks?\b|"
+            r"\brecently\b|\bnowadays\b|\btoday\b|\bthis year\b",
+            masked[s:e],
+            _I,
+        )
+        if len(got) >= 2 and temporal and all(g[0] is None for g in got) and re.search(r"\bfrom\b", seg, _I):
+            got = [("production", m, n) for _, m, n in got]  # "on 2024 data accuracy dropped from 0.89 to 0.72"
         if (
             len(got) >= 2
             and re.search(r"\bfrom\b", seg, _I)

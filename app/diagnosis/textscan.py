@@ -128,6 +128,21 @@ def scan(text: str) -> Scan:
             continue
         _mask(m.start(), m.end(), name)
     masked_s = "".join(masked)
+    # word fractions before "of": "half of the rows" -> "50%  of the rows" (same length)
+    for word, pct in (
+        ("three quarters", "75%"),
+        ("two thirds", "67%"),
+        ("a quarter", "25%"),
+        ("a third", "33%"),
+        ("half", "50%"),
+    ):
+        masked_s = re.sub(rf"\b{word}(?= of\b)", lambda m, p=pct: p.ljust(len(m.group(0))), masked_s, flags=_I)
+    # thousands separators: "5,000" -> "05000" (same length, same value) so offsets still match ``text``
+    masked_s = re.sub(
+        r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]|\.\d)|(?<![\d.,])\d{1,3}(?:,\d{3})+(?=\.\d)",
+        lambda m: m.group(0).replace(",", "").rjust(len(m.group(0)), "0"),
+        masked_s,
+    )
     # curve-style identifiers such as val_loss / train_accuracy read as words
     masked_s = re.sub(
         r"\b(train|training|val|validation|test|dev)_(loss|accuracy|acc|auc|f1)\b",
