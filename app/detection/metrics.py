@@ -14,12 +14,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from app.schemas import Metrics, Sample
 
-__all__ = ["compute_metrics", "finite"]
+__all__ = ["compute_metrics", "frame_metrics", "finite"]
 
 
 def finite(values: Iterable[float | None]) -> np.ndarray:
@@ -84,4 +85,26 @@ def compute_metrics(samples: Sequence[Sample]) -> Metrics:
         labelled_samples=len(correct),
         class_distribution={k: _round(v / n_pred) or 0.0 for k, v in sorted(preds.items())} if n_pred else {},
         error_kinds=dict(sorted(kinds.items())),
+    )
+
+
+def frame_metrics(n_rows: int, confidence: np.ndarray | None = None, predictions: Sequence[Any] | None = None,
+                  correct: np.ndarray | None = None) -> Metrics:
+    """Metrics of a logged batch (``mlfi compare``): no latency or errors, the rest as for samples.
+
+    >>> m = frame_metrics(4, np.array([0.9, 0.8, np.nan, 0.7]), ["a", "b", "a", None], np.array([1, 0, 1, 1]))
+    >>> (m.avg_confidence, m.accuracy, m.class_distribution, m.total_samples)
+    (0.8, 0.75, {'a': 0.666667, 'b': 0.333333}, 4)
+    """
+    conf = finite(confidence.tolist()) if confidence is not None else np.empty(0)
+    preds = Counter(str(p) for p in (predictions if predictions is not None else [])
+                    if p is not None and not (isinstance(p, float) and math.isnan(p)))
+    n_pred = sum(preds.values())
+    ok = finite(correct.tolist()) if correct is not None else np.empty(0)
+    return Metrics(
+        avg_confidence=_round(float(conf.mean())) if conf.size else None,
+        confidence_std=_round(float(conf.std(ddof=1))) if conf.size > 1 else (0.0 if conf.size == 1 else None),
+        error_rate=0.0, accuracy=_round(float(ok.mean())) if ok.size else None, total_samples=int(n_rows),
+        labelled_samples=int(ok.size),
+        class_distribution={k: _round(v / n_pred) or 0.0 for k, v in sorted(preds.items())} if n_pred else {},
     )

@@ -1,0 +1,181 @@
+"""Endpoint-behaviour detectors: accuracy drop, error-rate rise, latency shift, silent failure.
+
+(Confidence distribution and predicted classes reuse the ``ks``, ``variance`` and ``chi2``
+detectors.) Each is one-sided: only a change for the worse is a finding.
+
+- ``accuracy_drop``: 1/0 correctness per labelled sample; one-sided Fisher exact test (current
+  odds of a correct answer lower). Effect: accuracy points lost; floor 0.03.
+- ``error_rate``: 1/0 failure per sample; one-sided Fisher exact test. Effect: rise of the error
+  rate; floor 0.02, so one stray timeout in 150 probes or a 0.1% -> 0.15% wobble in a million
+  logged rows is not an incident.
+- ``latency_shift``: share of current latencies above the reference's 95th percentile, compared
+  with the reference share by a one-sided Fisher exact test: sensitive to a shifted median and to
+  a fattened tail alike. Effect: the rise of the p95, relative to ``max(p95_ref, min_abs_ms /
+  floor)``; floor 0.5. So the p95 must rise by 50% *and* by ``min_abs_ms`` (20 ms): loopback
+  latency of 2-5 ms jitters by a few ms and must not page anybody.
+- ``silent_failure``: degenerate outputs while the reference varied: a single predicted class
+  (p-value: probability of n answers all in one class under the reference class shares,
+  sum_k p_k**n) or collapsed confidence variance (p-value: chi-square variance test,
+  (n-1) s_cur**2 / s_ref**2 ~ chi2(n-1), lower tail). Input: two columns (prediction, confidence).
+  Effect: 1 for one class, else 1 - s_cur/s_ref; floor 0.9.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from app.detection.base import Detector, TestResult, finite_column
+from app.detection.chi2 import category_counts
+from app.detection.registry import register
+
+__all__ = ["AccuracyDropDetector", "ErrorRateDetector", "LatencyShiftDetector", "SilentFailureDetector"]
+
+
+class _ProportionDetector(Detector):
+    """Shared fit/score of the one-sided two-proportion (Fisher exact) detectors."""
+
+    input_kind = "binary"
+    worse_when_higher: bool = True
+    noun = "rate"
+
+    def _fit(self, reference: np.ndarray) -> None:
+        self.ones_, self.n_ = [], []
+        for j in range(reference.shape[1]):
+            col = finite_column(reference[:, j])
+            self.ones_.append(int(col.sum()))
+            self.n_.append(int(col.size))
+
+    def _score(self, current: np.ndarray) -> list[TestResult]:
+        out = []
+        for j, name in enumerate(self.names_):
+            col = finite_column(current[:, j])
+            k1, n1, k2, n2 = self.ones_[j], self.n_[j], int(col.sum()), int(col.size)
+            if n1 == 0 or n2 == 0:
+                out.append(self.result(name, None, None, None, n1, n2, detail="no values on one side"))
+                continue
+            alt = "greater" if self.worse_when_higher else "less"
+            p = float(stats.fisher_exact([[k2, n2 - k2], [k1, n1 - k1]], alternative=alt).pvalue)
+            r1, r2 = k1 / n1, k2 / n2
+            worse = (r2 - r1) if self.worse_when_higher else (r1 - r2)
+            out.append(self.result(name, r2, p, worse, n1, n2, delta=r2 - r1,
+                                   detail=f"{self.noun} {r1:.1%} -> {r2:.1%} ({k2}/{n2} vs {k1}/{n1})"))
+        return out
+
+
+@register
+class AccuracyDropDetector(_ProportionDetector):
+    """One-sided test of lower accuracy (input: 1 = correct, 0 = wrong)."""
+
+    name = "accuracy_drop"
+    default_floor = 0.03
+    effect_label = "accuracy points lost"
+    worse_when_higher = False
+    noun = "accuracy"
+
+
+@register
+class ErrorRateDetector(_ProportionDetector):
+    """One-sided test of a higher error rate (input: 1 = failed request)."""
+
+    name = "error_rate"
+    default_floor = 0.02
+    effect_label = "error-rate rise"
+    noun = "error rate"
+
+
+@register
+class LatencyShiftDetector(Detector):
+    """Tail-exceedance test of slower answers with a relative-and-absolute p95 floor."""
+
+    name = "latency_shift"
+    input_kind = "numeric"
+    default_floor = 0.5
+    effect_label = "relative p95 rise"
+
+    def __init__(self, *, effect_floor: float | None = None, seed: int = 0, min_abs_ms: float = 20.0,
+                 quantile: float = 0.95) -> None:
+        super().__init__(effect_floor=effect_floor, seed=seed)
+        if min_abs_ms < 0 or not 0.5 <= quantile < 1:
+            raise ValueError(f"min_abs_ms must be >= 0 and 0.5 <= quantile < 1, got {min_abs_ms}, {quantile}")
+        self.min_abs_ms, self.quantile = float(min_abs_ms), float(quantile)
+
+    def _fit(self, reference: np.ndarray) -> None:
+        self.ref_ = [finite_column(reference[:, j]) for j in range(reference.shape[1])]
+        self.p95_ = [float(np.quantile(c, self.quantile)) if c.size else math.nan for c in self.ref_]
+
+    def _score(self, current: np.ndarray) -> list[TestResult]:
+        out = []
+        for j, name in enumerate(self.names_):
+            ref, cur = self.ref_[j], finite_column(current[:, j])
+            if ref.size == 0 or cur.size == 0:
+                out.append(self.result(name, None, None, None, ref.size, cur.size, detail="no latencies on one side"))
+                continue
+            t = self.p95_[j]
+            k1, k2 = int((ref > t).sum()), int((cur > t).sum())
+            p = float(stats.fisher_exact([[k2, cur.size - k2], [k1, ref.size - k1]], alternative="greater").pvalue)
+            p95_cur = float(np.quantile(cur, self.quantile))
+            base = max(t, self.min_abs_ms / self.effect_floor if self.effect_floor > 0 else t, 1e-9)
+            effect = (p95_cur - t) / base
+            out.append(self.result(name, k2 / cur.size, p, effect, ref.size, cur.size, delta=p95_cur - t,
+                                   detail=f"p95 {t:.1f} ms -> {p95_cur:.1f} ms; {k2 / cur.size:.0%} of answers "
+                                          f"slower than the reference p95 (expected {k1 / ref.size:.0%})"))
+        return out
+
+
+@register
+class SilentFailureDetector(Detector):
+    """Degenerate outputs: one predicted class, or constant confidence, where the reference varied."""
+
+    name = "silent_failure"
+    input_kind = "outputs"
+    default_floor = 0.9
+    effect_label = "degeneracy (1 = constant output)"
+    min_rows = 5
+
+    def _fit(self, reference: np.ndarray) -> None:
+        if reference.shape[1] != 2:
+            from app.errors import InputError
+
+            raise InputError(f"{self.name}: needs 2 columns (prediction, confidence), got shape {reference.shape}")
+        counts = category_counts(reference[:, 0])
+        total = sum(counts.values())
+        self.shares_ = {k: v / total for k, v in counts.items()} if total else {}
+        conf = finite_column(_floats(reference[:, 1]))
+        self.conf_std_ = float(conf.std(ddof=1)) if conf.size > 1 else 0.0
+        self.n_ref_ = int(reference.shape[0])
+
+    def _score(self, current: np.ndarray) -> list[TestResult]:
+        counts = category_counts(current[:, 0])
+        m = sum(counts.values())
+        conf = finite_column(_floats(current[:, 1]))
+        checks: list[tuple[float, float, str]] = []  # (p, effect, text)
+        if len(self.shares_) >= 2 and m >= self.min_rows and len(counts) == 1:
+            (only, _), = counts.items()
+            p = min(1.0, sum(s**m for s in self.shares_.values()))
+            checks.append((p, 1.0, f"every one of {m} answers is class {only!r}"))
+        if self.conf_std_ > 1e-9 and conf.size >= self.min_rows:
+            s = float(conf.std(ddof=1))
+            ratio = s / self.conf_std_
+            p = float(stats.chi2.cdf((conf.size - 1) * ratio**2, conf.size - 1))
+            text = (f"confidence is constant ({conf.mean():.3g})" if s < 1e-9 else
+                    f"confidence spread collapsed to {ratio:.0%} of the reference")
+            checks.append((p, 1.0 - ratio, text))
+        if not checks:
+            return [self.result("outputs", None, None, 0.0, self.n_ref_, m, detail="not applicable")]
+        p = min(1.0, len(checks) * min(c[0] for c in checks))
+        effect = max(c[1] for c in checks)
+        text = "; ".join(c[2] for c in checks if c[1] >= self.effect_floor) or checks[0][2]
+        return [self.result("outputs", effect, p, effect, self.n_ref_, m, detail=text)]
+
+
+def _floats(col: np.ndarray) -> np.ndarray:
+    out = np.full(col.shape[0], np.nan)
+    for i, v in enumerate(col):
+        try:
+            out[i] = float(v) if v is not None else np.nan
+        except (TypeError, ValueError):
+            out[i] = np.nan
+    return out

@@ -1,0 +1,220 @@
+"""The detection suite: run every applicable detector on two windows, then one verdict step.
+
+Families and multiplicity
+-------------------------
+The tests of one variable (KS, Welch and Brown-Forsythe on a feature; KS and spread on the
+confidence) form one hypothesis: their p-values are merged by the Cauchy combination test, which
+is valid whatever their dependence, so a feature costs one hypothesis however many tests look at
+it. Hypotheses fall into two families: *outputs* (confidence KS and spread, predicted classes, accuracy,
+error rate, latency, silent failure) and *inputs* (every feature x every test, the multivariate
+domain classifier, the Isolation Forest on the joint rows, data quality). When both are present each gets alpha/2
+(Bonferroni across the two families) and Benjamini-Hochberg runs within each family, so under
+"nothing changed" the chance of any alert stays <= alpha however many features there are, while
+a clear behaviour change is not diluted by thirty feature tests. With one family it gets alpha.
+A test is flagged when its hypothesis' BH-adjusted p < its family's alpha, its own p < alpha,
+AND its effect >= its floor (see ``app.detection.base.decide``).
+
+Large windows: above ``max_rows`` rows per side, the feature tests use a seeded uniform
+subsample (default 100,000). At that size the sampling error of the effect sizes (KS D +-0.003,
+standardised mean difference +-0.003) is far below every floor, so the verdict is the full data's;
+the cost of a million-row check drops from a sort of every column to a quarter of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.detection import registry
+from app.detection.base import TestResult, decide
+from app.detection.frames import (ColumnPlan, category_codes, category_matrix, numeric_matrix, plan_columns,
+                                  subsample)
+
+__all__ = ["DetectionConfig", "WindowData", "SuiteResult", "run_suite", "OUTPUT_GROUPS"]
+
+# groups whose tests of one variable form one hypothesis (Cauchy-combined before BH)
+COMBINED = ("features", "confidence")
+OUTPUT_GROUPS = ("confidence", "predictions", "accuracy", "errors", "latency", "silent")
+
+
+class DetectionConfig(BaseModel):
+    """Tunable knobs of the suite (per endpoint via ``baseline.notes["detection"]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alpha: float = Field(0.05, gt=0, lt=1)
+    numeric_tests: list[str] = Field(default_factory=lambda: ["ks", "welch", "variance"])
+    categorical_tests: list[str] = Field(default_factory=lambda: ["chi2"])
+    multivariate: bool = True
+    isolation_forest: bool = True
+    data_quality: bool = True
+    floors: dict[str, float] = Field(default_factory=dict, description="detector name -> effect floor")
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict, description="detector name -> parameters")
+    max_rows: int | None = Field(100_000, ge=100)
+    seed: int = 0
+
+
+@dataclass
+class WindowData:
+    """One window as arrays; ``None`` where the window has no such data."""
+
+    features: pd.DataFrame | None = None
+    confidence: np.ndarray | None = None
+    predictions: np.ndarray | None = None
+    correct: np.ndarray | None = None
+    errors: np.ndarray | None = None
+    latency: np.ndarray | None = None
+    error_kinds: dict[str, int] = field(default_factory=dict)
+    outcomes: pd.DataFrame | None = None  # per feature row: correct, confidence, latency_ms, error, prediction
+
+
+@dataclass
+class SuiteResult:
+    """Decided results, grouped: ``groups[name]`` is a list of results (see OUTPUT_GROUPS, features...)."""
+
+    groups: dict[str, list[TestResult]]
+    plan: ColumnPlan
+    alpha: float
+    n_tests: int
+
+    def first(self, group: str) -> TestResult | None:
+        res = self.groups.get(group) or []
+        return res[0] if res else None
+
+    def flagged(self, group: str) -> list[TestResult]:
+        return [r for r in self.groups.get(group, []) if r.drift_detected]
+
+    @property
+    def all(self) -> list[TestResult]:
+        return [r for rs in self.groups.values() for r in rs]
+
+
+def _make(config: DetectionConfig, name: str, **extra: Any) -> Any:
+    params = {**config.params.get(name, {}), **extra}
+    if name in config.floors:
+        params["effect_floor"] = config.floors[name]
+    params.setdefault("seed", config.seed)
+    return registry.create(name, **params)
+
+
+def _run(config: DetectionConfig, name: str, ref: Any, cur: Any, names: list[str] | None = None) -> list[TestResult]:
+    det = _make(config, name)
+    return det.fit(ref, names=names).score(cur)
+
+
+def _finite_rows(x: np.ndarray | None) -> bool:
+    return x is not None and np.isfinite(np.asarray(x, dtype=float)).sum() >= 2
+
+
+def _output_tests(ref: WindowData, cur: WindowData, config: DetectionConfig) -> dict[str, list[TestResult]]:
+    g: dict[str, list[TestResult]] = {}
+    if _finite_rows(ref.confidence) and _finite_rows(cur.confidence):
+        g["confidence"] = [r for t in ("ks", "variance") for r in _run(config, t, ref.confidence, cur.confidence,
+                                                                         ["confidence"])]
+    if ref.predictions is not None and cur.predictions is not None and len(ref.predictions) and len(cur.predictions):
+        g["predictions"] = _run(config, "chi2", np.asarray(ref.predictions, dtype=object),
+                                np.asarray(cur.predictions, dtype=object), ["prediction"])
+    if ref.correct is not None and cur.correct is not None and len(ref.correct) and len(cur.correct):
+        g["accuracy"] = _run(config, "accuracy_drop", ref.correct, cur.correct, ["accuracy"])
+    if ref.errors is not None and cur.errors is not None and len(ref.errors) and len(cur.errors):
+        g["errors"] = _run(config, "error_rate", ref.errors, cur.errors, ["error_rate"])
+    if _finite_rows(ref.latency) and _finite_rows(cur.latency):
+        g["latency"] = _run(config, "latency_shift", ref.latency, cur.latency, ["latency_ms"])
+    if ref.predictions is not None and cur.predictions is not None and len(cur.predictions) >= 5:
+        def outputs(w: WindowData) -> np.ndarray:
+            conf = w.confidence if w.confidence is not None and len(w.confidence) == len(w.predictions) \
+                else np.full(len(w.predictions), np.nan)
+            return np.column_stack([np.asarray(w.predictions, dtype=object), np.asarray(conf, dtype=object)])
+        if len(ref.predictions) >= 5:
+            g["silent"] = _run(config, "silent_failure", outputs(ref), outputs(cur), ["prediction", "confidence"])
+    return g
+
+
+def _feature_tests(ref: pd.DataFrame, cur: pd.DataFrame, plan: ColumnPlan, config: DetectionConfig,
+                   extra_ref: np.ndarray | None, extra_cur: np.ndarray | None) -> dict[str, list[TestResult]]:
+    g: dict[str, list[TestResult]] = {}
+    seed = config.seed
+    r_sub, c_sub = subsample(ref, config.max_rows, seed), subsample(cur, config.max_rows, seed + 1)
+    feats: list[TestResult] = []
+    if plan.numeric:
+        xr, xc = numeric_matrix(r_sub, plan.numeric), numeric_matrix(c_sub, plan.numeric)
+        for t in config.numeric_tests:
+            feats.extend(_run(config, t, xr, xc, plan.numeric))
+    cat_r = category_matrix(r_sub, plan.categorical) if plan.categorical else None
+    cat_c = category_matrix(c_sub, plan.categorical) if plan.categorical else None
+    if plan.categorical:
+        for t in config.categorical_tests:
+            feats.extend(_run(config, t, cat_r, cat_c, plan.categorical))
+    g["features"] = feats
+    joint_r, joint_c = _joint(r_sub, c_sub, plan, cat_r, cat_c)
+    if config.multivariate and joint_r.shape[1] and min(len(joint_r), len(joint_c)) >= 10:
+        g["multivariate"] = _run(config, "domain_classifier", joint_r, joint_c, None)
+    if config.isolation_forest and min(len(joint_r), len(joint_c)) >= 10:
+        ir = joint_r if extra_ref is None else np.column_stack([joint_r, extra_ref[: len(joint_r)]])
+        ic = joint_c if extra_cur is None else np.column_stack([joint_c, extra_cur[: len(joint_c)]])
+        if ir.shape[1]:
+            label = "features+confidence" if extra_ref is not None else "features"
+            g["isolation_forest"] = [replace(r, name=label) for r in _run(config, "isolation_forest", ir, ic, None)]
+    if config.data_quality:
+        g["data_quality"] = _run(config, "data_quality", ref, cur, None)
+    return g
+
+
+def _joint(r: pd.DataFrame, c: pd.DataFrame, plan: ColumnPlan, cat_r: np.ndarray | None,
+           cat_c: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    jr, jc = numeric_matrix(r, plan.numeric), numeric_matrix(c, plan.numeric)
+    if cat_r is not None and cat_c is not None:
+        levels = [sorted({v for v in cat_r[:, j] if v is not None}) for j in range(cat_r.shape[1])]
+        jr = np.column_stack([jr, category_codes(cat_r, levels)])
+        jc = np.column_stack([jc, category_codes(cat_c, levels)])
+    return jr, jc
+
+
+def _row_confidence(w: WindowData, config: DetectionConfig) -> np.ndarray | None:
+    """Per-feature-row confidence (for the Isolation Forest), when the window has it and is small."""
+    if w.outcomes is None or "confidence" not in w.outcomes or w.features is None:
+        return None
+    if len(w.outcomes) != len(w.features) or len(w.features) > (config.max_rows or len(w.features)):
+        return None
+    conf = w.outcomes["confidence"].to_numpy(dtype=float, na_value=np.nan)
+    return conf.reshape(-1, 1) if np.isfinite(conf).sum() >= 10 else None
+
+
+def run_suite(ref: WindowData, cur: WindowData, config: DetectionConfig | None = None,
+              sensitivity: dict[str, float] | None = None) -> SuiteResult:
+    """Run every applicable detector and decide all verdicts (Cauchy per variable, BH within families, floors).
+
+    When both windows carry per-row confidence (``outcomes``), the Isolation Forest looks at the
+    features and the confidence jointly.
+    """
+    config = config or DetectionConfig()
+    groups = _output_tests(ref, cur, config)
+    plan = ColumnPlan()
+    if ref.features is not None and cur.features is not None and ref.features.shape[1] and len(cur.features):
+        common = [c for c in ref.features.columns if c in cur.features.columns]
+        plan = plan_columns(subsample(ref.features, 20_000, config.seed), common)
+        extra_r = _row_confidence(ref, config)
+        extra_c = _row_confidence(cur, config) if extra_r is not None else None
+        if extra_c is None:
+            extra_r = None
+        groups.update(_feature_tests(ref.features, cur.features, plan, config, extra_r, extra_c))
+    inputs = {"features", "multivariate", "data_quality", "isolation_forest"}
+    fam_in = [k for k in groups if k in inputs]
+    fam_out = [k for k in groups if k not in inputs]
+    alpha_each = config.alpha / 2 if fam_in and fam_out else config.alpha
+    decided: dict[str, list[TestResult]] = {}
+    for family in (fam_out, fam_in):
+        flat = [(k, r) for k in family for r in groups[k]]
+        if not flat:
+            continue
+        keys = [(k, r.name) if k in COMBINED else (k, r.name, r.method, i) for i, (k, r) in enumerate(flat)]
+        out = decide([r for _, r in flat], alpha_each, sensitivity, hypotheses=keys)
+        for (k, _), r in zip(flat, out):
+            decided.setdefault(k, []).append(r)
+    ordered = {k: decided.get(k, []) for k in groups}
+    return SuiteResult(groups=ordered, plan=plan, alpha=config.alpha,
+                       n_tests=sum(1 for rs in ordered.values() for r in rs if r.p_value is not None))

@@ -1,0 +1,97 @@
+"""``analyze_window``: compare a window of samples with the endpoint's baseline -> a monitoring Report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from app.config import Settings
+from app.detection.metrics import compute_metrics
+from app.detection.report import build_report
+from app.detection.suite import DetectionConfig, WindowData, run_suite
+from app.errors import InputError
+from app.schemas import Baseline, Report, Sample
+
+__all__ = ["analyze_window", "baseline_window", "samples_window", "detection_config"]
+
+
+def _arr(values: list[Any], dtype: Any = float) -> np.ndarray | None:
+    return np.asarray(values, dtype=dtype) if len(values) else None
+
+
+def detection_config(settings: Settings | None, overrides: dict[str, Any] | None = None) -> DetectionConfig:
+    """The suite's configuration: ``settings.alpha`` plus per-endpoint overrides (validated)."""
+    base: dict[str, Any] = {"alpha": settings.alpha} if settings is not None else {}
+    try:
+        return DetectionConfig(**{**base, **(overrides or {})})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(f"bad detection settings: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+
+
+def baseline_window(b: Baseline) -> WindowData:
+    """The reference window as arrays, rebuilt from the stored baseline."""
+    preds = [k for k, c in b.class_counts.items() for _ in range(int(c))]
+    total = b.metrics.total_samples or b.n_samples
+    n_err = int(round(b.metrics.error_rate * total))
+    features: pd.DataFrame | None = None
+    if b.feature_rows:
+        features = pd.DataFrame(b.feature_rows)
+    elif b.features:
+        lengths = {len(f.values) for f in b.features.values()}
+        if len(lengths) == 1 and lengths != {0}:
+            features = pd.DataFrame({k: f.values for k, f in b.features.items()})
+    outcomes = None
+    if features is not None and b.confidences and len(b.confidences) == len(features):
+        outcomes = pd.DataFrame({"confidence": b.confidences})
+    return WindowData(features=features, confidence=_arr(b.confidences), predictions=_arr(preds, object),
+                      correct=_arr(b.correct), errors=np.r_[np.ones(n_err), np.zeros(max(total - n_err, 0))] if total else None,
+                      latency=_arr(b.latencies_ms), error_kinds=dict(b.metrics.error_kinds), outcomes=outcomes)
+
+
+def samples_window(samples: list[Sample]) -> WindowData:
+    """The current window as arrays; feature rows come from every sample that carries inputs."""
+    ok = [s for s in samples if s.ok]
+    with_inputs = [s for s in samples if s.inputs]
+    features = outcomes = None
+    if with_inputs:
+        features = pd.DataFrame([s.inputs for s in with_inputs])
+        outcomes = pd.DataFrame({
+            "correct": [np.nan if s.correct is None else float(s.correct) for s in with_inputs],
+            "confidence": [np.nan if (s.confidence is None or not s.ok) else float(s.confidence) for s in with_inputs],
+            "latency_ms": [np.nan if (s.latency_ms is None or not s.ok) else float(s.latency_ms) for s in with_inputs],
+            "error": [0.0 if s.ok else 1.0 for s in with_inputs],
+            "prediction": [None if (s.prediction is None or not s.ok) else str(s.prediction) for s in with_inputs],
+        })
+    kinds: dict[str, int] = {}
+    for s in samples:
+        if not s.ok:
+            kinds[str(s.error_kind)] = kinds.get(str(s.error_kind), 0) + 1
+    return WindowData(
+        features=features,
+        confidence=_arr([float(s.confidence) for s in ok if s.confidence is not None]),
+        predictions=_arr([str(s.prediction) for s in ok if s.prediction is not None], object),
+        correct=_arr([float(c) for c in (s.correct for s in ok) if c is not None]),
+        errors=_arr([0.0 if s.ok else 1.0 for s in samples]),
+        latency=_arr([float(s.latency_ms) for s in ok if s.latency_ms is not None]),
+        error_kinds=kinds, outcomes=outcomes)
+
+
+def analyze_window(baseline: Baseline, samples: list[Sample], *, settings: Settings | None = None,
+                   sensitivity: dict[str, float] | None = None, config: DetectionConfig | None = None) -> Report:
+    """Compare ``samples`` with ``baseline``: drift, anomalies, root cause, features and segments.
+
+    ``sensitivity`` maps detector names to multipliers (>1 = less sensitive) from governance;
+    per-endpoint overrides of the detection settings live in ``baseline.notes["detection"]``.
+    """
+    if not samples:
+        raise InputError("no samples to analyse: the window is empty")
+    cfg = config or detection_config(settings, baseline.notes.get("detection") if baseline.notes else None)
+    ref, cur = baseline_window(baseline), samples_window(samples)
+    suite = run_suite(ref, cur, cfg, sensitivity)
+    return build_report(baseline.endpoint, suite, ref, cur, metrics=compute_metrics(samples),
+                        baseline_metrics=baseline.metrics, config=cfg, samples_collected=len(samples),
+                        baseline_version=baseline.version or None)

@@ -1,0 +1,9 @@
+"""Root-cause analysis: rule-based verdict, SHAP feature attribution and readable segments."""
+
+from __future__ import annotations
+
+from app.rca.explain import explain
+from app.rca.root_cause import Diagnosis, diagnose
+from app.rca.rules import load_rules
+
+__all__ = ["diagnose", "Diagnosis", "explain", "load_rules"]

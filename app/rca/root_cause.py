@@ -1,0 +1,59 @@
+"""Rule-based root cause: decided tests -> signals -> the first rule that fires (rules in rules.toml).
+
+The rules are data (``app/rca/rules.toml``, validated with ``extra="forbid"``); this module only
+walks them. The root cause is the first firing rule in priority order; the distinct root causes
+of the other firing rules are ``contributing``; ``evidence`` names the rules that fired and the
+tests behind them, so a reader (and the audit log) can see why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.detection.suite import SuiteResult
+from app.rca.rules import Firing, RuleSet, evaluate
+from app.rca.signals import extract_signals
+from app.schemas import RCA, Metrics
+
+__all__ = ["diagnose", "Diagnosis"]
+
+
+class Diagnosis:
+    """The RCA verdict plus the signals and firings it came from (for reports and tests)."""
+
+    def __init__(self, rca: RCA, signals: dict[str, Any], firings: list[Firing]) -> None:
+        self.rca, self.signals, self.firings = rca, signals, firings
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [f.rule_id for f in self.firings]
+
+
+def _no_finding(suite: SuiteResult) -> str:
+    n = suite.n_tests
+    return (f"No significant change from the baseline: {n} statistical test{'s' if n != 1 else ''}, "
+            f"Benjamini-Hochberg-corrected at alpha={suite.alpha:g}, with effect-size floors.")
+
+
+def diagnose(suite: SuiteResult, metrics: Metrics, baseline: Metrics | None, rules: RuleSet | None = None) -> Diagnosis:
+    """Name the root cause, its severity and a plain-English reason."""
+    signals = extract_signals(suite, metrics, baseline)
+    firings = evaluate(signals, rules)
+    if not firings:
+        return Diagnosis(RCA(root_cause="none", severity="none", failure_reason=_no_finding(suite)), signals, [])
+    head = firings[0]
+    contributing = list(dict.fromkeys(f.root_cause for f in firings[1:] if f.root_cause != head.root_cause))
+    reason = head.reason
+    others = [f for f in firings[1:] if f.root_cause in contributing]
+    seen: set[str] = set()
+    also = []
+    for f in others:
+        if f.root_cause not in seen:
+            seen.add(f.root_cause)
+            also.append(f.root_cause.replace("_", " "))
+    if also:
+        reason += f" Also changed: {', '.join(also)}."
+    evidence = [f"rule {f.rule_id} -> {f.root_cause} ({f.severity})" for f in firings]
+    evidence += [f"{r.method} on {r.name}: {r.detail}" for r in suite.all if r.drift_detected][:20]
+    return Diagnosis(RCA(root_cause=head.root_cause, severity=head.severity, failure_reason=reason,
+                         contributing=contributing, evidence=evidence), signals, firings)

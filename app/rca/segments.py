@@ -1,0 +1,144 @@
+"""Segments: regions of feature space where the current window diverges or its problems concentrate.
+
+A shallow decision tree (depth ``max_depth``, leaves of at least ``min_share`` of the rows, seeded)
+is grown either on reference-vs-current rows (where did the traffic move?) or on an outcome of
+the current rows (where do errors / low confidence / slow answers concentrate?). Each leaf's path
+is rendered as readable conditions -- bounds on one feature merged, categories listed:
+``mean radius > 17.2 and mean texture <= 20.1`` -- with its share of the current window and a
+metric comparing it with the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from app.detection.base import single_threaded
+from app.schemas import Segment
+
+__all__ = ["leaf_rules", "render_conditions", "drift_segments", "outcome_segments"]
+
+Bounds = dict[int, list[float]]  # feature index -> [lower (exclusive), upper (inclusive)]
+
+
+def leaf_rules(tree: Any) -> dict[int, Bounds]:
+    """For each leaf id of a fitted sklearn tree, the interval of every feature on its path."""
+    t = tree.tree_
+    out: dict[int, Bounds] = {}
+
+    def walk(node: int, bounds: Bounds) -> None:
+        if t.children_left[node] == -1:
+            out[node] = bounds
+            return
+        f, thr = int(t.feature[node]), float(t.threshold[node])
+        lo, hi = bounds.get(f, [-np.inf, np.inf])
+        walk(t.children_left[node], {**bounds, f: [lo, min(hi, thr)]})
+        walk(t.children_right[node], {**bounds, f: [max(lo, thr), hi]})
+
+    walk(0, {})
+    return out
+
+
+def _num(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def render_conditions(bounds: Bounds, names: Sequence[str], levels: dict[int, list[str]] | None = None) -> str:
+    """Readable conditions for one leaf.
+
+    >>> render_conditions({0: [17.2, np.inf], 1: [-np.inf, 20.1]}, ["mean radius", "mean texture"])
+    'mean radius > 17.2 and mean texture <= 20.1'
+    >>> render_conditions({0: [1.5, 4.0], 1: [-np.inf, 0.5]}, ["x", "city"], {1: ["north", "south"]})
+    "1.5 < x <= 4 and city = 'north'"
+    """
+    levels = levels or {}
+    parts = []
+    for f in sorted(bounds):
+        lo, hi = bounds[f]
+        name = names[f]
+        if f in levels:
+            inside = [lv for code, lv in enumerate(levels[f]) if lo < code <= hi]
+            if not inside or len(inside) == len(levels[f]):
+                continue
+            parts.append(f"{name} = {inside[0]!r}" if len(inside) == 1 else
+                         f"{name} in {{{', '.join(repr(v) for v in inside)}}}")
+        elif np.isfinite(lo) and np.isfinite(hi):
+            parts.append(f"{_num(lo)} < {name} <= {_num(hi)}")
+        elif np.isfinite(lo):
+            parts.append(f"{name} > {_num(lo)}")
+        elif np.isfinite(hi):
+            parts.append(f"{name} <= {_num(hi)}")
+    return " and ".join(parts) or "all rows"
+
+
+def _impute(x: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        med = np.nanmedian(np.where(np.isfinite(x), x, np.nan), axis=0)
+    med = np.where(np.isfinite(med), med, 0.0)
+    return np.where(np.isfinite(x), x, med)
+
+
+def drift_segments(x_ref: np.ndarray, x_cur: np.ndarray, names: Sequence[str], *, levels: dict[int, list[str]] | None = None,
+                   max_depth: int = 2, min_share: float = 0.05, top_k: int = 3, seed: int = 0,
+                   max_rows: int = 5000) -> list[Segment]:
+    """Regions over-represented in the current window compared with the reference."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(seed)
+    sub = lambda a: a if a.shape[0] <= max_rows else a[rng.choice(a.shape[0], max_rows, replace=False)]  # noqa: E731
+    xr, xc = sub(x_ref), sub(x_cur)
+    if min(len(xr), len(xc)) < 10:
+        return []
+    x = _impute(np.vstack([xr, xc]))
+    y = np.r_[np.zeros(len(xr)), np.ones(len(xc))]
+    leaf_min = max(5, int(min_share * len(y)))
+    with single_threaded():
+        tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=leaf_min, class_weight="balanced",
+                                      random_state=seed).fit(x, y)
+    leaves = tree.apply(x)
+    rules = leaf_rules(tree)
+    found = []
+    for leaf, bounds in rules.items():
+        m = leaves == leaf
+        s_cur, s_ref = float(m[y == 1].mean()), float(m[y == 0].mean())
+        if s_cur < min_share or s_cur < 1.5 * s_ref + 1e-12 or s_cur - s_ref < 0.05:
+            continue
+        lift = s_cur / s_ref if s_ref > 0 else float("inf")
+        metric = (f"{s_cur:.0%} of current rows vs {s_ref:.0%} of reference rows"
+                  + (f" ({lift:.1f}x)" if np.isfinite(lift) else " (new region)"))
+        found.append((s_cur - s_ref, Segment(description=render_conditions(bounds, names, levels), share=round(s_cur, 4),
+                                             metric=metric, value=round(lift, 3) if np.isfinite(lift) else None)))
+    return [s for _, s in sorted(found, key=lambda t: -t[0])[:top_k]]
+
+
+def outcome_segments(x: np.ndarray, outcome: np.ndarray, names: Sequence[str], *, what: str, higher_is_worse: bool,
+                     binary: bool, levels: dict[int, list[str]] | None = None, max_depth: int = 2,
+                     min_share: float = 0.05, top_k: int = 3, seed: int = 0) -> list[Segment]:
+    """Regions of the current window where an outcome (error, low confidence, latency) concentrates."""
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    ok = np.isfinite(outcome)
+    x, y = _impute(x[ok]), outcome[ok]
+    if len(y) < 20 or np.ptp(y) == 0:
+        return []
+    leaf_min = max(5, int(min_share * len(y)))
+    cls = DecisionTreeClassifier if binary else DecisionTreeRegressor
+    with single_threaded():
+        tree = cls(max_depth=max_depth, min_samples_leaf=leaf_min, random_state=seed).fit(x, y)
+    leaves, overall = tree.apply(x), float(y.mean())
+    sign = 1.0 if higher_is_worse else -1.0
+    spread = float(np.std(y)) or 1.0
+    found = []
+    for leaf, bounds in leaf_rules(tree).items():
+        m = leaves == leaf
+        v = float(y[m].mean())
+        gap = sign * (v - overall)
+        worse_enough = (gap >= 0.1 and v >= 1.5 * overall) if binary else gap >= 0.5 * spread
+        if not worse_enough:
+            continue
+        fmt = (lambda z: f"{z:.0%}") if binary else (lambda z: f"{z:.4g}")
+        found.append((gap * m.mean(), Segment(description=render_conditions(bounds, names, levels), share=round(float(m.mean()), 4),
+                                              metric=f"{what} {fmt(v)} vs {fmt(overall)} overall", value=round(v, 6))))
+    return [s for _, s in sorted(found, key=lambda t: -t[0])[:top_k]]

@@ -1,0 +1,120 @@
+"""Flatten decided detector results into the named signals the RCA rules test.
+
+Signals (``None`` when the window has no such data, which satisfies no condition):
+
+``silent_flagged/effect/detail``; ``err_flagged/before/after/kind/kind_text``;
+``dq_flagged/count/max_effect/detail``; ``feat_flagged/count/total/top/top_detail/top_strength``;
+``mv_flagged/auc/effect``; ``pred_flagged/tv/detail/explains_acc``;
+``acc_flagged/before/after/drop/context``; ``conf_flagged/before/after/delta/drop/detail/tv``;
+``lat_flagged/ratio/detail``; ``if_flagged/effect/detail/uses_outputs``; ``consequence``.
+
+``pred_explains_acc``: the predicted-class mix moved by at least half the accuracy lost (total
+variation >= 0.5 x drop). A model that now answers one class far more often loses accuracy
+exactly through that shift (prediction drift); a model that errs at random keeps its class mix
+(accuracy drop).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.detection.base import TestResult
+from app.detection.feature_drift import feature_results, rank_features
+from app.detection.suite import SuiteResult
+from app.schemas import Metrics
+
+__all__ = ["extract_signals", "ERROR_KIND_TEXT"]
+
+ERROR_KIND_TEXT = {
+    "malformed_response": "malformed responses (HTTP success with a body that cannot be read as a prediction)",
+    "http_error": "HTTP errors",
+    "timeout": "timeouts",
+    "connection_error": "refused or dropped connections",
+    "protocol_error": "answers that do not follow the endpoint's protocol",
+}
+
+
+def _flag(rs: list[TestResult]) -> bool:
+    return any(r.drift_detected for r in rs)
+
+
+def extract_signals(suite: SuiteResult, metrics: Metrics, baseline: Metrics | None) -> dict[str, Any]:
+    """All signals of one analysis (see the module docstring)."""
+    s: dict[str, Any] = {}
+    g = suite.groups
+    sil = g.get("silent", [])
+    if sil:
+        s.update(silent_flagged=_flag(sil), silent_effect=sil[0].effect_size, silent_detail=sil[0].detail)
+    err = g.get("errors", [])
+    if err:
+        kinds = metrics.error_kinds
+        top = max(kinds, key=lambda k: kinds[k]) if kinds else "unknown"
+        s.update(err_flagged=_flag(err), err_before=err[0].statistic - (err[0].delta or 0.0) if err[0].statistic
+                 is not None else None, err_after=err[0].statistic, err_kind=top,
+                 err_kind_text=ERROR_KIND_TEXT.get(top, top.replace("_", " ")))
+    dq = [r for r in g.get("data_quality", []) if r.drift_detected]
+    s.update(dq_flagged=bool(dq), dq_count=len(dq))
+    if dq:
+        worst = max(dq, key=lambda r: r.effect_size or 0.0)
+        s.update(dq_max_effect=worst.effect_size, dq_detail="; ".join(
+            f"'{r.name}' {r.method.split('.')[-1].replace('_', ' ')}: {r.detail}" for r in dq[:3])
+            + (f" (+{len(dq) - 3} more)" if len(dq) > 3 else ""))
+    per = feature_results(suite)
+    if per:
+        ranking = rank_features(per)
+        flagged = [n for n in ranking if _flag(per[n])]
+        s.update(feat_flagged=bool(flagged), feat_count=len(flagged), feat_total=len(per))
+        if flagged:
+            head = per[flagged[0]][0]
+            s.update(feat_top=flagged[0], feat_top_detail=head.detail,
+                     feat_top_strength=max(t.strength for t in per[flagged[0]] if t.drift_detected))
+    mv = g.get("multivariate", [])
+    if mv:
+        s.update(mv_flagged=_flag(mv), mv_auc=mv[0].statistic, mv_effect=mv[0].effect_size)
+    acc = g.get("accuracy", [])
+    if acc and acc[0].statistic is not None:
+        a = acc[0]
+        before = a.statistic - (a.delta or 0.0)
+        s.update(acc_flagged=a.drift_detected, acc_before=before, acc_after=a.statistic,
+                 acc_drop=before - a.statistic)
+    pred = g.get("predictions", [])
+    if pred and pred[0].effect_size is not None:
+        p = pred[0]
+        s.update(pred_flagged=p.drift_detected, pred_tv=p.effect_size, pred_detail=p.detail)
+        drop = s.get("acc_drop")
+        s["pred_explains_acc"] = bool(drop is not None and drop > 0 and p.effect_size >= 0.5 * drop)
+    conf = g.get("confidence", [])
+    if conf:
+        ks = next((r for r in conf if r.method == "ks"), conf[0])
+        before = baseline.avg_confidence if baseline else None
+        after = metrics.avg_confidence
+        delta = (after - before) if (before is not None and after is not None) else ks.delta
+        s.update(conf_flagged=_flag(conf), conf_before=before, conf_after=after, conf_delta=delta,
+                 conf_drop=-delta if delta is not None else None, conf_tv=ks.effect_size,
+                 conf_detail="; ".join(r.detail or "" for r in conf if r.drift_detected) or ks.detail)
+    lat = g.get("latency", [])
+    if lat and lat[0].statistic is not None:
+        r = lat[0]
+        before = baseline.latency_p95_ms if baseline else None
+        after = metrics.latency_p95_ms
+        ratio = (after / before) if before and after is not None and before > 0 else None
+        s.update(lat_flagged=r.drift_detected, lat_ratio=ratio, lat_detail=r.detail)
+    iso = g.get("isolation_forest", [])
+    if iso:
+        s.update(if_flagged=_flag(iso), if_effect=iso[0].effect_size, if_detail=iso[0].detail,
+                 if_uses_outputs="confidence" in iso[0].name)
+    s["consequence"] = _consequence(s)
+    s["acc_context"] = ("; the predicted-class mix and the confidence are unchanged, so the model now errs "
+                        "on inputs it used to get right") if not s.get("pred_flagged") and not s.get("conf_flagged") else ""
+    return s
+
+
+def _consequence(s: dict[str, Any]) -> str:
+    parts = []
+    if s.get("acc_flagged"):
+        parts.append(f"accuracy fell {s['acc_before']:.1%} -> {s['acc_after']:.1%}")
+    if s.get("pred_flagged"):
+        parts.append(f"the predicted-class mix moved ({s['pred_detail']})")
+    if s.get("conf_flagged") and s.get("conf_before") is not None and s.get("conf_after") is not None:
+        parts.append(f"mean confidence {s['conf_before']:.3f} -> {s['conf_after']:.3f}")
+    return ("; as a consequence " + ", ".join(parts)) if parts else ""
