@@ -133,6 +133,17 @@ without {_e(", ".join(p["hash_scope"].get("excluded", [])))}. Verify with
             [[_e(c["code"]), _e(c["message"]), _e(c["resolution"])] for c in p["contradictions"]],
         )
     }
+<h2>Responsible AI</h2><p>{_e(p["responsible_ai_status"])}</p>{
+        _table(
+            ["protected attribute", "metric", "gap", "ratio", "concern"],
+            [
+                [_e(f["protected_attribute"]), _e(f["metric"]), _e(f["gap"]), _e(f["ratio"]), _e(f["concern"])]
+                for f in p["fairness"]
+            ],
+        )
+        if p["fairness"]
+        else '<p class="muted">no fairness data given</p>'
+    }
 <h2>Remediation plan</h2>{plan_html}
 <h2>Learning path</h2>{
         _table(

@@ -101,7 +101,7 @@ def choose_metric(rec: ExperimentRecord) -> str | None:
 def _value(rec: ExperimentRecord, split: str, metric: str) -> tuple[float | None, str]:
     per = rec.metrics.get(split, {})
     if metric in per:
-        return per[metric], rec.provenance.get(f"metrics.{split}.{metric}", "record")
+        return per[metric], rec.provenance.get(f"metrics.{split}.{metric}", f"record: metrics.{split}.{metric}")
     if metric in BOUNDED_METRICS and "score" in per:  # an unnamed percentage next to a named metric
         return per["score"], rec.provenance.get(
             f"metrics.{split}.score", "record"

@@ -87,7 +87,7 @@ def _fire(rules: RuleSet, sig: Signals) -> list[FiredRule]:
         st = strength(r, sig.values)
         names = signals_in(r.when) + ([r.scale.signal] if r.scale else [])
         used = {n: sig.values[n] for n in dict.fromkeys(names) if n in sig.values}
-        srcs = list(dict.fromkeys(sig.sources[n] for n in used if n in sig.sources))
+        srcs = list(dict.fromkeys(part for n in used if n in sig.sources for part in sig.sources[n].split("; ")))
         fired.append(
             FiredRule(
                 rule_id=r.id,
