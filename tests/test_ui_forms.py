@@ -81,6 +81,8 @@ def test_add_endpoint_saves_it_with_masked_headers(ui_env, demo_url):
     assert ep["url"] == demo_url and ep["protocol"] == "generic" and ep["interval_s"] == 2.0 and ep["enabled"]
     assert store.headers_of(ep) == {"Authorization": SECRET}
     assert "Added **demo**" in texts(at) and "TOPSECRET" not in texts(at)
+    assert at.text_input(key="add_headers_1").value == "" and at.text_input(key="add_url_1").value == ""  # reset
+    fill(at, add_url_1=demo_url, add_name_1="demo")
     at.button(key="add_submit").click().run()          # same name again: a clear conflict message
     assert "already exists" in at.error[0].value and not at.exception
 

@@ -54,8 +54,9 @@ def metric_chart(df: pd.DataFrame, column: str, title: str, *, color: str = "#25
                   or [1.0])
         _markers(fig, markers if markers is not None else pd.DataFrame(), float(top) * 1.05 if top else 1.0)
     fig.update_layout(title=title, **LAYOUT)
-    if percent:
-        fig.update_yaxes(tickformat=".0%")
+    if percent:   # a share: from 0, with headroom for the markers, never past 105 %
+        vals = [v for v in [*(df[column].dropna().tolist() if not df.empty else []), baseline] if v is not None]
+        fig.update_yaxes(tickformat=".0%", range=[0, min(1.12, max(0.05, max(vals, default=0.0) * 1.15))])
     return fig
 
 

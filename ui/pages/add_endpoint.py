@@ -26,25 +26,33 @@ try:
 except ImportError:  # probing not installed: only auto-detection can be offered
     PROTOCOLS = ()
 
+gen = int(st.session_state.get("add_form_gen", 0))   # bumped after a save: fresh, empty widgets
+
+
+def k(name: str) -> str:
+    """Widget key of this form generation (``add_url``, then ``add_url_1`` after the first save, ...)."""
+    return f"add_{name}" + (f"_{gen}" if gen else "")
+
+
 with st.form("add_form", border=True):
-    url = st.text_input("Model URL", placeholder="http://127.0.0.1:9000/predict", key="add_url")
-    name = st.text_input("Name", placeholder="optional: defaults to the URL", key="add_name")
+    url = st.text_input("Model URL", placeholder="http://127.0.0.1:9000/predict", key=k("url"))
+    name = st.text_input("Name", placeholder="optional: defaults to the URL", key=k("name"))
     c1, c2, c3 = st.columns(3)
-    protocol = c1.selectbox("Protocol", ["auto", *PROTOCOLS], key="add_protocol",
+    protocol = c1.selectbox("Protocol", ["auto", *PROTOCOLS], key=k("protocol"),
                             help="`auto` tries each protocol with one row of the probe set")
-    interval = c2.number_input("Probe interval (seconds)", value=5.0, step=1.0, key="add_interval")
-    model_name = c3.text_input("Model name", placeholder="KServe / Open Inference only", key="add_model")
-    headers = st.text_input("Request headers", type="password", key="add_headers",
+    interval = c2.number_input("Probe interval (seconds)", value=5.0, step=1.0, key=k("interval"))
+    model_name = c3.text_input("Model name", placeholder="KServe / Open Inference only", key=k("model"))
+    headers = st.text_input("Request headers", type="password", key=k("headers"),
                             placeholder="Authorization: Bearer …; X-Team: ml",
                             help="`Name: value`, several separated by `;`. Stored for probing only: never shown, "
                                  "logged or exported.")
     c4, c5 = st.columns([3, 2])
-    upload = c4.file_uploader("Probe set (CSV)", type=["csv"], key="add_probe_file",
+    upload = c4.file_uploader("Probe set (CSV)", type=["csv"], key=k("probe_file"),
                               help="Rows of realistic inputs with the model's feature columns. Without one, the "
                                    "bundled breast-cancer probe set is used.")
-    label = c5.text_input("Label column in the probe set", placeholder="optional, e.g. target", key="add_label",
+    label = c5.text_input("Label column in the probe set", placeholder="optional, e.g. target", key=k("label"),
                           help="Enables accuracy tracking; the column is not sent to the model.")
-    verify = st.checkbox("Verify with one probe before saving", value=True, key="add_verify")
+    verify = st.checkbox("Verify with one probe before saving", value=True, key=k("verify"))
     b1, b2, _ = st.columns([1, 1, 3])
     test = b1.form_submit_button("Test connection", key="add_test", width="stretch")
     submit = b2.form_submit_button("Add endpoint", type="primary", key="add_submit", width="stretch")
@@ -76,9 +84,9 @@ if test or submit:
                 st.error(f"Connection test failed: {exc}", icon=":material/error:")
             else:
                 if res.ok:
-                    st.success(f"Connected · protocol **{res.protocol}** · {res.url} · {res.latency_ms or 0:.1f} ms · "
-                               f"prediction `{res.prediction}` (confidence {res.confidence if res.confidence is not None else '—'})",
-                               icon=":material/check_circle:")
+                    conf = "—" if res.confidence is None else f"{res.confidence:.3f}"
+                    st.success(f"Connected · protocol **{res.protocol}** · `{res.url}` · {res.latency_ms or 0:.1f} ms · "
+                               f"prediction `{res.prediction}` (confidence {conf})", icon=":material/check_circle:")
                 else:
                     st.error(f"Connection test failed: {res.message}", icon=":material/error:")
     elif req is not None and submit:
@@ -94,4 +102,5 @@ if test or submit:
                 if not data.watcher(s.db_url).alive:
                     flash("warning", "The watcher is not running: start it from the sidebar to collect samples.")
                 st.session_state["selected_endpoint"] = row["name"]
+                st.session_state["add_form_gen"] = gen + 1   # new, empty widgets: the typed headers leave the page
                 st.rerun()

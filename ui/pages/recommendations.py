@@ -88,4 +88,8 @@ if log.empty:
     st.caption("No decisions recorded yet.")
 else:
     st.dataframe(log[["seq", "time_utc", "event", "actor", "payload", "hash"]], hide_index=True, width="stretch",
-                 key="rec_audit")
+                 key="rec_audit", column_config={"seq": st.column_config.NumberColumn(width="small"),
+                                                 "time_utc": st.column_config.TextColumn("time (UTC)", width="medium"),
+                                                 "actor": st.column_config.TextColumn(width="medium"),
+                                                 "payload": st.column_config.TextColumn(width="large"),
+                                                 "hash": st.column_config.TextColumn(width="small")})
