@@ -83,6 +83,10 @@ def choose_metric(rec: ExperimentRecord) -> str | None:
         for m in per:
             if not m.startswith("minority_"):
                 counts[m] = counts.get(m, 0) + 1
+    for name in rec.curves:
+        split, _, m = name.partition("_")
+        if split in ("train", "validation", "test") and m and "loss" not in m and m not in rec.metrics.get(split, {}):
+            counts[m] = counts.get(m, 0) + 1
     if not counts:
         return None
     has_named = any(m != "score" for m in counts)
@@ -135,6 +139,13 @@ def _metric_signals(rec: ExperimentRecord, sig: Signals) -> None:
     sig.set("n_splits_with_metric", sum(x[0] is not None for x in v.values()), "record")
     if v["validation"][0] is None and len(rec.seed_scores) >= 2 and metric not in ERROR_METRICS:
         v["validation"] = (float(np.mean(rec.seed_scores)), "mean of the per-seed validation scores")
+    for split in ("train", "validation", "test"):
+        curve = rec.curves.get(f"{split}_{metric}")
+        if v[split][0] is None and curve and np.isfinite(curve[-1]):
+            v[split] = (
+                float(curve[-1]),
+                rec.provenance.get(f"curves.{split}_{metric}", "record: curves") + " (last epoch)",
+            )
     tr, va, te, pr = (v[s][0] for s in ("train", "validation", "test", "production"))
     src = {s: v[s][1] for s in v}
     if metric in ERROR_METRICS:
@@ -248,6 +259,15 @@ def _curve_signals(rec: ExperimentRecord, sig: Signals) -> None:
         train_falls = tr is None or len(tr) <= i_min or tr[-1] <= tr[min(i_min, len(tr) - 1)]
         if f[i_min] > 0 and train_falls:
             sig.set("val_loss_rise", float((f[-1] - f[i_min]) / f[i_min]), "record: curves.validation_loss")
+    for name, series in rec.curves.items():
+        if "loss" in name or name.startswith("train") or len(series) < 3:
+            continue
+        f = np.asarray(series, dtype=float)
+        f = f[np.isfinite(f)]
+        if len(f) >= 3 and f.max() > 0:
+            drop = float((f.max() - f[-1]) / f.max())
+            if drop > (sig.get("score_curve_drop") or 0.0):
+                sig.set("score_curve_drop", drop, rec.provenance.get(f"curves.{name}", f"record: curves.{name}"))
     for ob in rec.observations:
         q = f'prompt: "{ob.quote}"' if ob.quote else "record: observations"
         mag = _QUAL[ob.magnitude]

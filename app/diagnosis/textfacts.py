@@ -67,6 +67,19 @@ def _num(m: re.Match[str], g: int, pct_group: int | None = None) -> float:
     return v / 100.0 if pct or v > 1 else v
 
 
+_RUN = re.compile(
+    r"(?<![\w.])(?:\d+(?:\.\d+)?|\.\d+)\s*%?(?:\s*(?:,|->|→|;|then|and|, and)\s*(?:\d+(?:\.\d+)?|\.\d+)\s*%?){2,}"
+)
+
+
+def _number_run(seg: str) -> list[re.Match[str]]:
+    """The numbers of the first comma/arrow-separated run of three or more ("0.71, 0.84, 0.62")."""
+    m = _RUN.search(seg)
+    if not m:
+        return []
+    return [x for x in re.finditer(N + PCT, seg) if m.start() <= x.start() < m.end()]
+
+
 def _hedged(sentence: str) -> bool:
     return bool(HEDGES.search(sentence))
 
@@ -202,7 +215,13 @@ def _data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
             1,
             2,
         ),
-        ("data_checks.annotator_agreement", r"kappa[^;\d]{0,30}?" + N, 1, None),
+        (
+            "data_checks.annotator_agreement",
+            r"(?:kappa|krippendorff'?s\s+alpha|inter-?(?:rater|annotator)\s+"
+            r"reliability)[^;\d]{0,30}?" + N,
+            1,
+            None,
+        ),
         ("data_checks.annotator_agreement", N + r"\s*(?:\(\s*)?(?:cohen'?s\s+|fleiss'?\s+)?kappa", 1, None),
         ("data_checks.psi", r"\b(?:psi|population stability index)\b[^;]{0,80}?" + N, 1, None),
         ("data_checks.ks", r"\b(?:ks|kolmogorov-smirnov)\b[^;]{0,60}?" + N, 1, None),
@@ -262,6 +281,8 @@ def _training_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
         issues.append("divergence")
     if re.search(r"\bloss\b[^.;]{0,30}?\bspik\w*|\bspikes? in (?:the )?loss", seg, _I):
         issues.append("loss_spikes")
+    if re.search(r"\bloss\b[^.;]{0,30}?\b(?:jump\w*|shoot\w*|shot|climb\w*|soar\w*)\s+(?:up\s+)?to\b", seg, _I):
+        issues.append("loss_spikes")
     if re.search(
         r"\b(?:loss|accuracy|metric|score|training)\b[^.;]{0,30}?\b(?:oscillat\w*|fluctuat\w*|swing\w*|bounc\w*|"
         r"zig-?zag\w*)|\b(?:oscillat\w*|fluctuat\w*)\s+(?:\w+\s+){0,2}?(?:loss|accuracy)",
@@ -271,13 +292,27 @@ def _training_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
         issues.append("oscillation")
     if issues:
         out.put("training_issues", sorted(set(issues)), q)
+    if re.search(r"\bepochs?\b|\bper epoch\b|\bsteps\b", seg, _I) and not re.search(r"\bseeds?\b", seg, _I):
+        listed = _number_run(seg)
+        sp = re.search(
+            r"\b(train\w*|val\w*|validation|dev|test)\b[^.;\d]{0,25}?\b(loss|accuracy|acc|auc|f1)\b", seg, _I
+        )
+        if len(listed) >= 3 and sp:
+            split = (
+                "train"
+                if sp.group(1).lower().startswith("train")
+                else "test"
+                if sp.group(1).lower() == "test"
+                else "validation"
+            )
+            metric = {"acc": "accuracy", "auc": "roc_auc"}.get(sp.group(2).lower(), sp.group(2).lower())
+            vals = [
+                float(mm.group(1)) / (100.0 if (mm.group(2) or float(mm.group(1)) > 1) and metric != "loss" else 1.0)
+                for mm in listed
+            ]
+            out.put(f"curves.{split}_{metric}", vals, q, *[s + mm.start(1) for mm in listed])
     if re.search(r"\bseeds?\b|\bruns\b|\brestarts\b", seg, _I):
-        listed = [
-            mm
-            for mm in re.finditer(N + PCT, seg)
-            if not re.match(r"\s*(?:seeds?|runs?|times)\b", seg[mm.end() :], _I)
-            and not re.search(r"(?:epoch|step|seed)\s*$", seg[: mm.start()], _I)
-        ]
+        listed = _number_run(seg)
         if len(listed) >= 3 and "seed_scores" not in out.values:
             vals = [float(mm.group(1)) / (100.0 if (mm.group(2) or float(mm.group(1)) > 1) else 1.0) for mm in listed]
             out.put("seed_scores", vals, q, *[s + mm.start(1) for mm in listed])
@@ -347,13 +382,17 @@ def _setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
             r"speakers?|documents?|people|individuals|houses?|stores?)\s+(?:\w+\s+){0,4}?(?:in\s+)?both\s+(?:the\s+)?"
             r"(?:train|training)\w*\s+and\s+(?:the\s+)?(?:test|validation|val)|(?:patients?|users?|customers?|subjects?|"
             r"devices?|accounts?|speakers?)\s+(?:\w+\s+){0,2}?(?:appear|present|show up|"
-            r"occur)\w*\s+(?:\w+\s+){0,2}?in both",
+            r"occur)\w*\s+(?:\w+\s+){0,2}?in both|"
+            r"(?:validation|val|test|holdout)\s+(?:\w+\s+){0,3}?(?:are|were|is|was)\s+(?:\w+\s+){0,2}?"
+            r"(?:copies|duplicates|augmented versions|crops|near-duplicates|variants)\s+of\s+(?:the\s+)?train",
         ),
     ]
     for path, cat, pat in checks:
         m = re.search(pat, seg, _I)
         if not m or _negated(t, s, s + m.start()):
             continue
+        if path == "evaluation.group_overlap" and re.search(r"\d\s*%", seg):
+            continue  # a stated share of duplicated rows is read as train_test_overlap_fraction
         if hedged:
             out.concerns.setdefault(cat, {"hedged": True, "quote": q})
             continue

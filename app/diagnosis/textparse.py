@@ -231,7 +231,7 @@ def parse_text(text: str) -> dict[str, Any]:
     if b.history:
         rec["history"] = b.history
     if b.curves:
-        rec["curves"] = b.curves
+        rec["curves"] = {**b.curves, **rec.get("curves", {})}
     if b.observations:
         rec["observations"] = b.observations
     flags = facts.feature_flags
