@@ -143,10 +143,17 @@ def test_preference_reorders_only_within_a_priority():
 
 
 def test_accept_baseline_only_when_quality_held():
-    ok = make_report("feature_drift", "medium", accuracy=0.95, confidence=0.93)
-    bad = make_report("feature_drift", "medium", accuracy=0.80, confidence=0.93)
+    """Quality = the detection's verdicts (a flagged loss is a contributing cause), not raw noisy deltas."""
+    ok = make_report("feature_drift", "high", accuracy=0.95, confidence=0.93)
+    noisy = make_report("feature_drift", "high", accuracy=0.93, confidence=0.93)     # not significant
     assert "accept_baseline" in [r.action_type for r in recommend(ok, scope="i")]
-    assert "accept_baseline" not in [r.action_type for r in recommend(bad, scope="i")]
+    assert "accept_baseline" in [r.action_type for r in recommend(noisy, scope="i")]
+    for cause in ("accuracy_drop", "confidence_drop", "error_spike", "silent_failure"):
+        bad = make_report("feature_drift", "medium", accuracy=0.80, confidence=0.93)
+        bad.rca.contributing = [cause]
+        assert "accept_baseline" not in [r.action_type for r in recommend(bad, scope="i")], cause
+    crit = make_report("feature_drift", "critical", accuracy=0.95, confidence=0.93)
+    assert "accept_baseline" not in [r.action_type for r in recommend(crit, scope="i")]
     unlabeled = make_report("feature_drift", "medium", accuracy=None, confidence=0.93)
     assert "accept_baseline" in [r.action_type for r in recommend(unlabeled, scope="i")]
 
@@ -157,3 +164,18 @@ def test_protocol_and_error_mix_are_facts():
     assert facts["protocol"] == "mlflow" and facts["error_share"]["timeout"] == pytest.approx(50 / 150)
     fired = {r.id for r in fired_rules(default_rules(), facts)}
     assert {"errors-investigate", "errors-timeouts-scale"} <= fired and "errors-rollback" not in fired
+
+
+def test_contributing_cause_gets_its_own_lower_priority():
+    rep = make_report("feature_drift", "critical", accuracy=0.95, confidence=0.93)
+    rep.rca.contributing = ["latency_degradation"]
+    scale = next(r for r in recommend(rep, scope="i") if r.action_type == "scale_serving")
+    assert scale.priority == "LOW" and scale.rule_id == "latency-contributing-scale"
+    main = make_report("latency_degradation", "critical", features=(), latency_p95=300.0)
+    assert next(r for r in recommend(main, scope="i") if r.action_type == "scale_serving").priority == "CRITICAL"
+
+
+def test_per_feature_actions_only_for_drifted_features():
+    rep = make_report("accuracy_drop", features=("mean radius",))
+    rep.drift["features"]["mean radius"]["drift_detected"] = False    # attributed, but did not drift
+    assert "fix_upstream" not in [r.action_type for r in recommend(rep, scope="i")]

@@ -110,9 +110,9 @@ def list_incidents(engine: Engine, *, status: str | None = None, endpoint: str |
 
 
 def _features(report: Report) -> list[str]:
-    from app.recommend.facts import drifted_features
+    from app.recommend.facts import incident_features
 
-    return list(dict.fromkeys([f.name for f in report.rca.features] + drifted_features(report)))
+    return incident_features(report)
 
 
 def _close(conn: Connection, inc: Incident, now: float, outcome: str, note: str) -> None:

@@ -58,6 +58,9 @@ def fired_detectors(report: Report) -> list[str]:
     >>> r.drift["behaviour"] = {"accuracy": {"method": "accuracy_drop", "drift_detected": True}}
     >>> fired_detectors(r)
     ['accuracy_drop', 'error_rate', 'ks']
+    >>> r.drift["summary"] = {"flagged_tests": ["welch:mean radius", "domain_classifier:rows"]}
+    >>> fired_detectors(r)
+    ['accuracy_drop', 'domain_classifier', 'error_rate', 'ks', 'welch']
     """
     names = {a.detector for a in report.anomalies}
 
@@ -65,14 +68,20 @@ def fired_detectors(report: Report) -> list[str]:
         d = node.model_dump() if hasattr(node, "model_dump") else node
         if not isinstance(d, dict):
             return
-        if "method" in d and "drift_detected" in d:       # one test result
+        if "method" in d and "drift_detected" in d:       # one test result (maybe combining several tests)
             if d.get("drift_detected") and d.get("method"):
                 names.add(str(d["method"]))
+                for test, sub in (d.get("tests") or {}).items():
+                    if isinstance(sub, dict) and sub.get("drift_detected"):
+                        names.add(str(test))
             return
         for v in d.values():                               # a group of results (features, behaviour, ...)
             walk(v)
 
     walk(report.drift)
+    summary = report.drift.get("summary")
+    if isinstance(summary, dict):                          # "method:variable" of every test that fired
+        names.update(str(x).split(":", 1)[0] for x in summary.get("flagged_tests") or [])
     return sorted(names)
 
 

@@ -110,7 +110,7 @@ def _as_dict(res: Any) -> dict[str, Any]:
 def _expand(rule: Rule, facts: Mapping[str, Any]) -> list[str | None]:
     if not rule.per_feature:
         return [None]
-    return list(facts["affected_features"])[: rule.max_features]
+    return list(facts[f"{rule.features_from}_features"])[: rule.max_features]
 
 
 def recommend(report: Report, *, scope: str, ruleset: RuleSet | None = None, protocol: str | None = None,

@@ -7,7 +7,7 @@ from typing import Any
 from app.recommend.rules import Condition, Group, Rule, RuleSet
 from app.schemas import SEVERITIES, Report, severity_rank
 
-__all__ = ["build_facts", "drifted_features", "fired_rules", "holds", "lookup"]
+__all__ = ["build_facts", "drifted_features", "fired_rules", "holds", "incident_features", "lookup"]
 
 _MISSING = object()
 
@@ -23,12 +23,24 @@ def drifted_features(report: Report) -> list[str]:
     return [n for _, _, n in sorted(rows)]
 
 
+def incident_features(report: Report) -> list[str]:
+    """The features an incident is about: drifted ones (attribution order first); when no single
+    feature drifted but the root cause is about inputs (a joint shift, data quality), the
+    RCA-attributed ones; none otherwise (attribution without any input finding is noise)."""
+    attributed = [f.name for f in report.rca.features]
+    raw = drifted_features(report)
+    drifted = [n for n in attributed if n in raw] + [n for n in raw if n not in attributed]
+    if not drifted and report.rca.root_cause in ("feature_drift", "data_quality"):
+        return attributed
+    return drifted
+
+
 def build_facts(report: Report, *, protocol: str | None = None) -> dict[str, Any]:
     """Flatten a report into the facts rules may test.
 
     ``metrics.X`` / ``baseline.X`` / ``delta.X`` (current - baseline) / ``error_share.KIND`` and
-    ``root_cause``, ``severity``, ``causes`` (root cause + contributing), ``affected_features``,
-    ``drifted_features``, ``n_drifted_features``, ``anomaly_detectors``, ``protocol``, ``alert``.
+    ``root_cause``, ``severity``, ``causes`` (root cause + contributing), ``affected_features`` (see
+    `incident_features`), ``attributed_features``, ``drifted_features``, ``n_drifted_features``, ``anomaly_detectors``, ``protocol``, ``alert``.
 
     >>> from app.schemas import Metrics, RCA
     >>> r = Report(endpoint="e", metrics=Metrics(accuracy=0.6, total_samples=10),
@@ -42,9 +54,10 @@ def build_facts(report: Report, *, protocol: str | None = None) -> dict[str, Any
     delta = {k: v - b[k] for k, v in m.items()
              if isinstance(v, (int, float)) and isinstance(b.get(k), (int, float))}
     total = max(report.metrics.total_samples, 1)
-    drifted = drifted_features(report)
     attributed = [f.name for f in report.rca.features]
-    affected = list(dict.fromkeys(attributed + drifted))
+    raw = drifted_features(report)
+    drifted = [n for n in attributed if n in raw] + [n for n in raw if n not in attributed]  # attribution first
+    affected = incident_features(report)
     return {
         "root_cause": report.rca.root_cause,
         "severity": report.rca.severity,
@@ -58,6 +71,7 @@ def build_facts(report: Report, *, protocol: str | None = None) -> dict[str, Any
         "error_share": {k: c / total for k, c in report.metrics.error_kinds.items()},
         "labelled": report.metrics.labelled_samples > 0 or report.metrics.accuracy is not None,
         "affected_features": affected,
+        "attributed_features": attributed,
         "drifted_features": drifted,
         "n_drifted_features": len(drifted),
         "anomaly_detectors": sorted({a.detector for a in report.anomalies}),

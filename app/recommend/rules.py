@@ -70,6 +70,8 @@ class Rule(BaseModel):
     evidence_metrics: list[str] = Field(default_factory=list)
     knowledge_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     per_feature: bool = False
+    features_from: Literal["drifted", "attributed", "affected"] = Field(
+        default="drifted", description="per_feature: drifted features, RCA-attributed ones, or both")
     max_features: int = Field(default=3, ge=1, le=20)
     weight: float = Field(default=0.0, description="tie-break inside one priority (higher first)")
 
