@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,22 +59,22 @@ def _ep(store: Store, name: str) -> dict[str, Any]:
 def test_first_baseline_is_learned_once_a_window_is_full(wsettings: Settings, wstore: Store) -> None:
     wstore.upsert_endpoint("e", url="http://x/e", protocol="generic")
     an = Analyzer(wsettings, wstore)
-    assert an.analyze(_ep(wstore, "e")).action == "waiting"            # no samples
+    assert an.job.analyze(_ep(wstore, "e")).action == "waiting"            # no samples
     wstore.add_samples(_samples("e", 39))
-    assert an.analyze(_ep(wstore, "e")).action == "waiting"            # 39 / 40
+    assert an.job.analyze(_ep(wstore, "e")).action == "waiting"            # 39 / 40
     wstore.add_samples(_samples("e", 1, t0=100.0, seed=1))
-    out = an.analyze(_ep(wstore, "e"))
+    out = an.job.analyze(_ep(wstore, "e"))
     assert out.action == "baseline_learned" and out.detail == "v1"
     from app.baseline import load_baseline
 
     b = load_baseline(wsettings, wstore, "e")
     assert b.n_samples == 40 and b.protocol == "generic" and "x" in b.features
-    assert an.analyze(_ep(wstore, "e")).action == "no_new_samples"    # same window: nothing to do
+    assert an.job.analyze(_ep(wstore, "e")).action == "no_new_samples"    # same window: nothing to do
 
 
 def test_no_baseline_from_a_failing_window(wsettings: Settings, wstore: Store) -> None:
     wstore.add_samples(_samples("bad", 40, errors=20))
-    out = Analyzer(wsettings, wstore).analyze(_ep(wstore, "bad"))
+    out = Analyzer(wsettings, wstore).job.analyze(_ep(wstore, "bad"))
     assert out.action == "not_learnable" and wstore.baseline_versions("bad") == []
 
 
@@ -101,9 +102,9 @@ def test_window_goes_to_detection_then_governance(wsettings: Settings, wstore: S
     _fake_detection(monkeypatch, calls)
     wstore.add_samples(_samples("e", 40))
     an = Analyzer(wsettings, wstore)
-    assert an.analyze(_ep(wstore, "e")).action == "baseline_learned"
+    assert an.job.analyze(_ep(wstore, "e")).action == "baseline_learned"
     wstore.add_samples(_samples("e", 25, t0=1000.0, seed=2))
-    out = an.analyze(_ep(wstore, "e"))
+    out = an.job.analyze(_ep(wstore, "e"))
     assert out.action == "report" and calls["on_report"] == 1
     window = calls["window"]
     assert len(window) == 40 and window[-1].ts == 1024.0 and window[0].ts == 25.0   # the newest 40, oldest first
@@ -149,14 +150,14 @@ def test_missing_detection_is_logged_once_and_probing_goes_on(wsettings: Setting
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     wstore.add_samples(_samples("e", 40))
     an = Analyzer(wsettings, wstore)
-    assert an.analyze(_ep(wstore, "e")).action == "baseline_learned"
+    assert an.job.analyze(_ep(wstore, "e")).action == "baseline_learned"
     monkeypatch.setitem(sys.modules, "app.detection", None)     # import now fails
     lines: list[str] = []
     sink = logger.add(lambda m: lines.append(str(m)), level="WARNING")
     try:
         for i in range(3):
             wstore.add_samples(_samples("e", 1, t0=100.0 + i))
-            assert an.analyze(_ep(wstore, "e")).action == "unavailable"
+            assert an.job.analyze(_ep(wstore, "e")).action == "unavailable"
     finally:
         logger.remove(sink)
     assert sum("analysis unavailable" in x for x in lines) == 1
@@ -177,7 +178,7 @@ def test_background_pass_never_blocks_the_caller(wsettings: Settings, wstore: St
 
     monkeypatch.setattr("app.baseline.learn_baseline", slow_learn)
     wstore.add_samples(_samples("e", 40))
-    an = Analyzer(wsettings, wstore, background=True)
+    an = Analyzer(wsettings, wstore, background="thread")
     assert an.wait_idle(30)                                        # start-up warm-up (imports) done
     assert an.run_due(wstore.list_endpoints(), 0.0) == []        # submitted, returns at once
     assert an.run_due(wstore.list_endpoints(), 100.0) == []      # previous pass still running: not resubmitted
@@ -185,3 +186,25 @@ def test_background_pass_never_blocks_the_caller(wsettings: Settings, wstore: St
     an.close()
     assert len(wstore.baseline_versions("e")) == 1
     assert an.totals.snapshot()["baselines_learned"] == 1
+
+
+@pytest.mark.integration
+def test_process_mode_runs_passes_in_a_separate_process(wsettings: Settings, wstore: Store) -> None:
+    import multiprocessing
+    import os
+
+    wstore.upsert_endpoint("e", url="http://x/e", protocol="generic", headers={"Authorization": "Bearer x"})
+    wstore.add_samples(_samples("e", 40))
+    an = Analyzer(wsettings, wstore, background="process")
+    try:
+        assert an.wait_idle(120)                                   # the process started and imported
+        children = multiprocessing.active_children()
+        assert len(children) == 1 and children[0].pid != os.getpid()
+        assert an.run_due(wstore.list_endpoints(), 0.0) == []
+        assert an.wait_idle(60)
+        time.sleep(0.1)                                            # done-callback runs right after the result
+        assert an.totals.snapshot()["baselines_learned"] == 1
+        assert len(wstore.baseline_versions("e")) == 1
+    finally:
+        an.close()
+    assert multiprocessing.active_children() == []

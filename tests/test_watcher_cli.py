@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from loguru import logger
 
 from app.cli import main as cli_main
 from tests.test_watcher_http import server  # noqa: F401  (fixture: loopback model server)
 
 SECRET = "s3cr3t-token-value"
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """In-process CLI runs point loguru at pytest's captured stderr; put it back afterwards."""
+    yield
+    logger.remove()
+    logger.add(sys.__stderr__, level="WARNING")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -30,6 +30,25 @@ def _wait(cond: Callable[[], bool], timeout: float = 20.0) -> bool:
     return cond()
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(d.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 @pytest.fixture
 def csettings(tmp_path: Path) -> Settings:
     s = Settings(home=tmp_path / "c", heartbeat_every_s=0.3, probe_timeout_s=1.0, window_size=1000,
@@ -125,11 +144,14 @@ def test_kill_9_loses_no_committed_sample(csettings: Settings, cstore: Store, se
                             stderr=subprocess.DEVNULL)
     try:
         assert _wait(lambda: sum(cstore.count_samples(n) for n in names) >= 40, 30)
+        assert _wait(lambda: any(b"spawn_main" in _cmdline(k) for k in _children(proc.pid)), 30)  # analysis process
+        kids = _children(proc.pid)
         con = sqlite3.connect(db, timeout=15)
         committed = con.execute("SELECT id, endpoint_id, ts, prediction FROM samples").fetchall()
         con.close()
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
+        assert _wait(lambda: not any(pid_alive(k) for k in kids), 10)   # no orphan left behind
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -81,8 +81,9 @@ def test_faults_are_data_and_the_good_endpoint_keeps_its_schedule(server: str, t
 
     ok = store.recent_samples(names["ok"])
     assert len(ok) >= 6 and all(s.ok for s in ok)
-    gaps = [b.ts - a.ts for a, b in itertools.pairwise(ok)]
-    assert max(gaps) < 0.5 + 0.2, gaps                           # never held up by the slow/failing ones
+    gaps = sorted(b.ts - a.ts for a, b in itertools.pairwise(ok))
+    assert abs(gaps[len(gaps) // 2] - 0.5) < 0.05, gaps          # on its own 0.5 s grid ...
+    assert gaps[-1] < 1.0, gaps                                  # ... and no slot lost to the slow/failing ones
     assert {s.prediction for s in ok} <= {"0", "1"} and all(s.correct is not None for s in ok)
 
     def kinds(name: str) -> set[str | None]:
@@ -101,7 +102,7 @@ def test_faults_are_data_and_the_good_endpoint_keeps_its_schedule(server: str, t
 
     snap = totals.snapshot()
     assert snap["errors"].get("timeout", 0) >= 2 and snap["probes_started"] >= len(ok)
-    assert elapsed < 4.0 + 2.0                                   # stopping waited at most for in-flight probes
+    assert elapsed < 4.0 + 4.0                                   # stopping waited at most for in-flight probes
     st = store.watcher_state()
     assert st is not None and st["status"] == "stopped" and st["cycles"] > 4
     store.dispose()

@@ -4,64 +4,81 @@
 An endpoint without a baseline gets one learned automatically once it has a full window of mostly
 successful samples. Detection and governance are imported lazily: when they are not installed the
 watcher keeps probing and says so once in the log.
+
+Where passes run: inline (``run_once``, tests), on one thread, or -- in the long-running watcher --
+in one separate analysis process, so that statistics holding the GIL never delay a probe.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from loguru import logger
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import Settings
-from app.errors import BaselineMissingError
+from app.errors import InputError
 from app.storage import Store
-from app.watcher.logs import log_failure
+from app.watcher.analysis_job import (
+    AUTO_BASELINE_MAX_ERROR_RATE,
+    AnalysisJob,
+    AnalysisOutcome,
+    init_process,
+    run_in_process,
+)
 from app.watcher.repo import last_report_times
 from app.watcher.stats import Totals
 from app.watcher.targets import phase_of
 
-__all__ = ["AUTO_BASELINE_MAX_ERROR_RATE", "AnalysisOutcome", "Analyzer"]
+__all__ = ["AUTO_BASELINE_MAX_ERROR_RATE", "BACKGROUND_MODES", "AnalysisOutcome", "Analyzer"]
 
-# a baseline is never learned automatically from a window with more failed probes than this
-AUTO_BASELINE_MAX_ERROR_RATE = 0.2
+BACKGROUND_MODES = (None, "thread", "process")
 
 
-@dataclass(frozen=True)
-class AnalysisOutcome:
-    """What happened to one endpoint in one analysis pass."""
-
-    endpoint: str
-    action: str   # report | baseline_learned | waiting | no_new_samples | not_learnable | unavailable | failed
-    detail: str = ""
-    alert: bool = False
-    root_cause: str | None = None
+def _slim(ep: dict[str, Any]) -> dict[str, Any]:
+    """What a pass needs of an endpoint row (headers never cross to the analysis process)."""
+    return {"id": ep["id"], "name": ep["name"], "protocol": ep.get("protocol")}
 
 
 class Analyzer:
-    """Decides which endpoints are due for analysis and runs them (inline, or on one background thread).
+    """Decides which endpoints are due for analysis and runs them.
 
     Parameters
     ----------
-    background : run passes on a single worker thread so the probe schedule is never held up.
+    background : None (inline: ``run_due`` returns the outcomes), ``"thread"`` or ``"process"``
+        (``run_due`` submits the pass and returns ``[]``; the totals count what completed).
     stagger : spread first analyses over ``analysis_every_s`` (long-running loop) instead of now.
     """
 
     def __init__(self, settings: Settings, store: Store, *, clock: Callable[[], float] = time.time,
-                 background: bool = False, stagger: bool = False, totals: Totals | None = None) -> None:
+                 background: str | None = None, stagger: bool = False, totals: Totals | None = None) -> None:
+        if background not in BACKGROUND_MODES:
+            raise InputError(f"unknown analysis mode {background!r}: choose thread or process")
         self.settings, self.store, self.clock, self.stagger = settings, store, clock, stagger
+        self.background = background
         self.totals = totals or Totals()
+        self.job = AnalysisJob(settings, store)         # inline and thread modes
         self._last: dict[int, float] | None = None      # endpoint id -> time of the last analysis
-        self._seen: dict[int, float] = {}                # endpoint id -> newest sample ts analysed
-        self._warned: set[str] = set()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlfi-analysis") if background else None
+        self._pool: Executor | None = None
         self._running: Future[Any] | None = None
-        if self._pool is not None:   # import the analysis stack now: no pause at the first pass, RSS flat after
-            self._running = self._pool.submit(self._apis)
+        self._warming = False                           # the running future is the start-up warm-up
+        if background:
+            self._start_pool()
+
+    def _start_pool(self) -> None:
+        if self.background == "process":
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=init_process, initargs=(self.settings.model_dump(),))
+            self._running = self._pool.submit(run_in_process, [])   # start it now: imports happen up front
+        else:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlfi-analysis")
+            self._running = self._pool.submit(self.job.apis)        # warm-up: no pause at the first pass
+        self._warming = True
 
     # ---- scheduling ------------------------------------------------------------------------------
     def due(self, endpoints: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
@@ -91,24 +108,38 @@ class Analyzer:
         last = self._last if self._last is not None else {}
         for ep in todo:
             last[int(ep["id"])] = now
-        if self._pool is not None:
-            self._running = self._pool.submit(self._run_all, todo)
+        if self._pool is None:
+            out = self.job.run_all(todo)
+            self._count(out)
+            return out
+        fn = run_in_process if self.background == "process" else self.job.run_all
+        try:
+            fut = self._pool.submit(fn, [_slim(ep) for ep in todo])
+        except (BrokenProcessPool, RuntimeError) as exc:
+            logger.error(f"analysis process lost ({type(exc).__name__}); starting a new one")
+            self._start_pool()
             return []
-        return self._run_all(todo)
+        fut.add_done_callback(self._on_done)
+        self._running, self._warming = fut, False
+        return []
 
-    def _run_all(self, eps: list[dict[str, Any]]) -> list[AnalysisOutcome]:
-        out = []
-        for ep in eps:
-            try:
-                o = self.analyze(ep)
-            except Exception as exc:  # noqa: BLE001 - one endpoint's failure never stops the others (logged)
-                log_failure(f"analysis of {ep['name']} failed", exc)
-                o = AnalysisOutcome(ep["name"], "failed", type(exc).__name__)
-            out.append(o)
-            self.totals.add(analyses_run=int(o.action == "report"), reports_saved=int(o.action == "report"),
-                            baselines_learned=int(o.action == "baseline_learned"))
-        return out
+    def _on_done(self, fut: Future[Any]) -> None:
+        if fut.cancelled():
+            return
+        exc = fut.exception()
+        if exc is not None:
+            # a lost analysis process (BrokenProcessPool) is replaced at the next submit
+            logger.error(f"analysis pass failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            return
+        self._count(fut.result())
 
+    def _count(self, outcomes: list[AnalysisOutcome]) -> None:
+        self.totals.add(analyses_run=sum(o.action == "report" for o in outcomes),
+                        reports_saved=sum(o.action == "report" for o in outcomes),
+                        baselines_learned=sum(o.action == "baseline_learned" for o in outcomes),
+                        alerts=sum(o.alert for o in outcomes))
+
+    # ---- lifecycle -------------------------------------------------------------------------------
     def wait_idle(self, timeout_s: float | None = None) -> bool:
         """Wait for the running background pass (or the start-up warm-up); True when idle."""
         if self._running is None:
@@ -120,79 +151,20 @@ class Analyzer:
         return self._running.done()
 
     def close(self, timeout_s: float = 30.0) -> None:
+        """Let a running pass finish (bounded), then stop the thread / process."""
         if self._pool is None:
             return
-        if self._running is not None and not self._running.done():
+        if self._running is not None and not self._running.done() and not self._warming:
             logger.info("waiting for the running analysis pass to finish")
-            try:
-                self._running.result(timeout=timeout_s)
-            except Exception:  # noqa: BLE001 - already logged inside the pass; only the wait is bounded here
+            if not self.wait_idle(timeout_s):
                 logger.warning("analysis pass did not finish in time; it is abandoned")
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-    # ---- one endpoint ----------------------------------------------------------------------------
-    def _warn_once(self, key: str, message: str) -> None:
-        if key not in self._warned:
-            self._warned.add(key)
-            logger.warning(message)
-
-    def _apis(self) -> tuple[Any, Any, Any] | None:
-        try:
-            from app.detection import analyze_window
-        except ImportError as exc:
-            self._warn_once("detection", f"analysis unavailable (app.detection.analyze_window missing: {exc}); "
-                                         "probing continues")
-            return None
-        try:
-            from app.governance import on_report, sensitivity_for
-        except ImportError as exc:
-            self._warn_once("governance", f"governance unavailable ({exc}); reports are saved without "
-                                          "recommendations")
-            return analyze_window, None, None
-        return analyze_window, on_report, sensitivity_for
-
-    def analyze(self, ep: dict[str, Any]) -> AnalysisOutcome:
-        """Analyse one endpoint's rolling window (or learn its first baseline)."""
-        from app.baseline import learn_baseline, load_baseline, save_baseline
-
-        name, eid, window = ep["name"], int(ep["id"]), self.settings.window_size
-        samples = self.store.recent_samples(name, last_n=window)
-        if not samples:
-            return AnalysisOutcome(name, "waiting", "no samples yet")
-        newest = max(s.ts for s in samples)
-        if self._seen.get(eid) == newest:
-            logger.debug(f"analysis of {name} skipped: no new samples")
-            return AnalysisOutcome(name, "no_new_samples")
-        try:
-            baseline = load_baseline(self.settings, self.store, name)
-        except BaselineMissingError:
-            if len(samples) < window:
-                logger.debug(f"analysis of {name} skipped: no baseline, {len(samples)}/{window} samples")
-                return AnalysisOutcome(name, "waiting", f"{len(samples)}/{window} samples")
-            err = sum(1 for s in samples if not s.ok) / len(samples)
-            if err > AUTO_BASELINE_MAX_ERROR_RATE:
-                self._warn_once(f"nolearn:{eid}", f"no baseline learned for {name}: {err:.0%} of the last "
-                                                  f"{len(samples)} probes failed")
-                return AnalysisOutcome(name, "not_learnable", f"error rate {err:.2f}")
-            b = save_baseline(self.settings, self.store,
-                              learn_baseline(name, samples, protocol=ep.get("protocol")))
-            self._seen[eid] = newest
-            logger.info(f"learned baseline v{b.version} for {name} from its first {len(samples)} samples")
-            return AnalysisOutcome(name, "baseline_learned", f"v{b.version}")
-        apis = self._apis()
-        if apis is None:
-            return AnalysisOutcome(name, "unavailable", "app.detection missing")
-        analyze_window, on_report, sensitivity_for = apis
-        sens = sensitivity_for(self.store, name) if sensitivity_for else None
-        report = analyze_window(baseline, samples, settings=self.settings, sensitivity=sens)
-        if on_report is not None:
-            report = on_report(self.store, report, self.settings)
+        if isinstance(self._pool, ProcessPoolExecutor):
+            procs = list(getattr(self._pool, "_processes", {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for p in procs:                      # an abandoned pass (or warm-up) must not outlive the watcher
+                p.join(timeout=0 if self._warming else 5)
+                if p.is_alive():
+                    p.terminate()
         else:
-            self.store.save_report(report)
-        self._seen[eid] = newest
-        rc = report.rca
-        if report.alert:
-            logger.warning(f"ALERT {name}: {rc.root_cause} ({rc.severity}): {rc.failure_reason}")
-        else:
-            logger.debug(f"analysis of {name}: no alert ({len(samples)} samples)")
-        return AnalysisOutcome(name, "report", alert=bool(report.alert), root_cause=rc.root_cause)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None

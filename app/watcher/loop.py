@@ -116,7 +116,7 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
     totals = Totals()
     sched = Scheduler(settings, store, probe_fn=probe_fn, stagger=True,
                       interval_override=None if urls else interval, totals=totals)
-    analyzer = Analyzer(settings, store, background=True, stagger=True, totals=totals)
+    analyzer = Analyzer(settings, store, background="process", stagger=True, totals=totals)
     old = _install_signals(stop, sched.wake)
     heart = _Heart(store, totals)
     cycles = 0

@@ -96,7 +96,7 @@ class Totals:
         with self._lock:
             out: dict[str, Any] = {"probes_started": 0, "started_on_time": 0, "probes_completed": 0,
                                    "samples_written": 0, "skipped_busy": 0, "analyses_run": 0,
-                                   "baselines_learned": 0, "reports_saved": 0, "write_failures": 0}
+                                   "baselines_learned": 0, "reports_saved": 0, "alerts": 0, "write_failures": 0}
             out.update(self._counts)
             out["errors"] = dict(self._errors)
             out["on_time_tolerance_s"] = self.tolerance_s

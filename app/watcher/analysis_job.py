@@ -1,0 +1,159 @@
+"""One analysis pass over a list of endpoints: rolling window vs baseline -> report -> governance.
+
+Runs inline, on a thread, or inside the watcher's analysis process (see :mod:`app.watcher.analysis`);
+the process entry points are :func:`init_process` and :func:`run_in_process`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from loguru import logger
+
+from app.config import Settings
+from app.errors import BaselineMissingError
+from app.storage import Store
+from app.watcher.logs import log_failure
+
+__all__ = ["AUTO_BASELINE_MAX_ERROR_RATE", "AnalysisJob", "AnalysisOutcome", "init_process", "run_in_process"]
+
+# a baseline is never learned automatically from a window with more failed probes than this
+AUTO_BASELINE_MAX_ERROR_RATE = 0.2
+
+
+@dataclass(frozen=True)
+class AnalysisOutcome:
+    """What happened to one endpoint in one analysis pass."""
+
+    endpoint: str
+    action: str   # report | baseline_learned | waiting | no_new_samples | not_learnable | unavailable | failed
+    detail: str = ""
+    alert: bool = False
+    root_cause: str | None = None
+
+
+class AnalysisJob:
+    """Analyses endpoints' rolling windows; remembers the newest sample analysed per endpoint."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings, self.store = settings, store
+        self._seen: dict[int, float] = {}      # endpoint id -> newest sample ts analysed
+        self._warned: set[str] = set()
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            logger.warning(message)
+
+    def apis(self) -> tuple[Any, Any, Any] | None:
+        """(analyze_window, on_report, sensitivity_for), imported lazily; None without detection."""
+        try:
+            from app.detection import analyze_window
+        except ImportError as exc:
+            self._warn_once("detection", f"analysis unavailable (app.detection.analyze_window missing: {exc}); "
+                                         "probing continues")
+            return None
+        try:
+            from app.governance import on_report, sensitivity_for
+        except ImportError as exc:
+            self._warn_once("governance", f"governance unavailable ({exc}); reports are saved without "
+                                          "recommendations")
+            return analyze_window, None, None
+        return analyze_window, on_report, sensitivity_for
+
+    def run_all(self, eps: list[dict[str, Any]]) -> list[AnalysisOutcome]:
+        out = []
+        for ep in eps:
+            try:
+                o = self.analyze(ep)
+            except Exception as exc:  # noqa: BLE001 - one endpoint's failure never stops the others (logged)
+                log_failure(f"analysis of {ep['name']} failed", exc)
+                o = AnalysisOutcome(ep["name"], "failed", type(exc).__name__)
+            out.append(o)
+        return out
+
+    def analyze(self, ep: dict[str, Any]) -> AnalysisOutcome:
+        """Analyse one endpoint's rolling window (or learn its first baseline)."""
+        from app.baseline import learn_baseline, load_baseline, save_baseline
+
+        name, eid, window = ep["name"], int(ep["id"]), self.settings.window_size
+        samples = self.store.recent_samples(name, last_n=window)
+        if not samples:
+            return AnalysisOutcome(name, "waiting", "no samples yet")
+        newest = max(s.ts for s in samples)
+        if self._seen.get(eid) == newest:
+            logger.debug(f"analysis of {name} skipped: no new samples")
+            return AnalysisOutcome(name, "no_new_samples")
+        try:
+            baseline = load_baseline(self.settings, self.store, name)
+        except BaselineMissingError:
+            if len(samples) < window:
+                logger.debug(f"analysis of {name} skipped: no baseline, {len(samples)}/{window} samples")
+                return AnalysisOutcome(name, "waiting", f"{len(samples)}/{window} samples")
+            err = sum(1 for s in samples if not s.ok) / len(samples)
+            if err > AUTO_BASELINE_MAX_ERROR_RATE:
+                self._warn_once(f"nolearn:{eid}", f"no baseline learned for {name}: {err:.0%} of the last "
+                                                  f"{len(samples)} probes failed")
+                return AnalysisOutcome(name, "not_learnable", f"error rate {err:.2f}")
+            b = save_baseline(self.settings, self.store, learn_baseline(name, samples, protocol=ep.get("protocol")))
+            self._seen[eid] = newest
+            logger.info(f"learned baseline v{b.version} for {name} from its first {len(samples)} samples")
+            return AnalysisOutcome(name, "baseline_learned", f"v{b.version}")
+        apis = self.apis()
+        if apis is None:
+            return AnalysisOutcome(name, "unavailable", "app.detection missing")
+        analyze_window, on_report, sensitivity_for = apis
+        sens = sensitivity_for(self.store, name) if sensitivity_for else None
+        report = analyze_window(baseline, samples, settings=self.settings, sensitivity=sens)
+        if on_report is not None:
+            report = on_report(self.store, report, self.settings)
+        else:
+            self.store.save_report(report)
+        self._seen[eid] = newest
+        rc = report.rca
+        if report.alert:
+            logger.warning(f"ALERT {name}: {rc.root_cause} ({rc.severity}): {rc.failure_reason}")
+        else:
+            logger.debug(f"analysis of {name}: no alert ({len(samples)} samples)")
+        return AnalysisOutcome(name, "report", alert=bool(report.alert), root_cause=rc.root_cause)
+
+
+# ---- the analysis process ------------------------------------------------------------------------
+# One AnalysisJob per analysis process, created by the pool initializer (process-local by construction).
+_PROCESS_JOB: list[AnalysisJob] = []
+
+
+def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """End this process when the watcher that started it is gone (e.g. after ``kill -9``)."""
+    while True:
+        time.sleep(every_s)
+        if os.getppid() != parent:
+            os._exit(0)   # nothing to flush: every write of a pass is its own committed transaction
+
+
+def init_process(settings_data: dict[str, Any]) -> None:
+    """Pool initializer: own logging, own database engine, analysis stack imported up front."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C reaches the whole group: the parent decides
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="mlfi-parent-watch").start()
+    settings = Settings(**settings_data)
+    logger.remove()
+    logger.add(sys.stderr, level=settings.log_level.upper(), format="<level>{level: <7}</level> [analysis] {message}")
+    try:
+        settings.ensure_dirs()
+        logger.add(settings.log_dir / "analysis.log", level="DEBUG", rotation="10 MB", retention=5, encoding="utf-8")
+    except OSError as exc:
+        logger.warning(f"file logging disabled: {exc}")
+    job = AnalysisJob(settings, Store.from_settings(settings))
+    job.apis()
+    _PROCESS_JOB.append(job)
+
+
+def run_in_process(eps: list[dict[str, Any]]) -> list[AnalysisOutcome]:
+    """Pool task: one pass in the analysis process."""
+    return _PROCESS_JOB[0].run_all(eps)
