@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
-from app.diagnosis.textfacts import POS, extract_facts
+from app.diagnosis.textbase import POS
+from app.diagnosis.textfacts import extract_facts
 from app.diagnosis.textscan import Mention, Num, Scan, clauses_of, find_numbers, mentions_in, scan, sentences_of
 from app.diagnosis.vocab import BOUNDED_METRICS
 

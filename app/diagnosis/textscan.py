@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 
 from app.diagnosis.vocab import METRIC_ALIASES, SPLIT_ALIASES, canonical_metric

@@ -1,0 +1,68 @@
+"""Shared pieces of the free-text fact patterns: number and share sub-patterns, the Facts accumulator, helpers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.diagnosis.textscan import HEDGES, NEGATIONS, Scan
+
+__all__ = ["LINK", "N", "PCT", "POS", "Facts", "features_in", "hedged", "negated", "num", "number_run"]
+
+_I = re.IGNORECASE
+
+N = r"(?<![\w.])(\d+(?:\.\d+)?|\.\d+)"
+PCT = r"\s*(%|percent\b|per cent\b)?"
+POS = (
+    r"(?:positives?|positive (?:class|label|cases|examples)|minority(?: class)?|fraud\w*|churn\w*|default\w*|"
+    r"events?|anomal\w+|spam|rare class|class 1|defects?|conversions?|clicks?|attacks?|failures?)"
+)
+LINK = r"\s*(?:is|are|was|were|of|at|=|:|around|about|roughly|approximately|~|only|just|only about)*\s*"
+
+
+@dataclass
+class Facts:
+    """What the patterns found: record fields (dotted paths), provenance quotes and consumed number spans."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, str] = field(default_factory=dict)
+    consumed: set[int] = field(default_factory=set)  # start offsets of numbers already used
+    feature_flags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    concerns: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def put(self, path: str, value: Any, quote: str, *starts: int) -> None:
+        self.values[path] = value
+        self.provenance[path] = f'prompt: "{quote}"'
+        self.consumed.update(starts)
+
+
+def num(m: re.Match[str], g: int, pct_group: int | None = None) -> float:
+    v = float(m.group(g))
+    pct = pct_group is not None and m.group(pct_group)
+    return v / 100.0 if pct or v > 1 else v
+
+
+_RUN = re.compile(
+    r"(?<![\w.])(?:\d+(?:\.\d+)?|\.\d+)\s*%?(?:\s*(?:,|->|→|;|then|and|, and)\s*(?:\d+(?:\.\d+)?|\.\d+)\s*%?){2,}"
+)
+
+
+def number_run(seg: str) -> list[re.Match[str]]:
+    """The numbers of the first comma/arrow-separated run of three or more ("0.71, 0.84, 0.62")."""
+    m = _RUN.search(seg)
+    if not m:
+        return []
+    return [x for x in re.finditer(N + PCT, seg) if m.start() <= x.start() < m.end()]
+
+
+def hedged(sentence: str) -> bool:
+    return bool(HEDGES.search(sentence))
+
+
+def negated(masked: str, s: int, start: int) -> bool:
+    return bool(NEGATIONS.search(masked[max(s, start - 30) : start]))
+
+
+def features_in(scan: Scan, s: int, e: int) -> list[str]:
+    return [scan.features[int(m.group(1))] for m in re.finditer(r"\u0192(\d+)_*", scan.masked[s:e])]

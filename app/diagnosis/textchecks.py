@@ -1,0 +1,185 @@
+"""Pattern facts about the data: task and class ratios, and data checks (missing, duplicates, kappa, PSI ...)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.diagnosis.textbase import LINK, PCT, POS, Facts, N, features_in, negated, num
+from app.diagnosis.textscan import Scan
+
+__all__ = ["class_facts", "data_checks", "task_facts"]
+
+_I = re.IGNORECASE
+
+
+def class_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
+    t, q = scan.masked, scan.quote(s, e)
+    pats = [
+        re.compile(N + PCT + r"\s+(?:of\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?)?(?:are\s+|is\s+|being\s+)?" + POS, _I),
+        re.compile(
+            POS + r"\s*(?:class\s*)?(?:rate|share|ratio|prevalence|proportion|frequency|base rate)?" + LINK + N + PCT,
+            _I,
+        ),
+    ]
+    if "class_distribution" in out.values:
+        return
+    for pat in pats:
+        m = pat.search(t, s, e)
+        if (
+            m
+            and not negated(t, s, m.start())
+            and not (
+                pat is pats[1]
+                and re.search(
+                    r"(?:recall|precision|f1|accuracy|auc|score)\s+(?:on|for|of|in)\s+(?:the\s+)?$",
+                    t[max(s, m.start() - 30) : m.start()],
+                    _I,
+                )
+            )
+        ):
+            g = 1
+            share = num(m, g, 2)
+            if 0 < share < 1:
+                out.put("class_distribution", {"positive": share, "negative": 1 - share}, q, m.start(g))
+                return
+    m = re.compile(r"(?<![\d.:/])(\d+(?:\.\d+)?)\s*([:/])\s*(\d+(?:\.\d+)?)(?![\d:/])").search(t, s, e)
+    ctx = t[s:e]
+    if (
+        m
+        and m.group(2) == "/"
+        and (
+            re.match(r"\s*(?:\w+\s+)?(?:split|train|test|valid)", t[m.end() : m.end() + 20], _I)
+            or not re.search(r"class", ctx, _I)
+        )
+    ):
+        m = None  # 80/20 is a data split, not a class ratio
+    if m and re.search(r"ratio|imbalanc|class|positive|negative|minority|majority", ctx, _I):
+        a, b = float(m.group(1)), float(m.group(3))
+        if a > 0 and b > 0:
+            out.put(
+                "class_distribution",
+                {"minority": min(a, b) / (a + b), "majority": max(a, b) / (a + b)},
+                q,
+                m.start(1),
+                m.start(3),
+            )
+            return
+    m = re.compile(r"\b1\s+(?:in|out of)\s+(\d+)\b", _I).search(t, s, e)
+    if m and float(m.group(1)) > 1:
+        share = 1.0 / float(m.group(1))
+        out.put("class_distribution", {"positive": share, "negative": 1 - share}, q, m.start(1))
+        return
+    m = re.search(r"\bbalanced\b", t[s:e], _I)
+    if m and not negated(t, s, s + m.start()) and re.search(r"class|label|dataset|data", t[s:e], _I):
+        out.put("class_distribution", {"class_a": 0.5, "class_b": 0.5}, q)
+
+
+def task_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
+    m = re.compile(r"(?<![\w./:])(\d+)(?:[- ]class\b|\s+classes\b|[- ]way\s+classif)", _I).search(scan.masked, s, e)
+    if m and "n_classes" not in out.values and int(m.group(1)) >= 2:
+        n = int(m.group(1))
+        out.put("n_classes", n, scan.quote(s, e), m.start(1))
+        out.values["task"] = "binary_classification" if n == 2 else "multiclass_classification"
+    elif re.search(r"\bbinary\b", scan.masked[s:e], _I) and "n_classes" not in out.values:
+        out.put("n_classes", 2, scan.quote(s, e))
+        out.values["task"] = "binary_classification"
+
+
+def data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
+    t, q = scan.masked, scan.quote(s, e)
+    pre = r"\s+(?:of\s+(?:the\s+)?)?(?:[\w-]+\s+){0,3}?(?:are\s+|were\s+|is\s+|was\s+|have\s+|had\s+)?"
+    table = [
+        (
+            "data_checks.label_error_rate",
+            N + PCT + pre + r"(?:labels?\s+(?:are|were|is|was)?\s*)?"
+            r"(?:wrong|incorrect|mislabel\w*|noisy|erroneous|flipped|label errors?|label noise)",
+            1,
+            2,
+        ),
+        (
+            "data_checks.label_error_rate",
+            r"(?:label\s+(?:error|noise)(?:\s+rate)?|mislabel\w*\s+rate)" + LINK + N + PCT,
+            1,
+            2,
+        ),
+        (
+            "data_checks.train_test_overlap_fraction",
+            N + PCT + r"\s+(?:of\s+(?:the\s+)?)?(?:test|validation|val|holdout|"
+            r"eval)\w*\s+(?:[\w-]+\s+){0,2}?(?:also\s+)?(?:appear|are present|occur|exist|are duplicat|"
+            r"overlap|are found|"
+            r"show up|are in|are also in|are copies)\w*\s+(?:[\w-]+\s+){0,3}?(?:train|training)\b",
+            1,
+            2,
+        ),
+        (
+            "data_checks.train_test_overlap_fraction",
+            r"(?:overlap|duplicat\w*)\s+between\s+(?:the\s+)?(?:train|training)"
+            r"\w*\s+and\s+(?:test|validation)\w*(?:\s+sets?)?" + LINK + N + PCT,
+            1,
+            2,
+        ),
+        (
+            "data_checks.invalid_row_fraction",
+            N + PCT + pre + r"(?:with\s+|contain\w*\s+)?(?:invalid|corrupt\w*|malformed|"
+            r"out[- ]of[- ]range|negative|impossible|garbled|unparse?able|fail\w*\s+(?:the\s+)?(?:schema|"
+            r"validation|range))",
+            1,
+            2,
+        ),
+        ("data_checks.duplicate_fraction", N + PCT + pre + r"(?:exact\s+|near\s+)?duplicat\w*", 1, 2),
+        ("data_checks.missing_fraction", N + PCT + pre + r"(?:missing|null|nulls|nan|empty|blank)\b", 1, 2),
+        (
+            "data_checks.missing_fraction",
+            r"(?:missing|null|nan|empty)(?:\s+values?)?(?:\s+rate)?\s+(?:in|for|on|of|is)"
+            r"\s+(?:about\s+|around\s+|~|roughly\s+)?" + N + PCT,
+            1,
+            2,
+        ),
+        (
+            "data_checks.annotator_agreement",
+            r"(?:kappa|krippendorff'?s\s+alpha|inter-?(?:rater|annotator)\s+"
+            r"reliability)[^;\d]{0,30}?" + N,
+            1,
+            None,
+        ),
+        ("data_checks.annotator_agreement", N + r"\s*(?:\(\s*)?(?:cohen'?s\s+|fleiss'?\s+)?kappa", 1, None),
+        ("data_checks.psi", r"\b(?:psi|population stability index)\b[^;]{0,80}?" + N, 1, None),
+        ("data_checks.ks", r"\b(?:ks|kolmogorov-smirnov)\b[^;]{0,60}?" + N, 1, None),
+    ]
+    for path, pat, g, pg in table:
+        m = re.compile(pat, _I).search(t, s, e)
+        if not m or m.start(g) in out.consumed or negated(t, s, m.start()):
+            continue
+        if path == "data_checks.annotator_agreement":
+            value: Any = float(m.group(g))
+            if not -1.0 <= value <= 1.0 or path in out.values:
+                continue
+        elif path in ("data_checks.psi", "data_checks.ks"):
+            feats = features_in(scan, s, e)
+            value = {**out.values.get(path, {}), (feats[0] if feats else "overall"): float(m.group(g))}
+        else:
+            value = num(m, g, pg)
+            feats = features_in(scan, s, e)
+            if path == "data_checks.missing_fraction" and feats:
+                out.put(
+                    "data_checks.missing_by_feature",
+                    {**out.values.get("data_checks.missing_by_feature", {}), **{f: value for f in feats}},
+                    q,
+                )
+            if path.endswith("_fraction") and path in out.values:
+                value = max(value, out.values[path])
+        out.put(path, value, q, m.start(g))
+    m = re.compile(
+        r"(?:inter-?annotator|inter-?rater|annotator|labell?er|rater)s?\s+(?:agreement|agree\w*)"
+        r"(?:\s+on)?" + LINK + N + PCT,
+        _I,
+    ).search(t, s, e)
+    if not m and re.search(r"label|annotat|rater|radiologist|expert|crowd|review", scan.masked, _I):
+        m = re.compile(r"\b(?:agree\w*|agreement)\b(?:\s+on)?(?:\s+only)?(?:\s+about)?" + LINK + N + PCT, _I).search(
+            t, s, e
+        )
+    if m and "data_checks.annotator_agreement" not in out.values:
+        p = num(m, 1, 2)  # raw percent agreement -> kappa with chance agreement 0.5
+        out.put("data_checks.annotator_agreement", round(max(-1.0, (p - 0.5) / 0.5), 4), q, m.start(1))
+        out.provenance["data_checks.annotator_agreement"] += " (percent agreement converted to kappa, chance 0.5)"
