@@ -9,7 +9,7 @@ __all__ = ["analyze_window", "compare_frames", "feature_drift", "compute_metrics
 _LAZY = {
     "analyze_window": "app.detection.window",
     "compare_frames": "app.detection.compare",
-    "feature_drift": "app.detection.feature_drift",
+    "feature_drift": "app.detection.drift",
     "compute_metrics": "app.detection.metrics",
 }
 

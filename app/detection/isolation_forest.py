@@ -36,7 +36,7 @@ class IsolationForestDetector(Detector):
     min_rows = 10
 
     def __init__(self, *, effect_floor: float | None = None, seed: int = 0, contamination: float = 0.05,
-                 n_estimators: int = 100, n_folds: int = 2, max_rows: int = 5000) -> None:
+                 n_estimators: int = 50, n_folds: int = 2, max_rows: int = 5000) -> None:
         super().__init__(effect_floor=effect_floor, seed=seed)
         if not 0 < contamination < 0.5 or n_estimators < 10 or n_folds < 2 or max_rows < 20:
             raise ValueError(f"bad isolation_forest parameters: contamination={contamination}, "

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from app.detection.base import TestResult
-from app.detection.feature_drift import feature_results, rank_features, to_drift_result
+from app.detection.drift import feature_results, rank_features, to_drift_result
 from app.detection.suite import DetectionConfig, SuiteResult, WindowData
 from app.rca.explain import explain
 from app.rca.root_cause import diagnose

@@ -152,12 +152,13 @@ def _feature_tests(ref: pd.DataFrame, cur: pd.DataFrame, plan: ColumnPlan, confi
     g["features"] = feats
     joint_r, joint_c = _joint(r_sub, c_sub, plan, cat_r, cat_c)
     if config.multivariate and joint_r.shape[1] and min(len(joint_r), len(joint_c)) >= 10:
-        g["multivariate"] = _run(config, "domain_classifier", joint_r, joint_c, None)
+        g["multivariate"] = [replace(r, name="all features jointly")
+                             for r in _run(config, "domain_classifier", joint_r, joint_c, None)]
     if config.isolation_forest and min(len(joint_r), len(joint_c)) >= 10:
         ir = joint_r if extra_ref is None else np.column_stack([joint_r, extra_ref[: len(joint_r)]])
         ic = joint_c if extra_cur is None else np.column_stack([joint_c, extra_cur[: len(joint_c)]])
         if ir.shape[1]:
-            label = "features+confidence" if extra_ref is not None else "features"
+            label = "features+confidence jointly" if extra_ref is not None else "features jointly"
             g["isolation_forest"] = [replace(r, name=label) for r in _run(config, "isolation_forest", ir, ic, None)]
     if config.data_quality:
         g["data_quality"] = _run(config, "data_quality", ref, cur, None)

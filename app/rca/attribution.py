@@ -23,7 +23,7 @@ import numpy as np
 from scipy import stats
 
 from app.detection.base import single_threaded
-from app.detection.feature_drift import feature_results
+from app.detection.drift import feature_results
 from app.detection.suite import SuiteResult
 from app.schemas import FeatureAttribution
 

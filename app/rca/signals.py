@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.detection.base import TestResult
-from app.detection.feature_drift import feature_results, rank_features
+from app.detection.drift import feature_results, rank_features
 from app.detection.suite import SuiteResult
 from app.schemas import Metrics
 

@@ -13,7 +13,7 @@ Benjamini-Hochberg across all of them and the per-test effect floors (see ``app.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 import pandas as pd
 
@@ -25,13 +25,34 @@ from app.schemas import DriftResult
 __all__ = ["FeatureDrift", "feature_drift", "feature_results", "rank_features"]
 
 
-class FeatureDrift(NamedTuple):
-    """``(features, ranking, dataset_drift)``; ``suite`` holds every decided test."""
+class FeatureDrift(tuple):  # type: ignore[type-arg]
+    """``(features, ranking, dataset_drift)`` -- unpacks as three -- plus ``.suite`` with every decided test.
 
-    features: dict[str, DriftResult]
-    ranking: list[str]
-    dataset_drift: bool
-    suite: SuiteResult | None = None
+    >>> fd = FeatureDrift({}, [], False)
+    >>> features, ranking, drift = fd
+    >>> fd.dataset_drift, fd.suite is None
+    (False, True)
+    """
+
+    suite: SuiteResult | None
+
+    def __new__(cls, features: dict[str, DriftResult], ranking: list[str], dataset_drift: bool,
+                suite: SuiteResult | None = None) -> FeatureDrift:
+        obj = super().__new__(cls, (features, ranking, dataset_drift))
+        obj.suite = suite
+        return obj
+
+    @property
+    def features(self) -> dict[str, DriftResult]:
+        return self[0]  # type: ignore[no-any-return]
+
+    @property
+    def ranking(self) -> list[str]:
+        return self[1]  # type: ignore[no-any-return]
+
+    @property
+    def dataset_drift(self) -> bool:
+        return bool(self[2])
 
 
 def _key(r: TestResult) -> tuple[int, float, float]:
