@@ -89,11 +89,19 @@ def resolve_target(settings: Settings, store: Store, spec: EndpointSpec) -> tupl
     return target, probe_set, ep
 
 
-def collect(target: Any, probe_set: Any, n: int, *, seed: int, concurrency: int = 1) -> list[Sample]:
+def _is_misconfiguration(s: Sample) -> bool:
+    """A fault that says the probe itself is wrong (nobody listening, payload refused), not the model."""
+    return s.error_kind == "connection_error" or bool(s.status_code and 400 <= s.status_code < 500)
+
+
+def collect(target: Any, probe_set: Any, n: int, *, seed: int, concurrency: int = 1,
+            strict: bool = True) -> list[Sample]:
     """Probe ``n`` times with ``concurrency`` workers (one session each); results keep the row order.
 
     Faults come back as error samples. If the first probes all fail, the run aborts with one clear line:
-    the URL, protocol or probe payload is wrong, and probing on would only store noise.
+    the URL, protocol or probe payload is wrong, and probing on would only store noise. With
+    ``strict=False`` (analysis of a known endpoint) only misconfiguration aborts (refused connections,
+    4xx); 5xx, timeouts and malformed bodies are what the analysis is there to measure.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -103,7 +111,7 @@ def collect(target: Any, probe_set: Any, n: int, *, seed: int, concurrency: int 
     head, tail = rows[:_EARLY_ABORT], rows[_EARLY_ABORT:]
     with requests.Session() as session:
         out = [probe_once(target, row, label, session=session) for row, label in head]
-    if len(out) == _EARLY_ABORT and all(not x.ok for x in out):
+    if len(out) == _EARLY_ABORT and all((not x.ok) if strict else _is_misconfiguration(x) for x in out):
         kinds = sorted({f"{x.error_kind}{' ' + str(x.status_code) if x.status_code else ''}" for x in out})
         detail = (out[-1].error_detail or "")[:160]
         hint = " (does the probe set have the model's columns?)" if any(
@@ -154,7 +162,7 @@ def run_analyze(settings: Settings, store: Store, spec: EndpointSpec, n: int, se
     load_baseline(settings, store, spec.url)   # fail fast (exit 2) before probing
     target, probe_set, _ = resolve_target(settings, store, spec)
     baseline = load_baseline(settings, store, spec.url)
-    samples = collect(target, probe_set, n, seed=seed, concurrency=concurrency)
+    samples = collect(target, probe_set, n, seed=seed, concurrency=concurrency, strict=False)
     store.add_samples(samples)
     return _analyze(settings, store, spec.url, samples, baseline)
 
