@@ -135,6 +135,7 @@ class EvaluationSetup(_Strict):
     preprocessing_fit_on: Literal["train", "all"] | None = None
     test_used_for_tuning: bool | None = None
     group_overlap: bool | None = Field(None, description="the same entity (user, patient) in train and test")
+    balanced_offline_sample: bool | None = Field(None, description="offline metrics came from a re-balanced sample")
     target_in_features: bool | None = Field(None, description="the label itself (or a copy) was used as an input")
     test_population_differs: bool | None = Field(None, description="test drawn from another site, period or population")
 

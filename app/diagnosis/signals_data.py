@@ -95,6 +95,11 @@ def data_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, sig: S
         p.get("evaluation.preprocessing_fit_on", "record"),
     )
     sig.set("group_overlap", ev.group_overlap or None, p.get("evaluation.group_overlap", "record"))
+    sig.set(
+        "balanced_offline_sample",
+        ev.balanced_offline_sample or None,
+        p.get("evaluation.balanced_offline_sample", "record"),
+    )
     sig.set("target_in_features", ev.target_in_features or None, p.get("evaluation.target_in_features", "record"))
     sig.set(
         "test_population_differs",

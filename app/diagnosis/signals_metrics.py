@@ -90,6 +90,11 @@ def class_signals(rec: ExperimentRecord, sig: Signals) -> None:
         return
     src = rec.provenance.get("class_distribution", "record")
     for split in ("validation", "test", "production"):
+        roc = rec.metrics.get(split, {}).get("roc_auc")
+        if roc is not None:
+            sig.set("roc_auc_heldout", roc, rec.provenance.get(f"metrics.{split}.roc_auc", f"record: metrics.{split}"))
+            break
+    for split in ("validation", "test", "production"):
         pr_auc = rec.metrics.get(split, {}).get("pr_auc")
         if pr_auc is not None and rec.minority_rate > 0:
             sig.set("pr_auc_lift", pr_auc / rec.minority_rate, rec.provenance.get(f"metrics.{split}.pr_auc", "record"))

@@ -43,6 +43,16 @@ def class_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
             if 0 < share < 1:
                 out.put("class_distribution", {"positive": share, "negative": 1 - share}, q, m.start(g))
                 return
+    m = re.compile(
+        N + PCT + r"\s+(?:of\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?)?(?:are\s+|is\s+)?(?:negatives?|negative class|"
+        r"majority(?: class)?|legitimate|benign|normal)\b",
+        _I,
+    ).search(t, s, e)
+    if m and not negated(t, s, m.start()):
+        share = num(m, 1, 2)
+        if 0.5 < share < 1:
+            out.put("class_distribution", {"positive": 1 - share, "negative": share}, q, m.start(1))
+            return
     m = re.compile(r"(?<![\d.:/])(\d+(?:\.\d+)?)\s*([:/])\s*(\d+(?:\.\d+)?)(?![\d:/])").search(t, s, e)
     ctx = t[s:e]
     if (
@@ -122,7 +132,8 @@ def data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
         (
             "data_checks.invalid_row_fraction",
             N + PCT + pre + r"(?:with\s+|contain\w*\s+)?(?:invalid|corrupt\w*|malformed|"
-            r"out[- ]of[- ]range|negative|impossible|garbled|unparse?able|fail\w*\s+(?:the\s+)?(?:schema|"
+            r"out[- ]of[- ]range|negative\s+(?:ages?|values?|prices?|counts?|amounts?|quantit\w+|durations?)|"
+            r"impossible|garbled|unparse?able|fail\w*\s+(?:the\s+)?(?:schema|"
             r"validation|range))",
             1,
             2,

@@ -96,6 +96,21 @@ def _concern_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
             out.concerns[cat] = {"hedged": is_hedged, "quote": scan.quote(s, e)}
 
 
+_COMPLAINT = re.compile(
+    r"\b(?:fail\w*|problems?|issues?|bad|poor\w*|wrong|broken|bug\w*|stuck|plateau\w*|"
+    r"disappoint\w*|worse|underperform\w*|(?:does|did|do)\s*n[o']t\s+help|not\s+help\w*|"
+    r"can'?t\s+(?:get|reach|exceed)|cannot\s+(?:get|reach|exceed))\b",
+    re.IGNORECASE,
+)
+
+
+def _complaint(scan: Scan, s: int, e: int, out: Facts) -> None:
+    """A reported problem naming no category: an 'unknown' concern (it only keeps the gate from CLEAR)."""
+    m = _COMPLAINT.search(scan.masked, s, e)
+    if m and "unknown" not in out.concerns and not negated(scan.masked, s, m.start()):
+        out.concerns["unknown"] = {"hedged": False, "quote": scan.quote(s, e)}
+
+
 def extract_facts(scan: Scan, sentences: list[tuple[int, int]]) -> Facts:
     """Run every pattern over every sentence; numbers used here are not read again as metric values."""
     out = Facts()
@@ -107,6 +122,7 @@ def extract_facts(scan: Scan, sentences: list[tuple[int, int]]) -> Facts:
         setup_facts(scan, s, e, out, scan.masked)
         _feature_facts(scan, s, e, out)
         _concern_facts(scan, s, e, out)
+        _complaint(scan, s, e, out)
     if AI_SERVICE.search(scan.masked):
         out.values["platform"] = "azure_ai_service"
         out.provenance["platform"] = f'prompt: "{AI_SERVICE.search(scan.masked).group(0)}"'  # type: ignore[union-attr]

@@ -66,6 +66,24 @@ def training_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
             out.put("seed_scores", vals, q, *[s + mm.start(1) for mm in listed])
         rng = re.compile(r"(?:from|between)\s+" + N + PCT + r"\s+(?:to|and)\s+" + N + PCT, _I)
         m = None if "seed_scores" in out.values else rng.search(t, s, e)
+        pair = [
+            x
+            for x in re.finditer(N + PCT, seg)
+            if not re.match(r"\s*(?:seeds?|runs?|times|epochs?)\b", seg[x.end() :], _I)
+        ]
+        if (
+            not m
+            and "seed_scores" not in out.values
+            and len(pair) == 2
+            and re.search(
+                r"one run|next run|another run|each run|second run|different runs?|per seed|different seeds?|"
+                r"except the (?:random )?seed|chang\w+ the (?:random )?seed|depending on the (?:random )?seed",
+                seg,
+                _I,
+            )
+        ):
+            vals = [num(x, 1, 2) for x in pair]
+            out.put("seed_scores", vals, q, *[s + x.start(1) for x in pair])
         if m:
             lo, hi = num(m, 1, 2), num(m, 3, 4)
             out.put("seed_scores", [min(lo, hi), max(lo, hi)], q, m.start(1), m.start(3))
@@ -103,7 +121,13 @@ def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
             r"[^.;]{0,80}?\b(?:on|using|against|with|by|from|by looking at)\s+(?:the\s+|their\s+|its\s+|our\s+)?test\b|"
             r"test\s+set\s+(?:was\s+|is\s+)?"
             r"(?:also\s+)?used\s+(?:for|to|during)\s+(?:\w+\s+){0,2}?(?:tun|select|early|choos|pick|"
-            r"threshold|model sel|hyper)",
+            r"threshold|model sel|hyper)|report\w*\s+(?:the\s+)?(?:cv|cross-validation|cross-validated|validation|"
+            r"tuning)\s+score\s+as\s+(?:the\s+|a\s+)?test|no\s+(?:separate|held-out|untouched|independent)\s+test",
+        ),
+        (
+            "evaluation.balanced_offline_sample",
+            "evaluation_error",
+            r"(?:evaluat\w+|test\w*|validat\w+|offline)[^.;]{0,40}?\bbalanced\s+(?:sample|set|subset|data|test)",
         ),
         (
             "evaluation.preprocessing_fit_on",
@@ -129,10 +153,14 @@ def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
             r"(?:same|identical|overlapping)\s+(?:patients?|users?|customers?|subjects?|devices?|accounts?|sessions?|"
             r"speakers?|documents?|people|individuals|houses?|stores?)\s+(?:\w+\s+){0,4}?(?:in\s+)?both\s+(?:the\s+)?"
             r"(?:train|training)\w*\s+and\s+(?:the\s+)?(?:test|validation|val)|(?:patients?|users?|customers?|subjects?|"
-            r"devices?|accounts?|speakers?)\s+(?:\w+\s+){0,2}?(?:appear|present|show up|"
+            r"devices?|accounts?|speakers?)\s+(?:\w+\s+){0,2}?(?:appear|present|show up|land|end up|"
             r"occur)\w*\s+(?:\w+\s+){0,2}?in both|"
             r"(?:validation|val|test|holdout)\s+(?:\w+\s+){0,3}?(?:are|were|is|was)\s+(?:\w+\s+){0,2}?"
-            r"(?:copies|duplicates|augmented versions|crops|near-duplicates|variants)\s+of\s+(?:the\s+)?train",
+            r"(?:copies|duplicates|augmented versions|crops|near-duplicates|variants)\s+of\s+(?:the\s+)?train|"
+            r"(?:scans|images|records|samples|rows|visits|sessions|documents|utterances|recordings|photos)\s+of\s+(?:the\s+"
+            r"same|one|a single|each)\s+(?:patient|user|customer|subject|speaker|person|device|account)\s+"
+            r"(?:\w+\s+){0,3}?"
+            r"(?:in|across|into)\s+(?:both\s+)?(?:the\s+)?train\w*\s+and\s+(?:the\s+)?(?:test|validation|val)",
         ),
     ]
     for path, cat, pat in checks:
@@ -143,6 +171,9 @@ def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
             continue  # a stated share of duplicated rows is read as train_test_overlap_fraction
         if is_hedged:
             out.concerns.setdefault(cat, {"hedged": True, "quote": q})
+            continue
+        if path == "evaluation.balanced_offline_sample":
+            out.put(path, True, q)
             continue
         out.put(path, "all" if path.endswith("fit_on") else True, q)
     if (
