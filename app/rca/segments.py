@@ -2,8 +2,11 @@
 
 A shallow decision tree (depth ``max_depth``, leaves of at least ``min_share`` of the rows, seeded)
 is grown either on reference-vs-current rows (where did the traffic move?) or on an outcome of
-the current rows (where do errors / low confidence / slow answers concentrate?). Each leaf's path
-is rendered as readable conditions -- bounds on one feature merged, categories listed:
+the current rows (where do errors / low confidence / slow answers concentrate?). Every node of
+the tree (not only the leaves) is a candidate region; regions are scored by the excess they
+explain (extra share of current rows, or outcome gap x share) and picked greedily without
+overlap, so two bad sibling leaves are reported as their parent. Each region's path is rendered
+as readable conditions -- bounds on one feature merged, categories listed:
 ``mean radius > 17.2 and mean texture <= 20.1`` -- with its share of the current window and a
 metric comparing it with the rest.
 """
@@ -18,27 +21,51 @@ import numpy as np
 from app.detection.base import single_threaded
 from app.schemas import Segment
 
-__all__ = ["leaf_rules", "render_conditions", "drift_segments", "outcome_segments"]
+__all__ = ["node_rules", "render_conditions", "drift_segments", "outcome_segments"]
 
 Bounds = dict[int, list[float]]  # feature index -> [lower (exclusive), upper (inclusive)]
 
 
-def leaf_rules(tree: Any) -> dict[int, Bounds]:
-    """For each leaf id of a fitted sklearn tree, the interval of every feature on its path."""
+def node_rules(tree: Any) -> tuple[dict[int, Bounds], dict[int, int]]:
+    """For every non-root node of a fitted sklearn tree: the feature intervals on its path; and parents."""
     t = tree.tree_
     out: dict[int, Bounds] = {}
+    parent: dict[int, int] = {}
 
     def walk(node: int, bounds: Bounds) -> None:
-        if t.children_left[node] == -1:
+        if node != 0:
             out[node] = bounds
+        if t.children_left[node] == -1:
             return
         f, thr = int(t.feature[node]), float(t.threshold[node])
         lo, hi = bounds.get(f, [-np.inf, np.inf])
-        walk(t.children_left[node], {**bounds, f: [lo, min(hi, thr)]})
-        walk(t.children_right[node], {**bounds, f: [max(lo, thr), hi]})
+        left, right = int(t.children_left[node]), int(t.children_right[node])
+        parent[left] = parent[right] = node
+        walk(left, {**bounds, f: [lo, min(hi, thr)]})
+        walk(right, {**bounds, f: [max(lo, thr), hi]})
 
     walk(0, {})
+    return out, parent
+
+
+def _lineage(node: int, parent: dict[int, int]) -> set[int]:
+    out = {node}
+    while node in parent:
+        node = parent[node]
+        out.add(node)
     return out
+
+
+def _pick(candidates: list[tuple[float, int, Segment]], parent: dict[int, int], top_k: int) -> list[Segment]:
+    """Best-scoring regions, none an ancestor or descendant of another."""
+    chosen: list[tuple[int, Segment]] = []
+    for _, node, seg in sorted(candidates, key=lambda c: -c[0]):
+        if any(node in _lineage(n, parent) or n in _lineage(node, parent) for n, _ in chosen):
+            continue
+        chosen.append((node, seg))
+        if len(chosen) == top_k:
+            break
+    return [seg for _, seg in chosen]
 
 
 def _num(x: float) -> str:
@@ -97,20 +124,21 @@ def drift_segments(x_ref: np.ndarray, x_cur: np.ndarray, names: Sequence[str], *
     with single_threaded():
         tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=leaf_min, class_weight="balanced",
                                       random_state=seed).fit(x, y)
-    leaves = tree.apply(x)
-    rules = leaf_rules(tree)
+    paths = tree.decision_path(x).tocsc()
+    rules, parent = node_rules(tree)
     found = []
-    for leaf, bounds in rules.items():
-        m = leaves == leaf
+    for node, bounds in rules.items():
+        m = paths[:, node].toarray().ravel().astype(bool)
         s_cur, s_ref = float(m[y == 1].mean()), float(m[y == 0].mean())
         if s_cur < min_share or s_cur < 1.5 * s_ref + 1e-12 or s_cur - s_ref < 0.05:
             continue
         lift = s_cur / s_ref if s_ref > 0 else float("inf")
         metric = (f"{s_cur:.0%} of current rows vs {s_ref:.0%} of reference rows"
                   + (f" ({lift:.1f}x)" if np.isfinite(lift) else " (new region)"))
-        found.append((s_cur - s_ref, Segment(description=render_conditions(bounds, names, levels), share=round(s_cur, 4),
-                                             metric=metric, value=round(lift, 3) if np.isfinite(lift) else None)))
-    return [s for _, s in sorted(found, key=lambda t: -t[0])[:top_k]]
+        found.append((s_cur - s_ref, node, Segment(description=render_conditions(bounds, names, levels),
+                                                   share=round(s_cur, 4), metric=metric,
+                                                   value=round(lift, 3) if np.isfinite(lift) else None)))
+    return _pick(found, parent, top_k)
 
 
 def outcome_segments(x: np.ndarray, outcome: np.ndarray, names: Sequence[str], *, what: str, higher_is_worse: bool,
@@ -127,18 +155,20 @@ def outcome_segments(x: np.ndarray, outcome: np.ndarray, names: Sequence[str], *
     cls = DecisionTreeClassifier if binary else DecisionTreeRegressor
     with single_threaded():
         tree = cls(max_depth=max_depth, min_samples_leaf=leaf_min, random_state=seed).fit(x, y)
-    leaves, overall = tree.apply(x), float(y.mean())
+    paths, overall = tree.decision_path(x).tocsc(), float(y.mean())
+    rules, parent = node_rules(tree)
     sign = 1.0 if higher_is_worse else -1.0
     spread = float(np.std(y)) or 1.0
     found = []
-    for leaf, bounds in leaf_rules(tree).items():
-        m = leaves == leaf
+    for node, bounds in rules.items():
+        m = paths[:, node].toarray().ravel().astype(bool)
         v = float(y[m].mean())
         gap = sign * (v - overall)
         worse_enough = (gap >= 0.1 and v >= 1.5 * overall) if binary else gap >= 0.5 * spread
         if not worse_enough:
             continue
         fmt = (lambda z: f"{z:.0%}") if binary else (lambda z: f"{z:.4g}")
-        found.append((gap * m.mean(), Segment(description=render_conditions(bounds, names, levels), share=round(float(m.mean()), 4),
-                                              metric=f"{what} {fmt(v)} vs {fmt(overall)} overall", value=round(v, 6))))
-    return [s for _, s in sorted(found, key=lambda t: -t[0])[:top_k]]
+        found.append((gap * m.mean(), node, Segment(description=render_conditions(bounds, names, levels),
+                                                    share=round(float(m.mean()), 4),
+                                                    metric=f"{what} {fmt(v)} vs {fmt(overall)} overall", value=round(v, 6))))
+    return _pick(found, parent, top_k)
