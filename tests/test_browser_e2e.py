@@ -8,6 +8,7 @@ in the audit log, download the CSVs. Screenshots go to bench/out/screens/e2e_*.p
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -71,10 +72,17 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
     p_model, p_ui = free_port(), free_port()
     logs = tmp_path / "logs"
     logs.mkdir()
-    procs = [subprocess.Popen([MLFI, "serve-demo-model", "--port", str(p_model)], env=env, cwd=REPO,
-                              stdout=open(logs / "model.log", "w"), stderr=subprocess.STDOUT),
-             subprocess.Popen([MLFI, "dashboard", "--port", str(p_ui), "--host", "127.0.0.1"], env=env, cwd=REPO,
-                              stdout=open(logs / "ui.log", "w"), stderr=subprocess.STDOUT)]
+    with contextlib.ExitStack() as files:
+        out = [files.enter_context(open(logs / name, "w")) for name in ("model.log", "ui.log")]
+        procs = [subprocess.Popen([MLFI, "serve-demo-model", "--port", str(p_model)], env=env, cwd=REPO,
+                                  stdout=out[0], stderr=subprocess.STDOUT),
+                 subprocess.Popen([MLFI, "dashboard", "--port", str(p_ui), "--host", "127.0.0.1"], env=env, cwd=REPO,
+                                  stdout=out[1], stderr=subprocess.STDOUT)]
+        yield from _serve(procs, home, env, logs, p_model, p_ui)
+
+
+def _serve(procs: list[subprocess.Popen[bytes]], home: Path, env: dict[str, str], logs: Path, p_model: int,
+           p_ui: int) -> Iterator[dict[str, Any]]:
     try:
         wait_http(f"http://127.0.0.1:{p_model}/health")
         wait_http(f"http://127.0.0.1:{p_ui}/_stcore/health")

@@ -13,10 +13,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import ui_seed  # noqa: E402
+import ui_seed
 
-from app.governance import audit  # noqa: E402
-from app.storage import tables as t  # noqa: E402
+from app.governance import audit
+from app.storage import tables as t
 
 PAGES = Path(__file__).resolve().parents[1] / "ui" / "pages"
 SECRET = "Bearer TOPSECRET-123"
@@ -183,7 +183,7 @@ def test_approve_writes_the_audit_log_and_runs_the_executor(seeded, ui_env):
 
 
 def test_reject_records_but_executes_nothing(seeded, ui_env):
-    settings, store = ui_env
+    _, store = ui_env
     at = page("recommendations").run()
     at.text_input(key="rec_operator").set_value("Bo")
     at.text_input(key="reason_rec-check-pipeline").set_value("false alarm: planned migration")
@@ -217,7 +217,7 @@ def test_operator_name_defaults_from_settings(seeded, monkeypatch):
 
 
 def test_tampered_audit_log_shows_failed_verification(seeded, ui_env):
-    settings, store = ui_env
+    _, store = ui_env
     at = page("recommendations").run()
     at.text_input(key="rec_operator").set_value("Ana")
     at.text_input(key="reason_rec-retrain").set_value("ok")

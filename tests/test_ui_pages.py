@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import ui_seed  # noqa: E402
+import ui_seed
 
 UI = Path(__file__).resolve().parents[1] / "ui"
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import ui_seed  # noqa: E402
+import ui_seed
 
-from app.errors import ConflictError, InputError  # noqa: E402
-from app.schemas import Metrics  # noqa: E402
-from app.views import decisions, drift_map, endpoint_form, export, incidents, kpis, overview, series, status  # noqa: E402
+from app.errors import ConflictError, InputError
+from app.schemas import Metrics
+from app.views import decisions, drift_map, endpoint_form, export, incidents, kpis, overview, series, status
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from app.schemas import RCA, Anomaly, DriftResult, FeatureAttribution, Metrics, 
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["ENDPOINT", "seed", "model_samples", "add_recommendation", "bulk_samples"]
+__all__ = ["ENDPOINT", "add_recommendation", "bulk_samples", "model_samples", "seed"]
 
 ENDPOINT = "http://127.0.0.1:9/predict"
 

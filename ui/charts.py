@@ -9,10 +9,10 @@ from app.views.drift_map import DriftGrid
 from app.views.series import Band
 from ui.components import SEVERITY_COLORS
 
-__all__ = ["metric_chart", "drift_heatmap", "attribution_bar", "LAYOUT"]
+__all__ = ["LAYOUT", "attribution_bar", "drift_heatmap", "metric_chart"]
 
-LAYOUT = dict(height=260, margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
-              legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
+LAYOUT = {"height": 260, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "hovermode": "x unified",
+              "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0}}
 
 
 def _markers(fig: go.Figure, markers: pd.DataFrame, y: float) -> None:
@@ -20,9 +20,9 @@ def _markers(fig: go.Figure, markers: pd.DataFrame, y: float) -> None:
         return
     fig.add_trace(go.Scatter(
         x=markers["time"], y=[y] * len(markers), mode="markers", name="alerts",
-        marker=dict(symbol="triangle-down", size=11, color=[SEVERITY_COLORS.get(s, "#d62728")
+        marker={"symbol": "triangle-down", "size": 11, "color": [SEVERITY_COLORS.get(s, "#d62728")
                                                             for s in markers["severity"]],
-                    line=dict(width=1, color="white")),
+                    "line": {"width": 1, "color": "white"}},
         text=[f"{rc} ({sev}): {msg[:140]}" for rc, sev, msg in
               zip(markers["root_cause"], markers["severity"], markers["message"])],
         hovertemplate="%{text}<extra>alert</extra>"))
@@ -36,21 +36,21 @@ def metric_chart(df: pd.DataFrame, column: str, title: str, *, color: str = "#25
     if band is not None and not df.empty:
         x = [df["time"].iloc[0], df["time"].iloc[-1]]
         fig.add_trace(go.Scatter(x=x + x[::-1], y=[band.high, band.high, band.low, band.low], fill="toself",
-                                 fillcolor="rgba(31,157,85,0.12)", line=dict(width=0), name="baseline band",
+                                 fillcolor="rgba(31,157,85,0.12)", line={"width": 0}, name="baseline band",
                                  hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=x, y=[band.centre] * 2, mode="lines", name="baseline",
-                                 line=dict(color="#1f9d55", dash="dash", width=1), hoverinfo="skip"))
+                                 line={"color": "#1f9d55", "dash": "dash", "width": 1}, hoverinfo="skip"))
     elif baseline is not None and not df.empty:
         fig.add_trace(go.Scatter(x=[df["time"].iloc[0], df["time"].iloc[-1]], y=[baseline] * 2, mode="lines",
-                                 name="baseline", line=dict(color="#1f9d55", dash="dash", width=1),
+                                 name="baseline", line={"color": "#1f9d55", "dash": "dash", "width": 1},
                                  hoverinfo="skip"))
     if not df.empty:
         fig.add_trace(go.Scatter(x=df["time"], y=df[column], mode="lines", name=title,
-                                 line=dict(color=color, width=2), connectgaps=False))
+                                 line={"color": color, "width": 2}, connectgaps=False))
         if extra is not None:
             fig.add_trace(go.Scatter(x=df["time"], y=df[extra[0]], mode="lines", name=extra[1],
-                                     line=dict(color=color, width=1, dash="dot")))
-        top = max([v for v in (df[column].max(), band.high if band else None, baseline) if v is not None and v == v]
+                                     line={"color": color, "width": 1, "dash": "dot"}))
+        top = max([v for v in (df[column].max(), band.high if band else None, baseline) if v is not None and pd.notna(v)]
                   or [1.0])
         _markers(fig, markers if markers is not None else pd.DataFrame(), float(top) * 1.05 if top else 1.0)
     fig.update_layout(title=title, **LAYOUT)
@@ -66,10 +66,10 @@ def drift_heatmap(grid: DriftGrid) -> go.Figure:
     text = [["✕" if f else "" for f in row] for row in grid.flag]
     zmax = max([0.5] + [v for row in grid.score for v in row if v is not None])
     fig = go.Figure(go.Heatmap(z=grid.score, x=times, y=grid.variables, text=text, texttemplate="%{text}",
-                               colorscale="YlOrRd", zmin=0, zmax=zmax, colorbar=dict(title="effect"),
+                               colorscale="YlOrRd", zmin=0, zmax=zmax, colorbar={"title": "effect"},
                                hovertemplate="%{y}<br>%{x}<br>effect %{z:.3f}<extra></extra>"))
     fig.update_layout(title="Drift per feature over time (✕ = drift detected)",
-                      height=max(260, 22 * len(grid.variables) + 120), margin=dict(l=10, r=10, t=40, b=10))
+                      height=max(260, 22 * len(grid.variables) + 120), margin={"l": 10, "r": 10, "t": 40, "b": 10})
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -81,5 +81,5 @@ def attribution_bar(df: pd.DataFrame) -> go.Figure:
                            text=[f"{v:.3f}" for v in d["score"]], textposition="auto",
                            hovertext=d["evidence"], hovertemplate="%{y}: %{x:.3f}<br>%{hovertext}<extra></extra>"))
     fig.update_layout(title="Feature attribution (SHAP on the drift classifier)", height=max(240, 28 * len(d) + 90),
-                      margin=dict(l=10, r=10, t=40, b=10), xaxis_title="mean |SHAP|")
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="mean |SHAP|")
     return fig

@@ -10,8 +10,21 @@ import streamlit as st
 from app.errors import MlfiError
 from app.views.kpis import Kpi
 
-__all__ = ["ensure_routed", "STATUS_COLORS", "SEVERITY_COLORS", "PRIORITY_COLORS", "badge", "status_badge", "ago", "kpi_tiles",
-           "autorefresh", "sidebar", "flash", "show_flash", "REFRESH_DEFAULT_S"]
+__all__ = [
+    "PRIORITY_COLORS",
+    "REFRESH_DEFAULT_S",
+    "SEVERITY_COLORS",
+    "STATUS_COLORS",
+    "ago",
+    "autorefresh",
+    "badge",
+    "ensure_routed",
+    "flash",
+    "kpi_tiles",
+    "show_flash",
+    "sidebar",
+    "status_badge",
+]
 
 STATUS_COLORS = {"healthy": "#1f9d55", "warning": "#e3a008", "failing": "#d62728", "unreachable": "#7e3af2",
                  "stopped": "#6b7280", "pending": "#3b82f6"}

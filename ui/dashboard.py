@@ -7,9 +7,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `streamlit run ui/dashboard.py` puts only ui/ on the path
     sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from ui.components import sidebar  # noqa: E402
+from ui.components import sidebar
 
 st.set_page_config(page_title="mlfi · ML Failure Investigator", page_icon="🩺", layout="wide")
 

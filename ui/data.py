@@ -17,10 +17,33 @@ from app.errors import MlfiError
 from app.storage import Store
 from app.views import decisions, drift_map, export, incidents, kpis, overview, series, status
 
-__all__ = ["settings", "store", "db_or_stop", "invalidate", "overview_rows", "endpoint_summary", "watcher", "endpoint_names", "endpoint_row",
-           "window_kpis", "baseline", "timeseries", "markers", "drift", "incident_list", "incident",
-           "metrics_csv", "reports_csv", "audit_csv", "audit_table", "recommendations", "audit_status",
-           "range_start", "FAST_TTL", "SLOW_TTL"]
+__all__ = [
+    "FAST_TTL",
+    "SLOW_TTL",
+    "audit_csv",
+    "audit_status",
+    "audit_table",
+    "baseline",
+    "db_or_stop",
+    "drift",
+    "endpoint_names",
+    "endpoint_row",
+    "endpoint_summary",
+    "incident",
+    "incident_list",
+    "invalidate",
+    "markers",
+    "metrics_csv",
+    "overview_rows",
+    "range_start",
+    "recommendations",
+    "reports_csv",
+    "settings",
+    "store",
+    "timeseries",
+    "watcher",
+    "window_kpis",
+]
 
 FAST_TTL = 2.0    # seconds: status, KPIs, time series (the default refresh interval)
 SLOW_TTL = 15.0   # seconds: drift grid, incidents, exports

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-__all__ = ["status", "overview", "kpis", "series", "drift_map", "incidents", "endpoint_form", "decisions", "export"]
+__all__ = ["decisions", "drift_map", "endpoint_form", "export", "incidents", "kpis", "overview", "series", "status"]

@@ -9,7 +9,7 @@ from app.errors import InputError
 from app.schemas import PRIORITIES
 from app.storage import Store
 
-__all__ = ["ranked", "rank_key", "decide", "audit_status", "operator_default"]
+__all__ = ["audit_status", "decide", "operator_default", "rank_key", "ranked"]
 
 
 def rank_key(priority: str, created_at: float) -> tuple[int, float]:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["DriftGrid", "drift_grid", "grid_from_reports", "pick_evenly", "OUTPUT_ROWS"]
+__all__ = ["OUTPUT_ROWS", "DriftGrid", "drift_grid", "grid_from_reports", "pick_evenly"]
 
 # distribution tests on the model's outputs, shown above the input features
 OUTPUT_ROWS = {"confidence_distribution": "[confidence]", "prediction_distribution": "[prediction]"}
@@ -43,7 +43,7 @@ def pick_evenly(n: int, k: int) -> list[int]:
     """
     if n <= k:
         return list(range(n))
-    return sorted({int(round(x)) for x in np.linspace(0, n - 1, k)})
+    return sorted({round(x) for x in np.linspace(0, n - 1, k)})
 
 
 def _score(res: Any) -> float | None:

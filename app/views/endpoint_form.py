@@ -15,8 +15,19 @@ from app.config import Settings
 from app.errors import ConflictError, EndpointError, InputError
 from app.storage import Store
 
-__all__ = ["NewEndpoint", "ConnectionResult", "parse_headers", "validate_url", "validate_interval",
-           "slugify", "save_probe_set", "validate_form", "test_connection", "add_endpoint", "INTERVAL_RANGE"]
+__all__ = [
+    "INTERVAL_RANGE",
+    "ConnectionResult",
+    "NewEndpoint",
+    "add_endpoint",
+    "parse_headers",
+    "save_probe_set",
+    "slugify",
+    "test_connection",
+    "validate_form",
+    "validate_interval",
+    "validate_url",
+]
 
 INTERVAL_RANGE = (0.5, 86_400.0)
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")

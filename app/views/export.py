@@ -13,9 +13,9 @@ from sqlalchemy import select
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["metrics_csv", "reports_csv", "audit_frame", "audit_csv", "scrub", "SECRET_KEY"]
+__all__ = ["SECRET_KEY", "audit_csv", "audit_frame", "metrics_csv", "reports_csv", "scrub"]
 
-SECRET_KEY = re.compile(r"header|token|secret|passw|authori[sz]ation|api[_-]?key|cookie|credential", re.I)
+SECRET_KEY = re.compile(r"header|token|secret|passw|authori[sz]ation|api[_-]?key|cookie|credential", re.IGNORECASE)
 
 
 def scrub(obj: Any) -> Any:
@@ -36,7 +36,7 @@ def _iso(ts: pd.Series) -> pd.Series:
 
 
 def _csv(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False).encode("utf-8")
+    return str(df.to_csv(index=False)).encode("utf-8")
 
 
 def metrics_csv(store: Store, name: str, *, bucket_s: float = 60.0, since: float | None = None) -> bytes:

@@ -13,8 +13,15 @@ from app.schemas import Report
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["INCIDENT_COLUMNS", "list_incidents", "IncidentDetail", "incident_detail", "load_report",
-           "attribution_frame", "similar_incidents"]
+__all__ = [
+    "INCIDENT_COLUMNS",
+    "IncidentDetail",
+    "attribution_frame",
+    "incident_detail",
+    "list_incidents",
+    "load_report",
+    "similar_incidents",
+]
 
 INCIDENT_COLUMNS = ["id", "endpoint", "status", "root_cause", "severity", "opened_at", "updated_at", "resolved_at",
                     "alert_count", "summary", "outcome"]

@@ -9,7 +9,7 @@ from typing import Literal
 from app.schemas import Metrics
 from app.storage import Store
 
-__all__ = ["Kpi", "KPI_SPECS", "kpis", "window_metrics", "baseline_metrics"]
+__all__ = ["KPI_SPECS", "Kpi", "baseline_metrics", "kpis", "window_metrics"]
 
 Better = Literal["higher", "lower", "neutral"]
 

@@ -55,11 +55,12 @@ def overview(store: Store, *, name: str | None = None) -> list[EndpointSummary]:
     nq = select(r.endpoint_id, func.max(r.id).label("rid")).group_by(r.endpoint_id)
     with store.engine.connect() as conn:
         if name is not None:
-            ep = conn.execute(select(e.id).where(e.name == name)).first()
-            if ep is None:
+            found = conn.execute(select(e.id).where(e.name == name)).first()
+            if found is None:
                 return []
-            eq, cq = eq.where(e.id == ep[0]), cq.where(s.endpoint_id == ep[0])
-            iq, nq = iq.where(i.endpoint_id == ep[0]), nq.where(r.endpoint_id == ep[0])
+            eid = found[0]
+            eq, cq = eq.where(e.id == eid), cq.where(s.endpoint_id == eid)
+            iq, nq = iq.where(i.endpoint_id == eid), nq.where(r.endpoint_id == eid)
         eps = [dict(x) for x in conn.execute(eq).mappings()]
         counts = _group_counts(conn, cq)
         open_inc = _group_counts(conn, iq)

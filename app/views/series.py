@@ -13,7 +13,7 @@ from app.schemas import Metrics
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["RANGES", "ROW_BUDGET", "since_for", "timeseries", "count_in_range", "sampled_timeseries", "Band", "baseline_band", "alert_markers", "MARKER_COLUMNS"]
+__all__ = ["MARKER_COLUMNS", "RANGES", "ROW_BUDGET", "Band", "alert_markers", "baseline_band", "count_in_range", "sampled_timeseries", "since_for", "timeseries"]
 
 # label -> seconds looked back (None = everything stored)
 RANGES: dict[str, float | None] = {"15 min": 900.0, "1 hour": 3600.0, "6 hours": 21600.0, "24 hours": 86400.0,

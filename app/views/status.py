@@ -9,8 +9,15 @@ from typing import Any
 from app.config import Settings
 from app.storage import Store
 
-__all__ = ["STATUSES", "UNREACHABLE_KINDS", "UNREACHABLE_AFTER", "endpoint_status", "WatcherInfo", "watcher_info",
-           "heartbeat_alive"]
+__all__ = [
+    "STATUSES",
+    "UNREACHABLE_AFTER",
+    "UNREACHABLE_KINDS",
+    "WatcherInfo",
+    "endpoint_status",
+    "heartbeat_alive",
+    "watcher_info",
+]
 
 # worst first; "pending" = monitored but no verdict yet (no baseline / no analysis so far)
 STATUSES = ("failing", "unreachable", "warning", "pending", "healthy", "stopped")

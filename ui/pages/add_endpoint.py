@@ -7,12 +7,12 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
     sys.path.insert(0, _ROOT)
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from app.errors import MlfiError  # noqa: E402
-from app.views import endpoint_form as form  # noqa: E402
-from ui import data  # noqa: E402
-from ui.components import ensure_routed, flash, show_flash  # noqa: E402
+from app.errors import MlfiError
+from app.views import endpoint_form as form
+from ui import data
+from ui.components import ensure_routed, flash, show_flash
 
 ensure_routed()
 s = data.settings()

@@ -7,12 +7,12 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
     sys.path.insert(0, _ROOT)
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from app.errors import MlfiError  # noqa: E402
-from app.views.series import RANGES, baseline_band  # noqa: E402
-from ui import charts, data  # noqa: E402
-from ui.components import ago, autorefresh, ensure_routed, flash, kpi_tiles, show_flash, status_badge  # noqa: E402
+from app.errors import MlfiError
+from app.views.series import RANGES, baseline_band
+from ui import charts, data
+from ui.components import ago, autorefresh, ensure_routed, flash, kpi_tiles, show_flash, status_badge
 
 ensure_routed()
 MAX_POINTS = 240

@@ -7,13 +7,13 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
     sys.path.insert(0, _ROOT)
 
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
+import pandas as pd
+import streamlit as st
 
-from app.errors import MlfiError  # noqa: E402
-from app.views.incidents import attribution_frame  # noqa: E402
-from ui import charts, data  # noqa: E402
-from ui.components import SEVERITY_COLORS, ago, badge, ensure_routed  # noqa: E402
+from app.errors import MlfiError
+from app.views.incidents import attribution_frame
+from ui import charts, data
+from ui.components import SEVERITY_COLORS, ago, badge, ensure_routed
 
 ensure_routed()
 db = data.db_or_stop()

@@ -7,14 +7,13 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
     sys.path.insert(0, _ROOT)
 
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
+import pandas as pd
+import streamlit as st
 
-from app.errors import MlfiError  # noqa: E402
-from app.views.overview import status_counts  # noqa: E402
-from ui import data  # noqa: E402
-from ui.components import (STATUS_COLORS, ago, autorefresh, badge, ensure_routed, flash,  # noqa: E402
-                           show_flash, status_badge)
+from app.errors import MlfiError
+from app.views.overview import status_counts
+from ui import data
+from ui.components import STATUS_COLORS, ago, autorefresh, badge, ensure_routed, flash, show_flash, status_badge
 
 ensure_routed()
 autorefresh("overview_refresh")
