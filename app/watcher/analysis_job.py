@@ -25,6 +25,9 @@ __all__ = ["AUTO_BASELINE_MAX_ERROR_RATE", "AnalysisJob", "AnalysisOutcome", "in
 
 # a baseline is never learned automatically from a window with more failed probes than this
 AUTO_BASELINE_MAX_ERROR_RATE = 0.2
+# imported when the analysis process starts, so its memory reaches its plateau before the first pass
+# (the detectors and the RCA import these lazily, on first use); each is optional
+PRELOAD = ("app.detection.window", "app.rca", "sklearn.ensemble", "sklearn.tree", "sklearn.model_selection", "shap")
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,14 @@ def init_process(settings_data: dict[str, Any]) -> None:
     except OSError as exc:
         logger.warning(f"file logging disabled: {exc}")
     job = AnalysisJob(settings, Store.from_settings(settings))
-    job.apis()
+    if job.apis() is not None:
+        import importlib
+
+        for name in PRELOAD:
+            try:
+                importlib.import_module(name)
+            except ImportError as exc:
+                logger.debug(f"preload of {name} skipped: {exc}")
     _PROCESS_JOB.append(job)
 
 
