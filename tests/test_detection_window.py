@@ -135,3 +135,17 @@ def test_healthy_endpoint_no_alert_in_at_least_95_of_100() -> None:
     alarms = _false_alarms(100)
     assert len(alarms) <= 5, alarms
     assert math.isfinite(len(alarms) / 100)
+
+
+def _labels_only(samples):  # type: ignore[no-untyped-def]
+    return [s.model_copy(update={"confidence": None, "probabilities": None}) for s in samples]
+
+
+def test_label_only_endpoints_are_monitored_on_classes_accuracy_latency_and_errors() -> None:
+    base = learn_baseline(ENDPOINT, _labels_only(probe("healthy", 150, seed=5)))
+    quiet = analyze_window(base, _labels_only(probe("healthy", 150, seed=6)), settings=SETTINGS)
+    assert quiet.rca.root_cause == "none"
+    assert quiet.drift["confidence_distribution"]["statistic"] is None
+    for mode in ("silent_failure", "degraded_accuracy", "errors"):
+        rep = analyze_window(base, _labels_only(probe(mode, 150, seed=6)), settings=SETTINGS)
+        assert rep.rca.root_cause == EXPECTED[mode], (mode, rep.rca.failure_reason)
