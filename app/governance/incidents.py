@@ -190,25 +190,35 @@ def _metric(report: Report, name: str, baseline: bool = False) -> float | None:
 
 
 def metric_outcome(root_cause: str, before: Report | None, after: Report) -> dict[str, Any]:
-    """Did the key metric of ``root_cause`` recover between an alert report and a later report?
+    """Did the problem of ``root_cause`` go away between an alert report and a later report?
 
-    Recovered = the later report is healthy (root cause ``none``) and the key metric moved back
-    toward the baseline (when the values are known); another failure taking over is not recovery.
+    ``recovered``: the later report no longer shows this root cause (neither as root cause nor as a
+    contributing one) and its key metric closed at least half of its gap to the baseline. A healthy
+    later report with unknown metrics counts as recovered; another failure with unknown metrics is
+    ``unknown``; an unrelated new failure does not undo the recovery of this one.
 
     >>> from app.schemas import Metrics, RCA
     >>> bad = Report(endpoint="e", metrics=Metrics(accuracy=0.6), baseline_metrics=Metrics(accuracy=0.95),
     ...              rca=RCA(root_cause="accuracy_drop", severity="high"))
     >>> good = Report(endpoint="e", metrics=Metrics(accuracy=0.94), baseline_metrics=Metrics(accuracy=0.95))
-    >>> metric_outcome("accuracy_drop", bad, good)["result"], metric_outcome("accuracy_drop", bad, bad)["result"]
-    ('recovered', 'not_recovered')
+    >>> slow = Report(endpoint="e", metrics=Metrics(accuracy=0.94), baseline_metrics=Metrics(accuracy=0.95),
+    ...               rca=RCA(root_cause="latency_degradation", severity="high"))
+    >>> [metric_outcome("accuracy_drop", bad, x)["result"] for x in (good, bad, slow)]
+    ['recovered', 'not_recovered', 'recovered']
     """
     name = KEY_METRIC.get(root_cause, "error_rate")
     b4 = _metric(before, name) if before else None
     now = _metric(after, name)
     base = _metric(after, name, baseline=True)
-    closer = True
-    if b4 is not None and now is not None and base is not None:
-        closer = abs(now - base) <= abs(b4 - base)
-    result = "recovered" if after.rca.root_cause == "none" and closer else "not_recovered"
+    closer: bool | None = None
+    if b4 is not None and now is not None and base is not None and abs(b4 - base) > 1e-9:
+        closer = abs(now - base) <= 0.5 * abs(b4 - base)      # at least half of the gap closed
+    still = root_cause == after.rca.root_cause or root_cause in after.rca.contributing
+    if still or closer is False:
+        result = "not_recovered"
+    elif after.rca.root_cause == "none" or closer:
+        result = "recovered"
+    else:
+        result = "unknown"
     return {"result": result, "metric": name, "before": b4, "after": now, "baseline": base,
             "after_root_cause": after.rca.root_cause, "after_report_id": after.report_id}
