@@ -201,6 +201,9 @@ class ExperimentRecord(_Strict):
     n_classes: int | None = Field(None, ge=2, description="number of classes (chance level when no distribution)")
     platform: str | None = Field(None, description="e.g. azure_openai, azure_ai_vision, sklearn, pytorch")
     primary_metric: str | None = None
+    target_score: float | None = Field(None, description="the score the model had to reach (same metric)")
+    intervals: dict[str, list[float]] = Field(default_factory=dict, description="stated CI/bootstrap range per split")
+    predicts_single_class: bool | None = Field(None, description="the model (almost) never predicts the minority class")
     metrics: dict[str, dict[str, float]] = Field(default_factory=dict)
     split_sizes: dict[str, int] = Field(default_factory=dict)
     class_distribution: dict[str, float] = Field(default_factory=dict)
@@ -224,6 +227,20 @@ class ExperimentRecord(_Strict):
     @classmethod
     def _metrics(cls, v: Any) -> Any:
         return normalise_metrics(v)
+
+    @field_validator("target_score", mode="before")
+    @classmethod
+    def _target(cls, v: Any) -> Any:
+        return None if v is None else as_fraction(v) if 1 < float(v) <= 100 else float(v)
+
+    @field_validator("intervals", mode="before")
+    @classmethod
+    def _intervals(cls, v: Any) -> Any:
+        out = {}
+        for k, pair in (v or {}).items():
+            lo, hi = sorted(as_fraction(x) for x in pair)
+            out[_split_key(k)] = [lo, hi]
+        return out
 
     @field_validator("primary_metric")
     @classmethod

@@ -34,6 +34,9 @@ def compute_signals(
     ]
     if meas is not None:
         future += [c for c in [s.name for s in meas.features] if is_future_name(c, future_patterns) and c not in future]
+    stated_future = [f.name for f in rec.features if f.available_at_prediction_time is False]
+    if stated_future:
+        sig.set("n_stated_future", len(stated_future), rec.provenance.get("features", "record: features"))
     recent = [f.name for f in rec.features if f.added_recently]
     if recent:
         sig.set("n_recent_features", len(recent), rec.provenance.get("features", "record: features"))

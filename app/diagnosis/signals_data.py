@@ -111,11 +111,19 @@ def data_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, sig: S
         (ev.split_strategy == "random" and bool(ev.temporal_data)) or None,
         p.get("evaluation.split_strategy", "record"),
     )
+    sig.set("predicts_single_class", rec.predicts_single_class or None, p.get("predicts_single_class", "record"))
+    stated = rec.intervals.get("test") or rec.intervals.get("validation")
+    if stated:
+        sig.set(
+            "test_ci_halfwidth",
+            (stated[1] - stated[0]) / 2,
+            p.get("intervals.test", p.get("intervals.validation", "record: intervals")),
+        )
     n = rec.split_sizes.get("test")
     if n:
         sig.set("test_n", n, p.get("split_sizes.test", "record"))
         score = sig.get("score_test")
-        if score is not None:
+        if score is not None and not stated:
             # p clipped to [0.1, 0.9]: near 0 or 1 the interval of a small sample is wider than its width at p
             sig.set(
                 "test_ci_halfwidth",

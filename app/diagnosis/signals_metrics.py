@@ -61,6 +61,13 @@ def metric_signals(rec: ExperimentRecord, sig: Signals) -> None:
         sig.set("heldout_best", max(off), held_src)
         if pr is not None:
             sig.set("drop_offline_production", float(np.mean(off)) - pr, f"{held_src}; {src['production']}")
+    if rec.target_score is not None:
+        tsrc = rec.provenance.get("target_score", "record: target_score")
+        if tr is not None:
+            sig.set("shortfall_train", rec.target_score - tr, f"{tsrc}; {src['train']}")
+        if held is not None:
+            sig.set("shortfall_heldout", rec.target_score - held, f"{tsrc}; {held_src}")
+        sig.set("target_score", rec.target_score, tsrc)
     chance = chance_level(rec, metric, sig)
     if chance is not None and chance < 1:
         sig.set("chance_level", chance, "class_distribution" if rec.majority_rate else "assumption")

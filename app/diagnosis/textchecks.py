@@ -8,7 +8,7 @@ from typing import Any
 from app.diagnosis.textbase import LINK, PCT, POS, Facts, N, features_in, negated, num
 from app.diagnosis.textscan import Scan
 
-__all__ = ["class_facts", "data_checks", "task_facts"]
+__all__ = ["class_facts", "data_checks", "model_facts", "task_facts"]
 
 _I = re.IGNORECASE
 
@@ -96,6 +96,41 @@ def task_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
         out.values["task"] = "binary_classification"
 
 
+def model_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
+    """Target score ("the business wanted 0.85"), stated intervals, single-class predictions."""
+    t, q = scan.masked, scan.quote(s, e)
+    m = re.compile(
+        r"\b(?:wanted|wants|want|target(?:ed)?|goal|needs?|needed|required|requirement|expect\w*|aim\w*|"
+        r"hoping for|promised)\b(?:\s+(?:of|is|was|=|:|at least|for|to reach|to hit|to get|an?|the))*\s*"
+        r"(?:[a-z-]+\s+){0,2}?" + N + PCT,
+        _I,
+    ).search(t, s, e)
+    if m and "target_score" not in out.values:
+        out.put("target_score", num(m, 1, 2), q, m.start(1))
+    m = re.compile(
+        r"(?:\bci\b|confidence interval|bootstrap\w*|resampl\w*)[^.;]{0,70}?(?:from|between|\[|\()\s*"
+        + N
+        + PCT
+        + r"\s*(?:to|and|,|-)\s*"
+        + N
+        + PCT,
+        _I,
+    ).search(t, s, e)
+    if m:
+        sp = re.search(r"\b(test|validation|val|holdout)\b", t[s:e], _I)
+        split = {"val": "validation", "holdout": "test"}.get(sp.group(1).lower(), sp.group(1).lower()) if sp else "test"
+        out.put(f"intervals.{split}", sorted([num(m, 1, 2), num(m, 3, 4)]), q, m.start(1), m.start(3))
+    if re.search(
+        r"(?:never|n[o']t|does not|do not|rarely|almost never|not once)\s+(?:\w+\s+){0,2}?predict\w*\s+(?:the\s+|a\s+|"
+        r"any\s+)?(?:minority|positive|rare|class 1|fraud\w*|churn\w*|defaults?|\w+ class)|predicts?\s+(?:only|always)"
+        r"\s+(?:the\s+)?(?:majority|negative|class 0|most common|same)|predicts?\s+the\s+majority\s+class\s+(?:every|"
+        r"for every|always|all the)",
+        t[s:e],
+        _I,
+    ):
+        out.put("predicts_single_class", True, q)
+
+
 def data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
     t, q = scan.masked, scan.quote(s, e)
     pre = r"\s+(?:of\s+(?:the\s+)?)?(?:[\w-]+\s+){0,3}?(?:are\s+|were\s+|is\s+|was\s+|have\s+|had\s+)?"
@@ -142,6 +177,13 @@ def data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
         ("data_checks.missing_fraction", N + PCT + pre + r"(?:missing|null|nulls|nan|empty|blank)\b", 1, 2),
         (
             "data_checks.missing_fraction",
+            N + PCT + pre + r"(?:(?:set to|filled with|coded as)\s+)?(?:-1|-999|9999|0|none|"
+            r"n/?a|zero)?\s*(?:as\s+)?(?:an?\s+)?(?:placeholder|sentinel|default value|dummy value|filler)",
+            1,
+            2,
+        ),
+        (
+            "data_checks.missing_fraction",
             r"(?:missing|null|nan|empty)(?:\s+values?)?(?:\s+rate)?\s+(?:in|for|on|of|is)"
             r"\s+(?:about\s+|around\s+|~|roughly\s+)?" + N + PCT,
             1,
@@ -186,6 +228,11 @@ def data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
         r"(?:\s+on)?" + LINK + N + PCT,
         _I,
     ).search(t, s, e)
+    dis = re.compile(r"\bdisagree\w*\b(?:\s+on)?(?:\s+about)?" + LINK + N + PCT, _I).search(t, s, e)
+    if not m and dis and "data_checks.annotator_agreement" not in out.values:
+        p_agree = 1.0 - num(dis, 1, 2)  # disagreement on 35% -> agreement 65% -> kappa 0.3
+        out.put("data_checks.annotator_agreement", round(max(-1.0, (p_agree - 0.5) / 0.5), 4), q, dis.start(1))
+        out.provenance["data_checks.annotator_agreement"] += " (disagreement rate converted to kappa, chance 0.5)"
     if not m and re.search(r"label|annotat|rater|radiologist|expert|crowd|review", scan.masked, _I):
         m = re.compile(r"\b(?:agree\w*|agreement)\b(?:\s+on)?(?:\s+only)?(?:\s+about)?" + LINK + N + PCT, _I).search(
             t, s, e

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from app.diagnosis.textbase import Facts, features_in, hedged, negated
-from app.diagnosis.textchecks import class_facts, data_checks, task_facts
+from app.diagnosis.textchecks import class_facts, data_checks, model_facts, task_facts
 from app.diagnosis.textscan import Scan
 from app.diagnosis.textsetup import setup_facts, training_facts
 
@@ -43,7 +43,9 @@ _FUTURE = re.compile(
     r"populated|recorded) after|post[- ](?:outcome|event|hoc|treatment|label)|target information|(?:leak|encod|contain|"
     r"includ|reveal|prox)\w*\s+(?:\w+\s+){0,3}?(?:the\s+)?(?:target|label|outcome|answer)|derived from the (?:target|"
     r"label|outcome)|computed (?:after|from the (?:target|label))|(?:not|un)\s*available (?:at|before) (?:prediction|"
-    r"inference|scoring) time",
+    r"inference|scoring) time|"
+    r"after (?:a|an|the) (?:\w+ ){0,2}?(?:happens|occurs|occurred|happened|is (?:known|observed|recorded|confirmed))|"
+    r"(?:filled in|populated|updated|set|written)\s+(?:\w+\s+){0,4}?after\b",
     _I,
 )
 _ADDED = re.compile(
@@ -118,6 +120,7 @@ def extract_facts(scan: Scan, sentences: list[tuple[int, int]]) -> Facts:
         task_facts(scan, s, e, out)
         class_facts(scan, s, e, out)
         data_checks(scan, s, e, out)
+        model_facts(scan, s, e, out)
         training_facts(scan, s, e, out)
         setup_facts(scan, s, e, out, scan.masked)
         _feature_facts(scan, s, e, out)

@@ -33,10 +33,15 @@ _METRIC_WORDS = sorted({a for al in METRIC_ALIASES.values() for a in al} - {"ap"
 _METRIC_RE = re.compile(
     r"(?<![\w-])(" + "|".join(re.escape(w) for w in _METRIC_WORDS) + r"|loss|performance|score|metric)(?![\w-])", _I
 )
+_PROD_PHRASE = re.compile(
+    r"\b(?:after|since)\s+(?:the\s+)?(?:new\s+|recent\s+|latest\s+)?(?:[\w-]+\s+){0,2}?(?:rollout|roll-out|release|"
+    r"launch|update|upgrade|migration|deployment|go-live)\b",
+    re.IGNORECASE,
+)
 _NUM_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?|\.\d+)(?:\s*(%|percent\b|per cent\b|pct\b|pp\b))?")
 _SENT_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _CLAUSE_RE = re.compile(
-    r",\s*|\s+/\s+|\s+(?:but|while|whereas|although|though|however|yet|vs\.?|versus|compared "
+    r",\s*|\s+-\s+|\s+/\s+|\s+(?:but|while|whereas|although|though|however|yet|vs\.?|versus|compared "
     r"(?:to|with)|against)\s+|\s*\(\s*|\s*\)\s*",
     _I,
 )
@@ -186,6 +191,8 @@ def mentions_in(masked: str, start: int, end: int) -> list[Mention]:
     seg = masked[start:end]
     for m in _SPLIT_RE.finditer(seg):
         found.append(Mention("split", SPLIT_ALIASES[m.group(1).lower()], start + m.start(), start + m.end()))
+    for m in _PROD_PHRASE.finditer(seg):
+        found.append(Mention("split", "production", start + m.start(), start + m.end()))
     for m in _METRIC_RE.finditer(seg):
         word = m.group(1).lower()
         name = "score" if word in ("performance", "score", "metric") else canonical_metric(word)

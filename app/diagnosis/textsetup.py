@@ -101,7 +101,10 @@ def training_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
         r"points|instances)",
         _I,
     ).search(t, s, e)
-    for mm, ng, sg in ((m, 2, 1), (m2, 1, 2)):
+    m3 = re.compile(
+        r"(\d+)[- ](?:row|example|sample|image|item|record|case|patient|point)s?\s+(test|validation|holdout)", _I
+    ).search(t, s, e)
+    for mm, ng, sg in ((m, 2, 1), (m2, 1, 2), (m3, 1, 2)):
         if mm:
             split = {"holdout": "validation"}.get(mm.group(sg).lower(), mm.group(sg).lower())
             split = "validation" if split.startswith("eval") else split

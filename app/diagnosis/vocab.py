@@ -83,9 +83,11 @@ METRIC_ALIASES = {
     "mse": ("mse", "mean squared error"),
     "mae": ("mae", "mean absolute error"),
     "mape": ("mape",),
+    "wer": ("wer", "word error rate"),
+    "cer": ("cer", "character error rate"),
     "r2": ("r2", "r^2", "r²", "r-squared", "r squared"),
 }
-ERROR_METRICS = frozenset({"log_loss", "loss", "rmse", "mse", "mae", "mape"})
+ERROR_METRICS = frozenset({"log_loss", "loss", "rmse", "mse", "mae", "mape", "wer", "cer"})
 BOUNDED_METRICS = frozenset(
     {
         "score",
