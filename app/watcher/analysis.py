@@ -12,6 +12,7 @@ in one separate analysis process, so that statistics holding the GIL never delay
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -73,7 +74,7 @@ class Analyzer:
     def _start_pool(self) -> None:
         if self.background == "process":
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=init_process, initargs=(self.settings.model_dump(),))
+                                             initializer=init_process, initargs=(self.settings.model_dump(), os.getpid()))
             self._running = self._pool.submit(run_in_process, [])   # start it now: imports happen up front
         else:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlfi-analysis")

@@ -140,10 +140,15 @@ def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
             os._exit(0)   # nothing to flush: every write of a pass is its own committed transaction
 
 
-def init_process(settings_data: dict[str, Any]) -> None:
-    """Pool initializer: own logging, own database engine, analysis stack imported up front."""
+def init_process(settings_data: dict[str, Any], parent: int) -> None:
+    """Pool initializer: own logging, own database engine, analysis stack imported up front.
+
+    ``parent`` is the watcher's pid, passed in (not read here): the watcher may already be gone by now.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C reaches the whole group: the parent decides
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="mlfi-parent-watch").start()
+    if os.getppid() != parent:
+        os._exit(0)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="mlfi-parent-watch").start()
     settings = Settings(**settings_data)
     logger.remove()
     logger.add(sys.stderr, level=settings.log_level.upper(), format="<level>{level: <7}</level> [analysis] {message}")
