@@ -201,6 +201,60 @@ def browser_run(home: Path, cold_loads: int, warm_loads: int, refresh_s: int, sh
             proc.kill()
 
 
+CONTROL_APP = """
+import numpy as np, plotly.graph_objects as go, streamlit as st
+st.set_page_config(layout="wide")
+st.title("control")
+for i in range(5):
+    x = np.arange(240)
+    fig = go.Figure(go.Scatter(x=x, y=np.sin(x / 10) + i, mode="lines"))
+    fig.update_layout(height=260)
+    st.plotly_chart(fig, key=f"c{i}", config={"displayModeBar": False})
+"""
+
+
+def control_run(tmp: Path, loads: int) -> list[float]:
+    """Same browser, same moment: a bare Streamlit page with five 240-point Plotly lines (the floor)."""
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    app = tmp / "control_app.py"
+    app.write_text(CONTROL_APP)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.25)
+        out = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROME_ARGS)
+            for i in range(loads + 1):
+                page = browser.new_page(viewport={"width": 1500, "height": 2200})
+                t0 = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 5",
+                                       timeout=60_000)
+                if i:                         # the first load warms the browser cache, as for the dashboard
+                    out.append(time.perf_counter() - t0)
+                page.close()
+            browser.close()
+        return out
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="200k samples and fewer repeats")
@@ -221,6 +275,8 @@ def main() -> None:
               f"(database {db_mb:.0f} MB)", flush=True)
         at = apptest_timings(repeats)
         br = browser_run(home, cold_loads, warm_loads, 1, shots)
+        br["control"] = control_run(Path(tmp), cold_loads)
+        print(f"control page (5 bare Plotly charts): {', '.join(f'{x:.2f}' for x in br['control'])} s", flush=True)
     br["load"] = (load_before, os.getloadavg())
     write_report(n, info, db_mb, at, br, repeats)
 
@@ -260,6 +316,8 @@ def write_report(n: int, info: dict[str, Any], db_mb: float, at: dict[str, dict[
         (f"| cold (caches expired: loads spaced past the 15 s TTL) | {b_cold:.3f} s | "
         f"{', '.join(f'{x:.2f}' for x in br['cold'])} |"),
         f"| warm (reload within the TTL) | {b_warm:.3f} s | {', '.join(f'{x:.2f}' for x in br['warm'])} |", "",
+        (f"| control: a bare Streamlit page with five 240-point Plotly lines, same browser, same minutes | "
+        f"{statistics.median(br['control']):.3f} s | {', '.join(f'{x:.2f}' for x in br['control'])} |"), "",
         (f"CPU used by the Streamlit server per cold load (independent of other load on the machine): median "
         f"{statistics.median(br['cold_cpu']):.3f} s ({', '.join(f'{x:.2f}' for x in br['cold_cpu'])}). "
         f"Load average of the machine (1 min) before / after the run: {br['load'][0][0]:.1f} / "

@@ -69,18 +69,18 @@ if df.empty:
 else:
     c1, c2 = st.columns(2)
     c1.plotly_chart(charts.metric_chart(df, "avg_confidence", "Confidence", band=baseline_band(base), markers=marks),
-                    key="chart_confidence")
+                    key="chart_confidence", config=charts.CONFIG)
     c2.plotly_chart(charts.metric_chart(df, "error_rate", "Error rate", color="#d62728", markers=marks,
                                         baseline=base.error_rate if base else None, percent=True),
-                    key="chart_errors")
+                    key="chart_errors", config=charts.CONFIG)
     c3, c4 = st.columns(2)
     c3.plotly_chart(charts.metric_chart(df, "avg_latency_ms", "Latency (ms, mean)", color="#7e3af2", markers=marks,
                                         baseline=base.latency_p50_ms if base else None,
-                                        extra=("max_latency_ms", "max")), key="chart_latency")
+                                        extra=("max_latency_ms", "max")), key="chart_latency", config=charts.CONFIG)
     if df["labelled"].sum() > 0:
         c4.plotly_chart(charts.metric_chart(df, "accuracy", "Accuracy (labelled probes)", color="#1f9d55",
                                             markers=marks, baseline=base.accuracy if base else None, percent=True),
-                        key="chart_accuracy")
+                        key="chart_accuracy", config=charts.CONFIG)
     else:
         c4.info("Accuracy needs labelled probes (a probe set with a label column).")
     rate = float(df["sample_rate"].iloc[0])
@@ -92,7 +92,7 @@ grid = data.drift(db, name, since)
 if grid.empty:
     st.info("No drift tests in this time range yet (they run with each analysis window).")
 else:
-    st.plotly_chart(charts.drift_heatmap(grid), key="chart_drift")
+    st.plotly_chart(charts.drift_heatmap(grid), key="chart_drift", config=charts.CONFIG)
 
 st.subheader(f"Alerts ({len(marks)})")
 if marks.empty:

@@ -63,7 +63,7 @@ with left:
     if attr.empty:
         st.info("No feature attribution for this incident (it is not an input-drift failure).")
     else:
-        st.plotly_chart(charts.attribution_bar(attr), key="inv_shap")
+        st.plotly_chart(charts.attribution_bar(attr), key="inv_shap", config=charts.CONFIG)
 with right:
     st.markdown("**Affected segments**")
     segs = [] if rep is None else [s.model_dump() for s in rep.rca.segments]
