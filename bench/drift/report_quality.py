@@ -120,6 +120,18 @@ def _binom_sf(k: int, n: int, p: float = 0.05) -> float:
     return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))
 
 
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion.
+
+    >>> [round(x, 3) for x in _wilson(5, 100)]
+    [0.022, 0.112]
+    """
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def target_check(cells: dict[Key, Cell]) -> list[str]:
     """mlfi against the targets of issue 3, cell by cell."""
     lines: list[str] = []
@@ -135,6 +147,15 @@ def target_check(cells: dict[Key, Cell]) -> list[str]:
                     "the true rate were 5%): " + ", ".join(f"{k[1:]}={cells[k].flags}/{cells[k].reps} "
                                                           f"(p={_binom_sf(cells[k].flags, cells[k].reps):.2f})"
                                                           for r, k in over)))
+    pooled_k = sum(cells[k].flags for _, k in fpr)
+    pooled_n = sum(cells[k].reps for _, k in fpr)
+    if pooled_n:
+        lo, hi = _wilson(pooled_k, pooled_n)
+        wk, wn = cells[worst[1]].flags, cells[worst[1]].reps
+        lines.append(f"    - pooled over those {len(fpr)} cells: {pooled_k}/{pooled_n} = {_pct(pooled_k / pooled_n)} "
+                     f"(95% Wilson interval {100 * lo:.1f}–{100 * hi:.1f}%). With {len(fpr)} such cells, the worst one reaching "
+                     f"{wk}/{wn} happens by chance about {100 * min(1.0, len(fpr) * _binom_sf(wk, wn)):.0f}% of the time "
+                     "even at a true 5% rate.")
     misses, noisy, total = [], [], 0
     for k, c in sorted(cells.items()):
         v, kind, shift, n, d = k
