@@ -147,10 +147,12 @@ def _watcher_action(start: bool) -> None:
         return
     try:
         if start:
-            pid = control.start_background(data.settings())
+            with st.spinner("Starting the watcher…"):
+                pid = control.start_background(data.settings())
             flash("success", f"Watcher started (pid {pid}).")
         else:
-            control.stop_background(data.settings())
+            with st.spinner("Stopping the watcher…"):
+                control.stop_background(data.settings())
             flash("info", "Watcher stopped.")
     except MlfiError as exc:
         st.error(f"Could not {'start' if start else 'stop'} the watcher: {exc}")

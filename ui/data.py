@@ -47,6 +47,7 @@ __all__ = [
 
 FAST_TTL = 2.0    # seconds: status, KPIs, time series (the default refresh interval)
 SLOW_TTL = 15.0   # seconds: drift grid, incidents, exports
+MAX_ENTRIES = 64  # per cached function: time-keyed entries never pile up between TTL sweeps
 
 
 def settings() -> Settings:
@@ -84,28 +85,28 @@ def invalidate() -> None:
     st.cache_data.clear()
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def overview_rows(db_url: str) -> list[overview.EndpointSummary]:
     return overview.overview(_store(db_url))
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def endpoint_summary(db_url: str, name: str) -> overview.EndpointSummary | None:
     rows = overview.overview(_store(db_url), name=name)
     return rows[0] if rows else None
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def watcher(db_url: str) -> status.WatcherInfo:
     return status.watcher_info(_store(db_url), settings())
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def endpoint_names(db_url: str) -> list[str]:
     return [e["name"] for e in _store(db_url).list_endpoints()]
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def endpoint_row(db_url: str, name: str) -> dict[str, Any] | None:
     row = _store(db_url).find_endpoint(name)
     if row is not None:
@@ -113,12 +114,12 @@ def endpoint_row(db_url: str, name: str) -> dict[str, Any] | None:
     return row
 
 
-@st.cache_data(ttl=SLOW_TTL, show_spinner=False)
+@st.cache_data(ttl=SLOW_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def baseline(db_url: str, name: str) -> tuple[Any, int | None]:
     return kpis.baseline_metrics(_store(db_url), name)
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def window_kpis(db_url: str, name: str, last_n: int) -> tuple[list[kpis.Kpi], int]:
     st_ = _store(db_url)
     base, _version = baseline(db_url, name)
@@ -130,18 +131,18 @@ def _bucketed_since(since: float | None, step: float) -> float | None:
     return None if since is None else float(int(since // step) * step)
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def timeseries(db_url: str, name: str, since: float | None, max_points: int, min_bucket_s: float = 1.0
                ) -> pd.DataFrame:
     return series.timeseries(_store(db_url), name, since=since, max_points=max_points, min_bucket_s=min_bucket_s)
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def markers(db_url: str, name: str, since: float | None) -> pd.DataFrame:
     return series.alert_markers(_store(db_url), name, since=since)
 
 
-@st.cache_data(ttl=SLOW_TTL, show_spinner=False)
+@st.cache_data(ttl=SLOW_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def drift(db_url: str, name: str, since: float | None, max_columns: int = 60) -> drift_map.DriftGrid:
     return drift_map.drift_grid(_store(db_url), name, since=since, max_columns=max_columns)
 
@@ -151,41 +152,41 @@ def range_start(label: str, step: float = 5.0) -> float | None:
     return _bucketed_since(series.since_for(label, time.time()), step)
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def incident_list(db_url: str, status_filter: str | None) -> pd.DataFrame:
     return incidents.list_incidents(_store(db_url), status=status_filter)
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def incident(db_url: str, incident_id: int) -> incidents.IncidentDetail:
     return incidents.incident_detail(_store(db_url), incident_id)
 
 
-@st.cache_data(ttl=SLOW_TTL, show_spinner=False)
+@st.cache_data(ttl=SLOW_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def metrics_csv(db_url: str, name: str) -> bytes:
     return export.metrics_csv(_store(db_url), name)
 
 
-@st.cache_data(ttl=SLOW_TTL, show_spinner=False)
+@st.cache_data(ttl=SLOW_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def reports_csv(db_url: str, name: str) -> bytes:
     return export.reports_csv(_store(db_url), name)
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def audit_csv(db_url: str) -> bytes:
     return export.audit_csv(_store(db_url))
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def audit_table(db_url: str, limit: int = 200) -> pd.DataFrame:
     return export.audit_frame(_store(db_url), limit=limit)
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def recommendations(db_url: str, status_filter: str | None, incident_id: int | None = None) -> list[Any]:
     return decisions.ranked(_store(db_url), status=status_filter, incident_id=incident_id)
 
 
-@st.cache_data(ttl=FAST_TTL, show_spinner=False)
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def audit_status(db_url: str) -> dict[str, Any]:
     return decisions.audit_status(_store(db_url), settings())
