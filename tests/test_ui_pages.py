@@ -132,3 +132,10 @@ def test_auto_refresh_component_can_be_paused(seeded):
     at = page("endpoint")
     at.session_state["refresh_paused"] = True
     assert _refresher(clean(at.run())) == []
+
+
+def test_unusable_database_is_a_message_on_every_page(ui_env, monkeypatch):
+    monkeypatch.setenv("MLFI_DATABASE_URL", "nosuchdialect://nowhere/db")
+    for name in ("overview", "endpoint", "investigation", "recommendations", "export", "add_endpoint"):
+        at = clean(page(name).run())
+        assert at.error and "Cannot open the mlfi database" in at.error[0].value, name
