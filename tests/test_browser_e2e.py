@@ -64,7 +64,7 @@ def set_mode(control_url: str, mode: str) -> dict[str, Any]:
 def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Demo model + dashboard on free ports over a fresh MLFI_HOME; the watcher is left to the UI."""
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
+        pytest.fail("Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFI_")}
     env.update({"MLFI_HOME": str(home), "MLFI_WINDOW_SIZE": "40", "MLFI_ANALYSIS_EVERY_S": "3",
