@@ -61,8 +61,10 @@ def test_approve_then_conflict(capsys, seeded):
     code, out, _ = run(capsys, "approve", rid, "--by", "ana", "--reason", "roll back", "--no-execute", "--json")
     d = json.loads(out)
     assert code == 0 and d["recommendation"]["status"] == "approved" and d["recommendation"]["decided_by"] == "ana"
+    before = mirror_path(seeded["settings"]).read_bytes()
     code, out, err = run(capsys, "approve", rid, "--by", "bob", "--reason", "me too")
     assert code == 2 and out == ""
+    assert mirror_path(seeded["settings"]).read_bytes() == before            # the log stays as it was
     assert "already approved by ana at" in _err_line(err) and "Traceback" not in err
 
 
