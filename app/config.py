@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # statistics
     alpha: float = 0.05
 
+    # incidents: healthy reports in a row needed to close an open incident
+    incident_resolve_after: int = Field(default=1, ge=1)
+
     # governance executors
     webhook_url: str | None = None
     command_hook: str | None = None
