@@ -165,15 +165,16 @@ def nannyml_family(ref: pd.DataFrame, cur: pd.DataFrame, categorical: Sequence[s
 
 def mlfi_family(ref: pd.DataFrame, cur: pd.DataFrame, categorical: Sequence[str]) -> dict[str, Decision]:
     """mlfi's feature_drift at its defaults: (results, ranking, dataset_drift)."""
-    # imported from the submodule: ``from app.detection import feature_drift`` can bind the
-    # submodule of the same name instead of the function (the package's lazy __getattr__ imports it)
-    from app.detection.feature_drift import feature_drift
+    import app.detection as detection
 
-    out = feature_drift(ref, cur)
-    if isinstance(out, tuple) and len(out) == 3:
-        _results, ranking, dataset_drift = out
-    else:  # a result object with named fields
+    fn = detection.feature_drift  # the package's lazy attribute (the function)
+    if not callable(fn):  # older trees: a submodule of the same name shadowed the function
+        fn = fn.feature_drift
+    out = fn(ref, cur)
+    if hasattr(out, "ranking") and hasattr(out, "dataset_drift"):
         ranking, dataset_drift = out.ranking, out.dataset_drift
+    else:  # a plain (features, ranking, dataset_drift) tuple
+        _features, ranking, dataset_drift = out
     return {"mlfi": Decision(bool(dataset_drift), [str(r) for r in ranking] if ranking is not None else None)}
 
 
