@@ -197,7 +197,11 @@ def test_long_ranges_aggregate_a_bounded_time_stratified_sample(store):
     ui_seed.bulk_samples(store, "other", 40_000, start=now - 40_000, step=1.0, seed=1)   # interleaved ids
     exact = series.timeseries(store, "dense", max_points=50, row_budget=10**9)
     sampled = series.timeseries(store, "dense", max_points=50, row_budget=8_000)
-    assert (exact["sample_rate"] == 1.0).all() and sampled["sample_rate"].iloc[0] == pytest.approx(0.2)
+    assert (exact["sample_rate"] == 1.0).all() and sampled["sample_rate"].iloc[0] == pytest.approx(0.2, rel=0.01)
+    assert exact.attrs == {"n_range": 40_000, "n_exact": True}
+    assert sampled.attrs["n_exact"] is False and sampled.attrs["n_range"] == pytest.approx(40_000, rel=0.01)
+    assert series.estimate_in_range(store, "dense", since=None, budget=40_000) is None      # fits the budget
+    assert series.estimate_in_range(store, "dense", since=now - 10_000, budget=1_000) == pytest.approx(10_000, rel=0.01)
     assert len(sampled) <= 50 and int(sampled["n"].sum()) == pytest.approx(8_000, rel=0.02)
     for col in ("avg_confidence", "avg_latency_ms", "error_rate", "accuracy"):
         assert sampled[col].mean() == pytest.approx(exact[col].mean(), rel=0.05, abs=0.003), col

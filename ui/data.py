@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from loguru import logger
 
 from app.config import Settings
 from app.errors import MlfiError
@@ -77,6 +78,11 @@ def db_or_stop() -> str:
     except ValueError as exc:  # invalid MLFI_* settings (pydantic)
         st.error(f"Invalid mlfi settings: {str(exc).splitlines()[0]}", icon=":material/error:")
         st.stop()
+    except Exception as exc:  # noqa: BLE001  (page boundary: one clear line, the traceback goes to the log)
+        logger.exception("the dashboard cannot open the database")
+        st.error(f"Cannot open the mlfi database: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                 icon=":material/error:")
+        st.stop()
     return s.db_url
 
 
@@ -120,10 +126,9 @@ def baseline(db_url: str, name: str) -> tuple[Any, int | None]:
 
 
 @st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def window_kpis(db_url: str, name: str, last_n: int) -> tuple[list[kpis.Kpi], int]:
-    st_ = _store(db_url)
+def window_kpis(db_url: str, name: str, last_n: int) -> list[kpis.Kpi]:
     base, _version = baseline(db_url, name)
-    return kpis.kpis(kpis.window_metrics(st_, name, last_n=last_n), base), st_.count_samples(name)
+    return kpis.kpis(kpis.window_metrics(_store(db_url), name, last_n=last_n), base)
 
 
 def _bucketed_since(since: float | None, step: float) -> float | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, case, func, literal, select
@@ -13,7 +14,7 @@ from app.schemas import Metrics
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["MARKER_COLUMNS", "RANGES", "ROW_BUDGET", "Band", "alert_markers", "baseline_band", "count_in_range", "sampled_timeseries", "since_for", "timeseries"]
+__all__ = ["MARKER_COLUMNS", "RANGES", "ROW_BUDGET", "Band", "alert_markers", "baseline_band", "estimate_in_range", "sampled_timeseries", "since_for", "timeseries"]
 
 # label -> seconds looked back (None = everything stored)
 RANGES: dict[str, float | None] = {"15 min": 900.0, "1 hour": 3600.0, "6 hours": 21600.0, "24 hours": 86400.0,
@@ -43,36 +44,58 @@ def timeseries(store: Store, name: str, *, since: float | None = None, max_point
 
     The bucket width grows with the time span, so a million stored samples still give a few hundred
     points. When the range holds more than ``row_budget`` samples, the buckets aggregate a
-    time-stratified sample of about ``row_budget`` of them (see :func:`sampled_timeseries`), which
-    keeps the cost bounded too. ``ts`` is the bucket start (epoch seconds); ``sample_rate`` is the
-    share of the range's samples aggregated (1.0 = all); ``df.attrs["n_range"]`` the exact count.
+    time-stratified sample of about ``row_budget`` of them (see :func:`sampled_timeseries`), so the
+    cost is bounded by the budget, not by the stored count. ``ts`` is the bucket start (epoch s);
+    ``sample_rate`` is the share of the range's samples aggregated (1.0 = all);
+    ``df.attrs["n_range"]`` the samples in the range (exact when all are aggregated, else estimated
+    from the density of the first ``row_budget`` of them) and ``df.attrs["n_exact"]`` which one it is.
     """
     if max_points < 2:
         raise ValueError(f"max_points must be >= 2, got {max_points}")
-    n_range = count_in_range(store, name, since=since)
-    if n_range > row_budget:
+    n_est = estimate_in_range(store, name, since=since, budget=row_budget)
+    if n_est is not None:
         df = sampled_timeseries(store, name, since=since, max_points=max_points, min_bucket_s=min_bucket_s,
-                                rate=row_budget / n_range)
+                                rate=min(1.0, row_budget / n_est))
+        n_range, exact = n_est, False
     else:
         # the store's floor-division bucketing can add one bucket: ask for one fewer to stay within max_points
         df = store.metrics_timeseries(name, bucket_s=min_bucket_s, since=since, max_points=max_points - 1)
         df["sample_rate"] = 1.0
+        n_range, exact = (int(df["n"].sum()) if not df.empty else 0), True
     if not df.empty:
         df = df.sort_values("ts").reset_index(drop=True)
         df["time"] = pd.to_datetime(df["ts"], unit="s")
-    df.attrs["n_range"] = n_range
+    df.attrs["n_range"], df.attrs["n_exact"] = n_range, exact
     return df
 
 
-def count_in_range(store: Store, name: str, *, since: float | None = None) -> int:
-    """Samples of an endpoint since a time (an index-only count)."""
-    eid = store.get_endpoint(name)["id"]
+def _range_ends(conn: Any, eid: int, since: float | None) -> tuple[float | None, float | None]:
+    # two single-aggregate queries: SQLite answers each with one index seek (min and max together scan)
     s = t.samples.c
-    q = select(func.count()).select_from(t.samples).where(s.endpoint_id == eid)
+    where = [s.endpoint_id == eid] + ([s.ts >= since] if since is not None else [])
+    lo = conn.execute(select(func.min(s.ts)).where(*where)).scalar()
+    hi = conn.execute(select(func.max(s.ts)).where(*where)).scalar()
+    return lo, hi
+
+
+def estimate_in_range(store: Store, name: str, *, since: float | None, budget: int) -> int | None:
+    """``None`` when the range holds at most ``budget`` samples, else an estimate of how many it holds.
+
+    Walks at most ``budget`` + 1 index entries (bounded cost): the estimate scales the count of the
+    first ``budget`` + 1 samples by the time they span against the whole range.
+    """
+    eid = int(store.get_endpoint(name)["id"])
+    s = t.samples.c
+    q = select(s.ts).where(s.endpoint_id == eid)
     if since is not None:
         q = q.where(s.ts >= since)
     with store.engine.connect() as conn:
-        return int(conn.execute(q).scalar_one())
+        kth = conn.execute(q.order_by(s.ts).limit(1).offset(budget)).scalar()
+        if kth is None:
+            return None
+        lo, hi = _range_ends(conn, eid, since)
+    span_k, span = float(kth) - float(lo), float(hi) - float(lo)
+    return int((budget + 1) * span / span_k) if span_k > 0 else budget + 1
 
 
 def sampled_timeseries(store: Store, name: str, *, since: float | None, max_points: int, min_bucket_s: float,
@@ -88,12 +111,11 @@ def sampled_timeseries(store: Store, name: str, *, since: float | None, max_poin
     """
     if not 0.0 < rate <= 1.0:
         raise ValueError(f"rate must be in (0, 1], got {rate}")
-    eid = store.get_endpoint(name)["id"]
+    eid = int(store.get_endpoint(name)["id"])
     s = t.samples.c
-    where = [s.endpoint_id == eid] + ([s.ts >= since] if since is not None else [])
     with store.engine.connect() as conn:
-        lo, hi = conn.execute(select(func.min(s.ts), func.max(s.ts)).where(*where)).one()
-        if lo is None:
+        lo, hi = _range_ends(conn, eid, since)
+        if lo is None or hi is None:
             return pd.DataFrame(columns=[*_COLUMNS, "sample_rate"])
         lo, hi = float(lo), float(hi)
         bucket_s = max(min_bucket_s, (hi - lo) / (max_points - 1) if hi > lo else min_bucket_s)

@@ -55,7 +55,8 @@ if h2.button("Stop monitoring" if enabled else "Start monitoring", key="ep_toggl
         st.rerun()
 
 base, version = data.baseline(db, name)
-tiles, total = data.window_kpis(db, name, s.window_size)
+tiles = data.window_kpis(db, name, s.window_size)
+total = summary.samples
 st.caption(f"Latest {s.window_size} samples vs baseline" + (f" v{version}" if version else " (no baseline yet)") +
            f" · {total:,} samples stored")
 kpi_tiles(tiles)
@@ -85,7 +86,7 @@ else:
         c4.info("Accuracy needs labelled probes (a probe set with a label column).")
     rate = float(df["sample_rate"].iloc[0])
     st.caption(f"{len(df)} points (at most {MAX_POINTS}, aggregated in the database) · "
-               f"{df.attrs.get('n_range', int(df['n'].sum())):,} samples in range" +
+               f"{'' if df.attrs.get('n_exact', True) else '≈ '}{df.attrs.get('n_range', 0):,} samples in range" +
                ("" if rate >= 1.0 else f" · each point summarises a time-stratified {rate:.1%} sample"))
 
 grid = data.drift(db, name, since)
