@@ -141,13 +141,15 @@ def schedule_from_db(db: str, t0: float, t1: float, interval: float, endpoint_id
     for eid, ts in rows:
         if eid in endpoint_ids:
             by_ep.setdefault(eid, []).append(ts)
-    expected = len(endpoint_ids) * round((t1 - t0) / interval)
+    expected = (len(endpoint_ids) - len(by_ep)) * round((t1 - t0) / interval)   # endpoints never probed
     on_time = done = 0
     late: list[float] = []
     for ts_list in by_ep.values():
         ref = sorted(ts_list)[len(ts_list) // 2]
         offs = sorted(((t - ref + interval / 2) % interval) - interval / 2 for t in ts_list)   # in [-i/2, i/2)
         phase = offs[len(offs) // 10]
+        grid0 = ref + phase
+        expected += math.ceil((t1 - grid0) / interval) - math.ceil((t0 - grid0) / interval)   # slots in [t0, t1)
         slots: dict[int, float] = {}
         for t in ts_list:
             lat = ((t - ref - phase + 0.1 * interval) % interval) - 0.1 * interval
