@@ -50,8 +50,8 @@ def probe(mode: str, n: int = 150, seed: int = 0, *, drifted_inputs: bool = Fals
         values = [float(v) for v in xte[i]]
         status, body, delay = behaviour.answer(values)
         latency = float(jitter.gamma(4.0, 0.75)) + 1000.0 * delay
-        common = dict(endpoint=ENDPOINT, ts=float(k), inputs=dict(zip(names, values)), label=str(yte[i]),
-                      latency_ms=latency, status_code=status)
+        common = {"endpoint": ENDPOINT, "ts": float(k), "inputs": dict(zip(names, values)), "label": str(yte[i]),
+                  "latency_ms": latency, "status_code": status}
         if status >= 400:
             out.append(Sample(**common, error_kind="http_error", error_detail=body[:80].decode(errors="replace")))
             continue

@@ -25,8 +25,8 @@ Factory = Callable[[np.random.Generator], Any]
 
 
 def _numeric(cols: int) -> tuple[Factory, Factory]:
-    same = lambda rng: rng.normal(10.0, 2.0, size=(N, cols))  # noqa: E731
-    shifted = lambda rng: rng.normal(13.0, 4.0, size=(N, cols))  # mean +1.5 sd and spread x2  # noqa: E731
+    same = lambda rng: rng.normal(10.0, 2.0, size=(N, cols))
+    shifted = lambda rng: rng.normal(13.0, 4.0, size=(N, cols))  # mean +1.5 sd and spread x2
     return same, shifted
 
 

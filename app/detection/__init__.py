@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["analyze_window", "compare_frames", "feature_drift", "compute_metrics"]
+__all__ = ["analyze_window", "compare_frames", "compute_metrics", "feature_drift"]
 
 _LAZY = {
     "analyze_window": "app.detection.window",

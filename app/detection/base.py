@@ -26,8 +26,16 @@ import numpy as np
 from app.errors import InputError, MlfiError
 from app.schemas import DriftResult
 
-__all__ = ["TestResult", "Detector", "NotFittedError", "InputKind", "benjamini_hochberg", "decide",
-           "cauchy_combination", "clean_float"]
+__all__ = [
+    "Detector",
+    "InputKind",
+    "NotFittedError",
+    "TestResult",
+    "benjamini_hochberg",
+    "cauchy_combination",
+    "clean_float",
+    "decide",
+]
 
 InputKind = Literal["numeric", "categorical", "binary", "outputs", "frame"]
 
@@ -73,12 +81,11 @@ class TestResult:
 
     def to_drift(self) -> DriftResult:
         """The contract's drift block (NaN-free)."""
-        return DriftResult(method=self.method, statistic=clean_float(self.statistic),
-                           p_value=clean_float(self.p_value), p_value_adjusted=clean_float(self.p_adjusted),
-                           effect_size=clean_float(self.effect_size), effect_floor=self.effect_floor,
-                           drift_detected=self.drift_detected, detail=self.detail,
-                           n_reference=self.n_reference, n_current=self.n_current,
-                           delta=clean_float(self.delta))
+        return DriftResult.model_validate({
+            "method": self.method, "statistic": clean_float(self.statistic), "p_value": clean_float(self.p_value),
+            "p_value_adjusted": clean_float(self.p_adjusted), "effect_size": clean_float(self.effect_size),
+            "effect_floor": self.effect_floor, "drift_detected": self.drift_detected, "detail": self.detail,
+            "n_reference": self.n_reference, "n_current": self.n_current, "delta": clean_float(self.delta)})
 
     @property
     def strength(self) -> float:

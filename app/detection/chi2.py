@@ -15,6 +15,7 @@ distance = the share of probability mass that moved). Floor 0.05, i.e. five perc
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import Any
 
@@ -24,7 +25,7 @@ from scipy import stats
 from app.detection.base import Detector, TestResult
 from app.detection.registry import register
 
-__all__ = ["Chi2Detector", "merge_rare", "total_variation", "category_counts", "OTHER"]
+__all__ = ["OTHER", "Chi2Detector", "category_counts", "merge_rare", "total_variation"]
 
 OTHER = "(other)"
 
@@ -37,7 +38,7 @@ def category_counts(col: np.ndarray) -> Counter[str]:
     """
     out: Counter[str] = Counter()
     for v in col:
-        if v is None or (isinstance(v, float) and v != v):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
             continue
         out[str(v)] += 1
     return out
@@ -122,7 +123,7 @@ class Chi2Detector(Detector):
             if nr == 0 or nc == 0:
                 out.append(self.result(name, None, None, None, nr, nc, detail="no values on one side"))
                 continue
-            cats, table = merge_rare(dict(ref), dict(cur), self.min_expected)
+            _, table = merge_rare(dict(ref), dict(cur), self.min_expected)
             stat, p, how = self.test_table(table)
             pr = {k: v / nr for k, v in ref.items()}
             pc = {k: v / nc for k, v in cur.items()}

@@ -25,7 +25,7 @@ from app.detection.window import detection_config
 from app.errors import InputError
 from app.schemas import Report
 
-__all__ = ["compare_frames", "validate_frames", "MIN_ROWS"]
+__all__ = ["MIN_ROWS", "compare_frames", "validate_frames"]
 
 MIN_ROWS = 2
 
@@ -70,7 +70,7 @@ def _window(df: pd.DataFrame, features: list[str], target: str | None, pred: str
     confidence = pd.to_numeric(df[conf], errors="coerce").to_numpy(dtype=float) if conf else None
     predictions = np.asarray([cat_value(v) for v in df[pred].tolist()], dtype=object) if pred else None
     correct = None
-    if target and pred:
+    if target and predictions is not None:
         t = [cat_value(v) for v in df[target].tolist()]
         correct = np.asarray([np.nan if a is None or b is None else float(a == b) for a, b in zip(t, predictions)])
     outcomes = pd.DataFrame(index=df.index)

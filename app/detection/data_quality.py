@@ -18,19 +18,18 @@ Per column (each a :class:`~app.detection.base.TestResult`, method ``data_qualit
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dataclasses import replace
-
 from app.detection.base import Detector, TestResult, _describe
 from app.detection.registry import register
 from app.errors import InputError
 
-__all__ = ["DataQualityDetector", "numeric_share", "FLOORS"]
+__all__ = ["FLOORS", "DataQualityDetector", "numeric_share"]
 
 FLOORS = {"missing_column": 0.5, "new_column": 1.0, "type_change": 0.02, "nan_rate": 0.05, "out_of_range": 0.5}
 
@@ -91,7 +90,7 @@ class DataQualityDetector(Detector):
                 "n": int(col.size), "nan": int(col.isna().sum()), "num": num, "present": present,
                 "numeric": present > 0 and num / present >= 0.99,
                 "min": float(finite.min()) if len(finite) else None, "max": float(finite.max()) if len(finite) else None,
-                "n_finite": int(len(finite)),
+                "n_finite": len(finite),
             }
 
     def _score(self, current: pd.DataFrame) -> list[TestResult]:

@@ -32,7 +32,7 @@ from scipy import stats
 from app.detection.base import Detector, TestResult, single_threaded
 from app.detection.registry import register
 
-__all__ = ["DomainClassifierDetector", "domain_model", "out_of_fold_scores", "fold_mann_whitney"]
+__all__ = ["DomainClassifierDetector", "domain_model", "fold_mann_whitney", "out_of_fold_scores"]
 
 
 def domain_model(seed: int, n_rows: int) -> Any:

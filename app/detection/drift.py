@@ -13,7 +13,7 @@ Benjamini-Hochberg across all of them and the per-test effect floors (see ``app.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Self
 
 import pandas as pd
 
@@ -37,7 +37,7 @@ class FeatureDrift(tuple):  # type: ignore[type-arg]
     suite: SuiteResult | None
 
     def __new__(cls, features: dict[str, DriftResult], ranking: list[str], dataset_drift: bool,
-                suite: SuiteResult | None = None) -> FeatureDrift:
+                suite: SuiteResult | None = None) -> Self:
         obj = super().__new__(cls, (features, ranking, dataset_drift))
         obj.suite = suite
         return obj
@@ -88,15 +88,12 @@ def rank_features(per: dict[str, list[TestResult]]) -> list[str]:
 
 def to_drift_result(tests: list[TestResult]) -> DriftResult:
     """The feature's headline result plus a compact view of all its tests."""
-    head = tests[0]
-    res = head.to_drift()
-    res.drift_detected = any(t.drift_detected for t in tests)
+    head = tests[0].to_drift().model_dump()
     extra: dict[str, Any] = {t.method: {"statistic": t.to_drift().statistic, "p_value": t.to_drift().p_value,
                                         "p_value_adjusted": t.to_drift().p_value_adjusted,
                                         "effect_size": t.to_drift().effect_size, "effect_floor": t.effect_floor,
                                         "drift_detected": t.drift_detected} for t in tests}
-    setattr(res, "tests", extra)
-    return res
+    return DriftResult.model_validate({**head, "drift_detected": any(t.drift_detected for t in tests), "tests": extra})
 
 
 def feature_drift(reference: pd.DataFrame, current: pd.DataFrame, *, alpha: float = 0.05,
@@ -109,7 +106,7 @@ def feature_drift(reference: pd.DataFrame, current: pd.DataFrame, *, alpha: floa
     if not cols:
         raise InputError(f"no common columns between reference ({', '.join(map(str, reference.columns[:8]))}) "
                          f"and current ({', '.join(map(str, current.columns[:8]))})")
-    base = config or DetectionConfig()
+    base = config or DetectionConfig.model_validate({})
     cfg = base.model_copy(update={"alpha": alpha, "multivariate": multivariate and base.multivariate,
                                   "isolation_forest": False, "data_quality": False})
     suite = run_suite(WindowData(features=reference[cols]), WindowData(features=current[cols]), cfg)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ColumnPlan", "plan_columns", "numeric_matrix", "category_matrix", "subsample", "cat_value"]
+__all__ = ["ColumnPlan", "cat_value", "category_matrix", "numeric_matrix", "plan_columns", "subsample"]
 
 MAX_CATEGORY_LEVELS_AS_NUMERIC = 5   # an integer column with <= 5 values is treated as categorical
 
@@ -21,7 +22,7 @@ def cat_value(v: object) -> str | None:
     if v is None:
         return None
     if isinstance(v, (float, np.floating)):
-        if v != v:
+        if math.isnan(v):
             return None
         return str(int(v)) if float(v).is_integer() else repr(float(v))
     if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
@@ -51,7 +52,9 @@ def plan_columns(reference: pd.DataFrame, columns: list[str]) -> ColumnPlan:
     >>> p.numeric, p.categorical, sorted(p.skipped)
     (['x'], ['flag', 'city'], ['empty'])
     """
-    numeric, categorical, skipped = [], [], {}
+    numeric: list[str] = []
+    categorical: list[str] = []
+    skipped: dict[str, str] = {}
     for c in columns:
         col = reference[c]
         present = col.dropna()

@@ -20,7 +20,7 @@ import numpy as np
 
 from app.schemas import Metrics, Sample
 
-__all__ = ["compute_metrics", "frame_metrics", "finite"]
+__all__ = ["compute_metrics", "finite", "frame_metrics"]
 
 
 def finite(values: Iterable[float | None]) -> np.ndarray:
@@ -77,7 +77,7 @@ def compute_metrics(samples: Sequence[Sample]) -> Metrics:
     return Metrics(
         avg_confidence=_round(float(conf.mean())) if conf.size else None,
         confidence_std=_round(float(conf.std(ddof=1))) if conf.size > 1 else (0.0 if conf.size == 1 else None),
-        error_rate=_round(n_err / total) if total else 0.0,
+        error_rate=(_round(n_err / total) or 0.0) if total else 0.0,
         latency_p50_ms=_round(float(np.percentile(lat, 50)), 3) if lat.size else None,
         latency_p95_ms=_round(float(np.percentile(lat, 95)), 3) if lat.size else None,
         accuracy=_round(sum(correct) / len(correct)) if correct else None,

@@ -5,11 +5,10 @@ from __future__ import annotations
 import importlib
 from typing import Any, TypeVar
 
+from app.detection.base import Detector
 from app.errors import InputError
 
-from app.detection.base import Detector
-
-__all__ = ["register", "get", "create", "names", "BUILTIN_MODULES"]
+__all__ = ["BUILTIN_MODULES", "create", "get", "names", "register"]
 
 # modules whose import fills the registry (each holds one detector, or a few closely related)
 BUILTIN_MODULES = ("ks", "chi2", "psi", "wasserstein", "variance", "welch", "isolation_forest",

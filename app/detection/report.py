@@ -12,7 +12,7 @@ from app.rca.explain import explain
 from app.rca.root_cause import diagnose
 from app.schemas import Anomaly, DriftResult, Metrics, Report
 
-__all__ = ["build_report", "drift_block", "anomalies_of", "MAX_FEATURE_ANOMALIES"]
+__all__ = ["MAX_FEATURE_ANOMALIES", "anomalies_of", "build_report", "drift_block"]
 
 MAX_FEATURE_ANOMALIES = 10
 _EXTRA_GROUPS = {"accuracy": "accuracy", "errors": "error_rate", "latency": "latency", "silent": "silent_failure",

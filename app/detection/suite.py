@@ -30,11 +30,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.detection import registry
-from app.detection.base import TestResult, decide
-from app.detection.frames import (ColumnPlan, category_codes, category_matrix, numeric_matrix, plan_columns,
-                                  subsample)
+from app.detection.base import Detector, TestResult, decide
+from app.detection.frames import ColumnPlan, category_codes, category_matrix, numeric_matrix, plan_columns, subsample
 
-__all__ = ["DetectionConfig", "WindowData", "SuiteResult", "run_suite", "OUTPUT_GROUPS"]
+__all__ = ["OUTPUT_GROUPS", "DetectionConfig", "SuiteResult", "WindowData", "run_suite"]
 
 # groups whose tests of one variable form one hypothesis (Cauchy-combined before BH)
 COMBINED = ("features", "confidence")
@@ -46,7 +45,7 @@ class DetectionConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    alpha: float = Field(0.05, gt=0, lt=1)
+    alpha: float = Field(default=0.05, gt=0, lt=1)
     numeric_tests: list[str] = Field(default_factory=lambda: ["ks", "welch", "variance"])
     categorical_tests: list[str] = Field(default_factory=lambda: ["chi2"])
     multivariate: bool = True
@@ -54,7 +53,7 @@ class DetectionConfig(BaseModel):
     data_quality: bool = True
     floors: dict[str, float] = Field(default_factory=dict, description="detector name -> effect floor")
     params: dict[str, dict[str, Any]] = Field(default_factory=dict, description="detector name -> parameters")
-    max_rows: int | None = Field(100_000, ge=100)
+    max_rows: int | None = Field(default=100_000, ge=100)
     seed: int = 0
 
 
@@ -102,7 +101,7 @@ def _make(config: DetectionConfig, name: str, **extra: Any) -> Any:
 
 
 def _run(config: DetectionConfig, name: str, ref: Any, cur: Any, names: list[str] | None = None) -> list[TestResult]:
-    det = _make(config, name)
+    det: Detector = _make(config, name)
     return det.fit(ref, names=names).score(cur)
 
 
@@ -126,9 +125,10 @@ def _output_tests(ref: WindowData, cur: WindowData, config: DetectionConfig) -> 
         g["latency"] = _run(config, "latency_shift", ref.latency, cur.latency, ["latency_ms"])
     if ref.predictions is not None and cur.predictions is not None and len(cur.predictions) >= 5:
         def outputs(w: WindowData) -> np.ndarray:
-            conf = w.confidence if w.confidence is not None and len(w.confidence) == len(w.predictions) \
-                else np.full(len(w.predictions), np.nan)
-            return np.column_stack([np.asarray(w.predictions, dtype=object), np.asarray(conf, dtype=object)])
+            preds = np.asarray(w.predictions, dtype=object)
+            conf = w.confidence if w.confidence is not None and len(w.confidence) == len(preds) \
+                else np.full(len(preds), np.nan)
+            return np.column_stack([preds, np.asarray(conf, dtype=object)])
         if len(ref.predictions) >= 5:
             g["silent"] = _run(config, "silent_failure", outputs(ref), outputs(cur), ["prediction", "confidence"])
     return g
@@ -192,7 +192,7 @@ def run_suite(ref: WindowData, cur: WindowData, config: DetectionConfig | None =
     When both windows carry per-row confidence (``outcomes``), the Isolation Forest looks at the
     features and the confidence jointly.
     """
-    config = config or DetectionConfig()
+    config = config or DetectionConfig.model_validate({})
     groups = _output_tests(ref, cur, config)
     plan = ColumnPlan()
     if ref.features is not None and cur.features is not None and ref.features.shape[1] and len(cur.features):

@@ -32,7 +32,7 @@ def _w1_sorted_labels(z: np.ndarray, labels: np.ndarray, n_cur: int) -> np.ndarr
     idx = np.arange(1, labels.shape[1], dtype=np.int32)
     f_cur = c_cur / n_cur
     f_ref = (idx - c_cur) / n_ref
-    return np.abs(f_cur - f_ref) @ gaps
+    return np.asarray(np.abs(f_cur - f_ref) @ gaps)
 
 
 def permutation_w1(ref: np.ndarray, cur: np.ndarray, n_resamples: int, rng: np.random.Generator) -> tuple[float, float]:

@@ -15,7 +15,7 @@ from app.detection.suite import DetectionConfig, WindowData, run_suite
 from app.errors import InputError
 from app.schemas import Baseline, Report, Sample
 
-__all__ = ["analyze_window", "baseline_window", "samples_window", "detection_config"]
+__all__ = ["analyze_window", "baseline_window", "detection_config", "samples_window"]
 
 
 def _arr(values: list[Any], dtype: Any = float) -> np.ndarray | None:
@@ -34,9 +34,9 @@ def detection_config(settings: Settings | None, overrides: dict[str, Any] | None
 
 def baseline_window(b: Baseline) -> WindowData:
     """The reference window as arrays, rebuilt from the stored baseline."""
-    preds = [k for k, c in b.class_counts.items() for _ in range(int(c))]
+    preds = [k for k, c in b.class_counts.items() for _ in range(c)]
     total = b.metrics.total_samples or b.n_samples
-    n_err = int(round(b.metrics.error_rate * total))
+    n_err = round(b.metrics.error_rate * total)
     features: pd.DataFrame | None = None
     if b.feature_rows:
         features = pd.DataFrame(b.feature_rows)

@@ -6,4 +6,4 @@ from app.rca.explain import explain
 from app.rca.root_cause import Diagnosis, diagnose
 from app.rca.rules import load_rules
 
-__all__ = ["diagnose", "Diagnosis", "explain", "load_rules"]
+__all__ = ["Diagnosis", "diagnose", "explain", "load_rules"]

@@ -77,7 +77,10 @@ def explain_drift(x_ref: np.ndarray, x_cur: np.ndarray, names: list[str], suite:
     from app.detection.domain_classifier import domain_model
 
     rng = np.random.default_rng(seed)
-    sub = lambda a: a if a.shape[0] <= max_rows else a[rng.choice(a.shape[0], max_rows, replace=False)]  # noqa: E731
+
+    def sub(a: np.ndarray) -> np.ndarray:
+        return a if a.shape[0] <= max_rows else a[rng.choice(a.shape[0], max_rows, replace=False)]
+
     xr, xc = sub(x_ref), sub(x_cur)
     x = np.vstack([xr, xc])
     y = np.r_[np.zeros(len(xr)), np.ones(len(xc))]
@@ -90,7 +93,7 @@ def explain_drift(x_ref: np.ndarray, x_cur: np.ndarray, names: list[str], suite:
     for i, n in enumerate(names):
         tests = per.get(n, [])
         flagged = [t for t in tests if t.drift_detected]
-        head = (flagged or tests or [None])[0]
+        head = (flagged or tests)[0] if (flagged or tests) else None
         if flagged:
             p = min(t.p_adjusted for t in flagged if t.p_adjusted is not None)
             uni[i] = min(300.0, -math.log10(max(p, 1e-300)))
@@ -129,8 +132,8 @@ def explain_outcome(x_cur: np.ndarray, names: list[str], target: Target, *, seed
     if x.shape[0] < 10 or np.ptp(t) == 0:
         return []
     leaf = max(5, min(20, x.shape[0] // 20))
-    params = dict(max_iter=60, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=leaf, l2_regularization=1.0,
-                  early_stopping=False, random_state=seed)
+    params = {"max_iter": 60, "learning_rate": 0.1, "max_leaf_nodes": 15, "min_samples_leaf": leaf,
+              "l2_regularization": 1.0, "early_stopping": False, "random_state": seed}
     with single_threaded():
         model = (HistGradientBoostingClassifier(**params) if target.kind == "binary"
                  else HistGradientBoostingRegressor(**params)).fit(x, t)

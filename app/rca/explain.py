@@ -28,7 +28,7 @@ from app.rca.attribution import Target, explain_drift, explain_outcome
 from app.rca.segments import drift_segments, outcome_segments
 from app.schemas import FeatureAttribution, Segment
 
-__all__ = ["explain", "MAX_ROWS"]
+__all__ = ["MAX_ROWS", "explain"]
 
 MAX_ROWS = 5000  # rows per window used to fit and explain the attribution models
 
@@ -46,7 +46,10 @@ def _outcome(cur: WindowData, root_cause: str, ref_predictions: np.ndarray | Non
     o = cur.outcomes
     if o is None:
         return None
-    col = lambda c: o[c].to_numpy(dtype=float, na_value=np.nan) if c in o else None  # noqa: E731
+
+    def col(c: str) -> np.ndarray | None:
+        return o[c].to_numpy(dtype=float, na_value=np.nan) if c in o else None
+
     if root_cause == "accuracy_drop" and (v := col("correct")) is not None:
         return Target(1.0 - v, "binary", "a wrong answer"), "error rate", True, True
     if root_cause == "error_spike" and (v := col("error")) is not None:
@@ -81,8 +84,8 @@ def _small(w: WindowData, seed: int, max_rows: int = MAX_ROWS) -> WindowData:
     if w.features is None or len(w.features) <= max_rows:
         return w
     idx = np.sort(np.random.default_rng(seed).choice(len(w.features), max_rows, replace=False))
-    aligned = w.outcomes is not None and len(w.outcomes) == len(w.features)
-    return replace(w, features=w.features.iloc[idx], outcomes=w.outcomes.iloc[idx] if aligned else None)
+    outcomes = w.outcomes.iloc[idx] if w.outcomes is not None and len(w.outcomes) == len(w.features) else None
+    return replace(w, features=w.features.iloc[idx], outcomes=outcomes)
 
 
 def explain(root_cause: str, suite: SuiteResult, ref: WindowData, cur: WindowData, *,

@@ -15,7 +15,7 @@ from app.rca.rules import Firing, RuleSet, evaluate
 from app.rca.signals import extract_signals
 from app.schemas import RCA, Metrics
 
-__all__ = ["diagnose", "Diagnosis"]
+__all__ = ["Diagnosis", "diagnose"]
 
 
 class Diagnosis:
@@ -42,7 +42,7 @@ def diagnose(suite: SuiteResult, metrics: Metrics, baseline: Metrics | None, rul
     if not firings:
         return Diagnosis(RCA(root_cause="none", severity="none", failure_reason=_no_finding(suite)), signals, [])
     head = firings[0]
-    contributing = list(dict.fromkeys(f.root_cause for f in firings[1:] if f.root_cause != head.root_cause))
+    contributing = list(dict.fromkeys(str(f.root_cause) for f in firings[1:] if f.root_cause != head.root_cause))
     reason = head.reason
     others = [f for f in firings[1:] if f.root_cause in contributing]
     seen: set[str] = set()

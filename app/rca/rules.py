@@ -14,8 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.errors import InputError
 from app.schemas import SEVERITIES, RootCause, Severity
 
-__all__ = ["Condition", "Tier", "SeverityRule", "Rule", "RuleSet", "load_rules", "RULES_PATH", "Firing",
-           "evaluate", "render"]
+__all__ = [
+    "RULES_PATH",
+    "Condition",
+    "Firing",
+    "Rule",
+    "RuleSet",
+    "SeverityRule",
+    "Tier",
+    "evaluate",
+    "load_rules",
+    "render",
+]
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
 
@@ -121,7 +131,7 @@ class _Safe(string.Formatter):
 
     def format_field(self, value: Any, format_spec: str) -> str:
         try:
-            return super().format_field(value, format_spec)
+            return str(super().format_field(value, format_spec))
         except (ValueError, TypeError):
             return str(value)
 
@@ -132,7 +142,7 @@ def render(template: str, signals: Signals) -> str:
     >>> render("{a:.0%} of {b}, {c}", {"a": 0.5, "b": "x"})
     '50% of x, ?'
     """
-    return _Safe().format(template, **signals)
+    return str(_Safe().format(template, **signals))
 
 
 def evaluate(signals: Signals, rules: RuleSet | None = None) -> list[Firing]:

@@ -21,7 +21,7 @@ import numpy as np
 from app.detection.base import single_threaded
 from app.schemas import Segment
 
-__all__ = ["node_rules", "render_conditions", "drift_segments", "outcome_segments"]
+__all__ = ["drift_segments", "node_rules", "outcome_segments", "render_conditions"]
 
 Bounds = dict[int, list[float]]  # feature index -> [lower (exclusive), upper (inclusive)]
 
@@ -114,7 +114,10 @@ def drift_segments(x_ref: np.ndarray, x_cur: np.ndarray, names: Sequence[str], *
     from sklearn.tree import DecisionTreeClassifier
 
     rng = np.random.default_rng(seed)
-    sub = lambda a: a if a.shape[0] <= max_rows else a[rng.choice(a.shape[0], max_rows, replace=False)]  # noqa: E731
+
+    def sub(a: np.ndarray) -> np.ndarray:
+        return a if a.shape[0] <= max_rows else a[rng.choice(a.shape[0], max_rows, replace=False)]
+
     xr, xc = sub(x_ref), sub(x_cur)
     if min(len(xr), len(xc)) < 10:
         return []
@@ -167,8 +170,8 @@ def outcome_segments(x: np.ndarray, outcome: np.ndarray, names: Sequence[str], *
         worse_enough = (gap >= 0.1 and v >= 1.5 * overall) if binary else gap >= 0.5 * spread
         if not worse_enough:
             continue
-        fmt = (lambda z: f"{z:.0%}") if binary else (lambda z: f"{z:.4g}")
+        shown = f"{v:.0%} vs {overall:.0%}" if binary else f"{v:.4g} vs {overall:.4g}"
         found.append((gap * m.mean(), node, Segment(description=render_conditions(bounds, names, levels),
                                                     share=round(float(m.mean()), 4),
-                                                    metric=f"{what} {fmt(v)} vs {fmt(overall)} overall", value=round(v, 6))))
+                                                    metric=f"{what} {shown} overall", value=round(v, 6))))
     return _pick(found, parent, top_k)

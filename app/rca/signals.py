@@ -23,7 +23,7 @@ from app.detection.drift import feature_results, rank_features
 from app.detection.suite import SuiteResult
 from app.schemas import Metrics
 
-__all__ = ["extract_signals", "ERROR_KIND_TEXT"]
+__all__ = ["ERROR_KIND_TEXT", "extract_signals"]
 
 ERROR_KIND_TEXT = {
     "malformed_response": "malformed responses (HTTP success with a body that cannot be read as a prediction)",
@@ -49,8 +49,9 @@ def extract_signals(suite: SuiteResult, metrics: Metrics, baseline: Metrics | No
     if err:
         kinds = metrics.error_kinds
         top = max(kinds, key=lambda k: kinds[k]) if kinds else "unknown"
-        s.update(err_flagged=_flag(err), err_before=err[0].statistic - (err[0].delta or 0.0) if err[0].statistic
-                 is not None else None, err_after=err[0].statistic, err_kind=top,
+        after = err[0].statistic
+        s.update(err_flagged=_flag(err), err_before=None if after is None else after - (err[0].delta or 0.0),
+                 err_after=after, err_kind=top,
                  err_kind_text=ERROR_KIND_TEXT.get(top, top.replace("_", " ")))
     dq = [r for r in g.get("data_quality", []) if r.drift_detected]
     s.update(dq_flagged=bool(dq), dq_count=len(dq))
@@ -72,11 +73,10 @@ def extract_signals(suite: SuiteResult, metrics: Metrics, baseline: Metrics | No
     if mv:
         s.update(mv_flagged=_flag(mv), mv_auc=mv[0].statistic, mv_effect=mv[0].effect_size)
     acc = g.get("accuracy", [])
-    if acc and acc[0].statistic is not None:
-        a = acc[0]
-        before = a.statistic - (a.delta or 0.0)
-        s.update(acc_flagged=a.drift_detected, acc_before=before, acc_after=a.statistic,
-                 acc_drop=before - a.statistic)
+    acc_now = acc[0].statistic if acc else None
+    if acc and acc_now is not None:
+        acc_then = acc_now - (acc[0].delta or 0.0)
+        s.update(acc_flagged=acc[0].drift_detected, acc_before=acc_then, acc_after=acc_now, acc_drop=acc_then - acc_now)
     pred = g.get("predictions", [])
     if pred and pred[0].effect_size is not None:
         p = pred[0]
@@ -86,18 +86,18 @@ def extract_signals(suite: SuiteResult, metrics: Metrics, baseline: Metrics | No
     conf = g.get("confidence", [])
     if conf:
         ks = next((r for r in conf if r.method == "ks"), conf[0])
-        before = baseline.avg_confidence if baseline else None
-        after = metrics.avg_confidence
-        delta = (after - before) if (before is not None and after is not None) else ks.delta
-        s.update(conf_flagged=_flag(conf), conf_before=before, conf_after=after, conf_delta=delta,
+        c_then = baseline.avg_confidence if baseline else None
+        c_now = metrics.avg_confidence
+        delta = (c_now - c_then) if (c_then is not None and c_now is not None) else ks.delta
+        s.update(conf_flagged=_flag(conf), conf_before=c_then, conf_after=c_now, conf_delta=delta,
                  conf_drop=-delta if delta is not None else None, conf_tv=ks.effect_size,
                  conf_detail="; ".join(r.detail or "" for r in conf if r.drift_detected) or ks.detail)
     lat = g.get("latency", [])
     if lat and lat[0].statistic is not None:
         r = lat[0]
-        before = baseline.latency_p95_ms if baseline else None
-        after = metrics.latency_p95_ms
-        ratio = (after / before) if before and after is not None and before > 0 else None
+        p95_then = baseline.latency_p95_ms if baseline else None
+        p95_now = metrics.latency_p95_ms
+        ratio = (p95_now / p95_then) if p95_then and p95_now is not None and p95_then > 0 else None
         s.update(lat_flagged=r.drift_detected, lat_ratio=ratio, lat_detail=r.detail)
     iso = g.get("isolation_forest", [])
     if iso:
