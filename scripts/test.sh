@@ -12,6 +12,14 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# PostgreSQL server binaries for tests/test_postgres.py (it starts its own throwaway cluster)
+if ! ls /usr/lib/postgresql/*/bin/pg_ctl /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql \
+      >/dev/null) || echo "warning: could not install postgresql; the PostgreSQL tests will fail (MLFI_SKIP_POSTGRES=1 skips them)"
+  fi
+fi
+
 # real third-party model servers (MLServer / MLflow) in their own venv, for the integration tests
 if [ -f scripts/servers_venv.sh ]; then
   bash scripts/servers_venv.sh || echo "warning: servers venv incomplete; integration tests will say why"

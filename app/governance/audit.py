@@ -17,6 +17,7 @@ from app.errors import AuditIntegrityError
 from app.governance.repo import locked
 from app.storage import Store
 from app.storage import tables as t
+from app.storage.tables import no_nul
 
 __all__ = [
     "GENESIS",
@@ -253,6 +254,8 @@ def append(conn: Connection, settings: Settings, event: str, actor: str | None, 
     database back; a mismatch found before writing raises AuditIntegrityError and writes nothing.
     """
     seq, prev = _tail_matches(conn, settings)
+    if actor is not None:
+        actor = no_nul(actor, conn.dialect.name)      # hash exactly what the database can store
     ts = round(time.time() if now is None else now, 6)
     payload = json.loads(canonical(payload))          # plain JSON types only, exactly what is hashed
     entry = AuditEntry(seq=seq + 1, ts=ts, event=event, actor=actor, payload=payload, prev_hash=prev, hash="")

@@ -7,7 +7,8 @@ import time
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, Float, and_, case, cast, func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.config import Settings
 from app.errors import InputError, NotFoundError
@@ -15,7 +16,7 @@ from app.schemas import Report, Sample
 from app.storage import tables as t
 from app.storage.engine import make_engine, upgrade_schema
 
-__all__ = ["Store", "EndpointRow"]
+__all__ = ["EndpointRow", "Store"]
 
 EndpointRow = dict[str, Any]
 
@@ -53,16 +54,24 @@ class Store:
                                   "interval_s": interval_s, "enabled": enabled}
         if headers is not None:
             values["headers_json"] = _dumps(headers)
+        for what, value in (("endpoint name", name), ("endpoint URL", url or "")):
+            if len(value) > t.NAME_MAX:
+                raise InputError(f"{what} is too long ({len(value)} characters, at most {t.NAME_MAX})")
         values = {k: v for k, v in values.items() if v is not None}
-        with self.engine.begin() as conn:
-            row = conn.execute(select(t.endpoints.c.id).where(t.endpoints.c.name == name)).first()
-            if row is None:
-                values.setdefault("interval_s", 5.0)
-                values.setdefault("enabled", True)
-                conn.execute(t.endpoints.insert().values(name=name, created_at=time.time(),
-                                                         consecutive_failures=0, **values))
-            elif values:
-                conn.execute(t.endpoints.update().where(t.endpoints.c.id == row[0]).values(**values))
+        for attempt in (1, 2):
+            try:
+                with self.engine.begin() as conn:
+                    row = conn.execute(select(t.endpoints.c.id).where(t.endpoints.c.name == name)).first()
+                    if row is None:
+                        conn.execute(t.endpoints.insert().values(name=name, created_at=time.time(),
+                                                                 consecutive_failures=0,
+                                                                 **{"interval_s": 5.0, "enabled": True, **values}))
+                    elif values:
+                        conn.execute(t.endpoints.update().where(t.endpoints.c.id == row[0]).values(**values))
+                break
+            except IntegrityError:
+                if attempt == 2:     # another process inserted the same new name first: update its row
+                    raise
         return self.get_endpoint(name)
 
     def get_endpoint(self, name: str) -> EndpointRow:
@@ -184,7 +193,8 @@ class Store:
                     func.avg(s.confidence).label("avg_confidence"),
                     func.avg(s.confidence * s.confidence).label("conf_sq"),
                     func.avg(s.latency_ms).label("avg_latency_ms"), func.max(s.latency_ms).label("max_latency_ms"),
-                    func.avg(s.correct).label("accuracy"), func.count(s.correct).label("labelled"))
+                    # avg of an INTEGER column is NUMERIC (a Decimal) on PostgreSQL: average a float
+                    func.avg(cast(s.correct, Float)).label("accuracy"), func.count(s.correct).label("labelled"))
              .where(s.endpoint_id == eid).group_by(bucket).order_by(bucket))
         if since is not None:
             q = q.where(s.ts >= since)
@@ -268,20 +278,29 @@ class Store:
         return pd.DataFrame(recs)
 
     # ---- watcher heartbeat -------------------------------------------------------------------
+    def _write_watcher(self, insert: dict[str, Any], update: dict[str, Any]) -> None:
+        """Insert the singleton watcher row or update it (a concurrent first insert is retried as an update)."""
+        for attempt in (1, 2):
+            try:
+                with self.engine.begin() as conn:
+                    row = conn.execute(select(t.watcher.c.id).where(t.watcher.c.id == 1)).first()
+                    if row is None:
+                        conn.execute(t.watcher.insert().values(id=1, **insert))
+                    else:
+                        conn.execute(t.watcher.update().where(t.watcher.c.id == 1).values(**update))
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+
     def heartbeat(self, *, pid: int, status: str, host: str = "", started_at: float | None = None,
                   cycles: int | None = None) -> None:
-        now = time.time()
-        with self.engine.begin() as conn:
-            row = conn.execute(select(t.watcher.c.id).where(t.watcher.c.id == 1)).first()
-            vals: dict[str, Any] = {"pid": pid, "status": status, "last_beat": now, "host": host}
-            if started_at is not None:
-                vals["started_at"] = started_at
-            if cycles is not None:
-                vals["cycles"] = cycles
-            if row is None:
-                conn.execute(t.watcher.insert().values(id=1, desired="running", **vals))
-            else:
-                conn.execute(t.watcher.update().where(t.watcher.c.id == 1).values(**vals))
+        vals: dict[str, Any] = {"pid": pid, "status": status, "last_beat": time.time(), "host": host}
+        if started_at is not None:
+            vals["started_at"] = started_at
+        if cycles is not None:
+            vals["cycles"] = cycles
+        self._write_watcher({"desired": "running", **vals}, vals)
 
     def watcher_state(self) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -289,12 +308,7 @@ class Store:
         return dict(row) if row else None
 
     def set_watcher_desired(self, desired: str) -> None:
-        with self.engine.begin() as conn:
-            row = conn.execute(select(t.watcher.c.id).where(t.watcher.c.id == 1)).first()
-            if row is None:
-                conn.execute(t.watcher.insert().values(id=1, desired=desired, status="stopped"))
-            else:
-                conn.execute(t.watcher.update().where(t.watcher.c.id == 1).values(desired=desired))
+        self._write_watcher({"desired": desired, "status": "stopped"}, {"desired": desired})
 
     # ---- diagnoses ---------------------------------------------------------------------------
     def save_diagnosis(self, payload: dict[str, Any], *, team: str | None = None) -> None:

@@ -2,35 +2,80 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint)
+from typing import Any
 
-__all__ = ["metadata", "SCHEMA_VERSION", "meta", "endpoints", "samples", "baselines", "reports", "incidents",
-           "recommendations", "audit_log", "sensitivity", "watcher", "diagnoses"]
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 2
+__all__ = ["NAME_MAX", "SCHEMA_VERSION", "SafeString", "SafeText", "audit_log", "baselines", "diagnoses", "endpoints",
+           "incidents", "meta", "metadata", "no_nul", "recommendations", "reports", "samples", "sensitivity", "watcher"]
+
+SCHEMA_VERSION = 3
+NAME_MAX = 2048      # endpoint names and URLs (a URL-based endpoint is named by its URL)
+
+
+def no_nul(value: str, dialect_name: str) -> str:
+    r"""PostgreSQL text cannot hold U+0000: it becomes U+FFFD there; every other database keeps it.
+
+    >>> no_nul("a\x00b", "postgresql") == "a\ufffdb", no_nul("a\x00b", "sqlite") == "a\x00b"
+    (True, True)
+    """
+    if dialect_name == "postgresql" and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+class SafeString(TypeDecorator[str]):
+    """VARCHAR(n) that can store any Python string on every backend (see `no_nul`)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return no_nul(value, dialect.name) if isinstance(value, str) else value
+
+
+class SafeText(SafeString):
+    """TEXT (unbounded) that can store any Python string on every backend (see `no_nul`)."""
+
+    impl = Text
+    cache_ok = True
+
 
 metadata = MetaData()
 
 meta = Table("meta", metadata,
-             Column("key", String(64), primary_key=True),
-             Column("value", Text, nullable=False))
+             Column("key", SafeString(64), primary_key=True),
+             Column("value", SafeText, nullable=False))
 
 endpoints = Table(
     "endpoints", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(512), nullable=False, unique=True),
-    Column("url", String(2048)),
-    Column("protocol", String(32)),
-    Column("headers_json", Text),          # secret: never logged, exported or shown
-    Column("probe_set", Text),             # path of a probe-set CSV or None (template / ingest)
-    Column("label_column", String(256)),
-    Column("model_name", String(256)),
+    Column("name", SafeString(NAME_MAX), nullable=False, unique=True),
+    Column("url", SafeString(NAME_MAX)),
+    Column("protocol", SafeString(32)),
+    Column("headers_json", SafeText),          # secret: never logged, exported or shown
+    Column("probe_set", SafeText),             # path of a probe-set CSV or None (template / ingest)
+    Column("label_column", SafeText),
+    Column("model_name", SafeText),
     Column("interval_s", Float, nullable=False, default=5.0),
     Column("enabled", Boolean, nullable=False, default=True),
     Column("created_at", Float, nullable=False),
     Column("last_probe_at", Float),
-    Column("last_status", String(32)),     # ok / error kind of the last probe
+    Column("last_status", SafeString(32)),     # ok / error kind of the last probe
     Column("consecutive_failures", Integer, nullable=False, default=0),
 )
 
@@ -39,17 +84,17 @@ samples = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=False),
     Column("ts", Float, nullable=False),
-    Column("source", String(16), nullable=False, default="probe"),
-    Column("prediction", String(256)),
+    Column("source", SafeString(16), nullable=False, default="probe"),
+    Column("prediction", SafeText),
     Column("confidence", Float),
-    Column("label", String(256)),
+    Column("label", SafeText),
     Column("correct", Integer),
     Column("latency_ms", Float),
-    Column("error_kind", String(32)),
-    Column("error_detail", Text),
+    Column("error_kind", SafeString(32)),
+    Column("error_detail", SafeText),
     Column("status_code", Integer),
-    Column("inputs_json", Text),
-    Column("probs_json", Text),
+    Column("inputs_json", SafeText),
+    Column("probs_json", SafeText),
 )
 Index("ix_samples_endpoint_ts", samples.c.endpoint_id, samples.c.ts)
 
@@ -59,9 +104,9 @@ baselines = Table(
     Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=False),
     Column("version", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
-    Column("path", Text, nullable=False),
+    Column("path", SafeText, nullable=False),
     Column("n_samples", Integer, nullable=False),
-    Column("summary_json", Text, nullable=False),
+    Column("summary_json", SafeText, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     UniqueConstraint("endpoint_id", "version", name="uq_baseline_version"),
 )
@@ -71,12 +116,12 @@ reports = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=False),
     Column("ts", Float, nullable=False),
-    Column("root_cause", String(32), nullable=False),
-    Column("severity", String(16), nullable=False),
+    Column("root_cause", SafeString(32), nullable=False),
+    Column("severity", SafeString(16), nullable=False),
     Column("alert", Boolean, nullable=False, default=False),
     Column("incident_id", Integer),
-    Column("metrics_json", Text, nullable=False),
-    Column("report_json", Text, nullable=False),
+    Column("metrics_json", SafeText, nullable=False),
+    Column("report_json", SafeText, nullable=False),
 )
 Index("ix_reports_endpoint_ts", reports.c.endpoint_id, reports.c.ts)
 
@@ -84,55 +129,55 @@ incidents = Table(
     "incidents", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=False),
-    Column("root_cause", String(32), nullable=False),
-    Column("severity", String(16), nullable=False),
-    Column("status", String(16), nullable=False, default="open"),   # open / resolved
+    Column("root_cause", SafeString(32), nullable=False),
+    Column("severity", SafeString(16), nullable=False),
+    Column("status", SafeString(16), nullable=False, default="open"),   # open / resolved
     Column("opened_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("resolved_at", Float),
     Column("first_report_id", Integer),
     Column("last_report_id", Integer),
     Column("alert_count", Integer, nullable=False, default=1),
-    Column("features_json", Text),
-    Column("summary", Text),
-    Column("outcome", String(32)),          # recovered / not_recovered / unknown
+    Column("features_json", SafeText),
+    Column("summary", SafeText),
+    Column("outcome", SafeString(32)),          # recovered / not_recovered / unknown
 )
 
 recommendations = Table(
     "recommendations", metadata,
-    Column("id", String(64), primary_key=True),
+    Column("id", SafeString(64), primary_key=True),
     Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE")),
     Column("incident_id", Integer),
     Column("report_id", Integer),
-    Column("rule_id", String(128)),
-    Column("action", Text, nullable=False),
-    Column("action_type", String(64)),
-    Column("priority", String(16), nullable=False),
-    Column("rationale", Text),
-    Column("knowledge_id", String(128)),
-    Column("status", String(16), nullable=False, default="pending"),
+    Column("rule_id", SafeString(128)),
+    Column("action", SafeText, nullable=False),
+    Column("action_type", SafeString(64)),
+    Column("priority", SafeString(16), nullable=False),
+    Column("rationale", SafeText),
+    Column("knowledge_id", SafeString(128)),
+    Column("status", SafeString(16), nullable=False, default="pending"),
     Column("created_at", Float, nullable=False),
     Column("decided_at", Float),
-    Column("decided_by", String(256)),
-    Column("reason", Text),
-    Column("payload_json", Text),
+    Column("decided_by", SafeText),
+    Column("reason", SafeText),
+    Column("payload_json", SafeText),
 )
 
 audit_log = Table(
     "audit_log", metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("ts", Float, nullable=False),
-    Column("event", String(64), nullable=False),
-    Column("actor", String(256)),
-    Column("payload_json", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False, unique=True),
+    Column("event", SafeString(64), nullable=False),
+    Column("actor", SafeText),
+    Column("payload_json", SafeText, nullable=False),
+    Column("prev_hash", SafeString(64), nullable=False),
+    Column("hash", SafeString(64), nullable=False, unique=True),
 )
 
 sensitivity = Table(
     "sensitivity", metadata,
     Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True),
-    Column("detector", String(64), primary_key=True),
+    Column("detector", SafeString(64), primary_key=True),
     Column("multiplier", Float, nullable=False, default=1.0),
     Column("updated_at", Float, nullable=False),
 )
@@ -141,20 +186,20 @@ watcher = Table(
     "watcher", metadata,
     Column("id", Integer, primary_key=True),               # singleton row id=1
     Column("pid", Integer),
-    Column("host", String(256)),
+    Column("host", SafeString(256)),
     Column("started_at", Float),
     Column("last_beat", Float),
-    Column("status", String(16)),                           # running / stopped
-    Column("desired", String(16)),                          # running / stopped (set by the dashboard)
+    Column("status", SafeString(16)),                           # running / stopped
+    Column("desired", SafeString(16)),                          # running / stopped (set by the dashboard)
     Column("cycles", Integer, default=0),
 )
 
 diagnoses = Table(
     "diagnoses", metadata,
-    Column("id", String(64), primary_key=True),
+    Column("id", SafeString(64), primary_key=True),
     Column("created_at", Float, nullable=False),
-    Column("team", String(128)),
-    Column("primary_category", String(64), nullable=False),
-    Column("payload_hash", String(64), nullable=False),
-    Column("payload_json", Text, nullable=False),
+    Column("team", SafeText),
+    Column("primary_category", SafeString(64), nullable=False),
+    Column("payload_hash", SafeString(64), nullable=False),
+    Column("payload_json", SafeText, nullable=False),
 )
