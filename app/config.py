@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "REPO_ROOT"]
@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # optional remote grounding (Azure AI Search REST)
     azure_search_endpoint: str | None = None
     azure_search_index: str | None = None
-    azure_search_key: str | None = None
+    azure_search_key: SecretStr | None = None   # SecretStr: masked in repr, logs and tracebacks
 
     @field_validator("probe_timeout_s", "watch_interval_s", "analysis_every_s")
     @classmethod

@@ -71,7 +71,7 @@ def build_retriever(settings: Settings | None = None, knowledge_dir: Path | None
         remote = AzureSearchProvider(
             settings.azure_search_endpoint,
             settings.azure_search_index,
-            settings.azure_search_key,
+            settings.azure_search_key.get_secret_value(),
             timeout_s=settings.probe_timeout_s,
         )
     return Retriever(local, remote)

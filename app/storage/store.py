@@ -126,7 +126,8 @@ class Store:
         return int(ep["id"])
 
     @staticmethod
-    def _sample_row(endpoint_id: int, s: Sample) -> dict[str, Any]:
+    def sample_row(endpoint_id: int, s: Sample) -> dict[str, Any]:
+        """The ``samples`` table row of one Sample (for batched inserts)."""
         correct = s.correct
         return {"endpoint_id": endpoint_id, "ts": s.ts, "source": s.source, "prediction": s.prediction,
                 "confidence": s.confidence, "label": s.label,
@@ -142,7 +143,7 @@ class Store:
         for s in items:
             if s.endpoint not in ids:
                 ids[s.endpoint] = self._endpoint_id(s.endpoint)
-        rows = [self._sample_row(ids[s.endpoint], s) for s in items]
+        rows = [self.sample_row(ids[s.endpoint], s) for s in items]
         with self.engine.begin() as conn:
             conn.execute(t.samples.insert(), rows)
         return len(rows)
@@ -322,3 +323,5 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.diagnoses).order_by(t.diagnoses.c.created_at.desc()).limit(limit)).mappings()
             return [{**dict(r), "payload": json.loads(r["payload_json"])} for r in rows]
+
+    _sample_row = sample_row   # backwards-compatible alias
