@@ -84,8 +84,9 @@ def _grid_table(cells: dict[Key, Cell], kind: str, shift: str, what: str = "rate
     cols = sorted({(k[3], k[4]) for k in cells if k[1] == kind and k[2] == shift}, key=lambda c: (c[1], c[0]))
     if not cols:
         return []
-    head = "| detector | " + " | ".join(f"n={n:,} d={d}" for n, d in cols) + " |"
-    lines = [head, "|---" * (len(cols) + 1) + "|"]
+    pooled = what == "rate" and shift == "none"
+    head = "| detector | " + " | ".join(f"n={n:,} d={d}" for n, d in cols) + (" | pooled |" if pooled else " |")
+    lines = [head, "|---" * (len(cols) + 1 + pooled) + "|"]
     for v in _variants(cells):
         vals = []
         for n, d in cols:
@@ -97,6 +98,10 @@ def _grid_table(cells: dict[Key, Cell], kind: str, shift: str, what: str = "rate
             extra = f" ({c.rank_hits}/{c.rank_total})" if what == "rank1" and c.rank_total else ""
             err = f" [{c.errors} err]" if c.errors else ""
             vals.append(_pct(x) + extra + err)
+        if pooled:
+            mine = [cells[(v, kind, shift, n, d)] for n, d in cols if (v, kind, shift, n, d) in cells]
+            k, m = sum(c.flags for c in mine), sum(c.reps for c in mine)
+            vals.append(f"{k}/{m} = {_pct(k / m)}" if m else "")
         if any(vals):
             lines.append(f"| {LABEL.get(v, v)} | " + " | ".join(vals) + " |")
     reps = sorted({cells[k].reps for k in cells if k[1] == kind and k[2] == shift})
@@ -216,6 +221,9 @@ def write_report(paths: list[Path], command: str) -> str:
     elif codes:
         out += [f"mlfi results: one version of app/detection throughout (source hash {next(iter(codes))}).", ""]
     out += target_check(cells)
+    notes = Path(__file__).with_name("NOTES_quality.md")
+    if notes.exists():
+        out += ["", notes.read_text().strip()]
     for shift in ("none", "mean0.2", "mean0.5", "var1.5", "all0.1", "cat10"):
         out += ["", f"## {SHIFT_TEXT[shift]}", ""] + _grid_table(cells, "synthetic", shift)
     for shift in ("mean0.2", "mean0.5", "var1.5", "cat10"):
