@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import Float, and_, case, cast, func, literal, select
 
 from app.schemas import Metrics
 from app.storage import Store
@@ -130,7 +130,7 @@ def sampled_timeseries(store: Store, name: str, *, since: float | None, max_poin
                     func.avg(s.confidence).label("avg_confidence"),
                     func.avg(s.confidence * s.confidence).label("conf_sq"),
                     func.avg(s.latency_ms).label("avg_latency_ms"), func.max(s.latency_ms).label("max_latency_ms"),
-                    func.avg(s.correct).label("accuracy"), func.count(s.correct).label("labelled"))
+                    func.avg(cast(s.correct, Float)).label("accuracy"), func.count(s.correct).label("labelled"))
              .select_from(w.join(t.samples, and_(s.endpoint_id == eid, s.ts >= start, s.ts < start + width)))
              .group_by(bucket).order_by(bucket))
         df = pd.DataFrame(conn.execute(q).mappings().all())

@@ -18,6 +18,9 @@ from app.diagnosis.export import render_html  # noqa: E402
 from app.diagnosis.history import heatmap_counts  # noqa: E402
 from app.errors import MlfiError  # noqa: E402
 from app.storage import Store  # noqa: E402
+from ui.components import ensure_routed  # noqa: E402
+
+ensure_routed()
 
 EXAMPLE = (
     "Validation accuracy jumped to 98% after adding `renewal_status_after_30d`. Test performance collapsed, "

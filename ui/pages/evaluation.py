@@ -16,6 +16,9 @@ from app.evaluation.plots import all_figures  # noqa: E402
 from app.evaluation.report import render_html, summary_text  # noqa: E402
 from app.evaluation.sample import SAMPLE_PATH  # noqa: E402
 from app.evaluation.tables import report_tables  # noqa: E402
+from ui.components import ensure_routed  # noqa: E402
+
+ensure_routed()
 
 NONE = "(none)"
 
