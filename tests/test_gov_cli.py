@@ -86,6 +86,15 @@ def test_bad_input_exit_2_one_line_and_log_intact(capsys, seeded, argv, msg):
     assert code == 0 and json.loads(out)["ok"]
 
 
+def test_reject_without_the_flag_is_not_a_false_alarm_whatever_the_reason(capsys, seeded):
+    code, out, _ = run(capsys, "reject", seeded["ids"][1], "--by", "carol", "--reason",
+                       "this is not a false alarm; we prefer a rollback", "--json")
+    d = json.loads(out)
+    assert code == 0 and not d["false_alarm"] and d["sensitivity_changes"] == []
+    code, out, _ = run(capsys, "sensitivity", "--json")
+    assert code == 0 and json.loads(out) == []
+
+
 def test_reject_false_alarm_and_sensitivity_commands(capsys, seeded):
     code, out, _ = run(capsys, "reject", seeded["ids"][1], "--by", "ana", "--reason", "seasonal", "--false-alarm",
                        "--json")

@@ -14,7 +14,6 @@ from gov_helpers import make_report
 
 from app.errors import ConflictError, InputError, NotFoundError
 from app.governance import approve, audit, list_recommendations, on_report, reject
-from app.governance.decisions import is_false_alarm
 
 WORKER = r"""
 import json, os, sys, time
@@ -113,10 +112,11 @@ def test_resolved_incident_supersedes_pending_recommendations(store, settings, r
         approve(store, settings, recs[1], by="bob", reason="late")
 
 
-def test_false_alarm_from_reason_text():
-    assert is_false_alarm("FALSE ALARM - promo traffic")
-    assert is_false_alarm("false-positive")
-    assert not is_false_alarm("falsely blamed alarm system")
+def test_reason_text_never_makes_a_false_alarm(store, settings, recs):
+    d = reject(store, settings, recs[0], by="carol", reason="this is not a false alarm; we prefer a rollback")
+    assert not d.false_alarm and d.sensitivity_changes == []
+    entry = audit.entries(store)[-1]
+    assert entry.event == "rejected" and entry.payload["false_alarm"] is False
 
 
 def test_two_processes_approving_one_id_leave_one_decision(store, settings, recs, tmp_path):

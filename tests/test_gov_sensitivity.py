@@ -39,10 +39,10 @@ def test_false_alarm_flag_steps_the_fired_detectors_on_that_endpoint_only(store,
         "ks": (1.0, STEP), "isolation_forest": (1.0, STEP)}
 
 
-def test_false_alarm_from_the_reason_text(store, settings):
+def test_reason_text_alone_does_not_adapt(store, settings):
     recs = _new_incident(store, settings)
-    d = reject(store, settings, recs[0].id, by="ana", reason="False alarm: seasonal")
-    assert d.false_alarm and sensitivity_for(store, EP)["ks"] == STEP
+    d = reject(store, settings, recs[0].id, by="carol", reason="this is not a false alarm; we prefer a rollback")
+    assert not d.false_alarm and d.sensitivity_changes == [] and sensitivity_for(store, EP) == {}
 
 
 def test_plain_rejection_does_not_adapt(store, settings):

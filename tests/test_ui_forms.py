@@ -186,7 +186,8 @@ def test_reject_records_but_executes_nothing(seeded, ui_env):
     _, store = ui_env
     at = page("recommendations").run()
     at.text_input(key="rec_operator").set_value("Bo")
-    at.text_input(key="reason_rec-check-pipeline").set_value("false alarm: planned migration")
+    at.text_input(key="reason_rec-check-pipeline").set_value("planned migration")
+    at.checkbox(key="false_alarm_rec-check-pipeline").check()
     at.button(key="reject_rec-check-pipeline").click().run()
     assert not at.exception and not at.error, texts(at)
     with store.engine.connect() as conn:
@@ -197,6 +198,18 @@ def test_reject_records_but_executes_nothing(seeded, ui_env):
     assert events[0] == "rejected" and not any(e.startswith("execut") for e in events)
     assert "sensitivity_changed" in events             # a false alarm makes the detectors less sensitive
     assert not seeded["marker"].exists()               # the command hook never ran
+
+
+def test_reject_reason_text_alone_is_not_a_false_alarm(seeded, ui_env):
+    _, store = ui_env
+    at = page("recommendations").run()
+    at.text_input(key="rec_operator").set_value("Carol")
+    at.text_input(key="reason_rec-check-pipeline").set_value("this is not a false alarm; we prefer a rollback")
+    at.button(key="reject_rec-check-pipeline").click().run()
+    assert not at.exception and not at.error, texts(at)
+    entries = audit.entries(store)
+    assert entries[0].event == "rejected" and entries[0].payload["false_alarm"] is False
+    assert "sensitivity_changed" not in [e.event for e in entries]
 
 
 @pytest.mark.parametrize("who,reason,needle", [("Ana", "", "enter a reason"), ("", "ok", "Acting as")])

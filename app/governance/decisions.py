@@ -8,7 +8,6 @@ audit entry is written in the same transaction, so a decision without its audit 
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import datetime, timezone
 from typing import Literal
@@ -32,11 +31,10 @@ from app.governance.sensitivity import SensitivityChange, adapt, fired_detectors
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["MAX_REASON", "Decision", "approve", "decide", "is_false_alarm", "reject"]
+__all__ = ["MAX_REASON", "Decision", "approve", "decide", "reject"]
 
 MAX_REASON = 2000
 MAX_NAME = 256
-_FALSE_ALARM = re.compile(r"\bfalse[\s_-]*(alarm|positive)\b", re.IGNORECASE)
 
 
 class Decision(BaseModel):
@@ -48,15 +46,6 @@ class Decision(BaseModel):
     sensitivity_changes: list[SensitivityChange] = Field(default_factory=list)
     executions: list[ExecutionRun] = Field(default_factory=list)
     message: str
-
-
-def is_false_alarm(reason: str) -> bool:
-    """Whether a rejection reason says the alert was a false alarm.
-
-    >>> is_false_alarm("False alarm: planned traffic change"), is_false_alarm("not now")
-    (True, False)
-    """
-    return bool(_FALSE_ALARM.search(reason))
 
 
 def _iso(ts: float | None) -> str:
@@ -105,7 +94,8 @@ def decide(store: Store, settings: Settings, rec_id: str, *, decision: Literal["
                            .values(status=decision, decided_by=by, decided_at=now, reason=reason))
         if res.rowcount != 1:
             raise ConflictError(_already(get_recommendation(conn, rec_id)))   # NotFoundError if unknown
-        fa = decision == "rejected" and (false_alarm or is_false_alarm(reason))
+        # only the explicit flag counts: reason text is free prose ("this is NOT a false alarm") and is never parsed
+        fa = decision == "rejected" and bool(false_alarm)
         if fa:
             update_payload(conn, rec_id, false_alarm=True)
         rec = get_recommendation(conn, rec_id)
@@ -143,5 +133,8 @@ def approve(store: Store, settings: Settings, rec_id: str, *, by: str, reason: s
 
 def reject(store: Store, settings: Settings, rec_id: str, *, by: str, reason: str,
            false_alarm: bool = False) -> Decision:
-    """Reject; a false alarm (flag or reason) makes the detectors that fired less sensitive there."""
+    """Reject; ``false_alarm=True`` makes the detectors that fired less sensitive on that endpoint.
+
+    Only the explicit flag counts; the reason text is never parsed ("this is not a false alarm").
+    """
     return decide(store, settings, rec_id, decision="rejected", by=by, reason=reason, false_alarm=false_alarm)

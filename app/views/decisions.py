@@ -43,8 +43,11 @@ def operator_default(settings: Settings, login_name: str | None = None) -> str:
 
 
 def decide(store: Store, settings: Settings, rec_id: str, action: Literal["approve", "reject"], *, by: str,
-           reason: str) -> str:
+           reason: str, false_alarm: bool = False) -> str:
     """Approve (then run the configured executors once) or reject; returns governance's one-line message.
+
+    ``false_alarm`` (the reject form's checkbox) is the only thing that marks a rejection as a false
+    alarm and makes the detectors that fired less sensitive; the reason text is never parsed.
 
     Raises InputError for an empty name / reason and ConflictError when already decided.
     """
@@ -57,7 +60,7 @@ def decide(store: Store, settings: Settings, rec_id: str, action: Literal["appro
     if action == "approve":
         return decisions.approve(store, settings, rec_id, by=by, reason=reason).message
     if action == "reject":
-        return decisions.reject(store, settings, rec_id, by=by, reason=reason).message
+        return decisions.reject(store, settings, rec_id, by=by, reason=reason, false_alarm=false_alarm).message
     raise InputError(f"unknown action {action!r}; expected approve or reject")
 
 

@@ -61,12 +61,16 @@ for rec in recs[:50]:
         st.caption(" · ".join(m for m in meta if m))
         if rec.status == "pending":
             reason = st.text_input("Reason", key=f"reason_{rec.id}", placeholder="Why approve or reject? (required)")
-            b1, b2, _ = st.columns([1, 1, 4])
+            b1, b2, b3 = st.columns([1, 1, 4], vertical_alignment="center")
             approve = b1.button("Approve", key=f"approve_{rec.id}", type="primary", width="stretch")
             reject = b2.button("Reject", key=f"reject_{rec.id}", width="stretch")
+            false_alarm = b3.checkbox("Reject as a false alarm", key=f"false_alarm_{rec.id}",
+                                      help="Only with Reject: the detectors that fired become less sensitive on "
+                                           "this endpoint. The reason text alone never counts as a false alarm.")
             if approve or reject:
                 try:
-                    msg = decide(data.store(), s, rec.id, "approve" if approve else "reject", by=who, reason=reason)
+                    msg = decide(data.store(), s, rec.id, "approve" if approve else "reject", by=who, reason=reason,
+                                 false_alarm=bool(reject and false_alarm))
                 except MlfiError as exc:
                     st.error(f"Decision not recorded: {exc}", icon=":material/error:")
                 else:
