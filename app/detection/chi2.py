@@ -4,9 +4,11 @@ Small counts are handled the textbook way:
 
 1. categories whose expected count is below 5 in either window are merged into one ``(other)``
    cell, rarest first, until every expected count is >= 5 or two cells remain;
-2. the 2 x K table is then tested with ``scipy.stats.chi2_contingency`` (Yates-corrected for 2 x 2,
-   scipy's default) -- or, when expected counts are still below 5, with Fisher's exact test
-   (``scipy.stats.fisher_exact``; exact for 2 x 2, Monte Carlo with a seeded generator for 2 x K).
+2. the 2 x K table is then tested with ``scipy.stats.chi2_contingency(table, correction=False)`` --
+   or, when expected counts are still below 5, with Fisher's exact test (``scipy.stats.fisher_exact``;
+   exact for 2 x 2, Monte Carlo with a seeded generator for 2 x K). No Yates correction: it exists to
+   protect small tables, which go to Fisher's exact test here, and on large ones it only costs power
+   (measured: 10-point shift of a binary column at n=1000, 2-3 points of true-positive rate).
 
 Effect size: total-variation distance between the two category distributions (half the L1
 distance = the share of probability mass that moved). Floor 0.05, i.e. five percentage points: a
@@ -106,7 +108,7 @@ class Chi2Detector(Detector):
         col = table.sum(axis=0)
         expected = np.outer(table.sum(axis=1), col) / col.sum()
         if expected.min() >= self.min_expected:
-            res = stats.chi2_contingency(table)
+            res = stats.chi2_contingency(table, correction=False)
             return float(res.statistic), float(res.pvalue), "chi-square"
         if table.shape[1] == 2:
             res = stats.fisher_exact(table)
