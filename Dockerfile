@@ -11,4 +11,4 @@ COPY data/samples ./data/samples
 RUN pip install --no-cache-dir --no-deps -e .
 VOLUME ["/state"]
 EXPOSE 8501 9000
-CMD ["mlfi", "dashboard", "--port", "8501"]
+CMD ["mlfi", "dashboard", "--host", "0.0.0.0", "--port", "8501"]

@@ -55,10 +55,13 @@ def _validate_url(url: str) -> None:
         raise InputError(f"bad URL {url!r}: expected http:// or https://")
 
 
-def resolve_target(settings: Settings, store: Store, spec: EndpointSpec) -> tuple[Any, Any, dict[str, Any]]:
+def resolve_target(settings: Settings, store: Store, spec: EndpointSpec,
+                   persist: bool = True) -> tuple[Any, Any, dict[str, Any]]:
     """Merge CLI flags with the stored endpoint, load the probe set, detect the protocol.
 
-    Returns (ProbeTarget, ProbeSet, endpoint row).
+    Returns (ProbeTarget, ProbeSet, endpoint fields). With ``persist`` the merged configuration is
+    stored at once; otherwise the caller stores it (``remember``) only after the probes succeeded, so a
+    failed run with a wrong probe set never replaces the endpoint's working configuration.
     """
     from app.probing import PROTOCOLS, ProbeSet, ProbeTarget, default_probe_set_path, detect_protocol
 
@@ -83,10 +86,17 @@ def resolve_target(settings: Settings, store: Store, spec: EndpointSpec) -> tupl
         logger.info(f"detected protocol {protocol} at {url}")
     target = ProbeTarget(name=spec.url, url=url, protocol=protocol, headers=headers,
                          model_name=spec.model_name or stored.get("model_name"), timeout_s=timeout)
-    ep = store.upsert_endpoint(spec.url, url=url, protocol=protocol, headers=headers or None,
-                               probe_set=str(Path(probe_path).resolve()), label_column=label_column,
-                               model_name=target.model_name)
-    return target, probe_set, ep
+    fields = {"url": url, "protocol": protocol, "headers": headers or None,
+              "probe_set": str(Path(probe_path).resolve()), "label_column": label_column,
+              "model_name": target.model_name}
+    if persist:
+        remember(store, spec.url, fields)
+    return target, probe_set, fields
+
+
+def remember(store: Store, name: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Store an endpoint's working configuration (URL, protocol, headers, probe set)."""
+    return store.upsert_endpoint(name, **fields)
 
 
 def _is_misconfiguration(s: Sample) -> bool:
@@ -139,8 +149,9 @@ def collect(target: Any, probe_set: Any, n: int, *, seed: int, concurrency: int 
 
 def run_baseline(settings: Settings, store: Store, spec: EndpointSpec, n: int, seed: int = 0,
                  concurrency: int = 1) -> Baseline:
-    target, probe_set, _ = resolve_target(settings, store, spec)
+    target, probe_set, fields = resolve_target(settings, store, spec, persist=False)
     samples = collect(target, probe_set, n, seed=seed, concurrency=concurrency)
+    remember(store, spec.url, fields)
     store.add_samples(samples)
     baseline = learn_baseline(spec.url, samples, protocol=target.protocol)
     err = baseline.metrics.error_rate
@@ -160,9 +171,10 @@ def _analyze(settings: Settings, store: Store, name: str, samples: list[Sample],
 def run_analyze(settings: Settings, store: Store, spec: EndpointSpec, n: int, seed: int = 1,
                 concurrency: int = 1) -> Report:
     load_baseline(settings, store, spec.url)   # fail fast (exit 2) before probing
-    target, probe_set, _ = resolve_target(settings, store, spec)
+    target, probe_set, fields = resolve_target(settings, store, spec, persist=False)
     baseline = load_baseline(settings, store, spec.url)
     samples = collect(target, probe_set, n, seed=seed, concurrency=concurrency, strict=False)
+    remember(store, spec.url, fields)
     store.add_samples(samples)
     return _analyze(settings, store, spec.url, samples, baseline)
 
@@ -187,13 +199,37 @@ def _pick(df: pd.DataFrame, given: str | None, role: str) -> str | None:
     return None
 
 
+def guess_columns(reference: pd.DataFrame, current: pd.DataFrame, *, target: str | None = None,
+                  prediction_column: str | None = None,
+                  confidence_column: str | None = None) -> tuple[str | None, str | None, str | None]:
+    """Fill in the label / prediction / confidence columns a user did not name, from common names
+    present in BOTH files (the same aliases `mlfi ingest` uses), so they are not tested as features.
+
+    >>> df = pd.DataFrame({"x": [1.0], "prediction": [1], "score": [0.9], "label": [1]})
+    >>> guess_columns(df, df)
+    ('label', 'prediction', 'score')
+    """
+    common = reference.columns.intersection(current.columns)
+    both = pd.DataFrame(columns=common)
+
+    def pick(given: str | None, role: str) -> str | None:
+        if given:
+            return given   # validated by compare_frames with its own message
+        return _pick(both, None, role)
+
+    return pick(target, "label"), pick(prediction_column, "prediction"), pick(confidence_column, "confidence")
+
+
 def read_csv(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or raise InputError with one line (missing, a directory, unreadable, empty)."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"file not found: {p}")
+    if not p.is_file():
+        raise InputError(f"not a file: {p}")
     try:
         df = pd.read_csv(p)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         raise InputError(f"cannot read CSV {p}: {str(exc).splitlines()[0]}") from exc
     if df.empty:
         raise InputError(f"CSV {p} has no rows")

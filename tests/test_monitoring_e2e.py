@@ -168,3 +168,18 @@ def test_cli_baseline_analyze_export_json(demo: str, tmp_path: Path) -> None:
     # the secret header never reaches logs or exports
     logs = "".join(p.read_text() for p in (tmp_path / "cli2").rglob("*.log"))
     assert "s3cr3t-token" not in logs + text + a.stdout + a.stderr + b.stdout + b.stderr
+
+
+def test_failed_run_with_wrong_probe_set_keeps_the_working_configuration(
+        demo: str, learned: tuple[Settings, Store, str], tmp_path: Path) -> None:
+    from app.errors import EndpointError
+
+    settings, store, url = learned
+    before = store.get_endpoint(url)["probe_set"]
+    bad = tmp_path / "wrong_columns.csv"
+    bad.write_text("foo,bar\n1,2\n3,4\n")
+    with pytest.raises(EndpointError):
+        run_analyze(settings, store, EndpointSpec(url, probe_set=str(bad)), 20, seed=1)
+    assert store.get_endpoint(url)["probe_set"] == before
+    rep = run_analyze(settings, store, EndpointSpec(url), 30, seed=2)   # the stored probe set still works
+    assert rep.metrics.error_rate == 0.0

@@ -41,10 +41,29 @@ def streamlit_command(port: int, host: str) -> list[str]:
             "--theme.primaryColor", "#2563eb"]
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """InputError (exit 2, one line) when something already listens on host:port."""
+    import socket
+
+    probe_host = "127.0.0.1" if host in ("0.0.0.0", "", "localhost") else host
+    try:
+        with socket.create_connection((probe_host, port), timeout=0.5):
+            raise InputError(f"port {port} is already in use on {probe_host}: choose another with --port")
+    except OSError:
+        pass   # nothing answers: free
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.bind((host, port))
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
 def register(group: click.Group) -> None:
     @group.command("dashboard")
     @click.option("--port", type=int, default=8501, show_default=True, help="HTTP port of the dashboard")
-    @click.option("--host", default="0.0.0.0", show_default=True, help="address to listen on")
+    @click.option("--host", default="127.0.0.1", show_default=True,
+                  help="address to listen on (the dashboard has no login: open it beyond localhost only "
+                       "behind an authenticating proxy)")
     @click.pass_context
     def dashboard(ctx: click.Context, port: int, host: str) -> None:
         """Run the Streamlit dashboard headless (state from MLFI_HOME / MLFI_DATABASE_URL)."""
@@ -52,6 +71,7 @@ def register(group: click.Group) -> None:
 
         if not 1 <= port <= 65535:
             raise InputError(f"--port must be between 1 and 65535 (got {port})")
+        _check_port_free(host, port)
         settings = get_settings(ctx)
         settings.ensure_dirs()
         env = dict(os.environ)

@@ -120,10 +120,12 @@ def register(group: click.Group) -> None:
         """Batch mode: compare logged REFERENCE.csv with CURRENT.csv (same report shape)."""
         from app.detection import compare_frames
         from app.governance import on_report
-        from app.monitoring import read_csv
+        from app.monitoring import guess_columns, read_csv
 
         settings, store = _store(ctx)
         ref, cur = read_csv(reference), read_csv(current)
+        target, prediction_column, confidence_column = guess_columns(
+            ref, cur, target=target, prediction_column=prediction_column, confidence_column=confidence_column)
         rep = compare_frames(ref, cur, target=target, prediction_column=prediction_column,
                              confidence_column=confidence_column, settings=settings,
                              endpoint=endpoint or f"batch:{current}")

@@ -25,6 +25,23 @@ def _dumps(obj: Any) -> str | None:
     return None if obj is None else json.dumps(obj, default=str, separators=(",", ":"))
 
 
+def _restrict_sqlite_file(engine: Engine) -> None:
+    """The database holds endpoint headers (tokens): make a SQLite file readable by its owner only.
+
+    SQLite creates its -wal/-shm files with the database file's permissions.
+    """
+    import os
+
+    db = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    if not db or db == ":memory:":
+        return
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.chmod(db + suffix, 0o600)
+        except OSError:
+            pass   # not ours to change (read-only mount, other owner): leave it as it is
+
+
 class Store:
     """Database access. Every write is one transaction: a crash never leaves half a sample."""
 
@@ -32,6 +49,7 @@ class Store:
         self.url = url
         self.engine: Engine = make_engine(url)
         upgrade_schema(self.engine)
+        _restrict_sqlite_file(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:

@@ -1,0 +1,70 @@
+"""Batch/passive CLI paths on the shipped logged-prediction samples (no server needed)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.config import REPO_ROOT
+
+SAMPLES = REPO_ROOT / "data" / "samples"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out = capsys.readouterr()
+    return int(exc.value.code or 0), out.out, out.err
+
+
+def test_compare_guesses_output_columns_and_names_the_shifted_feature(mlfi_env: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = _run(capsys, "compare", str(SAMPLES / "logged_reference.csv"),
+                      str(SAMPLES / "logged_current_shifted.csv"), "--json")
+    assert rc == 0
+    rep = json.loads(out)
+    assert rep["metrics"]["labelled_samples"] > 0 and rep["metrics"]["avg_confidence"] is not None
+    assert "prediction" not in rep["drift"]["features"] and "confidence" not in rep["drift"]["features"]
+    assert rep["rca"]["root_cause"] == "feature_drift"
+    assert rep["rca"]["features"][0]["name"] == "mean radius"
+    rc, out, _ = _run(capsys, "compare", str(SAMPLES / "logged_reference.csv"),
+                      str(SAMPLES / "logged_current_ok.csv"), "--json")
+    assert rc == 0 and json.loads(out)["rca"]["root_cause"] == "none"
+
+
+def test_ingest_then_export(mlfi_env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    rc, out, _ = _run(capsys, "ingest", "--endpoint", "fraud-v3", str(SAMPLES / "logged_reference.csv"),
+                      "--as-baseline", "--json")
+    assert rc == 0
+    doc = json.loads(out)
+    assert doc["ingested"] == 171 and doc["baseline_version"] == 1
+    dest = tmp_path / "m.csv"
+    rc, _, _ = _run(capsys, "export", "--endpoint", "fraud-v3", "--out", str(dest), "--bucket", "3600")
+    assert rc == 0 and "accuracy" in dest.read_text().splitlines()[0]
+
+
+@pytest.mark.parametrize("args", [
+    ("compare", str(SAMPLES / "logged_reference.csv"), "/"),
+    ("ingest", "--endpoint", "x", "/"),
+    ("ingest", "--endpoint", "x", "/definitely/missing.csv"),
+    ("compare", str(SAMPLES / "logged_reference.csv"), str(SAMPLES / "logged_current_ok.csv"),
+     "--prediction-column", "nope"),
+])
+def test_bad_files_are_one_line_exit_2(mlfi_env: Path, capsys: pytest.CaptureFixture[str],
+                                       args: tuple[str, ...]) -> None:
+    rc, _, err = _run(capsys, *args)
+    assert rc == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith("Error:")
+
+
+def test_dashboard_refuses_a_busy_port(mlfi_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        rc, _, err = _run(capsys, "dashboard", "--port", str(port))
+    assert rc == 2 and "already in use" in err
