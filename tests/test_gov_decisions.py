@@ -156,3 +156,25 @@ def test_concurrent_execute_runs_the_command_hook_once(store, settings, recs, tm
     events = [e.event for e in audit.entries(store)]
     assert events.count("execution_started") == 1 and events.count("executed") == 1
     assert audit.verify(store, settings).ok
+
+
+def test_pending_recommendation_follows_the_escalating_incident(store, settings):
+    first = on_report(store, make_report("accuracy_drop", "medium", accuracy=0.90), settings)
+    decided = first.recommendations[0].id
+    approve(store, settings, decided, by="ana", reason="go", execute_now=False)
+    before = {r.id: r for r in list_recommendations(store)}
+    later = on_report(store, make_report("accuracy_drop", "critical", accuracy=0.253), settings)
+    assert later.incident_id == first.incident_id
+    after = {r.id: r for r in list_recommendations(store)}
+    common = [i for i in before if i in {r.id for r in later.recommendations} and i != decided]
+    assert common, "the escalated report proposes some of the same actions"
+    new_rats = {r.id: r.rationale for r in later.recommendations}
+    for rid in common:   # pending: now shows the latest evidence and priority, same id, same creation time
+        assert after[rid].status == "pending" and after[rid].rationale == new_rats[rid]
+        assert after[rid].report_id == later.report_id and after[rid].created_at == before[rid].created_at
+        assert after[rid].priority == next(r.priority for r in later.recommendations if r.id == rid)
+    assert any(after[rid].rationale != before[rid].rationale for rid in common)
+    assert any(after[rid].priority != before[rid].priority for rid in common)   # MEDIUM -> HIGH etc.
+    # decided: never rewritten
+    assert after[decided].model_dump() == before[decided].model_dump()
+    assert audit.verify(store, settings).ok

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, and_, select
 
 from app.errors import NotFoundError
 from app.schemas import Recommendation, Report
@@ -119,22 +119,41 @@ def list_recommendations(engine: Engine, *, status: str | None = None, endpoint:
         return [_record(row) for row in conn.execute(q).mappings()]
 
 
+def _payload(r: Recommendation) -> dict[str, Any]:
+    extra = r.model_extra or {}
+    return {"rule_ids": extra.get("rule_ids", [r.rule_id]), "feature": extra.get("feature")}
+
+
 def insert_recommendations(conn: Connection, recs: list[Recommendation], *, endpoint_id: int,
                            incident_id: int | None, report_id: int | None, now: float) -> list[str]:
-    """Insert the recommendations not stored yet (same stable id = same action); returns the new ids."""
+    """Insert the recommendations not stored yet (same stable id = same action); returns the new ids.
+
+    A stored one that is still ``pending`` is refreshed to this report's evidence (rationale,
+    priority, rules, report id): the card an operator decides on shows the incident as it is now,
+    not as it was at the first alert. Decided ones never change (the conditional ``WHERE status =
+    'pending'``). The decision's audit entry records the priority and report it was made on.
+    """
     if not recs:
         return []
     ids = [r.id for r in recs]
-    existing = set(conn.execute(select(t.recommendations.c.id).where(t.recommendations.c.id.in_(ids))).scalars())
+    rc = t.recommendations.c
+    existing = {str(row.id): row for row in conn.execute(
+        select(rc.id, rc.status, rc.payload_json).where(rc.id.in_(ids)))}
     new = [r for r in recs if r.id not in existing]
     for r in new:
-        extra = r.model_extra or {}
         conn.execute(t.recommendations.insert().values(
             id=r.id, endpoint_id=endpoint_id, incident_id=incident_id, report_id=report_id, rule_id=r.rule_id,
             action=r.action, action_type=r.action_type, priority=r.priority, rationale=r.rationale,
             knowledge_id=r.knowledge_id, status="pending", created_at=now,
-            payload_json=json.dumps({"rule_ids": extra.get("rule_ids", [r.rule_id]),
-                                     "feature": extra.get("feature")}, sort_keys=True)))
+            payload_json=json.dumps(_payload(r), sort_keys=True)))
+    for r in recs:
+        row = existing.get(r.id)
+        if row is None or row.status != "pending":
+            continue
+        payload = {**json.loads(row.payload_json or "{}"), **_payload(r), "refreshed_at": now}
+        conn.execute(t.recommendations.update().where(and_(rc.id == r.id, rc.status == "pending")).values(
+            report_id=report_id, rule_id=r.rule_id, priority=r.priority, rationale=r.rationale,
+            knowledge_id=r.knowledge_id, payload_json=json.dumps(payload, sort_keys=True, default=str)))
     return [r.id for r in new]
 
 
