@@ -13,8 +13,11 @@ __all__ = ["CONFIG", "LAYOUT", "attribution_bar", "drift_heatmap", "metric_chart
 
 CONFIG = {"displayModeBar": False, "responsive": True}   # fewer DOM nodes per chart; zoom/pan still work
 
-LAYOUT = {"height": 260, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "hovermode": "x unified",
-              "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0}}
+# legend under the plot (a legend above it collides with the title in a narrow column)
+LAYOUT = {"height": 300, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "hovermode": "x unified",
+          "title": {"x": 0.0, "xanchor": "left", "y": 0.97, "yanchor": "top"},
+          "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0.0,
+                     "font": {"size": 11}}}
 
 
 def _markers(fig: go.Figure, markers: pd.DataFrame, y: float) -> None:
@@ -37,7 +40,7 @@ def metric_chart(df: pd.DataFrame, column: str, title: str, *, color: str = "#25
     fig = go.Figure()
     if band is not None and not df.empty:
         x = [df["time"].iloc[0], df["time"].iloc[-1]]
-        fig.add_trace(go.Scatter(x=x + x[::-1], y=[band.high, band.high, band.low, band.low], fill="toself",
+        fig.add_trace(go.Scatter(x=x + x[::-1], y=[band.high, band.high, band.low, band.low], fill="toself", mode="lines",
                                  fillcolor="rgba(31,157,85,0.12)", line={"width": 0}, name="baseline band",
                                  hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=x, y=[band.centre] * 2, mode="lines", name="baseline",
@@ -55,7 +58,8 @@ def metric_chart(df: pd.DataFrame, column: str, title: str, *, color: str = "#25
         top = max([v for v in (df[column].max(), band.high if band else None, baseline) if v is not None and pd.notna(v)]
                   or [1.0])
         _markers(fig, markers if markers is not None else pd.DataFrame(), float(top) * 1.05 if top else 1.0)
-    fig.update_layout(title=title, **LAYOUT)
+    fig.update_layout(**LAYOUT)
+    fig.update_layout(title_text=title)
     if percent:   # a share: from 0, with headroom for the markers, never past 105 %
         vals = [v for v in [*(df[column].dropna().tolist() if not df.empty else []), baseline] if v is not None]
         fig.update_yaxes(tickformat=".0%", range=[0, min(1.12, max(0.05, max(vals, default=0.0) * 1.15))])
@@ -63,7 +67,7 @@ def metric_chart(df: pd.DataFrame, column: str, title: str, *, color: str = "#25
 
 
 def drift_heatmap(grid: DriftGrid) -> go.Figure:
-    """Heatmap: variables × report time, colour = effect size, ✕ where drift was detected."""
+    """Heatmap: variables × report time, colour = effect size, an x where drift was detected."""
     times = pd.to_datetime(pd.Series(grid.times), unit="s")
     zmax = max([0.5] + [v for row in grid.score for v in row if v is not None])
     fig = go.Figure(go.Heatmap(z=grid.score, x=times, y=grid.variables, colorscale="YlOrRd", zmin=0, zmax=zmax,
@@ -75,18 +79,18 @@ def drift_heatmap(grid: DriftGrid) -> go.Figure:
         fig.add_trace(go.Scatter(x=[x for x, _ in flagged], y=[y for _, y in flagged], mode="markers",
                                  marker={"symbol": "x-thin", "size": 8, "line": {"width": 2, "color": "#111827"}},
                                  name="drift detected", hoverinfo="skip", showlegend=False))
-    fig.update_layout(title="Drift per feature over time (✕ = drift detected)",
+    fig.update_layout(title="Drift per feature over time (x = drift detected)",
                       height=max(260, 22 * len(grid.variables) + 120), margin={"l": 10, "r": 10, "t": 40, "b": 10})
     fig.update_yaxes(autorange="reversed")
     return fig
 
 
-def attribution_bar(df: pd.DataFrame) -> go.Figure:
-    """Horizontal bar chart of feature attribution scores (largest on top)."""
+def attribution_bar(df: pd.DataFrame, title: str, axis: str) -> go.Figure:
+    """Horizontal bar chart of feature attribution scores (largest on top), titled after the method used."""
     d = df.iloc[::-1]
     fig = go.Figure(go.Bar(x=d["score"], y=d["feature"], orientation="h", marker_color="#f97316",
                            text=[f"{v:.3f}" for v in d["score"]], textposition="auto",
                            hovertext=d["evidence"], hovertemplate="%{y}: %{x:.3f}<br>%{hovertext}<extra></extra>"))
-    fig.update_layout(title="Feature attribution (SHAP on the drift classifier)", height=max(240, 28 * len(d) + 90),
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="mean |SHAP|")
+    fig.update_layout(title={"text": title, "font": {"size": 14}}, height=max(240, 28 * len(d) + 90),
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title=axis)
     return fig

@@ -76,16 +76,18 @@ def ago(ts: float | None, now: float | None = None) -> str:
     return f"{d / 86400:.1f} d ago"
 
 
-def kpi_tiles(items: list[Kpi], *, per_row: int = 7) -> None:
-    """One ``st.metric`` per KPI with its change vs baseline, coloured by which direction is better."""
-    # seven tiles fit one row of a laptop screen with a slightly smaller value font
-    st.markdown("<style>[data-testid=stMetricValue]{font-size:1.55rem}</style>", unsafe_allow_html=True)
-    cols = st.columns(min(per_row, max(1, len(items))))
-    for i, k in enumerate(items):
-        color = {"higher": "normal", "lower": "inverse"}.get(k.better, "off")
-        help_ = k.description + ("" if k.baseline is None else f" · baseline: {k.baseline_text}")
-        cols[i % len(cols)].metric(k.label, k.value_text, delta=k.delta_text, delta_color=color,  # type: ignore[arg-type]
-                                   help=help_, border=True)
+def kpi_tiles(items: list[Kpi], *, per_row: int = 4) -> None:
+    """One ``st.metric`` per KPI with its change vs baseline: red only for a meaningful worsening.
+
+    Four tiles per row so the labels are never cut off; changes below the KPI's practical threshold
+    (``Kpi.meaningful``) read "no change" in grey without an arrow.
+    """
+    for start in range(0, len(items), per_row):
+        cols = st.columns(per_row)
+        for col, k in zip(cols, items[start:start + per_row]):
+            help_ = k.description + ("" if k.baseline is None else f" · baseline: {k.baseline_text}")
+            col.metric(k.label, k.value_text, delta=k.delta_text, delta_color=k.delta_color,  # type: ignore[arg-type]
+                       delta_arrow="auto" if k.meaningful else "off", help=help_, border=True)
 
 
 def autorefresh(key: str) -> None:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from ui.components import sidebar
 
-st.set_page_config(page_title="mlfi · ML Failure Investigator", page_icon="🩺", layout="wide")
+st.set_page_config(page_title="mlfi · ML Failure Investigator", page_icon=":material/monitor_heart:", layout="wide")
 
 HERE = Path(__file__).parent
 sections = {

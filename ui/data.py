@@ -16,7 +16,7 @@ from loguru import logger
 from app.config import Settings
 from app.errors import MlfiError
 from app.storage import Store
-from app.views import decisions, drift_map, export, incidents, kpis, overview, series, status
+from app.views import decisions, drift_map, export, incidents, kpis, overview, series, status, verdict
 
 __all__ = [
     "FAST_TTL",
@@ -37,6 +37,7 @@ __all__ = [
     "metrics_csv",
     "overview_rows",
     "range_start",
+    "readiness",
     "recommendations",
     "reports_csv",
     "settings",
@@ -195,3 +196,8 @@ def recommendations(db_url: str, status_filter: str | None, incident_id: int | N
 @st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def audit_status(db_url: str) -> dict[str, Any]:
     return decisions.audit_status(_store(db_url), settings())
+
+
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def readiness(db_url: str, name: str, samples: int, has_report: bool) -> verdict.Readiness:
+    return verdict.endpoint_readiness(_store(db_url), settings(), name, samples=samples, has_report=has_report)

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-__all__ = ["decisions", "drift_map", "endpoint_form", "export", "incidents", "kpis", "overview", "series", "status"]
+__all__ = ["attribution", "decisions", "drift_map", "endpoint_form", "export", "incidents", "kpis", "overview", "series", "status", "verdict"]

@@ -9,7 +9,7 @@ from typing import Literal
 from app.schemas import Metrics
 from app.storage import Store
 
-__all__ = ["KPI_SPECS", "Kpi", "baseline_metrics", "kpis", "window_metrics"]
+__all__ = ["KPI_SPECS", "Kpi", "baseline_metrics", "kpis", "practical_threshold", "window_metrics"]
 
 Better = Literal["higher", "lower", "neutral"]
 
@@ -23,6 +23,22 @@ KPI_SPECS: tuple[tuple[str, str, Better, str, str], ...] = (
     ("accuracy", "Accuracy", "higher", "ratio", "Share of labelled probes answered correctly"),
     ("total_samples", "Window", "neutral", "count", "Samples in the current window"),
 )
+
+
+def practical_threshold(kind: str, baseline: float | None) -> float:
+    """Smallest change of a KPI worth colouring: smaller ones are noise and are shown in grey.
+
+    Shares (error rate, accuracy): 1 percentage point; latencies: 10 % of the baseline and at least
+    2 ms; scores (confidence): 0.01.
+
+    >>> practical_threshold("ratio", 0.0), practical_threshold("ms", 3.0), practical_threshold("ms", 80.0)
+    (0.01, 2.0, 8.0)
+    """
+    if kind == "ratio":
+        return 0.01
+    if kind == "ms":
+        return max(2.0, 0.1 * abs(baseline or 0.0))
+    return 0.01
 
 
 @dataclass(frozen=True)
@@ -47,9 +63,29 @@ class Kpi:
         return _fmt(self.baseline, self.kind)
 
     @property
+    def meaningful(self) -> bool:
+        """Whether the change vs baseline is large enough to matter (see :func:`practical_threshold`)."""
+        return self.delta is not None and abs(self.delta) >= practical_threshold(self.kind, self.baseline)
+
+    @property
+    def delta_color(self) -> str:
+        """``st.metric`` colour: red only for a meaningful worsening, green for an improvement, else grey.
+
+        >>> Kpi("error_rate", "Error rate", "", "ratio", "lower", 0.0004, 0.0, 0.0004).delta_color
+        'off'
+        >>> Kpi("error_rate", "Error rate", "", "ratio", "lower", 0.2, 0.0, 0.2).delta_color
+        'inverse'
+        """
+        if not self.meaningful or self.better == "neutral":
+            return "off"
+        return "normal" if self.better == "higher" else "inverse"
+
+    @property
     def delta_text(self) -> str | None:
         if self.delta is None:
             return None
+        if not self.meaningful:
+            return "no change"
         if self.kind == "ratio":
             return f"{self.delta * 100:+.1f} pp"
         if self.kind == "ms":
@@ -86,6 +122,8 @@ def kpis(current: Metrics, baseline: Metrics | None) -> list[Kpi]:
     >>> k = {x.key: x for x in kpis(cur, base)}
     >>> round(k["avg_confidence"].delta, 3), k["error_rate"].delta_text, k["accuracy"].value_text
     (-0.2, '+10.0 pp', '—')
+    >>> kpis(Metrics(error_rate=0.0004), Metrics(error_rate=0.0))[2].delta_text
+    'no change'
     >>> kpis(cur, None)[0].delta is None
     True
     """

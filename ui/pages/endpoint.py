@@ -11,6 +11,7 @@ import streamlit as st
 
 from app.errors import MlfiError
 from app.views.series import RANGES, baseline_band
+from app.views.verdict import root_cause_label, verdict_text
 from ui import charts, data
 from ui.components import ago, autorefresh, ensure_routed, flash, kpi_tiles, show_flash, status_badge
 
@@ -59,6 +60,18 @@ tiles = data.window_kpis(db, name, s.window_size)
 total = summary.samples
 st.caption(f"Latest {s.window_size} samples vs baseline" + (f" v{version}" if version else " (no baseline yet)") +
            f" · {total:,} samples stored")
+if summary.last_verdict is not None:
+    st.markdown(f"**Last verdict:** {verdict_text(summary.last_verdict, summary.last_severity)} "
+                f"<span style='color:#6b7280;font-size:0.9em'>({ago(summary.last_report_at)})</span>",
+                unsafe_allow_html=True)
+else:   # a new endpoint: the watcher learns a baseline from the first window_size samples, then analyses
+    ready = data.readiness(db, name, total, False)
+    with st.container(border=True):
+        st.markdown(f"**No verdict yet.** {ready.message}.")
+        if ready.phase == "collecting":
+            st.progress(ready.fraction, text=f"{ready.collected:,} / {ready.needed:,} samples for the baseline")
+        st.caption(f"The baseline is learned from the first {s.window_size} samples (MLFI_WINDOW_SIZE); after that the "
+                   f"watcher analyses the latest window every {s.analysis_every_s:g} s (MLFI_ANALYSIS_EVERY_S).")
 kpi_tiles(tiles)
 
 since = data.range_start(range_label)
@@ -100,5 +113,11 @@ if marks.empty:
     st.success("No alerts in this time range.")
 else:
     view = marks.sort_values("ts", ascending=False)[["time", "root_cause", "severity", "message", "report_id"]]
-    st.dataframe(view, hide_index=True, width="stretch", key="ep_alerts",
-                 column_config={"time": st.column_config.DatetimeColumn("time (UTC)", format="YYYY-MM-DD HH:mm:ss")})
+    view = view.assign(root_cause=[root_cause_label(r) for r in view["root_cause"]])
+    st.dataframe(view, hide_index=True, width="stretch", key="ep_alerts", column_config={
+        "time": st.column_config.DatetimeColumn("time (UTC)", format="MM-DD HH:mm:ss", width="small"),
+        "root_cause": st.column_config.TextColumn("root cause", width="small"),
+        "severity": st.column_config.TextColumn(width="small"),
+        "message": st.column_config.TextColumn("what happened", width="large",
+                                               help="Hover a cell (or widen the column) to read all of it"),
+        "report_id": st.column_config.NumberColumn("report", width="small")})

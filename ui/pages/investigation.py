@@ -11,7 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from app.errors import MlfiError
-from app.views.incidents import attribution_frame
+from app.views.attribution import attribution_view
+from app.views.verdict import root_cause_label
 from ui import charts, data
 from ui.components import SEVERITY_COLORS, ago, badge, ensure_routed
 
@@ -21,10 +22,13 @@ st.title("Investigation")
 which = st.segmented_control("Show", ["open", "all"], default="open", key="inv_filter") or "open"
 incs = data.incident_list(db, "open" if which == "open" else None)
 if incs.empty:
-    st.info("No open incidents. 🎉" if which == "open" else "No incidents recorded yet.", icon=":material/info:")
+    if which == "open":
+        st.success("No open incidents.", icon=":material/check_circle:")
+    else:
+        st.info("No incidents recorded yet.", icon=":material/info:")
     st.stop()
 
-labels = {int(r.id): f"#{int(r.id)} · {r.endpoint} · {r.root_cause} · {r.severity} · {r.status}"
+labels = {int(r.id): f"#{int(r.id)} · {r.endpoint} · {root_cause_label(r.root_cause)} · {r.severity} · {r.status}"
           for r in incs.itertuples()}
 wanted = st.session_state.get("selected_incident")
 ids = list(labels)
@@ -38,7 +42,7 @@ except MlfiError as exc:
 inc, rep = d.incident, d.report
 
 c1, c2, c3, c4 = st.columns([3, 1.4, 1.4, 1.6])
-c1.markdown(f"### {inc['root_cause'].replace('_', ' ').capitalize()}  \n`{d.endpoint}`")
+c1.markdown(f"### {root_cause_label(inc['root_cause'])}  \n`{d.endpoint}`")
 c2.markdown(f"**Severity**  \n{badge(inc['severity'].upper(), SEVERITY_COLORS.get(inc['severity'], '#6b7280'))}",
             unsafe_allow_html=True)
 c3.markdown(f"**Status**  \n{inc['status']}" + (f" ({inc['outcome']})" if inc.get("outcome") else ""))
@@ -57,26 +61,35 @@ if rep is not None:
 elif inc.get("summary"):
     st.warning(inc["summary"], icon=":material/report:")
 
-left, right = st.columns([3, 2])
-attr = attribution_frame(rep)
-with left:
-    if attr.empty:
-        st.info("No feature attribution for this incident (it is not an input-drift failure).")
-    else:
-        st.plotly_chart(charts.attribution_bar(attr), key="inv_shap", config=charts.CONFIG)
-with right:
-    st.markdown("**Affected segments**")
-    segs = [] if rep is None else [s.model_dump() for s in rep.rca.segments]
-    if segs:
-        st.dataframe(pd.DataFrame(segs), hide_index=True, width="stretch", key="inv_segments",
-                     column_config={"share": st.column_config.ProgressColumn("share", min_value=0, max_value=1,
-                                                                             format="percent")})
-    else:
-        st.caption("No segment stands out.")
-    if rep is not None and rep.anomalies:
-        st.markdown("**Anomalies**")
-        st.dataframe(pd.DataFrame([a.model_dump() for a in rep.anomalies]), hide_index=True, width="stretch",
-                     key="inv_anomalies")
+attr = attribution_view(rep)
+if attr.show_chart:
+    st.plotly_chart(charts.attribution_bar(attr.frame, attr.title, attr.axis), key="inv_shap", config=charts.CONFIG)
+    if attr.caption:
+        st.caption(attr.caption)
+else:
+    st.markdown(f"**{attr.title or 'Feature attribution'}**")
+    st.info(attr.note or "No feature attribution for this incident.", icon=":material/info:")
+
+st.markdown("**Affected segments**")
+segs = [] if rep is None else [s.model_dump() for s in rep.rca.segments]
+if segs:   # full width: a segment is a readable rule ("mean radius > 17.2 and ...") that must not be cut
+    st.dataframe(pd.DataFrame(segs)[["description", "share", "metric", "value"]], hide_index=True, width="stretch",
+                 key="inv_segments", column_config={
+                     "description": st.column_config.TextColumn("segment", width="large"),
+                     "share": st.column_config.ProgressColumn("share of window", min_value=0, max_value=1,
+                                                              format="percent", width="small"),
+                     "metric": st.column_config.TextColumn("metric", width="medium"),
+                     "value": st.column_config.NumberColumn("value", format="%.3f", width="small")})
+else:
+    st.caption("No segment stands out.")
+if rep is not None and rep.anomalies:
+    st.markdown("**Anomalies**")
+    st.dataframe(pd.DataFrame([a.model_dump() for a in rep.anomalies])[["detector", "severity", "message", "value",
+                                                                         "threshold"]],
+                 hide_index=True, width="stretch", key="inv_anomalies",
+                 column_config={"detector": st.column_config.TextColumn(width="small"),
+                                "severity": st.column_config.TextColumn(width="small"),
+                                "message": st.column_config.TextColumn(width="large")})
 
 st.subheader("Similar past incidents")
 if not d.similar:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from app.errors import MlfiError
 from app.views.overview import status_counts
+from app.views.verdict import verdict_text
 from ui import data
 from ui.components import STATUS_COLORS, ago, autorefresh, badge, ensure_routed, flash, show_flash, status_badge
 
@@ -49,10 +50,16 @@ for i, ep in enumerate(rows[:30]):
                     f"<span style='color:#6b7280;font-size:0.85em'>{ep.protocol or 'auto'} · every "
                     f"{ep.interval_s:g} s · last probe {ago(ep.last_probe_at)} ({ep.last_probe_status or '—'})</span>",
                     unsafe_allow_html=True)
-        verdict = (ep.last_verdict or "no verdict yet").replace("_", " ")
-        c2.markdown(f"**Last verdict**  \n{verdict}" + (f" · {ep.last_severity}" if ep.last_severity else "") +
-                    f"  \n<span style='color:#6b7280;font-size:0.85em'>{ago(ep.last_report_at)}</span>",
-                    unsafe_allow_html=True)
+        if ep.last_verdict is not None:
+            c2.markdown(f"**Last verdict**  \n{verdict_text(ep.last_verdict, ep.last_severity)}"
+                        f"  \n<span style='color:#6b7280;font-size:0.85em'>{ago(ep.last_report_at)}</span>",
+                        unsafe_allow_html=True)
+        else:   # before the first verdict: how far the baseline is, or when the first analysis runs
+            ready = data.readiness(db, ep.name, ep.samples, False)
+            c2.markdown(f"**Last verdict**  \n<span style='font-size:0.85em'>{ready.message}</span>",
+                        unsafe_allow_html=True)
+            if ready.phase == "collecting":
+                c2.progress(ready.fraction)
         inc_color = STATUS_COLORS["failing"] if ep.open_incidents else STATUS_COLORS["healthy"]
         c3.markdown(f"**Incidents**  \n{badge(str(ep.open_incidents) + ' open', inc_color)}", unsafe_allow_html=True)
         c4.markdown(f"**Samples**  \n{ep.samples:,}  \n<span style='color:#6b7280;font-size:0.85em'>"
@@ -77,5 +84,6 @@ if len(rows) > 30:
     st.caption(f"Showing 30 of {len(rows)} endpoints (worst first); the table below lists all.")
 with st.expander(f"All endpoints as a table ({len(rows)})", expanded=len(rows) > 30):
     df = pd.DataFrame([r.as_row() for r in rows])
-    st.dataframe(df[["status", "name", "protocol", "enabled", "last_verdict", "last_severity", "open_incidents",
+    df["last_verdict"] = [verdict_text(r.last_verdict, r.last_severity) for r in rows]
+    st.dataframe(df[["status", "name", "protocol", "enabled", "last_verdict", "open_incidents",
                      "samples", "error_rate", "interval_s"]], hide_index=True, width="stretch", key="ov_table")
