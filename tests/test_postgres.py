@@ -122,13 +122,13 @@ def test_endpoints(pg: Store) -> None:
 
 def test_add_samples_is_all_or_nothing(pg: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     assert pg.add_samples(_samples(20)) == 20
-    real_row = Store._sample_row
+    real_row = Store.sample_row
 
     def row(eid: int, s: Sample) -> dict:
         r = real_row(eid, s)
         return {**r, "ts": None} if s.ts == 1_000_000.0 + 7 else r    # the 8th row violates NOT NULL
 
-    monkeypatch.setattr(Store, "_sample_row", staticmethod(row))
+    monkeypatch.setattr(Store, "sample_row", staticmethod(row))
     with pytest.raises(Exception, match="null value"):
         pg.add_samples(_samples(10))
     assert pg.count_samples("ep") == 20

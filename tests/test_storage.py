@@ -41,7 +41,7 @@ def test_batch_is_all_or_nothing(store: Store) -> None:
     with pytest.raises(Exception):
         # second batch violates NOT NULL on ts inside the same transaction -> nothing of it lands
         with store.engine.begin() as conn:
-            conn.execute(t.samples.insert(), [Store._sample_row(1, s) for s in bad])
+            conn.execute(t.samples.insert(), [Store.sample_row(1, s) for s in bad])
             conn.execute(t.samples.insert().values(endpoint_id=1, ts=None))
     assert store.count_samples("ep") == 5
 

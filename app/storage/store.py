@@ -341,5 +341,3 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.diagnoses).order_by(t.diagnoses.c.created_at.desc()).limit(limit)).mappings()
             return [{**dict(r), "payload": json.loads(r["payload_json"])} for r in rows]
-
-    _sample_row = sample_row   # backwards-compatible alias

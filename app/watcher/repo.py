@@ -47,7 +47,7 @@ def write_batch(engine: Engine, samples: list[tuple[int, Sample]], statuses: lis
     """
     if not samples and not statuses:
         return 0
-    rows = [Store._sample_row(eid, s) for eid, s in samples]
+    rows = [Store.sample_row(eid, s) for eid, s in samples]
     try:
         with engine.begin() as conn:
             _insert(conn, rows, statuses)
