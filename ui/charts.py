@@ -16,7 +16,7 @@ CONFIG = {"displayModeBar": False, "responsive": True}   # fewer DOM nodes per c
 # legend under the plot (a legend above it collides with the title in a narrow column)
 LAYOUT = {"height": 300, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "hovermode": "x unified",
           "title": {"x": 0.0, "xanchor": "left", "y": 0.97, "yanchor": "top"},
-          "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0.0,
+          "legend": {"orientation": "h", "yanchor": "top", "y": -0.3, "xanchor": "left", "x": 0.0,
                      "font": {"size": 11}}}
 
 

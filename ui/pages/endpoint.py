@@ -114,10 +114,10 @@ if marks.empty:
 else:
     view = marks.sort_values("ts", ascending=False)[["time", "root_cause", "severity", "message", "report_id"]]
     view = view.assign(root_cause=[root_cause_label(r) for r in view["root_cause"]])
-    st.dataframe(view, hide_index=True, width="stretch", key="ep_alerts", column_config={
+    # a row taller than 4rem lets Streamlit wrap the text, so the whole message is readable
+    st.dataframe(view, hide_index=True, width="stretch", key="ep_alerts", row_height=72, column_config={
         "time": st.column_config.DatetimeColumn("time (UTC)", format="MM-DD HH:mm:ss", width="small"),
         "root_cause": st.column_config.TextColumn("root cause", width="small"),
         "severity": st.column_config.TextColumn(width="small"),
-        "message": st.column_config.TextColumn("what happened", width="large",
-                                               help="Hover a cell (or widen the column) to read all of it"),
+        "message": st.column_config.TextColumn("what happened", width="large"),
         "report_id": st.column_config.NumberColumn("report", width="small")})

@@ -74,7 +74,7 @@ st.markdown("**Affected segments**")
 segs = [] if rep is None else [s.model_dump() for s in rep.rca.segments]
 if segs:   # full width: a segment is a readable rule ("mean radius > 17.2 and ...") that must not be cut
     st.dataframe(pd.DataFrame(segs)[["description", "share", "metric", "value"]], hide_index=True, width="stretch",
-                 key="inv_segments", column_config={
+                 key="inv_segments", row_height=72, column_config={
                      "description": st.column_config.TextColumn("segment", width="large"),
                      "share": st.column_config.ProgressColumn("share of window", min_value=0, max_value=1,
                                                               format="percent", width="small"),
@@ -86,7 +86,7 @@ if rep is not None and rep.anomalies:
     st.markdown("**Anomalies**")
     st.dataframe(pd.DataFrame([a.model_dump() for a in rep.anomalies])[["detector", "severity", "message", "value",
                                                                          "threshold"]],
-                 hide_index=True, width="stretch", key="inv_anomalies",
+                 hide_index=True, width="stretch", key="inv_anomalies", row_height=72,
                  column_config={"detector": st.column_config.TextColumn(width="small"),
                                 "severity": st.column_config.TextColumn(width="small"),
                                 "message": st.column_config.TextColumn(width="large")})
