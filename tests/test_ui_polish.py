@@ -88,7 +88,7 @@ def test_accuracy_drop_without_drift_gets_a_note_not_drift_classifier_bars():
 
 
 def test_new_endpoint_shows_baseline_progress_on_overview_and_endpoint_pages(ui_env):
-    settings, store = ui_env
+    _settings, store = ui_env
     name = "http://127.0.0.1:9/new"
     store.upsert_endpoint(name)
     now = time.time()
