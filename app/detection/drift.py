@@ -2,8 +2,7 @@
 
 ``feature_drift(reference, current, alpha=...)`` runs the numeric tests (KS, Welch, Brown-Forsythe
 by default), chi-square on categorical columns and the multivariate domain-classifier test, with
-Benjamini-Hochberg across all of them and the per-test effect floors (see ``app.detection.suite``:
-``alpha`` is the budget of a whole analysis, of which the input features get alpha/2).
+Benjamini-Hochberg across all of them and the per-test effect floors (see ``app.detection.suite``).
 
 - A feature is flagged when any of its tests is flagged; its reported result is its most
   significant flagged test (else its most significant test), with every test under ``tests``.

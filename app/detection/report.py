@@ -52,7 +52,7 @@ def drift_block(suite: SuiteResult, config: DetectionConfig) -> dict[str, Any]:
     drift["summary"] = {
         "alpha": suite.alpha, "n_tests": suite.n_tests,
         "correction": "Cauchy combination per variable, Benjamini-Hochberg within the outputs and inputs families "
-                      "(alpha/2 each), effect-size floors",
+                      "(alpha/2 each when both are present), effect-size floors",
         "numeric_tests": list(config.numeric_tests), "categorical_tests": list(config.categorical_tests),
         "flagged_tests": sorted({f"{r.method}:{r.name}" for r in suite.all if r.drift_detected}),
     }
