@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from app.probing.base import Connector, Parsed, ProbeFault, register
 from app.probing.http import Call
 from app.probing.interpret import interpret
 
-__all__ = ["BODY_SHAPES", "GenericConnector", "retry_with_next_shape", "shape_body"]
+__all__ = ["BODY_SHAPES", "GenericConnector", "post_first_accepted_shape", "retry_with_next_shape", "shape_body"]
 
 # request shapes a hand-written REST model commonly accepts, tried in order until one is not rejected (4xx)
 BODY_SHAPES = ("features", "inputs", "row", "features_list", "instances", "ndarray")
@@ -29,6 +30,31 @@ def shape_body(shape: str, row: dict[str, Any]) -> Any:
             "ndarray": {"data": {"names": list(row), "ndarray": [values]}}}[shape]  # Seldon Core v1 style
 
 
+def post_first_accepted_shape(call: Call, url: str, kind: str, shapes: list[Any],
+                              build: Callable[[Any, dict[str, Any]], Any]) -> Parsed:
+    """POST the row in the first request shape the server accepts, remembered per URL on the session.
+
+    A payload template, when configured, replaces the shapes. A refusal of the shape itself
+    (400/405/415/422) moves on to the next shape; any other fault is the endpoint's and is raised.
+    """
+    if call.target.payload_template is not None:
+        return interpret(call.json_of(call.post(url, call.body(None))))
+    key = (kind, url)
+    tries = [call.memo[key]] if key in call.memo else shapes
+    for i, shape in enumerate(tries):
+        try:
+            reply = call.post(url, build(shape, call.row))
+        except ProbeFault as fault:
+            if retry_with_next_shape(fault, i < len(tries) - 1):
+                call.restart_clock()
+                continue
+            raise
+        parsed = interpret(call.json_of(reply))
+        call.memo[key] = shape
+        return parsed
+    raise ProbeFault("protocol_error", f"no {kind} request shape accepted")  # pragma: no cover
+
+
 def retry_with_next_shape(fault: ProbeFault, more: bool) -> bool:
     """Whether a fault says 'wrong request shape' (so the next shape is worth one try)."""
     return more and fault.kind == "http_error" and fault.status_code in _REJECTED
@@ -40,23 +66,7 @@ class GenericConnector(Connector):
     name = "generic"
 
     def predict(self, call: Call) -> Parsed:
-        url = call.target.url
-        if call.target.payload_template is not None:
-            return interpret(call.json_of(call.post(url, call.body(None))))
-        key = ("generic", url)
-        shapes = [call.memo[key]] if key in call.memo else list(BODY_SHAPES)
-        for i, shape in enumerate(shapes):
-            try:
-                reply = call.post(url, shape_body(shape, call.row))
-            except ProbeFault as fault:
-                if retry_with_next_shape(fault, i < len(shapes) - 1):
-                    call.restart_clock()
-                    continue
-                raise
-            parsed = interpret(call.json_of(reply))
-            call.memo[key] = shape
-            return parsed
-        raise ProbeFault("protocol_error", "no request shape accepted")  # pragma: no cover (loop returns/raises)
+        return post_first_accepted_shape(call, call.target.url, "generic", list(BODY_SHAPES), shape_body)
 
 
 register(GenericConnector())

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.probing.base import Connector, Parsed, ProbeFault, join, register
-from app.probing.generic import retry_with_next_shape
+from app.probing.base import Connector, Parsed, join, register
+from app.probing.generic import post_first_accepted_shape
 from app.probing.http import Call
-from app.probing.interpret import interpret
 
 __all__ = ["MLflowConnector", "invocations_url", "mlflow_body"]
 
@@ -45,23 +44,8 @@ class MLflowConnector(Connector):
         return invocations_url(call.target.url)
 
     def predict(self, call: Call) -> Parsed:
-        url = invocations_url(call.target.url)
-        if call.target.payload_template is not None:
-            return interpret(call.json_of(call.post(url, call.body(None))))
-        key = ("mlflow", url)
-        shapes = [call.memo[key]] if key in call.memo else list(_SHAPES)
-        for i, shape in enumerate(shapes):
-            try:
-                reply = call.post(url, mlflow_body(shape, call.row))
-            except ProbeFault as fault:
-                if retry_with_next_shape(fault, i < len(shapes) - 1):
-                    call.restart_clock()
-                    continue
-                raise
-            parsed = interpret(call.json_of(reply))
-            call.memo[key] = shape
-            return parsed
-        raise ProbeFault("protocol_error", "no MLflow request shape accepted")  # pragma: no cover
+        return post_first_accepted_shape(call, invocations_url(call.target.url), "mlflow", list(_SHAPES),
+                                         mlflow_body)
 
 
 register(MLflowConnector())
