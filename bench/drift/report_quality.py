@@ -182,7 +182,7 @@ def target_check(cells: dict[Key, Cell]) -> list[str]:
     lines += [f"    - clearly below: {m}" for m in misses]
     lines += [f"    - within noise: {m}" for m in noisy]
     def rank_cells(small: bool) -> list[tuple[float, int, Key]]:
-        return [(c.rank1, c.rank_total, k) for k, c in cells.items() if k[0] == "mlfi" and c.rank_total
+        return [(c.rank1, c.rank_total, k) for k, c in cells.items() if k[0] == "mlfi" and c.rank_total and k[1] != "big"
                 and (k[1] == "real" or (k[3] < 200) == small)]
 
     for small, label in ((False, "n >= 200 and real data (the target's domain, as for TPR)"),
