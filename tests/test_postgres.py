@@ -372,7 +372,7 @@ def test_decisions_exactly_once(pg: Store, pg_settings: Settings, recs: list[str
         with pytest.raises(ConflictError, match=r"already approved by ana at \d{4}-\d\d-\d\dT"):
             fn(pg, pg_settings, recs[0], by="bob", reason="me too")
     assert audit.count(pg) == n
-    r = reject(pg, pg_settings, recs[1], by="bob", reason="False alarm: planned promo traffic")
+    r = reject(pg, pg_settings, recs[1], by="bob", reason="planned promo traffic", false_alarm=True)
     assert r.false_alarm and r.sensitivity_changes
     assert sensitivity_for(pg, "http://127.0.0.1:9/predict")["accuracy_drop"] == 1.5
     with pytest.raises(NotFoundError, match="unknown recommendation id: nope"):
