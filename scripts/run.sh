@@ -21,5 +21,6 @@ sys.exit(0 if Store.from_settings(Settings()).baseline_versions('$URL') else 1)"
   $MLFI baseline "$URL" --samples 150
 fi
 $MLFI watch "$URL" --interval 1 & pids+=($!)
-echo "watcher started; dashboard on http://localhost:${PORT_UI}"
-$MLFI dashboard --port "$PORT_UI"
+echo "watcher started; dashboard on http://localhost:${PORT_UI}  (Ctrl-C stops all three)"
+$MLFI dashboard --port "$PORT_UI" & pids+=($!)
+wait -n "${pids[@]}"   # any of the three ending (or a signal) ends the run; the trap stops the others
