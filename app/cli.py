@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any
 
@@ -27,12 +28,28 @@ def get_settings(ctx: click.Context) -> Settings:
     return root.obj["settings"]  # type: ignore[no-any-return]
 
 
+def _finite(obj: Any) -> Any:
+    """Replace NaN/inf floats by None, recursively, so the output is valid JSON.
+
+    >>> _finite({"a": [1.0, float("nan")], "b": float("inf")})
+    {'a': [1.0, None], 'b': None}
+    """
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def emit(data: Any, as_json: bool, human: str | None = None) -> None:
     """Print one JSON document on stdout (``--json``) or a human summary."""
     if as_json:
-        click.echo(json.dumps(data, indent=2, default=str, allow_nan=False) if not isinstance(data, str) else data)
+        click.echo(data if isinstance(data, str) else
+                   json.dumps(_finite(data), indent=2, default=str, allow_nan=False))
     else:
-        click.echo(human if human is not None else json.dumps(data, indent=2, default=str))
+        click.echo(human if human is not None else json.dumps(_finite(data), indent=2, default=str))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
