@@ -82,6 +82,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # a bug of ours: one line for the user, the traceback in the log file
+        from loguru import logger
+
+        logger.opt(exception=exc).debug("unexpected error")
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        click.echo(f"Error: internal error ({type(exc).__name__}: {first[:200]}); details in the log file "
+                   "under the state dir (logs/mlfi.log)", err=True)
+        sys.exit(1)
     if isinstance(rv, int):
         sys.exit(rv)
     sys.exit(0)
