@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,3 +34,16 @@ def mlfi_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MLFI_HOME", str(home))
     monkeypatch.delenv("MLFI_DATABASE_URL", raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module() -> Iterator[None]:
+    """Streamlit's AppTest runs page scripts as ``__main__``; a later test that spawns a process
+    (the watcher's analysis process) would then re-run that page in the child. Put ``__main__`` back."""
+    main = sys.modules.get("__main__")
+    main_file = getattr(main, "__file__", None)
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
+        if main_file is not None:
+            main.__file__ = main_file
