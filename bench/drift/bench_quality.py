@@ -44,7 +44,7 @@ def tasks(args: argparse.Namespace, family: str) -> Iterator[Task]:
             reps = min(reps, args.slow_large_reps)
         for d in args.ds:
             for shift in args.shifts:
-                for rep in range(reps):
+                for rep in range(args.first_rep, args.first_rep + reps):
                     yield (family, "synthetic", shift, n, d, rep)
     if args.real:
         from datasets import REAL_SETS
@@ -207,6 +207,8 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--ds", default=",".join(map(str, DS)), type=lambda s: [int(x) for x in s.split(",")])
     run.add_argument("--shifts", default=",".join(GRID_SHIFTS), type=lambda s: s.split(","))
     run.add_argument("--reps", type=int, default=50)
+    run.add_argument("--first-rep", type=int, default=0,
+                     help="first repetition index of the synthetic cells (fresh seeds for a re-check)")
     run.add_argument("--slow-large-reps", type=int, default=20, help="reps for Evidently/NannyML at n >= 100000")
     run.add_argument("--no-real", dest="real", action="store_false", help="skip the selection-bias cells")
     run.add_argument("--no-big", dest="big", action="store_false", help="skip the n = 1M / negligible-shift cells")
