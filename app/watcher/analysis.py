@@ -160,12 +160,21 @@ class Analyzer:
             if not self.wait_idle(timeout_s):
                 logger.warning("analysis pass did not finish in time; it is abandoned")
         if isinstance(self._pool, ProcessPoolExecutor):
-            procs = list(getattr(self._pool, "_processes", {}).values())
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for p in procs:                      # an abandoned pass (or warm-up) must not outlive the watcher
-                p.join(timeout=0 if self._warming else 5)
-                if p.is_alive():
+            procs = list((getattr(self._pool, "_processes", None) or {}).values())
+            manager = getattr(self._pool, "_executor_manager_thread", None)   # shutdown() clears both
+            if self._running is not None and not self._running.done():
+                for p in procs:                  # an abandoned pass (or warm-up) must not outlive the watcher
                     p.terminate()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            # The executor's manager thread joins (reaps) the worker; joining it from here as well races
+            # with that thread's waitpid, so wait for the manager thread instead, then kill as a last resort.
+            if manager is not None:
+                manager.join(timeout=10)
+            for p in procs:
+                if p.exitcode is None and (manager is None or not manager.is_alive()):
+                    p.join(timeout=5)
+                if p.exitcode is None:
+                    p.kill()
         else:
             self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = None
