@@ -12,6 +12,7 @@ from loguru import logger
 
 from app.baseline import learn_baseline, load_baseline, save_baseline
 from app.config import Settings
+from app.checks import check_unit_interval
 from app.errors import EndpointError, InputError
 from app.schemas import Baseline, Report, Sample
 from app.storage import Store
@@ -250,6 +251,8 @@ def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: 
     lat = _pick(df, None, "latency_ms")
     if conf is not None and not pd.api.types.is_numeric_dtype(df[conf]):
         raise InputError(f"confidence column {conf!r} is not numeric")
+    if conf is not None:
+        check_unit_interval(df[conf], f"confidence column {conf!r} in {path}")
     now = time.time()
     if tcol is not None:
         ts = pd.to_datetime(df[tcol], errors="coerce", utc=True)

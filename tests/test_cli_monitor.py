@@ -68,3 +68,17 @@ def test_dashboard_refuses_a_busy_port(mlfi_env: Path, capsys: pytest.CaptureFix
         port = s.getsockname()[1]
         rc, _, err = _run(capsys, "dashboard", "--port", str(port))
     assert rc == 2 and "already in use" in err
+
+
+def test_confidence_outside_unit_interval_is_rejected_and_stores_nothing(mlfi_env: Path, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    bad = tmp_path / "bad.csv"
+    pd.read_csv(SAMPLES / "logged_current_ok.csv").assign(confidence=lambda d: d["confidence"] * 100).to_csv(bad, index=False)
+    rc, _, err = _run(capsys, "compare", str(SAMPLES / "logged_reference.csv"), str(bad))
+    assert rc == 2 and "outside [0, 1]" in err and len(err.strip().splitlines()) == 1
+    rc, _, err = _run(capsys, "ingest", "--endpoint", "pct", str(bad))
+    assert rc == 2 and "outside [0, 1]" in err
+    rc, out, _ = _run(capsys, "endpoints", "list", "--json")
+    assert rc == 0 and "pct" not in out

@@ -298,3 +298,13 @@ def test_multiclass_scores_as_comma_separated_columns(tmp_path: Path, capsys: py
     f.assign(setosa=f.setosa * 0.5).to_csv(path, index=False)
     code, _, err = _run(["evaluate", str(path), "--label", "species", "--score", "setosa,versicolor,virginica"], capsys)
     assert code == 2 and "sum to 1" in err
+
+
+def test_rows_of_several_models_are_not_pooled_silently(capsys: pytest.CaptureFixture[str]) -> None:
+    sample = str(REPO / "data" / "samples" / "eval_breast_cancer.csv")
+    rc, out, _ = _run(["evaluate", sample, "--label", "label", "--score", "score", "--json"], capsys)
+    assert rc == 0
+    doc = json.loads(out)
+    assert doc["comparison"] is not None and len(doc["models"]) == 2, "the 'model' column is used by default"
+    rc, out, _ = _run(["evaluate", sample, "--label", "label", "--score", "score", "--model-column", "", "--json"], capsys)
+    assert rc == 0 and json.loads(out)["comparison"] is None, "'' pools all rows on purpose"

@@ -26,7 +26,7 @@ def register(group: click.Group) -> None:
     @click.option("--cost-fp", type=float, default=1.0, show_default=True, help="Cost of one false positive.")
     @click.option("--cost-fn", type=float, default=1.0, show_default=True, help="Cost of one false negative.")
     @click.option("--threshold", type=float, default=0.5, show_default=True, help="Threshold used by `metrics`.")
-    @click.option("--model-column", default=None, help="Column naming the model of each row (compare models).")
+    @click.option("--model-column", default=None, help="Column naming the model of each row (compare models; default: a column named model, model_name, model_id or model_version; '' pools all rows).")
     @click.option("--id-column", default=None, help="Case id column shown next to error rows.")
     @click.option(
         "--features",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from app.checks import check_unit_interval
 from app.config import Settings
 from app.detection.frames import cat_value
 from app.detection.metrics import frame_metrics
@@ -58,6 +59,7 @@ def validate_frames(reference: object, current: object, roles: dict[str, str | N
             parsed = pd.to_numeric(df[conf], errors="coerce")
             if parsed.notna().sum() < df[conf].notna().sum() * 0.99 or parsed.notna().sum() == 0:
                 raise InputError(f"confidence column {conf!r} in the {label} file is not numeric")
+            check_unit_interval(parsed, f"confidence column {conf!r} in the {label} file")
     role_cols = {c for c in roles.values() if c is not None}
     features = [c for c in reference.columns if c not in role_cols]
     if not features and not role_cols:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from loguru import logger
 
 from app.errors import InputError
 
@@ -147,6 +148,27 @@ def _multiclass_labels(lab: pd.Series, col: str, score_cols: list[str]) -> tuple
     )
 
 
+MODEL_COLUMN_NAMES = ("model", "model_name", "model_id", "model_version")
+
+
+def _guess_model_column(df: pd.DataFrame, taken: set[str | None]) -> str | None:
+    """A column named like a model identifier with 2-20 values: rows of several models must not be pooled.
+
+    >>> _guess_model_column(pd.DataFrame({"Model": ["a", "b"], "y": [0, 1]}), {"y"})
+    'Model'
+    >>> _guess_model_column(pd.DataFrame({"model": ["a", "a"]}), set()) is None
+    True
+    """
+    for c in df.columns:
+        if c in taken or str(c).strip().lower() not in MODEL_COLUMN_NAMES:
+            continue
+        if 2 <= df[c].nunique(dropna=True) <= 20:
+            logger.warning(f"rows come from {df[c].nunique()} models in column {c!r}: evaluating them separately "
+                           "(pass --model-column '' to pool them)")
+            return str(c)
+    return None
+
+
 def prepare(
     df: pd.DataFrame,
     *,
@@ -172,6 +194,9 @@ def prepare(
     slices = list(slices or [])
     for c in slices:
         _need(df, c, "slice")
+    if model_column is None:
+        model_column = _guess_model_column(df, {label, *score_cols, *slices, id_column})
+    model_column = model_column or None       # "" means: pool every row as one model, on purpose
     for opt, what in ((model_column, "model"), (id_column, "id")):
         if opt:
             _need(df, opt, what)
