@@ -75,6 +75,8 @@ def test_gates() -> None:
     assert healthy["deployment_ready"] is True and healthy["human_review_required"] is False
     vague = diagnose(prompt="The model is disappointing.").payload()
     assert vague["deployment_gate"] == "REVIEW_RECOMMENDED" and vague["deployment_ready"] is False
+    assert healthy["confidence"] > 0.4 and vague["confidence"] == 0.0, "nothing to check: no confidence"
+    assert diagnose(prompt="asdf").payload()["confidence"] == 0.0
     one_split = diagnose(prompt="Validation accuracy 0.9.").payload()
     assert one_split["deployment_gate"] == "REVIEW_RECOMMENDED"
 

@@ -12,8 +12,10 @@ __all__ = ["CONFIDENCE_FORMULA", "HASH_EXCLUDED", "canonical_json", "confidence"
 HASH_EXCLUDED = ("payload_hash", "diagnosis_id", "created_at", "similar_past_diagnoses")
 CONFIDENCE_FORMULA = (
     "confidence = max(0, 0.95 * base - 0.1 * n_contradictions); base = s1 * (0.5 + 0.5 * (s1 - s2) / s1) "
-    "for a diagnosed category (s1 = its score, s2 = runner-up score), base = 0.5 * (1 - s1) for "
-    "unknown (s1 = highest category score); 0.95 because a diagnosis from reported numbers is never certain"
+    "for a diagnosed category (s1 = its score, s2 = runner-up score), base = 0.5 * (1 - s1) * information for "
+    "unknown (s1 = highest category score; information = min(1, metric values given / 3), 1 when data files "
+    "were measured, so text with nothing to check gives 0); 0.95 because a diagnosis from reported numbers is "
+    "never certain"
 )
 
 
@@ -54,14 +56,17 @@ def verify_payload(payload: dict[str, Any]) -> bool:
     return bool(payload.get("payload_hash")) and payload_hash(payload) == payload["payload_hash"]
 
 
-def confidence(s1: float, s2: float, n_contradictions: int = 0, unknown: bool = False) -> float:
+def confidence(s1: float, s2: float, n_contradictions: int = 0, unknown: bool = False,
+               information: float = 1.0) -> float:
     """The single confidence formula (see CONFIDENCE_FORMULA).
 
     >>> confidence(0.9, 0.1), confidence(0.9, 0.85), confidence(0.2, 0.1, unknown=True), confidence(0.9, 0.1, 2)
     (0.807, 0.451, 0.38, 0.607)
+    >>> confidence(0.0, 0.0, unknown=True, information=0.0)
+    0.0
     """
     if unknown:
-        base = 0.5 * (1.0 - s1)
+        base = 0.5 * (1.0 - s1) * max(0.0, min(1.0, information))
     else:
         base = s1 * (0.5 + 0.5 * (s1 - s2) / s1) if s1 > 0 else 0.0
     return round(max(0.0, min(1.0, 0.95 * base - 0.1 * n_contradictions)), 3)

@@ -195,7 +195,9 @@ def diagnose(
     d = validate(draft, rec.input_conflicts)
     unknown = tax.primary == "unknown"
     s1 = max((s.score for s in tax.scores), default=0.0) if unknown else tax.primary_score
-    d.confidence = confidence(s1, tax.runner_up_score, len(d.contradictions), unknown=unknown)
+    given = sum(len(v) for v in (rec.metrics or {}).values())
+    information = 1.0 if meas is not None else min(1.0, given / 3)
+    d.confidence = confidence(s1, tax.runner_up_score, len(d.contradictions), unknown=unknown, information=information)
     d.payload_hash = payload_hash(d.payload())
     if store is not None:
         d.similar_past_diagnoses = similar_diagnoses(store, d.payload())
