@@ -283,14 +283,10 @@ def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: 
 def export_metrics(store: Store, name: str, out: str | Path, *, bucket_s: float = 60.0,
                    kind: str = "samples") -> int:
     """Write the metrics time series (per time bucket, or per stored report) as CSV; no secrets."""
+    from app.exporting import metrics_frame, reports_frame
+
     store.get_endpoint(name)
-    if kind == "reports":
-        df = store.report_metrics_frame(name)
-    else:
-        df = store.metrics_timeseries(name, bucket_s=bucket_s)
-    if not df.empty:
-        df.insert(0, "time", pd.to_datetime(df["ts"], unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    df.insert(0, "endpoint", name)
+    df = reports_frame(store, name) if kind == "reports" else metrics_frame(store, name, bucket_s=bucket_s)
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

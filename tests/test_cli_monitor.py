@@ -45,6 +45,14 @@ def test_ingest_then_export(mlfi_env: Path, capsys: pytest.CaptureFixture[str], 
     dest = tmp_path / "m.csv"
     rc, _, _ = _run(capsys, "export", "--endpoint", "fraud-v3", "--out", str(dest), "--bucket", "3600")
     assert rc == 0 and "accuracy" in dest.read_text().splitlines()[0]
+    from app.config import Settings
+    from app.storage import Store
+    from app.views.export import metrics_csv
+
+    st = Store.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+    dashboard = metrics_csv(st, "fraud-v3").decode().splitlines()
+    st.dispose()
+    assert dest.read_text().splitlines()[0] == dashboard[0], "CLI export and dashboard download share columns"
 
 
 @pytest.mark.parametrize("args", [

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from app.exporting import metrics_frame, reports_frame
 from app.storage import Store
 from app.storage import tables as t
 
@@ -31,32 +32,18 @@ def scrub(obj: Any) -> Any:
     return obj
 
 
-def _iso(ts: pd.Series) -> pd.Series:
-    return pd.to_datetime(ts.astype(float), unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _csv(df: pd.DataFrame) -> bytes:
     return str(df.to_csv(index=False)).encode("utf-8")
 
 
 def metrics_csv(store: Store, name: str, *, bucket_s: float = 60.0, since: float | None = None) -> bytes:
     """Per-bucket metrics of one endpoint as CSV (time in UTC ISO-8601 plus epoch seconds)."""
-    df = store.metrics_timeseries(name, bucket_s=bucket_s, since=since)
-    cols = ["ts", "n", "errors", "error_rate", "avg_confidence", "confidence_std", "avg_latency_ms",
-            "max_latency_ms", "accuracy", "labelled"]
-    df = df.sort_values("ts")[cols] if not df.empty else df.reindex(columns=cols)
-    df.insert(0, "time_utc", _iso(df["ts"]) if not df.empty else [])
-    df.insert(0, "endpoint", name)
-    return _csv(df)
+    return _csv(metrics_frame(store, name, bucket_s=bucket_s, since=since))
 
 
 def reports_csv(store: Store, name: str) -> bytes:
     """One row per stored report of one endpoint: time, verdict, severity, alert and its metrics."""
-    df = store.report_metrics_frame(name)
-    if not df.empty:
-        df.insert(0, "time_utc", _iso(df["ts"]))
-    df.insert(0, "endpoint", name)
-    return _csv(df)
+    return _csv(reports_frame(store, name))
 
 
 def audit_frame(store: Store, *, limit: int | None = None) -> pd.DataFrame:

@@ -1,0 +1,40 @@
+"""The exported tables (metrics time series, per-report metrics): one definition, so ``mlfi export`` and the
+dashboard's downloads write the same columns. Never headers or other secrets (none are selected)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from app.storage import Store
+
+__all__ = ["METRICS_COLUMNS", "iso_utc", "metrics_frame", "reports_frame"]
+
+METRICS_COLUMNS = ["ts", "n", "errors", "error_rate", "avg_confidence", "confidence_std", "avg_latency_ms",
+                   "max_latency_ms", "accuracy", "labelled"]
+
+
+def iso_utc(ts: pd.Series) -> pd.Series:
+    """Epoch seconds as ISO-8601 UTC text.
+
+    >>> iso_utc(pd.Series([0, 86400.5])).tolist()
+    ['1970-01-01T00:00:00Z', '1970-01-02T00:00:00Z']
+    """
+    return pd.to_datetime(ts.astype(float), unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def metrics_frame(store: Store, name: str, *, bucket_s: float = 60.0, since: float | None = None) -> pd.DataFrame:
+    """Per-bucket metrics of one endpoint: endpoint, time_utc, then METRICS_COLUMNS (oldest first)."""
+    df = store.metrics_timeseries(name, bucket_s=bucket_s, since=since)
+    df = df.sort_values("ts")[METRICS_COLUMNS] if not df.empty else df.reindex(columns=METRICS_COLUMNS)
+    df.insert(0, "time_utc", iso_utc(df["ts"]) if not df.empty else [])
+    df.insert(0, "endpoint", name)
+    return df
+
+
+def reports_frame(store: Store, name: str) -> pd.DataFrame:
+    """One row per stored report of one endpoint: endpoint, time_utc, verdict, severity, alert and metrics."""
+    df = store.report_metrics_frame(name)
+    if not df.empty:
+        df.insert(0, "time_utc", iso_utc(df["ts"]))
+    df.insert(0, "endpoint", name)
+    return df
