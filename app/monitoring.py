@@ -12,6 +12,7 @@ from loguru import logger
 
 from app.baseline import learn_baseline, load_baseline, save_baseline
 from app.config import Settings
+from app.envrefs import expand_headers
 from app.checks import check_unit_interval
 from app.errors import EndpointError, InputError
 from app.schemas import Baseline, Report, Sample
@@ -80,12 +81,13 @@ def resolve_target(settings: Settings, store: Store, spec: EndpointSpec,
         raise InputError(f"probe set not found: {probe_path}")
     probe_set = ProbeSet.from_csv(probe_path, label_column=label_column)
     timeout = spec.timeout_s or settings.probe_timeout_s
+    sent = expand_headers(headers)      # ${VAR} references are stored as such, expanded only to be sent
     url = spec.url
     if protocol == "auto":
         first_row, _ = probe_set.rows(1, seed=0)[0]
-        protocol, url = detect_protocol(spec.url, headers, first_row, timeout)
+        protocol, url = detect_protocol(spec.url, sent, first_row, timeout)
         logger.info(f"detected protocol {protocol} at {url}")
-    target = ProbeTarget(name=spec.url, url=url, protocol=protocol, headers=headers,
+    target = ProbeTarget(name=spec.url, url=url, protocol=protocol, headers=sent,
                          model_name=spec.model_name or stored.get("model_name"), timeout_s=timeout)
     fields = {"url": url, "protocol": protocol, "headers": headers or None,
               "probe_set": str(Path(probe_path).resolve()), "label_column": label_column,

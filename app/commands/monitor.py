@@ -22,7 +22,7 @@ def _endpoint_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--probe-set", "probe_set", type=str, default=None,
                      help="CSV of feature columns (+ optional label column) to send as probes."),
         click.option("--label-column", type=str, default=None, help="Label column of the probe set."),
-        click.option("--header", "headers", multiple=True, help="K:V header sent with every probe (never logged)."),
+        click.option("--header", "headers", multiple=True, help="K:V header sent with every probe (never logged); a value may be ${ENV_VAR}, stored as the reference and read when sending."),
         click.option("--model-name", type=str, default=None, help="Model name for V1/V2 protocols."),
         click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.01), default=None, help="Probe timeout, s."),
         click.option("--samples", "n", type=click.IntRange(min=1, max=1_000_000), default=150, show_default=True),

@@ -22,7 +22,7 @@ def _probe_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Protocol of the given URLs (default: stored, else auto-detect once)."),
         click.option("--probe-set", "probe_set", default=None, help="CSV of feature columns to send as probes."),
         click.option("--label-column", default=None, help="Label column of the probe set (tracks accuracy)."),
-        click.option("--header", "headers", multiple=True, help="K:V header sent with every probe (never logged)."),
+        click.option("--header", "headers", multiple=True, help="K:V header sent with every probe (never logged); a value may be ${ENV_VAR}, stored as the reference and read when sending."),
         click.option("--model-name", default=None, help="Model name for V1/V2 protocols."),
         click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.01), default=None,
                      help="Probe timeout used while detecting the protocol, s."),

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, Field
 
 from app.config import Settings
+from app.envrefs import expand_headers
 from app.errors import ConflictError, EndpointError, InputError
 from app.storage import Store
 
@@ -194,12 +195,16 @@ def test_connection(req: NewEndpoint, *, timeout_s: float = 5.0) -> ConnectionRe
                            label_column=req.label_column if req.probe_set else "target")
     row, label = ps.rows(1, seed=0)[0]
     protocol, url = req.protocol, req.url
+    try:
+        headers = expand_headers(req.headers)   # stored as typed; ${VAR} is read from the environment
+    except InputError as exc:
+        return ConnectionResult(ok=False, protocol=None, url=req.url, message=str(exc))
     if protocol == "auto":
         try:
-            protocol, url = detect_protocol(req.url, req.headers, row, timeout_s)
+            protocol, url = detect_protocol(req.url, headers, row, timeout_s)
         except EndpointError as exc:
             return ConnectionResult(ok=False, protocol=None, url=req.url, message=str(exc))
-    target = ProbeTarget(name=req.name, url=url, protocol=protocol, headers=req.headers,
+    target = ProbeTarget(name=req.name, url=url, protocol=protocol, headers=headers,
                          model_name=req.model_name, timeout_s=timeout_s)
     s = probe_once(target, row, label)
     if s.error_kind:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
+from app.envrefs import expand_headers
 from app.errors import MlfiError
 from app.storage import Store
 
@@ -79,7 +80,8 @@ def build_target(ep: dict[str, Any], settings: Settings) -> Any:
     from app.probing import ProbeTarget
 
     protocol = ep.get("protocol") or "auto"
-    return ProbeTarget(name=ep["name"], url=ep["url"], protocol=protocol, headers=Store.headers_of(ep),
+    headers = expand_headers(Store.headers_of(ep))   # an unset ${VAR} is this endpoint's configuration error
+    return ProbeTarget(name=ep["name"], url=ep["url"], protocol=protocol, headers=headers,
                        model_name=ep.get("model_name"), timeout_s=settings.probe_timeout_s)
 
 

@@ -45,7 +45,8 @@ with st.form("add_form", border=True):
     headers = st.text_input("Request headers", type="password", key=k("headers"),
                             placeholder="Authorization: Bearer …; X-Team: ml",
                             help="`Name: value`, several separated by `;`. Stored for probing only: never shown, "
-                                 "logged or exported.")
+                                 "logged or exported. Write `Bearer ${MODEL_TOKEN}` to keep the token out of the "
+                                 "database: the reference is stored and the environment variable is read when probing.")
     c4, c5 = st.columns([3, 2])
     upload = c4.file_uploader("Probe set (CSV)", type=["csv"], key=k("probe_file"),
                               help="Rows of realistic inputs with the model's feature columns. Without one, the "

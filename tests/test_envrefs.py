@@ -1,0 +1,97 @@
+"""Header values written as ``${ENV_VAR}``: stored as the reference, expanded only when a probe is sent."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.config import Settings
+from app.errors import InputError
+from app.storage import Store
+from app.views import endpoint_form as form
+from app.watcher.targets import build_target
+
+TOKEN = "s3cr3t-from-env"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        ok = self.headers.get("Authorization") == f"Bearer {TOKEN}"
+        body = json.dumps({"prediction": 1, "confidence": 0.9} if ok else {"error": "unauthorised"}).encode()
+        self.send_response(200 if ok else 401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def guarded() -> Iterator[str]:
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}/predict"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out = capsys.readouterr()
+    return int(exc.value.code or 0), out.out, out.err
+
+
+def test_cli_stores_the_reference_and_sends_the_value(guarded: str, mlfi_env: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("baseline", guarded, "--protocol", "generic", "--samples", "20", "--json",
+            "--header", "Authorization: Bearer ${MLFI_TEST_TOKEN}")
+    monkeypatch.delenv("MLFI_TEST_TOKEN", raising=False)
+    rc, _, err = _run(capsys, *args)
+    assert rc == 2 and err.strip().endswith("refers to environment variable MLFI_TEST_TOKEN, which is not set")
+    monkeypatch.setenv("MLFI_TEST_TOKEN", TOKEN)
+    rc, out, err = _run(capsys, *args)
+    assert rc == 0, err
+    assert json.loads(out)["version"] == 1          # the server accepted every probe: the token was sent
+    dbs = list(mlfi_env.rglob("*.db"))
+    assert dbs, "the SQLite database is under MLFI_HOME"
+    db = b"".join(p.read_bytes() for p in mlfi_env.rglob("*.db*"))
+    st = Store.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+    try:
+        ep = st.find_endpoint(guarded)
+        assert ep is not None and Store.headers_of(ep) == {"Authorization": "Bearer ${MLFI_TEST_TOKEN}"}
+    finally:
+        st.dispose()
+    assert TOKEN.encode() not in db
+    rc, out, err = _run(capsys, "analyze", guarded, "--samples", "20", "--json")   # stored reference reused
+    assert rc == 0, err
+    assert json.loads(out)["metrics"]["error_rate"] == 0.0
+
+
+def test_watcher_and_form_expand_or_report_the_missing_variable(guarded: str, settings: Settings,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    ep = {"name": "g", "url": guarded, "protocol": "generic", "headers_json": json.dumps({"X-Key": "${MLFI_NOPE}"})}
+    monkeypatch.delenv("MLFI_NOPE", raising=False)
+    with pytest.raises(InputError, match="MLFI_NOPE"):
+        build_target(ep, settings)
+    monkeypatch.setenv("MLFI_NOPE", "v")
+    assert build_target(ep, settings).headers == {"X-Key": "v"}
+    monkeypatch.delenv("MLFI_NOPE")
+    req = form.NewEndpoint(name="g", url=guarded, protocol="generic", headers={"Authorization": "Bearer ${MLFI_NOPE}"})
+    res = form.test_connection(req, timeout_s=5)
+    assert not res.ok and "MLFI_NOPE" in res.message
+    monkeypatch.setenv("MLFI_NOPE", TOKEN)
+    req = form.NewEndpoint(name="g", url=guarded, protocol="generic", headers={"Authorization": "Bearer ${MLFI_NOPE}"})
+    assert form.test_connection(req, timeout_s=5).ok
