@@ -83,12 +83,13 @@ def resolve_target(settings: Settings, store: Store, spec: EndpointSpec,
     timeout = spec.timeout_s or settings.probe_timeout_s
     sent = expand_headers(headers)      # ${VAR} references are stored as such, expanded only to be sent
     url = spec.url
+    model_name = spec.model_name or stored.get("model_name")
     if protocol == "auto":
         first_row, _ = probe_set.rows(1, seed=0)[0]
-        protocol, url = detect_protocol(spec.url, sent, first_row, timeout)
+        protocol, url = detect_protocol(spec.url, sent, first_row, timeout, model_name=model_name)
         logger.info(f"detected protocol {protocol} at {url}")
     target = ProbeTarget(name=spec.url, url=url, protocol=protocol, headers=sent,
-                         model_name=spec.model_name or stored.get("model_name"), timeout_s=timeout)
+                         model_name=model_name, timeout_s=timeout)
     fields = {"url": url, "protocol": protocol, "headers": headers or None,
               "probe_set": str(Path(probe_path).resolve()), "label_column": label_column,
               "model_name": target.model_name}
