@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
@@ -17,7 +17,7 @@ __all__ = ["COMMON_PATHS", "detect", "detect_protocol", "path_hints"]
 # where hand-written model servers usually listen, tried last on the server root
 COMMON_PATHS = (("generic", "/predict"), ("mlflow", "/invocations"), ("generic", "/score"),
                 ("generic", "/api/predict"), ("generic", "/v1/predict"), ("generic", "/inference"),
-                ("generic", "/infer"), ("generic", "/classify"))
+                ("generic", "/infer"), ("generic", "/classify"), ("generic", "/api/v1.0/predictions"))
 
 
 def path_hints(url: str) -> list[str]:
@@ -74,6 +74,10 @@ def _candidates(call: Call, url: str) -> list[tuple[str, str]]:
     root, given = origin(url), _strip(url)
     has_path = given != root
     out: list[tuple[str, str]] = [(h, url) for h in path_hints(url)]
+    model = call.target.model_name
+    if model:  # a named model: the V1/V2 connectors build its URL from the base; TorchServe's /predictions/NAME
+        out += [("open-inference-v2", url), ("kserve-v1", url),
+                ("generic", join(root, "/predictions/" + quote(model, safe="")))]
     if has_path:
         out += [("generic", url), ("hf", url)]
     bases = [given, root] if has_path and not path_hints(url) else [root]
@@ -107,7 +111,8 @@ def detect(session: requests.Session, target: ProbeTarget, row: dict[str, Any]) 
         if parsed.useful:
             return protocol, connector.resolved_url(attempt)
     shown = "; ".join(tried[:6]) + ("; ..." if len(tried) > 6 else "")
-    raise EndpointError(f"no known protocol answered at {target.url} (tried {shown})")
+    hint = "" if target.model_name else "; a server of named models needs the model name"
+    raise EndpointError(f"no known protocol answered at {target.url} (tried {shown}){hint}")
 
 
 def detect_protocol(url: str, headers: dict[str, str] | None, row: dict[str, Any],

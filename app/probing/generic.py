@@ -12,7 +12,7 @@ from app.probing.interpret import interpret
 __all__ = ["BODY_SHAPES", "GenericConnector", "post_first_accepted_shape", "retry_with_next_shape", "shape_body"]
 
 # request shapes a hand-written REST model commonly accepts, tried in order until one is not rejected (4xx)
-BODY_SHAPES = ("features", "inputs", "row", "features_list", "instances", "ndarray")
+BODY_SHAPES = ("features", "inputs", "row", "features_list", "instances", "ndarray", "records", "array")
 _REJECTED = (400, 405, 415, 422)
 
 
@@ -23,11 +23,14 @@ def shape_body(shape: str, row: dict[str, Any]) -> Any:
     {'features': {'a': 1}}
     >>> shape_body("instances", {"a": 1, "b": 2})
     {'instances': [[1, 2]]}
+    >>> shape_body("records", {"a": 1}), shape_body("array", {"a": 1, "b": 2})   # bare JSON lists (BentoML)
+    ([{'a': 1}], [[1, 2]])
     """
     values = list(row.values())
     return {"features": {"features": row}, "inputs": {"inputs": row}, "row": dict(row),
             "features_list": {"features": values}, "instances": {"instances": [values]},
-            "ndarray": {"data": {"names": list(row), "ndarray": [values]}}}[shape]  # Seldon Core v1 style
+            "ndarray": {"data": {"names": list(row), "ndarray": [values]}},  # Seldon Core v1 style
+            "records": [dict(row)], "array": [values]}[shape]
 
 
 def post_first_accepted_shape(call: Call, url: str, kind: str, shapes: list[Any],

@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from urllib3.exceptions import ReadTimeoutError
 
 from app.probing.base import ProbeFault, ProbeTarget
 
-__all__ = ["Call", "Reply", "exchange", "memo_of", "scrub"]
+__all__ = ["MAX_BODY_BYTES", "Call", "Reply", "exchange", "memo_of", "scrub"]
 
 _DETAIL_MAX = 200
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a prediction is small: a bigger (decoded) body is a fault, never held in memory
+_CHUNK = 64 * 1024
 
 
 def scrub(text: str, secrets: tuple[str, ...] = (), limit: int = _DETAIL_MAX) -> str:
@@ -54,8 +57,11 @@ def exchange(session: requests.Session, method: str, url: str, *, headers: dict[
     hdrs = {"Accept": "application/json, text/event-stream;q=0.9, */*;q=0.5", **headers}
     try:
         resp = session.request(method, url, json=body, headers=hdrs, timeout=(timeout, timeout),
-                               allow_redirects=True)
-        text = resp.text
+                               allow_redirects=True, stream=True)
+        try:
+            text = _read_text(resp, timeout)
+        finally:
+            resp.close()
     except requests.exceptions.Timeout as exc:
         raise ProbeFault("timeout", f"no answer within {timeout:g} s ({type(exc).__name__})") from exc
     except requests.exceptions.ContentDecodingError as exc:
@@ -64,12 +70,41 @@ def exchange(session: requests.Session, method: str, url: str, *, headers: dict[
             requests.exceptions.TooManyRedirects) as exc:
         raise ProbeFault("protocol_error", scrub(f"{type(exc).__name__}: {exc}", secrets)) from exc
     except requests.exceptions.RequestException as exc:
+        if exc.args and isinstance(exc.args[0], ReadTimeoutError):  # a stalled body (requests wraps it)
+            raise ProbeFault("timeout", f"body not complete within {timeout:g} s (ReadTimeout)") from exc
         raise ProbeFault("connection_error", scrub(f"{type(exc).__name__}: {_root_cause(exc)}", secrets)) from exc
     elapsed = (time.perf_counter() - t0) * 1000.0
     reply = Reply(resp.status_code, text, elapsed, resp.headers.get("content-type", ""))
     if ok_only and resp.status_code >= 400:
-        raise ProbeFault("http_error", scrub(f"HTTP {resp.status_code}: {text[:120]}", secrets), resp.status_code)
+        retry = resp.headers.get("retry-after")
+        hint = f" (Retry-After: {retry[:40]})" if retry else ""
+        raise ProbeFault("http_error", scrub(f"HTTP {resp.status_code}{hint}: {text[:120]}", secrets),
+                         resp.status_code)
     return reply
+
+
+def _read_text(resp: requests.Response, timeout: float) -> str:
+    """The decoded body, read in chunks: at most :data:`MAX_BODY_BYTES`, and within ``timeout`` once it started."""
+    declared = resp.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES and "content-encoding" not in resp.headers:
+        raise _too_big(resp, f"{int(declared) / 2**20:.1f} MiB")
+    buf = bytearray()
+    deadline = time.perf_counter() + timeout
+    for chunk in resp.iter_content(_CHUNK):
+        buf += chunk
+        if len(buf) > MAX_BODY_BYTES:
+            raise _too_big(resp, f"over {MAX_BODY_BYTES // 2**20} MiB")
+        if time.perf_counter() > deadline:
+            raise ProbeFault("timeout", f"body not complete within {timeout:g} s after the headers",
+                             resp.status_code)
+    resp._content = bytes(buf)
+    resp._content_consumed = True
+    return resp.text
+
+
+def _too_big(resp: requests.Response, size: str) -> ProbeFault:
+    return ProbeFault("malformed_response", f"response body too large ({size}; a prediction may take at most "
+                      f"{MAX_BODY_BYTES // 2**20} MiB)", resp.status_code)
 
 
 def _root_cause(exc: BaseException) -> str:

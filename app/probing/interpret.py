@@ -7,7 +7,7 @@ from typing import Any
 
 from app.probing.base import Parsed, ProbeFault
 
-__all__ = ["as_probabilities", "canonical", "from_probabilities", "interpret"]
+__all__ = ["as_probabilities", "canonical", "from_probabilities", "interpret", "sigmoid_output"]
 
 PRED_KEYS = ("prediction", "predictions", "predicted_class", "predicted_label", "prediction_label", "label",
              "class", "class_label", "pred", "preds", "y_pred", "predict", "output", "outputs", "result",
@@ -42,6 +42,8 @@ def canonical(value: Any) -> str | None:
             f = float(s)
         except ValueError:
             return s
+        if not math.isfinite(f):
+            raise ProbeFault("malformed_response", f"prediction is not a finite number ({s[:20]})")
         return str(int(f)) if math.isfinite(f) and f.is_integer() and "e" not in s.lower() else s
     raise ProbeFault("malformed_response", f"prediction has an unexpected type ({type(value).__name__})")
 
@@ -52,10 +54,46 @@ def _num(v: Any) -> float | None:
     return float(v)
 
 
-def as_probabilities(value: Any, classes: Any = None, named: bool = False) -> dict[str, float] | None:
-    """Read a class-probability vector: ``{cls: p}``, ``[p0, p1]`` or ``[{"label", "score"|"confidence"}]``.
+def _num_text(v: Any) -> float | None:
+    """A number, or a string holding one (``"0.93"``): for fields that can only hold a number."""
+    if isinstance(v, str):
+        try:
+            return float(v.strip())
+        except ValueError:
+            return None
+    return _num(v)
 
-    A bare vector or mapping must sum to one, unless it sits under a probability key (``named``).
+
+def _finite(values: Any, what: str) -> None:
+    """Raise ``malformed_response`` when a model's scores hold NaN or Infinity (a numerically broken model)."""
+    bad = [v for v in values if not math.isfinite(v)]
+    if bad:
+        raise ProbeFault("malformed_response", f"{what} hold a non-finite value ({bad[0]})")
+
+
+def sigmoid_output(value: Any) -> Parsed | None:
+    """A lone probability in (0, 1), the output of a one-unit sigmoid layer: P(class "1").
+
+    >>> sigmoid_output(0.87)
+    Parsed(prediction='1', confidence=0.87, probabilities={'0': 0.13, '1': 0.87})
+    >>> sigmoid_output(1.0) is None, sigmoid_output(2.5) is None   # a label, a regression value
+    (True, True)
+    """
+    f = _num(value)
+    if f is None or not isinstance(value, float) or not 0.0 < f < 1.0:
+        return None
+    p1 = round(f, 12)
+    return Parsed("1" if p1 >= 0.5 else "0", max(p1, round(1.0 - p1, 12)), {"0": round(1.0 - p1, 12), "1": p1})
+
+
+def as_probabilities(value: Any, classes: Any = None, named: bool = False,
+                     partial: bool = False) -> dict[str, float] | None:
+    """Read a class-probability vector: ``{cls: p}``, ``[p0, p1]``, ``[{"label", "score"|"confidence"}]``
+    or ``[[label, p], ...]``.
+
+    A bare vector or mapping must sum to one, unless it sits under a probability key (``named``; numeric
+    strings are read there too) or is a top-k excerpt (``partial``: a sum up to one). NaN or Infinity
+    among the numbers is a ``malformed_response`` fault, never a prediction.
 
     >>> as_probabilities([0.2, 0.8])
     {'0': 0.2, '1': 0.8}
@@ -63,35 +101,46 @@ def as_probabilities(value: Any, classes: Any = None, named: bool = False) -> di
     {'POSITIVE': 0.9, 'NEGATIVE': 0.1}
     >>> as_probabilities([3.0, 1.0]) is None   # not probabilities (logits)
     True
+    >>> as_probabilities([["cat", 0.7], ["dog", 0.3]])
+    {'cat': 0.7, 'dog': 0.3}
     """
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], (list, dict)):
         value = value[0]  # a batch of one
+    num = _num_text if named else _num
     out: dict[str, float] = {}
     if isinstance(value, dict):
         for k, v in value.items():
-            f = _num(v)
+            f = num(v)
             if f is None:
                 return None
             out[str(canonical(k))] = f
     elif isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
         for item in value:
             lab = next((item[k] for k in ("label", "class", "name") if k in item), None)
-            p = next((_num(item[k]) for k in ("score", "confidence", "probability", "prob") if k in item), None)
+            p = next((num(item[k]) for k in ("score", "confidence", "probability", "prob") if k in item), None)
             if lab is None or p is None:
                 return None
             out[str(canonical(lab))] = p
-    elif isinstance(value, list) and len(value) >= 2 and all(_num(x) is not None for x in value):
+    elif isinstance(value, list) and value and all(_is_pair(x) for x in value):
+        out = {str(canonical(lab)): float(p) for lab, p in value}  # TF-Serving :classify [[label, score]]
+    elif isinstance(value, list) and len(value) >= 2 and all(num(x) is not None for x in value):
         names = [str(canonical(c)) for c in classes] if isinstance(classes, list) and len(classes) == len(value) \
             else [str(i) for i in range(len(value))]
-        out = {n: float(x) for n, x in zip(names, value)}
+        out = {n: float(num(x)) for n, x in zip(names, value)}  # type: ignore[arg-type]
     else:
         return None
-    if len(out) < 1 or any(not math.isfinite(p) or p < -1e-9 or p > 1 + 1e-9 for p in out.values()):
+    _finite(out.values(), "probabilities")
+    if len(out) < 1 or any(p < -1e-9 or p > 1 + 1e-9 for p in out.values()):
         return None
-    listed = isinstance(value, list) and isinstance(value[0], dict)
-    if not named and not listed and abs(sum(out.values()) - 1.0) > 0.02:
-        return None  # a bare vector must sum to one to be read as probabilities
+    listed = isinstance(value, list) and isinstance(value[0], (dict, list))
+    total = sum(out.values())
+    if not named and not listed and (total > 1.02 or (not partial and total < 0.98)):
+        return None  # a bare vector must sum to one (a top-k excerpt: at most one) to be read as probabilities
     return out
+
+
+def _is_pair(x: Any) -> bool:
+    return isinstance(x, list) and len(x) == 2 and isinstance(x[0], str) and _num(x[1]) is not None
 
 
 def from_probabilities(probs: dict[str, float], prediction: str | None = None) -> Parsed:
@@ -117,7 +166,7 @@ def _find(d: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any] | None:
 def _confidence(key: str, value: Any) -> float | None:
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
-    f = _num(value)
+    f = _num_text(value)
     if f is None:
         return None
     if not math.isfinite(f):
@@ -164,12 +213,13 @@ def _interpret_list(body: list[Any], depth: int) -> Parsed:
     if probs is not None and (isinstance(body[0], (dict, list)) or len(body) >= 2):
         return from_probabilities(probs)
     if len(body) == 1:
-        return interpret(body[0], depth + 1)
+        return sigmoid_output(body[0]) or interpret(body[0], depth + 1)  # [p]: a one-unit sigmoid output
     if all(isinstance(x, (str, bool)) or (_num(x) is not None and float(x).is_integer()) for x in body):
         return interpret(body[0], depth + 1)  # a batch of labels: we sent one instance, ours is the first
     if all(_num(x) is not None for x in body):
         # several scores that are not probabilities (logits): the argmax is the prediction
         vals = [float(x) for x in body]
+        _finite(vals, "scores")
         return Parsed(str(vals.index(max(vals))))
     return interpret(body[0], depth + 1)  # a batch: we sent one instance, read the first answer
 
@@ -201,8 +251,8 @@ def _interpret_dict(body: dict[str, Any], depth: int) -> Parsed:
         return Parsed(parsed.prediction, conf if conf is not None else parsed.confidence, probs)
     if pred is not None or conf is not None:
         return Parsed(pred, conf)
-    direct = as_probabilities(body)  # {"0": 0.1, "1": 0.9}
-    if direct is not None and len(direct) >= 2 and abs(sum(direct.values()) - 1.0) <= 0.02:
+    direct = as_probabilities(body, partial=True)  # {"0": 0.1, "1": 0.9}, or a top-k {"cat": 0.6, "lynx": 0.2}
+    if direct is not None and len(direct) >= 2:
         return from_probabilities(direct)
     err = _find(body, _ERROR_KEYS)
     if err is not None:

@@ -7,10 +7,24 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.probing.base import Connector, Parsed, ProbeFault, join, register
+from app.probing.generic import post_first_accepted_shape
 from app.probing.http import Call
-from app.probing.interpret import interpret
 
-__all__ = ["KServeV1Connector", "model_names", "predict_url"]
+__all__ = ["KServeV1Connector", "model_names", "predict_url", "v1_body"]
+
+# row format first; TF-Serving's columnar format and named-input instances when the row format is refused
+_SHAPES = ("instances", "inputs", "instances_named")
+
+
+def v1_body(shape: str, row: dict[str, Any]) -> Any:
+    """The ``:predict`` body of one shape.
+
+    >>> v1_body("instances", {"a": 1, "b": 2}), v1_body("inputs", {"a": 1, "b": 2})
+    ({'instances': [[1, 2]]}, {'inputs': [[1, 2]]})
+    """
+    values = list(row.values())
+    return {"instances": {"instances": [values]}, "inputs": {"inputs": [values]},
+            "instances_named": {"instances": [dict(row)]}}[shape]
 
 _MODEL_PATH = re.compile(r"^(?P<prefix>.*?)/v1/models/(?P<name>[^/:]+)(?::(?P<verb>\w+))?/?$")
 
@@ -75,9 +89,7 @@ class KServeV1Connector(Connector):
         return self.resolve(call)
 
     def predict(self, call: Call) -> Parsed:
-        url = self.resolve(call)
-        body = call.body({"instances": [list(call.row.values())]})
-        return interpret(call.json_of(call.post(url, body)))
+        return post_first_accepted_shape(call, self.resolve(call), "kserve-v1", list(_SHAPES), v1_body)
 
 
 register(KServeV1Connector())

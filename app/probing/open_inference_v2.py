@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from app.probing.base import Connector, Parsed, ProbeFault, join, register
 from app.probing.http import Call
-from app.probing.interpret import as_probabilities, canonical, from_probabilities
+from app.probing.interpret import as_probabilities, canonical, from_probabilities, sigmoid_output
 
 __all__ = ["OpenInferenceV2Connector", "build_inputs", "infer_url", "parse_outputs", "ready_models", "v2_base"]
 
@@ -162,8 +162,8 @@ def parse_outputs(body: Any) -> Parsed:
             nums = [float(x) for x in data if isinstance(x, (int, float)) and not isinstance(x, bool)]
             if len(nums) == len(data) and len(nums) >= 2:
                 fallback = Parsed(str(nums.index(max(nums))))  # scores/logits: argmax, no confidence
-            elif len(data) == 1:
-                fallback = Parsed(canonical(data[0]))
+            elif len(data) == 1:  # one FP value in (0, 1) is a sigmoid unit's P(class 1), else a label
+                fallback = (dt.startswith(("FP", "BF")) and sigmoid_output(data[0])) or Parsed(canonical(data[0]))
     if probs is not None:
         if label is not None and label not in probs:  # class names vs. column indices: keep the name
             return Parsed(label, max(probs.values()), probs)
