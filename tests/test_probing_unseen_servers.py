@@ -192,3 +192,23 @@ def test_v2_single_fp32_sigmoid_output_is_p_of_class_1() -> None:
                                                          "data": [0.83]}]})
     with StubServer(json_app({("POST", "/v2/models/bc/infer"): answer})) as srv:
         ok(probe(srv.url + "/v2/models/bc/infer", "open-inference-v2"), "1", 0.83)
+
+
+# ---- what the user sees when nothing can be read ------------------------------------------------------------
+
+@pytest.mark.parametrize(("protocol", "answer"), [
+    ("auto", Resp(200, text="malignant", content_type="text/plain")),
+    ("auto", Resp(200, {"status": "ok", "model": "bc"})),
+    ("generic", Resp(200, {"status": "ok", "model": "bc"})),
+    ("kserve-v1", Resp(200, {"predictions": [[float("nan"), float("nan")]]})),
+])
+def test_unreadable_endpoint_is_one_line_exit_2(protocol: str, answer: Resp, mlfi_env: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    routes = {("POST", "/predict"): answer, ("POST", "/v1/models/bc:predict"): answer}
+    path = "/v1/models/bc" if protocol == "kserve-v1" else "/predict"
+    with StubServer(json_app(routes)) as srv, pytest.raises(SystemExit) as exc:
+        main(["baseline", srv.url + path, "--protocol", protocol, "--samples", "12", "--json"])
+    out = capsys.readouterr()
+    assert exc.value.code == 2 and out.out == ""
+    lines = out.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.err and srv.url.split("//")[1] in lines[0], out.err

@@ -105,13 +105,15 @@ def detect(session: requests.Session, target: ProbeTarget, row: dict[str, Any]) 
         try:
             parsed = connector.predict(attempt)
         except ProbeFault as fault:
-            status = f"HTTP {fault.status_code}" if fault.status_code else fault.kind
+            code = fault.status_code
+            status = f"HTTP {code}" if code and code >= 300 else fault.kind  # 200 + bad body: say what was bad
             tried.append(f"{protocol} {urlsplit(url).path or '/'} ({status})")
             continue
         if parsed.useful:
             return protocol, connector.resolved_url(attempt)
     shown = "; ".join(tried[:6]) + ("; ..." if len(tried) > 6 else "")
-    hint = "" if target.model_name else "; a server of named models needs the model name"
+    base_only = urlsplit(target.url).path in ("", "/")
+    hint = "; a server of named models needs the model name" if base_only and not target.model_name else ""
     raise EndpointError(f"no known protocol answered at {target.url} (tried {shown}){hint}")
 
 
