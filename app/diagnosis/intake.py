@@ -81,7 +81,7 @@ def merge_text(rec: ExperimentRecord) -> ExperimentRecord:
             if metric not in data["metrics"].get(split, {}):
                 data["metrics"].setdefault(split, {})[metric] = value
                 prov[f"metrics.{split}.{metric}"] = parsed.provenance.get(f"metrics.{split}.{metric}", "notes")
-    for key in ("class_distribution", "split_sizes", "seed_scores", "seed_std", "curves"):
+    for key in ("class_distribution", "split_sizes", "seed_scores", "seed_std", "curves", "baseline_score"):
         if not data[key] and getattr(parsed, key):
             data[key] = getattr(parsed, key)
             prov.update({k: v for k, v in parsed.provenance.items() if k.startswith(key)})

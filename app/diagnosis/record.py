@@ -100,6 +100,7 @@ class DataChecks(_Strict):
     psi: dict[str, float] = Field(default_factory=dict, description="population stability index per feature")
     ks: dict[str, float] = Field(default_factory=dict, description="KS statistic per feature")
     shifted_feature_fraction: float | None = None
+    shift_p_value: float | None = Field(None, ge=0.0, le=1.0, description="smallest p-value of a stated shift test")
 
     @field_validator(
         "missing_fraction",
@@ -180,6 +181,7 @@ class Concern(_Strict):
 
     category: str
     hedged: bool = True
+    finding: bool = Field(False, description="stated as an observed symptom (not a worry, not just a name)")
     quote: str = ""
 
     @field_validator("category")
@@ -202,6 +204,9 @@ class ExperimentRecord(_Strict):
     platform: str | None = Field(None, description="e.g. azure_openai, azure_ai_vision, sklearn, pytorch")
     primary_metric: str | None = None
     target_score: float | None = Field(None, description="the score the model had to reach (same metric)")
+    baseline_score: float | None = Field(
+        None, description="a reference model's score on the same metric (previous version, naive/majority baseline)"
+    )
     intervals: dict[str, list[float]] = Field(default_factory=dict, description="stated CI/bootstrap range per split")
     predicts_single_class: bool | None = Field(None, description="the model (almost) never predicts the minority class")
     metrics: dict[str, dict[str, float]] = Field(default_factory=dict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.diagnosis.measure import DatasetMeasurements
 from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.signals_data import curve_signals, data_signals, identifier_signals
-from app.diagnosis.signals_metrics import class_signals, metric_signals
+from app.diagnosis.signals_metrics import averaging_signals, class_signals, metric_signals
 from app.diagnosis.signalset import PREFERENCE, Signals, choose_metric, is_future_name, wilson_halfwidth
 from app.diagnosis.vocab import FAILURE_CATEGORIES
 
@@ -22,6 +22,7 @@ def compute_signals(
     sig = Signals()
     metric_signals(rec, sig)
     class_signals(rec, sig)
+    averaging_signals(rec, sig)
     curve_signals(rec, sig)
     data_signals(rec, meas, sig)
     identifier_signals(rec, meas, id_patterns or [], sig)
@@ -59,6 +60,8 @@ def compute_signals(
     for c in rec.concerns:
         if c.category in FAILURE_CATEGORIES:
             sig.set(f"{'worry' if c.hedged else 'stated'}_{c.category}", True, f'prompt: "{c.quote}"')
+            if c.finding and not c.hedged:
+                sig.set(f"found_{c.category}", True, f'prompt: "{c.quote}"')
     sig.set(
         "ai_service",
         bool(rec.platform and rec.platform.startswith("azure_ai")) or None,

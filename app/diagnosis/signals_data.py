@@ -81,6 +81,7 @@ def data_signals(rec: ExperimentRecord, meas: DatasetMeasurements | None, sig: S
         ("label_error_rate", dc.label_error_rate, "label_error_rate"),
         ("kappa", dc.annotator_agreement, "annotator_agreement"),
         ("shifted_fraction", dc.shifted_feature_fraction, "shifted_feature_fraction"),
+        ("shift_p_value", dc.shift_p_value, "shift_p_value"),
     ):
         sig.set(name, val, p.get(f"data_checks.{key}", "record: data_checks"))
     for name, d in (("psi", dc.psi), ("ks", dc.ks)):

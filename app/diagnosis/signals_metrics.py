@@ -8,7 +8,7 @@ from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.signalset import Signals, chance_level, choose_metric, metric_value
 from app.diagnosis.vocab import ERROR_METRICS
 
-__all__ = ["class_signals", "metric_signals"]
+__all__ = ["averaging_signals", "class_signals", "metric_signals"]
 
 
 def metric_signals(rec: ExperimentRecord, sig: Signals) -> None:
@@ -34,6 +34,10 @@ def metric_signals(rec: ExperimentRecord, sig: Signals) -> None:
             sig.set(f"error_{s}", v[s][0], src[s])
         if tr is not None and va is not None and va > 0:
             sig.set("rel_error_gap_train_val", (va - tr) / va, f"{src['train']}; {src['validation']}")
+        held_e, held_es = (va, src["validation"]) if va is not None else (te, src["test"])
+        if tr is not None and held_e is not None and held_e > 0:
+            sig.set("rel_error_gap_train_heldout", (held_e - tr) / held_e, f"{src['train']}; {held_es}")
+        _baseline_signals(rec, sig, metric, tr, held_e, src["train"], held_es)
         off = [x for x in (va, te) if x is not None]
         if off and pr is not None and pr > 0:
             sig.set("rel_error_drop_production", (pr - float(np.mean(off))) / pr, src["production"])
@@ -68,6 +72,7 @@ def metric_signals(rec: ExperimentRecord, sig: Signals) -> None:
         if held is not None:
             sig.set("shortfall_heldout", rec.target_score - held, f"{tsrc}; {held_src}")
         sig.set("target_score", rec.target_score, tsrc)
+    _baseline_signals(rec, sig, metric, tr, held, src["train"], held_src)
     chance = chance_level(rec, metric, sig)
     if chance is not None and chance < 1:
         sig.set("chance_level", chance, "class_distribution" if rec.majority_rate else "assumption")
@@ -92,6 +97,27 @@ def metric_signals(rec: ExperimentRecord, sig: Signals) -> None:
                     sig.set("history_jump", jump, f'history: "{h.change}"')
 
 
+def _baseline_signals(
+    rec: ExperimentRecord, sig: Signals, metric: str, tr: float | None, held: float | None, tsrc: str, hsrc: str
+) -> None:
+    """Improvement over a quoted reference model: score difference, or relative error reduction for errors."""
+    if rec.baseline_score is None:
+        return
+    base = rec.baseline_score
+    if metric not in ERROR_METRICS and base > 1:
+        base = base / 100.0  # "the baseline gets 50" next to accuracies written as fractions
+    bsrc = rec.provenance.get("baseline_score", "record: baseline_score")
+    sig.set("baseline_score", base, bsrc)
+    for name, v, vsrc in (("train_over_baseline", tr, tsrc), ("heldout_over_baseline", held, hsrc)):
+        if v is None:
+            continue
+        if metric in ERROR_METRICS:
+            if base > 0:
+                sig.set(name, (base - v) / base, f"{vsrc}; {bsrc}")
+        else:
+            sig.set(name, v - base, f"{vsrc}; {bsrc}")
+
+
 def class_signals(rec: ExperimentRecord, sig: Signals) -> None:
     if rec.minority_rate is None:
         return
@@ -114,6 +140,12 @@ def class_signals(rec: ExperimentRecord, sig: Signals) -> None:
         if acc is not None and rec.majority_rate is not None:
             sig.set("acc_minus_majority", acc - rec.majority_rate, f"{asrc}; {src}")
             break
+    per_train = rec.metrics.get("train", {})
+    train_min = [per_train[m] for m in ("minority_recall", "minority_f1") if m in per_train]
+    if not train_min and rec.minority_rate <= 0.2:
+        train_min = [per_train[m] for m in ("recall", "f1") if m in per_train]
+    if train_min:
+        sig.set("minority_metric_train", min(train_min), rec.provenance.get("metrics.train.minority_recall", "record"))
     for split in ("validation", "test", "production"):
         per = rec.metrics.get(split, {})
         vals = [per[m] for m in ("minority_recall", "minority_f1") if m in per]
@@ -123,4 +155,23 @@ def class_signals(rec: ExperimentRecord, sig: Signals) -> None:
                 sig.assumptions.append("recall/F1 of an imbalanced binary task read as the minority (positive) class")
         if vals:
             sig.set("minority_metric", min(vals), rec.provenance.get(f"metrics.{split}.minority_recall", "record"))
+            if train_min:
+                sig.set("minority_gap_train_heldout", min(train_min) - min(vals), "record: minority-class metric")
+            break
+
+
+def averaging_signals(rec: ExperimentRecord, sig: Signals) -> None:
+    """Class-averaged vs prevalence-weighted scores on one held-out split (macro vs micro F1, balanced vs plain
+    accuracy): a large gap means the rare classes are handled far worse than the common ones."""
+    for split in ("validation", "test", "production"):
+        per = rec.metrics.get(split, {})
+        pairs = [(a, b) for a, b in (("micro_f1", "macro_f1"), ("accuracy", "balanced_accuracy")) if a in per and b in per]
+        if pairs:
+            a, b = pairs[0]
+            sig.set("averaging_gap", per[a] - per[b], rec.provenance.get(f"metrics.{split}.{b}", "record"))
+            break
+    for split in ("validation", "test", "production"):
+        bal = rec.metrics.get(split, {}).get("balanced_accuracy")
+        if bal is not None:
+            sig.set("balanced_accuracy_heldout", bal, rec.provenance.get(f"metrics.{split}.balanced_accuracy", "record"))
             break

@@ -26,6 +26,8 @@ PREFERENCE = (
     "accuracy",
     "balanced_accuracy",
     "f1",
+    "macro_f1",
+    "micro_f1",
     "pr_auc",
     "score",
     "r2",
@@ -93,6 +95,10 @@ def choose_metric(rec: ExperimentRecord) -> str | None:
         split, _, m = name.partition("_")
         if split in ("train", "validation", "test") and m and "loss" not in m and m not in rec.metrics.get(split, {}):
             counts[m] = counts.get(m, 0) + 1
+    if not counts:  # only minority-class metrics were given ("spam precision fell from .95 to .80")
+        for per in rec.metrics.values():
+            for m in per:
+                counts[m] = counts.get(m, 0) + 1
     if not counts:
         return None
     has_named = any(m != "score" for m in counts)
@@ -124,9 +130,10 @@ def chance_level(rec: ExperimentRecord, metric: str, sig: Signals) -> float | No
         return 0.5
     if metric == "r2":
         return 0.0
-    if metric in ("accuracy", "score", "f1"):
+    if metric in ("accuracy", "score", "f1", "macro_f1", "micro_f1"):
         if rec.majority_rate is not None and rec.minority_rate is not None:
-            return rec.minority_rate if metric == "f1" and len(rec.class_distribution) == 2 else rec.majority_rate
+            binary_f1 = metric in ("f1", "macro_f1") and len(rec.class_distribution) == 2
+            return rec.minority_rate if binary_f1 else rec.majority_rate
         if rec.n_classes:
             return 1.0 / rec.n_classes
         sig.assumptions.append(f"no class distribution given: chance level of {metric} assumed 0.5 (balanced binary)")

@@ -75,6 +75,37 @@ def class_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
                 m.start(3),
             )
             return
+    m = re.compile(
+        r"(?<![\w.])(\d+(?:\.\d+)?)\s*(k)?\s+(?:[\w-]+\s+){0,2}?" + POS + r"(?:\s+[\w-]+){0,2}?\s+(?:out of|of|in|among)\s+"
+        r"(?:the\s+|a total of\s+|about\s+|~)?(\d+(?:\.\d+)?)\s*(k|m)?\b",
+        _I,
+    ).search(t, s, e)
+    if m:
+        k = {"k": 1e3, "m": 1e6}
+        a = float(m.group(1)) * k.get((m.group(2) or "").lower(), 1.0)
+        b = float(m.group(3)) * k.get((m.group(4) or "").lower(), 1.0)
+        if 0 < a < b:
+            out.put("class_distribution", {"positive": a / b, "negative": 1 - a / b}, q, m.start(1), m.start(3))
+            return
+    m = re.compile(
+        r"(?<![\w.])(\d+(?:\.\d+)?)\s*(k)?\s+(?:examples|samples|rows|instances|cases|images|records|documents|"
+        r"utterances|items)\s+(?:vs\.?|versus|against|compared (?:to|with))\s+(?:~|about\s+|over\s+)?(\d+(?:\.\d+)?)\s*"
+        r"(k|m)?\b",
+        _I,
+    ).search(t, s, e)
+    if m and re.search(r"class|label|categor|intent|imbalanc", ctx, _I):
+        k = {"k": 1e3, "m": 1e6}
+        a = float(m.group(1)) * k.get((m.group(2) or "").lower(), 1.0)
+        b = float(m.group(3)) * k.get((m.group(4) or "").lower(), 1.0)
+        if a > 0 and b > 0 and a != b:
+            out.put(
+                "class_distribution",
+                {"minority": min(a, b) / (a + b), "majority": max(a, b) / (a + b)},
+                q,
+                m.start(1),
+                m.start(3),
+            )
+            return
     m = re.compile(r"\b1\s+(?:in|out of)\s+(\d+)\b", _I).search(t, s, e)
     if m and float(m.group(1)) > 1:
         share = 1.0 / float(m.group(1))
@@ -124,11 +155,19 @@ def model_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
         r"(?:never|n[o']t|does not|do not|rarely|almost never|not once)\s+(?:\w+\s+){0,2}?predict\w*\s+(?:the\s+|a\s+|"
         r"any\s+)?(?:minority|positive|rare|class 1|fraud\w*|churn\w*|defaults?|\w+ class)|predicts?\s+(?:only|always)"
         r"\s+(?:the\s+)?(?:majority|negative|class 0|most common|same)|predicts?\s+the\s+majority\s+class\s+(?:every|"
-        r"for every|always|all the)",
+        r"for every|always|all the)|all (?:the )?predictions (?:are |fall |land )?(?:in |into |as )?(?:the )?(?:negative|"
+        r"majority|class 0|same)|"
+        r"predicts?\s+(?:\w+\s+){0,2}?(?:for|to)\s+(?:basically\s+|almost\s+|nearly\s+|virtually\s+)?(?:everyone|"
+        r"everybody|everything|every (?:row|case|sample|example|customer|user))|flags? (?:nothing|no one|none)|"
+        r"never flags?|(?:predicts?|classif\w+|labels?)\s+(?:\w+\s+){0,2}?(?:everything|everyone|all (?:\w+\s+)?"
+        r"(?:cases|samples|rows|examples|inputs))\s+as\s+(?:the\s+)?(?:negative|majority|normal|benign|legit\w*|no\b|not\b)",
         t[s:e],
         _I,
     ):
         out.put("predicts_single_class", True, q)
+
+
+_ABOUT = r"(?:about\s+|around\s+|roughly\s+|nearly\s+|almost\s+|over\s+|~)?"
 
 
 def data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
@@ -152,8 +191,8 @@ def data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
             "data_checks.train_test_overlap_fraction",
             N + PCT + r"\s+(?:of\s+(?:the\s+)?)?(?:test|validation|val|holdout|"
             r"eval)\w*\s+(?:[\w-]+\s+){0,2}?(?:also\s+)?(?:appear|are present|occur|exist|are duplicat|"
-            r"overlap|are found|"
-            r"show up|are in|are also in|are copies)\w*\s+(?:[\w-]+\s+){0,3}?(?:train|training)\b",
+            r"overlap|are found|are (?:exact |near[- ]?)?duplicat|"
+            r"show up|are in|are also in|are (?:exact |near[- ]?)?copies)\w*\s+(?:[\w-]+\s+){0,3}?(?:train|training)\b",
             1,
             2,
         ),
@@ -190,6 +229,33 @@ def data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
             2,
         ),
         (
+            "data_checks.missing_fraction",
+            r"(?:missing|null|nulls|nan|empty|blank)\b(?:\s+values?)?[^.;%\d]{0,50}?\b(?:in|for|of|across|affects?|hits?)"
+            r"\s+" + _ABOUT + N + r"\s*(%|percent\b)\s+of\b",
+            1,
+            2,
+        ),
+        (
+            "data_checks.invalid_row_fraction",
+            r"(?:invalid|corrupt\w*|malformed|garbage|garbled|broken|encoding|unparse?able|impossible|out[- ]of[- ]range)"
+            r"\b[^.;%\d]{0,60}?\b(?:in|for|of|across|affects?|hits?)\s+" + _ABOUT + N + r"\s*(%|percent\b)\s+of\b",
+            1,
+            2,
+        ),
+        (
+            "data_checks.duplicate_fraction",
+            r"duplicat\w*[^.;%\d]{0,40}?\b(?:in|for|of|across|make up|are)\s+" + _ABOUT + N + r"\s*(%|percent\b)\s+of\b",
+            1,
+            2,
+        ),
+        (
+            "data_checks.shift_p_value",
+            r"(?:\bks\b|kolmogorov|chi-?sq\w*|chi2|\u03c72|mann-whitney|t-test|wasserstein|anderson|drift|shift|"
+            r"distribution)[^.;]{0,50}?\bp(?:-?value)?\s*(?:<=?|=|of|:|is)\s*" + N,
+            1,
+            None,
+        ),
+        (
             "data_checks.annotator_agreement",
             r"(?:kappa|krippendorff'?s\s+alpha|inter-?(?:rater|annotator)\s+"
             r"reliability)[^;\d]{0,30}?" + N,
@@ -204,7 +270,11 @@ def data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
         m = re.compile(pat, _I).search(t, s, e)
         if not m or m.start(g) in out.consumed or negated(t, s, m.start()):
             continue
-        if path == "data_checks.annotator_agreement":
+        if path == "data_checks.shift_p_value":
+            value = float(m.group(g))
+            if value > 1 or (path in out.values and out.values[path] <= value):
+                continue
+        elif path == "data_checks.annotator_agreement":
             value: Any = float(m.group(g))
             if not -1.0 <= value <= 1.0 or path in out.values:
                 continue

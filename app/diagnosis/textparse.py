@@ -44,6 +44,15 @@ _PREP_GAP = re.compile(
     _I,
 )
 _BLANK_GAP = re.compile(r"^[\s%]*$")
+# a reference model whose score is quoted next to the model's own: "the naive baseline is 205", "previous model (13.1)"
+_REF = (
+    r"(?:baselines?|benchmark|na[i\u00ef]ve(?:\s+\w+)?|(?:previous|prior|old|older|last|existing|legacy|incumbent|"
+    r"current production)\s+(?:model|version|release|system|run)|champion(?:\s+model)?|majority[- ]class(?:\s+\w+)?|"
+    r"dummy(?:\s+\w+)?|random guess\w*|always predicting \w+)"
+)
+_REF_BEFORE = re.compile(_REF + r"(?:\s*\(\w+\))?[\s:=(~]*(?:(?:is|was|of|at|gets?|got|scores?|scored|had|has|with|"
+                         r"around|about|roughly|only|just|sits at|reaches|reached)\s+){0,3}[\s:=(~]*$", _I)
+_REF_AFTER = re.compile(r"^\s*%?\s*\)?\s*(?:for|from|of|by|with|is|was)?\s*(?:the\s+|a\s+|our\s+)?" + _REF, _I)
 _POS_RE = re.compile(POS, _I)
 
 
@@ -83,6 +92,7 @@ class _Builder:
         self.conflicts: list[str] = []
         self.unassigned: list[tuple[str, Num, str]] = []
         self.curves: dict[str, list[float]] = {}
+        self.baseline: tuple[float, str] | None = None
 
     def assign(self, split: str | None, metric: str, n: Num, quote: str) -> None:
         if metric in BOUNDED_METRICS and (n.value > 100 or (n.value > 1 and not n.raw.replace(".", "").isdigit())):
@@ -116,6 +126,13 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
         and n.start not in consumed
         and not re.search(r"(?:\bby|[+±-])\s*$", masked[max(s, n.start - 4) : n.start])
     ]
+    refs = [n for n in nums if _REF_BEFORE.search(masked[max(s, n.start - 45) : n.start]) or _REF_AFTER.match(
+        masked[n.end : n.end + 40]
+    )]
+    if refs:
+        if b.baseline is None:
+            b.baseline = (refs[0].value, quote)
+        nums = [n for n in nums if n not in refs]  # a reference model's score is not this model's
     ments = mentions_in(masked, s, e)
     splits = [m for m in ments if m.kind == "split"]
     metrics = [m for m in ments if m.kind == "metric"]
@@ -230,6 +247,10 @@ def parse_text(text: str) -> dict[str, Any]:
         rec["metrics"] = b.metrics
     if b.history:
         rec["history"] = b.history
+    if b.baseline is not None:
+        rec["baseline_score"] = b.baseline[0]
+        rec.setdefault("provenance", {})
+        facts.provenance["baseline_score"] = f'prompt: "{b.baseline[1]}"'
     if b.curves:
         rec["curves"] = {**b.curves, **rec.get("curves", {})}
     if b.observations:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.diagnosis.vocab import METRIC_ALIASES, SPLIT_ALIASES, canonical_metric
+from app.diagnosis.vocab import METRIC_ALIASES, SPLIT_ALIASES, canonical_metric, canonical_split
 
 __all__ = ["HEDGES", "NEGATIONS", "Mention", "Num", "Scan", "clauses_of", "find_numbers", "scan"]
 
@@ -53,9 +53,14 @@ _COUNT_UNITS = re.compile(
 )
 _COUNT_PREFIX = re.compile(
     r"(?:\b(?:epoch|step|seed|version|v|layer|top|k\s*=|n\s*=|batch size|lr|learning rate|"
-    r"fold|iteration|round|day|week|month|year)|#)\s*[-:=]?\s*$",
+    r"fold|iteration|round|day|week|month|year|dropout|weight decay|momentum|alpha|lambda|gamma|"
+    r"max[ _]depth|depth|num[ _]leaves|n[ _]estimators|estimators|patience|warm-?up|temperature)|#)\s*[-:=]?\s*$",
     _I,
 )
+# a hyper-parameter or other named setting: "C=0.001", "max_depth=14" (masked as a feature), "p = 0.03"
+_ASSIGNED = re.compile(r"([^\W\d][\w\u0192\u00b2^-]*)\s*=\s*$")
+# a descriptive statistic of the data, not a score: "mean ~40", "median of 12"
+_STAT_PREFIX = re.compile(r"\b(?:mean|median|average|avg|std|stdev|sd|variance)\s*(?:of|is|was|=|:|~|around|about)?\s*~?$", _I)
 HEDGES = re.compile(
     r"\b(worr(y|ied|ies)|suspect\w*|maybe|might|could|possibl\w*|perhaps|wonder\w*|afraid|"
     r"concern\w*|not sure|unsure|whether|guess|hypothes\w*|potential(ly)?|risk of|seems?)\b|\?",
@@ -199,7 +204,20 @@ def mentions_in(masked: str, start: int, end: int) -> list[Mention]:
         found.append(Mention("metric", name, start + m.start(), start + m.end()))
     for m in re.finditer(r"\u0192(\d+)_*", seg):
         found.append(Mention("feature", m.group(1), start + m.start(), start + m.end()))
-    return sorted(found, key=lambda x: x.start)
+    found.sort(key=lambda x: x.start)
+    # "out-of-time validation", "holdout test": the first (qualifying) split word names the split
+    merged: list[Mention] = []
+    for x in found:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and prev.kind == x.kind == "split"
+            and re.fullmatch(r"[\s-]*(?:set\s+|sample\s+)?", masked[prev.end : x.start], _I)
+        ):
+            merged[-1] = Mention("split", prev.name, prev.start, x.end)
+            continue
+        merged.append(x)
+    return merged
 
 
 def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Num]:
@@ -225,7 +243,11 @@ def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Nu
         if pair and float(pair.group(1)) + val == 100:
             continue  # 80/20 or 50/50: a split or class ratio, never a metric value
         count = bool(_COUNT_UNITS.match(masked, m.end())) and not pct
-        count = count or bool(_COUNT_PREFIX.search(masked[max(0, m.start() - 16) : m.start()]))
+        before = masked[max(0, m.start() - 24) : m.start()]
+        count = count or bool(_COUNT_PREFIX.search(before[-16:])) or bool(_STAT_PREFIX.search(before))
+        named = _ASSIGNED.search(before)
+        if named and canonical_metric(named.group(1)) not in METRIC_ALIASES and not canonical_split(named.group(1)):
+            count = True  # "C=0.001": a setting, never a metric value
         if not pct and val.is_integer() and 1900 <= val <= 2100:
             count = True  # a year
         out.append(
