@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # incidents: healthy reports in a row needed to close an open incident
     incident_resolve_after: int = Field(default=1, ge=1)
 
+    # incident notifications (opened / resolved): a secret, incoming-webhook URLs embed their token
+    alert_webhook_url: SecretStr | None = None
+    alert_timeout_s: float = Field(default=5.0, gt=0)
+
     # governance executors
     webhook_url: str | None = None
     command_hook: str | None = None

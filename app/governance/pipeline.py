@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from app.config import Settings
 from app.errors import AuditIntegrityError
-from app.governance import audit
+from app.governance import audit, notify
 from app.governance.incidents import link_report, open_incident, resolve_after_of, track
 from app.governance.repo import insert_recommendations, locked, stored_statuses
 from app.governance.similar import preferences, record_outcomes, similar_incidents
@@ -99,5 +99,22 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
                                      "rule_id": r.rule_id} for r in report.recommendations if r.id in new_ids]})
     if change.opened:
         logger.info(f"incident #{change.incident_id} opened on {report.endpoint}: {report.rca.root_cause}")
+    _notify(store, settings, report, change, rid)
     return report
+
+
+def _notify(store: Store, settings: Settings, report: Report, change: Any, rid: int) -> None:
+    """Tell people an incident opened or resolved (webhook); the delivery outcome goes to the audit log."""
+    events = [("incident_resolved", inc_id, outcome) for inc_id, outcome in change.closed]
+    if change.opened and change.incident_id is not None:
+        events.append(("incident_opened", change.incident_id, None))
+    for event, inc_id, outcome in events:
+        message = notify.incident_message(event, report, inc_id, report_id=rid, outcome=outcome)
+        result = notify.send(settings, message)
+        if result is None:
+            continue
+        with locked(store.engine) as conn:
+            _safe_append(conn, settings, "notified", {"event": event, "incident_id": inc_id,
+                                                       "endpoint": report.endpoint, "delivered": result[0],
+                                                       "detail": result[1]})
 

@@ -1,0 +1,87 @@
+"""Incident notifications: one POST when an incident opens, one when it resolves; secrets and failures."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+sys.path.insert(0, str(Path(__file__).parent))
+from gov_helpers import EP, make_report
+
+from app.governance import audit, on_report
+
+
+class _Receiver(ThreadingHTTPServer):
+    status = 200
+    received: list[dict[str, Any]]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        srv = self.server
+        assert isinstance(srv, _Receiver)
+        srv.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(srv.status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def receiver() -> Iterator[_Receiver]:
+    srv = _Receiver(("127.0.0.1", 0), _Handler)
+    srv.received = []
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_open_and_resolve_each_notify_once_and_are_audited(store, settings, receiver) -> None:
+    secret_url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks/T0KEN-abc123"
+    settings.alert_webhook_url = SecretStr(secret_url)
+    for i in range(3):                                         # one incident, three alerts: one message
+        on_report(store, make_report("accuracy_drop", severity="critical", created_at=100.0 + i), settings)
+    assert [m["event"] for m in receiver.received] == ["incident_opened"]
+    opened = receiver.received[0]
+    assert opened["endpoint"] == EP and opened["root_cause"] == "accuracy_drop" and opened["severity"] == "critical"
+    assert opened["text"].startswith("[CRITICAL] mlfi: incident #") and opened["recommendations"]
+    on_report(store, make_report("none", created_at=200.0), settings)
+    assert [m["event"] for m in receiver.received] == ["incident_opened", "incident_resolved"]
+    assert receiver.received[1]["incident_id"] == opened["incident_id"]
+    notes = [e for e in audit.entries(store) if e.event == "notified"]
+    assert [n.payload["delivered"] for n in notes] == [True, True]
+    mirror = (settings.audit_dir / "approvals.jsonl").read_text()
+    assert "T0KEN-abc123" not in json.dumps([e.payload for e in audit.entries(store)]) + mirror
+    assert "T0KEN-abc123" not in repr(settings)
+    assert audit.verify(store, settings).ok
+
+
+def test_a_failing_receiver_never_stops_monitoring(store, settings, receiver) -> None:
+    receiver.status = 500
+    settings.alert_webhook_url = SecretStr(f"http://127.0.0.1:{receiver.server_address[1]}/x")
+    rep = on_report(store, make_report("accuracy_drop"), settings)
+    assert rep.report_id and rep.incident_id                   # saved and tracked despite the failure
+    settings.alert_webhook_url = SecretStr("http://127.0.0.1:9/refused")
+    on_report(store, make_report("none"), settings)
+    notes = [e.payload for e in audit.entries(store) if e.event == "notified"]
+    assert [(n["event"], n["delivered"]) for n in notes] == [("incident_opened", False), ("incident_resolved", False)]
+    assert "HTTP 500" in notes[0]["detail"] and "ConnectionError" in notes[1]["detail"]
+
+
+def test_no_webhook_configured_sends_nothing_and_audits_nothing(store, settings) -> None:
+    on_report(store, make_report("accuracy_drop"), settings)
+    assert not [e for e in audit.entries(store) if e.event == "notified"]
