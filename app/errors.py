@@ -24,7 +24,15 @@ class InputError(MlfiError):
 
 
 class EndpointError(MlfiError):
-    """An endpoint cannot be reached or does not speak a protocol we know."""
+    """An endpoint cannot be reached or does not speak a protocol we know.
+
+    ``kind`` is the probe fault behind it when one is known (``connection_error``, ``timeout``, ...), so a
+    caller that records faults as data keeps the real kind.
+    """
+
+    def __init__(self, message: str = "", *, kind: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class BaselineMissingError(MlfiError):

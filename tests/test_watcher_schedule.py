@@ -221,6 +221,16 @@ def test_internal_probe_bug_is_recorded_not_raised(settings: Settings, store: St
     assert s.error_kind == "protocol_error" and "internal error" in (s.error_detail or "")
 
 
+def test_auto_detection_against_a_dead_port_records_the_real_fault(settings: Settings, store: Store,
+                                                                    tmp_path: Path) -> None:
+    store.upsert_endpoint("dead", url="http://127.0.0.1:9/predict", protocol="auto", probe_set=_probe_set(tmp_path),
+                          label_column="target", interval_s=1.0, enabled=True)
+    stats = run_once(settings, store, Clock())                 # the real probe path, port 9 refuses
+    assert stats.errors == {"connection_error": 1}, stats.errors
+    s = store.recent_samples("dead")[0]
+    assert s.error_kind == "connection_error" and "cannot reach" in (s.error_detail or "")
+
+
 def test_failed_write_keeps_the_batch_for_retry(settings: Settings, store: Store, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     ps = _probe_set(tmp_path)

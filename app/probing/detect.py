@@ -97,7 +97,7 @@ def detect(session: requests.Session, target: ProbeTarget, row: dict[str, Any]) 
         call.send("GET", target.url, None, timed=False, ok_only=False)  # reachability (GET is safe)
     except ProbeFault as fault:
         if fault.kind in ("connection_error", "timeout"):
-            raise EndpointError(f"cannot reach {target.url}: {fault.detail}") from None
+            raise EndpointError(f"cannot reach {target.url}: {fault.detail}", kind=fault.kind) from None
     tried: list[str] = []
     for protocol, url in _candidates(call, target.url):
         attempt = Call(session, replace(target, protocol=protocol, url=url), dict(row))

@@ -201,7 +201,7 @@ def test_connection(req: NewEndpoint, *, timeout_s: float = 5.0) -> ConnectionRe
         return ConnectionResult(ok=False, protocol=None, url=req.url, message=str(exc))
     if protocol == "auto":
         try:
-            protocol, url = detect_protocol(req.url, headers, row, timeout_s)
+            protocol, url = detect_protocol(req.url, headers, row, timeout_s, model_name=req.model_name)
         except EndpointError as exc:
             return ConnectionResult(ok=False, protocol=None, url=req.url, message=str(exc))
     target = ProbeTarget(name=req.name, url=url, protocol=protocol, headers=headers,

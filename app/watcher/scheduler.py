@@ -196,13 +196,15 @@ class Scheduler:
             if target.protocol == "auto":
                 from app.probing import detect_protocol
 
-                protocol, url = detect_protocol(target.url, target.headers, row, target.timeout_s)
+                protocol, url = detect_protocol(target.url, target.headers, row, target.timeout_s,
+                                                model_name=target.model_name)
                 target = dataclasses.replace(target, protocol=protocol, url=url)
                 detected = (protocol, url)
             sample = self._probe(target, row, label, self._session())
-        except MlfiError as exc:   # detection found no protocol / endpoint unreachable
+        except MlfiError as exc:   # detection found no protocol / endpoint unreachable (keep its fault kind)
             sample = Sample(endpoint=name, ts=time.time(), inputs=row, label=None if label is None else str(label),
-                            error_kind="protocol_error", error_detail=str(exc).splitlines()[0][:200])
+                            error_kind=getattr(exc, "kind", None) or "protocol_error",
+                            error_detail=str(exc).splitlines()[0][:200])
         except Exception as exc:  # noqa: BLE001 - a bug, not an endpoint fault: logged, recorded as data
             log_failure(f"probe of {name} failed inside mlfi", exc)
             sample = Sample(endpoint=name, ts=time.time(), inputs=row, label=None if label is None else str(label),
