@@ -165,7 +165,9 @@ def averaging_signals(rec: ExperimentRecord, sig: Signals) -> None:
     accuracy): a large gap means the rare classes are handled far worse than the common ones."""
     for split in ("validation", "test", "production"):
         per = rec.metrics.get(split, {})
-        pairs = [(a, b) for a, b in (("micro_f1", "macro_f1"), ("accuracy", "balanced_accuracy")) if a in per and b in per]
+        pairs = [
+            (a, b) for a, b in (("micro_f1", "macro_f1"), ("accuracy", "balanced_accuracy")) if a in per and b in per
+        ]
         if pairs:
             a, b = pairs[0]
             sig.set("averaging_gap", per[a] - per[b], rec.provenance.get(f"metrics.{split}.{b}", "record"))
@@ -173,5 +175,7 @@ def averaging_signals(rec: ExperimentRecord, sig: Signals) -> None:
     for split in ("validation", "test", "production"):
         bal = rec.metrics.get(split, {}).get("balanced_accuracy")
         if bal is not None:
-            sig.set("balanced_accuracy_heldout", bal, rec.provenance.get(f"metrics.{split}.balanced_accuracy", "record"))
+            sig.set(
+                "balanced_accuracy_heldout", bal, rec.provenance.get(f"metrics.{split}.balanced_accuracy", "record")
+            )
             break

@@ -76,7 +76,9 @@ def class_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
             )
             return
     m = re.compile(
-        r"(?<![\w.])(\d+(?:\.\d+)?)\s*(k)?\s+(?:[\w-]+\s+){0,2}?" + POS + r"(?:\s+[\w-]+){0,2}?\s+(?:out of|of|in|among)\s+"
+        r"(?<![\w.])(\d+(?:\.\d+)?)\s*(k)?\s+(?:[\w-]+\s+){0,2}?"
+        + POS
+        + r"(?:\s+[\w-]+){0,2}?\s+(?:out of|of|in|among)\s+"
         r"(?:the\s+|a total of\s+|about\s+|~)?(\d+(?:\.\d+)?)\s*(k|m)?\b",
         _I,
     ).search(t, s, e)
@@ -244,7 +246,10 @@ def data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
         ),
         (
             "data_checks.duplicate_fraction",
-            r"duplicat\w*[^.;%\d]{0,40}?\b(?:in|for|of|across|make up|are)\s+" + _ABOUT + N + r"\s*(%|percent\b)\s+of\b",
+            r"duplicat\w*[^.;%\d]{0,40}?\b(?:in|for|of|across|make up|are)\s+"
+            + _ABOUT
+            + N
+            + r"\s*(%|percent\b)\s+of\b",
             1,
             2,
         ),
@@ -270,12 +275,13 @@ def data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
         m = re.compile(pat, _I).search(t, s, e)
         if not m or m.start(g) in out.consumed or negated(t, s, m.start()):
             continue
+        value: Any
         if path == "data_checks.shift_p_value":
             value = float(m.group(g))
             if value > 1 or (path in out.values and out.values[path] <= value):
                 continue
         elif path == "data_checks.annotator_agreement":
-            value: Any = float(m.group(g))
+            value = float(m.group(g))
             if not -1.0 <= value <= 1.0 or path in out.values:
                 continue
         elif path in ("data_checks.psi", "data_checks.ks"):

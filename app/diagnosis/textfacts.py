@@ -8,6 +8,7 @@ from app.diagnosis.textbase import Facts, features_in, hedged, negated
 from app.diagnosis.textchecks import class_facts, data_checks, model_facts, task_facts
 from app.diagnosis.textscan import Scan
 from app.diagnosis.textsetup import setup_facts, training_facts
+from app.diagnosis.textsymptoms import DISCOVERY, SYMPTOMS
 
 __all__ = ["CONCERN_PATTERNS", "Facts", "extract_facts"]
 
@@ -95,7 +96,21 @@ def _concern_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
         is_hedged = hedged(seg)
         prev = out.concerns.get(cat)
         if prev is None or (prev["hedged"] and not is_hedged):
-            out.concerns[cat] = {"hedged": is_hedged, "quote": scan.quote(s, e)}
+            found = not is_hedged and cat != "data_leakage" and bool(DISCOVERY.search(seg))
+            out.concerns[cat] = {"hedged": is_hedged, "quote": scan.quote(s, e), "finding": found}
+    if hedged(seg):
+        return
+    for cat, pat in SYMPTOMS.items():
+        m = pat.search(seg)
+        if not m or negated(scan.masked, s, s + m.start()):
+            continue
+        if (
+            cat == "data_quality"
+            and re.search(r"\b(?:loss|gradients?)\b", seg, _I)
+            and re.search(r"nan|null", m.group(0), _I)
+        ):
+            continue  # "loss goes to NaN" is a training failure, not missing data
+        out.concerns[cat] = {"hedged": False, "quote": scan.quote(s, e), "finding": True}
 
 
 _COMPLAINT = re.compile(

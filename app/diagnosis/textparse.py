@@ -50,8 +50,11 @@ _REF = (
     r"current production)\s+(?:model|version|release|system|run)|champion(?:\s+model)?|majority[- ]class(?:\s+\w+)?|"
     r"dummy(?:\s+\w+)?|random guess\w*|always predicting \w+)"
 )
-_REF_BEFORE = re.compile(_REF + r"(?:\s*\(\w+\))?[\s:=(~]*(?:(?:is|was|of|at|gets?|got|scores?|scored|had|has|with|"
-                         r"around|about|roughly|only|just|sits at|reaches|reached)\s+){0,3}[\s:=(~]*$", _I)
+_REF_BEFORE = re.compile(
+    _REF + r"(?:\s*\(\w+\))?[\s:=(~]*(?:(?:is|was|of|at|gets?|got|scores?|scored|had|has|with|"
+    r"around|about|roughly|only|just|sits at|reaches|reached)\s+){0,3}[\s:=(~]*$",
+    _I,
+)
 _REF_AFTER = re.compile(r"^\s*%?\s*\)?\s*(?:for|from|of|by|with|is|was)?\s*(?:the\s+|a\s+|our\s+)?" + _REF, _I)
 _POS_RE = re.compile(POS, _I)
 
@@ -126,9 +129,11 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
         and n.start not in consumed
         and not re.search(r"(?:\bby|[+±-])\s*$", masked[max(s, n.start - 4) : n.start])
     ]
-    refs = [n for n in nums if _REF_BEFORE.search(masked[max(s, n.start - 45) : n.start]) or _REF_AFTER.match(
-        masked[n.end : n.end + 40]
-    )]
+    refs = [
+        n
+        for n in nums
+        if _REF_BEFORE.search(masked[max(s, n.start - 45) : n.start]) or _REF_AFTER.match(masked[n.end : n.end + 40])
+    ]
     if refs:
         if b.baseline is None:
             b.baseline = (refs[0].value, quote)
@@ -261,7 +266,13 @@ def parse_text(text: str) -> dict[str, Any]:
         rec["features"] = [{"name": n, **flags.get(n, {})} for n in names]
     if facts.concerns:
         rec["concerns"] = [
-            {"category": c, "hedged": v["hedged"], "quote": v["quote"]} for c, v in sorted(facts.concerns.items())
+            {
+                "category": c,
+                "hedged": v["hedged"],
+                "quote": v["quote"],
+                **({"finding": True} if v.get("finding") else {}),
+            }
+            for c, v in sorted(facts.concerns.items())
         ]
     rec["provenance"] = {**facts.provenance, **b.prov}
     if b.conflicts:

@@ -60,7 +60,9 @@ _COUNT_PREFIX = re.compile(
 # a hyper-parameter or other named setting: "C=0.001", "max_depth=14" (masked as a feature), "p = 0.03"
 _ASSIGNED = re.compile(r"([^\W\d][\w\u0192\u00b2^-]*)\s*=\s*$")
 # a descriptive statistic of the data, not a score: "mean ~40", "median of 12"
-_STAT_PREFIX = re.compile(r"\b(?:mean|median|average|avg|std|stdev|sd|variance)\s*(?:of|is|was|=|:|~|around|about)?\s*~?$", _I)
+_STAT_PREFIX = re.compile(
+    r"\b(?:mean|median|average|avg|std|stdev|sd|variance)\s*(?:of|is|was|=|:|~|around|about)?\s*~?$", _I
+)
 HEDGES = re.compile(
     r"\b(worr(y|ied|ies)|suspect\w*|maybe|might|could|possibl\w*|perhaps|wonder\w*|afraid|"
     r"concern\w*|not sure|unsure|whether|guess|hypothes\w*|potential(ly)?|risk of|seems?)\b|\?",

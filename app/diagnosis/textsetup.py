@@ -125,7 +125,11 @@ def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
             r"test\s+set\s+(?:was\s+|is\s+)?"
             r"(?:also\s+)?used\s+(?:for|to|during)\s+(?:\w+\s+){0,2}?(?:tun|select|early|choos|pick|"
             r"threshold|model sel|hyper)|report\w*\s+(?:the\s+)?(?:cv|cross-validation|cross-validated|validation|"
-            r"tuning)\s+score\s+as\s+(?:the\s+|a\s+)?test|no\s+(?:separate|held-out|untouched|independent)\s+test",
+            r"tuning)\s+score\s+as\s+(?:the\s+|a\s+)?test|no\s+(?:separate|held-out|untouched|independent)\s+test|"
+            r"best\s+(?:\w+\s+)?test\s+(?:\w+\s+)?(?:of|out of|among|across|from)\s+(?:the\s+|all\s+)?(?:\d+|many|"
+            r"several|dozens|hundreds)|(?:report\w*|pick\w*|kept|keep\w*|cho\w+|select\w*)\s+(?:the\s+)?best\s+"
+            r"(?:[\w-]+\s+){0,3}?(?:on|by|according to)\s+(?:the\s+)?test\b|(?:nobody|no one|never|we didn'?t|did not)"
+            r"\s+(?:\w+\s+)?h[oe]ld\s+out\b",
         ),
         (
             "evaluation.balanced_offline_sample",
@@ -138,8 +142,10 @@ def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
             r"(?:scal\w*|normali[sz]\w*|standardi[sz]\w*|imput\w*|encod\w*|smote|over-?sampl\w*|under-?sampl\w*|"
             r"feature selection|select\w* features|pca|fit_transform|(?:fit|fitted|fitting|computed|trained)\b)"
             r"[^.;]{0,80}?\b(?:before\s+(?:the\s+)?(?:train[-/ ]test\s+)?(?:split\w*|cross-?validat\w*|cv\b|k-?fold)|"
-            r"prior to (?:the\s+)?split\w*|(?:on|using|over)\s+(?:the\s+)?(?:whole|full|entire|complete|all(?:\s+of\s+"
-            r"the)?)\s+(?:data|dataset|data set)|before\s+splitting|on\s+(?:both\s+)?(?:the\s+)?train(?:ing)?\s*"
+            r"prior to (?:the\s+)?split\w*|(?:on|using|over|across)\s+(?:the\s+)?(?:whole|full|entire|complete|all(?:\s+of\s+"
+            r"the)?)\s+(?:data|dataset|data set|table|corpus|sample|population|data ?frame|history)|(?:including|"
+            r"incl\.?|together with|along with)\s+(?:the\s+)?(?:test|validation|holdout|val)\s*(?:fold|set|split|"
+            r"rows|data)?s?\b|before\s+splitting|on\s+(?:both\s+)?(?:the\s+)?train(?:ing)?\s*"
             r"(?:\+|and|&)\s*test\w*(?:\s+(?:sets?|data))?\s+together|on\s+train\s*\+\s*test)|before\s+(?:the\s+)?"
             r"(?:\w+\s+)?split\w*[^.;]{0,40}?(?:scal|normali|standardi|imput|encod|smote|sampl|select)",
         ),
@@ -185,7 +191,7 @@ def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
             r"comes?|came)?\s*(?:drawn|collected|sampled|taken|recorded|gathered)?\s*(?:from|at|in)\s+(?:a\s+|an\s+)?"
             r"(?:different|another|new|separate|external|other|later)\s+(?:hospital|site|clinic|region|country|market|"
             r"population|time period|period|year|quarter|device|scanner|source|distribution|customer base|store|"
-            r"city|vendor)|external validation",
+            r"city|vendor)|external validation|out-of-time|out of time|\boot\b",
             seg,
             _I,
         )

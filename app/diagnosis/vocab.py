@@ -86,7 +86,15 @@ METRIC_ALIASES = {
     "pr_auc": ("pr auc", "pr-auc", "pr_auc", "auprc", "average precision", "average_precision", "ap"),
     "f1": ("f1", "f1-score", "f1 score", "f1_score", "f-score", "f score"),
     # class-averaged (macro) vs prevalence-weighted (micro/weighted) F1: their gap is an imbalance signal
-    "macro_f1": ("macro f1", "f1 macro", "macro-f1", "macro_f1", "macro-averaged f1", "macro averaged f1", "macro avg f1"),
+    "macro_f1": (
+        "macro f1",
+        "f1 macro",
+        "macro-f1",
+        "macro_f1",
+        "macro-averaged f1",
+        "macro averaged f1",
+        "macro avg f1",
+    ),
     "micro_f1": (
         "micro f1",
         "f1 micro",
