@@ -128,9 +128,12 @@ def collect(target: Any, probe_set: Any, n: int, *, seed: int, concurrency: int 
     if len(out) == _EARLY_ABORT and all((not x.ok) if strict else _is_misconfiguration(x) for x in out):
         kinds = sorted({f"{x.error_kind}{' ' + str(x.status_code) if x.status_code else ''}" for x in out})
         detail = (out[-1].error_detail or "")[:160]
-        hint = " (does the probe set have the model's columns?)" if any(
-            x.status_code and 400 <= x.status_code < 500 for x in out) or any(
-            x.error_kind in ("malformed_response", "protocol_error") for x in out) else ""
+        if any(x.status_code and 400 <= x.status_code < 500 for x in out):
+            hint = " (does the probe set have the model's columns?)"      # the server refused the payload
+        elif any(x.error_kind in ("malformed_response", "protocol_error") for x in out):
+            hint = " (the replies could not be read as predictions: is --protocol right?)"
+        else:
+            hint = ""
         raise EndpointError(f"first {_EARLY_ABORT} probes of {target.url} failed: "
                             f"{', '.join(kinds)}{hint}; {detail}".rstrip("; "))
     if not tail:
