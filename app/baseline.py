@@ -60,12 +60,25 @@ def _feature_reference(values: list[Any], rng: np.random.Generator) -> FeatureRe
                             dtype="str")
 
 
-def learn_baseline(name: str, samples: list[Sample], protocol: str | None = None, *, seed: int = 0) -> Baseline:
+def _cap(values: list[float], rng: np.random.Generator) -> list[float]:
+    if len(values) <= MAX_REFERENCE_VALUES:
+        return values
+    idx = sorted(rng.choice(len(values), MAX_REFERENCE_VALUES, replace=False).tolist())
+    return [values[i] for i in idx]
+
+
+def learn_baseline(name: str, samples: list[Sample], protocol: str | None = None, *, seed: int = 0,
+                   task: str | None = None) -> Baseline:
     """Summarise a window of samples into a Baseline (not yet saved; version 0).
 
-    Raises InputError when the window has no successful sample to learn from.
+    ``task`` (``classification``/``regression``; ``None``/``auto`` = decide from the predictions,
+    see :func:`app.detection.task.infer_task`) selects how predictions and labels are compared: a
+    regression baseline keeps the numeric predictions and the residuals (prediction - label)
+    instead of class counts and 1/0 correctness. Raises InputError when the window has no
+    successful sample to learn from.
     """
     from app.detection.metrics import compute_metrics
+    from app.detection.task import as_float, resolve_task
 
     ok = [s for s in samples if s.ok]
     if not ok:
@@ -87,13 +100,21 @@ def learn_baseline(name: str, samples: list[Sample], protocol: str | None = None
     if len(rows) > MAX_REFERENCE_ROWS:
         idx = sorted(rng.choice(len(rows), MAX_REFERENCE_ROWS, replace=False).tolist())
         rows = [rows[i] for i in idx]
+    kind = resolve_task(task, [s.prediction for s in ok if s.prediction is not None])
+    regression = kind == "regression"
+    values = [as_float(s.prediction) for s in ok] if regression else []
+    pairs = [(v - t, t) for v, t in zip(values, (as_float(s.label) for s in ok)) if v is not None and t is not None]
+    if len(pairs) > MAX_REFERENCE_VALUES:
+        pairs = [pairs[i] for i in sorted(rng.choice(len(pairs), MAX_REFERENCE_VALUES, replace=False).tolist())]
     return Baseline(
         endpoint=name, version=0, created_at=time.time(), protocol=protocol, n_samples=len(samples),
-        metrics=compute_metrics(samples),
+        metrics=compute_metrics(samples, task=kind), task=kind,
+        prediction_values=_cap([v for v in values if v is not None], rng),
+        residuals=[r for r, _ in pairs], label_values=[t for _, t in pairs],
         confidences=[float(s.confidence) for s in ok if s.confidence is not None],
         latencies_ms=[float(s.latency_ms) for s in ok if s.latency_ms is not None],
-        class_counts=dict(Counter(str(s.prediction) for s in ok if s.prediction is not None)),
-        correct=[int(c) for c in (s.correct for s in ok) if c is not None],
+        class_counts={} if regression else dict(Counter(str(s.prediction) for s in ok if s.prediction is not None)),
+        correct=[] if regression else [int(c) for c in (s.correct for s in ok) if c is not None],
         features={k: _feature_reference(v, rng) for k, v in feats.items()},
         feature_rows=rows,
         notes={"error_kinds": dict(Counter(s.error_kind for s in samples if s.error_kind))},
@@ -115,7 +136,7 @@ def save_baseline(settings: Settings, store: Store, baseline: Baseline) -> Basel
     tmp.write_text(saved.model_dump_json(indent=1), encoding="utf-8")
     tmp.replace(path)   # atomic: a crash never leaves a half-written baseline
     summary = {"metrics": saved.metrics.model_dump(), "features": sorted(saved.features),
-               "classes": saved.class_counts}
+               "classes": saved.class_counts, "task": saved.task}
     store.index_baseline(baseline.endpoint, version, str(path), saved.n_samples, summary, saved.created_at)
     return saved
 

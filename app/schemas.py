@@ -74,6 +74,13 @@ class Metrics(BaseModel):
     labelled_samples: int = 0
     class_distribution: dict[str, float] = Field(default_factory=dict)
     error_kinds: dict[str, int] = Field(default_factory=dict)
+    # regression endpoints (numeric predictions): accuracy stays None, these carry the error instead
+    task: Literal["classification", "regression"] | None = None
+    mae: float | None = None
+    rmse: float | None = None
+    r2: float | None = None
+    mean_prediction: float | None = None
+    prediction_std: float | None = None
 
 
 class DriftResult(BaseModel):
@@ -182,6 +189,11 @@ class Baseline(BaseModel):
     latencies_ms: list[float] = Field(default_factory=list)
     class_counts: dict[str, int] = Field(default_factory=dict)
     correct: list[int] = Field(default_factory=list, description="1/0 per labelled probe")
+    task: Literal["classification", "regression"] = Field(
+        default="classification", description="decided from the predictions when the baseline is learnt")
+    prediction_values: list[float] = Field(default_factory=list, description="numeric predictions (regression)")
+    residuals: list[float] = Field(default_factory=list, description="prediction - label per labelled probe (regression)")
+    label_values: list[float] = Field(default_factory=list, description="numeric labels aligned with residuals (regression)")
     features: dict[str, FeatureReference] = Field(default_factory=dict)
     feature_rows: list[dict[str, Any]] = Field(default_factory=list, description="joint reference rows (capped)")
     notes: dict[str, Any] = Field(default_factory=dict)

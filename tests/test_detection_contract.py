@@ -61,6 +61,9 @@ FACTORIES: dict[str, tuple[Factory, Factory]] = {
     "accuracy_drop": (lambda rng: (rng.random((N, 1)) < 0.9).astype(float), lambda rng: (rng.random((N, 1)) < 0.6).astype(float)),
     "error_rate": (lambda rng: (rng.random((N, 1)) < 0.02).astype(float), lambda rng: (rng.random((N, 1)) < 0.3).astype(float)),
     "latency_shift": (lambda rng: rng.gamma(4.0, 5.0, (N, 1)), lambda rng: rng.gamma(4.0, 5.0, (N, 1)) + 200.0),
+    # (prediction, label) of a regressor: tracking the label (r ~0.9) vs noise-degraded (r ~0.3)
+    "correlation_drop": (lambda rng: (lambda y: np.column_stack([y + rng.normal(0, 0.5, N), y]))(rng.normal(0, 1, N)),
+                         lambda rng: (lambda y: np.column_stack([y + rng.normal(0, 3.0, N), y]))(rng.normal(0, 1, N))),
 }
 
 

@@ -13,6 +13,8 @@ errors: they come back as a ``data_quality`` verdict.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -22,6 +24,7 @@ from app.detection.frames import cat_value
 from app.detection.metrics import frame_metrics
 from app.detection.report import build_report
 from app.detection.suite import DetectionConfig, WindowData, run_suite
+from app.detection.task import resolve_task
 from app.detection.window import detection_config
 from app.errors import InputError
 from app.schemas import Report
@@ -67,12 +70,26 @@ def validate_frames(reference: object, current: object, roles: dict[str, str | N
     return features
 
 
-def _window(df: pd.DataFrame, features: list[str], target: str | None, pred: str | None, conf: str | None) -> WindowData:
+def _regression(df: pd.DataFrame, target: str | None, pred: str | None) -> dict[str, Any]:
+    """Numeric predictions, residuals and labels of a regression batch (rows where both parse)."""
+    p = pd.to_numeric(df[pred], errors="coerce").to_numpy(dtype=float) if pred else np.empty(0)
+    out: dict[str, Any] = {"pred_values": p[np.isfinite(p)] if pred else None}
+    if target and pred:
+        y = pd.to_numeric(df[target], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(p) & np.isfinite(y)
+        out.update(residuals=(p - y)[ok], label_values=y[ok], abs_error=np.abs(p - y))
+    return out
+
+
+def _window(df: pd.DataFrame, features: list[str], target: str | None, pred: str | None, conf: str | None,
+            task: str = "classification") -> WindowData:
     present = [c for c in features if c in df.columns]
     confidence = pd.to_numeric(df[conf], errors="coerce").to_numpy(dtype=float) if conf else None
     predictions = np.asarray([cat_value(v) for v in df[pred].tolist()], dtype=object) if pred else None
+    reg = _regression(df, target, pred) if task == "regression" else {}
+    abs_error = reg.pop("abs_error", None)
     correct = None
-    if target and predictions is not None:
+    if target and predictions is not None and task != "regression":
         t = [cat_value(v) for v in df[target].tolist()]
         correct = np.asarray([np.nan if a is None or b is None else float(a == b) for a, b in zip(t, predictions)])
     outcomes = pd.DataFrame(index=df.index)
@@ -82,7 +99,9 @@ def _window(df: pd.DataFrame, features: list[str], target: str | None, pred: str
         outcomes["correct"] = correct
     if predictions is not None:
         outcomes["prediction"] = predictions
-    return WindowData(
+    if abs_error is not None:
+        outcomes["abs_error"] = abs_error
+    return WindowData(task=task, **reg,
         features=df[present] if present else None,
         confidence=confidence[np.isfinite(confidence)] if confidence is not None else None,
         predictions=np.asarray([p for p in predictions if p is not None], dtype=object) if predictions is not None else None,
@@ -93,13 +112,20 @@ def _window(df: pd.DataFrame, features: list[str], target: str | None, pred: str
 def compare_frames(reference: pd.DataFrame, current: pd.DataFrame, *, target: str | None = None,
                    prediction_column: str | None = None, confidence_column: str | None = None,
                    settings: Settings | None = None, endpoint: str = "batch",
-                   config: DetectionConfig | None = None) -> Report:
-    """Compare logged data; same Report shape as ``analyze_window`` (InputError on unusable input)."""
+                   config: DetectionConfig | None = None, task: str | None = None) -> Report:
+    """Compare logged data; same Report shape as ``analyze_window`` (InputError on unusable input).
+
+    ``task`` (``classification``/``regression``; default: ``config.task``, else decided from the
+    reference's prediction column by :func:`app.detection.task.infer_task`) selects chi-square +
+    accuracy or KS/Wasserstein + error tests for the predictions.
+    """
     roles = {"target": target, "prediction": prediction_column, "confidence": confidence_column}
     features = validate_frames(reference, current, roles)
     cfg = config or detection_config(settings)
-    ref = _window(reference, features, target, prediction_column, confidence_column)
-    cur = _window(current, features, target, prediction_column, confidence_column)
+    explicit = task if task not in (None, "auto") else (cfg.task if cfg.task != "auto" else None)
+    kind = resolve_task(explicit, reference[prediction_column].tolist() if prediction_column else [])
+    ref = _window(reference, features, target, prediction_column, confidence_column, kind)
+    cur = _window(current, features, target, prediction_column, confidence_column, kind)
     if ref.features is None and cur.features is None and ref.predictions is None and ref.confidence is None:
         raise InputError("nothing to compare: no usable column")
     suite = run_suite(ref, cur, cfg)
@@ -109,9 +135,11 @@ def compare_frames(reference: pd.DataFrame, current: pd.DataFrame, *, target: st
                          f"({', '.join(f'{k}: {v}' for k, v in list(suite.plan.skipped.items())[:3])})")
     metrics = frame_metrics(len(current), cur.outcomes["confidence"].to_numpy() if cur.outcomes is not None and "confidence" in cur.outcomes else None,
                             cur.outcomes["prediction"].tolist() if cur.outcomes is not None and "prediction" in cur.outcomes else None,
-                            cur.outcomes["correct"].to_numpy() if cur.outcomes is not None and "correct" in cur.outcomes else None)
+                            cur.outcomes["correct"].to_numpy() if cur.outcomes is not None and "correct" in cur.outcomes else None,
+                            task=kind, labels=current[target].tolist() if target else None)
     base = frame_metrics(len(reference), ref.outcomes["confidence"].to_numpy() if ref.outcomes is not None and "confidence" in ref.outcomes else None,
                          ref.outcomes["prediction"].tolist() if ref.outcomes is not None and "prediction" in ref.outcomes else None,
-                         ref.outcomes["correct"].to_numpy() if ref.outcomes is not None and "correct" in ref.outcomes else None)
+                         ref.outcomes["correct"].to_numpy() if ref.outcomes is not None and "correct" in ref.outcomes else None,
+                         task=kind, labels=reference[target].tolist() if target else None)
     return build_report(endpoint, suite, ref, cur, metrics=metrics, baseline_metrics=base, config=cfg,
                         samples_collected=len(current))

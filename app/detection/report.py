@@ -35,12 +35,18 @@ def drift_block(suite: SuiteResult, config: DetectionConfig) -> dict[str, Any]:
     per = feature_results(suite)
     drift: dict[str, Any] = {
         "confidence_distribution": _headline(g.get("confidence", []), "ks", "no confidence values in one window"),
-        "prediction_distribution": _headline(g.get("predictions", []), "chi2", "no predictions in one window"),
+        "prediction_distribution": _headline(g.get("predictions", []), "ks" if suite.task == "regression" else "chi2",
+                                             "no predictions in one window"),
         "features": {name: _dump(to_drift_result(per[name])) for name in rank_features(per)},
     }
     for group, key in _EXTRA_GROUPS.items():
         if g.get(group):
             drift[key] = _dump(g[group][0].to_drift())
+    corr = [r for r in g.get("accuracy", []) if r.method == "correlation_drop"]
+    if corr:
+        drift["prediction_label_correlation"] = _dump(corr[0].to_drift())
+    if suite.task == "regression":
+        drift["task"] = "regression"
     dq = g.get("data_quality", [])
     if dq or suite.plan.skipped:
         drift["data_quality"] = {

@@ -20,6 +20,12 @@ not grow with n (1M rows stay quiet: the floors). Halving alpha for features alo
 too: false alarms fell to ~2% but the true-positive rate dropped below KS+Bonferroni's on several
 shifts (selection bias on breast_cancer 78% vs 86%, +0.1 sd on all 5 features 68% vs 80%).
 
+Regression endpoints (``WindowData.task == "regression"``, decided at baseline time): the
+predicted-class chi-square and the 1/0 accuracy test are replaced by KS + normalised Wasserstein
+on the numeric predictions (one hypothesis, like a feature's tests), ``error_rise`` on the
+absolute errors and ``correlation_drop`` on (prediction, label) -- all in the outputs family, with
+the same BH step and effect floors. Confidence tests run only when the endpoint reports one.
+
 A test is flagged when its hypothesis' BH-adjusted p < its family's alpha, its own p < alpha,
 AND its effect >= its floor (see ``app.detection.base.decide``).
 
@@ -33,7 +39,7 @@ full data's; a million-row check costs a tenth of sorting every column.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -43,11 +49,13 @@ from app.detection import registry
 from app.detection.base import Detector, TestResult, decide
 from app.detection.frames import ColumnPlan, category_codes, category_matrix, numeric_matrix, plan_columns, subsample
 
-__all__ = ["OUTPUT_GROUPS", "DetectionConfig", "SuiteResult", "WindowData", "run_suite"]
+__all__ = ["OUTPUT_GROUPS", "REGRESSION_PREDICTION_TESTS", "DetectionConfig", "SuiteResult", "WindowData", "run_suite"]
 
 # groups whose tests of one variable form one hypothesis (Cauchy-combined before BH)
-COMBINED = ("features", "confidence")
+COMBINED = ("features", "confidence", "predictions")
 OUTPUT_GROUPS = ("confidence", "predictions", "accuracy", "errors", "latency", "silent")
+# regression endpoints: the numeric predictions' distribution (one hypothesis, Cauchy-combined)
+REGRESSION_PREDICTION_TESTS = ("ks", "wasserstein")
 
 
 class DetectionConfig(BaseModel):
@@ -65,6 +73,8 @@ class DetectionConfig(BaseModel):
     params: dict[str, dict[str, Any]] = Field(default_factory=dict, description="detector name -> parameters")
     max_rows: int | None = Field(default=100_000, ge=100)
     seed: int = 0
+    task: Literal["auto", "classification", "regression"] = Field(
+        default="auto", description="override of the task decided from the predictions at baseline time")
 
 
 @dataclass
@@ -79,6 +89,11 @@ class WindowData:
     latency: np.ndarray | None = None
     error_kinds: dict[str, int] = field(default_factory=dict)
     outcomes: pd.DataFrame | None = None  # per feature row: correct, confidence, latency_ms, error, prediction
+    # regression endpoints: numeric predictions, residuals (prediction - label) and the aligned labels
+    task: str = "classification"
+    pred_values: np.ndarray | None = None
+    residuals: np.ndarray | None = None
+    label_values: np.ndarray | None = None
 
 
 @dataclass
@@ -89,6 +104,7 @@ class SuiteResult:
     plan: ColumnPlan
     alpha: float
     n_tests: int
+    task: str = "classification"
 
     def first(self, group: str) -> TestResult | None:
         res = self.groups.get(group) or []
@@ -119,15 +135,35 @@ def _finite_rows(x: np.ndarray | None) -> bool:
     return x is not None and np.isfinite(np.asarray(x, dtype=float)).sum() >= 2
 
 
+def _regression_tests(ref: WindowData, cur: WindowData, config: DetectionConfig) -> dict[str, list[TestResult]]:
+    """Numeric predictions: KS + normalised Wasserstein (one hypothesis); labels: error rise, correlation drop."""
+    g: dict[str, list[TestResult]] = {}
+    if _finite_rows(ref.pred_values) and _finite_rows(cur.pred_values):
+        g["predictions"] = [r for t in REGRESSION_PREDICTION_TESTS
+                            for r in _run(config, t, ref.pred_values, cur.pred_values, ["prediction"])]
+    if _finite_rows(ref.residuals) and _finite_rows(cur.residuals):
+        acc = _run(config, "error_rise", ref.residuals, cur.residuals, ["absolute error"])
+        if ref.label_values is not None and cur.label_values is not None \
+                and len(ref.label_values) == len(ref.residuals) and len(cur.label_values) == len(cur.residuals):
+            pairs_r = np.column_stack([ref.residuals + ref.label_values, ref.label_values])
+            pairs_c = np.column_stack([cur.residuals + cur.label_values, cur.label_values])
+            acc += _run(config, "correlation_drop", pairs_r, pairs_c, ["prediction", "label"])
+        g["accuracy"] = acc
+    return g
+
+
 def _output_tests(ref: WindowData, cur: WindowData, config: DetectionConfig) -> dict[str, list[TestResult]]:
     g: dict[str, list[TestResult]] = {}
     if _finite_rows(ref.confidence) and _finite_rows(cur.confidence):
         g["confidence"] = [r for t in ("ks", "variance") for r in _run(config, t, ref.confidence, cur.confidence,
                                                                          ["confidence"])]
-    if ref.predictions is not None and cur.predictions is not None and len(ref.predictions) and len(cur.predictions):
+    if ref.task == "regression":
+        g.update(_regression_tests(ref, cur, config))
+    elif ref.predictions is not None and cur.predictions is not None and len(ref.predictions) and len(cur.predictions):
         g["predictions"] = _run(config, "chi2", np.asarray(ref.predictions, dtype=object),
                                 np.asarray(cur.predictions, dtype=object), ["prediction"])
-    if ref.correct is not None and cur.correct is not None and len(ref.correct) and len(cur.correct):
+    if ref.task != "regression" and ref.correct is not None and cur.correct is not None \
+            and len(ref.correct) and len(cur.correct):
         g["accuracy"] = _run(config, "accuracy_drop", ref.correct, cur.correct, ["accuracy"])
     if ref.errors is not None and cur.errors is not None and len(ref.errors) and len(cur.errors):
         g["errors"] = _run(config, "error_rate", ref.errors, cur.errors, ["error_rate"])
@@ -228,4 +264,4 @@ def run_suite(ref: WindowData, cur: WindowData, config: DetectionConfig | None =
             decided.setdefault(k, []).append(r)
     ordered = {k: decided.get(k, []) for k in groups}
     return SuiteResult(groups=ordered, plan=plan, alpha=config.alpha,
-                       n_tests=sum(1 for rs in ordered.values() for r in rs if r.p_value is not None))
+                       n_tests=sum(1 for rs in ordered.values() for r in rs if r.p_value is not None), task=ref.task)

@@ -8,6 +8,7 @@
 | confidence_drop                    | surrogate of confidence             | where confidence is lowest        |
 | latency_degradation                | surrogate of latency                | where answers are slowest         |
 | prediction_drift                   | surrogate of "answered <the class that grew>" | where that class is answered |
+| regression: accuracy_drop, prediction_drift | surrogate of the absolute error (needs labels) | where the error is largest |
 | silent_failure, none               | nothing (constant outputs explain nothing; quiet when nothing changed) |  |
 
 Each needs the current window's input rows (and, for drift, the reference's); without them the
@@ -50,6 +51,11 @@ def _outcome(cur: WindowData, root_cause: str, ref_predictions: np.ndarray | Non
     def col(c: str) -> np.ndarray | None:
         return o[c].to_numpy(dtype=float, na_value=np.nan) if c in o else None
 
+    if root_cause in ("accuracy_drop", "prediction_drift") and cur.task == "regression":
+        v = col("abs_error")
+        if v is None or np.isfinite(v).sum() < 10:
+            return None
+        return Target(v, "continuous", "the absolute error"), "mean absolute error", True, False
     if root_cause == "accuracy_drop" and (v := col("correct")) is not None:
         return Target(1.0 - v, "binary", "a wrong answer"), "error rate", True, True
     if root_cause == "error_spike" and (v := col("error")) is not None:

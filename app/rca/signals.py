@@ -6,7 +6,14 @@ Signals (``None`` when the window has no such data, which satisfies no condition
 ``dq_flagged/count/max_effect/detail``; ``feat_flagged/count/total/top/top_detail/top_strength``;
 ``mv_flagged/auc/effect``; ``pred_flagged/tv/detail/explains_acc``;
 ``acc_flagged/before/after/drop/context``; ``conf_flagged/before/after/delta/drop/detail/tv``;
-``lat_flagged/ratio/detail``; ``if_flagged/effect/detail/uses_outputs``; ``consequence``.
+``lat_flagged/ratio/detail``; ``if_flagged/effect/detail/uses_outputs``; ``consequence``; ``task``.
+
+Regression endpoints use their own names so no classification rule (class mix, accuracy) fires on
+them: ``reg_pred_flagged/d/detail`` (KS + Wasserstein on the numeric predictions; ``d`` is the KS
+distance), ``reg_err_flagged/mae_before/mae_after/mae_rise/err_detail`` (absolute errors),
+``reg_corr_flagged/r_before/r_after/corr_detail`` (Pearson r of prediction and label) and
+``reg_shift_explains``: the predictions moved and the error grew while r did not drop, i.e. the
+outputs were offset or rescaled (prediction drift) rather than degraded (accuracy drop).
 
 ``pred_explains_acc``: the predicted-class mix moved by at least half the accuracy lost (total
 variation >= 0.5 x drop). A model that now answers one class far more often loses accuracy
@@ -103,14 +110,50 @@ def extract_signals(suite: SuiteResult, metrics: Metrics, baseline: Metrics | No
     if iso:
         s.update(if_flagged=_flag(iso), if_effect=iso[0].effect_size, if_detail=iso[0].detail,
                  if_uses_outputs="confidence" in iso[0].name)
+    s["task"] = suite.task
+    if suite.task == "regression":
+        s.update(_regression_signals(suite))
     s["consequence"] = _consequence(s)
+    s["reg_context"] = ("; the predictions still follow the target as closely as before" if s.get("reg_corr_flagged") is False
+                        else "; the predictions follow the target less closely, so the model itself degraded"
+                        if s.get("reg_corr_flagged") else "")
     s["acc_context"] = ("; the predicted-class mix and the confidence are unchanged, so the model now errs "
                         "on inputs it used to get right") if not s.get("pred_flagged") and not s.get("conf_flagged") else ""
     return s
 
 
+def _regression_signals(suite: SuiteResult) -> dict[str, Any]:
+    s: dict[str, Any] = {}
+    g = suite.groups
+    pred = g.get("predictions", [])
+    if pred:
+        ks = next((r for r in pred if r.method == "ks"), pred[0])
+        flagged = [r for r in pred if r.drift_detected]
+        s.update(reg_pred_flagged=bool(flagged), reg_pred_d=ks.effect_size,
+                 reg_pred_detail="; ".join(r.detail or "" for r in (flagged or [ks])))
+    acc = g.get("accuracy", [])
+    err = next((r for r in acc if r.method == "error_rise"), None)
+    if err is not None and err.statistic is not None:
+        s.update(reg_err_flagged=err.drift_detected, reg_mae_after=err.statistic,
+                 reg_mae_before=err.statistic - (err.delta or 0.0), reg_mae_rise=err.effect_size,
+                 reg_err_detail=err.detail)
+    corr = next((r for r in acc if r.method == "correlation_drop"), None)
+    if corr is not None and corr.statistic is not None:
+        s.update(reg_corr_flagged=corr.drift_detected, reg_r_after=corr.statistic,
+                 reg_r_before=corr.statistic - (corr.delta or 0.0), reg_corr_detail=corr.detail)
+    elif err is not None:
+        s["reg_corr_flagged"] = False
+    s["reg_shift_explains"] = bool(s.get("reg_pred_flagged") and s.get("reg_err_flagged")
+                                   and s.get("reg_corr_flagged") is False)
+    return s
+
+
 def _consequence(s: dict[str, Any]) -> str:
     parts = []
+    if s.get("reg_err_flagged"):
+        parts.append(f"the mean absolute error rose {s['reg_mae_before']:.4g} -> {s['reg_mae_after']:.4g}")
+    if s.get("reg_pred_flagged"):
+        parts.append(f"the predictions moved ({s['reg_pred_detail']})")
     if s.get("acc_flagged"):
         parts.append(f"accuracy fell {s['acc_before']:.1%} -> {s['acc_after']:.1%}")
     if s.get("pred_flagged"):
