@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     command_hook: str | None = None
     operator_name: str | None = None
+    # dashboard behind an authenticating proxy (oauth2-proxy, IAP, ...): the header carrying the signed-in
+    # user; when set, decisions in the dashboard need it and the name is taken from it, never typed
+    trusted_user_header: str | None = None
 
     # optional remote grounding (Azure AI Search REST)
     azure_search_endpoint: str | None = None

@@ -240,3 +240,21 @@ def test_tampered_audit_log_shows_failed_verification(seeded, ui_env):
     st.cache_data.clear()
     at = page("recommendations").run()
     assert not at.exception and any("verification FAILED" in e.value for e in at.error)
+
+
+def test_behind_a_sign_in_proxy_the_name_comes_from_its_header(seeded, ui_env, monkeypatch):
+    import types
+
+    _, store = ui_env
+    monkeypatch.setenv("MLFI_TRUSTED_USER_HEADER", "X-Forwarded-User")
+    at = page("recommendations").run()                 # no header: not signed in, nothing can be decided
+    assert not at.exception
+    assert any("not signed in" in w.value for w in at.warning)
+    assert at.button(key="approve_rec-retrain").disabled and at.button(key="reject_rec-retrain").disabled
+    assert at.text_input(key="rec_operator").disabled
+    monkeypatch.setattr(st, "context", types.SimpleNamespace(headers={"x-forwarded-user": "ana@corp.example"}))
+    at = page("recommendations").run()
+    at.text_input(key="reason_rec-retrain").set_value("confirmed")
+    at.button(key="approve_rec-retrain").click().run()
+    assert not at.exception and not at.error, texts(at)
+    assert [e.actor for e in audit.entries(store) if e.event == "approved"] == ["ana@corp.example"]

@@ -9,7 +9,7 @@ from app.errors import InputError
 from app.schemas import PRIORITIES
 from app.storage import Store
 
-__all__ = ["audit_status", "decide", "operator_default", "rank_key", "ranked"]
+__all__ = ["audit_status", "decide", "operator_default", "rank_key", "ranked", "signed_in_name"]
 
 
 def rank_key(priority: str, created_at: float) -> tuple[int, float]:
@@ -29,6 +29,30 @@ def ranked(store: Store, *, status: str | None = "pending", incident_id: int | N
 
     recs = list_recommendations(store.engine, status=status, incident_id=incident_id, limit=limit)
     return sorted(recs, key=lambda r: rank_key(r.priority, r.created_at))
+
+
+def signed_in_name(settings: Settings, headers: Any, oidc_name: str | None = None) -> tuple[str | None, bool]:
+    """(who is signed in, whether sign-in is required) for the dashboard's decisions.
+
+    Streamlit's own login (``st.user``) wins when present; otherwise, with ``trusted_user_header`` set (the
+    dashboard behind an authenticating proxy), the name comes from that request header and is required.
+
+    >>> s = Settings(trusted_user_header="X-Forwarded-User", _env_file=None)
+    >>> signed_in_name(s, {"x-forwarded-user": "ana@corp"}), signed_in_name(s, {})
+    (('ana@corp', True), (None, True))
+    >>> signed_in_name(Settings(_env_file=None), {"x-forwarded-user": "mallory"})
+    (None, False)
+    """
+    if oidc_name:
+        return oidc_name, True
+    header = (settings.trusted_user_header or "").strip()
+    if not header:
+        return None, False
+    value = ""
+    for key, val in dict(headers or {}).items():
+        if str(key).lower() == header.lower():
+            value = str(val).strip()
+    return (value[:200] or None), True
 
 
 def operator_default(settings: Settings, login_name: str | None = None) -> str:

@@ -10,7 +10,7 @@ if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this f
 import streamlit as st
 
 from app.errors import MlfiError
-from app.views.decisions import decide, operator_default
+from app.views.decisions import decide, operator_default, signed_in_name
 from ui import data
 from ui.components import PRIORITY_COLORS, ago, badge, ensure_routed, flash, show_flash
 
@@ -30,10 +30,23 @@ def _login_name() -> str | None:
         return None
 
 
-login = _login_name()
+def _request_headers() -> dict[str, str]:
+    try:
+        return dict(st.context.headers)
+    except (AttributeError, RuntimeError):
+        return {}
+
+
+login, sign_in_required = signed_in_name(s, _request_headers(), _login_name())
+locked_out = sign_in_required and login is None
+if locked_out:
+    st.warning("You are not signed in: decisions need the name your sign-in proxy passes in the "
+               f"`{s.trusted_user_header}` header.", icon=":material/lock:")
 c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
-who = c1.text_input("Acting as", value=operator_default(s, login), key="rec_operator", disabled=login is not None,
-                    help="Recorded in the audit log with every decision (from your login when one is configured).")
+who = c1.text_input("Acting as", value=operator_default(s, login), key="rec_operator", disabled=sign_in_required,
+                    help="Recorded in the audit log with every decision (from your sign-in when one is configured).")
+if login is not None:
+    who = login
 which = c2.segmented_control("Show", ["pending", "all"], default="pending", key="rec_filter") or "pending"
 incident = st.session_state.get("rec_incident")
 if incident is not None:
@@ -62,8 +75,8 @@ for rec in recs[:50]:
         if rec.status == "pending":
             reason = st.text_input("Reason", key=f"reason_{rec.id}", placeholder="Why approve or reject? (required)")
             b1, b2, b3 = st.columns([1, 1, 4], vertical_alignment="center")
-            approve = b1.button("Approve", key=f"approve_{rec.id}", type="primary", width="stretch")
-            reject = b2.button("Reject", key=f"reject_{rec.id}", width="stretch")
+            approve = b1.button("Approve", key=f"approve_{rec.id}", type="primary", width="stretch", disabled=locked_out)
+            reject = b2.button("Reject", key=f"reject_{rec.id}", width="stretch", disabled=locked_out)
             false_alarm = b3.checkbox("Reject as a false alarm", key=f"false_alarm_{rec.id}",
                                       help="Only with Reject: the detectors that fired become less sensitive on "
                                            "this endpoint. The reason text alone never counts as a false alarm.")
