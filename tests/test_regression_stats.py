@@ -187,3 +187,23 @@ def test_cli_compare_on_regression_csvs(diabetes: pd.DataFrame, tmp_path: Path) 
     assert m["accuracy"] is None and m["task"] == "regression" and {"mae", "rmse", "r2"} <= set(m)
     assert {"avg_confidence", "confidence_std", "error_rate", "latency_p50_ms", "latency_p95_ms", "accuracy",
             "total_samples"} <= set(m)
+
+
+def test_dashboard_kpis_show_mae_for_a_regression_endpoint(settings, store, diabetes: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    from app.baseline import save_baseline
+    from app.views.kpis import baseline_metrics, endpoint_task, kpis, window_metrics
+    from app.views.series import timeseries
+
+    ref, cur = _halves(diabetes, 5)
+    samples = [s.model_copy(update={"endpoint": "reg"}) for s in _samples(ref, ref["p"].to_numpy())]
+    save_baseline(settings, store, learn_baseline("reg", samples))
+    store.add_samples([s.model_copy(update={"endpoint": "reg", "ts": time.time() + 1})
+                       for s in _samples(cur, cur["p"].to_numpy() + 40.0)])
+    assert endpoint_task(store, "reg") == "regression"
+    base, _ = baseline_metrics(store, "reg")
+    tiles = {k.key: k for k in kpis(window_metrics(store, "reg", last_n=221), base)}
+    assert "accuracy" not in tiles and tiles["mae"].value is not None and base is not None
+    assert tiles["mae"].value > tiles["mae"].baseline and tiles["mae"].delta_color == "inverse"
+    assert tiles["mae"].value == pytest.approx(mean_absolute_error(cur["y"], np.round(cur["p"] + 40.0, 4)), abs=1e-4)
+    df = timeseries(store, "reg")
+    assert not df.empty and df["labelled"].sum() == 0

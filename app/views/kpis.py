@@ -9,7 +9,8 @@ from typing import Literal
 from app.schemas import Metrics
 from app.storage import Store
 
-__all__ = ["KPI_SPECS", "Kpi", "baseline_metrics", "kpis", "practical_threshold", "window_metrics"]
+__all__ = ["KPI_SPECS", "MAE_SPEC", "Kpi", "baseline_metrics", "endpoint_task", "kpis", "practical_threshold",
+           "window_metrics"]
 
 Better = Literal["higher", "lower", "neutral"]
 
@@ -23,6 +24,9 @@ KPI_SPECS: tuple[tuple[str, str, Better, str, str], ...] = (
     ("accuracy", "Accuracy", "higher", "ratio", "Share of labelled probes answered correctly"),
     ("total_samples", "Window", "neutral", "count", "Samples in the current window"),
 )
+# regression endpoints (numeric predictions): the accuracy tile becomes the mean absolute error
+MAE_SPEC: tuple[str, str, Better, str, str] = (
+    "mae", "MAE", "lower", "value", "Mean absolute error of the numeric predictions on labelled probes")
 
 
 def practical_threshold(kind: str, baseline: float | None) -> float:
@@ -31,11 +35,17 @@ def practical_threshold(kind: str, baseline: float | None) -> float:
     Shares (error rate, accuracy): 1 percentage point; latencies: 10 % of the baseline and at least
     2 ms; scores (confidence): 0.01.
 
+    Plain values (a regression's MAE): 5 % of the baseline.
+
     >>> practical_threshold("ratio", 0.0), practical_threshold("ms", 3.0), practical_threshold("ms", 80.0)
     (0.01, 2.0, 8.0)
+    >>> practical_threshold("value", 40.0)
+    2.0
     """
     if kind == "ratio":
         return 0.01
+    if kind == "value":
+        return max(1e-9, 0.05 * abs(baseline or 0.0))
     if kind == "ms":
         return max(2.0, 0.1 * abs(baseline or 0.0))
     return 0.01
@@ -92,6 +102,8 @@ class Kpi:
             return f"{self.delta:+.1f} ms"
         if self.kind == "count":
             return f"{self.delta:+,.0f}"
+        if self.kind == "value":
+            return f"{self.delta:+.4g}"
         return f"{self.delta:+.3f}"
 
 
@@ -100,6 +112,8 @@ def _fmt(v: float | None, kind: str) -> str:
 
     >>> _fmt(0.1234, "ratio"), _fmt(12.345, "ms"), _fmt(0.87654, "score"), _fmt(1200, "count"), _fmt(None, "ms")
     ('12.3%', '12.3 ms', '0.877', '1,200', '—')
+    >>> _fmt(43.21789, "value")
+    '43.22'
     """
     if v is None:
         return "—"
@@ -109,6 +123,8 @@ def _fmt(v: float | None, kind: str) -> str:
         return f"{v:.1f} ms"
     if kind == "count":
         return f"{v:,.0f}"
+    if kind == "value":
+        return f"{v:.4g}"
     return f"{v:.3f}"
 
 
@@ -126,9 +142,14 @@ def kpis(current: Metrics, baseline: Metrics | None) -> list[Kpi]:
     'no change'
     >>> kpis(cur, None)[0].delta is None
     True
+    >>> reg = {x.key: x for x in kpis(Metrics(task="regression", mae=52.0), Metrics(task="regression", mae=40.0))}
+    >>> "accuracy" in reg, reg["mae"].value_text, reg["mae"].delta_text, reg["mae"].delta_color
+    (False, '52', '+12', 'inverse')
     """
+    regression = "regression" in (current.task, baseline.task if baseline is not None else None)
+    specs = [MAE_SPEC if regression and spec[0] == "accuracy" else spec for spec in KPI_SPECS]
     out = []
-    for key, label, better, kind, description in KPI_SPECS:
+    for key, label, better, kind, description in specs:
         v = getattr(current, key)
         b = getattr(baseline, key) if baseline is not None else None
         delta = None if v is None or b is None or key == "total_samples" else float(v) - float(b)
@@ -137,11 +158,32 @@ def kpis(current: Metrics, baseline: Metrics | None) -> list[Kpi]:
     return out
 
 
-def window_metrics(store: Store, name: str, *, last_n: int) -> Metrics:
-    """Metrics of the newest ``last_n`` samples (inputs not loaded: a cheap, bounded read)."""
-    from app.detection.metrics import compute_metrics
+def endpoint_task(store: Store, name: str) -> str | None:
+    """The task recorded with the endpoint's active baseline (``None``: no baseline, or one older than tasks)."""
+    versions = store.baseline_versions(name)
+    active = [r for r in versions if r["active"]] or versions
+    if not active:
+        return None
+    try:
+        summary = json.loads(active[-1]["summary_json"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    task = summary.get("task") or (summary.get("metrics") or {}).get("task")
+    return str(task) if task else None
 
-    return compute_metrics(store.recent_samples(name, last_n=last_n, with_inputs=False))
+
+def window_metrics(store: Store, name: str, *, last_n: int) -> Metrics:
+    """Metrics of the newest ``last_n`` samples (inputs not loaded: a cheap, bounded read).
+
+    Regression endpoints (task of the active baseline, else decided from the window's predictions)
+    get MAE / RMSE / R² instead of an accuracy.
+    """
+    from app.detection.metrics import compute_metrics
+    from app.detection.task import infer_task
+
+    samples = store.recent_samples(name, last_n=last_n, with_inputs=False)
+    task = endpoint_task(store, name) or infer_task([s.prediction for s in samples if s.ok and s.prediction is not None])
+    return compute_metrics(samples, task=task)
 
 
 def baseline_metrics(store: Store, name: str) -> tuple[Metrics | None, int | None]:

@@ -49,6 +49,7 @@ def timeseries(store: Store, name: str, *, since: float | None = None, max_point
     ``sample_rate`` is the share of the range's samples aggregated (1.0 = all);
     ``df.attrs["n_range"]`` the samples in the range (exact when all are aggregated, else estimated
     from the density of the first ``row_budget`` of them) and ``df.attrs["n_exact"]`` which one it is.
+    Regression endpoints (task of the active baseline) have no accuracy series (``labelled`` = 0).
     """
     if max_points < 2:
         raise ValueError(f"max_points must be >= 2, got {max_points}")
@@ -65,6 +66,11 @@ def timeseries(store: Store, name: str, *, since: float | None = None, max_point
     if not df.empty:
         df = df.sort_values("ts").reset_index(drop=True)
         df["time"] = pd.to_datetime(df["ts"], unit="s")
+        from app.views.kpis import endpoint_task
+
+        if endpoint_task(store, name) == "regression":
+            # exact-match "accuracy" of numeric predictions is meaningless: no accuracy series (MAE is a KPI tile)
+            df["accuracy"], df["labelled"] = float("nan"), 0
     df.attrs["n_range"], df.attrs["n_exact"] = n_range, exact
     return df
 
