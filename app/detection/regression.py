@@ -106,6 +106,6 @@ class CorrelationDropDetector(Detector):
         if self.r_ is None or r2 is None:
             return [self.result(name, None, None, None, self.n_, n2,
                                 detail="correlation undefined (constant values or fewer than 4 labelled answers)")]
-        z, p = fisher_z_drop(self.r_, self.n_, r2, n2)
+        _, p = fisher_z_drop(self.r_, self.n_, r2, n2)
         return [self.result(name, r2, p, self.r_ - r2, self.n_, n2, delta=r2 - self.r_,
                             detail=f"Pearson r(prediction, label) {self.r_:.3f} -> {r2:.3f}")]

@@ -141,7 +141,8 @@ def _regression_tests(ref: WindowData, cur: WindowData, config: DetectionConfig)
     if _finite_rows(ref.pred_values) and _finite_rows(cur.pred_values):
         g["predictions"] = [r for t in REGRESSION_PREDICTION_TESTS
                             for r in _run(config, t, ref.pred_values, cur.pred_values, ["prediction"])]
-    if _finite_rows(ref.residuals) and _finite_rows(cur.residuals):
+    if ref.residuals is not None and cur.residuals is not None and _finite_rows(ref.residuals) \
+            and _finite_rows(cur.residuals):
         acc = _run(config, "error_rise", ref.residuals, cur.residuals, ["absolute error"])
         if ref.label_values is not None and cur.label_values is not None \
                 and len(ref.label_values) == len(ref.residuals) and len(cur.label_values) == len(cur.residuals):

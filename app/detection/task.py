@@ -58,11 +58,11 @@ def infer_task(predictions: Iterable[Any]) -> Task:
     values = [v for v in predictions if v is not None and not (isinstance(v, float) and math.isnan(v))]
     if not values:
         return "classification"
-    nums = [as_float(v) for v in values]
-    if any(f is None for f in nums):
+    parsed = [as_float(v) for v in values]
+    distinct = {f for f in parsed if f is not None}
+    if len(distinct) == 0 or any(f is None for f in parsed):
         return "classification"
-    distinct = set(nums)
-    if any(not float(f).is_integer() for f in distinct) or len(distinct) > MAX_CLASS_CODES:  # type: ignore[union-attr]
+    if any(not f.is_integer() for f in distinct) or len(distinct) > MAX_CLASS_CODES:
         return "regression"
     return "classification"
 
