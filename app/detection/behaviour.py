@@ -155,7 +155,7 @@ class SilentFailureDetector(Detector):
         if len(self.shares_) >= 2 and m >= self.min_rows and len(counts) == 1:
             (only, _), = counts.items()
             p = min(1.0, sum(s**m for s in self.shares_.values()))
-            checks.append((p, 1.0, f"every one of {m} answers is class {only!r}"))
+            checks.append((p, 1.0, f"every one of {m} answers is the same prediction, {only!r}"))
         if self.conf_std_ > 1e-9 and conf.size >= self.min_rows:
             s = float(conf.std(ddof=1))
             ratio = s / self.conf_std_

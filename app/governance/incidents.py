@@ -205,8 +205,17 @@ def metric_outcome(root_cause: str, before: Report | None, after: Report) -> dic
     ...               rca=RCA(root_cause="latency_degradation", severity="high"))
     >>> [metric_outcome("accuracy_drop", bad, x)["result"] for x in (good, bad, slow)]
     ['recovered', 'not_recovered', 'recovered']
+    >>> rb = Report(endpoint="e", metrics=Metrics(task="regression", mae=60.0),
+    ...             baseline_metrics=Metrics(task="regression", mae=40.0), rca=RCA(root_cause="accuracy_drop"))
+    >>> half = Report(endpoint="e", metrics=Metrics(task="regression", mae=55.0),
+    ...               baseline_metrics=Metrics(task="regression", mae=40.0))
+    >>> metric_outcome("accuracy_drop", rb, half)["result"]    # healthy verdict, but the error is still high
+    'not_recovered'
     """
     name = KEY_METRIC.get(root_cause, "error_rate")
+    tasks = (after.metrics.task, after.baseline_metrics.task if after.baseline_metrics else None)
+    if name == "accuracy" and "regression" in tasks:
+        name = "mae"                                # a regression's accuracy is its mean absolute error
     b4 = _metric(before, name) if before else None
     now = _metric(after, name)
     base = _metric(after, name, baseline=True)

@@ -95,6 +95,9 @@ else:
         c4.plotly_chart(charts.metric_chart(df, "accuracy", "Accuracy (labelled probes)", color="#1f9d55",
                                             markers=marks, baseline=base.accuracy if base else None, percent=True),
                         key="chart_accuracy", config=charts.CONFIG)
+    elif base is not None and base.task == "regression":
+        c4.info("Regression endpoint: accuracy does not apply. The MAE tile above compares the window's mean "
+                "absolute error with the baseline's; prediction and error changes show in the drift heatmap.")
     else:
         c4.info("Accuracy needs labelled probes (a probe set with a label column).")
     rate = float(df["sample_rate"].iloc[0])
