@@ -53,6 +53,17 @@ def test_continuous_surrogate_and_low_confidence_segments() -> None:
     assert segs[0].description.startswith("tenure <= -0.")
 
 
+def test_outcome_attribution_skips_rows_without_an_outcome() -> None:
+    # failed requests have no confidence/latency: NaN rows must not break the univariate evidence (user test:
+    # "operands could not be broadcast together with shapes (79,) (80,)")
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(300, 6))
+    lat = 5 + 200 * (x[:, NAMES.index("visits")] > 0.5) + rng.normal(0, 1, 300)
+    lat[::40] = np.nan
+    feats = explain_outcome(x, NAMES, Target(lat, "continuous", "the latency"), seed=0)
+    assert feats[0].name == "visits" and "Spearman" in feats[0].evidence
+
+
 def test_drift_segments_describe_the_new_region() -> None:
     rng = np.random.default_rng(5)
     ref = rng.normal(size=(800, 6))

@@ -16,7 +16,7 @@ The result, ``rca.features``, is ranked by that combined score, each with plain 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -138,8 +138,9 @@ def explain_outcome(x_cur: np.ndarray, names: list[str], target: Target, *, seed
         model = (HistGradientBoostingClassifier(**params) if target.kind == "binary"
                  else HistGradientBoostingRegressor(**params)).fit(x, t)
     shap_share = shap_shares(model, x, seed)
+    kept = replace(target, values=t)    # the rows with an outcome (failed requests have none)
     uni, evidence = np.zeros(len(names)), []
     for i, n in enumerate(names):
-        uni[i], text = _association(x[:, i], target)
+        uni[i], text = _association(x[:, i], kept)
         evidence.append(f"{shap_share[i]:.0%} of the mean |SHAP| of a surrogate model of {target.text}; {text}")
     return _combine(names, shap_share, uni, evidence, top_k)
