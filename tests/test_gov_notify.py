@@ -85,3 +85,22 @@ def test_a_failing_receiver_never_stops_monitoring(store, settings, receiver) ->
 def test_no_webhook_configured_sends_nothing_and_audits_nothing(store, settings) -> None:
     on_report(store, make_report("accuracy_drop"), settings)
     assert not [e for e in audit.entries(store) if e.event == "notified"]
+
+
+def test_a_new_failure_replacing_the_open_one_is_one_message_and_recovery_names_its_own_cause(
+        store, settings, receiver) -> None:
+    settings.alert_webhook_url = SecretStr(f"http://127.0.0.1:{receiver.server_address[1]}/x")
+    first = on_report(store, make_report("accuracy_drop", created_at=100.0), settings)
+    second = on_report(store, make_report("confidence_drop", created_at=101.0), settings)
+    assert second.incident_id != first.incident_id
+    assert [m["event"] for m in receiver.received] == ["incident_opened", "incident_opened"]
+    swap = receiver.received[1]
+    assert swap["root_cause"] == "confidence_drop"
+    assert swap["replaces"] == [{"incident_id": first.incident_id, "root_cause": "accuracy_drop"}]
+    assert f"replaces incident #{first.incident_id} (accuracy_drop)" in swap["text"]
+    on_report(store, make_report("none", created_at=102.0), settings)
+    done = receiver.received[2]
+    assert done["event"] == "incident_resolved" and done["incident_id"] == second.incident_id
+    assert done["root_cause"] == "confidence_drop" and done["outcome"] == "recovered"
+    assert {r["id"] for r in done["recommendations"]} == {r.id for r in second.recommendations}
+    assert "healthy again" in done["summary"]

@@ -22,24 +22,39 @@ _ICON = {"critical": "[CRITICAL]", "high": "[HIGH]", "medium": "[MEDIUM]", "low"
 
 
 def incident_message(event: str, report: Report, incident_id: int, *, report_id: int | None = None,
-                     outcome: str | None = None) -> dict[str, Any]:
-    """The JSON body for ``incident_opened`` / ``incident_resolved`` (no headers, no inputs, no secrets)."""
-    rca = report.rca
+                     outcome: str | None = None, incident: Any = None,
+                     recommendations: list[Any] | None = None) -> dict[str, Any]:
+    """The JSON body for ``incident_opened`` / ``incident_resolved`` (no headers, no inputs, no secrets).
+
+    ``report`` is the report that changed the incident. An opened incident is described by it; a resolved
+    one by its own stored record (``incident``: root cause, severity, summary) and its own
+    ``recommendations`` with their decisions, and ``outcome`` says how it ended: ``recovered`` (healthy
+    again) or ``superseded`` (a different failure replaced it; ``report`` holds the new root cause).
+    """
     if event == "incident_opened":
-        head = f"{_ICON.get(str(rca.severity), '')} mlfi: incident #{incident_id} opened on {report.endpoint}: {rca.root_cause}."
-        summary = rca.failure_reason or ""
+        rca = report.rca
+        cause, severity, summary = rca.root_cause, str(rca.severity), rca.failure_reason or ""
+        recs = list(report.recommendations or [])
+        head = f"{_ICON.get(severity, '')} mlfi: incident #{incident_id} opened on {report.endpoint}: {cause}."
     else:
-        head = f"[RESOLVED] mlfi: incident #{incident_id} on {report.endpoint} resolved ({outcome or 'healthy again'})."
-        summary = "The latest analysis is healthy again."
-    recs = [{"id": r.id, "action": r.action, "priority": r.priority, "status": r.status}
-            for r in (report.recommendations or [])][:5]
+        cause = getattr(incident, "root_cause", None)
+        severity = getattr(incident, "severity", None)
+        recs = list(recommendations or [])
+        if outcome == "superseded":
+            summary = (f"Superseded: a different failure ({report.rca.root_cause}) replaced it and opened a new "
+                       "incident.")
+            head = f"[SUPERSEDED] mlfi: incident #{incident_id} on {report.endpoint} ({cause}) closed."
+        else:
+            summary = "The latest analysis is healthy again."
+            head = f"[RESOLVED] mlfi: incident #{incident_id} on {report.endpoint} ({cause}) recovered."
+    listed = [{"id": r.id, "action": r.action, "priority": r.priority, "status": r.status} for r in recs][:5]
     text = f"{head.strip()} {summary}".strip()
-    if recs and event == "incident_opened":
-        text += f" {len(recs)} recommendation(s) await a decision, first: {recs[0]['action']} ({recs[0]['priority']})."
+    pending = [r for r in listed if r["status"] == "pending"]
+    if pending and event == "incident_opened":
+        text += f" {len(pending)} recommendation(s) await a decision, first: {pending[0]['action']} ({pending[0]['priority']})."
     return {"event": event, "endpoint": report.endpoint, "incident_id": incident_id, "report_id": report_id,
-            "root_cause": rca.root_cause if event == "incident_opened" else None,
-            "severity": rca.severity if event == "incident_opened" else None, "outcome": outcome,
-            "summary": summary, "recommendations": recs, "text": text}
+            "root_cause": cause, "severity": severity, "outcome": outcome, "summary": summary,
+            "recommendations": listed, "text": text}
 
 
 def send(settings: Settings, message: dict[str, Any]) -> tuple[bool, str] | None:

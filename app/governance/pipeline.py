@@ -11,8 +11,8 @@ from sqlalchemy import Connection
 from app.config import Settings
 from app.errors import AuditIntegrityError
 from app.governance import audit, notify
-from app.governance.incidents import link_report, open_incident, resolve_after_of, track
-from app.governance.repo import insert_recommendations, locked, stored_statuses
+from app.governance.incidents import get_incident, link_report, open_incident, resolve_after_of, track
+from app.governance.repo import insert_recommendations, list_recommendations, locked, stored_statuses
 from app.governance.similar import preferences, record_outcomes, similar_incidents
 from app.recommend.engine import default_rules, recommend
 from app.recommend.facts import build_facts, fired_rules
@@ -104,12 +104,30 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
 
 
 def _notify(store: Store, settings: Settings, report: Report, change: Any, rid: int) -> None:
-    """Tell people an incident opened or resolved (webhook); the delivery outcome goes to the audit log."""
-    events = [("incident_resolved", inc_id, outcome) for inc_id, outcome in change.closed]
-    if change.opened and change.incident_id is not None:
+    """Tell people an incident opened or resolved (webhook); the delivery outcome goes to the audit log.
+
+    An incident superseded by the one this report opens is named in that one message ("replaces #N"), so a
+    change of failure is one notification, not a "resolved" and an "opened".
+    """
+    opened = change.opened and change.incident_id is not None
+    replaced = [inc_id for inc_id, outcome in change.closed if outcome == "superseded"] if opened else []
+    events = [("incident_resolved", inc_id, outcome) for inc_id, outcome in change.closed if inc_id not in replaced]
+    if opened:
         events.append(("incident_opened", change.incident_id, None))
     for event, inc_id, outcome in events:
-        message = notify.incident_message(event, report, inc_id, report_id=rid, outcome=outcome)
+        incident, recs = None, None
+        if event == "incident_resolved":
+            with store.engine.connect() as conn:
+                incident = get_incident(conn, inc_id)
+            recs = list_recommendations(store.engine, incident_id=inc_id)
+        message = notify.incident_message(event, report, inc_id, report_id=rid, outcome=outcome, incident=incident,
+                                          recommendations=recs)
+        if event == "incident_opened" and replaced:
+            with store.engine.connect() as conn:
+                old = [get_incident(conn, i) for i in replaced]
+            message["replaces"] = [{"incident_id": o.id, "root_cause": o.root_cause} for o in old if o is not None]
+            message["text"] += "".join(f" It replaces incident #{o['incident_id']} ({o['root_cause']})."
+                                       for o in message["replaces"])
         result = notify.send(settings, message)
         if result is None:
             continue
@@ -117,4 +135,3 @@ def _notify(store: Store, settings: Settings, report: Report, change: Any, rid: 
             _safe_append(conn, settings, "notified", {"event": event, "incident_id": inc_id,
                                                        "endpoint": report.endpoint, "delivered": result[0],
                                                        "detail": result[1]})
-
