@@ -243,10 +243,50 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     return df
 
 
+_EARLIEST_TS = 946684800.0          # 2000-01-01: logged predictions older than that are a wrong column
+
+
+def _timestamps(col: pd.Series, name: str, now: float) -> list[float]:
+    """Epoch seconds from dates or epoch numbers (seconds, or milliseconds when that large); rows without a
+    time get ``now``. A column whose times fall before 2000 or after tomorrow is not a timestamp column.
+
+    >>> _timestamps(pd.Series(["2026-01-02T00:00:00Z", None]), "ts", 1.8e9)
+    [1767312000.0, 1800000000.0]
+    >>> _timestamps(pd.Series([1767312000000]), "ts", 1.8e9)
+    [1767312000.0]
+    >>> _timestamps(pd.Series([0, 1]), "label", 1.8e9)
+    Traceback (most recent call last):
+    ...
+    app.errors.InputError: timestamp column 'label' holds times from 1970-01-01 to 1970-01-01: not a timestamp column (dates or epoch seconds after 2000 expected)
+    """
+    if pd.api.types.is_numeric_dtype(col):
+        vals = col.astype(float)
+        vals = vals.where(vals.abs() < 1e11, vals / 1000.0)          # epoch milliseconds
+    else:
+        parsed = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")
+        if parsed.isna().all():
+            raise InputError(f"timestamp column {name!r} is neither dates nor epoch seconds")
+        vals = pd.Series([p.timestamp() if not pd.isna(p) else float("nan") for p in parsed], index=col.index)
+    known = vals.dropna()
+    if not known.empty and (known.min() < _EARLIEST_TS or known.max() > now + 86400):
+        lo, hi = (pd.to_datetime(v, unit="s", utc=True).strftime("%Y-%m-%d") for v in (known.min(), known.max()))
+        raise InputError(f"timestamp column {name!r} holds times from {lo} to {hi}: not a timestamp column "
+                         "(dates or epoch seconds after 2000 expected)")
+    return [now if pd.isna(v) else float(v) for v in vals]
+
+
 def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: str | None = None,
                confidence_column: str | None = None, label_column: str | None = None,
                ts_column: str | None = None) -> int:
-    """Append logged predictions as samples (source 'ingest'); one transaction, all rows or none."""
+    """Append logged predictions as samples (source 'ingest'); one transaction, all rows or none.
+
+    An endpoint the watcher probes is refused: its logs go under another name, so probing is never silently
+    switched off and probe and logged traffic never mix in one window.
+    """
+    existing = store.find_endpoint(name)
+    if existing and existing.get("protocol") not in (None, "", "ingest"):
+        raise InputError(f"endpoint {name!r} is probed over HTTP (protocol {existing['protocol']}): ingest its logged "
+                         f"predictions under another name, e.g. --endpoint '{name}-logs'")
     df = read_csv(path)
     pred = _pick(df, prediction_column, "prediction")
     if pred is None:
@@ -261,14 +301,7 @@ def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: 
         check_unit_interval(df[conf], f"confidence column {conf!r} in {path}")
     now = time.time()
     if tcol is not None:
-        ts = pd.to_datetime(df[tcol], errors="coerce", utc=True)
-        if ts.isna().all():
-            ts_num = pd.to_numeric(df[tcol], errors="coerce")
-            if ts_num.isna().any():
-                raise InputError(f"timestamp column {tcol!r} is neither dates nor epoch seconds")
-            times = ts_num.astype(float).tolist()
-        else:
-            times = [t.timestamp() if not pd.isna(t) else now for t in ts]
+        times = _timestamps(df[tcol], tcol, now)
     else:
         times = [now + i * 1e-3 for i in range(len(df))]
     feature_cols = [c for c in df.columns if c not in {pred, conf, lab, tcol, lat}]

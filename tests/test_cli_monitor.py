@@ -90,3 +90,17 @@ def test_confidence_outside_unit_interval_is_rejected_and_stores_nothing(mlfi_en
     assert rc == 2 and "outside [0, 1]" in err
     rc, out, _ = _run(capsys, "endpoints", "list", "--json")
     assert rc == 0 and "pct" not in out
+
+
+def test_ingest_refuses_a_probed_endpoint_and_keeps_its_protocol(mlfi_env: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from app.config import Settings
+    from app.storage import Store
+
+    st = Store.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+    st.upsert_endpoint("http://127.0.0.1:9/predict", url="http://127.0.0.1:9/predict", protocol="generic")
+    rc, _, err = _run(capsys, "ingest", "--endpoint", "http://127.0.0.1:9/predict", str(SAMPLES / "logged_reference.csv"))
+    assert rc == 2 and "is probed over HTTP" in err and len(err.strip().splitlines()) == 1
+    ep = st.find_endpoint("http://127.0.0.1:9/predict")
+    assert ep is not None and ep["protocol"] == "generic" and st.count_samples("http://127.0.0.1:9/predict") == 0
+    st.dispose()
