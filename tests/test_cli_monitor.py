@@ -104,3 +104,17 @@ def test_ingest_refuses_a_probed_endpoint_and_keeps_its_protocol(mlfi_env: Path,
     ep = st.find_endpoint("http://127.0.0.1:9/predict")
     assert ep is not None and ep["protocol"] == "generic" and st.count_samples("http://127.0.0.1:9/predict") == 0
     st.dispose()
+
+
+def test_missing_columns_are_the_named_cause_not_undrifted_features(mlfi_env: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = _run(capsys, "compare", str(SAMPLES / "logged_reference.csv"),
+                      str(SAMPLES / "eval_breast_cancer.csv"), "--json")
+    assert rc == 0
+    rep = json.loads(out)
+    missing = {q["column"] for q in rep["drift"]["data_quality"]["flagged"] if q["check"] == "missing_column"}
+    assert rep["rca"]["root_cause"] == "data_quality" and "radius error" in missing
+    assert [f["name"] for f in rep["rca"]["features"]] and all(f["name"] in missing for f in rep["rca"]["features"])
+    named = [r for r in rep["recommendations"] if "feature" in r["action"]]
+    assert named and all(any(m in r["action"] for m in missing) for r in named)
+    assert all("failed the missing column check" in r["rationale"] for r in named)

@@ -10,7 +10,7 @@ from app.detection.drift import feature_results, rank_features, to_drift_result
 from app.detection.suite import DetectionConfig, SuiteResult, WindowData
 from app.rca.explain import explain
 from app.rca.root_cause import diagnose
-from app.schemas import Anomaly, DriftResult, Metrics, Report
+from app.schemas import Anomaly, DriftResult, FeatureAttribution, Metrics, Report
 
 __all__ = ["MAX_FEATURE_ANOMALIES", "anomalies_of", "build_report", "drift_block"]
 
@@ -96,6 +96,21 @@ def anomalies_of(suite: SuiteResult) -> list[Anomaly]:
     return out
 
 
+def _quality_features(suite: SuiteResult, attributed: list[FeatureAttribution]) -> list[FeatureAttribution]:
+    """For a data-quality verdict the responsible columns are the ones whose checks failed (missing, new,
+    retyped, NaN, out of range), strongest first; a drift attribution follows only for a column whose own
+    test was flagged, never for one that merely ranks high in a classifier (p = 1 is not evidence)."""
+    bad: dict[str, FeatureAttribution] = {}
+    for r in sorted((r for r in suite.groups.get("data_quality", []) if r.drift_detected),
+                    key=lambda r: -(r.effect_size or 0.0)):
+        if r.name not in bad:
+            check = r.method.split(".")[-1].replace("_", " ")
+            bad[r.name] = FeatureAttribution(name=r.name, score=round(float(r.effect_size or 1.0), 4),
+                                             evidence=f"{check}: {r.detail}")
+    flagged = {r.name for r in suite.groups.get("features", []) if r.drift_detected}
+    return list(bad.values()) + [f for f in attributed if f.name in flagged and f.name not in bad]
+
+
 def build_report(endpoint: str, suite: SuiteResult, ref: WindowData, cur: WindowData, *, metrics: Metrics,
                  baseline_metrics: Metrics | None, config: DetectionConfig, samples_collected: int,
                  baseline_version: int | None = None) -> Report:
@@ -104,6 +119,8 @@ def build_report(endpoint: str, suite: SuiteResult, ref: WindowData, cur: Window
     rca = diag.rca
     if rca.root_cause != "none":
         feats, segs = explain(rca.root_cause, suite, ref, cur, seed=config.seed)
+        if rca.root_cause == "data_quality":
+            feats = _quality_features(suite, feats)
         rca = rca.model_copy(update={"features": feats, "segments": segs})
     return Report(endpoint=endpoint, metrics=metrics, drift=drift_block(suite, config), anomalies=anomalies_of(suite),
                   rca=rca, samples_collected=samples_collected, baseline_metrics=baseline_metrics,

@@ -90,7 +90,11 @@ def evidence_text(report: Report, facts: Mapping[str, Any], rule: Rule, feature:
     names = [feature] if feature else list(facts["drifted_features"])[:3]
     cited = [f"'{n}' ({_test_phrase(_as_dict(feats[n]))})" for n in names if n in feats]
     attributed = {f.name: f for f in report.rca.features}
-    if feature and feature in attributed:
+    quality = {q.get("column"): q for q in (report.drift.get("data_quality") or {}).get("flagged", [])}
+    if feature and feature in quality:             # a failed data-quality check says more than an attribution
+        q = quality[feature]
+        bits.append(f"'{feature}' failed the {str(q.get('check', '')).replace('_', ' ')} check ({q.get('detail')})")
+    elif feature and feature in attributed:
         cited.append(f"attribution score {_fmt(attributed[feature].score)}")
     if cited:
         bits.append("drift in " + ", ".join(cited))
