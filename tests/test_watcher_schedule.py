@@ -41,9 +41,10 @@ def _add(store: Store, name: str, probe_set: str, *, interval: float = 1.0, enab
 
 
 class FakeProbe:
-    """Records every probe; endpoints whose name starts with 'bad' fail with http_error."""
+    """Records every probe; endpoints whose name starts with 'bad' fail with http_error (503: overloaded)."""
 
-    def __init__(self, sleep: float = 0.0, failing: set[str] | None = None) -> None:
+    def __init__(self, sleep: float = 0.0, failing: set[str] | None = None, status: int = 503) -> None:
+        self.status = status
         self.calls: list[tuple[str, float]] = []
         self.sleep = sleep
         self.failing = failing if failing is not None else set()
@@ -61,7 +62,7 @@ class FakeProbe:
                 time.sleep(self.sleep)
             if target.name.startswith("bad") or target.name in self.failing:
                 return Sample(endpoint=target.name, ts=time.time(), inputs=row, label=str(label),
-                              error_kind="http_error", status_code=500, latency_ms=1.0)
+                              error_kind="http_error", status_code=self.status, latency_ms=1.0)
             return Sample(endpoint=target.name, ts=time.time(), inputs=row, label=str(label), prediction="1",
                           confidence=0.9, latency_ms=1.0)
         finally:
@@ -144,6 +145,23 @@ def test_backoff_doubles_caps_and_resets(tmp_path: Path) -> None:
     sched.close()
     assert store.get_endpoint("flaky")["consecutive_failures"] == 0
     assert store.count_samples("flaky") == 8
+    store.dispose()
+
+
+def test_an_answered_error_keeps_the_interval(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "s", backoff_max_s=8.0, _env_file=None)  # type: ignore[call-arg]
+    store = Store.from_settings(settings)
+    _add(store, "half", _probe_set(tmp_path))
+    clk, probe = Clock(0.0), FakeProbe(failing={"half"}, status=500)
+    sched = Scheduler(settings, store, probe_fn=probe, clock=clk)
+    times = []
+    for t in range(8):
+        clk.t = float(t)
+        if sched.cycle(wait=True).probes_submitted:
+            times.append(t)
+    sched.close()
+    assert times == list(range(8))                   # HTTP 500 is measured at full rate, never backed off
+    assert store.get_endpoint("half")["consecutive_failures"] == 8   # ... and still counted for its status
     store.dispose()
 
 

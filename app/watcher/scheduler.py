@@ -3,8 +3,10 @@
 Each enabled endpoint with a URL is probed on its own fixed-rate grid (``interval_s`` from the
 database, read every cycle). At most one probe per endpoint is in flight; a probe that is still
 running when its next slot comes delays only that endpoint (slots more than one interval behind are
-skipped and counted). Consecutive failures push the next probe out exponentially
-(:func:`~app.watcher.targets.backoff_delay`, capped by ``settings.backoff_max_s``). Workers never
+skipped and counted). Consecutive failures that say the endpoint cannot take requests (refused, timed
+out, 429/502/503/504: :func:`~app.watcher.targets.backs_off`) push the next probe out exponentially
+(:func:`~app.watcher.targets.backoff_delay`, capped by ``settings.backoff_max_s``); answered errors keep
+the interval, so a partly failing model stays sampled at full rate. Workers never
 write to the database: completed probes are queued and written by the owner thread, one
 transaction per batch (samples and endpoint status together, all or nothing).
 """
@@ -38,6 +40,7 @@ from app.watcher.targets import (
     RowCache,
     RowPicker,
     backoff_delay,
+    backs_off,
     build_target,
     config_key,
     is_probed,
@@ -249,12 +252,16 @@ class Scheduler:
             failures = 0 if ok else prev + 1
             if st is not None:
                 st.future, st.failures = None, failures
-                if not ok:
+                if not ok and backs_off(r.sample.error_kind, r.sample.status_code):
                     st.next_due = max(st.next_due, r.started + backoff_delay(
                         st.interval_s, failures, self.settings.backoff_max_s))
                     if failures in (1, 5) or failures % 50 == 0:
                         logger.warning(f"endpoint {r.name}: {r.sample.error_kind} ({failures} in a row); "
                                        f"next probe in {st.next_due - r.started:.1f} s")
+                elif not ok:
+                    if failures in (1, 5) or failures % 50 == 0:
+                        logger.warning(f"endpoint {r.name}: {r.sample.error_kind} ({failures} in a row); "
+                                       "it answers, so probing keeps its interval")
                 elif prev >= 1:
                     logger.info(f"endpoint {r.name} recovered after {prev} failed probes")
             if not ok:

@@ -16,7 +16,9 @@ from app.storage import Store
 __all__ = [
     "ROWS_PER_SET",
     "RowCache",
+    "BACKOFF_STATUS",
     "backoff_delay",
+    "backs_off",
     "build_target",
     "config_key",
     "is_probed",
@@ -32,6 +34,27 @@ RowPicker = Callable[[], tuple[dict[str, Any], Any]]
 def is_probed(ep: dict[str, Any]) -> bool:
     """An endpoint is probed when it has a URL; ingested endpoints (no URL) are only analysed."""
     return bool(ep.get("url")) and ep.get("protocol") != "ingest"
+
+
+BACKOFF_STATUS = (429, 502, 503, 504)   # rate-limited or the server/gateway cannot take the request
+
+
+def backs_off(error_kind: str | None, status_code: int | None) -> bool:
+    """Whether a failed probe should slow this endpoint's probing down.
+
+    Only faults that say the endpoint cannot take requests (nobody listening, no answer in time, rate
+    limited, overloaded gateway) back off: hammering it helps nobody. An answered error (HTTP 500, a 4xx,
+    an unreadable body) is the model's behaviour the monitoring is there to measure, so it keeps the
+    endpoint's interval and the error rate stays sampled at full rate.
+
+    >>> backs_off("connection_error", None), backs_off("timeout", None), backs_off("http_error", 503)
+    (True, True, True)
+    >>> backs_off("http_error", 500), backs_off("malformed_response", 200), backs_off(None, 200)
+    (False, False, False)
+    """
+    if error_kind in ("connection_error", "timeout"):
+        return True
+    return error_kind == "http_error" and status_code in BACKOFF_STATUS
 
 
 def backoff_delay(interval_s: float, failures: int, max_s: float) -> float:
