@@ -22,10 +22,29 @@ def get_settings(ctx: click.Context) -> Settings:
         root.obj = {}
     if "settings" not in root.obj:
         try:
-            root.obj["settings"] = Settings()
-        except Exception as exc:  # pydantic ValidationError -> one line
-            raise MlfiError(f"invalid settings: {str(exc).splitlines()[0]}") from exc
+            settings = Settings()
+        except Exception as exc:  # pydantic ValidationError -> one line naming the variable
+            raise MlfiError(f"invalid settings: {_settings_problem(exc)}") from exc
+        try:
+            settings.ensure_dirs()
+        except OSError as exc:
+            raise MlfiError(f"cannot use the state directory {settings.data_dir}: {exc.strerror or exc} "
+                            "(set MLFI_HOME to a writable directory)") from exc
+        root.obj["settings"] = settings
     return root.obj["settings"]  # type: ignore[no-any-return]
+
+
+def _settings_problem(exc: Exception) -> str:
+    """``MLFI_ALPHA: Input should be a valid number`` from a pydantic ValidationError (first error)."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            field = "_".join(str(p) for p in first.get("loc", ()) if p != "__root__")
+            return f"MLFI_{field.upper()}: {first.get('msg', 'invalid value')}" if field else str(first.get("msg"))
+        except (IndexError, TypeError):
+            pass
+    return str(exc).splitlines()[0]
 
 
 def _finite(obj: Any) -> Any:

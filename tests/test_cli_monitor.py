@@ -118,3 +118,16 @@ def test_missing_columns_are_the_named_cause_not_undrifted_features(mlfi_env: Pa
     named = [r for r in rep["recommendations"] if "feature" in r["action"]]
     assert named and all(any(m in r["action"] for m in missing) for r in named)
     assert all("failed the missing column check" in r["rationale"] for r in named)
+
+
+@pytest.mark.parametrize("env,expected", [
+    ({"MLFI_ALPHA": "abc"}, "invalid settings: MLFI_ALPHA:"),
+    ({"MLFI_HOME": "/proc/mlfi-cannot-exist"}, "cannot use the state directory"),
+])
+def test_unusable_settings_are_one_line_exit_2(mlfi_env: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
+                                               expected: str) -> None:
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    rc, _, err = _run(capsys, "recommendations", "--json")
+    assert rc == 2 and err.startswith(f"Error: {expected}") and len(err.strip().splitlines()) == 1

@@ -163,7 +163,7 @@ def _guess_model_column(df: pd.DataFrame, taken: set[str | None]) -> str | None:
         if c in taken or str(c).strip().lower() not in MODEL_COLUMN_NAMES:
             continue
         if 2 <= df[c].nunique(dropna=True) <= 20:
-            logger.warning(f"rows come from {df[c].nunique()} models in column {c!r}: evaluating them separately "
+            logger.info(f"rows come from {df[c].nunique()} models in column {c!r}: evaluating them separately "
                            "(pass --model-column '' to pool them)")
             return str(c)
     return None
