@@ -95,3 +95,11 @@ def test_watcher_and_form_expand_or_report_the_missing_variable(guarded: str, se
     monkeypatch.setenv("MLFI_NOPE", TOKEN)
     req = form.NewEndpoint(name="g", url=guarded, protocol="generic", headers={"Authorization": "Bearer ${MLFI_NOPE}"})
     assert form.test_connection(req, timeout_s=5).ok
+
+
+def test_refused_credentials_are_named_as_such_by_auto_detection(guarded: str) -> None:
+    from app.errors import EndpointError
+    from app.probing import detect_protocol
+
+    with pytest.raises(EndpointError, match="refused the credentials"):
+        detect_protocol(guarded, {"Authorization": "Bearer wrong"}, {"a": 1.0}, 2.0)

@@ -172,3 +172,10 @@ def test_auto_is_resolved_once_per_session(demo_url: str) -> None:
     with requests.Session() as sess:
         samples = [probe_once(t, r, lab, session=sess) for r, lab in ROWS]
     assert all(s.ok for s in samples) and sum(bool(s.correct) for s in samples) >= 4
+
+
+def test_a_payload_the_model_refuses_is_reported_with_the_servers_words(demo_url: str) -> None:
+    with pytest.raises(EndpointError) as exc:
+        detect_protocol(demo_url + "/predict", {}, {"foo": 1.0, "bar": 2.0}, 2.0)
+    msg = str(exc.value)
+    assert "expected 30 features" in msg and "model's columns" in msg and "\n" not in msg

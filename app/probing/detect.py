@@ -99,6 +99,8 @@ def detect(session: requests.Session, target: ProbeTarget, row: dict[str, Any]) 
         if fault.kind in ("connection_error", "timeout"):
             raise EndpointError(f"cannot reach {target.url}: {fault.detail}", kind=fault.kind) from None
     tried: list[str] = []
+    refused_auth: int | None = None          # 401/403: the credentials, not the protocol, are the problem
+    rejected: str | None = None              # the first other 4xx (400, 422, ...): usually the payload's columns
     for protocol, url in _candidates(call, target.url):
         attempt = Call(session, replace(target, protocol=protocol, url=url), dict(row))
         connector = get_connector(protocol)
@@ -107,6 +109,10 @@ def detect(session: requests.Session, target: ProbeTarget, row: dict[str, Any]) 
         except ProbeFault as fault:
             code = fault.status_code
             status = f"HTTP {code}" if code and code >= 300 else fault.kind  # 200 + bad body: say what was bad
+            if code in (401, 403):
+                refused_auth = refused_auth or code
+            elif code and 400 <= code < 500 and code not in (404, 405) and rejected is None:
+                rejected = fault.detail
             tried.append(f"{protocol} {urlsplit(url).path or '/'} ({status})")
             continue
         if parsed.useful:
@@ -114,6 +120,10 @@ def detect(session: requests.Session, target: ProbeTarget, row: dict[str, Any]) 
     shown = "; ".join(tried[:6]) + ("; ..." if len(tried) > 6 else "")
     base_only = urlsplit(target.url).path in ("", "/")
     hint = "; a server of named models needs the model name" if base_only and not target.model_name else ""
+    if refused_auth:
+        hint += f"; HTTP {refused_auth} means the server refused the credentials: check the headers"
+    elif rejected:
+        hint += f"; the server said {rejected[:160]!r} (does the probe set have the model's columns?)"
     raise EndpointError(f"no known protocol answered at {target.url} (tried {shown}){hint}")
 
 
