@@ -42,6 +42,9 @@ def summary_text(report: EvaluationReport) -> str:
     if report.calibration.ece is not None:
         lines.append(f"calibration: ECE {report.calibration.ece:.4f} ({report.calibration.binning})")
     worst = [s for s in report.slices[:3]]
+    if worst:
+        lines.append(f"worst {len(worst)} of {len(report.slices)} slices by {report.slice_metric} "
+                     "(all of them: --json or --export):")
     for s in worst:
         flag = " UNSTABLE" if s.unstable else ""
         lines.append(
