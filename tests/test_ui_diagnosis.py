@@ -39,7 +39,7 @@ def test_run_shows_diagnosis_hash_and_stores_it_for_the_heatmap(home: Path) -> N
     at.button(key="dx_run").click().run()
     assert not at.exception and not at.error
     assert at.metric[0].value == "data_leakage"
-    assert "Blocked" in at.metric[1].value
+    assert any("BLOCKED_PENDING_HUMAN_REVIEW" in m.value for m in at.markdown)   # shown whole, never cut off
     hashes = [c.value for c in at.code if len(c.value) == 64]
     assert hashes, "payload_hash not shown"
     st = Store(Settings().db_url)
@@ -51,10 +51,13 @@ def test_run_shows_diagnosis_hash_and_stores_it_for_the_heatmap(home: Path) -> N
 
 def test_empty_prompt_is_one_error_not_a_traceback(home: Path) -> None:
     at = _app()
+    at.button(key="dx_run").click().run()                   # a good run first ...
+    assert at.metric
     at.text_area(key="dx_prompt").set_value("   ")
     at.button(key="dx_run").click().run()
     assert not at.exception
     assert len(at.error) == 1 and "empty prompt" in at.error[0].value
+    assert not at.metric, "the previous run's result must not stay under the error"
 
 
 def test_shipped_dataset_example_names_the_leaking_column(home: Path) -> None:

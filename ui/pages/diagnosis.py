@@ -83,19 +83,23 @@ if st.button("Run diagnosis", key="dx_run", type="primary"):
             _history.clear()
         st.session_state["dx_result"] = (d.payload(), render_html(d))
     except MlfiError as exc:
+        st.session_state.pop("dx_result", None)       # never show the previous run's result under this error
         st.error(str(exc))
 
 if "dx_result" in st.session_state:
     p, html = st.session_state["dx_result"]
-    m1, m2, m3 = st.columns(3)
+    m1, m2, m3 = st.columns([2, 3, 1])
     m1.metric("Primary category", p["primary_category"], p["subtype"] or "", delta_color="off")
-    m2.metric("Deployment gate", p["deployment_gate"].replace("_", " ").title())
+    m2.markdown(f"<div style='font-size:0.875rem'>Deployment gate</div><div style='font-size:1.5rem;"
+                f"font-weight:600;line-height:1.3;word-break:break-word'>{p['deployment_gate']}</div>",
+                unsafe_allow_html=True)
     m3.metric("Confidence", f"{p['confidence']:.2f}")
     st.write(
         f"report ready: **{p['report_ready']}** · deployment ready: **{p['deployment_ready']}** · "
         f"leakage audit: **{p['leakage_audit_recommended']}** · responsible AI: **{p['responsible_ai_status']}**"
         + (f" · secondary risks: {', '.join(p['secondary_risks'])}" if p["secondary_risks"] else "")
     )
+    st.caption("payload_hash (SHA-256 of the canonical payload; the CLI JSON and the HTML export show the same)")
     st.code(p["payload_hash"], language=None)
     cols = ["id", "kind", "category", "statement", "sources"]
     st.subheader("Evidence")
