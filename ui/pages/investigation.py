@@ -89,7 +89,14 @@ if rep is not None and rep.anomalies:
                  hide_index=True, width="stretch", key="inv_anomalies", row_height=72,
                  column_config={"detector": st.column_config.TextColumn(width="small"),
                                 "severity": st.column_config.TextColumn(width="small"),
-                                "message": st.column_config.TextColumn(width="large")})
+                                "message": st.column_config.TextColumn(width="large"),
+                                "value": st.column_config.NumberColumn(
+                                    "effect", format="%.3f", width="small",
+                                    help="The test's effect size in its own unit (e.g. a log ratio of spreads, a "
+                                         "KS distance, a change in share); the message says it in plain words."),
+                                "threshold": st.column_config.NumberColumn(
+                                    "floor", format="%.3f", width="small",
+                                    help="The smallest effect that counts as a finding for this test.")})
 
 st.subheader("Similar past incidents")
 if not d.similar:
