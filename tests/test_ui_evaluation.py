@@ -49,3 +49,13 @@ def test_upload_mode_waits_for_a_file() -> None:
     at.radio(key="ev_source").set_value("Upload a CSV").run()
     assert not at.exception
     assert at.info and "Upload a CSV" in at.info[0].value
+
+
+def test_a_new_file_gets_its_own_column_choices() -> None:
+    at = _app()
+    at.multiselect(key="ev_score").set_value(["mean radius"]).run()
+    assert len(at.error) == 1
+    at.session_state["ev_columns"] = ["columns", "of", "the", "previous", "upload"]   # as after another upload
+    at.run()
+    assert not at.exception and not at.error
+    assert at.multiselect(key="ev_score").value == ["score"]

@@ -61,6 +61,11 @@ except MlfiError as exc:
     st.error(str(exc))
     st.stop()
 
+if st.session_state.get("ev_columns") != cols:      # another file: its own column choices, not the last file's
+    for key in ("ev_label", "ev_score", "ev_model", "ev_id", "ev_slices"):
+        st.session_state.pop(key, None)
+    st.session_state["ev_columns"] = cols
+
 c1, c2, c3, c4 = st.columns(4)
 label = c1.selectbox("Label column", cols, index=pick(cols, "label"), key="ev_label")
 scores = c2.multiselect(
