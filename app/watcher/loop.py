@@ -81,9 +81,15 @@ def _install_signals(stop: threading.Event, wake: threading.Event) -> dict[int, 
     if threading.current_thread() is not threading.main_thread():
         return {}
 
+    first: list[float] = []
+
     def handler(signum: int, _frame: Any) -> None:
-        if stop.is_set():            # asked twice: stop waiting for in-flight probes
+        # asked again later: stop waiting for in-flight probes. A duplicate within a second (a group kill
+        # plus a launcher's trap forwarding the same stop) is the same request, not an emergency.
+        if stop.is_set() and first and time.monotonic() - first[0] > 1.0:
             raise KeyboardInterrupt
+        if not first:
+            first.append(time.monotonic())
         stop.set()
         wake.set()
 
