@@ -207,3 +207,30 @@ def test_dashboard_kpis_show_mae_for_a_regression_endpoint(settings, store, diab
     assert tiles["mae"].value == pytest.approx(mean_absolute_error(cur["y"], np.round(cur["p"] + 40.0, 4)), abs=1e-4)
     df = timeseries(store, "reg")
     assert not df.empty and df["labelled"].sum() == 0
+    expected = mean_absolute_error(cur["y"], np.round(cur["p"] + 40.0, 4))
+    assert df["mae"].notna().all()                           # the error chart's series: MAE per bucket
+    assert float((df["mae"] * df["n"]).sum() / df["n"].sum()) == pytest.approx(expected, abs=1e-4)
+
+
+def test_endpoint_page_charts_the_mae_of_a_regression_endpoint(settings, store, diabetes: pd.DataFrame,  # type: ignore[no-untyped-def]
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from app.baseline import save_baseline
+    from app.config import REPO_ROOT
+
+    ref, cur = _halves(diabetes, 6)
+    save_baseline(settings, store, learn_baseline("reg", [s.model_copy(update={"endpoint": "reg"})
+                                                          for s in _samples(ref, ref["p"].to_numpy())]))
+    store.add_samples([s.model_copy(update={"endpoint": "reg", "ts": time.time() - 5})
+                       for s in _samples(cur, cur["p"].to_numpy())])
+    monkeypatch.setenv("MLFI_HOME", str(settings.home))
+    monkeypatch.delenv("MLFI_DATABASE_URL", raising=False)
+    st.cache_data.clear()
+    at = AppTest.from_file(str(REPO_ROOT / "ui" / "pages" / "endpoint.py"), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert "MAE" in {m.label for m in at.metric} and "Accuracy" not in {m.label for m in at.metric}
+    titles = [str(c.proto.spec) for c in at.get("plotly_chart")]
+    assert any("Mean absolute error" in t for t in titles) and not any("Accuracy (labelled" in t for t in titles)
+    st.cache_data.clear()

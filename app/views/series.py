@@ -14,7 +14,8 @@ from app.schemas import Metrics
 from app.storage import Store
 from app.storage import tables as t
 
-__all__ = ["MARKER_COLUMNS", "RANGES", "ROW_BUDGET", "Band", "alert_markers", "baseline_band", "estimate_in_range", "sampled_timeseries", "since_for", "timeseries"]
+__all__ = ["MARKER_COLUMNS", "RANGES", "ROW_BUDGET", "Band", "alert_markers", "baseline_band", "estimate_in_range",
+           "mae_by_bucket", "sampled_timeseries", "since_for", "timeseries"]
 
 # label -> seconds looked back (None = everything stored)
 RANGES: dict[str, float | None] = {"15 min": 900.0, "1 hour": 3600.0, "6 hours": 21600.0, "24 hours": 86400.0,
@@ -69,10 +70,42 @@ def timeseries(store: Store, name: str, *, since: float | None = None, max_point
         from app.views.kpis import endpoint_task
 
         if endpoint_task(store, name) == "regression":
-            # exact-match "accuracy" of numeric predictions is meaningless: no accuracy series (MAE is a KPI tile)
+            # exact-match "accuracy" of numeric predictions is meaningless: the error series is the MAE
             df["accuracy"], df["labelled"] = float("nan"), 0
+            df["mae"] = mae_by_bucket(store, name, df["ts"], since=since, row_budget=row_budget)
     df.attrs["n_range"], df.attrs["n_exact"] = n_range, exact
     return df
+
+
+def mae_by_bucket(store: Store, name: str, starts: pd.Series, *, since: float | None,
+                  row_budget: int = ROW_BUDGET) -> pd.Series:
+    """Mean absolute error per chart bucket (``starts``: the buckets' start times, ascending) from the newest
+    ``row_budget`` labelled, successful answers in the range; buckets without any stay NaN. Predictions
+    and labels are stored as text, so they are parsed here rather than cast in SQL (which PostgreSQL
+    refuses on any non-numeric value)."""
+    from app.detection.task import as_float
+
+    s = t.samples.c
+    eid = store._endpoint_id(name, create=False)
+    where = [s.endpoint_id == eid, s.error_kind.is_(None), s.label.isnot(None), s.prediction.isnot(None)]
+    if since is not None:
+        where.append(s.ts >= since)
+    q = select(s.ts, s.prediction, s.label).where(*where).order_by(s.ts.desc()).limit(row_budget)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).all()
+    out = pd.Series(float("nan"), index=starts.index, dtype=float)
+    if not rows or starts.empty:
+        return out
+    ts = pd.Series([float(r[0]) for r in rows])
+    err = pd.Series([abs(p - y) if p is not None and y is not None else float("nan")
+                     for p, y in ((as_float(r[1]), as_float(r[2])) for r in rows)])
+    pos = starts.searchsorted(ts, side="right") - 1          # the bucket whose start is at or before ts
+    keep = (pos >= 0) & err.notna().to_numpy()
+    if not keep.any():
+        return out
+    means = err[keep].groupby(pos[keep]).mean()
+    out.iloc[means.index.to_numpy()] = means.to_numpy()
+    return out
 
 
 def _range_ends(conn: Any, eid: int, since: float | None) -> tuple[float | None, float | None]:

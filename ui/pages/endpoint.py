@@ -95,9 +95,12 @@ else:
         c4.plotly_chart(charts.metric_chart(df, "accuracy", "Accuracy (labelled probes)", color="#1f9d55",
                                             markers=marks, baseline=base.accuracy if base else None, percent=True),
                         key="chart_accuracy", config=charts.CONFIG)
+    elif "mae" in df and df["mae"].notna().any():
+        c4.plotly_chart(charts.metric_chart(df, "mae", "Mean absolute error (labelled probes)", color="#1f9d55",
+                                            markers=marks, baseline=base.mae if base else None),
+                        key="chart_mae", config=charts.CONFIG)
     elif base is not None and base.task == "regression":
-        c4.info("Regression endpoint: accuracy does not apply. The MAE tile above compares the window's mean "
-                "absolute error with the baseline's; prediction and error changes show in the drift heatmap.")
+        c4.info("Regression endpoint without labelled answers in this range: the error chart needs labels.")
     else:
         c4.info("Accuracy needs labelled probes (a probe set with a label column).")
     rate = float(df["sample_rate"].iloc[0])
