@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,35 +14,21 @@ from app.errors import InputError
 from app.storage import Store
 from app.views import endpoint_form as form
 from app.watcher.targets import build_target
+from tests.probing_unseen_stub import Req, Resp, StubServer, json_app
 
 TOKEN = "s3cr3t-from-env"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        ok = self.headers.get("Authorization") == f"Bearer {TOKEN}"
-        body = json.dumps({"prediction": 1, "confidence": 0.9} if ok else {"error": "unauthorised"}).encode()
-        self.send_response(200 if ok else 401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+def _predict(req: Req) -> Resp:
+    if req.headers.get("Authorization") == f"Bearer {TOKEN}":
+        return Resp(200, {"prediction": 1, "confidence": 0.9})
+    return Resp(401, {"error": "unauthorised"})
 
 
 @pytest.fixture()
 def guarded() -> Iterator[str]:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}/predict"
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with StubServer(json_app({("POST", "/predict"): _predict})) as srv:
+        yield f"{srv.url}/predict"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -17,41 +15,30 @@ sys.path.insert(0, str(Path(__file__).parent))
 from gov_helpers import EP, make_report
 
 from app.governance import audit, on_report
+from tests.probing_unseen_stub import Req, Resp, StubServer
 
 
-class _Receiver(ThreadingHTTPServer):
-    status = 200
-    received: list[dict[str, Any]]
+class _Receiver(StubServer):
+    """A webhook receiver: every POST body in ``received``; answers ``status``."""
 
+    def __init__(self) -> None:
+        self.status = 200
+        self.received: list[dict[str, Any]] = []
+        super().__init__(self._app)
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
-        srv = self.server
-        assert isinstance(srv, _Receiver)
-        srv.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(srv.status)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: object) -> None:
-        pass
+    def _app(self, req: Req) -> Resp:
+        self.received.append(req.body)
+        return Resp(self.status, text="ok")
 
 
 @pytest.fixture()
 def receiver() -> Iterator[_Receiver]:
-    srv = _Receiver(("127.0.0.1", 0), _Handler)
-    srv.received = []
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
+    with _Receiver() as srv:
         yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
 
 
 def test_open_and_resolve_each_notify_once_and_are_audited(store, settings, receiver) -> None:
-    secret_url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks/T0KEN-abc123"
+    secret_url = f"{receiver.url}/hooks/T0KEN-abc123"
     settings.alert_webhook_url = SecretStr(secret_url)
     for i in range(3):                                         # one incident, three alerts: one message
         on_report(store, make_report("accuracy_drop", severity="critical", created_at=100.0 + i), settings)
@@ -72,7 +59,7 @@ def test_open_and_resolve_each_notify_once_and_are_audited(store, settings, rece
 
 def test_a_failing_receiver_never_stops_monitoring(store, settings, receiver) -> None:
     receiver.status = 500
-    settings.alert_webhook_url = SecretStr(f"http://127.0.0.1:{receiver.server_address[1]}/x")
+    settings.alert_webhook_url = SecretStr(f"{receiver.url}/x")
     rep = on_report(store, make_report("accuracy_drop"), settings)
     assert rep.report_id and rep.incident_id                   # saved and tracked despite the failure
     settings.alert_webhook_url = SecretStr("http://127.0.0.1:9/refused")
@@ -89,7 +76,7 @@ def test_no_webhook_configured_sends_nothing_and_audits_nothing(store, settings)
 
 def test_a_new_failure_replacing_the_open_one_is_one_message_and_recovery_names_its_own_cause(
         store, settings, receiver) -> None:
-    settings.alert_webhook_url = SecretStr(f"http://127.0.0.1:{receiver.server_address[1]}/x")
+    settings.alert_webhook_url = SecretStr(f"{receiver.url}/x")
     first = on_report(store, make_report("accuracy_drop", created_at=100.0), settings)
     second = on_report(store, make_report("confidence_drop", created_at=101.0), settings)
     assert second.incident_id != first.incident_id

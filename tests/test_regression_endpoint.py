@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from app.config import Settings
 from app.monitoring import EndpointSpec, run_analyze, run_baseline
 from app.schemas import Report
 from app.storage import Store
+from tests.probing_unseen_stub import Req, Resp, StubServer, json_app
 
 pytestmark = pytest.mark.integration
 
@@ -53,47 +53,21 @@ class _Regressor:
         return p
 
 
-def _handler(reg: _Regressor) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
+def _app(reg: _Regressor) -> Callable[[Req], Resp]:
+    def predict(req: Req) -> Resp:
+        row = req.body.get("features") if isinstance(req.body, dict) else None
+        if not isinstance(row, dict) or any(c not in row for c in reg.columns):
+            return Resp(422, {"error": "expected {'features': {column: value}}"})
+        return Resp(200, {"prediction": round(reg.predict(row), 4)})
 
-        def _send(self, code: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            self._send(200 if self.path == "/health" else 404, {"status": "ok"})
-
-        def do_POST(self) -> None:
-            if self.path.split("?")[0] != "/predict":
-                self._send(404, {"error": "not found"})
-                return
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-            row = body.get("features") if isinstance(body, dict) else None
-            if not isinstance(row, dict) or any(c not in row for c in reg.columns):
-                self._send(422, {"error": "expected {'features': {column: value}}"})
-                return
-            self._send(200, {"prediction": round(reg.predict(row), 4)})
-
-    return Handler
+    return json_app({("GET", "/health"): Resp(200, {"status": "ok"}), ("POST", "/predict"): predict})
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[_Regressor, str]]:
     reg = _Regressor()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(reg))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield reg, f"http://127.0.0.1:{server.server_address[1]}/predict"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with StubServer(_app(reg)) as srv:
+        yield reg, f"{srv.url}/predict"
 
 
 @pytest.fixture(scope="module")
