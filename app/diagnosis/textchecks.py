@@ -13,6 +13,19 @@ __all__ = ["class_facts", "data_checks", "model_facts", "task_facts"]
 _I = re.IGNORECASE
 
 
+_SCALE = {"k": 1e3, "m": 1e6}
+
+
+def _count(m: re.Match[str], value: int, unit: int) -> float:
+    """A count written as ``150``, ``12k`` or ``2m`` (groups ``value`` and ``unit`` of ``m``)."""
+    return float(m.group(value)) * _SCALE.get((m.group(unit) or "").lower(), 1.0)
+
+
+def _put_two_classes(out: Facts, a: float, b: float, q: str, *at: int) -> None:
+    """The class distribution of two stated class sizes (or ratio terms), as minority / majority shares."""
+    out.put("class_distribution", {"minority": min(a, b) / (a + b), "majority": max(a, b) / (a + b)}, q, *at)
+
+
 def class_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
     t, q = scan.masked, scan.quote(s, e)
     pats = [
@@ -67,13 +80,7 @@ def class_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
     if m and re.search(r"ratio|imbalanc|class|positive|negative|minority|majority", ctx, _I):
         a, b = float(m.group(1)), float(m.group(3))
         if a > 0 and b > 0:
-            out.put(
-                "class_distribution",
-                {"minority": min(a, b) / (a + b), "majority": max(a, b) / (a + b)},
-                q,
-                m.start(1),
-                m.start(3),
-            )
+            _put_two_classes(out, a, b, q, m.start(1), m.start(3))
             return
     m = re.compile(
         r"(?<![\w.])(\d+(?:\.\d+)?)\s*(k)?\s+(?:[\w-]+\s+){0,2}?"
@@ -83,9 +90,7 @@ def class_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
         _I,
     ).search(t, s, e)
     if m:
-        k = {"k": 1e3, "m": 1e6}
-        a = float(m.group(1)) * k.get((m.group(2) or "").lower(), 1.0)
-        b = float(m.group(3)) * k.get((m.group(4) or "").lower(), 1.0)
+        a, b = _count(m, 1, 2), _count(m, 3, 4)
         if 0 < a < b:
             out.put("class_distribution", {"positive": a / b, "negative": 1 - a / b}, q, m.start(1), m.start(3))
             return
@@ -96,17 +101,9 @@ def class_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
         _I,
     ).search(t, s, e)
     if m and re.search(r"class|label|categor|intent|imbalanc", ctx, _I):
-        k = {"k": 1e3, "m": 1e6}
-        a = float(m.group(1)) * k.get((m.group(2) or "").lower(), 1.0)
-        b = float(m.group(3)) * k.get((m.group(4) or "").lower(), 1.0)
+        a, b = _count(m, 1, 2), _count(m, 3, 4)
         if a > 0 and b > 0 and a != b:
-            out.put(
-                "class_distribution",
-                {"minority": min(a, b) / (a + b), "majority": max(a, b) / (a + b)},
-                q,
-                m.start(1),
-                m.start(3),
-            )
+            _put_two_classes(out, a, b, q, m.start(1), m.start(3))
             return
     m = re.compile(r"\b1\s+(?:in|out of)\s+(\d+)\b", _I).search(t, s, e)
     if m and float(m.group(1)) > 1:
