@@ -131,9 +131,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def browser_run(home: Path, cold_loads: int, warm_loads: int, refresh_s: int, shots: Path) -> dict[str, Any]:
+def wait_healthy(base: str, tries: int = 120) -> None:
+    """Wait (up to ``tries`` x 0.25 s) for a Streamlit server's health endpoint to answer."""
     import urllib.request
 
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.25)
+
+
+def browser_run(home: Path, cold_loads: int, warm_loads: int, refresh_s: int, shots: Path) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     from ui.data import SLOW_TTL
@@ -145,12 +155,7 @@ def browser_run(home: Path, cold_loads: int, warm_loads: int, refresh_s: int, sh
                              "127.0.0.1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.25)
+        wait_healthy(base)
         mem = {"start": rss_mb(proc.pid)}
         res: dict[str, Any] = {"cold": [], "warm": [], "cold_cpu": []}
         with sync_playwright() as p:
@@ -218,8 +223,6 @@ for i in range(5):
 
 def control_run(tmp: Path, loads: int) -> list[float]:
     """Same browser, same moment: a bare Streamlit page with five 240-point Plotly lines (the floor)."""
-    import urllib.request
-
     from playwright.sync_api import sync_playwright
 
     app = tmp / "control_app.py"
@@ -230,12 +233,7 @@ def control_run(tmp: Path, loads: int) -> list[float]:
                              "--browser.gatherUsageStats", "false"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.25)
+        wait_healthy(f"http://127.0.0.1:{port}")
         out = []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROME_ARGS)
