@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from app.schemas import RCA, Anomaly, FeatureAttribution, Metrics, Report
@@ -40,3 +43,17 @@ def make_report(root_cause: str = "accuracy_drop", severity: str = "high", *, en
                 features=[] if healthy else [FeatureAttribution(name=f, score=0.6, evidence="domain classifier")
                                              for f in features]),
         samples_collected=150, alert=not healthy, created_at=created_at, **extra)
+
+
+def release_together(procs: list[subprocess.Popen[str]], go: Path) -> list[dict[str, Any]]:
+    """Wait until every racing worker printed ``ready``, release them at once (touch ``go``), and return each
+    worker's last stdout line as JSON (a worker that fails fails the test with its stderr)."""
+    for p in procs:
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready", p.stderr.read() if p.stderr else ""
+    go.touch()
+    out = []
+    for p in procs:
+        so, se = p.communicate(timeout=120)
+        assert p.returncode == 0, se[-2000:]
+        out.append(json.loads(so.strip().splitlines()[-1]))
+    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gov_helpers import make_report
+from gov_helpers import make_report, release_together
 
 from app.errors import ConflictError, InputError, NotFoundError
 from app.governance import approve, audit, list_recommendations, on_report, reject
@@ -57,15 +56,7 @@ def _race(settings, rec_id, actions, tmp_path, hook=None):
             argv.append(hook)
         procs.append(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                       cwd=str(Path(__file__).parents[1])))
-    for p in procs:
-        assert p.stdout is not None and p.stdout.readline().strip() == "ready", p.stderr.read() if p.stderr else ""
-    go.touch()
-    out = []
-    for p in procs:
-        so, se = p.communicate(timeout=120)
-        assert p.returncode == 0, se[-2000:]
-        out.append(json.loads(so.strip().splitlines()[-1]))
-    return out
+    return release_together(procs, go)
 
 
 def test_approve_records_name_reason_and_audit_entry(store, settings, recs):

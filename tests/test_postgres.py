@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select, text
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gov_helpers import make_report
+from gov_helpers import make_report, release_together
 from pg_cluster import PgCluster, PgUnavailable
 
 from app.baseline import learn_baseline, load_baseline, save_baseline
@@ -335,15 +335,7 @@ def _race(settings: Settings, rec_id: str, actions: list[str], tmp_path: Path) -
     procs = [subprocess.Popen([sys.executable, str(script), rec_id, f"user{i}", str(go), what], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(REPO))
              for i, what in enumerate(actions)]
-    for p in procs:
-        assert p.stdout is not None and p.stdout.readline().strip() == "ready", p.stderr.read() if p.stderr else ""
-    go.touch()
-    out = []
-    for p in procs:
-        so, se = p.communicate(timeout=120)
-        assert p.returncode == 0, se[-2000:]
-        out.append(json.loads(so.strip().splitlines()[-1]))
-    return out
+    return release_together(procs, go)
 
 
 @pytest.fixture
