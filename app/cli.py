@@ -12,7 +12,7 @@ import click
 from app.config import Settings
 from app.errors import MlfiError
 
-__all__ = ["main", "cli", "emit", "get_settings"]
+__all__ = ["cli", "emit", "get_settings", "main"]
 
 
 def get_settings(ctx: click.Context) -> Settings:
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # a bug of ours: one line for the user, the traceback in the log file
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: one line for the user, the traceback in the log file
         from loguru import logger
 
         logger.opt(exception=exc).debug("unexpected error")

@@ -11,15 +11,23 @@ import requests
 from loguru import logger
 
 from app.baseline import learn_baseline, load_baseline, save_baseline
+from app.checks import check_unit_interval
 from app.config import Settings
 from app.envrefs import expand_headers
-from app.checks import check_unit_interval
 from app.errors import EndpointError, InputError
 from app.schemas import Baseline, Report, Sample
 from app.storage import Store
 
-__all__ = ["EndpointSpec", "parse_headers", "resolve_target", "collect", "run_baseline", "run_analyze",
-           "ingest_csv", "export_metrics"]
+__all__ = [
+    "EndpointSpec",
+    "collect",
+    "export_metrics",
+    "ingest_csv",
+    "parse_headers",
+    "resolve_target",
+    "run_analyze",
+    "run_baseline",
+]
 
 # a run of probes is aborted when this many in a row fail at the start: the endpoint or payload is wrong
 _EARLY_ABORT = 5

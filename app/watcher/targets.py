@@ -14,9 +14,9 @@ from app.errors import MlfiError
 from app.storage import Store
 
 __all__ = [
+    "BACKOFF_STATUS",
     "ROWS_PER_SET",
     "RowCache",
-    "BACKOFF_STATUS",
     "backoff_delay",
     "backs_off",
     "build_target",
