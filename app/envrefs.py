@@ -9,18 +9,9 @@ from collections.abc import Mapping
 
 from app.errors import InputError
 
-__all__ = ["expand_headers", "has_env_ref"]
+__all__ = ["expand_headers"]
 
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def has_env_ref(value: str) -> bool:
-    """True when ``value`` holds a ``${NAME}`` reference.
-
-    >>> has_env_ref("Bearer ${TOKEN}"), has_env_ref("Bearer abc")
-    (True, False)
-    """
-    return bool(_REF.search(value))
 
 
 def expand_headers(headers: Mapping[str, str] | None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
