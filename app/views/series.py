@@ -86,7 +86,7 @@ def mae_by_bucket(store: Store, name: str, starts: pd.Series, *, since: float | 
     from app.detection.task import as_float
 
     s = t.samples.c
-    eid = store._endpoint_id(name, create=False)
+    eid = int(store.get_endpoint(name)["id"])
     where = [s.endpoint_id == eid, s.error_kind.is_(None), s.label.isnot(None), s.prediction.isnot(None)]
     if since is not None:
         where.append(s.ts >= since)
