@@ -16,20 +16,27 @@ from loguru import logger
 from app.config import Settings
 from app.schemas import Report
 
-__all__ = ["incident_message", "send"]
+__all__ = ["configured", "incident_message", "send"]
 
 _ICON = {"critical": "[CRITICAL]", "high": "[HIGH]", "medium": "[MEDIUM]", "low": "[LOW]"}
 
 
+def configured(settings: Settings) -> bool:
+    """Whether an alert webhook is set (nothing is looked up or built for notifications otherwise)."""
+    return bool(settings.alert_webhook_url and settings.alert_webhook_url.get_secret_value())
+
+
 def incident_message(event: str, report: Report, incident_id: int, *, report_id: int | None = None,
                      outcome: str | None = None, incident: Any = None,
-                     recommendations: list[Any] | None = None) -> dict[str, Any]:
+                     recommendations: list[Any] | None = None, replaces: list[Any] | None = None) -> dict[str, Any]:
     """The JSON body for ``incident_opened`` / ``incident_resolved`` (no headers, no inputs, no secrets).
 
     ``report`` is the report that changed the incident. An opened incident is described by it; a resolved
     one by its own stored record (``incident``: root cause, severity, summary) and its own
     ``recommendations`` with their decisions, and ``outcome`` says how it ended: ``recovered`` (healthy
     again) or ``superseded`` (a different failure replaced it; ``report`` holds the new root cause).
+    ``replaces``: the incidents an opened one supersedes, named in the same message (one notification per
+    change of failure, not a "resolved" and an "opened").
     """
     if event == "incident_opened":
         rca = report.rca
@@ -52,16 +59,20 @@ def incident_message(event: str, report: Report, incident_id: int, *, report_id:
     pending = [r for r in listed if r["status"] == "pending"]
     if pending and event == "incident_opened":
         text += f" {len(pending)} recommendation(s) await a decision, first: {pending[0]['action']} ({pending[0]['priority']})."
-    return {"event": event, "endpoint": report.endpoint, "incident_id": incident_id, "report_id": report_id,
-            "root_cause": cause, "severity": severity, "outcome": outcome, "summary": summary,
-            "recommendations": listed, "text": text}
+    message = {"event": event, "endpoint": report.endpoint, "incident_id": incident_id, "report_id": report_id,
+               "root_cause": cause, "severity": severity, "outcome": outcome, "summary": summary,
+               "recommendations": listed, "text": text}
+    if replaces:
+        message["replaces"] = [{"incident_id": o.id, "root_cause": o.root_cause} for o in replaces]
+        message["text"] += "".join(f" It replaces incident #{o.id} ({o.root_cause})." for o in replaces)
+    return message
 
 
 def send(settings: Settings, message: dict[str, Any]) -> tuple[bool, str] | None:
     """POST ``message`` to the alert webhook; None when none is configured, else (delivered, detail)."""
-    url = settings.alert_webhook_url.get_secret_value() if settings.alert_webhook_url else ""
-    if not url:
+    if not configured(settings):
         return None
+    url = settings.alert_webhook_url.get_secret_value()  # type: ignore[union-attr]
     import requests
 
     host = urlsplit(url).hostname or "webhook"

@@ -106,32 +106,29 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
 def _notify(store: Store, settings: Settings, report: Report, change: Any, rid: int) -> None:
     """Tell people an incident opened or resolved (webhook); the delivery outcome goes to the audit log.
 
-    An incident superseded by the one this report opens is named in that one message ("replaces #N"), so a
-    change of failure is one notification, not a "resolved" and an "opened".
+    An incident superseded by the one this report opens is named in that one message ("replaces #N").
+    Without a configured webhook nothing is looked up.
     """
+    if not notify.configured(settings) or not (change.opened or change.closed):
+        return
     opened = change.opened and change.incident_id is not None
     replaced = [inc_id for inc_id, outcome in change.closed if outcome == "superseded"] if opened else []
     events = [("incident_resolved", inc_id, outcome) for inc_id, outcome in change.closed if inc_id not in replaced]
     if opened:
         events.append(("incident_opened", change.incident_id, None))
     for event, inc_id, outcome in events:
-        incident, recs = None, None
-        if event == "incident_resolved":
-            with store.engine.connect() as conn:
+        incident, recs, replaces = None, None, None
+        with store.engine.connect() as conn:
+            if event == "incident_resolved":
                 incident = get_incident(conn, inc_id)
+            else:
+                replaces = [o for o in (get_incident(conn, i) for i in replaced) if o is not None]
+        if event == "incident_resolved":
             recs = list_recommendations(store.engine, incident_id=inc_id)
         message = notify.incident_message(event, report, inc_id, report_id=rid, outcome=outcome, incident=incident,
-                                          recommendations=recs)
-        if event == "incident_opened" and replaced:
-            with store.engine.connect() as conn:
-                old = [get_incident(conn, i) for i in replaced]
-            message["replaces"] = [{"incident_id": o.id, "root_cause": o.root_cause} for o in old if o is not None]
-            message["text"] += "".join(f" It replaces incident #{o['incident_id']} ({o['root_cause']})."
-                                       for o in message["replaces"])
-        result = notify.send(settings, message)
-        if result is None:
-            continue
+                                          recommendations=recs, replaces=replaces)
+        delivered, detail = notify.send(settings, message) or (False, "not sent")
         with locked(store.engine) as conn:
             _safe_append(conn, settings, "notified", {"event": event, "incident_id": inc_id,
-                                                       "endpoint": report.endpoint, "delivered": result[0],
-                                                       "detail": result[1]})
+                                                       "endpoint": report.endpoint, "delivered": delivered,
+                                                       "detail": detail})
