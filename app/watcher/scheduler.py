@@ -252,16 +252,15 @@ class Scheduler:
             failures = 0 if ok else prev + 1
             if st is not None:
                 st.future, st.failures = None, failures
-                if not ok and backs_off(r.sample.error_kind, r.sample.status_code):
-                    st.next_due = max(st.next_due, r.started + backoff_delay(
-                        st.interval_s, failures, self.settings.backoff_max_s))
+                if not ok:
+                    backing = backs_off(r.sample.error_kind, r.sample.status_code)
+                    if backing:
+                        st.next_due = max(st.next_due, r.started + backoff_delay(
+                            st.interval_s, failures, self.settings.backoff_max_s))
                     if failures in (1, 5) or failures % 50 == 0:
-                        logger.warning(f"endpoint {r.name}: {r.sample.error_kind} ({failures} in a row); "
-                                       f"next probe in {st.next_due - r.started:.1f} s")
-                elif not ok:
-                    if failures in (1, 5) or failures % 50 == 0:
-                        logger.warning(f"endpoint {r.name}: {r.sample.error_kind} ({failures} in a row); "
-                                       "it answers, so probing keeps its interval")
+                        then = (f"next probe in {st.next_due - r.started:.1f} s" if backing
+                                else "it answers, so probing keeps its interval")
+                        logger.warning(f"endpoint {r.name}: {r.sample.error_kind} ({failures} in a row); {then}")
                 elif prev >= 1:
                     logger.info(f"endpoint {r.name} recovered after {prev} failed probes")
             if not ok:
