@@ -27,7 +27,7 @@ from app.detection.suite import DetectionConfig, WindowData, run_suite
 from app.detection.task import resolve_task
 from app.detection.window import detection_config
 from app.errors import InputError
-from app.schemas import Report
+from app.schemas import Metrics, Report
 
 __all__ = ["MIN_ROWS", "compare_frames", "validate_frames"]
 
@@ -109,6 +109,20 @@ def _window(df: pd.DataFrame, features: list[str], target: str | None, pred: str
         outcomes=outcomes if outcomes.shape[1] else None)
 
 
+def _batch_metrics(df: pd.DataFrame, w: WindowData, target: str | None, task: str) -> Metrics:
+    """The Metrics of one logged batch from its window's per-row outcomes."""
+    o = w.outcomes
+
+    def col(name: str) -> pd.Series | None:
+        return o[name] if o is not None and name in o else None
+
+    conf, pred, correct = col("confidence"), col("prediction"), col("correct")
+    return frame_metrics(len(df), conf.to_numpy() if conf is not None else None,
+                         pred.tolist() if pred is not None else None,
+                         correct.to_numpy() if correct is not None else None,
+                         task=task, labels=df[target].tolist() if target else None)
+
+
 def compare_frames(reference: pd.DataFrame, current: pd.DataFrame, *, target: str | None = None,
                    prediction_column: str | None = None, confidence_column: str | None = None,
                    settings: Settings | None = None, endpoint: str = "batch",
@@ -133,13 +147,6 @@ def compare_frames(reference: pd.DataFrame, current: pd.DataFrame, *, target: st
             and not any(r.drift_detected for r in suite.groups.get("data_quality", [])):
         raise InputError(f"nothing to compare: every feature column is empty or unusable in the reference "
                          f"({', '.join(f'{k}: {v}' for k, v in list(suite.plan.skipped.items())[:3])})")
-    metrics = frame_metrics(len(current), cur.outcomes["confidence"].to_numpy() if cur.outcomes is not None and "confidence" in cur.outcomes else None,
-                            cur.outcomes["prediction"].tolist() if cur.outcomes is not None and "prediction" in cur.outcomes else None,
-                            cur.outcomes["correct"].to_numpy() if cur.outcomes is not None and "correct" in cur.outcomes else None,
-                            task=kind, labels=current[target].tolist() if target else None)
-    base = frame_metrics(len(reference), ref.outcomes["confidence"].to_numpy() if ref.outcomes is not None and "confidence" in ref.outcomes else None,
-                         ref.outcomes["prediction"].tolist() if ref.outcomes is not None and "prediction" in ref.outcomes else None,
-                         ref.outcomes["correct"].to_numpy() if ref.outcomes is not None and "correct" in ref.outcomes else None,
-                         task=kind, labels=reference[target].tolist() if target else None)
+    metrics, base = _batch_metrics(current, cur, target, kind), _batch_metrics(reference, ref, target, kind)
     return build_report(endpoint, suite, ref, cur, metrics=metrics, baseline_metrics=base, config=cfg,
                         samples_collected=len(current))
