@@ -71,6 +71,13 @@ def regression_metrics(predictions: Sequence[Any], labels: Sequence[Any] | None 
     return out
 
 
+def _task_fields(task: str | None, predictions: Sequence[Any], labels: Sequence[Any] | None) -> dict[str, Any]:
+    """The Metrics fields a known task sets: a regression's error metrics, or just the task's name."""
+    if task == "regression":
+        return regression_metrics(predictions, labels)
+    return {"task": task} if task is not None else {}
+
+
 def compute_metrics(samples: Sequence[Sample], task: str | None = None) -> Metrics:
     """Compute the window's :class:`~app.schemas.Metrics` from its samples.
 
@@ -110,11 +117,7 @@ def compute_metrics(samples: Sequence[Sample], task: str | None = None) -> Metri
     preds = Counter(str(s.prediction) for s in ok if s.prediction is not None)
     n_pred = sum(preds.values())
     kinds = Counter(str(s.error_kind) for s in samples if not s.ok)
-    extra: dict[str, Any] = {}
-    if task == "regression":
-        extra = regression_metrics([s.prediction for s in ok], [s.label for s in ok])
-    elif task is not None:
-        extra = {"task": task}
+    extra = _task_fields(task, [s.prediction for s in ok], [s.label for s in ok])
     return Metrics(
         avg_confidence=_round(float(conf.mean())) if conf.size else None,
         confidence_std=_round(float(conf.std(ddof=1))) if conf.size > 1 else (0.0 if conf.size == 1 else None),
@@ -143,11 +146,7 @@ def frame_metrics(n_rows: int, confidence: np.ndarray | None = None, predictions
                     if p is not None and not (isinstance(p, float) and math.isnan(p)))
     n_pred = sum(preds.values())
     ok = finite(correct.tolist()) if correct is not None else np.empty(0)
-    extra: dict[str, Any] = {}
-    if task == "regression":
-        extra = regression_metrics(list(predictions) if predictions is not None else [], labels)
-    elif task is not None:
-        extra = {"task": task}
+    extra = _task_fields(task, list(predictions) if predictions is not None else [], labels)
     return Metrics(
         avg_confidence=_round(float(conf.mean())) if conf.size else None,
         confidence_std=_round(float(conf.std(ddof=1))) if conf.size > 1 else (0.0 if conf.size == 1 else None),
