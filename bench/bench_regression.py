@@ -66,11 +66,11 @@ def main() -> None:
             first += bool(expected == "feature_drift" and rep.rca.features and rep.rca.features[0].name == "bmi")
         rows.append((name, expected, seen[expected], dict(seen), first))
     lines = ["# Regression endpoints: false alarms and broken regressors (`mlfi compare` logic)", "",
-             f"Command: `.venv/bin/python bench/bench_regression.py --healthy {args.healthy} --reps {args.reps}` "
+             (f"Command: `.venv/bin/python bench/bench_regression.py --healthy {args.healthy} --reps {args.reps}` "
              f"({time.time() - t0:.0f} s). Data: scikit-learn's diabetes, Ridge fitted on every other row "
-             f"(MAE {mae:.1f}), reference and current = random halves of 221 rows each.", "",
-             f"**Healthy: {alerts} alerts in {args.healthy} comparisons ({alerts / args.healthy:.0%})**; "
-             f"root causes {dict(healthy)}.", "",
+             f"(MAE {mae:.1f}), reference and current = random halves of 221 rows each."), "",
+             (f"**Healthy: {alerts} alerts in {args.healthy} comparisons ({alerts / args.healthy:.0%})**; "
+             f"root causes {dict(healthy)}."), "",
              "| change to the current half | expected root cause | right | runs | root causes seen | `bmi` first |",
              "|---|---|---|---|---|---|"]
     for name, expected, right, seen, first in rows:
