@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.diagnosis.textscan import HEDGES, NEGATIONS, Scan
+from app.diagnosis.text.scan import HEDGES, NEGATIONS, Scan
 
-__all__ = ["LINK", "N", "PCT", "POS", "Facts", "features_in", "hedged", "negated", "num", "number_run"]
+__all__ = ["LINK", "PCT", "POS", "Facts", "N", "features_in", "hedged", "negated", "num", "number_run"]
 
 _I = re.IGNORECASE
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.diagnosis.textbase import POS
-from app.diagnosis.textfacts import extract_facts
-from app.diagnosis.textscan import Mention, Num, Scan, clauses_of, find_numbers, mentions_in, scan, sentences_of
+from app.diagnosis.text.extract import extract_facts
+from app.diagnosis.text.fragments import POS
+from app.diagnosis.text.scan import Mention, Num, Scan, clauses_of, find_numbers, mentions_in, scan, sentences_of
 from app.diagnosis.vocab import BOUNDED_METRICS
 
 __all__ = ["QUALITATIVE", "parse_text"]
