@@ -1,4 +1,4 @@
-"""Pure-Python queries and aggregations behind the dashboard (status, KPIs, series, drift, forms, export, diagnosis, evaluation)."""
+"""Pure-Python queries and aggregations behind the dashboard pages (status, KPIs, series, drift, forms, export ...)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from app.diagnosis.text.fragments import Facts, hedged, negated
 from app.diagnosis.text.scan import Scan
 from app.diagnosis.text.symptoms import DISCOVERY, SYMPTOMS
 
-__all__ = ["CONCERN_PATTERNS", "complaint_facts", "concern_facts"]
+__all__ = ["COMPLAINT", "CONCERN_PATTERNS", "complaint_facts", "concern_facts"]
 
 _I = re.IGNORECASE
 
@@ -28,15 +28,30 @@ CONCERN_PATTERNS: dict[str, re.Pattern[str]] = {
         r"test set (?:is )?too small|test[- ]set reuse",
     }.items()
 }
+"""A category named in the text, hedged or not: "I worry about leakage", "it overfits" (one pattern per category)."""
+
+# a concern whose match is itself a negation ("did not converge") is not negated by the words before it
+_NEGATED_WORD = re.compile(r"(?:not|never|didn|doesn|won)", _I)
+_TRAINING_SIGNAL = re.compile(r"\b(?:loss|gradients?)\b", _I)
+_NAN_OR_NULL = re.compile(r"nan|null", _I)
 
 
 def concern_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
+    """Categories named in one sentence (hedged or stated) and the symptoms observed (findings).
+
+    >>> all(CONCERN_PATTERNS[c].search(x) for c, x in [("data_leakage", "I worry about leakage"),
+    ...     ("overfitting", "it overfits"), ("underfitting", "the model is too simple"),
+    ...     ("class_imbalance", "a heavily imbalanced dataset"), ("data_drift", "a covariate shift in March"),
+    ...     ("label_noise", "we have noisy labels"), ("data_quality", "lots of missing values"),
+    ...     ("training_instability", "the loss did not converge"), ("evaluation_error", "we found a metric bug")])
+    True
+    """
     seg = scan.masked[s:e]
     for cat, pat in CONCERN_PATTERNS.items():
         m = pat.search(seg)
         if not m:
             continue
-        if not re.match(r"(?:not|never|didn|doesn|won)", m.group(0), _I) and negated(scan.masked, s, s + m.start()):
+        if not _NEGATED_WORD.match(m.group(0)) and negated(scan.masked, s, s + m.start()):
             continue
         is_hedged = hedged(seg)
         prev = out.concerns.get(cat)
@@ -51,23 +66,28 @@ def concern_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
             continue
         if (
             cat == "data_quality"
-            and re.search(r"\b(?:loss|gradients?)\b", seg, _I)
-            and re.search(r"nan|null", m.group(0), _I)
+            and _TRAINING_SIGNAL.search(seg)
+            and _NAN_OR_NULL.search(m.group(0))
         ):
             continue  # "loss goes to NaN" is a training failure, not missing data
         out.concerns[cat] = {"hedged": False, "quote": scan.quote(s, e), "finding": True}
 
 
-_COMPLAINT = re.compile(
+COMPLAINT = re.compile(
     r"\b(?:fail\w*|problems?|issues?|bad|poor\w*|wrong|broken|bug\w*|stuck|plateau\w*|"
     r"disappoint\w*|worse|underperform\w*|(?:does|did|do)\s*n[o']t\s+help|not\s+help\w*|"
     r"can'?t\s+(?:get|reach|exceed)|cannot\s+(?:get|reach|exceed))\b",
     re.IGNORECASE,
 )
+"""A reported problem that names no category: "the model is broken", "more data did not help"."""
 
 
 def complaint_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
-    """A reported problem naming no category: an 'unknown' concern (it only keeps the gate from CLEAR)."""
-    m = _COMPLAINT.search(scan.masked, s, e)
+    """A reported problem naming no category: an 'unknown' concern (it only keeps the gate from CLEAR).
+
+    >>> COMPLAINT.search("the model is broken").group(0), COMPLAINT.search("more data did not help").group(0)
+    ('broken', 'did not help')
+    """
+    m = COMPLAINT.search(scan.masked, s, e)
     if m and "unknown" not in out.concerns and not negated(scan.masked, s, m.start()):
         out.concerns["unknown"] = {"hedged": False, "quote": scan.quote(s, e)}

@@ -240,11 +240,11 @@ def data_checks(scan: Scan, s: int, e: int, out: Facts) -> None:
     Each check reads the example sentence it carries:
 
     >>> [(c.name, c.pattern.search(c.example).group(c.value_group)) for c in CHECKS]  # doctest: +NORMALIZE_WHITESPACE
-    [('WRONG_LABEL_SHARE', '12'), ('LABEL_ERROR_RATE', '8'), ('TEST_ROWS_IN_TRAIN', '3'), ('TRAIN_TEST_OVERLAP', '4'),
-     ('INVALID_ROW_SHARE', '2'), ('DUPLICATE_SHARE', '5'), ('MISSING_SHARE', '30'), ('PLACEHOLDER_SHARE', '10'),
-     ('MISSING_RATE', '12'), ('MISSING_AFFECTS_SHARE', '7'), ('INVALID_AFFECTS_SHARE', '3'), ('DUPLICATES_MAKE_UP', '4'),
-     ('SHIFT_P_VALUE', '0.003'), ('AGREEMENT_SCORE', '0.41'), ('KAPPA_AFTER_VALUE', '0.35'), ('PSI_VALUE', '0.31'),
-     ('KS_VALUE', '0.22')]
+    [('WRONG_LABEL_SHARE', '12'), ('LABEL_ERROR_RATE', '8'), ('TEST_ROWS_IN_TRAIN', '3'),
+     ('TRAIN_TEST_OVERLAP', '4'), ('INVALID_ROW_SHARE', '2'), ('DUPLICATE_SHARE', '5'), ('MISSING_SHARE', '30'),
+     ('PLACEHOLDER_SHARE', '10'), ('MISSING_RATE', '12'), ('MISSING_AFFECTS_SHARE', '7'),
+     ('INVALID_AFFECTS_SHARE', '3'), ('DUPLICATES_MAKE_UP', '4'), ('SHIFT_P_VALUE', '0.003'),
+     ('AGREEMENT_SCORE', '0.41'), ('KAPPA_AFTER_VALUE', '0.35'), ('PSI_VALUE', '0.31'), ('KS_VALUE', '0.22')]
 
     >>> from app.diagnosis.text.scan import scan as scan_text
     >>> facts, sc = Facts(), scan_text("12% of the labels are wrong and the PSI of `income` is 0.31.")

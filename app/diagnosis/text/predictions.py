@@ -71,6 +71,7 @@ def model_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
         named = INTERVAL_SPLIT.search(masked[s:e])
         split = named.group(1).lower() if named else "test"
         split = {"val": "validation", "holdout": "test"}.get(split, split)
-        out.put(f"intervals.{split}", sorted([num(match, 1, 2), num(match, 3, 4)]), quote, match.start(1), match.start(3))
+        bounds = sorted([num(match, 1, 2), num(match, 3, 4)])
+        out.put(f"intervals.{split}", bounds, quote, match.start(1), match.start(3))
     if ONE_CLASS_OUTPUT.search(masked[s:e]):
         out.put("predicts_single_class", True, quote)
