@@ -24,10 +24,19 @@ AI_SERVICE = re.compile(
     r"openai service",
     _I,
 )
+"""A managed AI service named in the text: "we call Azure OpenAI for the summaries"."""
 
 
 def extract_facts(scan: Scan, sentences: list[tuple[int, int]]) -> Facts:
-    """Run every pattern over every sentence; numbers used here are not read again as metric values."""
+    """Run every pattern over every sentence; numbers used here are not read again as metric values.
+
+    >>> AI_SERVICE.search("we call Azure OpenAI for the summaries").group(0)
+    'Azure OpenAI'
+    >>> from app.diagnosis.text.scan import scan, sentences_of
+    >>> sc = scan("Only 2% of claims are fraud. The loss became NaN.")
+    >>> extract_facts(sc, sentences_of(sc.masked)).values
+    {'class_distribution': {'positive': 0.02, 'negative': 0.98}, 'training_issues': ['nan_loss']}
+    """
     out = Facts()
     for s, e in sentences:
         task_facts(scan, s, e, out)

@@ -1,4 +1,15 @@
-"""Shared pieces of the free-text fact patterns: number and share sub-patterns, the Facts accumulator, helpers."""
+"""Shared pieces of the free-text fact patterns: number and share sub-patterns, the Facts accumulator, helpers.
+
+The sub-patterns on what they match (``N`` a number, ``PCT`` an optional percent sign, ``POS`` the positive
+class, ``LINK`` the linking word between a name and its number):
+
+>>> re.search(N + PCT, "recall .61 and 98 percent").group(1, 2)
+('.61', None)
+>>> re.search(N + PCT, "about 98 percent").group(1, 2)
+('98', 'percent')
+>>> re.search(POS, "the minority class is rare", re.I).group(0), re.search("rate" + LINK + N, "rate is 0.2").group(1)
+('minority class', '0.2')
+"""
 
 from __future__ import annotations
 
@@ -49,7 +60,11 @@ _RUN = re.compile(
 
 
 def number_run(seg: str) -> list[re.Match[str]]:
-    """The numbers of the first comma/arrow-separated run of three or more ("0.71, 0.84, 0.62")."""
+    """The numbers of the first comma/arrow-separated run of three or more ("0.71, 0.84, 0.62").
+
+    >>> [m.group(1) for m in number_run("seeds gave 0.71, 0.84 -> 0.62; then 5")]
+    ['0.71', '0.84', '0.62']
+    """
     m = _RUN.search(seg)
     if not m:
         return []
