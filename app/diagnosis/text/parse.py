@@ -1,4 +1,18 @@
-"""Free text -> experiment-record fields: numbers attributed to splits and metrics, plus pattern facts."""
+"""Free text -> experiment-record fields: numbers attributed to splits and metrics, plus pattern facts.
+
+The gap and reference patterns the attribution reads, each on an example:
+
+>>> bool(_PREP_GAP.match(" accuracy on the ")), bool(_BLANK_GAP.match(" % ")), _POS_RE.search("fraud cases").group(0)
+(True, True, 'fraud')
+>>> bool(_REF_BEFORE.search("the naive baseline is ")), bool(_REF_AFTER.match(" for the previous model"))
+(True, True)
+>>> bool(_CHANGE_BEFORE.search("up by ")), bool(_SPLITS_JOINED.fullmatch(" and the "))
+(True, True)
+>>> _TEMPORAL.search("on 2024 data").group(0)
+'2024'
+>>> bool(_FROM.search("went from 0.9")), bool(_TO.search("down to 0.7")), bool(_NEGATED_BEFORE.search("did not "))
+(True, True, True)
+"""
 
 from __future__ import annotations
 
@@ -7,7 +21,17 @@ from typing import Any
 
 from app.diagnosis.text.extract import extract_facts
 from app.diagnosis.text.fragments import POS
-from app.diagnosis.text.scan import Mention, Num, Scan, clauses_of, find_numbers, mentions_in, scan, sentences_of
+from app.diagnosis.text.scan import (
+    PLACEHOLDER,
+    Mention,
+    Num,
+    Scan,
+    clauses_of,
+    find_numbers,
+    mentions_in,
+    scan,
+    sentences_of,
+)
 from app.diagnosis.vocab import BOUNDED_METRICS
 
 __all__ = ["QUALITATIVE", "parse_text"]
@@ -20,9 +44,9 @@ QUALITATIVE: list[tuple[str, str, re.Pattern[str]]] = [
         (
             "drop",
             "large",
-            r"collaps\w*|plummet\w*|crash\w*|tank\w*|fell off a cliff|drop\w* sharply|much worse|far worse|"
+            (r"collaps\w*|plummet\w*|crash\w*|tank\w*|fell off a cliff|drop\w* sharply|much worse|far worse|"
             r"terrible|awful|near(?:ly)? (?:chance|random)|no better than (?:chance|random)|catastroph\w*|"
-            r"fell apart|falls apart|nose-?dive\w*",
+            r"fell apart|falls apart|nose-?dive\w*"),
         ),
         (
             "rise",
@@ -32,8 +56,8 @@ QUALITATIVE: list[tuple[str, str, re.Pattern[str]]] = [
         (
             "drop",
             "moderate",
-            r"drop\w*|\bfell\b|\bfall\w*|decreas\w*|declin\w*|degrad\w*|\bworse\b|\blower\b|"
-            r"underperform\w*|deteriorat\w*|disappoint\w*|\bpoor\w*|suffer\w*|\bbad\b",
+            (r"drop\w*|\bfell\b|\bfall\w*|decreas\w*|declin\w*|degrad\w*|\bworse\b|\blower\b|"
+            r"underperform\w*|deteriorat\w*|disappoint\w*|\bpoor\w*|suffer\w*|\bbad\b"),
         ),
         ("rise", "moderate", r"improv\w*|increas\w*|\bris(?:e|es|ing)\b|\brose\b|climb\w*|went up|goes up|\bhigher\b"),
     ]
@@ -57,6 +81,20 @@ _REF_BEFORE = re.compile(
 )
 _REF_AFTER = re.compile(r"^\s*%?\s*\)?\s*(?:for|from|of|by|with|is|was)?\s*(?:the\s+|a\s+|our\s+)?" + _REF, _I)
 _POS_RE = re.compile(POS, _I)
+# a negation just before a qualitative word: "did not drop"
+_NEGATED_BEFORE = re.compile(r"\b(?:not|n't|never|no)\s+(?:\w+\s+)?$", _I)
+# a number written as a change, not a level: "up by 3", "+2", "-0.05"
+_CHANGE_BEFORE = re.compile(r"(?:\bby|[+±-])\s*$")
+# between two split words that share one number: "train and validation", "train / test"
+_SPLITS_JOINED = re.compile(r"\s*(?:[\w-]+\s+)?(?:and|or|&|/|,)\s*(?:the\s+)?", _I)
+# a sentence about time, where "from 0.89 to 0.72" on no split is production: "on 2024 data", "over the last months"
+_TEMPORAL = re.compile(
+    r"\b(?:19|20)\d\d\b|\bsince\b|\bover (?:the )?(?:last|past)\b|\bmonths?\b|\bweeks?\b|"
+    r"\brecently\b|\bnowadays\b|\btoday\b|\bthis year\b",
+    _I,
+)
+_FROM = re.compile(r"\bfrom\b", _I)
+_TO = re.compile(r"\bto\b", _I)
 
 
 def _following_split(masked: str, n: Num, splits: list[Mention], has_preceding: bool, num_first: bool) -> str | None:
@@ -78,9 +116,18 @@ def _metric_for(masked: str, n: Num, metrics: list[Mention], carry: str | None, 
 
 
 def _qualitative(seg: str) -> tuple[str, str] | None:
+    """The direction and size of a change described in words, unless negated.
+
+    >>> [(d, size) for d, size, p in QUALITATIVE if p.search("test accuracy plummeted")]
+    [('drop', 'large')]
+    >>> _qualitative("scores jumped"), _qualitative("it improved a bit"), _qualitative("it did not drop")
+    (('rise', 'large'), ('rise', 'moderate'), None)
+    >>> [_qualitative(x) for x in ("recall fell", "it collapsed")]
+    [('drop', 'moderate'), ('drop', 'large')]
+    """
     for direction, mag, pat in QUALITATIVE:
         m = pat.search(seg)
-        if m and not re.search(r"\b(?:not|n't|never|no)\s+(?:\w+\s+)?$", seg[: m.start()], _I):
+        if m and not _NEGATED_BEFORE.search(seg[: m.start()]):
             return direction, mag
     return None
 
@@ -127,7 +174,7 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
         for n in find_numbers(masked, s, e)
         if not n.count
         and n.start not in consumed
-        and not re.search(r"(?:\bby|[+±-])\s*$", masked[max(s, n.start - 4) : n.start])
+        and not _CHANGE_BEFORE.search(masked[max(s, n.start - 4) : n.start])
     ]
     refs = [
         n
@@ -152,7 +199,7 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
         len(nums) == 1
         and len(set(names)) >= 2
         and all(
-            re.fullmatch(r"\s*(?:[\w-]+\s+)?(?:and|or|&|/|,)\s*(?:the\s+)?", masked[a.end : b.start], _I)
+            _SPLITS_JOINED.fullmatch(masked[a.end : b.start])
             for a, b in zip(splits, splits[1:])
         )
     )
@@ -181,18 +228,13 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
             split = split or (c_splits[0].name if c_splits else carry.get("split"))
             metric = _metric_for(masked, n, c_metrics, carry.get("metric"), cs, ce)
             got.append((split, metric, n))
-        temporal = re.search(
-            r"\b(?:19|20)\d\d\b|\bsince\b|\bover (?:the )?(?:last|past)\b|\bmonths?\b|\bweeks?\b|"
-            r"\brecently\b|\bnowadays\b|\btoday\b|\bthis year\b",
-            masked[s:e],
-            _I,
-        )
-        if len(got) >= 2 and temporal and all(g[0] is None for g in got) and re.search(r"\bfrom\b", seg, _I):
+        temporal = _TEMPORAL.search(masked[s:e])
+        if len(got) >= 2 and temporal and all(g[0] is None for g in got) and _FROM.search(seg):
             got = [("production", m, n) for _, m, n in got]  # "on 2024 data accuracy dropped from 0.89 to 0.72"
         if (
             len(got) >= 2
-            and re.search(r"\bfrom\b", seg, _I)
-            and re.search(r"\bto\b", seg, _I)
+            and _FROM.search(seg)
+            and _TO.search(seg)
             and got[0][:2] == got[1][:2]
             and got[0][0] is not None
         ):
@@ -200,7 +242,7 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
             if metric in ("loss", "log_loss"):  # "loss went from 0.69 to 5.2": two points of a curve
                 b.curves[f"{split}_loss"] = [before.value, got[0][2].value]
                 b.prov[f"curves.{split}_loss"] = f'prompt: "{quote}"'
-            feats = re.findall(r"\u0192(\d+)_*", masked[s:e])
+            feats = PLACEHOLDER.findall(masked[s:e])
             change = f"before adding {sc.features[int(feats[0])]}" if feats else "earlier run"
             b.history.append({"change": change, "metrics": {split: {metric: before.value}}})
         for split, metric, n in got:
