@@ -7,8 +7,10 @@ class, ``LINK`` the linking word between a name and its number):
 ('.61', None)
 >>> re.search(N + PCT, "about 98 percent").group(1, 2)
 ('98', 'percent')
->>> re.search(POS, "the minority class is rare", re.I).group(0), re.search("rate" + LINK + N, "rate is 0.2").group(1)
-('minority class', '0.2')
+>>> re.search(POS, "the minority class is rare", re.I).group(0)
+'minority class'
+>>> re.search("rate" + LINK + N, "rate is 0.2").group(1)
+'0.2'
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.diagnosis.text.scan import HEDGES, NEGATIONS, Scan
+from app.diagnosis.text.scan import HEDGES, NEGATIONS, PLACEHOLDER, Scan
 
 __all__ = ["LINK", "PCT", "POS", "Facts", "N", "features_in", "hedged", "negated", "num", "number_run"]
 
@@ -54,6 +56,7 @@ def num(m: re.Match[str], g: int, pct_group: int | None = None) -> float:
     return v / 100.0 if pct or v > 1 else v
 
 
+_NUMBER = re.compile(N + PCT)
 _RUN = re.compile(
     r"(?<![\w.])(?:\d+(?:\.\d+)?|\.\d+)\s*%?(?:\s*(?:,|->|→|;|then|and|, and)\s*(?:\d+(?:\.\d+)?|\.\d+)\s*%?){2,}"
 )
@@ -68,7 +71,7 @@ def number_run(seg: str) -> list[re.Match[str]]:
     m = _RUN.search(seg)
     if not m:
         return []
-    return [x for x in re.finditer(N + PCT, seg) if m.start() <= x.start() < m.end()]
+    return [x for x in _NUMBER.finditer(seg) if m.start() <= x.start() < m.end()]
 
 
 def hedged(sentence: str) -> bool:
@@ -80,4 +83,4 @@ def negated(masked: str, s: int, start: int) -> bool:
 
 
 def features_in(scan: Scan, s: int, e: int) -> list[str]:
-    return [scan.features[int(m.group(1))] for m in re.finditer(r"\u0192(\d+)_*", scan.masked[s:e])]
+    return [scan.features[int(m.group(1))] for m in PLACEHOLDER.finditer(scan.masked[s:e])]
