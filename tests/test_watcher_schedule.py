@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from app.config import Settings
 from app.schemas import Sample
 from app.storage import Store
+from app.storage.watcher import ProbeStatus, write_batch
 from app.watcher import batch as batch_mod
 from app.watcher.loop import run_once
-from app.watcher.repo import ProbeStatus, write_batch
 from app.watcher.scheduler import Scheduler
 
 

@@ -20,11 +20,12 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from loguru import logger
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import Settings
 from app.errors import InputError
 from app.storage import Store
+from app.storage.errors import DatabaseError
+from app.storage.watcher import last_report_times
 from app.watcher.analysis_job import (
     AUTO_BASELINE_MAX_ERROR_RATE,
     AnalysisJob,
@@ -32,7 +33,6 @@ from app.watcher.analysis_job import (
     init_process,
     run_in_process,
 )
-from app.watcher.repo import last_report_times
 from app.watcher.stats import Totals
 from app.watcher.targets import phase_of
 
@@ -87,7 +87,7 @@ class Analyzer:
         if self._last is None:
             try:
                 self._last = last_report_times(self.store.engine)
-            except SQLAlchemyError:
+            except DatabaseError:
                 self._last = {}
         out = []
         for ep in endpoints:

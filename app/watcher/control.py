@@ -77,7 +77,7 @@ def is_alive(store: Store, max_age_s: float | Settings | None = None) -> bool:
 
 def watcher_status(settings: Settings, store: Store) -> dict[str, Any]:
     """Heartbeat, desired state, liveness and the running totals (for `mlfi watcher status --json`)."""
-    from app.watcher.repo import load_stats
+    from app.storage.watcher import load_stats
 
     st = store.watcher_state() or {}
     beat = st.get("last_beat")

@@ -26,15 +26,15 @@ from typing import Any
 
 import requests
 from loguru import logger
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import Settings
 from app.errors import MlfiError
 from app.schemas import Sample
 from app.storage import Store
+from app.storage.errors import DatabaseError
+from app.storage.watcher import ProbeStatus
 from app.watcher.batch import WriteBuffer
 from app.watcher.logs import log_failure
-from app.watcher.repo import ProbeStatus
 from app.watcher.stats import CycleStats, Totals
 from app.watcher.targets import (
     RowCache,
@@ -292,7 +292,7 @@ class Scheduler:
         started_at = self.clock()
         try:
             self.refresh()
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             logger.warning(f"cannot read endpoints (keeping the current schedule): {type(exc).__name__}")
         self.collect()
         self.submit_due()

@@ -1,4 +1,4 @@
-"""Watcher-specific database access: batched sample writes, probe status, stats (over app.storage.tables)."""
+"""Watcher rows: batched sample writes with probe status, running stats, newest report time per endpoint."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlalchemy import Engine, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.schemas import Sample
-from app.storage import Store
 from app.storage import tables as t
+from app.storage.store import Store
 
 __all__ = ["STATS_KEY", "ProbeStatus", "last_report_times", "load_stats", "save_stats", "write_batch"]
 
