@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, Float, and_, case, cast, func, select
+from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.config import Settings
@@ -15,6 +15,7 @@ from app.errors import InputError, NotFoundError
 from app.schemas import Report, Sample
 from app.storage import tables as t
 from app.storage.engine import make_engine, upgrade_schema
+from app.storage.read import buckets
 
 __all__ = ["EndpointRow", "Store"]
 
@@ -207,26 +208,14 @@ class Store:
             if lo is not None and hi is not None and hi > lo:
                 bucket_s = max(bucket_s, (hi - lo) / max_points)
         bucket = func.floor(s.ts / bucket_s).label("bucket")
-        err = case((s.error_kind.isnot(None), 1), else_=0)
-        q = (select(bucket, func.count().label("n"), func.sum(err).label("errors"),
-                    func.avg(s.confidence).label("avg_confidence"),
-                    func.avg(s.confidence * s.confidence).label("conf_sq"),
-                    func.avg(s.latency_ms).label("avg_latency_ms"), func.max(s.latency_ms).label("max_latency_ms"),
-                    # avg of an INTEGER column is NUMERIC (a Decimal) on PostgreSQL: average a float
-                    func.avg(cast(s.correct, Float)).label("accuracy"), func.count(s.correct).label("labelled"))
-             .where(s.endpoint_id == eid).group_by(bucket).order_by(bucket))
+        q = select(*buckets.aggregates(bucket)).where(s.endpoint_id == eid).group_by(bucket).order_by(bucket)
         if since is not None:
             q = q.where(s.ts >= since)
         with self.engine.connect() as conn:
             df = pd.DataFrame(conn.execute(q).mappings().all())
         if df.empty:
-            return pd.DataFrame(columns=["ts", "n", "errors", "error_rate", "avg_confidence", "confidence_std",
-                                         "avg_latency_ms", "max_latency_ms", "accuracy", "labelled"])
-        df["ts"] = df["bucket"].astype(float) * bucket_s
-        df["error_rate"] = df["errors"] / df["n"]
-        var = (df["conf_sq"] - df["avg_confidence"] ** 2).clip(lower=0)
-        df["confidence_std"] = var ** 0.5
-        return df.drop(columns=["bucket", "conf_sq"])
+            return pd.DataFrame(columns=buckets.COLUMNS)
+        return buckets.finish(df, origin=0.0, bucket_s=bucket_s)
 
     # ---- baselines index -------------------------------------------------------------------------
     def index_baseline(self, name: str, version: int, path: str, n_samples: int, summary: dict[str, Any],
