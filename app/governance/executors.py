@@ -141,7 +141,8 @@ class BaselineExecutor:
         if n_ok < MIN_BASELINE_SAMPLES:
             return False, (f"not enough recent samples to learn a baseline ({n_ok} successful, "
                            f"need {MIN_BASELINE_SAMPLES})"), {"samples": n_ok}
-        protocol = (store.find_endpoint(name) or {}).get("protocol")
+        found = store.find_endpoint(name)
+        protocol = found.protocol if found is not None else None
         try:
             b = save_baseline(settings, store, learn_baseline(name, samples, protocol=protocol))
         except MlfiError as exc:

@@ -46,12 +46,12 @@ def preview(store: Store, report: Report) -> Report:
     if report.rca.root_cause == "none":
         report.recommendations = []
         return report
-    ep = store.find_endpoint(report.endpoint) or {}
+    ep = store.find_endpoint(report.endpoint)
     with reading(store) as conn:
-        cur = open_incident(conn, int(ep["id"])) if ep else None
+        cur = open_incident(conn, ep.id) if ep is not None else None
         same = cur is not None and cur.root_cause == report.rca.root_cause
         scope = f"incident:{cur.id}" if same and cur else f"new:{report.rca.root_cause}"
-        _recommend(conn, report, scope, ep.get("protocol"), cur.id if same and cur else None)
+        _recommend(conn, report, scope, ep.protocol if ep is not None else None, cur.id if same and cur else None)
     return report
 
 
@@ -68,7 +68,7 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
     now = report.created_at or time.time()
     report.created_at = now
     ep = store.upsert_endpoint(report.endpoint)
-    eid, protocol = int(ep["id"]), ep.get("protocol")
+    eid, protocol = ep.id, ep.protocol
     alert = report.rca.root_cause != "none"
     with locked(store) as conn:
         change = track(conn, eid, report, now, resolve_after=resolve_after_of(settings))

@@ -97,6 +97,6 @@ def drift_grid(store: Store, name: str, *, since: float | None = None, max_colum
     ep = store.find_endpoint(name)
     if ep is None:
         return DriftGrid()
-    rows = thinned_reports(store.engine, int(ep["id"]), since=since, pick=lambda n: pick_evenly(n, max_columns))
+    rows = thinned_reports(store.engine, ep.id, since=since, pick=lambda n: pick_evenly(n, max_columns))
     reports = [(rid, ts, json.loads(raw).get("drift") or {}) for rid, ts, raw in rows]
     return grid_from_reports(reports)

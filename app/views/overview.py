@@ -46,17 +46,17 @@ def overview(store: Store, *, name: str | None = None) -> list[EndpointSummary]:
     for facts in endpoint_facts(store.engine, name=name):
         ep, rep = facts.endpoint, facts.latest
         err = None if rep is None else json.loads(rep.metrics_json).get("error_rate")
-        status = endpoint_status(enabled=bool(ep["enabled"]), last_status=ep.get("last_status"),
-                                 consecutive_failures=ep.get("consecutive_failures"),
+        status = endpoint_status(enabled=ep.enabled, last_status=ep.last_status,
+                                 consecutive_failures=ep.consecutive_failures,
                                  latest_alert=None if rep is None else rep.alert,
                                  latest_severity=None if rep is None else rep.severity)
         out.append(EndpointSummary(
-            name=ep["name"], url=ep.get("url"), protocol=ep.get("protocol"), enabled=bool(ep["enabled"]),
-            interval_s=float(ep.get("interval_s") or 0.0), status=status,
+            name=ep.name, url=ep.url, protocol=ep.protocol, enabled=ep.enabled,
+            interval_s=float(ep.interval_s or 0.0), status=status,
             last_verdict=None if rep is None else rep.root_cause, last_severity=None if rep is None else rep.severity,
             last_report_at=None if rep is None else rep.ts, open_incidents=facts.open_incidents,
-            samples=facts.samples, error_rate=err, last_probe_at=ep.get("last_probe_at"),
-            last_probe_status=ep.get("last_status")))
+            samples=facts.samples, error_rate=err, last_probe_at=ep.last_probe_at,
+            last_probe_status=ep.last_status))
     out.sort(key=lambda e: (STATUSES.index(e.status), e.name))
     return out
 

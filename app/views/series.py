@@ -83,7 +83,7 @@ def mae_by_bucket(store: Store, name: str, starts: pd.Series, *, since: float | 
     refuses on any non-numeric value)."""
     from app.detection.task import as_float
 
-    eid = int(store.get_endpoint(name)["id"])
+    eid = store.get_endpoint(name).id
     rows = q.labelled_answers(store.engine, eid, since, row_budget)
     out = pd.Series(float("nan"), index=starts.index, dtype=float)
     if not rows or starts.empty:
@@ -106,7 +106,7 @@ def estimate_in_range(store: Store, name: str, *, since: float | None, budget: i
     Walks at most ``budget`` + 1 index entries (bounded cost): the estimate scales the count of the
     first ``budget`` + 1 samples by the time they span against the whole range.
     """
-    eid = int(store.get_endpoint(name)["id"])
+    eid = store.get_endpoint(name).id
     found = q.kth_ts(store.engine, eid, since, budget)
     if found is None:
         return None
@@ -128,7 +128,7 @@ def sampled_timeseries(store: Store, name: str, *, since: float | None, max_poin
     """
     if not 0.0 < rate <= 1.0:
         raise ValueError(f"rate must be in (0, 1], got {rate}")
-    eid = int(store.get_endpoint(name)["id"])
+    eid = store.get_endpoint(name).id
     df = q.sampled_buckets(store.engine, eid, since=since, max_points=max_points, min_bucket_s=min_bucket_s,
                            rate=rate, slices=slices)
     if df.empty:
@@ -173,7 +173,7 @@ def alert_markers(store: Store, name: str, *, since: float | None = None, limit:
     ep = store.find_endpoint(name)
     if ep is None:
         return pd.DataFrame(columns=MARKER_COLUMNS)
-    rows = q.alert_rows(store.engine, int(ep["id"]), since=since, limit=limit)
+    rows = q.alert_rows(store.engine, ep.id, since=since, limit=limit)
     recs = []
     for rid, ts, rc, sev, raw in rows:
         rep = json.loads(raw)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, func, literal, select
 
 from app.storage import tables as t
+from app.storage.endpoints import Endpoint
 
 __all__ = ["EndpointFacts", "LatestReport", "endpoint_facts"]
 
@@ -25,9 +26,9 @@ class LatestReport:
 
 @dataclass(frozen=True)
 class EndpointFacts:
-    """One endpoint row with the counts the overview needs."""
+    """One endpoint (without its header values) with the counts the overview needs."""
 
-    endpoint: dict[str, Any]
+    endpoint: Endpoint
     samples: int
     open_incidents: int
     latest: LatestReport | None
@@ -59,7 +60,7 @@ def endpoint_facts(engine: Engine, *, name: str | None = None) -> list[EndpointF
                 s.endpoint_id == eid)
             eq = eq.where(e.id == eid)
             iq, nq = iq.where(i.endpoint_id == eid), nq.where(r.endpoint_id == eid)
-        eps = [dict(x) for x in conn.execute(eq).mappings()]
+        eps = [Endpoint.from_row(x).without_secrets() for x in conn.execute(eq).mappings()]
         counts = _group_counts(conn, cq)
         open_inc = _group_counts(conn, iq)
         newest = nq.subquery()
@@ -67,6 +68,6 @@ def endpoint_facts(engine: Engine, *, name: str | None = None) -> list[EndpointF
                                                    alert=bool(x.alert), metrics_json=x.metrics_json)
                   for x in conn.execute(select(r.endpoint_id, r.ts, r.root_cause, r.severity, r.alert, r.metrics_json)
                                         .join(newest, r.id == newest.c.rid))}
-    return [EndpointFacts(endpoint=ep, samples=counts.get(int(ep["id"]), (0,))[0],
-                          open_incidents=open_inc.get(int(ep["id"]), (0,))[0], latest=latest.get(int(ep["id"])))
+    return [EndpointFacts(endpoint=ep, samples=counts.get(ep.id, (0,))[0], open_incidents=open_inc.get(ep.id, (0,))[0],
+                          latest=latest.get(ep.id))
             for ep in eps]
