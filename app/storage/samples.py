@@ -15,8 +15,6 @@ from app.storage.read import buckets
 
 __all__ = ["SamplesMixin"]
 
-_dumps = dumps
-
 
 class SamplesMixin:
     """Store methods over the ``samples`` table (a `Store` provides ``engine`` and ``_endpoint_id``)."""
@@ -34,7 +32,7 @@ class SamplesMixin:
                 "confidence": s.confidence, "label": s.label,
                 "correct": None if correct is None else int(correct), "latency_ms": s.latency_ms,
                 "error_kind": s.error_kind, "error_detail": s.error_detail, "status_code": s.status_code,
-                "inputs_json": _dumps(s.inputs), "probs_json": _dumps(s.probabilities)}
+                "inputs_json": dumps(s.inputs), "probs_json": dumps(s.probabilities)}
 
     def add_samples(self, items: list[Sample]) -> int:
         """Insert samples in one transaction (all or nothing). Returns the count written."""
