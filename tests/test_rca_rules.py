@@ -7,22 +7,23 @@ from pathlib import Path
 import pytest
 
 from app.errors import InputError
-from app.rca.rules import RULES_PATH, evaluate, load_rules, render
+from app.rca.rules import RULES_PATH, evaluate, load_rules
+from app.rules import render
 from app.schemas import ROOT_CAUSES
 
 
 def test_shipped_rules_validate_and_cover_every_root_cause() -> None:
     rules = load_rules()
-    causes = {r.root_cause for r in rules.rule}
+    causes = {r.root_cause for r in rules.rules}
     assert causes == set(ROOT_CAUSES) - {"none"}
-    assert len({r.id for r in rules.rule}) == len(rules.rule)
+    assert len({r.id for r in rules.rules}) == len(rules.rules)
 
 
 def test_a_misspelt_field_fails_loudly(tmp_path: Path) -> None:
     bad = RULES_PATH.read_text().replace('root_cause = "silent_failure"', 'root_cuase = "silent_failure"', 1)
     p = tmp_path / "rules.toml"
     p.write_text(bad)
-    with pytest.raises(InputError, match="invalid RCA rules rules.toml: rule.0"):
+    with pytest.raises(InputError, match="invalid RCA rules rules.toml: rules.0"):
         load_rules(p)
     p.write_text(RULES_PATH.read_text().replace('level = "critical"', 'level = "apocalyptic"', 1))
     with pytest.raises(InputError, match="invalid RCA rules"):

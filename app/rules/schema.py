@@ -58,6 +58,7 @@ def _kind(v: Any) -> str:
     return "test" if isinstance(v, Test) else "group"
 
 
+# resolved below, once Group exists, so that rule books in other modules can use it without forward references
 Condition = Annotated[Annotated[Test, Tag("test")] | Annotated["Group", Tag("group")], Discriminator(_kind)]
 
 
@@ -73,6 +74,8 @@ class Group(_Strict):
         if self.all is None and self.any is None and self.not_ is None:
             raise ValueError("a condition group needs at least one of all / any / not")
         return self
+
+Condition = Annotated[Annotated[Test, Tag("test")] | Annotated[Group, Tag("group")], Discriminator(_kind)]  # type: ignore[misc]
 
 
 class Rule(_Strict):
@@ -97,5 +100,3 @@ class RuleBook(_Strict):
             seen.add(r.id)
         return self
 
-
-Group.model_rebuild()
