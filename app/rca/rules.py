@@ -82,8 +82,8 @@ def load_rules(path: Path = RULES_PATH) -> RcaRules:
 
 
 def evaluate(facts: Facts, rules: RcaRules | None = None) -> list[Firing]:
-    """Every rule that fires, in priority order."""
+    """Every rule that fires, in priority order (a ``None`` fact in a reason reads ``None``, as it always has)."""
     rules = rules or load_rules()
     by_id = {r.id: r for r in rules.rules}
     return [Firing(rule_id=i, root_cause=by_id[i].root_cause, severity=by_id[i].grade(facts),
-                   reason=render(by_id[i].reason, facts)) for i in fired(rules.rules, facts)]
+                   reason=render(by_id[i].reason, facts, none="None")) for i in fired(rules.rules, facts)]
