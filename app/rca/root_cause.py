@@ -12,7 +12,7 @@ from typing import Any
 
 from app.detection.suite import SuiteResult
 from app.rca.facts import extract_facts
-from app.rca.rules import Firing, RcaRules, evaluate
+from app.rca.rules import Firing, RcaRules, firings
 from app.schemas import RCA, Metrics
 
 __all__ = ["Verdict", "root_cause"]
@@ -39,13 +39,13 @@ def root_cause(suite: SuiteResult, metrics: Metrics, baseline: Metrics | None,
                rules: RcaRules | None = None) -> Verdict:
     """Name the root cause, its severity and a plain-English reason."""
     facts = extract_facts(suite, metrics, baseline)
-    firings = evaluate(facts, rules)
-    if not firings:
+    fired = firings(facts, rules)
+    if not fired:
         return Verdict(RCA(root_cause="none", severity="none", failure_reason=_no_finding(suite)), facts, [])
-    head = firings[0]
-    contributing = list(dict.fromkeys(str(f.root_cause) for f in firings[1:] if f.root_cause != head.root_cause))
+    head = fired[0]
+    contributing = list(dict.fromkeys(str(f.root_cause) for f in fired[1:] if f.root_cause != head.root_cause))
     reason = head.reason
-    others = [f for f in firings[1:] if f.root_cause in contributing]
+    others = [f for f in fired[1:] if f.root_cause in contributing]
     seen: set[str] = set()
     also = []
     for f in others:
@@ -54,7 +54,7 @@ def root_cause(suite: SuiteResult, metrics: Metrics, baseline: Metrics | None,
             also.append(f.root_cause.replace("_", " "))
     if also:
         reason += f" Also changed: {', '.join(also)}."
-    evidence = [f"rule {f.rule_id} -> {f.root_cause} ({f.severity})" for f in firings]
+    evidence = [f"rule {f.rule_id} -> {f.root_cause} ({f.severity})" for f in fired]
     evidence += [f"{r.method} on {r.name}: {r.detail}" for r in suite.all if r.drift_detected][:20]
     return Verdict(RCA(root_cause=head.root_cause, severity=head.severity, failure_reason=reason,
-                         contributing=contributing, evidence=evidence), facts, firings)
+                         contributing=contributing, evidence=evidence), facts, fired)

@@ -16,7 +16,7 @@ from app.rules import Condition, Rule, RuleBook, fired, holds, render
 from app.rules import load_rules as load_book
 from app.schemas import SEVERITIES, RootCause, Severity
 
-__all__ = ["RULES_PATH", "CauseRule", "Firing", "RcaRules", "SeverityRule", "Tier", "evaluate", "load_rules"]
+__all__ = ["RULES_PATH", "CauseRule", "Firing", "RcaRules", "SeverityRule", "Tier", "firings", "load_rules"]
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
 
@@ -81,7 +81,7 @@ def load_rules(path: Path = RULES_PATH) -> RcaRules:
     return load_book(path, RcaRules, "RCA rules")
 
 
-def evaluate(facts: Facts, rules: RcaRules | None = None) -> list[Firing]:
+def firings(facts: Facts, rules: RcaRules | None = None) -> list[Firing]:
     """Every rule that fires, in priority order (a ``None`` fact in a reason reads ``None``, as it always has)."""
     rules = rules or load_rules()
     by_id = {r.id: r for r in rules.rules}
