@@ -64,6 +64,11 @@ class SequentialDetector:
         """Constructor keyword arguments (JSON-able) that rebuild this detector."""
         raise NotImplementedError
 
+    def recovery_chart(self, chart: int) -> int:
+        """The chart a recovery test reverses after ``chart`` alarmed: the next smaller alternative of the
+        same family (a burst can fire a large alternative first while the change is moderate)."""
+        return chart
+
     # --- river-shaped API ------------------------------------------------------------------------------
     def _reset(self) -> None:
         """Forget the stream: statistics to zero, no alarm."""

@@ -82,5 +82,8 @@ class BernoulliCusum(SequentialDetector):
     def kl1(self) -> list[float]:
         return [bernoulli_kl(p1, self.rate0) for p1 in self.rates1]
 
+    def recovery_chart(self, chart: int) -> int:
+        return max(0, chart - 1)
+
     def params(self) -> dict[str, Any]:
         return {"p0": self.p0, "floor": self.floor, "shifts": list(self.shifts)}

@@ -54,7 +54,7 @@ class ClassMixCusum(SequentialDetector):
         if not 0 < floor < 0.1 or not weights or any(not 0 < w < 1 for w in weights):
             raise ValueError(f"need 0 < floor < 0.1 and weights in (0, 1), got {floor}, {list(weights)}")
         self.shares = {str(k): float(v) / total for k, v in shares.items()}
-        self.floor, self.weights = float(floor), [float(w) for w in weights]
+        self.floor, self.weights = float(floor), sorted(float(w) for w in weights)
         names = sorted(self.shares) + [OTHER]
         raw = [max(self.shares.get(c, 0.0), self.floor) for c in names]
         self.classes = names
@@ -79,6 +79,9 @@ class ClassMixCusum(SequentialDetector):
 
     def kl1(self) -> list[float]:
         return [_kl(pi1, self.pi0) for _, _, pi1 in self._alts]
+
+    def recovery_chart(self, chart: int) -> int:
+        return chart - 1 if chart % len(self.weights) else chart  # charts run class by class, weights ascending
 
     def params(self) -> dict[str, Any]:
         return {"shares": dict(self.shares), "floor": self.floor, "weights": list(self.weights)}

@@ -18,6 +18,7 @@ shift of ``delta`` sd: ``h / (delta^2 / 2)`` (Lorden's bound ``2 ln(ARL0) / delt
 
 from __future__ import annotations
 
+import itertools
 import math
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -47,7 +48,7 @@ def baseline_quantiles(values: Sequence[float], transform: str = "identity") -> 
     out = []
     for p in _PROBS:
         pos = p * (len(ys) - 1)
-        lo = int(math.floor(pos))
+        lo = math.floor(pos)
         hi = min(lo + 1, len(ys) - 1)
         out.append(ys[lo] + (ys[hi] - ys[lo]) * (pos - lo))
     return out
@@ -76,13 +77,13 @@ class MeanScaleCusum(SequentialDetector):
             raise ValueError(f"transform must be one of {sorted(TRANSFORMS)}, got {transform!r}")
         if direction not in ("up", "down", "both"):
             raise ValueError(f"direction must be 'up', 'down' or 'both', got {direction!r}")
-        if len(quantiles) != len(_PROBS) or any(b < a for a, b in zip(quantiles, quantiles[1:], strict=False)):
+        if len(quantiles) != len(_PROBS) or any(b < a for a, b in itertools.pairwise(quantiles)):
             raise ValueError(f"quantiles must be {len(_PROBS)} sorted values from baseline_quantiles()")
         if tolerance < 0 or any(d <= 0 for d in deltas) or any(s <= 1 for s in sigmas) or not (deltas or sigmas):
             raise ValueError(f"need tolerance >= 0, deltas > 0, sigmas > 1; got {tolerance}, {deltas}, {sigmas}")
         self.quantiles = [float(q) for q in quantiles]
         self.transform, self.direction, self.tolerance = transform, direction, float(tolerance)
-        self.deltas, self.sigmas = [float(d) for d in deltas], [float(s) for s in sigmas]
+        self.deltas, self.sigmas = sorted(float(d) for d in deltas), sorted(float(s) for s in sigmas)
         signs = {"up": [1.0], "down": [-1.0], "both": [1.0, -1.0]}[direction]
         self._means = [s * d for s in signs for d in self.deltas]
         super().__init__(false_alarm_every=false_alarm_every)
@@ -117,6 +118,12 @@ class MeanScaleCusum(SequentialDetector):
 
     def kl1(self) -> list[float]:
         return [m * m / 2 for m in self._means] + [-math.log(s) + s * s / 2 - 0.5 for s in self.sigmas]
+
+    def recovery_chart(self, chart: int) -> int:
+        n_d = len(self.deltas)
+        if chart < len(self._means):
+            return chart - 1 if chart % n_d else chart  # mean charts: per sign, deltas ascending
+        return chart - 1 if chart > len(self._means) else chart  # scale charts, sigmas ascending
 
     def params(self) -> dict[str, Any]:
         return {"quantiles": list(self.quantiles), "transform": self.transform, "direction": self.direction,

@@ -1,6 +1,8 @@
 """Recovery test: after an alarm, a CUSUM back to the baseline says when the signal is healthy again.
 
-It reverses the chart that raised the alarm: the increment is ``ln f0(x) / f1(x)`` (minus that chart's
+It reverses the chart below the one that raised the alarm (:meth:`SequentialDetector.recovery_chart`:
+the next smaller alternative of the same family, since a burst can fire a large alternative first):
+the increment is ``ln f0(x) / f1(x)`` (minus that chart's
 increment), so the statistic climbs at ``KL(f0 || f1)`` per sample once the signal is back at the
 baseline, and drifts down at ``KL(f1 || f0)`` while it is still changed. Same threshold ``h`` as the
 detector, hence the same budget: a still-failing signal is declared healthy less than once per
@@ -35,7 +37,7 @@ class RecoveryTest:
     """
 
     def __init__(self, detector: SequentialDetector, chart: int | None = None) -> None:
-        chart = detector.chart if chart is None else chart
+        chart = detector.recovery_chart(detector.chart) if chart is None and detector.chart is not None else chart
         if chart is None or not 0 <= chart < len(detector.labels()):
             raise ValueError("RecoveryTest needs a detector that raised an alarm, or an explicit chart")
         self.detector, self.chart = detector, int(chart)
