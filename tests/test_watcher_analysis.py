@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from loguru import logger
 
-import app.detection
+import app.analysis.window
 import app.governance
 from app.config import Settings
 from app.detection.metrics import compute_metrics
@@ -65,7 +65,7 @@ def test_first_baseline_is_learned_once_a_window_is_full(wsettings: Settings, ws
     wstore.add_samples(_samples("e", 1, t0=100.0, seed=1))
     out = an.job.analyze(_ep(wstore, "e"))
     assert out.action == "baseline_learned" and out.detail == "v1"
-    from app.baseline import load_baseline
+    from app.storage.baselines import load_baseline
 
     b = load_baseline(wsettings, wstore, "e")
     assert b.n_samples == 40 and b.protocol == "generic" and "x" in b.features
@@ -91,7 +91,7 @@ def _fake_detection(monkeypatch: pytest.MonkeyPatch, calls: dict[str, Any]) -> N
         store.save_report(report)
         return report
 
-    monkeypatch.setitem(vars(app.detection), "analyze_window", analyze_window)
+    monkeypatch.setattr(app.analysis.window, "analyze_window", analyze_window)
     monkeypatch.setattr(app.governance, "on_report", on_report)
     monkeypatch.setattr(app.governance, "sensitivity_for", lambda store, name: {"ks": 1.5})
 
@@ -151,7 +151,7 @@ def test_missing_detection_is_logged_once_and_probing_goes_on(wsettings: Setting
     wstore.add_samples(_samples("e", 40))
     an = Analyzer(wsettings, wstore)
     assert an.job.analyze(_ep(wstore, "e")).action == "baseline_learned"
-    monkeypatch.setitem(sys.modules, "app.detection", None)     # import now fails
+    monkeypatch.setitem(sys.modules, "app.analysis.window", None)     # import now fails
     lines: list[str] = []
     sink = logger.add(lambda m: lines.append(str(m)), level="WARNING")
     try:
@@ -170,13 +170,13 @@ def test_background_pass_never_blocks_the_caller(wsettings: Settings, wstore: St
     gate = threading.Event()
     calls: dict[str, Any] = {}
     _fake_detection(monkeypatch, calls)
-    real_learn = __import__("app.baseline", fromlist=["learn_baseline"]).learn_baseline
+    real_learn = __import__("app.detection.baseline", fromlist=["learn_baseline"]).learn_baseline
 
     def slow_learn(*a: Any, **k: Any) -> Any:
         gate.wait(5)
         return real_learn(*a, **k)
 
-    monkeypatch.setattr("app.baseline.learn_baseline", slow_learn)
+    monkeypatch.setattr("app.detection.baseline.learn_baseline", slow_learn)
     wstore.add_samples(_samples("e", 40))
     an = Analyzer(wsettings, wstore, background="thread")
     assert an.wait_idle(30)                                        # start-up warm-up (imports) done

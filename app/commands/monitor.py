@@ -1,4 +1,4 @@
-"""`mlfi baseline | analyze | compare | ingest | export`: thin wrappers over app.monitoring."""
+"""`mlfi baseline | analyze | compare | ingest | export`: thin wrappers over app.analysis."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def _endpoint_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _spec(url: str, protocol: str | None, probe_set: str | None, label_column: str | None,
           headers: tuple[str, ...], model_name: str | None, timeout_s: float | None) -> Any:
-    from app.monitoring import EndpointSpec, parse_headers
+    from app.analysis.target import EndpointSpec, parse_headers
 
     return EndpointSpec(url, protocol=protocol, probe_set=probe_set, label_column=label_column,
                         headers=parse_headers(headers), model_name=model_name, timeout_s=timeout_s)
@@ -73,7 +73,7 @@ def register(group: click.Group) -> None:
                      label_column: str | None, headers: tuple[str, ...], model_name: str | None,
                      timeout_s: float | None, n: int, seed: int | None, concurrency: int, as_json: bool) -> None:
         """Probe URL N times and store the learned baseline (a new version)."""
-        from app.monitoring import run_baseline
+        from app.analysis.run import run_baseline
 
         settings, store = _store(ctx)
         b = run_baseline(settings, store, _spec(url, protocol, probe_set, label_column, headers, model_name,
@@ -96,7 +96,7 @@ def register(group: click.Group) -> None:
         """Probe URL N times, compare with the stored baseline, print the report."""
         import random
 
-        from app.monitoring import run_analyze
+        from app.analysis.run import run_analyze
 
         settings, store = _store(ctx)
         rep = run_analyze(settings, store, _spec(url, protocol, probe_set, label_column, headers, model_name,
@@ -118,9 +118,9 @@ def register(group: click.Group) -> None:
                     prediction_column: str | None, confidence_column: str | None, endpoint: str | None,
                     as_json: bool) -> None:
         """Batch mode: compare logged REFERENCE.csv with CURRENT.csv (same report shape)."""
-        from app.detection import compare_frames
+        from app.analysis.compare import compare_frames
+        from app.analysis.ingest import guess_columns, read_csv
         from app.governance import on_report
-        from app.monitoring import guess_columns, read_csv
 
         settings, store = _store(ctx)
         ref, cur = read_csv(reference), read_csv(current)
@@ -146,8 +146,9 @@ def register(group: click.Group) -> None:
                    confidence_column: str | None, label_column: str | None, ts_column: str | None,
                    as_baseline: bool, as_json: bool) -> None:
         """Append logged predictions from FILE.csv (passive monitoring)."""
-        from app.baseline import learn_baseline, save_baseline
-        from app.monitoring import ingest_csv
+        from app.analysis.ingest import ingest_csv
+        from app.detection.baseline import learn_baseline
+        from app.storage.baselines import save_baseline
 
         settings, store = _store(ctx)
         n = ingest_csv(store, endpoint, file, prediction_column=prediction_column,
@@ -169,7 +170,7 @@ def register(group: click.Group) -> None:
     @click.pass_context
     def export_cmd(ctx: click.Context, endpoint: str, out: str, bucket_s: float, kind: str, as_json: bool) -> None:
         """Write the metrics time series of an endpoint as CSV."""
-        from app.monitoring import export_metrics
+        from app.exporting import export_metrics
 
         _, store = _store(ctx)
         rows = export_metrics(store, endpoint, out, bucket_s=bucket_s, kind=kind)

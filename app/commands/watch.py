@@ -43,7 +43,7 @@ def _settings_store(ctx: click.Context, *, quiet: bool = True) -> tuple[Any, Any
 
 def _register_kwargs(protocol: str | None, probe_set: str | None, label_column: str | None,
                      headers: tuple[str, ...], model_name: str | None, timeout_s: float | None) -> dict[str, Any]:
-    from app.monitoring import parse_headers
+    from app.analysis.target import parse_headers
 
     return {"protocol": protocol, "probe_set": probe_set, "label_column": label_column,
             "headers": parse_headers(headers), "model_name": model_name, "timeout_s": timeout_s}

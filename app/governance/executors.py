@@ -129,7 +129,8 @@ class BaselineExecutor:
 
     def run(self, store: Store, settings: Settings, rec: RecommendationRecord,
             payload: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
-        from app.baseline import learn_baseline, save_baseline
+        from app.detection.baseline import learn_baseline
+        from app.storage.baselines import save_baseline
 
         name = str(rec.endpoint)
         samples = store.recent_samples(name, last_n=settings.window_size)

@@ -27,7 +27,7 @@ __all__ = ["AUTO_BASELINE_MAX_ERROR_RATE", "AnalysisJob", "AnalysisOutcome", "in
 AUTO_BASELINE_MAX_ERROR_RATE = 0.2
 # imported when the analysis process starts, so its memory reaches its plateau before the first pass
 # (the detectors and the RCA import these lazily, on first use); each is optional
-PRELOAD = ("app.detection.window", "app.rca", "sklearn.ensemble", "sklearn.tree", "sklearn.model_selection", "shap")
+PRELOAD = ("app.analysis.window", "app.rca", "sklearn.ensemble", "sklearn.tree", "sklearn.model_selection", "shap")
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,9 @@ class AnalysisJob:
     def apis(self) -> tuple[Any, Any, Any] | None:
         """(analyze_window, on_report, sensitivity_for), imported lazily; None without detection."""
         try:
-            from app.detection import analyze_window
+            from app.analysis.window import analyze_window
         except ImportError as exc:
-            self._warn_once("detection", f"analysis unavailable (app.detection.analyze_window missing: {exc}); "
+            self._warn_once("detection", f"analysis unavailable (app.analysis.window missing: {exc}); "
                                          "probing continues")
             return None
         try:
@@ -83,7 +83,8 @@ class AnalysisJob:
 
     def analyze(self, ep: dict[str, Any]) -> AnalysisOutcome:
         """Analyse one endpoint's rolling window (or learn its first baseline)."""
-        from app.baseline import learn_baseline, load_baseline, save_baseline
+        from app.detection.baseline import learn_baseline
+        from app.storage.baselines import load_baseline, save_baseline
 
         name, eid, window = ep["name"], int(ep["id"]), self.settings.window_size
         samples = self.store.recent_samples(name, last_n=window)

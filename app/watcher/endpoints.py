@@ -43,7 +43,7 @@ def register_urls(settings: Settings, store: Store, urls: list[str], *, interval
     Raises InputError (bad URL, probe set, protocol) or EndpointError (unreachable, no protocol
     matched) before anything is stored for that URL.
     """
-    from app.monitoring import EndpointSpec, resolve_target
+    from app.analysis.target import EndpointSpec, resolve_target
 
     check_interval(interval)
     out = []

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from app.analysis.report import build_report
 from app.config import Settings
 from app.detection.metrics import compute_metrics
-from app.detection.report import build_report
 from app.detection.suite import DetectionConfig, WindowData, run_suite
 from app.errors import InputError
 from app.schemas import Baseline, Report, Sample
