@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loguru import logger
 
 import app.analysis.window
 import app.governance
@@ -146,21 +145,16 @@ def test_ingested_endpoint_is_analysed_not_probed(wsettings: Settings, wstore: S
     assert [o.action for o in an.run_due(wstore.list_endpoints())] == ["report"]
 
 
-def test_missing_detection_is_logged_once_and_probing_goes_on(wsettings: Settings, wstore: Store,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_analysis_import_fails_the_pass_loudly(wsettings: Settings, wstore: Store,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     wstore.add_samples(_samples("e", 40))
     an = Analyzer(wsettings, wstore)
     assert an.job.analyze(_ep(wstore, "e")).action == "baseline_learned"
     monkeypatch.setitem(sys.modules, "app.analysis.window", None)     # import now fails
-    lines: list[str] = []
-    sink = logger.add(lambda m: lines.append(str(m)), level="WARNING")
-    try:
-        for i in range(3):
-            wstore.add_samples(_samples("e", 1, t0=100.0 + i))
-            assert an.job.analyze(_ep(wstore, "e")).action == "unavailable"
-    finally:
-        logger.remove(sink)
-    assert sum("analysis unavailable" in x for x in lines) == 1
+    wstore.add_samples(_samples("e", 1, t0=100.0))
+    with pytest.raises(ImportError):
+        an.job.analyze(_ep(wstore, "e"))
+    assert [o.action for o in an.job.run_all([_ep(wstore, "e")])] == ["failed"]   # logged, other endpoints go on
 
 
 def test_background_pass_never_blocks_the_caller(wsettings: Settings, wstore: Store,

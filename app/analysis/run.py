@@ -16,7 +16,7 @@ from app.config import Settings
 from app.detection.baseline import learn_baseline
 from app.errors import EndpointError
 from app.governance import on_report, sensitivity_for
-from app.probing import probe_once
+from app.probing import ProbeSet, ProbeTarget, probe_once
 from app.schemas import Baseline, Report, Sample
 from app.storage import Store
 from app.storage.baselines import load_baseline, save_baseline
@@ -32,7 +32,7 @@ def _is_misconfiguration(s: Sample) -> bool:
     return s.error_kind == "connection_error" or bool(s.status_code and 400 <= s.status_code < 500)
 
 
-def collect(target: Any, probe_set: Any, n: int, *, seed: int, concurrency: int = 1,
+def collect(target: ProbeTarget, probe_set: ProbeSet, n: int, *, seed: int, concurrency: int = 1,
             strict: bool = True) -> list[Sample]:
     """Probe ``n`` times with ``concurrency`` workers (one session each); results keep the row order.
 

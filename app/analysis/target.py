@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
@@ -11,6 +11,9 @@ from app.config import Settings
 from app.envrefs import expand_headers
 from app.errors import InputError
 from app.storage import Store
+
+if TYPE_CHECKING:   # app.probing pulls in pandas: imported when a target is resolved
+    from app.probing import ProbeSet, ProbeTarget
 
 __all__ = ["EndpointSpec", "parse_headers", "remember", "resolve_target"]
 
@@ -48,7 +51,7 @@ def _validate_url(url: str) -> None:
 
 
 def resolve_target(settings: Settings, store: Store, spec: EndpointSpec,
-                   persist: bool = True) -> tuple[Any, Any, dict[str, Any]]:
+                   persist: bool = True) -> tuple[ProbeTarget, ProbeSet, dict[str, Any]]:
     """Merge CLI flags with the stored endpoint, load the probe set, detect the protocol.
 
     Returns (ProbeTarget, ProbeSet, endpoint fields). With ``persist`` the merged configuration is

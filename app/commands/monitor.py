@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.cli import emit, get_settings
+from app.commands._io import RegistryChoice, emit, get_settings, protocol_choices
+
+if TYPE_CHECKING:
+    from app.analysis.target import EndpointSpec
+    from app.config import Settings
+    from app.schemas import Report
+    from app.storage import Store
 
 __all__ = ["register"]
-
-PROTOCOL_CHOICES = ["auto", "generic", "mlflow", "kserve-v1", "open-inference-v2", "gradio", "hf"]
 
 
 def _endpoint_options(f: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
         click.argument("url"),
-        click.option("--protocol", type=click.Choice(PROTOCOL_CHOICES), default=None,
+        click.option("--protocol", type=RegistryChoice(protocol_choices), default=None,
                      help="Protocol the endpoint speaks (default: stored, else auto-detect)."),
         click.option("--probe-set", "probe_set", type=str, default=None,
                      help="CSV of feature columns (+ optional label column) to send as probes."),
@@ -37,14 +41,14 @@ def _endpoint_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _spec(url: str, protocol: str | None, probe_set: str | None, label_column: str | None,
-          headers: tuple[str, ...], model_name: str | None, timeout_s: float | None) -> Any:
+          headers: tuple[str, ...], model_name: str | None, timeout_s: float | None) -> EndpointSpec:
     from app.analysis.target import EndpointSpec, parse_headers
 
     return EndpointSpec(url, protocol=protocol, probe_set=probe_set, label_column=label_column,
                         headers=parse_headers(headers), model_name=model_name, timeout_s=timeout_s)
 
 
-def _store(ctx: click.Context) -> Any:
+def _store(ctx: click.Context) -> tuple[Settings, Store]:
     from app.logging_setup import setup_logging
     from app.storage import Store
 
@@ -53,7 +57,7 @@ def _store(ctx: click.Context) -> Any:
     return settings, Store.from_settings(settings)
 
 
-def _verdict_line(rep: Any) -> str:
+def _verdict_line(rep: Report) -> str:
     m = rep.metrics
     acc = "n/a" if m.accuracy is None else f"{m.accuracy:.3f}"
     conf = "n/a" if m.avg_confidence is None else f"{m.avg_confidence:.3f}"

@@ -20,11 +20,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_
 
 from app.config import Settings
+from app.detection.baseline import learn_baseline
 from app.errors import ConflictError, MlfiError
 from app.governance import audit
 from app.governance.repo import RecommendationRecord, get_recommendation, locked, update_payload
 from app.storage import Store
 from app.storage import tables as t
+from app.storage.baselines import save_baseline
 
 __all__ = [
     "MIN_BASELINE_SAMPLES",
@@ -129,9 +131,6 @@ class BaselineExecutor:
 
     def run(self, store: Store, settings: Settings, rec: RecommendationRecord,
             payload: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
-        from app.detection.baseline import learn_baseline
-        from app.storage.baselines import save_baseline
-
         name = str(rec.endpoint)
         samples = store.recent_samples(name, last_n=settings.window_size)
         n_ok = sum(1 for s in samples if s.ok)
