@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from app.detection.columns import SortedColumns
 from app.errors import InputError, MlfiError
 from app.schemas import DriftResult
 
@@ -78,6 +79,8 @@ class TestResult:
     deterministic: bool = False
     p_adjusted: float | None = None
     drift_detected: bool = False
+    # multivariate tests: (variable, share of the evidence) pairs, most responsible first
+    attribution: tuple[tuple[str, float], ...] = ()
 
     def to_drift(self) -> DriftResult:
         """The contract's drift block (NaN-free)."""
@@ -217,6 +220,7 @@ class Detector(ABC):
     effect_label: ClassVar[str] = "effect size"
     same_columns: ClassVar[bool] = True
     min_rows: ClassVar[int] = 2
+    sorted_input: ClassVar[bool] = False  # True: fit/score receive SortedColumns (built once, shared)
 
     def __init__(self, *, effect_floor: float | None = None, seed: int = 0) -> None:
         floor = self.default_floor if effect_floor is None else effect_floor
@@ -246,7 +250,9 @@ class Detector(ABC):
         return arr
 
     def _validate(self, data: Any, role: str) -> Any:
-        arr = self._as_2d(data, role)
+        if isinstance(data, SortedColumns) and not self.sorted_input:
+            raise InputError(f"{self.name}: takes a matrix, not sorted columns")
+        arr = data if isinstance(data, SortedColumns) else self._as_2d(data, role)
         if arr.shape[1] == 0:
             raise InputError(f"{self.name}: {role} has no variables ({_describe(arr)})")
         if role == "current" and self.same_columns and arr.shape[1] != self.n_features_:
@@ -254,6 +260,8 @@ class Detector(ABC):
                              f"shape {self.reference_shape_}: both need {self.n_features_} variable(s)")
         if arr.shape[0] < self.min_rows:
             raise InputError(f"{self.name}: {role} needs at least {self.min_rows} rows, got {_describe(arr)}")
+        if self.sorted_input and not isinstance(arr, SortedColumns):
+            return SortedColumns.from_matrix(arr)
         return arr
 
     # ---- public API ---------------------------------------------------------------------
