@@ -11,7 +11,7 @@ from app.errors import InputError
 __all__ = ["BUILTIN_MODULES", "create", "get", "names", "register"]
 
 # modules whose import fills the registry (each holds one detector, or a few closely related)
-BUILTIN_MODULES = ("ks", "chi2", "psi", "wasserstein", "variance", "welch", "isolation_forest",
+BUILTIN_MODULES = ("ks", "chi2", "psi", "wasserstein", "variance", "welch", "hotelling", "correlation", "isolation_forest",
                    "domain_classifier", "data_quality", "behaviour", "regression")
 
 _REGISTRY: dict[str, type[Detector]] = {}
