@@ -17,7 +17,7 @@ n <= 5000 (the BH-corrected critical D there is already above 0.05).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import stats  # noqa: F401  (the doctests use it)
 
 from app.detection.base import Detector, TestResult
 from app.detection.columns import SortedColumns
