@@ -100,11 +100,12 @@ def rank_features(per: dict[str, list[TestResult]]) -> list[str]:
 
 def to_drift_result(tests: list[TestResult]) -> DriftResult:
     """The feature's headline result plus a compact view of all its tests."""
-    head = tests[0].to_drift().model_dump()
-    extra: dict[str, Any] = {t.method: {"statistic": t.to_drift().statistic, "p_value": t.to_drift().p_value,
-                                        "p_value_adjusted": t.to_drift().p_value_adjusted,
-                                        "effect_size": t.to_drift().effect_size, "effect_floor": t.effect_floor,
-                                        "drift_detected": t.drift_detected} for t in tests}
+    blocks = [t.to_drift() for t in tests]
+    head = blocks[0].model_dump()
+    extra: dict[str, Any] = {t.method: {"statistic": b.statistic, "p_value": b.p_value,
+                                        "p_value_adjusted": b.p_value_adjusted, "effect_size": b.effect_size,
+                                        "effect_floor": t.effect_floor, "drift_detected": t.drift_detected}
+                             for t, b in zip(tests, blocks)}
     return DriftResult.model_validate({**head, "drift_detected": any(t.drift_detected for t in tests), "tests": extra})
 
 

@@ -55,7 +55,20 @@ def plan_columns(reference: pd.DataFrame, columns: list[str]) -> ColumnPlan:
     numeric: list[str] = []
     categorical: list[str] = []
     skipped: dict[str, str] = {}
+    dtypes = reference.dtypes
+    plain = [c for c in columns if pd.api.types.is_numeric_dtype(dtypes[c]) and not pd.api.types.is_bool_dtype(dtypes[c])]
+    block = reference[plain].to_numpy(dtype=float, na_value=np.nan) if plain else None   # the common case, in numpy
+    where = {c: j for j, c in enumerate(plain)}
     for c in columns:
+        if block is not None and c in where:
+            arr = block[:, where[c]]
+            v = arr[~np.isnan(arr)]
+            if v.size == 0:
+                skipped[c] = "empty in the reference"
+                continue
+            few = bool(np.all(np.mod(v, 1) == 0)) and np.unique(v).size <= MAX_CATEGORY_LEVELS_AS_NUMERIC
+            (categorical if few else numeric).append(c)
+            continue
         col = reference[c]
         present = col.dropna()
         if present.empty:
@@ -82,6 +95,10 @@ def numeric_matrix(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Columns as float64 (text that is not a number becomes NaN)."""
     if not columns:
         return np.empty((len(df), 0))
+    present = [c for c in columns if c in df.columns]
+    if len(present) == len(columns) and all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+                                            for t in df.dtypes[columns]):
+        return np.asarray(df[columns].to_numpy(dtype=float, na_value=np.nan), dtype=float)   # one block
     out = np.empty((len(df), len(columns)))
     for j, c in enumerate(columns):
         col = df[c] if c in df.columns else pd.Series(np.nan, index=df.index)

@@ -53,7 +53,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.detection import registry
-from app.detection.base import Detector, TestResult, decide
+from app.detection.base import Detector, TestResult, blas_single_threaded, decide
 from app.detection.columns import SortedColumns
 from app.detection.frames import ColumnPlan, category_codes, category_matrix, numeric_matrix, plan_columns, subsample
 
@@ -295,7 +295,8 @@ def run_suite(ref: WindowData, cur: WindowData, config: DetectionConfig | None =
         extra_c = _row_confidence(cur, config) if extra_r is not None else None
         if extra_c is None:
             extra_r = None
-        feature_groups, joint = _feature_tests(ref.features, cur.features, plan, config, extra_r, extra_c)
+        with blas_single_threaded():
+            feature_groups, joint = _feature_tests(ref.features, cur.features, plan, config, extra_r, extra_c)
         groups.update(feature_groups)
     ordered = _decide_all(groups, config.alpha, sensitivity)
     if joint is not None and config.multivariate and config.classifier != "never":
