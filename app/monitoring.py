@@ -13,10 +13,9 @@ from loguru import logger
 from app.baseline import learn_baseline, load_baseline, save_baseline
 from app.checks import check_unit_interval
 from app.config import Settings
-from app.envrefs import expand_headers
 from app.errors import EndpointError, InputError
 from app.schemas import Baseline, Report, Sample
-from app.storage import Store
+from app.storage import Endpoint, Store
 
 __all__ = [
     "EndpointSpec",
@@ -73,31 +72,26 @@ def resolve_target(settings: Settings, store: Store, spec: EndpointSpec,
     stored at once; otherwise the caller stores it (``remember``) only after the probes succeeded, so a
     failed run with a wrong probe set never replaces the endpoint's working configuration.
     """
-    from app.probing import PROTOCOLS, ProbeSet, ProbeTarget, default_probe_set_path, detect_protocol
+    from app.probing import Overrides, ProbeSet, check_protocol, default_probe_set_path, target_for
 
     _validate_url(spec.url)
-    stored = store.find_endpoint(spec.url) or {}
-    protocol = spec.protocol or stored.get("protocol") or "auto"
-    if protocol != "auto" and protocol not in PROTOCOLS:
-        raise InputError(f"unknown protocol {protocol!r}: choose one of auto, {', '.join(PROTOCOLS)}")
-    headers = spec.headers if spec.headers else Store.headers_of(stored) if stored else {}
-    probe_path = spec.probe_set or stored.get("probe_set") or str(default_probe_set_path())
-    label_column = spec.label_column or stored.get("label_column")
-    if label_column is None and not (spec.probe_set or stored.get("probe_set")):
+    stored = store.find_endpoint(spec.url) or Endpoint(id=0, name=spec.url)
+    check_protocol(spec.protocol or stored.protocol or "auto")   # a bad flag fails before the probe set is read
+    headers = spec.headers or stored.headers
+    probe_path = spec.probe_set or stored.probe_set or str(default_probe_set_path())
+    label_column = spec.label_column or stored.label_column
+    if label_column is None and not (spec.probe_set or stored.probe_set):
         label_column = "target"   # the shipped demo probe set is labelled
     if not Path(probe_path).exists():
         raise InputError(f"probe set not found: {probe_path}")
     probe_set = ProbeSet.from_csv(probe_path, label_column=label_column)
-    timeout = spec.timeout_s or settings.probe_timeout_s
-    sent = expand_headers(headers)      # ${VAR} references are stored as such, expanded only to be sent
-    url = spec.url
-    model_name = spec.model_name or stored.get("model_name")
-    if protocol == "auto":
-        first_row, _ = probe_set.rows(1, seed=0)[0]
-        protocol, url = detect_protocol(spec.url, sent, first_row, timeout, model_name=model_name)
-        logger.info(f"detected protocol {protocol} at {url}")
-    target = ProbeTarget(name=spec.url, url=url, protocol=protocol, headers=sent,
-                         model_name=model_name, timeout_s=timeout)
+    first_row, _ = probe_set.rows(1, seed=0)[0]
+    target = target_for(stored, Overrides(url=spec.url, protocol=spec.protocol, headers=spec.headers or {},
+                                          model_name=spec.model_name, timeout_s=spec.timeout_s),
+                        timeout_s=settings.probe_timeout_s, detect_with=first_row)
+    if (spec.protocol or stored.protocol or "auto") == "auto":
+        logger.info(f"detected protocol {target.protocol} at {target.url}")
+    url, protocol = target.url, target.protocol
     fields = {"url": url, "protocol": protocol, "headers": headers or None,
               "probe_set": str(Path(probe_path).resolve()), "label_column": label_column,
               "model_name": target.model_name}
@@ -106,7 +100,7 @@ def resolve_target(settings: Settings, store: Store, spec: EndpointSpec,
     return target, probe_set, fields
 
 
-def remember(store: Store, name: str, fields: dict[str, Any]) -> dict[str, Any]:
+def remember(store: Store, name: str, fields: dict[str, Any]) -> Endpoint:
     """Store an endpoint's working configuration (URL, protocol, headers, probe set)."""
     return store.upsert_endpoint(name, **fields)
 
@@ -292,8 +286,8 @@ def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: 
     switched off and probe and logged traffic never mix in one window.
     """
     existing = store.find_endpoint(name)
-    if existing and existing.get("protocol") not in (None, "", "ingest"):
-        raise InputError(f"endpoint {name!r} is probed over HTTP (protocol {existing['protocol']}): ingest its logged "
+    if existing and existing.protocol not in (None, "", "ingest"):
+        raise InputError(f"endpoint {name!r} is probed over HTTP (protocol {existing.protocol}): ingest its logged "
                          f"predictions under another name, e.g. --endpoint '{name}-logs'")
     df = read_csv(path)
     pred = _pick(df, prediction_column, "prediction")

@@ -1,7 +1,7 @@
 """Seeded simulation of the demo endpoint as Sample objects (no HTTP): the real demo model and modes.
 
 ``probe(mode, n, seed)`` answers ``n`` probes drawn like ``ProbeSet.rows`` (a seeded shuffle of the
-200-row held-out split, cycled) through :class:`app.demo_model.Behaviour`, and turns each answer into
+200-row held-out split, cycled) through :class:`app.demo.model.Behaviour`, and turns each answer into
 a Sample exactly as a generic-protocol probe would: HTTP errors and unreadable bodies become error
 samples, latency is loopback jitter (gamma, ~3 ms) plus the mode's delay.
 """
@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from app.demo_model import Behaviour, DemoModel, demo_split, train_demo_model
+from app.demo.model import Behaviour, DemoModel, demo_split, train_demo_model
 from app.schemas import Sample
 
 ENDPOINT = "sim://demo"

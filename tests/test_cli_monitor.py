@@ -102,7 +102,7 @@ def test_ingest_refuses_a_probed_endpoint_and_keeps_its_protocol(mlfi_env: Path,
     rc, _, err = _run(capsys, "ingest", "--endpoint", "http://127.0.0.1:9/predict", str(SAMPLES / "logged_reference.csv"))
     assert rc == 2 and "is probed over HTTP" in err and len(err.strip().splitlines()) == 1
     ep = st.find_endpoint("http://127.0.0.1:9/predict")
-    assert ep is not None and ep["protocol"] == "generic" and st.count_samples("http://127.0.0.1:9/predict") == 0
+    assert ep is not None and ep.protocol == "generic" and st.count_samples("http://127.0.0.1:9/predict") == 0
     st.dispose()
 
 

@@ -11,7 +11,7 @@ import pytest
 from app.cli import main
 from app.config import Settings
 from app.errors import InputError
-from app.storage import Store
+from app.storage import Endpoint, Store
 from app.views import endpoint_form as form
 from app.watcher.targets import build_target
 from tests.probing_unseen_stub import Req, Resp, StubServer, json_app
@@ -55,7 +55,7 @@ def test_cli_stores_the_reference_and_sends_the_value(guarded: str, mlfi_env: Pa
     st = Store.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
     try:
         ep = st.find_endpoint(guarded)
-        assert ep is not None and Store.headers_of(ep) == {"Authorization": "Bearer ${MLFI_TEST_TOKEN}"}
+        assert ep is not None and ep.headers == {"Authorization": "Bearer ${MLFI_TEST_TOKEN}"}
     finally:
         st.dispose()
     assert TOKEN.encode() not in db
@@ -66,7 +66,7 @@ def test_cli_stores_the_reference_and_sends_the_value(guarded: str, mlfi_env: Pa
 
 def test_watcher_and_form_expand_or_report_the_missing_variable(guarded: str, settings: Settings,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    ep = {"name": "g", "url": guarded, "protocol": "generic", "headers_json": json.dumps({"X-Key": "${MLFI_NOPE}"})}
+    ep = Endpoint(id=1, name="g", url=guarded, protocol="generic", headers={"X-Key": "${MLFI_NOPE}"})
     monkeypatch.delenv("MLFI_NOPE", raising=False)
     with pytest.raises(InputError, match="MLFI_NOPE"):
         build_target(ep, settings)

@@ -175,13 +175,13 @@ def test_failed_run_with_wrong_probe_set_keeps_the_working_configuration(
     from app.errors import MlfiError
 
     settings, store, url = learned
-    before = store.get_endpoint(url)["probe_set"]
+    before = store.get_endpoint(url).probe_set
     bad = tmp_path / "wrong_columns.csv"
     bad.write_text("foo,bar\n1,2\n3,4\n")
     with pytest.raises(MlfiError):      # no label column, or every probe refused: either way exit 2
         run_analyze(settings, store, EndpointSpec(url, probe_set=str(bad)), 20, seed=1)
     with pytest.raises(MlfiError):
         run_analyze(settings, store, EndpointSpec(url, probe_set=str(bad), label_column="bar"), 20, seed=1)
-    assert store.get_endpoint(url)["probe_set"] == before
+    assert store.get_endpoint(url).probe_set == before
     rep = run_analyze(settings, store, EndpointSpec(url), 30, seed=2)   # the stored probe set still works
     assert rep.metrics.error_rate == 0.0

@@ -99,16 +99,16 @@ def test_endpoints(pg: Store) -> None:
     long_url = "http://127.0.0.1:9000/predict?" + "&".join(f"p{i}=v{i}" for i in range(200))   # > 1500 chars
     ep = pg.upsert_endpoint(long_url, url=long_url, protocol="generic", headers={"Authorization": "Bearer s"},
                             model_name="m" * 300, label_column="target")
-    assert ep["name"] == long_url and ep["enabled"] is True and ep["interval_s"] == 5.0
-    assert Store.headers_of(ep) == {"Authorization": "Bearer s"}
+    assert ep.name == long_url and ep.enabled is True and ep.interval_s == 5.0
+    assert ep.headers == {"Authorization": "Bearer s"}
     pg.upsert_endpoint(long_url, interval_s=2.5)
-    assert pg.get_endpoint(long_url)["protocol"] == "generic" and pg.get_endpoint(long_url)["interval_s"] == 2.5
+    assert pg.get_endpoint(long_url).protocol == "generic" and pg.get_endpoint(long_url).interval_s == 2.5
     pg.upsert_endpoint("other")
     pg.set_enabled("other", False)
-    assert [e["name"] for e in pg.list_endpoints(enabled_only=True)] == [long_url]
+    assert [e.name for e in pg.list_endpoints(enabled_only=True)] == [long_url]
     assert len(pg.list_endpoints()) == 2
-    pg.record_probe_status(int(ep["id"]), 5.0, "timeout", 3)
-    assert pg.get_endpoint(long_url)["consecutive_failures"] == 3
+    pg.record_probe_status(ep.id, 5.0, "timeout", 3)
+    assert pg.get_endpoint(long_url).consecutive_failures == 3
     with pytest.raises(InputError):
         pg.upsert_endpoint("  ")
     with pytest.raises(InputError, match="endpoint name is too long"):
@@ -240,7 +240,7 @@ def test_upgrade_from_version_1_on_postgres(pg_url: str) -> None:
     st = Store(pg_url)
     with st.engine.connect() as conn:
         assert conn.execute(text("SELECT value FROM meta WHERE key='schema_version'")).scalar() == str(t.SCHEMA_VERSION)
-    assert st.get_endpoint("old")["url"] == "http://x" and st.get_endpoint("old")["model_name"] is None
+    assert st.get_endpoint("old").url == "http://x" and st.get_endpoint("old").model_name is None
     st.upsert_endpoint("new", model_name="m" * 300)               # the serial sequence still works
     st.add_samples([Sample(endpoint="http://e/" + "q" * 1000, ts=1.0, prediction="p" * 300)])   # columns widened
     rid = st.save_report(make_report("none", endpoint="old"), incident_id=None)
@@ -263,7 +263,7 @@ def test_two_processes_creating_the_schema_at_once(pg_url: str, tmp_path: Path) 
         out, err = p.communicate(timeout=60)
         assert p.returncode == 0 and out.strip() == "ok", err[-1500:]
     st = Store(pg_url)
-    assert [e["name"] for e in st.list_endpoints()] == ["ep"]
+    assert [e.name for e in st.list_endpoints()] == ["ep"]
     with st.engine.connect() as conn:
         assert conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar() == \
             str(t.SCHEMA_VERSION)

@@ -21,7 +21,7 @@ N = 150
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[str]:
-    from app.demo_model import make_server
+    from app.demo.model import make_server
 
     server = make_server("127.0.0.1", 0)
     th = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

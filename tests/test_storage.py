@@ -76,7 +76,7 @@ def test_schema_upgrade_from_version_1(tmp_path: Path) -> None:
         assert conn.execute(text("SELECT value FROM meta WHERE key='schema_version'")).scalar() == str(t.SCHEMA_VERSION)
         cols = [r[1] for r in conn.execute(text("PRAGMA table_info(endpoints)"))]
     assert "model_name" in cols
-    assert st.get_endpoint("old")["url"] == "http://x"   # data kept
+    assert st.get_endpoint("old").url == "http://x"   # data kept
 
 
 def test_unknown_endpoint_and_bad_url(store: Store, tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def ui_env(settings, store, monkeypatch):
 
 @pytest.fixture(scope="module")
 def demo_url():
-    from app.demo_model import make_server
+    from app.demo.model import make_server
 
     server = make_server(port=0)
     th = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
@@ -78,8 +78,8 @@ def test_add_endpoint_saves_it_with_masked_headers(ui_env, demo_url):
     at.button(key="add_submit").click().run()
     assert not at.exception and not at.error, texts(at)
     ep = store.get_endpoint("demo")
-    assert ep["url"] == demo_url and ep["protocol"] == "generic" and ep["interval_s"] == 2.0 and ep["enabled"]
-    assert store.headers_of(ep) == {"Authorization": SECRET}
+    assert ep.url == demo_url and ep.protocol == "generic" and ep.interval_s == 2.0 and ep.enabled
+    assert ep.headers == {"Authorization": SECRET}
     assert "Added **demo**" in texts(at) and "TOPSECRET" not in texts(at)
     assert at.text_input(key="add_headers_1").value == "" and at.text_input(key="add_url_1").value == ""  # reset
     fill(at, add_url_1=demo_url, add_name_1="demo")
@@ -141,8 +141,8 @@ def test_probe_set_upload_is_kept_under_the_state_dir(ui_env, demo_url):
     at.button(key="add_submit").click().run()
     assert not at.exception and not at.error, texts(at)
     ep = store.get_endpoint("with-probes")
-    assert Path(ep["probe_set"]).parent == settings.data_dir / "probe_sets" and ep["label_column"] == "target"
-    assert Path(ep["probe_set"]).read_bytes() == csv
+    assert Path(ep.probe_set).parent == settings.data_dir / "probe_sets" and ep.label_column == "target"
+    assert Path(ep.probe_set).read_bytes() == csv
 
 
 # ---- Recommendations ------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def test_overview_lists_status_and_toggles_monitoring(seeded, ui_env):
     assert any("Watcher not running" in w.value for w in at.warning)
     at.button(key="ov_toggle_0").click().run()
     clean(at)
-    assert store.get_endpoint(seeded["name"])["enabled"] is False
+    assert store.get_endpoint(seeded["name"]).enabled is False
     assert "STOPPED" in " ".join(m.value for m in at.markdown)
     assert any("Monitoring stopped" in s.value for s in at.success)
 
@@ -76,10 +76,10 @@ def test_endpoint_page_start_stop(seeded, ui_env):
     _, store = ui_env
     at = clean(page("endpoint").run())
     at.button(key="ep_toggle").click().run()
-    assert store.get_endpoint(seeded["name"])["enabled"] is False
+    assert store.get_endpoint(seeded["name"]).enabled is False
     assert clean(at).button(key="ep_toggle").label == "Start monitoring"
     at.button(key="ep_toggle").click().run()
-    assert store.get_endpoint(seeded["name"])["enabled"] is True
+    assert store.get_endpoint(seeded["name"]).enabled is True
 
 
 def test_investigation_shows_root_cause_attribution_segments(seeded):

@@ -42,7 +42,7 @@ def test_overview_status_and_counts(store, seeded):
 def test_new_endpoint_is_pending_then_unreachable(store):
     store.upsert_endpoint("http://x/predict", url="http://x/predict")
     assert overview.overview(store)[0].status == "pending"
-    eid = int(store.get_endpoint("http://x/predict")["id"])
+    eid = int(store.get_endpoint("http://x/predict").id)
     store.record_probe_status(eid, time.time(), "connection_error", status.UNREACHABLE_AFTER)
     assert overview.overview(store)[0].status == "unreachable"
 
@@ -180,7 +180,7 @@ def test_unreachable_endpoint_is_a_clear_message_and_nothing_is_stored(store):
     assert type(exc_info.value).__name__ == "EndpointError"
     assert store.find_endpoint(url) is None
     row = endpoint_form.add_endpoint(store, req, verify=False)     # a person may add it while it is down
-    assert row["enabled"] and "headers_json" not in row
+    assert row.enabled and row.headers == {}
     with pytest.raises(ConflictError):
         endpoint_form.add_endpoint(store, req, verify=False)
 
@@ -212,7 +212,7 @@ def test_long_ranges_aggregate_a_bounded_time_stratified_sample(store):
 def test_sampled_series_still_shows_an_outage(store):
     now = time.time()
     ui_seed.bulk_samples(store, "spiky", 30_000, start=now - 30_000, step=1.0)
-    eid = int(store.get_endpoint("spiky")["id"])
+    eid = int(store.get_endpoint("spiky").id)
     from app.storage import tables as t
     with store.engine.begin() as conn:   # a 30-minute outage: every probe failed
         conn.execute(t.samples.update().where((t.samples.c.endpoint_id == eid) & (t.samples.c.ts >= now - 10_000)

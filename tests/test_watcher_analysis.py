@@ -16,7 +16,7 @@ import app.governance
 from app.config import Settings
 from app.detection.metrics import compute_metrics
 from app.schemas import Report, Sample
-from app.storage import Store
+from app.storage import Endpoint, Store
 from app.watcher.analysis import Analyzer
 from app.watcher.loop import run_once
 
@@ -52,7 +52,7 @@ def _samples(name: str, n: int, *, t0: float = 0.0, errors: int = 0, seed: int =
     return out
 
 
-def _ep(store: Store, name: str) -> dict[str, Any]:
+def _ep(store: Store, name: str) -> Endpoint:
     return store.get_endpoint(name)
 
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[Any]:
-    from app.demo_model import make_server
+    from app.demo.model import make_server
 
     srv = make_server("127.0.0.1", 0, "healthy")
     t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

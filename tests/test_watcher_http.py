@@ -96,12 +96,12 @@ def test_faults_are_data_and_the_good_endpoint_keeps_its_schedule(server: str, t
     for name in ("err", "slow", "refused"):
         ep = store.get_endpoint(names[name])
         n = store.count_samples(names[name])
-        assert ep["consecutive_failures"] == n >= 2, (name, n)   # probed again and again
+        assert ep.consecutive_failures == n >= 2, (name, n)   # probed again and again
         if name == "err":
             assert n >= len(ok) - 1, (n, len(ok))                # an answered 500 keeps the interval
         else:
             assert n < len(ok)                                   # unreachable: backing off
-    assert store.get_endpoint(names["ok"])["consecutive_failures"] == 0
+    assert store.get_endpoint(names["ok"]).consecutive_failures == 0
 
     snap = totals.snapshot()
     assert snap["errors"].get("timeout", 0) >= 2 and snap["probes_started"] >= len(ok)

@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from app.config import Settings
 from app.schemas import Sample
 from app.storage import Store
+from app.storage.watcher import ProbeStatus, write_batch
 from app.watcher import batch as batch_mod
 from app.watcher.loop import run_once
-from app.watcher.repo import ProbeStatus, write_batch
 from app.watcher.scheduler import Scheduler
 
 
@@ -83,7 +83,7 @@ def test_run_once_probes_enabled_url_endpoints_only(settings: Settings, store: S
     assert [n for n, _ in probe.calls] == ["a"]
     assert stats.probes_completed == 1 and stats.samples_written == 1 and stats.endpoints_enabled == 2
     ep = store.get_endpoint("a")
-    assert ep["last_status"] == "ok" and ep["consecutive_failures"] == 0
+    assert ep.last_status == "ok" and ep.consecutive_failures == 0
     assert store.count_samples("a") == 1 and store.count_samples("off") == 0
     s = store.recent_samples("a")[0]
     assert set(s.inputs or {}) == {"a", "b"} and s.label in {"0", "1"}
@@ -135,15 +135,15 @@ def test_backoff_doubles_caps_and_resets(tmp_path: Path) -> None:
         if sched.cycle(wait=True).probes_submitted:
             times.append(t)
     assert times == [0, 2, 6, 14, 22, 30]                 # delays 2, 4, 8, then capped at 8
-    assert store.get_endpoint("flaky")["consecutive_failures"] == 6
-    assert store.get_endpoint("flaky")["last_status"] == "http_error"
+    assert store.get_endpoint("flaky").consecutive_failures == 6
+    assert store.get_endpoint("flaky").last_status == "http_error"
     probe.failing.clear()
     clk.t = 38.0
     sched.cycle(wait=True)
     clk.t = 39.0
     assert sched.cycle(wait=True).probes_submitted == 1   # healthy again: back to its interval
     sched.close()
-    assert store.get_endpoint("flaky")["consecutive_failures"] == 0
+    assert store.get_endpoint("flaky").consecutive_failures == 0
     assert store.count_samples("flaky") == 8
     store.dispose()
 
@@ -161,7 +161,7 @@ def test_an_answered_error_keeps_the_interval(tmp_path: Path) -> None:
             times.append(t)
     sched.close()
     assert times == list(range(8))                   # HTTP 500 is measured at full rate, never backed off
-    assert store.get_endpoint("half")["consecutive_failures"] == 8   # ... and still counted for its status
+    assert store.get_endpoint("half").consecutive_failures == 8   # ... and still counted for its status
     store.dispose()
 
 
@@ -171,7 +171,7 @@ def test_stateless_run_once_honours_stored_backoff(settings: Settings, store: St
     assert run_once(settings, store, Clock(0.0), probe_fn=probe).probes_completed == 1
     assert run_once(settings, store, Clock(1.0), probe_fn=probe).probes_completed == 0   # backing off (2 s)
     assert run_once(settings, store, Clock(2.0), probe_fn=probe).probes_completed == 1
-    assert store.get_endpoint("bad1")["consecutive_failures"] == 2
+    assert store.get_endpoint("bad1").consecutive_failures == 2
 
 
 def test_concurrency_is_bounded(tmp_path: Path) -> None:
@@ -224,7 +224,7 @@ def test_broken_probe_set_is_isolated(settings: Settings, store: Store, tmp_path
     probe = FakeProbe()
     run_once(settings, store, Clock(), probe_fn=probe)
     assert probe.count("good") == 1 and probe.count("broken") == 0
-    assert store.get_endpoint("broken")["last_status"] == "config_error"
+    assert store.get_endpoint("broken").last_status == "config_error"
 
 
 def test_internal_probe_bug_is_recorded_not_raised(settings: Settings, store: Store, tmp_path: Path) -> None:
@@ -277,7 +277,7 @@ def test_failed_write_keeps_the_batch_for_retry(settings: Settings, store: Store
 
 def test_write_batch_is_all_or_nothing(store: Store) -> None:
     store.upsert_endpoint("a", url="http://x/a")
-    eid = store.get_endpoint("a")["id"]
+    eid = store.get_endpoint("a").id
     with store.engine.begin() as conn:
         conn.execute(text("CREATE TRIGGER boom BEFORE INSERT ON samples WHEN NEW.prediction = 'boom' "
                           "BEGIN SELECT RAISE(ABORT, 'boom'); END"))
@@ -286,7 +286,7 @@ def test_write_batch_is_all_or_nothing(store: Store) -> None:
     with pytest.raises(IntegrityError):
         write_batch(store.engine, good + [bad], [ProbeStatus(eid, 10.0, "ok", 0)])
     assert store.count_samples("a") == 0
-    assert store.get_endpoint("a")["last_probe_at"] is None
+    assert store.get_endpoint("a").last_probe_at is None
     assert write_batch(store.engine, good, [ProbeStatus(eid, 9.0, "ok", 0)]) == 10
     assert store.count_samples("a") == 10
 
@@ -294,7 +294,7 @@ def test_write_batch_is_all_or_nothing(store: Store) -> None:
 def test_samples_of_a_deleted_endpoint_are_dropped(store: Store) -> None:
     store.upsert_endpoint("keep", url="http://x/k")
     store.upsert_endpoint("gone", url="http://x/g")
-    k, g = store.get_endpoint("keep")["id"], store.get_endpoint("gone")["id"]
+    k, g = store.get_endpoint("keep").id, store.get_endpoint("gone").id
     store.delete_endpoint("gone")
     batch = [(k, Sample(endpoint="keep", ts=1.0)), (g, Sample(endpoint="gone", ts=1.0))]
     assert write_batch(store.engine, batch, [ProbeStatus(k, 1.0, "ok", 0), ProbeStatus(g, 1.0, "ok", 0)]) == 1

@@ -106,8 +106,8 @@ def seed(settings: Settings, store: Store, *, name: str = ENDPOINT, n: int = 600
         report_ids.append(rid)
         if rep.alert:
             incident_id = _incident(store, name, rid, incident_id, rep)
-    store.record_probe_status(int(store.get_endpoint(name)["id"]), now - 1, "ok", 0)
-    sfx = "" if name == ENDPOINT else f"-{store.get_endpoint(name)['id']}"
+    store.record_probe_status(int(store.get_endpoint(name).id), now - 1, "ok", 0)
+    sfx = "" if name == ENDPOINT else f"-{store.get_endpoint(name).id}"
     recs = [add_recommendation(store, name, "rec-retrain" + sfx, "Retrain the model on recent data", "HIGH", incident_id,
                                report_ids[-1]),
             add_recommendation(store, name, "rec-check-pipeline" + sfx, "Check the feature pipeline of 'mean radius'",
@@ -116,7 +116,7 @@ def seed(settings: Settings, store: Store, *, name: str = ENDPOINT, n: int = 600
 
 
 def _incident(store: Store, name: str, rid: int, incident_id: int | None, rep: Report) -> int:
-    eid = int(store.get_endpoint(name)["id"])
+    eid = int(store.get_endpoint(name).id)
     ts = rep.created_at or time.time()
     with store.engine.begin() as conn:
         if incident_id is None:
@@ -133,7 +133,7 @@ def _incident(store: Store, name: str, rid: int, incident_id: int | None, rep: R
 def add_recommendation(store: Store, name: str, rec_id: str, action: str, priority: str, incident_id: int | None,
                        report_id: int | None, *, rule_id: str = "seed") -> str:
     """Insert a pending recommendation row (as governance's ``on_report`` would)."""
-    eid = int(store.get_endpoint(name)["id"])
+    eid = int(store.get_endpoint(name).id)
     with store.engine.begin() as conn:
         conn.execute(t.recommendations.insert().values(
             id=rec_id, endpoint_id=eid, incident_id=incident_id, report_id=report_id, rule_id=rule_id, action=action,
@@ -145,8 +145,8 @@ def add_recommendation(store: Store, name: str, rec_id: str, action: str, priori
 def bulk_samples(store: Store, name: str, n: int, *, start: float, step: float, batch: int = 50_000,
                  seed: int = 0) -> None:
     """Insert ``n`` synthetic-but-plausible samples fast (executemany), for the 1M-sample benchmark."""
-    eid = int(store.get_endpoint(name)["id"]) if store.find_endpoint(name) else \
-        int(store.upsert_endpoint(name, url=name, protocol="generic")["id"])
+    eid = int(store.get_endpoint(name).id) if store.find_endpoint(name) else \
+        int(store.upsert_endpoint(name, url=name, protocol="generic").id)
     rng = np.random.default_rng(seed)
     done = 0
     while done < n:

@@ -15,7 +15,7 @@ from loguru import logger
 
 from app.config import Settings
 from app.errors import MlfiError
-from app.storage import Store
+from app.storage import Endpoint, Store
 from app.views import decisions, drift_map, export, incidents, kpis, overview, series, status, verdict
 
 __all__ = [
@@ -110,15 +110,13 @@ def watcher(db_url: str) -> status.WatcherInfo:
 
 @st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def endpoint_names(db_url: str) -> list[str]:
-    return [e["name"] for e in _store(db_url).list_endpoints()]
+    return [e.name for e in _store(db_url).list_endpoints()]
 
 
 @st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def endpoint_row(db_url: str, name: str) -> dict[str, Any] | None:
+def endpoint_row(db_url: str, name: str) -> Endpoint | None:
     row = _store(db_url).find_endpoint(name)
-    if row is not None:
-        row.pop("headers_json", None)   # secrets never leave the core
-    return row
+    return None if row is None else row.without_secrets()   # secrets never leave the core
 
 
 @st.cache_data(ttl=SLOW_TTL, max_entries=MAX_ENTRIES, show_spinner=False)

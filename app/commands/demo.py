@@ -7,7 +7,7 @@ import click
 __all__ = ["register"]
 
 _MODES = ("healthy", "degraded_accuracy", "low_confidence", "latency", "errors", "silent_failure", "malformed",
-          "prediction_drift")  # = app.demo_model.MODES (kept literal so the CLI starts without numpy/sklearn)
+          "prediction_drift")  # = app.demo.model.MODES (kept literal so the CLI starts without numpy/sklearn)
 
 
 @click.command("serve-demo-model")
@@ -19,7 +19,7 @@ def serve_demo_model(port: int, host: str, mode: str) -> None:
     """Serve a real scikit-learn breast-cancer classifier at POST /predict (GET /health, GET/POST /_control)."""
     from loguru import logger
 
-    from app.demo_model import make_server, serve
+    from app.demo.model import make_server, serve
 
     # bind first: a busy port is a one-line error (exit 2)
     server = make_server(host, port, mode)

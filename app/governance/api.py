@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from app.config import Settings
 from app.errors import InputError, NotFoundError
-from app.governance import audit, repo
+from app.governance import audit
 from app.governance import incidents as inc
 from app.governance.similar import SimilarIncident, similar_incidents
 from app.storage import Store
+from app.storage.governance import recommendations as repo
+from app.storage.governance.tx import reading
 
 __all__ = ["audit_entries", "list_incidents", "list_recommendations", "similar_to_incident", "verify_audit"]
 
@@ -32,7 +34,7 @@ def list_incidents(store: Store, settings: Settings | None = None, *, status: st
 
 def similar_to_incident(store: Store, incident_id: int, *, limit: int = 5) -> list[SimilarIncident]:
     """Past incidents (any endpoint) most similar to incident ``incident_id``."""
-    with store.engine.connect() as conn:
+    with reading(store) as conn:
         cur = inc.get_incident(conn, incident_id)
         if cur is None:
             raise NotFoundError(f"unknown incident id: {incident_id}")

@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, func, select
 
 from app.config import Settings
 from app.errors import AuditIntegrityError
-from app.governance.repo import locked
 from app.storage import Store
-from app.storage import tables as t
-from app.storage.tables import no_nul
+from app.storage.governance.audit import audit_rows, audit_tail, count_audit, insert_audit_row, storable_actor
+from app.storage.governance.tx import Tx, locked, reading
 
 __all__ = [
     "GENESIS",
@@ -109,11 +107,8 @@ def _row_entry(row: Any) -> AuditEntry:
 
 def entries(store: Store, *, limit: int | None = None, newest_first: bool = False) -> list[AuditEntry]:
     """Entries from the database (oldest first unless ``newest_first``)."""
-    q = select(t.audit_log).order_by(t.audit_log.c.seq.desc() if newest_first else t.audit_log.c.seq)
-    if limit is not None:
-        q = q.limit(limit)
-    with store.engine.connect() as conn:
-        return [_row_entry(r) for r in conn.execute(q).mappings()]
+    with reading(store) as conn:
+        return [_row_entry(r) for r in audit_rows(conn, limit=limit, newest_first=newest_first)]
 
 
 def read_mirror(settings: Settings) -> tuple[list[AuditEntry], str | None]:
@@ -163,13 +158,13 @@ def verify(store: Store, settings: Settings) -> VerifyResult:
     Runs under the write lock, so an append in flight (mirror line written, database row not yet
     committed) is never mistaken for tampering.
     """
-    with locked(store.engine) as conn:
+    with locked(store) as conn:
         return verify_in(conn, settings)
 
 
-def verify_in(conn: Connection, settings: Settings) -> VerifyResult:
+def verify_in(conn: Tx, settings: Settings) -> VerifyResult:
     """`verify` inside the caller's `locked` transaction."""
-    db = [_row_entry(r) for r in conn.execute(select(t.audit_log).order_by(t.audit_log.c.seq)).mappings()]
+    db = [_row_entry(r) for r in audit_rows(conn)]
     mirror, parse_err = read_mirror(settings)
     n_db, n_m = len(db), len(mirror)
 
@@ -195,18 +190,16 @@ def verify_in(conn: Connection, settings: Settings) -> VerifyResult:
                         message=f"audit log intact: {n_db} entries, hash chain and mirror agree")
 
 
-def require_intact(conn: Connection, settings: Settings) -> None:
+def require_intact(conn: Tx, settings: Settings) -> None:
     """Inside a `locked` transaction: raise AuditIntegrityError (one line) unless the whole log verifies."""
     res = verify_in(conn, settings)
     if not res.ok:
         raise AuditIntegrityError(f"{res.message}; refusing to write (run `mlfi audit --verify`)")
 
 
-def _tail_matches(conn: Connection, settings: Settings) -> tuple[int, str]:
+def _tail_matches(conn: Tx, settings: Settings) -> tuple[int, str]:
     """Last (seq, hash) of the database, after checking the mirror ends at the same entry."""
-    row = conn.execute(select(t.audit_log.c.seq, t.audit_log.c.hash).order_by(t.audit_log.c.seq.desc())
-                       .limit(1)).first()
-    seq, last = (int(row[0]), str(row[1])) if row else (0, GENESIS)
+    seq, last = audit_tail(conn) or (0, GENESIS)
     path = mirror_path(settings)
     tail = _last_line(path)
     if tail is None:
@@ -246,7 +239,7 @@ def _last_line(path: Path) -> str | None:
     return lines[-1]
 
 
-def append(conn: Connection, settings: Settings, event: str, actor: str | None, payload: dict[str, Any],
+def append(conn: Tx, settings: Settings, event: str, actor: str | None, payload: dict[str, Any],
            *, now: float | None = None) -> AuditEntry:
     """Append one entry inside the caller's `locked` transaction: database row, then the mirror line.
 
@@ -255,13 +248,13 @@ def append(conn: Connection, settings: Settings, event: str, actor: str | None, 
     """
     seq, prev = _tail_matches(conn, settings)
     if actor is not None:
-        actor = no_nul(actor, conn.dialect.name)      # hash exactly what the database can store
+        actor = storable_actor(conn, actor)           # hash exactly what the database can store
     ts = round(time.time() if now is None else now, 6)
     payload = json.loads(canonical(payload))          # plain JSON types only, exactly what is hashed
     entry = AuditEntry(seq=seq + 1, ts=ts, event=event, actor=actor, payload=payload, prev_hash=prev, hash="")
     entry = entry.model_copy(update={"hash": entry.recomputed()})
-    conn.execute(t.audit_log.insert().values(seq=entry.seq, ts=entry.ts, event=event, actor=actor,
-                                             payload_json=canonical(payload), prev_hash=prev, hash=entry.hash))
+    insert_audit_row(conn, seq=entry.seq, ts=entry.ts, event=event, actor=actor, payload_json=canonical(payload),
+                     prev_hash=prev, hash=entry.hash)
     settings.audit_dir.mkdir(parents=True, exist_ok=True)
     with mirror_path(settings).open("a", encoding="utf-8") as fh:
         fh.write(canonical(entry.model_dump()) + "\n")
@@ -272,10 +265,9 @@ def append(conn: Connection, settings: Settings, event: str, actor: str | None, 
 
 def record(store: Store, settings: Settings, event: str, actor: str | None, payload: dict[str, Any]) -> AuditEntry:
     """Append one entry in its own locked transaction."""
-    with locked(store.engine) as conn:
+    with locked(store) as conn:
         return append(conn, settings, event, actor, payload)
 
 
 def count(store: Store) -> int:
-    with store.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(t.audit_log)).scalar_one())
+    return count_audit(store.engine)

@@ -9,27 +9,25 @@ audit entry is written in the same transaction, so a decision without its audit 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_
 
 from app.config import Settings
 from app.errors import ConflictError, InputError
 from app.governance import audit
 from app.governance.executors import ExecutionRun, Executor, execute
-from app.governance.repo import (
-    RecommendationRecord,
-    endpoint_id,
-    get_recommendation,
-    load_report,
-    locked,
-    update_payload,
-)
 from app.governance.sensitivity import SensitivityChange, adapt, fired_detectors
 from app.storage import Store
-from app.storage import tables as t
+from app.storage.governance.lookups import endpoint_id, load_report
+from app.storage.governance.recommendations import (
+    RecommendationRecord,
+    decide_pending,
+    get_recommendation,
+    update_payload,
+)
+from app.storage.governance.tx import locked, reading
 
 __all__ = ["MAX_REASON", "Decision", "approve", "decide", "reject"]
 
@@ -51,7 +49,7 @@ class Decision(BaseModel):
 def _iso(ts: float | None) -> str:
     if ts is None:
         return "an unknown time"
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _clean(by: str | None, reason: str | None) -> tuple[str, str]:
@@ -87,12 +85,9 @@ def decide(store: Store, settings: Settings, rec_id: str, *, decision: Literal["
     if not rec_id:
         raise InputError("recommendation id must not be empty")
     now = time.time()
-    r = t.recommendations
-    with locked(store.engine) as conn:
+    with locked(store) as conn:
         audit.require_intact(conn, settings)
-        res = conn.execute(r.update().where(and_(r.c.id == rec_id, r.c.status == "pending"))
-                           .values(status=decision, decided_by=by, decided_at=now, reason=reason))
-        if res.rowcount != 1:
+        if not decide_pending(conn, rec_id, decision=decision, by=by, now=now, reason=reason):
             raise ConflictError(_already(get_recommendation(conn, rec_id)))   # NotFoundError if unknown
         # only the explicit flag counts: reason text is free prose ("this is NOT a false alarm") and is never parsed
         fa = decision == "rejected" and bool(false_alarm)
@@ -124,7 +119,7 @@ def approve(store: Store, settings: Settings, rec_id: str, *, by: str, reason: s
     if not execute_now:
         return d
     runs = execute(store, settings, d.recommendation.id, actor=by.strip(), executors=executors)
-    with store.engine.connect() as conn:
+    with reading(store) as conn:
         rec = get_recommendation(conn, d.recommendation.id)
     note = ("; no executor applies (configure MLFI_WEBHOOK_URL or MLFI_COMMAND_HOOK)" if not runs else
             "; " + "; ".join(f"{x.executor}: {'ok' if x.ok else 'FAILED'} ({x.detail})" for x in runs))

@@ -17,14 +17,18 @@ from urllib.parse import urlsplit
 
 from loguru import logger
 from pydantic import BaseModel, Field
-from sqlalchemy import and_
 
 from app.config import Settings
 from app.errors import ConflictError, MlfiError
 from app.governance import audit
-from app.governance.repo import RecommendationRecord, get_recommendation, locked, update_payload
 from app.storage import Store
-from app.storage import tables as t
+from app.storage.governance.recommendations import (
+    RecommendationRecord,
+    claim_for_execution,
+    get_recommendation,
+    update_payload,
+)
+from app.storage.governance.tx import locked
 
 __all__ = [
     "MIN_BASELINE_SAMPLES",
@@ -137,7 +141,8 @@ class BaselineExecutor:
         if n_ok < MIN_BASELINE_SAMPLES:
             return False, (f"not enough recent samples to learn a baseline ({n_ok} successful, "
                            f"need {MIN_BASELINE_SAMPLES})"), {"samples": n_ok}
-        protocol = (store.find_endpoint(name) or {}).get("protocol")
+        found = store.find_endpoint(name)
+        protocol = found.protocol if found is not None else None
         try:
             b = save_baseline(settings, store, learn_baseline(name, samples, protocol=protocol))
         except MlfiError as exc:
@@ -164,7 +169,7 @@ def execute(store: Store, settings: Settings, rec_id: str, *, actor: str,
     applicable executor nothing runs and the recommendation stays ``approved``.
     """
     execs = default_executors(settings) if executors is None else executors
-    with locked(store.engine) as conn:
+    with locked(store) as conn:
         audit.require_intact(conn, settings)
         rec = get_recommendation(conn, rec_id)
         if rec.status != "approved":
@@ -173,9 +178,7 @@ def execute(store: Store, settings: Settings, rec_id: str, *, actor: str,
         applicable = [e for e in execs if e.applies(rec)]
         if not applicable:
             return []
-        r = t.recommendations
-        res = conn.execute(r.update().where(and_(r.c.id == rec_id, r.c.status == "approved")).values(status="executed"))
-        if res.rowcount != 1:
+        if not claim_for_execution(conn, rec_id):
             raise ConflictError(f"recommendation {rec_id} was executed by another process")
         audit.append(conn, settings, "execution_started", actor, {
             "recommendation_id": rec_id, "endpoint": rec.endpoint, "action_type": rec.action_type,
@@ -191,7 +194,7 @@ def execute(store: Store, settings: Settings, rec_id: str, *, actor: str,
             ok, detail, result = False, f"executor crashed: {type(exc).__name__}: {str(exc)[:200]}", {}
         run = ExecutionRun(executor=ex.name, ok=ok, detail=detail, started_at=started, finished_at=time.time(),
                            result=result)
-        with locked(store.engine) as conn:
+        with locked(store) as conn:
             update_payload(conn, rec_id, executions=[run.model_dump()])
             audit.append(conn, settings, "executed" if ok else "execution_failed", actor,
                          {"recommendation_id": rec_id, "endpoint": rec.endpoint, **run.model_dump()})

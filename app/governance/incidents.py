@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine, and_, func, select
-
 from app.schemas import Report, severity_rank
-from app.storage import tables as t
+from app.storage.governance.incidents import (
+    Incident,
+    close_incident,
+    extend_incident,
+    get_incident,
+    healthy_reports_since,
+    insert_incident,
+    list_incidents,
+    open_incident,
+    set_report_links,
+)
+from app.storage.governance.tx import Tx
 
 __all__ = [
     "KEY_METRIC",
@@ -38,25 +45,6 @@ KEY_METRIC: dict[str, str] = {
 }
 
 
-class Incident(BaseModel):
-    """One incident: its root cause, features, the alert reports it groups, and how it ended."""
-
-    id: int
-    endpoint: str | None
-    root_cause: str
-    severity: str
-    status: str
-    opened_at: float
-    updated_at: float
-    resolved_at: float | None = None
-    first_report_id: int | None = None
-    last_report_id: int | None = None
-    alert_count: int
-    features: list[str] = Field(default_factory=list)
-    summary: str | None = None
-    outcome: str | None = None
-
-
 @dataclass
 class IncidentChange:
     """What `track` did for one report."""
@@ -71,57 +59,13 @@ def resolve_after_of(settings: Any) -> int:
     return max(1, int(getattr(settings, "incident_resolve_after", 1) or 1))
 
 
-def _incident(row: Any) -> Incident:
-    d = dict(row)
-    d.pop("endpoint_id", None)
-    feats = json.loads(d.pop("features_json") or "[]")
-    return Incident(**d, features=feats)
-
-
-def _query() -> Any:
-    i = t.incidents
-    return select(i, t.endpoints.c.name.label("endpoint")).select_from(
-        i.outerjoin(t.endpoints, t.endpoints.c.id == i.c.endpoint_id))
-
-
-def open_incident(conn: Connection, endpoint_id: int) -> Incident | None:
-    row = conn.execute(_query().where(and_(t.incidents.c.endpoint_id == endpoint_id, t.incidents.c.status == "open"))
-                       .order_by(t.incidents.c.id.desc()).limit(1)).mappings().first()
-    return _incident(row) if row else None
-
-
-def get_incident(conn: Connection, incident_id: int) -> Incident | None:
-    row = conn.execute(_query().where(t.incidents.c.id == incident_id)).mappings().first()
-    return _incident(row) if row else None
-
-
-def list_incidents(engine: Engine, *, status: str | None = None, endpoint: str | None = None,
-                   root_cause: str | None = None, limit: int = 500) -> list[Incident]:
-    """Newest first, optionally filtered."""
-    q = _query()
-    if status:
-        q = q.where(t.incidents.c.status == status)
-    if endpoint:
-        q = q.where(t.endpoints.c.name == endpoint)
-    if root_cause:
-        q = q.where(t.incidents.c.root_cause == root_cause)
-    with engine.connect() as conn:
-        return [_incident(r) for r in conn.execute(q.order_by(t.incidents.c.id.desc()).limit(limit)).mappings()]
-
-
 def _features(report: Report) -> list[str]:
     from app.recommend.facts import incident_features
 
     return incident_features(report)
 
 
-def _close(conn: Connection, inc: Incident, now: float, outcome: str, note: str) -> None:
-    conn.execute(t.incidents.update().where(t.incidents.c.id == inc.id).values(
-        status="resolved", resolved_at=now, updated_at=now, outcome=outcome,
-        summary=((inc.summary or "") + f" {note}").strip()))
-
-
-def track(conn: Connection, endpoint_id: int, report: Report, now: float, *, resolve_after: int = 1) -> IncidentChange:
+def track(conn: Tx, endpoint_id: int, report: Report, now: float, *, resolve_after: int = 1) -> IncidentChange:
     """Open, extend or resolve the endpoint's incident for a new (not yet saved) report.
 
     Same root cause as the open incident -> extend it; another root cause -> the open one is closed
@@ -135,46 +79,39 @@ def track(conn: Connection, endpoint_id: int, report: Report, now: float, *, res
         if cur is None:
             return change
         change.incident_id = cur.id
-        healthy = conn.execute(select(func.count()).select_from(t.reports).where(and_(
-            t.reports.c.endpoint_id == endpoint_id, t.reports.c.id > (cur.last_report_id or 0),
-            t.reports.c.root_cause == "none"))).scalar_one()
-        if int(healthy) + 1 >= resolve_after:
-            _close(conn, cur, now, "recovered", f"Recovered after {int(healthy) + 1} healthy report(s).")
+        healthy = healthy_reports_since(conn, endpoint_id, cur.last_report_id or 0)
+        if healthy + 1 >= resolve_after:
+            close_incident(conn, cur, now, "recovered", f"Recovered after {int(healthy) + 1} healthy report(s).")
             change.closed.append((cur.id, "recovered"))
         return change
     feats = _features(report)
     if cur is not None and cur.root_cause == cause:
         sev = cur.severity if severity_rank(cur.severity) >= severity_rank(report.rca.severity) else report.rca.severity
-        conn.execute(t.incidents.update().where(t.incidents.c.id == cur.id).values(
-            updated_at=now, alert_count=cur.alert_count + 1, severity=sev,
-            features_json=json.dumps(list(dict.fromkeys(cur.features + feats)))))
+        extend_incident(conn, cur, now, severity=sev, features=list(dict.fromkeys(cur.features + feats)))
         change.incident_id = cur.id
         return change
     if cur is not None:
-        _close(conn, cur, now, "superseded", f"Superseded by a {cause} alert.")
+        close_incident(conn, cur, now, "superseded", f"Superseded by a {cause} alert.")
         change.closed.append((cur.id, "superseded"))
-    res = conn.execute(t.incidents.insert().values(
-        endpoint_id=endpoint_id, root_cause=cause, severity=report.rca.severity, status="open", opened_at=now,
-        updated_at=now, alert_count=1, features_json=json.dumps(feats), summary=report.rca.failure_reason))
-    change.incident_id = int(res.inserted_primary_key[0])  # type: ignore[index]
+    change.incident_id = insert_incident(conn, endpoint_id, root_cause=cause, severity=report.rca.severity, now=now,
+                                         features=feats, summary=report.rca.failure_reason)
     change.opened = True
     return change
 
 
-def link_report(conn: Connection, incident_id: int | None, report_id: int, *, alert: bool) -> None:
+def link_report(conn: Tx, incident_id: int | None, report_id: int, *, alert: bool) -> None:
     """Record the report on its incident (first report, and last alert report)."""
     if incident_id is None:
         return
     inc = get_incident(conn, incident_id)
     if inc is None:
         return
-    vals: dict[str, Any] = {}
+    links: dict[str, int] = {}
     if inc.first_report_id is None:
-        vals["first_report_id"] = report_id
+        links["first_report_id"] = report_id
     if alert:
-        vals["last_report_id"] = report_id
-    if vals:
-        conn.execute(t.incidents.update().where(t.incidents.c.id == incident_id).values(**vals))
+        links["last_report_id"] = report_id
+    set_report_links(conn, incident_id, **links)
 
 
 def _metric(report: Report, name: str, baseline: bool = False) -> float | None:

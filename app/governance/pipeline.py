@@ -6,23 +6,23 @@ import time
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import Connection
 
 from app.config import Settings
 from app.errors import AuditIntegrityError
 from app.governance import audit, notify
 from app.governance.incidents import get_incident, link_report, open_incident, resolve_after_of, track
-from app.governance.repo import insert_recommendations, list_recommendations, locked, stored_statuses
 from app.governance.similar import preferences, record_outcomes, similar_incidents
 from app.recommend.engine import default_rules, recommend
 from app.recommend.facts import build_facts, fired_rules
 from app.schemas import Report
 from app.storage import Store
+from app.storage.governance.recommendations import insert_recommendations, list_recommendations, stored_statuses
+from app.storage.governance.tx import Tx, locked, reading
 
 __all__ = ["on_report", "preview"]
 
 
-def _safe_append(conn: Connection, settings: Settings, event: str, payload: dict[str, Any]) -> None:
+def _safe_append(conn: Tx, settings: Settings, event: str, payload: dict[str, Any]) -> None:
     """Monitoring never stops because the audit log is damaged: warn (decisions will refuse)."""
     try:
         audit.append(conn, settings, event, "mlfi", payload)
@@ -30,7 +30,7 @@ def _safe_append(conn: Connection, settings: Settings, event: str, payload: dict
         logger.warning(f"{event} not written to the audit log: {exc}")
 
 
-def _recommend(conn: Connection, report: Report, scope: str, protocol: str | None, exclude: int | None) -> None:
+def _recommend(conn: Tx, report: Report, scope: str, protocol: str | None, exclude: int | None) -> None:
     cause = report.rca.root_cause
     prefs = preferences(conn, cause, exclude_id=exclude)
     report.recommendations = recommend(report, scope=scope, protocol=protocol, preferences=prefs)
@@ -46,12 +46,12 @@ def preview(store: Store, report: Report) -> Report:
     if report.rca.root_cause == "none":
         report.recommendations = []
         return report
-    ep = store.find_endpoint(report.endpoint) or {}
-    with store.engine.connect() as conn:
-        cur = open_incident(conn, int(ep["id"])) if ep else None
+    ep = store.find_endpoint(report.endpoint)
+    with reading(store) as conn:
+        cur = open_incident(conn, ep.id) if ep is not None else None
         same = cur is not None and cur.root_cause == report.rca.root_cause
         scope = f"incident:{cur.id}" if same and cur else f"new:{report.rca.root_cause}"
-        _recommend(conn, report, scope, ep.get("protocol"), cur.id if same and cur else None)
+        _recommend(conn, report, scope, ep.protocol if ep is not None else None, cur.id if same and cur else None)
     return report
 
 
@@ -68,9 +68,9 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
     now = report.created_at or time.time()
     report.created_at = now
     ep = store.upsert_endpoint(report.endpoint)
-    eid, protocol = int(ep["id"]), ep.get("protocol")
+    eid, protocol = ep.id, ep.protocol
     alert = report.rca.root_cause != "none"
-    with locked(store.engine) as conn:
+    with locked(store) as conn:
         change = track(conn, eid, report, now, resolve_after=resolve_after_of(settings))
         if alert and change.incident_id is not None:
             _recommend(conn, report, f"incident:{change.incident_id}", protocol, change.incident_id)
@@ -81,7 +81,7 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
             report.recommendations = []
     report.incident_id = change.incident_id  # type: ignore[attr-defined]
     rid = store.save_report(report, incident_id=change.incident_id)
-    with locked(store.engine) as conn:
+    with locked(store) as conn:
         for inc_id, outcome in change.closed:
             results = record_outcomes(conn, inc_id, report)
             _safe_append(conn, settings, "incident_closed", {
@@ -118,7 +118,7 @@ def _notify(store: Store, settings: Settings, report: Report, change: Any, rid: 
         events.append(("incident_opened", change.incident_id, None))
     for event, inc_id, outcome in events:
         incident, recs, replaces = None, None, None
-        with store.engine.connect() as conn:
+        with reading(store) as conn:
             if event == "incident_resolved":
                 incident = get_incident(conn, inc_id)
             else:
@@ -128,7 +128,7 @@ def _notify(store: Store, settings: Settings, report: Report, change: Any, rid: 
         message = notify.incident_message(event, report, inc_id, report_id=rid, outcome=outcome, incident=incident,
                                           recommendations=recs, replaces=replaces)
         delivered, detail = notify.send(settings, message) or (False, "not sent")
-        with locked(store.engine) as conn:
+        with locked(store) as conn:
             _safe_append(conn, settings, "notified", {"event": event, "incident_id": inc_id,
                                                        "endpoint": report.endpoint, "delivered": delivered,
                                                        "detail": detail})

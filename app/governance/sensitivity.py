@@ -13,15 +13,15 @@ import time
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, and_, select
 
 from app.config import Settings
 from app.errors import InputError, NotFoundError
 from app.governance import audit
-from app.governance.repo import endpoint_id, locked
 from app.schemas import Report
 from app.storage import Store
-from app.storage import tables as t
+from app.storage.governance.lookups import endpoint_id
+from app.storage.governance.sensitivity import delete_multipliers, list_multipliers, multipliers, set_multiplier
+from app.storage.governance.tx import Tx, locked, reading
 
 __all__ = [
     "MAX_MULTIPLIER",
@@ -97,23 +97,17 @@ def next_multiplier(current: float, *, false_alarm: bool) -> float:
     return round(min(MAX_MULTIPLIER, max(1.0, m)), 6)
 
 
-def _current(conn: Connection, eid: int) -> dict[str, float]:
-    rows = conn.execute(select(t.sensitivity.c.detector, t.sensitivity.c.multiplier)
-                        .where(t.sensitivity.c.endpoint_id == eid)).all()
-    return {str(d): float(m) for d, m in rows}
-
-
 def sensitivity_for(store: Store, endpoint_name: str) -> dict[str, float]:
     """Detector -> multiplier (>1 = less sensitive) for ``analyze_window``; {} when nothing adapted."""
-    with store.engine.connect() as conn:
+    with reading(store) as conn:
         eid = endpoint_id(conn, endpoint_name)
-        return {} if eid is None else _current(conn, eid)
+        return {} if eid is None else multipliers(conn, eid)
 
 
-def adapt(conn: Connection, settings: Settings, *, endpoint: str, eid: int, detectors: list[str], false_alarm: bool,
+def adapt(conn: Tx, settings: Settings, *, endpoint: str, eid: int, detectors: list[str], false_alarm: bool,
           actor: str, recommendation_id: str, reason: str) -> list[SensitivityChange]:
     """Step the multipliers of ``detectors`` inside the caller's locked transaction; audit the change."""
-    cur = _current(conn, eid)
+    cur = multipliers(conn, eid)
     changes: list[SensitivityChange] = []
     now = time.time()
     for det in detectors:
@@ -121,12 +115,7 @@ def adapt(conn: Connection, settings: Settings, *, endpoint: str, eid: int, dete
         after = next_multiplier(before, false_alarm=false_alarm)
         if after == before:
             continue
-        if det in cur:
-            conn.execute(t.sensitivity.update().where(and_(t.sensitivity.c.endpoint_id == eid,
-                                                           t.sensitivity.c.detector == det))
-                         .values(multiplier=after, updated_at=now))
-        else:
-            conn.execute(t.sensitivity.insert().values(endpoint_id=eid, detector=det, multiplier=after, updated_at=now))
+        set_multiplier(conn, eid, det, after, now, exists=det in cur)
         changes.append(SensitivityChange(endpoint=endpoint, detector=det, before=before, after=after))
     if changes:
         audit.append(conn, settings, "sensitivity_changed", actor, {
@@ -141,22 +130,19 @@ def reset(store: Store, settings: Settings, endpoint: str, *, by: str, detector:
     """Restore multiplier 1.0 for one detector (or all) of an endpoint; audited. Returns what changed."""
     if not by or not by.strip():
         raise InputError("--by NAME is required to reset sensitivity")
-    with locked(store.engine) as conn:
+    with locked(store) as conn:
         audit.require_intact(conn, settings)
         eid = endpoint_id(conn, endpoint)
         if eid is None:
             raise NotFoundError(f"unknown endpoint: {endpoint}")
-        cur = _current(conn, eid)
+        cur = multipliers(conn, eid)
         if detector is not None and detector not in cur:
             return []
         targets = [detector] if detector else sorted(cur)
         changes = [SensitivityChange(endpoint=endpoint, detector=d, before=cur[d], after=1.0) for d in targets]
         if not changes:
             return []
-        q = t.sensitivity.delete().where(t.sensitivity.c.endpoint_id == eid)
-        if detector is not None:
-            q = q.where(t.sensitivity.c.detector == detector)
-        conn.execute(q)
+        delete_multipliers(conn, eid, detector)
         audit.append(conn, settings, "sensitivity_reset", by.strip(), {
             "endpoint": endpoint, "reason": reason, "changes": [c.model_dump() for c in changes]})
     return changes
@@ -164,10 +150,4 @@ def reset(store: Store, settings: Settings, endpoint: str, *, by: str, detector:
 
 def list_sensitivity(store: Store, endpoint: str | None = None) -> list[dict[str, Any]]:
     """Every adapted multiplier (endpoint, detector, multiplier, updated_at)."""
-    s, e = t.sensitivity, t.endpoints
-    q = select(e.c.name.label("endpoint"), s.c.detector, s.c.multiplier, s.c.updated_at).select_from(
-        s.join(e, e.c.id == s.c.endpoint_id)).order_by(e.c.name, s.c.detector)
-    if endpoint is not None:
-        q = q.where(e.c.name == endpoint)
-    with store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(q).mappings()]
+    return list_multipliers(store.engine, endpoint)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, and_, select
 
-from app.governance.incidents import Incident, _incident, _query, get_incident, metric_outcome
-from app.governance.repo import load_report, update_payload
+from app.governance.incidents import Incident, get_incident, metric_outcome
 from app.recommend.engine import Preference
 from app.schemas import Report, severity_rank
-from app.storage import tables as t
+from app.storage.governance.incidents import recent_incidents
+from app.storage.governance.lookups import load_report
+from app.storage.governance.recommendations import (
+    approved_outcomes,
+    decided_actions,
+    of_incident,
+    supersede_pending,
+    update_payload,
+)
+from app.storage.governance.tx import Tx
 
 __all__ = ["SimilarIncident", "preferences", "record_outcomes", "similar_incidents", "similarity"]
 
@@ -50,28 +56,12 @@ class SimilarIncident(BaseModel):
     actions: list[dict[str, Any]] = Field(default_factory=list)
 
 
-def _actions(conn: Connection, incident_id: int) -> list[dict[str, Any]]:
-    r = t.recommendations
-    rows = conn.execute(select(r.c.id, r.c.action, r.c.action_type, r.c.status, r.c.decided_by, r.c.payload_json)
-                        .where(and_(r.c.incident_id == incident_id,
-                                    r.c.status.in_(("approved", "executed", "rejected"))))).mappings()
-    out = []
-    for row in rows:
-        extra = json.loads(row["payload_json"] or "{}")
-        out.append({"id": row["id"], "action": row["action"], "action_type": row["action_type"],
-                    "status": row["status"], "decided_by": row["decided_by"],
-                    "outcome": (extra.get("outcome") or {}).get("result")})
-    return out
-
-
-def similar_incidents(conn: Connection, *, root_cause: str, features: list[str], severity: str,
+def similar_incidents(conn: Tx, *, root_cause: str, features: list[str], severity: str,
                       endpoint: str | None = None, exclude_id: int | None = None, limit: int = 5,
                       min_score: float = MIN_SCORE) -> list[SimilarIncident]:
     """Past incidents on any endpoint, most similar first (ties: same endpoint, then newest)."""
-    q = _query().order_by(t.incidents.c.id.desc()).limit(5000)
     found: list[tuple[float, bool, float, Incident]] = []
-    for row in conn.execute(q).mappings():
-        inc = _incident(row)
+    for inc in recent_incidents(conn, limit=5000):
         if inc.id == exclude_id:
             continue
         s = similarity(root_cause, features, severity, inc.root_cause, inc.features, inc.severity)
@@ -80,19 +70,14 @@ def similar_incidents(conn: Connection, *, root_cause: str, features: list[str],
     found.sort(key=lambda x: (-x[0], not x[1], -x[2]))
     return [SimilarIncident(incident_id=inc.id, endpoint=inc.endpoint, same_endpoint=same, root_cause=inc.root_cause,
                             severity=inc.severity, features=inc.features, status=inc.status, outcome=inc.outcome,
-                            opened_at=inc.opened_at, score=s, actions=_actions(conn, inc.id))
+                            opened_at=inc.opened_at, score=s, actions=decided_actions(conn, inc.id))
             for s, same, _, inc in found[:limit]]
 
 
-def preferences(conn: Connection, root_cause: str, *, exclude_id: int | None = None) -> dict[str, Preference]:
+def preferences(conn: Tx, root_cause: str, *, exclude_id: int | None = None) -> dict[str, Preference]:
     """Per action type: how often an approved action was followed by recovery from this root cause."""
-    r, i = t.recommendations, t.incidents
-    rows = conn.execute(select(r.c.action_type, r.c.incident_id, r.c.payload_json)
-                        .select_from(r.join(i, i.c.id == r.c.incident_id))
-                        .where(and_(i.c.root_cause == root_cause, r.c.status.in_(("approved", "executed"))))).all()
     tally: dict[str, tuple[int, int, list[int]]] = {}
-    for action_type, inc_id, raw in rows:
-        outcome = (json.loads(raw or "{}").get("outcome") or {}).get("result")
+    for action_type, inc_id, outcome in approved_outcomes(conn, root_cause):
         if outcome is None or inc_id == exclude_id or action_type is None:
             continue
         s, n, ids = tally.get(action_type, (0, 0, []))
@@ -105,7 +90,7 @@ def preferences(conn: Connection, root_cause: str, *, exclude_id: int | None = N
     return out
 
 
-def record_outcomes(conn: Connection, incident_id: int, after: Report) -> list[dict[str, Any]]:
+def record_outcomes(conn: Tx, incident_id: int, after: Report) -> list[dict[str, Any]]:
     """When an incident closes: store on each approved action whether the key metric recovered after it.
 
     Pending actions of the closed incident become ``superseded`` (they can no longer be approved).
@@ -115,18 +100,14 @@ def record_outcomes(conn: Connection, incident_id: int, after: Report) -> list[d
     if inc is None:
         return []
     before = load_report(conn, inc.last_report_id)
-    r = t.recommendations
-    rows = conn.execute(select(r.c.id, r.c.action_type, r.c.status, r.c.decided_at, r.c.payload_json)
-                        .where(r.c.incident_id == incident_id)).mappings().all()
     results = []
-    for row in rows:
+    for row in of_incident(conn, incident_id):
         if row["status"] == "pending":
-            conn.execute(r.update().where(and_(r.c.id == row["id"], r.c.status == "pending"))
-                         .values(status="superseded"))
+            supersede_pending(conn, row["id"])
             continue
         if row["status"] not in ("approved", "executed"):
             continue
-        if (json.loads(row["payload_json"] or "{}")).get("outcome"):
+        if row["payload"].get("outcome"):
             continue
         oc = metric_outcome(inc.root_cause, before, after)
         oc.update({"incident_id": incident_id, "decided_at": row["decided_at"]})

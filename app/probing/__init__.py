@@ -6,9 +6,11 @@ from app.probing.base import PROTOCOLS, Parsed, ProbeFault, ProbeTarget, check_p
 from app.probing.detect import detect_protocol
 from app.probing.probe import probe_once
 from app.probing.probe_set import ProbeSet, default_probe_set_path, load_template, render_template
+from app.probing.target import Overrides, target_for
 
 __all__ = [
     "PROTOCOLS",
+    "Overrides",
     "Parsed",
     "ProbeFault",
     "ProbeSet",
@@ -20,4 +22,5 @@ __all__ = [
     "load_template",
     "probe_once",
     "render_template",
+    "target_for",
 ]

@@ -24,8 +24,8 @@ def rank_key(priority: str, created_at: float) -> tuple[int, float]:
 
 def ranked(store: Store, *, status: str | None = "pending", incident_id: int | None = None,
            limit: int = 200) -> list[Any]:
-    """Recommendation records (``app.governance.repo.RecommendationRecord``), highest priority first."""
-    from app.governance.repo import list_recommendations
+    """Recommendation records (``app.storage.governance.recommendations.RecommendationRecord``), highest priority first."""
+    from app.storage.governance.recommendations import list_recommendations
 
     recs = list_recommendations(store.engine, status=status, incident_id=incident_id, limit=limit)
     return sorted(recs, key=lambda r: rank_key(r.priority, r.created_at))

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
 
 from app.storage import Store
-from app.storage import tables as t
+from app.storage.read.reports import thinned_reports
 
 __all__ = ["OUTPUT_ROWS", "DriftGrid", "drift_grid", "grid_from_reports", "pick_evenly"]
 
@@ -98,14 +97,6 @@ def drift_grid(store: Store, name: str, *, since: float | None = None, max_colum
     ep = store.find_endpoint(name)
     if ep is None:
         return DriftGrid()
-    r = t.reports.c
-    q = select(r.id, r.ts).where(r.endpoint_id == ep["id"])
-    if since is not None:
-        q = q.where(r.ts >= since)
-    with store.engine.connect() as conn:
-        index = conn.execute(q.order_by(r.ts, r.id)).all()
-        chosen = [index[i] for i in pick_evenly(len(index), max_columns)]
-        ids = [int(c[0]) for c in chosen]
-        raw = dict(conn.execute(select(r.id, r.report_json).where(r.id.in_(ids))).all()) if ids else {}
-    reports = [(int(rid), float(ts), json.loads(raw[rid]).get("drift") or {}) for rid, ts in chosen]
+    rows = thinned_reports(store.engine, ep.id, since=since, pick=lambda n: pick_evenly(n, max_columns))
+    reports = [(rid, ts, json.loads(raw).get("drift") or {}) for rid, ts, raw in rows]
     return grid_from_reports(reports)

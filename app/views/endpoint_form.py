@@ -12,9 +12,8 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, Field
 
 from app.config import Settings
-from app.envrefs import expand_headers
 from app.errors import ConflictError, EndpointError, InputError
-from app.storage import Store
+from app.storage import Endpoint, Store
 
 __all__ = [
     "INTERVAL_RANGE",
@@ -189,23 +188,18 @@ def validate_form(*, name: str | None, url: str | None, protocol: str, headers_t
 
 def test_connection(req: NewEndpoint, *, timeout_s: float = 5.0) -> ConnectionResult:
     """Detect the protocol when ``auto``, then send one row of the probe set and report the outcome."""
-    from app.probing import ProbeSet, ProbeTarget, default_probe_set_path, detect_protocol, probe_once
+    from app.probing import ProbeSet, default_probe_set_path, probe_once, target_for
 
     ps = ProbeSet.from_csv(Path(req.probe_set) if req.probe_set else default_probe_set_path(),
                            label_column=req.label_column if req.probe_set else "target")
     row, label = ps.rows(1, seed=0)[0]
-    protocol, url = req.protocol, req.url
+    new = Endpoint(id=0, name=req.name, url=req.url, protocol=req.protocol, headers=req.headers,
+                   model_name=req.model_name)
     try:
-        headers = expand_headers(req.headers)   # stored as typed; ${VAR} is read from the environment
-    except InputError as exc:
+        target = target_for(new, timeout_s=timeout_s, detect_with=row)
+    except (InputError, EndpointError) as exc:   # an unset ${VAR}, or no protocol answered
         return ConnectionResult(ok=False, protocol=None, url=req.url, message=str(exc))
-    if protocol == "auto":
-        try:
-            protocol, url = detect_protocol(req.url, headers, row, timeout_s, model_name=req.model_name)
-        except EndpointError as exc:
-            return ConnectionResult(ok=False, protocol=None, url=req.url, message=str(exc))
-    target = ProbeTarget(name=req.name, url=url, protocol=protocol, headers=headers,
-                         model_name=req.model_name, timeout_s=timeout_s)
+    protocol, url = target.protocol, target.url
     s = probe_once(target, row, label)
     if s.error_kind:
         detail = (s.error_detail or "").splitlines()[0][:200] if s.error_detail else ""
@@ -217,7 +211,7 @@ def test_connection(req: NewEndpoint, *, timeout_s: float = 5.0) -> ConnectionRe
 
 
 def add_endpoint(store: Store, req: NewEndpoint, *, verify: bool = True, timeout_s: float = 5.0,
-                 check: ConnectionResult | None = None) -> dict[str, Any]:
+                 check: ConnectionResult | None = None) -> Endpoint:
     """Store a new endpoint (monitoring enabled). With ``verify`` one probe must succeed first.
 
     Raises ConflictError when the name is taken and EndpointError when the verifying probe fails.
@@ -234,5 +228,4 @@ def add_endpoint(store: Store, req: NewEndpoint, *, verify: bool = True, timeout
     row = store.upsert_endpoint(req.name, url=url, protocol=protocol, headers=req.headers or None,
                                 probe_set=req.probe_set, label_column=req.label_column, model_name=req.model_name,
                                 interval_s=req.interval_s, enabled=True)
-    row.pop("headers_json", None)
-    return row
+    return row.without_secrets()

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 
 from app.exporting import metrics_frame, reports_frame
 from app.storage import Store
-from app.storage import tables as t
+from app.storage.governance.audit import audit_rows
+from app.storage.governance.tx import reading
 
 __all__ = ["SECRET_KEY", "audit_csv", "audit_frame", "metrics_csv", "reports_csv", "scrub"]
 
@@ -48,19 +48,17 @@ def reports_csv(store: Store, name: str) -> bytes:
 
 def audit_frame(store: Store, *, limit: int | None = None) -> pd.DataFrame:
     """The audit log (newest first) with scrubbed payloads, as stored: seq, time, event, actor, hashes."""
-    a = t.audit_log.c
-    q = select(a.seq, a.ts, a.event, a.actor, a.payload_json, a.prev_hash, a.hash).order_by(a.seq.desc())
-    if limit is not None:
-        q = q.limit(limit)
-    with store.engine.connect() as conn:
-        rows = conn.execute(q).all()
+    with reading(store) as conn:
+        rows = audit_rows(conn, limit=limit, newest_first=True)
     recs = []
-    for seq, ts, event, actor, payload, prev, h in rows:
+    for row in rows:
+        seq, ts, event, actor, payload, prev, h = (row[k] for k in ("seq", "ts", "event", "actor", "payload_json",
+                                                                    "prev_hash", "hash"))
         try:
             data = scrub(json.loads(payload))
         except ValueError:
             data = {"unparsed": True}
-        recs.append({"seq": int(seq), "time_utc": datetime.fromtimestamp(float(ts), tz=timezone.utc)
+        recs.append({"seq": int(seq), "time_utc": datetime.fromtimestamp(float(ts), tz=UTC)
                      .strftime("%Y-%m-%dT%H:%M:%SZ"), "event": event, "actor": actor,
                      "payload": json.dumps(data, sort_keys=True, default=str), "prev_hash": prev, "hash": h})
     return pd.DataFrame(recs, columns=["seq", "time_utc", "event", "actor", "payload", "prev_hash", "hash"])

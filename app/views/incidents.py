@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 
 from app.errors import NotFoundError
 from app.schemas import Report
 from app.storage import Store
-from app.storage import tables as t
+from app.storage.governance.tx import reading
+from app.storage.read.reports import report_by_id
 
 __all__ = [
     "INCIDENT_COLUMNS",
@@ -42,12 +42,9 @@ def list_incidents(store: Store, *, endpoint: str | None = None, status: str | N
 
 def load_report(store: Store, report_id: int) -> Report:
     """One stored report by id (NotFoundError when absent)."""
-    with store.engine.connect() as conn:
-        raw = conn.execute(select(t.reports.c.report_json).where(t.reports.c.id == report_id)).scalar()
-    if raw is None:
+    rep = report_by_id(store.engine, report_id)
+    if rep is None:
         raise NotFoundError(f"report {report_id} does not exist")
-    rep = Report.model_validate_json(raw)
-    rep.report_id = report_id
     return rep
 
 
@@ -66,7 +63,7 @@ def incident_detail(store: Store, incident_id: int, *, similar_limit: int = 5) -
     """The incident, its newest report (root cause, attribution, segments) and similar past incidents."""
     from app.governance.incidents import get_incident
 
-    with store.engine.connect() as conn:
+    with reading(store) as conn:
         inc = get_incident(conn, incident_id)
     if inc is None:
         raise NotFoundError(f"incident {incident_id} does not exist")
@@ -90,7 +87,7 @@ def similar_incidents(store: Store, incident_id: int, *, limit: int = 5) -> tupl
     from app.governance.incidents import get_incident
     from app.governance.similar import similar_incidents as gov_similar
 
-    with store.engine.connect() as conn:
+    with reading(store) as conn:
         inc = get_incident(conn, incident_id)
         if inc is None:
             return [], "app.governance"

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
-from sqlalchemy import Float, and_, case, cast, func, literal, select
 
 from app.schemas import Metrics
 from app.storage import Store
-from app.storage import tables as t
+from app.storage.read import buckets
+from app.storage.read import series as q
 
 __all__ = ["MARKER_COLUMNS", "RANGES", "ROW_BUDGET", "Band", "alert_markers", "baseline_band", "estimate_in_range",
            "mae_by_bucket", "sampled_timeseries", "since_for", "timeseries"]
@@ -23,8 +22,7 @@ RANGES: dict[str, float | None] = {"15 min": 900.0, "1 hour": 3600.0, "6 hours":
 MARKER_COLUMNS = ["ts", "report_id", "root_cause", "severity", "message"]
 ROW_BUDGET = 30_000    # samples aggregated per chart refresh at most (~0.2 s in SQLite)
 SLICES_PER_POINT = 8   # sampled slots per chart point when a range exceeds the budget
-_COLUMNS = ["ts", "n", "errors", "error_rate", "avg_confidence", "confidence_std", "avg_latency_ms",
-            "max_latency_ms", "accuracy", "labelled"]
+_COLUMNS = buckets.COLUMNS
 
 
 def since_for(range_label: str, now: float) -> float | None:
@@ -85,14 +83,8 @@ def mae_by_bucket(store: Store, name: str, starts: pd.Series, *, since: float | 
     refuses on any non-numeric value)."""
     from app.detection.task import as_float
 
-    s = t.samples.c
-    eid = int(store.get_endpoint(name)["id"])
-    where = [s.endpoint_id == eid, s.error_kind.is_(None), s.label.isnot(None), s.prediction.isnot(None)]
-    if since is not None:
-        where.append(s.ts >= since)
-    q = select(s.ts, s.prediction, s.label).where(*where).order_by(s.ts.desc()).limit(row_budget)
-    with store.engine.connect() as conn:
-        rows = conn.execute(q).all()
+    eid = store.get_endpoint(name).id
+    rows = q.labelled_answers(store.engine, eid, since, row_budget)
     out = pd.Series(float("nan"), index=starts.index, dtype=float)
     if not rows or starts.empty:
         return out
@@ -108,32 +100,18 @@ def mae_by_bucket(store: Store, name: str, starts: pd.Series, *, since: float | 
     return out
 
 
-def _range_ends(conn: Any, eid: int, since: float | None) -> tuple[float | None, float | None]:
-    # two single-aggregate queries: SQLite answers each with one index seek (min and max together scan)
-    s = t.samples.c
-    where = [s.endpoint_id == eid] + ([s.ts >= since] if since is not None else [])
-    lo = conn.execute(select(func.min(s.ts)).where(*where)).scalar()
-    hi = conn.execute(select(func.max(s.ts)).where(*where)).scalar()
-    return lo, hi
-
-
 def estimate_in_range(store: Store, name: str, *, since: float | None, budget: int) -> int | None:
     """``None`` when the range holds at most ``budget`` samples, else an estimate of how many it holds.
 
     Walks at most ``budget`` + 1 index entries (bounded cost): the estimate scales the count of the
     first ``budget`` + 1 samples by the time they span against the whole range.
     """
-    eid = int(store.get_endpoint(name)["id"])
-    s = t.samples.c
-    q = select(s.ts).where(s.endpoint_id == eid)
-    if since is not None:
-        q = q.where(s.ts >= since)
-    with store.engine.connect() as conn:
-        kth = conn.execute(q.order_by(s.ts).limit(1).offset(budget)).scalar()
-        if kth is None:
-            return None
-        lo, hi = _range_ends(conn, eid, since)
-    span_k, span = float(kth) - float(lo), float(hi) - float(lo)
+    eid = store.get_endpoint(name).id
+    found = q.kth_ts(store.engine, eid, since, budget)
+    if found is None:
+        return None
+    kth, lo, hi = found
+    span_k, span = kth - lo, hi - lo
     return int((budget + 1) * span / span_k) if span_k > 0 else budget + 1
 
 
@@ -150,36 +128,13 @@ def sampled_timeseries(store: Store, name: str, *, since: float | None, max_poin
     """
     if not 0.0 < rate <= 1.0:
         raise ValueError(f"rate must be in (0, 1], got {rate}")
-    eid = int(store.get_endpoint(name)["id"])
-    s = t.samples.c
-    with store.engine.connect() as conn:
-        lo, hi = _range_ends(conn, eid, since)
-        if lo is None or hi is None:
-            return pd.DataFrame(columns=[*_COLUMNS, "sample_rate"])
-        lo, hi = float(lo), float(hi)
-        bucket_s = max(min_bucket_s, (hi - lo) / (max_points - 1) if hi > lo else min_bucket_s)
-        n_buckets = int((hi - lo) // bucket_s) + 1
-        slot, width = bucket_s / slices, bucket_s / slices * rate
-        w = select(literal(0).label("i")).cte("slots", recursive=True)
-        w = w.union_all(select((w.c.i + 1).label("i")).where(w.c.i < n_buckets * slices - 1))
-        start = lo + w.c.i * slot
-        bucket = func.floor(w.c.i / slices).label("bucket")
-        err = case((s.error_kind.isnot(None), 1), else_=0)
-        q = (select(bucket, func.count().label("n"), func.sum(err).label("errors"),
-                    func.avg(s.confidence).label("avg_confidence"),
-                    func.avg(s.confidence * s.confidence).label("conf_sq"),
-                    func.avg(s.latency_ms).label("avg_latency_ms"), func.max(s.latency_ms).label("max_latency_ms"),
-                    func.avg(cast(s.correct, Float)).label("accuracy"), func.count(s.correct).label("labelled"))
-             .select_from(w.join(t.samples, and_(s.endpoint_id == eid, s.ts >= start, s.ts < start + width)))
-             .group_by(bucket).order_by(bucket))
-        df = pd.DataFrame(conn.execute(q).mappings().all())
+    eid = store.get_endpoint(name).id
+    df = q.sampled_buckets(store.engine, eid, since=since, max_points=max_points, min_bucket_s=min_bucket_s,
+                           rate=rate, slices=slices)
     if df.empty:
         return pd.DataFrame(columns=[*_COLUMNS, "sample_rate"])
-    df["ts"] = lo + df["bucket"].astype(float) * bucket_s
-    df["error_rate"] = df["errors"] / df["n"]
-    df["confidence_std"] = (df["conf_sq"] - df["avg_confidence"] ** 2).clip(lower=0) ** 0.5
     df["sample_rate"] = rate
-    return df.drop(columns=["bucket", "conf_sq"])
+    return df
 
 
 @dataclass(frozen=True)
@@ -218,14 +173,7 @@ def alert_markers(store: Store, name: str, *, since: float | None = None, limit:
     ep = store.find_endpoint(name)
     if ep is None:
         return pd.DataFrame(columns=MARKER_COLUMNS)
-    r = t.reports.c
-    q = select(r.id, r.ts, r.root_cause, r.severity, r.report_json).where(
-        (r.endpoint_id == ep["id"]) & r.alert.is_(True))
-    if since is not None:
-        q = q.where(r.ts >= since)
-    q = q.order_by(r.ts.desc()).limit(limit)
-    with store.engine.connect() as conn:
-        rows = conn.execute(q).all()
+    rows = q.alert_rows(store.engine, ep.id, since=since, limit=limit)
     recs = []
     for rid, ts, rc, sev, raw in rows:
         rep = json.loads(raw)

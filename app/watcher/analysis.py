@@ -20,11 +20,12 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from loguru import logger
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import Settings
 from app.errors import InputError
-from app.storage import Store
+from app.storage import Endpoint, Store
+from app.storage.errors import DatabaseError
+from app.storage.watcher import last_report_times
 from app.watcher.analysis_job import (
     AUTO_BASELINE_MAX_ERROR_RATE,
     AnalysisJob,
@@ -32,7 +33,6 @@ from app.watcher.analysis_job import (
     init_process,
     run_in_process,
 )
-from app.watcher.repo import last_report_times
 from app.watcher.stats import Totals
 from app.watcher.targets import phase_of
 
@@ -41,9 +41,9 @@ __all__ = ["AUTO_BASELINE_MAX_ERROR_RATE", "BACKGROUND_MODES", "AnalysisOutcome"
 BACKGROUND_MODES = (None, "thread", "process")
 
 
-def _slim(ep: dict[str, Any]) -> dict[str, Any]:
+def _slim(ep: Endpoint) -> Endpoint:
     """What a pass needs of an endpoint row (headers never cross to the analysis process)."""
-    return {"id": ep["id"], "name": ep["name"], "protocol": ep.get("protocol")}
+    return ep.without_secrets()
 
 
 class Analyzer:
@@ -82,23 +82,23 @@ class Analyzer:
         self._warming = True
 
     # ---- scheduling ------------------------------------------------------------------------------
-    def due(self, endpoints: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
+    def due(self, endpoints: list[Endpoint], now: float) -> list[Endpoint]:
         every = self.settings.analysis_every_s
         if self._last is None:
             try:
                 self._last = last_report_times(self.store.engine)
-            except SQLAlchemyError:
+            except DatabaseError:
                 self._last = {}
         out = []
         for ep in endpoints:
-            eid = int(ep["id"])
+            eid = ep.id
             if eid not in self._last:
                 self._last[eid] = now - every + phase_of(eid) * every if self.stagger else now - every
             if now - self._last[eid] >= every:
                 out.append(ep)
         return out
 
-    def run_due(self, endpoints: list[dict[str, Any]], now: float | None = None) -> list[AnalysisOutcome]:
+    def run_due(self, endpoints: list[Endpoint], now: float | None = None) -> list[AnalysisOutcome]:
         """Analyse the due endpoints; in background mode submit them and return at once (``[]``)."""
         now = self.clock() if now is None else now
         if self._running is not None and not self._running.done():
@@ -108,7 +108,7 @@ class Analyzer:
             return []
         last = self._last if self._last is not None else {}
         for ep in todo:
-            last[int(ep["id"])] = now
+            last[ep.id] = now
         if self._pool is None:
             out = self.job.run_all(todo)
             self._count(out)

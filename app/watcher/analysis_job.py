@@ -18,7 +18,7 @@ from loguru import logger
 
 from app.config import Settings
 from app.errors import BaselineMissingError
-from app.storage import Store
+from app.storage import Endpoint, Store
 from app.watcher.logs import log_failure
 
 __all__ = ["AUTO_BASELINE_MAX_ERROR_RATE", "AnalysisJob", "AnalysisOutcome", "init_process", "run_in_process"]
@@ -70,22 +70,22 @@ class AnalysisJob:
             return analyze_window, None, None
         return analyze_window, on_report, sensitivity_for
 
-    def run_all(self, eps: list[dict[str, Any]]) -> list[AnalysisOutcome]:
+    def run_all(self, eps: list[Endpoint]) -> list[AnalysisOutcome]:
         out = []
         for ep in eps:
             try:
                 o = self.analyze(ep)
             except Exception as exc:  # noqa: BLE001 - one endpoint's failure never stops the others (logged)
-                log_failure(f"analysis of {ep['name']} failed", exc)
-                o = AnalysisOutcome(ep["name"], "failed", type(exc).__name__)
+                log_failure(f"analysis of {ep.name} failed", exc)
+                o = AnalysisOutcome(ep.name, "failed", type(exc).__name__)
             out.append(o)
         return out
 
-    def analyze(self, ep: dict[str, Any]) -> AnalysisOutcome:
+    def analyze(self, ep: Endpoint) -> AnalysisOutcome:
         """Analyse one endpoint's rolling window (or learn its first baseline)."""
         from app.baseline import learn_baseline, load_baseline, save_baseline
 
-        name, eid, window = ep["name"], int(ep["id"]), self.settings.window_size
+        name, eid, window = ep.name, ep.id, self.settings.window_size
         samples = self.store.recent_samples(name, last_n=window)
         if not samples:
             return AnalysisOutcome(name, "waiting", "no samples yet")
@@ -104,7 +104,7 @@ class AnalysisJob:
                 self._warn_once(f"nolearn:{eid}", f"no baseline learned for {name}: {err:.0%} of the last "
                                                   f"{len(samples)} probes failed")
                 return AnalysisOutcome(name, "not_learnable", f"error rate {err:.2f}")
-            b = save_baseline(self.settings, self.store, learn_baseline(name, samples, protocol=ep.get("protocol")))
+            b = save_baseline(self.settings, self.store, learn_baseline(name, samples, protocol=ep.protocol))
             self._seen[eid] = newest
             logger.info(f"learned baseline v{b.version} for {name} from its first {len(samples)} samples")
             return AnalysisOutcome(name, "baseline_learned", f"v{b.version}")
@@ -169,6 +169,6 @@ def init_process(settings_data: dict[str, Any], parent: int) -> None:
     _PROCESS_JOB.append(job)
 
 
-def run_in_process(eps: list[dict[str, Any]]) -> list[AnalysisOutcome]:
+def run_in_process(eps: list[Endpoint]) -> list[AnalysisOutcome]:
     """Pool task: one pass in the analysis process."""
     return _PROCESS_JOB[0].run_all(eps)

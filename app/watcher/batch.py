@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from loguru import logger
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import MlfiError
 from app.schemas import Sample
 from app.storage import Store
-from app.watcher.repo import ProbeStatus, write_batch
+from app.storage.errors import DatabaseError
+from app.storage.watcher import ProbeStatus, write_batch
 
 __all__ = ["MAX_PENDING_SAMPLES", "WriteBuffer"]
 
@@ -49,13 +49,13 @@ class WriteBuffer:
                 self.store.upsert_endpoint(name, protocol=protocol, url=url)
                 logger.info(f"endpoint {name}: detected protocol {protocol}")
                 del self.detected[name]
-            except (SQLAlchemyError, MlfiError) as exc:
+            except (DatabaseError, MlfiError) as exc:
                 logger.warning(f"could not store the detected protocol of {name}: {type(exc).__name__}")
         if not self.samples and not self.status:
             return 0, False
         try:
             n = write_batch(self.store.engine, self.samples, list(self.status.values()))
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             logger.warning(f"sample batch not written (kept for retry, {len(self.samples)} buffered): "
                            f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
             if len(self.samples) > MAX_PENDING_SAMPLES:

@@ -77,7 +77,7 @@ def is_alive(store: Store, max_age_s: float | Settings | None = None) -> bool:
 
 def watcher_status(settings: Settings, store: Store) -> dict[str, Any]:
     """Heartbeat, desired state, liveness and the running totals (for `mlfi watcher status --json`)."""
-    from app.watcher.repo import load_stats
+    from app.storage.watcher import load_stats
 
     st = store.watcher_state() or {}
     beat = st.get("last_beat")
@@ -93,7 +93,7 @@ def watcher_status(settings: Settings, store: Store) -> dict[str, Any]:
         "heartbeat_age_s": None if beat is None else round(time.time() - float(beat), 3),
         "cycles": st.get("cycles"),
         "endpoints_total": len(eps),
-        "endpoints_enabled": sum(1 for e in eps if e.get("enabled")),
+        "endpoints_enabled": sum(1 for e in eps if e.enabled),
         "stats": load_stats(store.engine),
         "log": str(settings.log_dir / WATCHER_LOG_NAME),
     }

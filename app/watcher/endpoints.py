@@ -9,7 +9,7 @@ from loguru import logger
 
 from app.config import Settings
 from app.errors import InputError
-from app.storage import Store
+from app.storage import Endpoint, Store
 
 __all__ = ["check_interval", "public_view", "register_urls"]
 
@@ -54,15 +54,14 @@ def register_urls(settings: Settings, store: Store, urls: list[str], *, interval
             model_name=model_name, timeout_s=timeout_s))
         ivl = interval if interval is not None else (None if existed else settings.watch_interval_s)
         ep = store.upsert_endpoint(url, interval_s=ivl, enabled=enabled)
-        logger.info(f"watching {url} ({target.protocol}, every {ep['interval_s']:g} s)")
+        logger.info(f"watching {url} ({target.protocol}, every {ep.interval_s:g} s)")
         out.append(public_view(ep))
     return out
 
 
-def public_view(ep: dict[str, Any]) -> dict[str, Any]:
+def public_view(ep: Endpoint) -> dict[str, Any]:
     """The endpoint row without secrets: header values never leave the database, only their names."""
-    out = {k: ep.get(k) for k in _PUBLIC}
-    out["enabled"] = bool(out["enabled"])
-    out["header_names"] = sorted(Store.headers_of(ep))
-    out["probed"] = bool(ep.get("url")) and ep.get("protocol") != "ingest"
+    out = {k: getattr(ep, k) for k in _PUBLIC}
+    out["header_names"] = sorted(ep.headers)
+    out["probed"] = ep.probed
     return out

@@ -17,15 +17,15 @@ from collections.abc import Callable
 from typing import Any
 
 from loguru import logger
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import Settings
 from app.errors import ConflictError
 from app.storage import Store
+from app.storage.errors import DatabaseError
+from app.storage.watcher import save_stats
 from app.watcher.analysis import Analyzer
 from app.watcher.control import is_alive
 from app.watcher.logs import log_failure
-from app.watcher.repo import save_stats
 from app.watcher.scheduler import ProbeFn, Scheduler
 from app.watcher.stats import CycleStats, Totals
 
@@ -72,7 +72,7 @@ class _Heart:
                                            "cycles": cycles, **extra, **self.totals.snapshot()})
             st = self.store.watcher_state() or {}
             return st.get("desired")
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             logger.warning(f"heartbeat not written: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
             return None
 

@@ -26,15 +26,15 @@ from typing import Any
 
 import requests
 from loguru import logger
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import Settings
 from app.errors import MlfiError
 from app.schemas import Sample
-from app.storage import Store
+from app.storage import Endpoint, Store
+from app.storage.errors import DatabaseError
+from app.storage.watcher import ProbeStatus
 from app.watcher.batch import WriteBuffer
 from app.watcher.logs import log_failure
-from app.watcher.repo import ProbeStatus
 from app.watcher.stats import CycleStats, Totals
 from app.watcher.targets import (
     RowCache,
@@ -113,7 +113,7 @@ class Scheduler:
         self.stagger, self.interval_override = stagger, interval_override
         self.totals = totals or Totals()
         self.wake = threading.Event()            # set when a probe completes (the loop may resubmit)
-        self.endpoints: list[dict[str, Any]] = []  # enabled rows from the last refresh (also ingest-only)
+        self.endpoints: list[Endpoint] = []  # enabled rows from the last refresh (also ingest-only)
         self._probe = probe_fn or _default_probe()
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency or settings.watch_concurrency),
                                         thread_name_prefix="mlfi-probe")
@@ -128,7 +128,7 @@ class Scheduler:
         self._closed = False
 
     # ---- configuration -------------------------------------------------------------------------
-    def refresh(self) -> list[dict[str, Any]]:
+    def refresh(self) -> list[Endpoint]:
         """Read enabled endpoints from the database; add, update or drop schedule entries."""
         rows = self.store.list_endpoints(enabled_only=True)
         self.endpoints = rows
@@ -137,7 +137,7 @@ class Scheduler:
         for ep in rows:
             if not is_probed(ep):
                 continue
-            eid = int(ep["id"])
+            eid = ep.id
             seen.add(eid)
             interval = self._interval(ep)
             st = self._states.get(eid)
@@ -151,22 +151,22 @@ class Scheduler:
             del self._states[eid]      # disabled or removed: an in-flight probe still gets recorded
         return rows
 
-    def _interval(self, ep: dict[str, Any]) -> float:
-        v = self.interval_override or ep.get("interval_s") or self.settings.watch_interval_s
+    def _interval(self, ep: Endpoint) -> float:
+        v = self.interval_override or ep.interval_s or self.settings.watch_interval_s
         return float(v) if math.isfinite(float(v)) and float(v) > 0 else self.settings.watch_interval_s
 
-    def _new_state(self, ep: dict[str, Any], interval: float, now: float) -> _Endpoint:
-        eid = int(ep["id"])
-        failures = int(ep.get("consecutive_failures") or 0)
+    def _new_state(self, ep: Endpoint, interval: float, now: float) -> _Endpoint:
+        eid = ep.id
+        failures = ep.consecutive_failures
         due = now
-        last = ep.get("last_probe_at")
+        last = ep.last_probe_at
         if last is not None and float(last) <= now:   # restart: honour the stored backoff
             due = float(last) + backoff_delay(interval, failures, self.settings.backoff_max_s)
         if self.stagger and due <= now:
             due = now + phase_of(eid) * interval
-        return _Endpoint(id=eid, name=ep["name"], interval_s=interval, next_due=max(due, 0.0), failures=failures)
+        return _Endpoint(id=eid, name=ep.name, interval_s=interval, next_due=max(due, 0.0), failures=failures)
 
-    def _configure(self, st: _Endpoint, ep: dict[str, Any], key: tuple[Any, ...], now: float) -> None:
+    def _configure(self, st: _Endpoint, ep: Endpoint, key: tuple[Any, ...], now: float) -> None:
         st.key = key
         try:
             st.target = build_target(ep, self.settings)
@@ -292,7 +292,7 @@ class Scheduler:
         started_at = self.clock()
         try:
             self.refresh()
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             logger.warning(f"cannot read endpoints (keeping the current schedule): {type(exc).__name__}")
         self.collect()
         self.submit_due()

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
-from app.envrefs import expand_headers
 from app.errors import MlfiError
-from app.storage import Store
+from app.storage import Endpoint
 
 __all__ = [
     "BACKOFF_STATUS",
@@ -31,9 +30,9 @@ ROWS_PER_SET = 512   # rows drawn once per probe set and shared by every endpoin
 RowPicker = Callable[[], tuple[dict[str, Any], Any]]
 
 
-def is_probed(ep: dict[str, Any]) -> bool:
+def is_probed(ep: Endpoint) -> bool:
     """An endpoint is probed when it has a URL; ingested endpoints (no URL) are only analysed."""
-    return bool(ep.get("url")) and ep.get("protocol") != "ingest"
+    return ep.probed
 
 
 BACKOFF_STATUS = (429, 502, 503, 504)   # rate-limited or the server/gateway cannot take the request
@@ -81,31 +80,28 @@ def phase_of(endpoint_id: int) -> float:
     return (endpoint_id * 0.6180339887498949) % 1.0
 
 
-def probe_set_spec(ep: dict[str, Any]) -> tuple[str, str | None]:
+def probe_set_spec(ep: Endpoint) -> tuple[str, str | None]:
     """(probe-set path, label column) of an endpoint; the shipped demo set is labelled by ``target``."""
     from app.probing import default_probe_set_path
 
-    path = ep.get("probe_set")
-    label = ep.get("label_column")
+    path = ep.probe_set
+    label = ep.label_column
     if not path:
         return str(default_probe_set_path()), label or "target"
     return str(path), label
 
 
-def config_key(ep: dict[str, Any]) -> tuple[Any, ...]:
+def config_key(ep: Endpoint) -> tuple[Any, ...]:
     """What, when changed in the database, requires rebuilding an endpoint's target and rows."""
-    return (ep.get("url"), ep.get("protocol"), ep.get("headers_json"), ep.get("probe_set"), ep.get("label_column"),
-            ep.get("model_name"))
+    return (ep.url, ep.protocol, tuple(sorted(ep.headers.items())), ep.probe_set, ep.label_column, ep.model_name)
 
 
-def build_target(ep: dict[str, Any], settings: Settings) -> Any:
+def build_target(ep: Endpoint, settings: Settings) -> Any:
     """The ProbeTarget of an endpoint row (protocol ``auto`` when not detected yet)."""
-    from app.probing import ProbeTarget
+    from app.probing import target_for
 
-    protocol = ep.get("protocol") or "auto"
-    headers = expand_headers(Store.headers_of(ep))   # an unset ${VAR} is this endpoint's configuration error
-    return ProbeTarget(name=ep["name"], url=ep["url"], protocol=protocol, headers=headers,
-                       model_name=ep.get("model_name"), timeout_s=settings.probe_timeout_s)
+    # an unset ${VAR} in a header is this endpoint's configuration error (InputError)
+    return target_for(ep, timeout_s=settings.probe_timeout_s)
 
 
 class RowCache:

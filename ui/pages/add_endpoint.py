@@ -98,10 +98,10 @@ if test or submit:
                 st.error(f"Endpoint not added: {exc}", icon=":material/error:")
             else:
                 data.invalidate()
-                flash("success", f"Added **{row['name']}** ({row.get('protocol')}, every {row['interval_s']:g} s). "
+                flash("success", f"Added **{row.name}** ({row.protocol}, every {row.interval_s:g} s). "
                       "Monitoring starts with the next watcher cycle.")
                 if not data.watcher(s.db_url).alive:
                     flash("warning", "The watcher is not running: start it from the sidebar to collect samples.")
-                st.session_state["selected_endpoint"] = row["name"]
+                st.session_state["selected_endpoint"] = row.name
                 st.session_state["add_form_gen"] = gen + 1   # new, empty widgets: the typed headers leave the page
                 st.rerun()

@@ -41,9 +41,9 @@ if ep is None or summary is None:
 
 h1, h2 = st.columns([5, 1.3], vertical_alignment="center")
 h1.markdown(f"### {status_badge(summary.status)} &nbsp;`{name}`", unsafe_allow_html=True)
-h1.caption(f"{ep.get('protocol') or 'auto'} · `{ep.get('url') or 'no URL (ingested data)'}` · every "
-           f"{float(ep.get('interval_s') or 0):g} s · last probe {ago(ep.get('last_probe_at'))}")
-enabled = bool(ep.get("enabled"))
+h1.caption(f"{ep.protocol or 'auto'} · `{ep.url or 'no URL (ingested data)'}` · every "
+           f"{float(ep.interval_s or 0):g} s · last probe {ago(ep.last_probe_at)}")
+enabled = ep.enabled
 if h2.button("Stop monitoring" if enabled else "Start monitoring", key="ep_toggle", width="stretch",
              type="secondary" if enabled else "primary"):
     try:
@@ -76,7 +76,7 @@ kpi_tiles(tiles)
 
 since = data.range_start(range_label)
 # at least ~5 probes per point, so a point is an average and not one noisy probe
-df = data.timeseries(db, name, since, MAX_POINTS, max(1.0, 5 * float(ep.get("interval_s") or 1.0)))
+df = data.timeseries(db, name, since, MAX_POINTS, max(1.0, 5 * float(ep.interval_s or 1.0)))
 marks = data.markers(db, name, since)
 if df.empty:
     st.info("No samples in this time range yet. Charts fill as the watcher probes the endpoint.")

@@ -1,8 +1,9 @@
-"""Watcher-specific database access: batched sample writes, probe status, stats (over app.storage.tables)."""
+"""Watcher rows: heartbeat and desired state, batched sample writes with probe status, stats, report times."""
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,10 +11,10 @@ from sqlalchemy import Engine, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.schemas import Sample
-from app.storage import Store
 from app.storage import tables as t
+from app.storage.samples import SamplesMixin
 
-__all__ = ["STATS_KEY", "ProbeStatus", "last_report_times", "load_stats", "save_stats", "write_batch"]
+__all__ = ["STATS_KEY", "ProbeStatus", "WatcherMixin", "last_report_times", "load_stats", "save_stats", "write_batch"]
 
 STATS_KEY = "watcher_stats"
 
@@ -47,7 +48,7 @@ def write_batch(engine: Engine, samples: list[tuple[int, Sample]], statuses: lis
     """
     if not samples and not statuses:
         return 0
-    rows = [Store.sample_row(eid, s) for eid, s in samples]
+    rows = [SamplesMixin.sample_row(eid, s) for eid, s in samples]
     try:
         with engine.begin() as conn:
             _insert(conn, rows, statuses)
@@ -82,3 +83,41 @@ def last_report_times(engine: Engine) -> dict[int, float]:
         rows = conn.execute(select(t.reports.c.endpoint_id, func.max(t.reports.c.ts))
                             .group_by(t.reports.c.endpoint_id)).all()
     return {int(eid): float(ts) for eid, ts in rows if ts is not None}
+
+
+class WatcherMixin:
+    """Store methods over the singleton ``watcher`` row: heartbeat, state, desired state (control)."""
+
+    engine: Engine
+
+    def _write_watcher(self, insert: dict[str, Any], update: dict[str, Any]) -> None:
+        """Insert the singleton watcher row or update it (a concurrent first insert is retried as an update)."""
+        for attempt in (1, 2):
+            try:
+                with self.engine.begin() as conn:
+                    row = conn.execute(select(t.watcher.c.id).where(t.watcher.c.id == 1)).first()
+                    if row is None:
+                        conn.execute(t.watcher.insert().values(id=1, **insert))
+                    else:
+                        conn.execute(t.watcher.update().where(t.watcher.c.id == 1).values(**update))
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+
+    def heartbeat(self, *, pid: int, status: str, host: str = "", started_at: float | None = None,
+                  cycles: int | None = None) -> None:
+        vals: dict[str, Any] = {"pid": pid, "status": status, "last_beat": time.time(), "host": host}
+        if started_at is not None:
+            vals["started_at"] = started_at
+        if cycles is not None:
+            vals["cycles"] = cycles
+        self._write_watcher({"desired": "running", **vals}, vals)
+
+    def watcher_state(self) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.watcher).where(t.watcher.c.id == 1)).mappings().first()
+        return dict(row) if row else None
+
+    def set_watcher_desired(self, desired: str) -> None:
+        self._write_watcher({"desired": desired, "status": "stopped"}, {"desired": desired})

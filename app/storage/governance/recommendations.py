@@ -1,51 +1,34 @@
-"""Database access for governance (recommendations, incidents, sensitivity) over ``store.engine``."""
+"""Recommendation rows: insert, refresh, decide exactly once, claim for execution, payload and outcomes."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, and_, select
 
 from app.errors import NotFoundError
-from app.schemas import Recommendation, Report
+from app.schemas import Recommendation
 from app.storage import tables as t
 
 __all__ = [
     "STATUSES",
     "RecommendationRecord",
-    "endpoint_id",
-    "endpoint_name",
+    "approved_outcomes",
+    "claim_for_execution",
+    "decide_pending",
+    "decided_actions",
     "get_recommendation",
     "insert_recommendations",
     "list_recommendations",
-    "load_report",
-    "locked",
+    "of_incident",
     "stored_statuses",
+    "supersede_pending",
     "update_payload",
 ]
 
 STATUSES = ("pending", "approved", "rejected", "executed", "superseded")
-
-
-@contextmanager
-def locked(engine: Engine) -> Iterator[Connection]:
-    """A write transaction that holds the database write lock from its first statement.
-
-    SQLite: ``BEGIN IMMEDIATE`` (waits on the busy timeout instead of failing on a stale read
-    snapshot); PostgreSQL: an exclusive lock on ``audit_log``. This serialises audit appends and
-    decisions across processes; the conditional UPDATE in decisions is what makes them exactly-once.
-    """
-    with engine.begin() as conn:
-        dialect = conn.dialect.name
-        if dialect == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        elif dialect == "postgresql":
-            conn.exec_driver_sql("LOCK TABLE audit_log IN EXCLUSIVE MODE")
-        yield conn
 
 
 class RecommendationRecord(BaseModel):
@@ -179,23 +162,56 @@ def update_payload(conn: Connection, rec_id: str, **changes: Any) -> None:
                  .values(payload_json=json.dumps(payload, sort_keys=True, default=str)))
 
 
-def load_report(conn: Connection, report_id: int | None) -> Report | None:
-    """A stored report by id, or None."""
-    if report_id is None:
-        return None
-    raw = conn.execute(select(t.reports.c.report_json).where(t.reports.c.id == report_id)).scalar()
-    if raw is None:
-        return None
-    rep = Report.model_validate_json(raw)
-    rep.report_id = report_id
-    return rep
+def decide_pending(conn: Connection, rec_id: str, *, decision: str, by: str, now: float, reason: str) -> bool:
+    """``UPDATE ... WHERE status = 'pending'``: True when this caller decided (exactly one row changed)."""
+    r = t.recommendations
+    res = conn.execute(r.update().where(and_(r.c.id == rec_id, r.c.status == "pending"))
+                       .values(status=decision, decided_by=by, decided_at=now, reason=reason))
+    return res.rowcount == 1
 
 
-def endpoint_id(conn: Connection, name: str) -> int | None:
-    return conn.execute(select(t.endpoints.c.id).where(t.endpoints.c.name == name)).scalar()
+def claim_for_execution(conn: Connection, rec_id: str) -> bool:
+    """``approved -> executed`` conditionally: True when this caller claimed it (an action runs at most once)."""
+    r = t.recommendations
+    res = conn.execute(r.update().where(and_(r.c.id == rec_id, r.c.status == "approved")).values(status="executed"))
+    return res.rowcount == 1
 
 
-def endpoint_name(conn: Connection, eid: int | None) -> str | None:
-    if eid is None:
-        return None
-    return conn.execute(select(t.endpoints.c.name).where(t.endpoints.c.id == eid)).scalar()
+def supersede_pending(conn: Connection, rec_id: str) -> None:
+    """A pending recommendation of a closed incident can no longer be approved."""
+    r = t.recommendations
+    conn.execute(r.update().where(and_(r.c.id == rec_id, r.c.status == "pending")).values(status="superseded"))
+
+
+def of_incident(conn: Connection, incident_id: int) -> list[dict[str, Any]]:
+    """id, action_type, status, decided_at and the parsed payload of every recommendation of an incident."""
+    r = t.recommendations
+    rows = conn.execute(select(r.c.id, r.c.action_type, r.c.status, r.c.decided_at, r.c.payload_json)
+                        .where(r.c.incident_id == incident_id)).mappings().all()
+    return [{**{k: row[k] for k in ("id", "action_type", "status", "decided_at")},
+             "payload": json.loads(row["payload_json"] or "{}")} for row in rows]
+
+
+def decided_actions(conn: Connection, incident_id: int) -> list[dict[str, Any]]:
+    """The approved, executed or rejected actions of an incident, with the outcome recorded on each."""
+    r = t.recommendations
+    rows = conn.execute(select(r.c.id, r.c.action, r.c.action_type, r.c.status, r.c.decided_by, r.c.payload_json)
+                        .where(and_(r.c.incident_id == incident_id,
+                                    r.c.status.in_(("approved", "executed", "rejected"))))).mappings()
+    out = []
+    for row in rows:
+        extra = json.loads(row["payload_json"] or "{}")
+        out.append({"id": row["id"], "action": row["action"], "action_type": row["action_type"],
+                    "status": row["status"], "decided_by": row["decided_by"],
+                    "outcome": (extra.get("outcome") or {}).get("result")})
+    return out
+
+
+def approved_outcomes(conn: Connection, root_cause: str) -> list[tuple[str | None, int, str | None]]:
+    """(action_type, incident id, outcome result) of every approved or executed action on a ``root_cause`` incident."""
+    r, i = t.recommendations, t.incidents
+    rows = conn.execute(select(r.c.action_type, r.c.incident_id, r.c.payload_json)
+                        .select_from(r.join(i, i.c.id == r.c.incident_id))
+                        .where(and_(i.c.root_cause == root_cause, r.c.status.in_(("approved", "executed"))))).all()
+    return [(action_type, int(inc_id), (json.loads(raw or "{}").get("outcome") or {}).get("result"))
+            for action_type, inc_id, raw in rows]

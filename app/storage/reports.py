@@ -1,0 +1,75 @@
+"""Reports: save one (with its incident), list them newest first, the per-report metrics frame."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from app.schemas import Report
+from app.storage import tables as t
+from app.storage.endpoints import Endpoint
+
+__all__ = ["ReportsMixin"]
+
+
+class ReportsMixin:
+    """Store methods over the ``reports`` table (a `Store` provides the endpoint methods)."""
+
+    engine: Engine
+
+    if TYPE_CHECKING:      # provided by EndpointsMixin
+        def _endpoint_id(self, name: str, create: bool = True) -> int: ...
+        def find_endpoint(self, name: str) -> Endpoint | None: ...
+        def get_endpoint(self, name: str) -> Endpoint: ...
+
+    def save_report(self, report: Report, *, incident_id: int | None = None) -> int:
+        eid = self._endpoint_id(report.endpoint)
+        ts = report.created_at or time.time()
+        with self.engine.begin() as conn:
+            res = conn.execute(t.reports.insert().values(
+                endpoint_id=eid, ts=ts, root_cause=report.rca.root_cause, severity=report.rca.severity,
+                alert=report.alert, incident_id=incident_id,
+                metrics_json=report.metrics.model_dump_json(), report_json=report.model_dump_json()))
+            rid = int(res.inserted_primary_key[0])
+        report.report_id = rid
+        return rid
+
+    def list_reports(self, name: str, *, limit: int = 100, alerts_only: bool = False) -> list[Report]:
+        ep = self.find_endpoint(name)
+        if ep is None:
+            return []
+        q = select(t.reports.c.id, t.reports.c.report_json).where(t.reports.c.endpoint_id == ep.id)
+        if alerts_only:
+            q = q.where(t.reports.c.alert.is_(True))
+        q = q.order_by(t.reports.c.ts.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        out = []
+        for rid, raw in rows:
+            rep = Report.model_validate_json(raw)
+            rep.report_id = rid
+            out.append(rep)
+        return out
+
+    def latest_report(self, name: str) -> Report | None:
+        reps = self.list_reports(name, limit=1)
+        return reps[0] if reps else None
+
+    def report_metrics_frame(self, name: str) -> pd.DataFrame:
+        """One row per stored report: time, verdict and metrics (for export and charts)."""
+        ep = self.get_endpoint(name)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.reports.c.id, t.reports.c.ts, t.reports.c.root_cause,
+                                       t.reports.c.severity, t.reports.c.alert, t.reports.c.metrics_json)
+                                .where(t.reports.c.endpoint_id == ep.id).order_by(t.reports.c.ts)).all()
+        recs = []
+        for rid, ts, rc, sev, alert, mj in rows:
+            m = json.loads(mj)
+            m.pop("class_distribution", None)
+            m.pop("error_kinds", None)
+            recs.append({"report_id": rid, "ts": ts, "root_cause": rc, "severity": sev, "alert": bool(alert), **m})
+        return pd.DataFrame(recs)
