@@ -101,15 +101,15 @@ def _with_measured_classes(rec: ExperimentRecord, meas: DatasetMeasurements | No
 
 
 def _load(
-    prompt: str | None, experiment: str | Path | dict[str, Any] | None, base_dir: Path | None
+    prompt: str | None, experiment: str | Path | dict[str, Any] | None, base_dir: Path | None, warnings: list[str]
 ) -> tuple[ExperimentRecord, Path, str]:
     if (prompt is None) == (experiment is None):
         raise InputError("give exactly one of --prompt or --experiment")
     if prompt is not None:
         return from_prompt(prompt), base_dir or Path.cwd(), "prompt"
     if isinstance(experiment, dict):
-        return from_dict(experiment), base_dir or Path.cwd(), "experiment"
-    rec, base = from_file(experiment)  # type: ignore[arg-type]
+        return from_dict(experiment, warnings), base_dir or Path.cwd(), "experiment"
+    rec, base = from_file(experiment, warnings)  # type: ignore[arg-type]
     return rec, base_dir or base, "experiment"
 
 
@@ -126,7 +126,8 @@ def diagnose(
     now: dt.datetime | None = None,
 ) -> Diagnosis:
     """Diagnose one failed experiment. Same input (and knowledge base) -> same payload_hash."""
-    rec, base, source = _load(prompt, experiment, base_dir)
+    intake_warnings: list[str] = []
+    rec, base, source = _load(prompt, experiment, base_dir, intake_warnings)
     rules = load_rules(rules_path)
     meas = measure(rec, base, alpha=settings.alpha if settings else 0.05)
     rec = _with_measured_classes(rec, meas)
@@ -170,6 +171,7 @@ def diagnose(
         citations=citations,
         grounding=r.grounding,
         contradictions=[],
+        intake_warnings=intake_warnings,
         rules_version=rules.version,
         confidence_formula=CONFIDENCE_FORMULA,
         category_scores=[s.model_dump() for s in sorted(tax.scores, key=lambda s: (-s.score, s.category))],
