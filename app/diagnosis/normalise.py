@@ -11,7 +11,9 @@ from pydantic import ValidationError
 from app.diagnosis.record import ExperimentRecord, FeatureInfo
 from app.diagnosis.vocab import canonical_metric, canonical_split
 
-__all__ = ["is_mlflow_run", "normalise", "number_from_text", "validate_lenient"]
+__all__ = ["LOST", "is_mlflow_run", "lost_values", "normalise", "number_from_text", "validate_lenient"]
+
+LOST = "dropped "  # a warning that starts so names a value of a known field that could not be read
 
 _FIELDS = set(ExperimentRecord.model_fields)
 _FEATURE_FIELDS = set(FeatureInfo.model_fields)
@@ -44,6 +46,11 @@ def number_from_text(text: str) -> tuple[float | None, str]:
         mid = round((lo + hi) / 2, 10)
         return mid, f"read the range {m.group(1)}-{m.group(3)} as its midpoint {mid:g}"
     return lo, f"read {lo:g}"
+
+
+def lost_values(warnings: list[str]) -> bool:
+    """True when the intake dropped a value of a field the schema knows (then the gate cannot be CLEAR)."""
+    return any(w.startswith(LOST) for w in warnings)
 
 
 def _prose(value: Any) -> bool:
@@ -151,7 +158,7 @@ def _features(raw: Any, warn: list[str], notes: list[str]) -> list[dict[str, Any
 
 def _metric_value(value: Any, where: str, warn: list[str], notes: list[str]) -> float | None:
     if isinstance(value, bool):
-        warn.append(f"ignored {where}: {value!r} is not a number")
+        warn.append(f"dropped {where}: {value!r} is not a number")
         return None
     if isinstance(value, (int, float)):
         return float(value) if math.isfinite(float(value)) else None
@@ -162,15 +169,15 @@ def _metric_value(value: Any, where: str, warn: list[str], notes: list[str]) -> 
             return num
         if _prose(value):
             notes.append(f"{where}: {value}")
-        warn.append(f"ignored {where}: no number in {value!r}" + (" (kept as notes text)" if _prose(value) else ""))
+        warn.append(f"dropped {where}: no number in {value!r}" + (" (kept as notes text)" if _prose(value) else ""))
         return None
-    warn.append(f"ignored {where}: expected a number, got {type(value).__name__}")
+    warn.append(f"dropped {where}: expected a number, got {type(value).__name__}")
     return None
 
 
 def _metrics(raw: Any, warn: list[str], notes: list[str]) -> dict[str, dict[str, float]]:
     if not isinstance(raw, dict):
-        warn.append("ignored 'metrics': expected an object {split: {metric: value}}")
+        warn.append("dropped 'metrics': expected an object {split: {metric: value}}")
         notes.extend(_texts(raw, "metrics"))
         return {}
     out: dict[str, dict[str, float]] = {}
@@ -182,10 +189,10 @@ def _metrics(raw: Any, warn: list[str], notes: list[str]) -> dict[str, dict[str,
             if sm and v is not None:
                 out.setdefault(sm[0], {})[sm[1]] = v
             elif not sm:
-                warn.append(f"ignored metrics.{split_name}: not a split (use train, validation, test, production)")
+                warn.append(f"dropped metrics.{split_name}: not a split (use train, validation, test, production)")
             continue
         if split is None:
-            warn.append(f"ignored metrics.{split_name}: unknown split (use train, validation, test or production)")
+            warn.append(f"dropped metrics.{split_name}: unknown split (use train, validation, test or production)")
             notes.extend(_texts(per, f"metrics.{split_name}"))
             continue
         for name, value in per.items():
@@ -284,7 +291,7 @@ def validate_lenient(data: dict[str, Any], warn: list[str]) -> ExperimentRecord:
             kept = _texts(value, where)
             notes.extend(kept)
             msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-            warn.append(f"ignored {where}: {msg}" + (" (its text kept as notes)" if kept else ""))
+            warn.append(f"dropped {where}: {msg}" + (" (its text kept as notes)" if kept else ""))
     else:
         raise ValueError("record could not be repaired")
     if notes:

@@ -12,6 +12,7 @@ from app.config import Settings
 from app.diagnosis.evidence import build_evidence
 from app.diagnosis.history import similar_diagnoses
 from app.diagnosis.intake import from_dict, from_file, from_prompt, measure
+from app.diagnosis.normalise import lost_values
 from app.diagnosis.learning import MAP_DOC, MAP_SECTION, learning_path
 from app.diagnosis.measure import DatasetMeasurements
 from app.diagnosis.models import Diagnosis, EvidenceItem, LearningItem, RemediationPlan
@@ -51,11 +52,21 @@ def fairness_status(rec: ExperimentRecord) -> tuple[str, list[dict[str, Any]]]:
     return ("EVALUATED_CONCERNS" if any(r["concern"] for r in rows) else "EVALUATED_NO_MAJOR_GAPS"), rows
 
 
-def deployment_gate(tax: TaxonomyResult, sig: Signals, rec: ExperimentRecord, rai_status: str) -> str:
-    """BLOCKED for any diagnosed failure; CLEAR only for complete, healthy numbers with no concern at all."""
+def deployment_gate(
+    tax: TaxonomyResult, sig: Signals, rec: ExperimentRecord, rai_status: str, lost_input: bool = False
+) -> str:
+    """BLOCKED for any diagnosed failure; CLEAR only for complete, healthy numbers with no concern at all.
+
+    ``lost_input``: the intake dropped a value it could not read, so the numbers are not complete.
+    """
     if tax.primary != "unknown":
         return "BLOCKED_PENDING_HUMAN_REVIEW"
-    worried = bool(rec.concerns) or any(o.direction == "drop" for o in rec.observations) or bool(rec.input_conflicts)
+    worried = (
+        bool(rec.concerns)
+        or any(o.direction == "drop" for o in rec.observations)
+        or bool(rec.input_conflicts)
+        or lost_input
+    )
     if (
         any(f.kind == "support" for f in tax.fired)
         or worried
@@ -159,7 +170,7 @@ def diagnose(
         confidence=0.0,
         evidence=evidence,
         counter_evidence=counter,
-        deployment_gate=deployment_gate(tax, sig, rec, rai),  # type: ignore[arg-type]
+        deployment_gate=deployment_gate(tax, sig, rec, rai, lost_values(intake_warnings)),  # type: ignore[arg-type]
         report_ready=True,
         deployment_ready=False,
         human_review_required=True,
