@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.diagnosis.normalise import normalise, validate_lenient
 from app.diagnosis.measure import DatasetMeasurements, measure_dataset
+from app.diagnosis.normalise import normalise, validate_lenient
 from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.text.parse import parse_text
 from app.errors import InputError

@@ -97,6 +97,8 @@ def _from_mlflow(data: dict[str, Any], warn: list[str]) -> dict[str, Any]:
     run = data.get("run", data)
     info, body = run["info"], run["data"]
     out: dict[str, Any] = {}
+    for key in sorted(set(run) - {"info", "data"}):
+        warn.append(f"ignored MLflow run key {key!r}")
     if info.get("run_id") or info.get("run_uuid"):
         out["experiment_id"] = str(info.get("run_id") or info.get("run_uuid"))
     if info.get("run_name"):
@@ -224,7 +226,9 @@ def normalise(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             warn.append(f"read {key!r} as split_sizes.{sm[0]}")
         elif sm and isinstance(value, (int, float, str)) and not isinstance(value, bool):
             v = _metric_value(value, str(key), warn, notes)
-            if v is not None:
+            if v is not None and sm[1] in flat.get(sm[0], {}):
+                warn.append(f"ignored {key!r}: metrics.{sm[0]}.{sm[1]} already read from an earlier key")
+            elif v is not None:
                 flat.setdefault(sm[0], {})[sm[1]] = v
                 warn.append(f"read {key!r} as metrics.{sm[0]}.{sm[1]}")
         else:
@@ -251,9 +255,7 @@ def _get(data: Any, loc: tuple[Any, ...]) -> tuple[Any, Any, bool]:
     """(container, last key, found) for a pydantic error location."""
     cur = data
     for key in loc[:-1]:
-        if isinstance(cur, dict) and key in cur:
-            cur = cur[key]
-        elif isinstance(cur, list) and isinstance(key, int) and key < len(cur):
+        if (isinstance(cur, dict) and key in cur) or (isinstance(cur, list) and isinstance(key, int) and key < len(cur)):
             cur = cur[key]
         else:
             return None, None, False

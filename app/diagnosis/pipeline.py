@@ -12,10 +12,10 @@ from app.config import Settings
 from app.diagnosis.evidence import build_evidence
 from app.diagnosis.history import similar_diagnoses
 from app.diagnosis.intake import from_dict, from_file, from_prompt, measure
-from app.diagnosis.normalise import lost_values
 from app.diagnosis.learning import MAP_DOC, MAP_SECTION, learning_path
 from app.diagnosis.measure import DatasetMeasurements
 from app.diagnosis.models import Diagnosis, EvidenceItem, LearningItem, RemediationPlan
+from app.diagnosis.normalise import lost_values
 from app.diagnosis.payload import CONFIDENCE_FORMULA, HASH_EXCLUDED, canonical_json, confidence, payload_hash
 from app.diagnosis.plan import build_plan
 from app.diagnosis.record import ExperimentRecord
