@@ -210,3 +210,12 @@ def test_the_three_remaining_input_errors(
 def test_from_dict_refuses_only_non_objects() -> None:
     with pytest.raises(InputError, match="must be a JSON object"):
         from_dict([{"metrics": {}}])
+
+
+def test_values_of_the_wrong_shape_are_dropped_not_a_traceback() -> None:
+    rec, warn = warnings_of({"class_distribution": "very high", "intervals": 0.5, "curves": {"a": 1},
+                             "metrics": {"validation": {"accuracy": 0.8}}})
+    assert rec.class_distribution == {} and rec.intervals == {} and rec.curves == {}
+    assert rec.metrics == {"validation": {"accuracy": 0.8}}
+    assert {w.split(":")[0] for w in warn if w.startswith("dropped")} >= {
+        "dropped class_distribution", "dropped intervals", "dropped curves"}

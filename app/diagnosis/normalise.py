@@ -268,6 +268,17 @@ def _get(data: Any, loc: tuple[Any, ...]) -> tuple[Any, Any, bool]:
 def validate_lenient(data: dict[str, Any], warn: list[str]) -> ExperimentRecord:
     """Validate, repairing each rejected value: a number read out of text, else the value dropped with a warning."""
     notes: list[str] = []
+    for key in list(data):  # a value of the wrong shape can break a field's own reader (not a ValidationError)
+        try:
+            ExperimentRecord.model_validate({key: data[key]})
+        except ValidationError:
+            pass  # repaired value by value below
+        except (TypeError, AttributeError, KeyError, IndexError) as exc:
+            value = data.pop(key)
+            kept = _texts(value, key)
+            notes.extend(kept)
+            warn.append(f"{LOST}{key}: unreadable value ({type(exc).__name__})"
+                        + (" (its text kept as notes)" if kept else ""))
     for _ in range(_MAX_FIXES):
         try:
             rec = ExperimentRecord.model_validate(data)
