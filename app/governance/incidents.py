@@ -65,12 +65,15 @@ def _features(report: Report) -> list[str]:
     return incident_features(report)
 
 
-def track(conn: Tx, endpoint_id: int, report: Report, now: float, *, resolve_after: int = 1) -> IncidentChange:
+def track(conn: Tx, endpoint_id: int, report: Report, now: float, *, resolve_after: int = 1,
+          change_point: tuple[float, int] | None = None) -> IncidentChange:
     """Open, extend or resolve the endpoint's incident for a new (not yet saved) report.
 
     Same root cause as the open incident -> extend it; another root cause -> the open one is closed
     as ``superseded`` and a new one opens; a healthy report -> resolved as ``recovered`` once
-    ``resolve_after`` healthy reports in a row arrived. Run inside a `locked` transaction.
+    ``resolve_after`` healthy reports in a row arrived. ``change_point`` (time, detection delay in
+    samples) of a sequential alarm is recorded on an incident this report opens. Run inside a `locked`
+    transaction.
     """
     change = IncidentChange()
     cur = open_incident(conn, endpoint_id)
@@ -94,7 +97,9 @@ def track(conn: Tx, endpoint_id: int, report: Report, now: float, *, resolve_aft
         close_incident(conn, cur, now, "superseded", f"Superseded by a {cause} alert.")
         change.closed.append((cur.id, "superseded"))
     change.incident_id = insert_incident(conn, endpoint_id, root_cause=cause, severity=report.rca.severity, now=now,
-                                         features=feats, summary=report.rca.failure_reason)
+                                         features=feats, summary=report.rca.failure_reason,
+                                         change_point_at=change_point[0] if change_point else None,
+                                         detection_delay_samples=change_point[1] if change_point else None)
     change.opened = True
     return change
 

@@ -55,13 +55,15 @@ def preview(store: Store, report: Report) -> Report:
     return report
 
 
-def on_report(store: Store, report: Report, settings: Settings, *, persist: bool = True) -> Report:
+def on_report(store: Store, report: Report, settings: Settings, *, persist: bool = True,
+              change_point: tuple[float, int] | None = None) -> Report:
     """Attach ranked, de-duplicated recommendations (pending), save the report, update incidents.
 
     Consecutive alerts with one root cause extend the endpoint's open incident (same action = same
     recommendation id, so it is stored once and keeps its decision); healthy reports resolve it and
     record whether approved actions were followed by recovery. Returns the report with
     ``report_id``, ``incident_id``, ``recommendations`` (current statuses) and ``similar_incidents``.
+    ``change_point`` (time, delay in samples) of a sequential alarm goes on an incident this opens.
     """
     if not persist:
         return preview(store, report)
@@ -71,7 +73,8 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
     eid, protocol = ep.id, ep.protocol
     alert = report.rca.root_cause != "none"
     with locked(store) as conn:
-        change = track(conn, eid, report, now, resolve_after=resolve_after_of(settings))
+        change = track(conn, eid, report, now, resolve_after=resolve_after_of(settings),
+                       change_point=change_point)
         if alert and change.incident_id is not None:
             _recommend(conn, report, f"incident:{change.incident_id}", protocol, change.incident_id)
             known = stored_statuses(conn, [r.id for r in report.recommendations])

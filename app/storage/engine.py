@@ -83,8 +83,13 @@ def _v2(bind: Bind) -> None:
     _add_column_if_missing("reports", "incident_id", "INTEGER")(bind)
 
 
+def _v4(bind: Bind) -> None:
+    _add_column_if_missing("incidents", "change_point_at", "FLOAT")(bind)
+    _add_column_if_missing("incidents", "detection_delay_samples", "INTEGER")(bind)
+
+
 # version reached -> step that brings a database from (version - 1) to version
-MIGRATIONS: dict[int, Callable[[Bind], None]] = {2: _v2, 3: _widen_columns}
+MIGRATIONS: dict[int, Callable[[Bind], None]] = {2: _v2, 3: _widen_columns, 4: _v4}
 
 
 def _upgrade(bind: Bind) -> int:

@@ -23,7 +23,7 @@ from sqlalchemy.types import TypeDecorator
 __all__ = ["NAME_MAX", "SCHEMA_VERSION", "SafeString", "SafeText", "audit_log", "baselines", "diagnoses", "endpoints",
            "incidents", "meta", "metadata", "no_nul", "recommendations", "reports", "samples", "sensitivity", "watcher"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 NAME_MAX = 2048      # endpoint names and URLs (a URL-based endpoint is named by its URL)
 
 
@@ -141,6 +141,8 @@ incidents = Table(
     Column("features_json", SafeText),
     Column("summary", SafeText),
     Column("outcome", SafeString(32)),          # recovered / not_recovered / unknown
+    Column("change_point_at", Float),           # estimated start of the change (sequential alarm), epoch s
+    Column("detection_delay_samples", Integer), # samples between that change point and the alarm
 )
 
 recommendations = Table(

@@ -41,6 +41,8 @@ class Incident(BaseModel):
     features: list[str] = Field(default_factory=list)
     summary: str | None = None
     outcome: str | None = None
+    change_point_at: float | None = None          # estimated change point (sequential alarm), as opened_at
+    detection_delay_samples: int | None = None    # samples between the change point and the alarm
 
 
 def _incident(row: Any) -> Incident:
@@ -110,11 +112,13 @@ def extend_incident(conn: Connection, inc: Incident, now: float, *, severity: st
 
 
 def insert_incident(conn: Connection, endpoint_id: int, *, root_cause: str, severity: str, now: float,
-                    features: list[str], summary: str | None) -> int:
+                    features: list[str], summary: str | None, change_point_at: float | None = None,
+                    detection_delay_samples: int | None = None) -> int:
     """Open a new incident; returns its id."""
     res = conn.execute(t.incidents.insert().values(
         endpoint_id=endpoint_id, root_cause=root_cause, severity=severity, status="open", opened_at=now,
-        updated_at=now, alert_count=1, features_json=json.dumps(features), summary=summary))
+        updated_at=now, alert_count=1, features_json=json.dumps(features), summary=summary,
+        change_point_at=change_point_at, detection_delay_samples=detection_delay_samples))
     return int(res.inserted_primary_key[0])  # type: ignore[index]
 
 
