@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     alert_webhook_url: SecretStr | None = None
     alert_timeout_s: float = Field(default=5.0, gt=0)
 
+    # audit log: HMAC key for the hash chain and for signed checkpoints; keep it outside the state dir
+    audit_key: SecretStr | None = None
+
     # governance executors
     webhook_url: str | None = None
     command_hook: str | None = None
