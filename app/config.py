@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "REPO_ROOT"]
+__all__ = ["REPO_ROOT", "Settings"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

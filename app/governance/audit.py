@@ -228,8 +228,9 @@ def verify_in(conn: Tx, settings: Settings, extra: list[cps.Checkpoint] | None =
             return bad(min(cp.entries, n_db + 1), "checkpoint", why)
     if key is None and (first := next((e.seq for e in db if e.event == KEY_EVENT), None)) is not None:
         return bad(first, "key", f"entries from {first} on are keyed: set MLFI_AUDIT_KEY to verify them")
+    held = f"; {len(stored) + len(extra or [])} checkpoint(s) hold" if stored or extra else ""
     return VerifyResult(ok=True, entries=n_db, mirror_entries=n_m,
-                        message=f"audit log intact: {n_db} entries, hash chain and mirror agree")
+                        message=f"audit log intact: {n_db} entries, hash chain and mirror agree{held}")
 
 
 def require_intact(conn: Tx, settings: Settings) -> None:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -34,7 +34,7 @@ class Checkpoint(BaseModel):
     signature: str | None = None
 
     def when(self) -> str:
-        return datetime.fromtimestamp(self.ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+        return datetime.fromtimestamp(self.ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def signature(key: bytes, entries: int, head: str, ts: float) -> str:
@@ -58,11 +58,10 @@ def make(hashes: list[str], key: bytes | None, ts: float, genesis: str) -> Check
 def check(cp: Checkpoint, hashes: list[str], key: bytes | None, genesis: str) -> str | None:
     """Why the log (entry ``hashes``) contradicts ``cp``, or None when it is consistent with it."""
     name = f"checkpoint of {cp.when()} ({cp.entries} entries)"
-    if key is not None:
-        if cp.signature is None:
-            return f"{name} is not signed although MLFI_AUDIT_KEY is set (forged or written without the key)"
-        if not hmac.compare_digest(cp.signature, signature(key, cp.entries, cp.head, cp.ts)):
-            return f"{name} has a bad signature (forged, edited, or signed with another key)"
+    # an unsigned checkpoint (written without a key) is still checked: it can only add constraints
+    if key is not None and cp.signature is not None and not hmac.compare_digest(
+            cp.signature, signature(key, cp.entries, cp.head, cp.ts)):
+        return f"{name} has a bad signature (forged, edited, or signed with another key)"
     if len(hashes) < cp.entries:
         return f"the log was cut: {name} but the log has only {len(hashes)} (tail truncated)"
     head = hashes[cp.entries - 1] if cp.entries else genesis
