@@ -21,7 +21,7 @@ def server():
     hits = []
 
     class H(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             hits.append(self.path)
             body = b'{"prediction": 1, "probability": 0.9}'
             self.send_response(200)
