@@ -1,4 +1,5 @@
-"""Write a user-named output file safely: only a regular file or a new path, atomically (temp + rename)."""
+"""Safe file writes: a user-named output only to a regular file or a new path, atomically (temp + rename);
+durable appends that undo a partial line. A full disk says "disk full"."""
 
 from __future__ import annotations
 
@@ -10,7 +11,32 @@ from pathlib import Path
 
 from app.errors import InputError, shown
 
-__all__ = ["write_atomic"]
+__all__ = ["append_durable", "os_reason", "write_atomic"]
+
+
+def os_reason(exc: OSError) -> str:
+    """A short reason for an OSError: "disk full" for ENOSPC/EDQUOT, else its strerror."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "disk full"
+    return exc.strerror or type(exc).__name__
+
+
+def append_durable(path: Path, text: str, what: str) -> None:
+    """Append ``text`` to ``path`` and fsync; on failure cut the file back to its old size and raise
+    InputError naming ``what`` ("disk full" when the disk is full), so no torn line is left behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    size = path.stat().st_size if path.exists() else 0
+    try:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        try:
+            os.truncate(path, size)
+        except OSError:
+            pass
+        raise InputError(f"cannot write the {what}: {os_reason(exc)}") from None
 
 
 def _refuse_target(path: Path) -> None:
@@ -52,8 +78,7 @@ def write_atomic(path: str | Path, data: str) -> None:
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
-        why = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or type(exc).__name__)
-        raise InputError(f"cannot write {shown(path)}: {why}") from None
+        raise InputError(f"cannot write {shown(path)}: {os_reason(exc)}") from None
     finally:
         if fd is not None:
             os.close(fd)

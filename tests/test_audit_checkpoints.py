@@ -196,3 +196,22 @@ def test_cli_checkpoint_out_and_verify_with_checkpoint(tmp_path, monkeypatch, ca
     assert code == 1 and "bad signature" in err
     code, _, err = _run(capsys, ["audit", "--verify", "--checkpoint", str(tmp_path / "missing")])
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_full_disk_on_the_mirror_is_one_line_disk_full_and_rolls_back(store, settings, monkeypatch):
+    import errno
+    import os
+
+    audit.record(store, settings, "note", "ops", {"i": 0})
+    before = mirror_path(settings).read_bytes()
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    from app.errors import InputError
+
+    with pytest.raises(InputError, match="disk full"):
+        audit.record(store, settings, "note", "ops", {"i": 1})
+    monkeypatch.undo()
+    assert mirror_path(settings).read_bytes() == before and audit.count(store) == 1 and verify(store, settings).ok

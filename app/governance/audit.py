@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from app.atomic_file import append_durable
 from app.config import Settings
 from app.errors import AuditIntegrityError
 from app.governance import checkpoints as cps
@@ -311,11 +312,9 @@ def append(conn: Tx, settings: Settings, event: str, actor: str | None, payload:
                          prev_hash=prev, hash=entry.hash)
         written.append(entry)
         seq, prev = entry.seq, entry.hash
-    settings.audit_dir.mkdir(parents=True, exist_ok=True)
-    with mirror_path(settings).open("a", encoding="utf-8") as fh:
-        fh.write("".join(canonical(e.model_dump()) + "\n" for e in written))
-        fh.flush()
-        os.fsync(fh.fileno())
+    # a failing write (disk full) raises InputError, cuts any partial line and rolls the database back
+    append_durable(mirror_path(settings), "".join(canonical(e.model_dump()) + "\n" for e in written),
+                   f"audit mirror {MIRROR_NAME}")
     return written[-1]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,9 +87,7 @@ def load(path: Path) -> list[Checkpoint]:
 
 
 def append_stored(path: Path, cp: Checkpoint) -> None:
-    """Append ``cp`` to a checkpoint file (created if missing), fsynced."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(cp.model_dump_json() + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Append ``cp`` to a checkpoint file (created if missing), fsynced; InputError when it cannot."""
+    from app.atomic_file import append_durable
+
+    append_durable(path, cp.model_dump_json() + "\n", f"checkpoint file {str(path)[:80]}")
