@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from app.diagnosis.plan import SECTION_3_DAY, SECTION_7_DAY, playbook_id
-from app.diagnosis.rules import RULES_PATH, Leaf, holds, load_rules
+from app.diagnosis.rules import RULES_PATH, load_rules
 from app.diagnosis.vocab import FAILURE_CATEGORIES
 from app.errors import InputError
 from app.knowledge.providers import LocalProvider
+from app.rules import Test, holds
 
 
 def test_rules_validate_and_cover_every_category() -> None:
@@ -33,14 +33,14 @@ def test_every_rule_and_playbook_section_exists_in_the_knowledge_base() -> None:
 
 
 def test_a_misspelt_field_fails_loudly(tmp_path: Path) -> None:
-    data = json.loads(RULES_PATH.read_text())
-    data["rules"][0]["wieght"] = data["rules"][0].pop("weight")
-    bad = tmp_path / "rules.json"
-    bad.write_text(json.dumps(data))
-    with pytest.raises(InputError, match="invalid taxonomy rules file"):
+    text = RULES_PATH.read_text()
+    assert "\nweight = " in text
+    bad = tmp_path / "rules.toml"
+    bad.write_text(text.replace("\nweight = ", "\nwieght = ", 1))
+    with pytest.raises(InputError, match="invalid taxonomy rules file rules.toml: rules.0."):
         load_rules(bad)
 
 
 def test_comparison_on_a_missing_signal_is_false() -> None:
-    assert not holds(Leaf(signal="gap", op=">=", value=0.1), {})
-    assert holds(Leaf(signal="gap", op="absent"), {}) and holds(Leaf(signal="flag", op="is_false"), {})
+    assert not holds(Test(fact="gap", op=">=", value=0.1), {})
+    assert holds(Test(fact="gap", op="absent"), {}) and holds(Test(fact="flag", op="is_false"), {})

@@ -18,12 +18,30 @@ from app.recommend.engine import priority_rank
 from app.schemas import ROOT_CAUSES
 
 RULE = {"id": "r1", "action": "Do it", "action_type": "retrain", "priority": "HIGH", "rationale": "because",
-        "knowledge_id": "playbook-retrain", "when": {"all": [{"fact": "root_cause", "op": "eq", "value": "x"}]}}
+        "knowledge_id": "playbook-retrain", "when": {"all": [{"fact": "root_cause", "op": "==", "value": "x"}]}}
 
 
-def _write(tmp_path, data, name="rules.json"):
+def _toml_value(v):
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return ("true" if v else "false") if isinstance(v, bool) else json.dumps(v)
+
+
+def _write(tmp_path, data, name="rules.toml"):
+    """Rules files are TOML: write ``data`` (a version and a list of rules) as one."""
     p = tmp_path / name
-    p.write_text(json.dumps(data))
+    lines = [f"version = {data['version']}"]
+    for rule in data["rules"]:
+        lines += ["", "[[rules]]", *(f"{k} = {_toml_value(v)}" for k, v in rule.items())]
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def _write_json(tmp_path, data):
+    p = tmp_path / "rules.json"
+    p.write_text(json.dumps(data, indent=1))
     return p
 
 
@@ -32,7 +50,7 @@ def _write(tmp_path, data, name="rules.json"):
     (lambda r: r["when"]["all"][0].update(op="equals"), "op"),
     (lambda r: r["when"]["all"][0].pop("value"), "needs a value"),
     (lambda r: r.update(priority="URGENT"), "priority"),
-    (lambda r: r.update(when={}), "at least one of all / any / none"),
+    (lambda r: r.update(when={}), "at least one of all / any / not"),
     (lambda r: r.update(per_feature=True), "{feature}"),
     (lambda r: r["when"]["all"][0].update(op="in"), "list value"),
 ])
@@ -55,7 +73,9 @@ def test_duplicate_ids_and_bad_files(tmp_path):
         load_rules(tmp_path / "missing.toml")
 
 
-def test_json_rules_work_like_toml(tmp_path):
+def test_a_rules_file_drives_recommend_and_json_is_not_a_rules_format(tmp_path):
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_rules(_write_json(tmp_path, {"version": 1, "rules": [RULE]}))
     rs = load_rules(_write(tmp_path, {"version": 1, "rules": [RULE]}))
     rep = make_report("accuracy_drop")
     assert recommend(rep, scope="s", ruleset=rs) == []

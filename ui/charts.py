@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 
 from app.views.drift_map import DriftGrid
 from app.views.series import Band
 from ui.components import SEVERITY_COLORS
 
-__all__ = ["CONFIG", "LAYOUT", "attribution_bar", "drift_heatmap", "metric_chart"]
+__all__ = ["CONFIG", "LAYOUT", "attribution_bar", "diagnosis_heatmap", "drift_heatmap", "metric_chart"]
 
 CONFIG = {"displayModeBar": False, "responsive": True}   # fewer DOM nodes per chart; zoom/pan still work
 
@@ -94,3 +95,10 @@ def attribution_bar(df: pd.DataFrame, title: str, axis: str) -> go.Figure:
     fig.update_layout(title={"text": title, "font": {"size": 14}}, height=max(240, 28 * len(d) + 90),
                       margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title=axis)
     return fig
+
+
+def diagnosis_heatmap(grid: pd.DataFrame) -> go.Figure:
+    """Stored diagnoses per category (rows) and month (columns), counts written in the cells."""
+    return px.density_heatmap(
+        grid, x="month", y="category", z="count", histfunc="sum", text_auto=True, color_continuous_scale="Reds"
+    )

@@ -15,8 +15,21 @@ from loguru import logger
 
 from app.config import Settings
 from app.errors import MlfiError
+from app.evaluation import EvalOptions
 from app.storage import Endpoint, Store
-from app.views import decisions, drift_map, export, incidents, kpis, overview, series, status, verdict
+from app.views import (
+    decisions,
+    diagnosis,
+    drift_map,
+    evaluation,
+    export,
+    incidents,
+    kpis,
+    overview,
+    series,
+    status,
+    verdict,
+)
 
 __all__ = [
     "FAST_TTL",
@@ -26,10 +39,14 @@ __all__ = [
     "audit_table",
     "baseline",
     "db_or_stop",
+    "diagnose",
+    "diagnosis_history",
     "drift",
     "endpoint_names",
     "endpoint_row",
     "endpoint_summary",
+    "evaluate",
+    "evaluation_columns",
     "incident",
     "incident_list",
     "invalidate",
@@ -199,3 +216,26 @@ def audit_status(db_url: str) -> dict[str, Any]:
 @st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def readiness(db_url: str, name: str, samples: int, has_report: bool) -> verdict.Readiness:
     return verdict.endpoint_readiness(_store(db_url), settings(), name, samples=samples, has_report=has_report)
+
+
+@st.cache_data(ttl=SLOW_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def diagnosis_history(db_url: str) -> list[dict[str, Any]]:
+    return diagnosis.history(_store(db_url))
+
+
+def diagnose(db_url: str, **request: Any) -> diagnosis.DiagnosisRun:
+    """Run a diagnosis (``app.views.diagnosis.run`` arguments); a saved one shows up in the history at once."""
+    result = diagnosis.run(_store(db_url), settings(), **request)
+    if request.get("save"):
+        diagnosis_history.clear()
+    return result
+
+
+@st.cache_data(ttl=SLOW_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def evaluation_columns(raw: bytes) -> list[str]:
+    return evaluation.columns(raw)
+
+
+@st.cache_data(ttl=600, max_entries=MAX_ENTRIES, show_spinner="Evaluating ...")
+def evaluate(raw: bytes, spec: evaluation.ColumnSpec, opts: EvalOptions) -> evaluation.Evaluation:
+    return evaluation.run(raw, spec, opts)

@@ -9,7 +9,7 @@ from app.detection.base import TestResult
 from app.detection.drift import feature_results, rank_features, to_drift_result
 from app.detection.suite import DetectionConfig, SuiteResult, WindowData
 from app.rca.explain import explain
-from app.rca.root_cause import diagnose
+from app.rca.root_cause import root_cause
 from app.schemas import Anomaly, DriftResult, FeatureAttribution, Metrics, Report
 
 __all__ = ["MAX_FEATURE_ANOMALIES", "anomalies_of", "build_report", "drift_block"]
@@ -115,8 +115,8 @@ def build_report(endpoint: str, suite: SuiteResult, ref: WindowData, cur: Window
                  baseline_metrics: Metrics | None, config: DetectionConfig, samples_collected: int,
                  baseline_version: int | None = None) -> Report:
     """Everything together: drift, anomalies, root cause with features and segments."""
-    diag = diagnose(suite, metrics, baseline_metrics)
-    rca = diag.rca
+    verdict = root_cause(suite, metrics, baseline_metrics)
+    rca = verdict.rca
     if rca.root_cause != "none":
         feats, segs = explain(rca.root_cause, suite, ref, cur, seed=config.seed)
         if rca.root_cause == "data_quality":

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from app.diagnosis.measure import DatasetMeasurements, measure_dataset
 from app.diagnosis.record import ExperimentRecord
-from app.diagnosis.textparse import parse_text
+from app.diagnosis.text.parse import parse_text
 from app.errors import InputError
 
 __all__ = ["MAX_PROMPT_CHARS", "from_dict", "from_file", "from_prompt", "measure", "merge_text"]

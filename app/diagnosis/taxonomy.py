@@ -6,9 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.diagnosis.rules import Rule, RuleSet, holds, render, signals_in
+from app.diagnosis.rules import Rule, RuleSet
 from app.diagnosis.signals import Signals
 from app.diagnosis.vocab import FAILURE_CATEGORIES
+from app.rules import facts_in, fired, render
 
 __all__ = ["CategoryScore", "Conflict", "FiredRule", "TaxonomyResult", "classify", "strength"]
 
@@ -72,7 +73,7 @@ def strength(rule: Rule, values: dict[str, Any]) -> float:
     """
     if rule.scale is None:
         return 1.0
-    v = values.get(rule.scale.signal)
+    v = values.get(rule.scale.fact)
     if not isinstance(v, (int, float)) or rule.scale.to == rule.scale.from_:
         return 1.0
     frac = (float(v) - rule.scale.from_) / (rule.scale.to - rule.scale.from_)
@@ -80,15 +81,14 @@ def strength(rule: Rule, values: dict[str, Any]) -> float:
 
 
 def _fire(rules: RuleSet, sig: Signals) -> list[FiredRule]:
-    fired = []
-    for r in rules.rules:
-        if not holds(r.when, sig.values):
-            continue
+    out = []
+    by_id = {r.id: r for r in rules.rules}
+    for r in (by_id[i] for i in fired(rules.rules, sig.values)):
         st = strength(r, sig.values)
-        names = signals_in(r.when) + ([r.scale.signal] if r.scale else [])
+        names = facts_in(r.when) + ([r.scale.fact] if r.scale else [])
         used = {n: sig.values[n] for n in dict.fromkeys(names) if n in sig.values}
         srcs = list(dict.fromkeys(part for n in used if n in sig.sources for part in sig.sources[n].split("; ")))
-        fired.append(
+        out.append(
             FiredRule(
                 rule_id=r.id,
                 category=r.category,
@@ -98,15 +98,15 @@ def _fire(rules: RuleSet, sig: Signals) -> list[FiredRule]:
                 weight=r.weight,
                 strength=st,
                 contribution=round(r.weight * st, 6),
-                statement=render(r.statement, sig.values),
+                statement=render(r.statement, sig.values, missing="n/a"),
                 values=used,
                 sources=srcs,
                 cite_doc=r.cite.doc,
                 cite_section=r.cite.section,
-                action=render(r.action, sig.values) if r.action else None,
+                action=render(r.action, sig.values, missing="n/a") if r.action else None,
             )
         )
-    return fired
+    return out
 
 
 def classify(sig: Signals, rules: RuleSet) -> TaxonomyResult:

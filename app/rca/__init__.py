@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.rca.explain import explain
-from app.rca.root_cause import Diagnosis, diagnose
+from app.rca.root_cause import Verdict, root_cause
 from app.rca.rules import load_rules
 
-__all__ = ["Diagnosis", "diagnose", "explain", "load_rules"]
+__all__ = ["Verdict", "explain", "load_rules", "root_cause"]

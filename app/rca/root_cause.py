@@ -1,7 +1,7 @@
-"""Rule-based root cause: decided tests -> signals -> the first rule that fires (rules in rules.toml).
+"""Rule-based root cause: decided tests -> facts -> the first rule that fires (rules in rules.toml).
 
-The rules are data (``app/rca/rules.toml``, validated with ``extra="forbid"``); this module only
-walks them. The root cause is the first firing rule in priority order; the distinct root causes
+The rules are data (``app/rca/rules.toml``, validated with ``extra="forbid"``); ``app.rules`` evaluates
+them. The root cause is the first firing rule in priority order; the distinct root causes
 of the other firing rules are ``contributing``; ``evidence`` names the rules that fired and the
 tests behind them, so a reader (and the audit log) can see why.
 """
@@ -11,18 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from app.detection.suite import SuiteResult
-from app.rca.rules import Firing, RuleSet, evaluate
-from app.rca.signals import extract_signals
+from app.rca.facts import extract_facts
+from app.rca.rules import Firing, RcaRules, firings
 from app.schemas import RCA, Metrics
 
-__all__ = ["Diagnosis", "diagnose"]
+__all__ = ["Verdict", "root_cause"]
 
 
-class Diagnosis:
-    """The RCA verdict plus the signals and firings it came from (for reports and tests)."""
+class Verdict:
+    """The RCA verdict plus the facts and firings it came from (for reports and tests)."""
 
-    def __init__(self, rca: RCA, signals: dict[str, Any], firings: list[Firing]) -> None:
-        self.rca, self.signals, self.firings = rca, signals, firings
+    def __init__(self, rca: RCA, facts: dict[str, Any], firings: list[Firing]) -> None:
+        self.rca, self.facts, self.firings = rca, facts, firings
 
     @property
     def rule_ids(self) -> list[str]:
@@ -35,16 +35,17 @@ def _no_finding(suite: SuiteResult) -> str:
             f"Benjamini-Hochberg-corrected at alpha={suite.alpha:g}, with effect-size floors.")
 
 
-def diagnose(suite: SuiteResult, metrics: Metrics, baseline: Metrics | None, rules: RuleSet | None = None) -> Diagnosis:
+def root_cause(suite: SuiteResult, metrics: Metrics, baseline: Metrics | None,
+               rules: RcaRules | None = None) -> Verdict:
     """Name the root cause, its severity and a plain-English reason."""
-    signals = extract_signals(suite, metrics, baseline)
-    firings = evaluate(signals, rules)
-    if not firings:
-        return Diagnosis(RCA(root_cause="none", severity="none", failure_reason=_no_finding(suite)), signals, [])
-    head = firings[0]
-    contributing = list(dict.fromkeys(str(f.root_cause) for f in firings[1:] if f.root_cause != head.root_cause))
+    facts = extract_facts(suite, metrics, baseline)
+    fired = firings(facts, rules)
+    if not fired:
+        return Verdict(RCA(root_cause="none", severity="none", failure_reason=_no_finding(suite)), facts, [])
+    head = fired[0]
+    contributing = list(dict.fromkeys(str(f.root_cause) for f in fired[1:] if f.root_cause != head.root_cause))
     reason = head.reason
-    others = [f for f in firings[1:] if f.root_cause in contributing]
+    others = [f for f in fired[1:] if f.root_cause in contributing]
     seen: set[str] = set()
     also = []
     for f in others:
@@ -53,7 +54,7 @@ def diagnose(suite: SuiteResult, metrics: Metrics, baseline: Metrics | None, rul
             also.append(f.root_cause.replace("_", " "))
     if also:
         reason += f" Also changed: {', '.join(also)}."
-    evidence = [f"rule {f.rule_id} -> {f.root_cause} ({f.severity})" for f in firings]
+    evidence = [f"rule {f.rule_id} -> {f.root_cause} ({f.severity})" for f in fired]
     evidence += [f"{r.method} on {r.name}: {r.detail}" for r in suite.all if r.drift_detected][:20]
-    return Diagnosis(RCA(root_cause=head.root_cause, severity=head.severity, failure_reason=reason,
-                         contributing=contributing, evidence=evidence), signals, firings)
+    return Verdict(RCA(root_cause=head.root_cause, severity=head.severity, failure_reason=reason,
+                         contributing=contributing, evidence=evidence), facts, fired)

@@ -1,7 +1,7 @@
 """Rule-engine recommender: rules as data (rules.toml) -> ranked, de-duplicated, cited actions."""
 
 from app.recommend.engine import Preference, default_rules, recommend, stable_id
-from app.recommend.facts import build_facts, fired_rules, holds
+from app.recommend.facts import build_facts, fired_rules
 from app.recommend.rules import Rule, RuleSet, load_rules
 
 __all__ = [
@@ -11,7 +11,6 @@ __all__ = [
            "build_facts",
            "default_rules",
            "fired_rules",
-           "holds",
            "load_rules",
            "recommend",
            "stable_id",

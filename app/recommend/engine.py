@@ -10,6 +10,7 @@ from typing import Any
 
 from app.recommend.facts import build_facts, fired_rules
 from app.recommend.rules import Rule, RuleSet, load_rules
+from app.rules import render
 from app.schemas import PRIORITIES, Recommendation, Report
 
 __all__ = ["Preference", "default_rules", "evidence_text", "priority_rank", "recommend", "stable_id"]
@@ -149,7 +150,7 @@ def recommend(report: Report, *, scope: str, ruleset: RuleSet | None = None, pro
         if pref.note:
             rationale += f" {pref.note}"
         rec = Recommendation.model_validate({
-            "id": stable_id(report.endpoint, scope, key), "action": rule.action.format(feature=feat),
+            "id": stable_id(report.endpoint, scope, key), "action": render(rule.action, {"feature": feat}),
             "priority": prio, "rationale": rationale, "status": "pending", "action_type": rule.action_type,
             "rule_id": rule.id, "knowledge_id": rule.knowledge_id, "rule_ids": proposers[key], "feature": feat,
             "root_cause": report.rca.root_cause, "past_success": round(pref.score, 3)})

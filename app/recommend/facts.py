@@ -1,15 +1,14 @@
-"""Facts of a report that rule conditions can test, and the condition walker (all / any / none)."""
+"""Facts of a report that recommendation rules test (and the rules that fire on them)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.recommend.rules import Condition, Group, Rule, RuleSet
-from app.schemas import SEVERITIES, Report, severity_rank
+from app.recommend.rules import Rule, RuleSet
+from app.rules import fired
+from app.schemas import Report
 
-__all__ = ["build_facts", "drifted_features", "fired_rules", "holds", "incident_features", "lookup"]
-
-_MISSING = object()
+__all__ = ["build_facts", "drifted_features", "fired_rules", "incident_features"]
 
 
 def drifted_features(report: Report) -> list[str]:
@@ -79,71 +78,7 @@ def build_facts(report: Report, *, protocol: str | None = None) -> dict[str, Any
     }
 
 
-def lookup(facts: dict[str, Any], path: str) -> Any:
-    """Value at a dotted path (``delta.accuracy``) or a private sentinel when absent.
-
-    >>> lookup({"a": {"b": 1}}, "a.b"), lookup({"a": {}}, "a.c") is lookup({}, "x")
-    (1, True)
-    """
-    cur: Any = facts
-    for part in path.split("."):
-        if isinstance(cur, dict) and part in cur:
-            cur = cur[part]
-        else:
-            return _MISSING
-    return cur
-
-
-def _ordered(a: Any, b: Any) -> tuple[Any, Any]:
-    if isinstance(a, str) and isinstance(b, str) and a in SEVERITIES and b in SEVERITIES:
-        return severity_rank(a), severity_rank(b)
-    return a, b
-
-
-def _test(cond: Condition, facts: dict[str, Any]) -> bool:
-    val = lookup(facts, cond.fact)
-    if cond.op == "exists":
-        return val is not _MISSING and val is not None
-    if cond.op == "empty":
-        return val is _MISSING or val is None or (hasattr(val, "__len__") and len(val) == 0)
-    if val is _MISSING or val is None:
-        return False  # an unknown fact satisfies nothing (e.g. accuracy without labels)
-    if cond.op == "nonempty":
-        return bool(val)
-    if cond.op == "eq":
-        return bool(val == cond.value)
-    if cond.op == "ne":
-        return bool(val != cond.value)
-    if cond.op == "in":
-        return val in cond.value
-    if cond.op == "not_in":
-        return val not in cond.value
-    if cond.op == "contains":
-        return isinstance(val, (list, tuple, set, dict, str)) and cond.value in val
-    a, b = _ordered(val, cond.value)
-    try:
-        return bool({"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[cond.op])
-    except TypeError:
-        return False
-
-
-def holds(node: Condition | Group, facts: dict[str, Any]) -> bool:
-    """Whether a condition (or a nested all/any/none group) holds for ``facts``.
-
-    >>> g = Group(all=[Condition(fact="severity", op="gte", value="medium")],
-    ...           none=[Condition(fact="delta.accuracy", op="lt", value=-0.02)])
-    >>> holds(g, {"severity": "high", "delta": {"accuracy": 0.0}}), holds(g, {"severity": "low"})
-    (True, False)
-    """
-    if isinstance(node, Condition):
-        return _test(node, facts)
-    if node.all and not all(holds(c, facts) for c in node.all):
-        return False
-    if node.any and not any(holds(c, facts) for c in node.any):
-        return False
-    return not any(holds(c, facts) for c in node.none)
-
-
 def fired_rules(ruleset: RuleSet, facts: dict[str, Any]) -> list[Rule]:
     """The rules whose ``when`` holds, in file order."""
-    return [r for r in ruleset.rules if holds(r.when, facts)]
+    by_id = {r.id: r for r in ruleset.rules}
+    return [by_id[i] for i in fired(ruleset.rules, facts)]

@@ -1,5 +1,19 @@
-"""Pure-Python queries and aggregations behind the dashboard (status, KPIs, series, drift, forms, export)."""
+"""Pure-Python queries and aggregations behind the dashboard pages (status, KPIs, series, drift, forms, export ...)."""
 
 from __future__ import annotations
 
-__all__ = ["attribution", "decisions", "drift_map", "endpoint_form", "export", "incidents", "kpis", "overview", "series", "status", "verdict"]
+__all__ = [
+    "attribution",
+    "decisions",
+    "diagnosis",
+    "drift_map",
+    "endpoint_form",
+    "evaluation",
+    "export",
+    "incidents",
+    "kpis",
+    "overview",
+    "series",
+    "status",
+    "verdict",
+]

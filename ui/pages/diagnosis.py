@@ -8,80 +8,52 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
     sys.path.insert(0, _ROOT)
 
-import pandas as pd  # noqa: E402
-import plotly.express as px  # noqa: E402
-import streamlit as st  # noqa: E402
+import pandas as pd
+import streamlit as st
 
-from app.config import REPO_ROOT, Settings  # noqa: E402
-from app.diagnosis import diagnose  # noqa: E402
-from app.diagnosis.export import render_html  # noqa: E402
-from app.diagnosis.history import heatmap_counts  # noqa: E402
-from app.errors import MlfiError  # noqa: E402
-from app.storage import Store  # noqa: E402
-from ui.components import ensure_routed  # noqa: E402
+from app.errors import MlfiError
+from app.views import diagnosis as dx
+from ui import charts, data
+from ui.components import ensure_routed
 
 ensure_routed()
 
-EXAMPLE = (
-    "Validation accuracy jumped to 98% after adding `renewal_status_after_30d`. Test performance collapsed, "
-    "and I suspect the feature contains future target information."
-)
-SAMPLE = REPO_ROOT / "data" / "samples" / "experiment_leakage_dataset.json"
-
-
-@st.cache_resource(show_spinner=False)
-def _store(db_url: str) -> Store:
-    Settings().ensure_dirs()
-    return Store(db_url)
-
-
-@st.cache_data(ttl=10, show_spinner=False)
-def _history(db_url: str) -> list[dict]:
-    return [
-        {k: r[k] for k in ("id", "created_at", "team", "primary_category", "payload_hash")}
-        for r in _store(db_url).list_diagnoses(limit=2000)
-    ]
-
-
 st.title("Experiment diagnosis")
 st.caption("Turn a failed experiment into cited evidence, a deployment gate, a remediation plan and a learning path.")
-try:
-    settings = Settings()
-    store = _store(settings.db_url)
-except (MlfiError, ValueError) as exc:
-    st.error(f"Cannot open the mlfi database: {str(exc).splitlines()[0]}")
-    st.stop()
+db_url = data.db_or_stop()
 
 mode = st.radio(
     "Input", ["Describe it", "Upload a record (JSON)", "Shipped dataset example"], key="dx_mode", horizontal=True
 )
 prompt, record = None, None
 if mode == "Describe it":
-    prompt = st.text_area("What happened? Numbers per split help most.", EXAMPLE, key="dx_prompt", height=110)
+    prompt = st.text_area("What happened? Numbers per split help most.", dx.EXAMPLE_PROMPT, key="dx_prompt", height=110)
 elif mode.startswith("Upload"):
     up = st.file_uploader("Experiment record (see docs/experiment_record.md)", type="json", key="dx_upload")
     if up is not None:
         try:
-            record = json.loads(up.getvalue())
-        except (ValueError, UnicodeDecodeError) as exc:
-            st.error(f"malformed JSON: {exc}")
+            record = dx.read_record(up.getvalue())
+        except MlfiError as exc:
+            st.error(str(exc))
             st.stop()
 else:
-    st.caption(f"`{SAMPLE.name}`: diabetes data with a planted leaking column; the CSVs are measured.")
+    st.caption(f"`{dx.SAMPLE_PATH.name}`: diabetes data with a planted leaking column; the CSVs are measured.")
 c1, c2 = st.columns([2, 1])
 team = c1.text_input("Team", "", key="dx_team").strip() or None
 save = c2.checkbox("Save to team history", value=True, key="dx_save")
 
 if st.button("Run diagnosis", key="dx_run", type="primary"):
     try:
-        exp = SAMPLE if mode.startswith("Shipped") else record
-        if mode.startswith("Upload") and record is None:
-            raise MlfiError("upload an experiment record first")
-        d = diagnose(prompt=prompt, experiment=exp, settings=settings, store=store)
-        if save:
-            store.save_diagnosis(d.payload(), team=team or d.input.get("record", {}).get("team"))
-            _history.clear()
-        st.session_state["dx_result"] = (d.payload(), render_html(d))
+        result = data.diagnose(
+            db_url,
+            prompt=prompt,
+            record=record,
+            use_sample=mode.startswith("Shipped"),
+            require_record=mode.startswith("Upload"),
+            team=team,
+            save=save,
+        )
+        st.session_state["dx_result"] = (result.payload, result.html)
     except MlfiError as exc:
         st.session_state.pop("dx_result", None)       # never show the previous run's result under this error
         st.error(str(exc))
@@ -131,19 +103,10 @@ if "dx_result" in st.session_state:
     )
 
 st.subheader("Team history")
-counts = pd.DataFrame(heatmap_counts(_history(settings.db_url)))
+counts = dx.heatmap_frame(data.diagnosis_history(db_url))
 if counts.empty:
     st.info("No stored diagnoses yet: run one here or with `mlfi diagnose`.")
 else:
-    teams = ["All teams", *sorted(counts["team"].unique())]
-    pick = st.selectbox("Team", teams, key="dx_hist_team")
-    view = counts if pick == "All teams" else counts[counts["team"] == pick]
-    grid = view.groupby(["category", "month"], as_index=False)["count"].sum()
-    fig = px.density_heatmap(
-        grid, x="month", y="category", z="count", histfunc="sum", text_auto=True, color_continuous_scale="Reds"
-    )
-    st.plotly_chart(fig, key="dx_heatmap")
-    st.dataframe(
-        counts.pivot_table(index="category", columns="team", values="count", aggfunc="sum", fill_value=0),
-        key="dx_team_table",
-    )
+    pick = st.selectbox("Team", dx.teams(counts), key="dx_hist_team")
+    st.plotly_chart(charts.diagnosis_heatmap(dx.heatmap_grid(counts, pick)), key="dx_heatmap")
+    st.dataframe(dx.team_table(counts), key="dx_team_table")

@@ -7,30 +7,18 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
     sys.path.insert(0, _ROOT)
 
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
+import pandas as pd
+import streamlit as st
 
-from app.errors import MlfiError  # noqa: E402
-from app.evaluation import EvalOptions, evaluate, prepare, read_predictions  # noqa: E402
-from app.evaluation.plots import all_figures  # noqa: E402
-from app.evaluation.report import render_html, summary_text  # noqa: E402
-from app.evaluation.sample import SAMPLE_PATH  # noqa: E402
-from app.evaluation.tables import report_tables  # noqa: E402
-from ui.components import ensure_routed  # noqa: E402
+from app.errors import MlfiError
+from app.evaluation import EvalOptions
+from app.views.evaluation import ColumnSpec, sample_bytes
+from ui import data
+from ui.components import ensure_routed
 
 ensure_routed()
 
 NONE = "(none)"
-
-
-@st.cache_data(ttl=600, show_spinner="Evaluating ...")
-def run(raw: bytes, spec: tuple, opts: EvalOptions):  # type: ignore[no-untyped-def]
-    label, scores, slices, model, case_id = spec
-    frame = read_predictions(raw)
-    data = prepare(frame, label=label, score=list(scores), slices=list(slices), model_column=model, id_column=case_id)
-    report = evaluate(data, opts, source="upload" if raw != SAMPLE_PATH.read_bytes() else SAMPLE_PATH.name)
-    figs = all_figures(report, data)
-    return report, figs, render_html(report, figs)
 
 
 def pick(options: list[str], wanted: str) -> int:
@@ -54,9 +42,9 @@ if source.startswith("Upload"):
         st.stop()
     raw = up.getvalue()
 else:
-    raw = SAMPLE_PATH.read_bytes()
+    raw = sample_bytes()
 try:
-    cols = [str(c) for c in read_predictions(raw).columns]
+    cols = data.evaluation_columns(raw)
 except MlfiError as exc:
     st.error(str(exc))
     st.stop()
@@ -87,20 +75,22 @@ threshold = d3.slider("Threshold for metrics", 0.0, 1.0, 0.5, 0.01, key="ev_thre
 if not scores:
     st.info("Pick the score column.")
     st.stop()
-spec = (label, tuple(scores), tuple(slices), None if model == NONE else model, None if case_id == NONE else case_id)
+spec = ColumnSpec(
+    label, tuple(scores), tuple(slices), None if model == NONE else model, None if case_id == NONE else case_id
+)
 try:
-    report, figs, page = run(raw, spec, EvalOptions(threshold=threshold, cost_fp=cost_fp, cost_fn=cost_fn))
+    result = data.evaluate(raw, spec, EvalOptions(threshold=threshold, cost_fp=cost_fp, cost_fn=cost_fn))
 except MlfiError as exc:
     st.error(str(exc).splitlines()[0], icon=":material/error:")
     st.stop()
 
+report, figs, tables = result.report, result.figures, result.tables
 st.subheader(f"Metrics{f' · {report.model}' if report.model else ''} (n={report.n})")
 items = list(report.metrics.items())
 for row in (items[:5], items[5:]):
     for col, (name, value) in zip(st.columns(5)[: len(row)], row, strict=True):
         col.metric(name, "n/a" if value is None else f"{value:.3f}")
-st.code(summary_text(report), language=None, wrap_lines=True)
-tables = report_tables(report)
+st.code(result.summary, language=None, wrap_lines=True)
 tabs = st.tabs(["Decision", "Slices", "Calibration", "Errors", "Models", "Export"])
 with tabs[0]:
     if "cost_curve" in figs:
@@ -130,4 +120,4 @@ with tabs[4]:
                 st.plotly_chart(figs[name], key=f"ev_fig_{name}")
 with tabs[5]:
     st.download_button("Download JSON", report.model_dump_json(indent=2), "evaluation.json", key="ev_dl_json")
-    st.download_button("Download HTML report", page, "evaluation.html", "text/html", key="ev_dl_html")
+    st.download_button("Download HTML report", result.html, "evaluation.html", "text/html", key="ev_dl_html")

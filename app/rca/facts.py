@@ -1,6 +1,6 @@
-"""Flatten decided detector results into the named signals the RCA rules test.
+"""Flatten decided detector results into the named facts the RCA rules test.
 
-Signals (``None`` when the window has no such data, which satisfies no condition):
+Facts (``None`` when the window has no such data, which satisfies no condition):
 
 ``silent_flagged/effect/detail``; ``err_flagged/before/after/kind/kind_text``;
 ``dq_flagged/count/max_effect/detail``; ``feat_flagged/count/total/top/top_detail/top_strength``;
@@ -30,7 +30,7 @@ from app.detection.drift import feature_results, rank_features
 from app.detection.suite import SuiteResult
 from app.schemas import Metrics
 
-__all__ = ["ERROR_KIND_TEXT", "extract_signals"]
+__all__ = ["ERROR_KIND_TEXT", "extract_facts"]
 
 ERROR_KIND_TEXT = {
     "malformed_response": "malformed responses (HTTP success with a body that cannot be read as a prediction)",
@@ -45,8 +45,8 @@ def _flag(rs: list[TestResult]) -> bool:
     return any(r.drift_detected for r in rs)
 
 
-def extract_signals(suite: SuiteResult, metrics: Metrics, baseline: Metrics | None) -> dict[str, Any]:
-    """All signals of one analysis (see the module docstring)."""
+def extract_facts(suite: SuiteResult, metrics: Metrics, baseline: Metrics | None) -> dict[str, Any]:
+    """All facts of one analysis (see the module docstring)."""
     s: dict[str, Any] = {}
     g = suite.groups
     sil = g.get("silent", [])
@@ -112,7 +112,7 @@ def extract_signals(suite: SuiteResult, metrics: Metrics, baseline: Metrics | No
                  if_uses_outputs="confidence" in iso[0].name)
     s["task"] = suite.task
     if suite.task == "regression":
-        s.update(_regression_signals(suite))
+        s.update(_regression_facts(suite))
     s["consequence"] = _consequence(s)
     s["reg_context"] = ("; the predictions still follow the target as closely as before" if s.get("reg_corr_flagged") is False
                         else "; the predictions follow the target less closely, so the model itself degraded"
@@ -122,7 +122,7 @@ def extract_signals(suite: SuiteResult, metrics: Metrics, baseline: Metrics | No
     return s
 
 
-def _regression_signals(suite: SuiteResult) -> dict[str, Any]:
+def _regression_facts(suite: SuiteResult) -> dict[str, Any]:
     s: dict[str, Any] = {}
     g = suite.groups
     pred = g.get("predictions", [])

@@ -1,15 +1,15 @@
-"""Numbers -> named signals (gaps, chance-normalised skill, rates, curve shapes) that the rules read."""
+"""Every signal family run over one record (and its measurements): the one entry point, compute_signals."""
 
 from __future__ import annotations
 
 from app.diagnosis.measure import DatasetMeasurements
 from app.diagnosis.record import ExperimentRecord
-from app.diagnosis.signals_data import curve_signals, data_signals, identifier_signals
-from app.diagnosis.signals_metrics import averaging_signals, class_signals, metric_signals
-from app.diagnosis.signalset import PREFERENCE, Signals, choose_metric, is_future_name, wilson_halfwidth
+from app.diagnosis.signals.base import Signals, is_future_name
+from app.diagnosis.signals.from_data import curve_signals, data_signals, identifier_signals
+from app.diagnosis.signals.from_metrics import averaging_signals, class_signals, metric_signals
 from app.diagnosis.vocab import FAILURE_CATEGORIES
 
-__all__ = ["PREFERENCE", "Signals", "choose_metric", "compute_signals", "is_future_name", "wilson_halfwidth"]
+__all__ = ["compute_signals"]
 
 
 def compute_signals(

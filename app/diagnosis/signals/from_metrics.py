@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.diagnosis.record import ExperimentRecord
-from app.diagnosis.signalset import Signals, chance_level, choose_metric, metric_value
+from app.diagnosis.signals.base import Signals, chance_level, choose_metric, metric_value
 from app.diagnosis.vocab import ERROR_METRICS
 
 __all__ = ["averaging_signals", "class_signals", "metric_signals"]

@@ -1,4 +1,17 @@
-"""Shared pieces of the free-text fact patterns: number and share sub-patterns, the Facts accumulator, helpers."""
+"""Shared pieces of the free-text fact patterns: number and share sub-patterns, the Facts accumulator, helpers.
+
+The sub-patterns on what they match (``N`` a number, ``PCT`` an optional percent sign, ``POS`` the positive
+class, ``LINK`` the linking word between a name and its number):
+
+>>> re.search(N + PCT, "recall .61 and 98 percent").group(1, 2)
+('.61', None)
+>>> re.search(N + PCT, "about 98 percent").group(1, 2)
+('98', 'percent')
+>>> re.search(POS, "the minority class is rare", re.I).group(0)
+'minority class'
+>>> re.search("rate" + LINK + N, "rate is 0.2").group(1)
+'0.2'
+"""
 
 from __future__ import annotations
 
@@ -6,9 +19,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.diagnosis.textscan import HEDGES, NEGATIONS, Scan
+from app.diagnosis.text.scan import HEDGES, NEGATIONS, PLACEHOLDER, Scan
 
-__all__ = ["LINK", "N", "PCT", "POS", "Facts", "features_in", "hedged", "negated", "num", "number_run"]
+__all__ = ["LINK", "PCT", "POS", "Facts", "N", "features_in", "hedged", "negated", "num", "number_run"]
 
 _I = re.IGNORECASE
 
@@ -43,17 +56,22 @@ def num(m: re.Match[str], g: int, pct_group: int | None = None) -> float:
     return v / 100.0 if pct or v > 1 else v
 
 
+_NUMBER = re.compile(N + PCT)
 _RUN = re.compile(
     r"(?<![\w.])(?:\d+(?:\.\d+)?|\.\d+)\s*%?(?:\s*(?:,|->|→|;|then|and|, and)\s*(?:\d+(?:\.\d+)?|\.\d+)\s*%?){2,}"
 )
 
 
 def number_run(seg: str) -> list[re.Match[str]]:
-    """The numbers of the first comma/arrow-separated run of three or more ("0.71, 0.84, 0.62")."""
+    """The numbers of the first comma/arrow-separated run of three or more ("0.71, 0.84, 0.62").
+
+    >>> [m.group(1) for m in number_run("seeds gave 0.71, 0.84 -> 0.62; then 5")]
+    ['0.71', '0.84', '0.62']
+    """
     m = _RUN.search(seg)
     if not m:
         return []
-    return [x for x in re.finditer(N + PCT, seg) if m.start() <= x.start() < m.end()]
+    return [x for x in _NUMBER.finditer(seg) if m.start() <= x.start() < m.end()]
 
 
 def hedged(sentence: str) -> bool:
@@ -65,4 +83,4 @@ def negated(masked: str, s: int, start: int) -> bool:
 
 
 def features_in(scan: Scan, s: int, e: int) -> list[str]:
-    return [scan.features[int(m.group(1))] for m in re.finditer(r"\u0192(\d+)_*", scan.masked[s:e])]
+    return [scan.features[int(m.group(1))] for m in PLACEHOLDER.finditer(scan.masked[s:e])]

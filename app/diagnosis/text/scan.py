@@ -1,4 +1,30 @@
-"""Low-level scanning of free text: identifiers, sentences, clauses, split/metric mentions and numbers."""
+"""Low-level scanning of free text: identifiers, sentences, clauses, split/metric mentions and numbers.
+
+The patterns on sentences they match:
+
+>>> _BACKTICK.search("we added `days active` last week").group(1), _SNAKE.search("added days_active").group(0)
+('days active', 'days_active')
+>>> _SPLIT_RE.search("on the hold-out set").group(1), _METRIC_RE.search("its ROC AUC fell").group(1)
+('hold-out', 'ROC AUC')
+>>> _PROD_PHRASE.search("since the latest app release").group(0)
+'since the latest app release'
+>>> _NUM_RE.search("up 12 pp").group(1, 2), [m.start() for m in _SENT_RE.finditer("Acc 0.98. Test 0.6")]
+(('12', 'pp'), [9])
+>>> _CLAUSE_RE.search("val 0.9 but test 0.6").group(0), _COUNT_UNITS.match(" seeds").group(1)
+(' but ', 'seeds')
+>>> _COUNT_PREFIX.search("at epoch ") is not None, _ASSIGNED.search("max_depth=").group(1)
+(True, 'max_depth')
+>>> _STAT_PREFIX.search("the median of") is not None, HEDGES.search("I suspect leakage").group(0)
+(True, 'suspect')
+>>> NEGATIONS.search("there is no sign of ").group(0), PLACEHOLDER.search("added \u01920____ today").group(1)
+('no sign of ', '0')
+>>> _THOUSANDS.search("5,000 rows").group(0), _CURVE_ID.search("val_loss rose").group(1, 2)
+('5,000', ('val', 'loss'))
+>>> _RATIO_TAIL.match(": 99") is not None, _PAIR_AFTER.match("/20 split").group(1), _PAIR_BEFORE.search("80/").group(1)
+(True, '20', '80')
+>>> _SPLIT_JOIN.fullmatch(" set ") is not None, [f.search("half of the rows") is not None for f, _ in _FRACTION_WORDS]
+(True, [False, False, False, False, True])
+"""
 
 from __future__ import annotations
 
@@ -7,7 +33,7 @@ from dataclasses import dataclass
 
 from app.diagnosis.vocab import METRIC_ALIASES, SPLIT_ALIASES, canonical_metric, canonical_split
 
-__all__ = ["HEDGES", "NEGATIONS", "Mention", "Num", "Scan", "clauses_of", "find_numbers", "scan"]
+__all__ = ["HEDGES", "NEGATIONS", "PLACEHOLDER", "Mention", "Num", "Scan", "clauses_of", "find_numbers", "scan"]
 
 _I = re.IGNORECASE
 
@@ -63,6 +89,30 @@ _ASSIGNED = re.compile(r"([^\W\d][\w\u0192\u00b2^-]*)\s*=\s*$")
 _STAT_PREFIX = re.compile(
     r"\b(?:mean|median|average|avg|std|stdev|sd|variance)\s*(?:of|is|was|=|:|~|around|about)?\s*~?$", _I
 )
+# a masked identifier placeholder: "\u01920_____" (group 1: the identifier's index)
+PLACEHOLDER = re.compile(r"\u0192(\d+)_*")
+# a fraction word before "of" and the share it stands for: "half of the rows"
+_FRACTION_WORDS = tuple(
+    (re.compile(rf"\b{word}(?= of\b)", _I), pct)
+    for word, pct in (
+        ("three quarters", "75%"),
+        ("two thirds", "67%"),
+        ("a quarter", "25%"),
+        ("a third", "33%"),
+        ("half", "50%"),
+    )
+)
+# a number with thousands separators: "5,000", "1,250.5"
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]|\.\d)|(?<![\d.,])\d{1,3}(?:,\d{3})+(?=\.\d)")
+# a curve-style identifier that reads as two words: "val_loss", "train_accuracy"
+_CURVE_ID = re.compile(r"\b(train|training|val|validation|test|dev)_(loss|accuracy|acc|auc|f1)\b", _I)
+# right after a number, the second half of a ratio "1:99" (handled by the class-ratio pattern)
+_RATIO_TAIL = re.compile(r":\s*\d")
+# the other half of a split such as 80/20: after the number ("80/20") or before it ("80/ 20")
+_PAIR_AFTER = re.compile(r"\s*/\s*(\d+)\b(?![.%])")
+_PAIR_BEFORE = re.compile(r"(?<![.\d])(\d+)\s*/\s*$")
+# between two split words that name one split: "out-of-time validation", "holdout test set"
+_SPLIT_JOIN = re.compile(r"[\s-]*(?:set\s+|sample\s+)?", _I)
 HEDGES = re.compile(
     r"\b(worr(y|ied|ies)|suspect\w*|maybe|might|could|possibl\w*|perhaps|wonder\w*|afraid|"
     r"concern\w*|not sure|unsure|whether|guess|hypothes\w*|potential(ly)?|risk of|seems?)\b|\?",
@@ -135,32 +185,17 @@ def scan(text: str) -> Scan:
     for m in _SNAKE.finditer("".join(masked)):
         name = m.group(0)
         head = name.split("_")[0].lower()
-        if canonical_metric(name) in METRIC_ALIASES or head in SPLIT_ALIASES or re.fullmatch(r"\u0192\d+_*", name):
+        if canonical_metric(name) in METRIC_ALIASES or head in SPLIT_ALIASES or PLACEHOLDER.fullmatch(name):
             continue
         _mask(m.start(), m.end(), name)
     masked_s = "".join(masked)
     # word fractions before "of": "half of the rows" -> "50%  of the rows" (same length)
-    for word, pct in (
-        ("three quarters", "75%"),
-        ("two thirds", "67%"),
-        ("a quarter", "25%"),
-        ("a third", "33%"),
-        ("half", "50%"),
-    ):
-        masked_s = re.sub(rf"\b{word}(?= of\b)", lambda m, p=pct: p.ljust(len(m.group(0))), masked_s, flags=_I)
+    for fraction, pct in _FRACTION_WORDS:
+        masked_s = fraction.sub(lambda m, p=pct: p.ljust(len(m.group(0))), masked_s)
     # thousands separators: "5,000" -> "05000" (same length, same value) so offsets still match ``text``
-    masked_s = re.sub(
-        r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]|\.\d)|(?<![\d.,])\d{1,3}(?:,\d{3})+(?=\.\d)",
-        lambda m: m.group(0).replace(",", "").rjust(len(m.group(0)), "0"),
-        masked_s,
-    )
+    masked_s = _THOUSANDS.sub(lambda m: m.group(0).replace(",", "").rjust(len(m.group(0)), "0"), masked_s)
     # curve-style identifiers such as val_loss / train_accuracy read as words
-    masked_s = re.sub(
-        r"\b(train|training|val|validation|test|dev)_(loss|accuracy|acc|auc|f1)\b",
-        lambda m: m.group(1) + " " + m.group(2),
-        masked_s,
-        flags=_I,
-    )
+    masked_s = _CURVE_ID.sub(lambda m: m.group(1) + " " + m.group(2), masked_s)
     return Scan(text=norm, masked=masked_s, features=features, feature_spans=spans)
 
 
@@ -204,7 +239,7 @@ def mentions_in(masked: str, start: int, end: int) -> list[Mention]:
         word = m.group(1).lower()
         name = "score" if word in ("performance", "score", "metric") else canonical_metric(word)
         found.append(Mention("metric", name, start + m.start(), start + m.end()))
-    for m in re.finditer(r"\u0192(\d+)_*", seg):
+    for m in PLACEHOLDER.finditer(seg):
         found.append(Mention("feature", m.group(1), start + m.start(), start + m.end()))
     found.sort(key=lambda x: x.start)
     # "out-of-time validation", "holdout test": the first (qualifying) split word names the split
@@ -214,7 +249,7 @@ def mentions_in(masked: str, start: int, end: int) -> list[Mention]:
         if (
             prev is not None
             and prev.kind == x.kind == "split"
-            and re.fullmatch(r"[\s-]*(?:set\s+|sample\s+)?", masked[prev.end : x.start], _I)
+            and _SPLIT_JOIN.fullmatch(masked[prev.end : x.start])
         ):
             merged[-1] = Mention("split", prev.name, prev.start, x.end)
             continue
@@ -234,11 +269,11 @@ def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Nu
         raw = m.group(1)
         val = float(raw)
         pct = m.group(2) is not None
-        if m.end() < len(masked) and masked[m.end()] == ":" and re.match(r":\s*\d", masked[m.end() : m.end() + 3]):
+        if m.end() < len(masked) and masked[m.end()] == ":" and _RATIO_TAIL.match(masked[m.end() : m.end() + 3]):
             continue  # a ratio such as 1:99 is handled by the class-ratio pattern
-        pair = re.match(r"\s*/\s*(\d+)\b(?![.%])", masked[m.end() : m.end() + 8]) if raw.isdigit() else None
+        pair = _PAIR_AFTER.match(masked[m.end() : m.end() + 8]) if raw.isdigit() else None
         pair = (
-            pair or re.search(r"(?<![.\d])(\d+)\s*/\s*$", masked[max(0, m.start() - 8) : m.start()])
+            pair or _PAIR_BEFORE.search(masked[max(0, m.start() - 8) : m.start()])
             if raw.isdigit()
             else pair
         )

@@ -3,6 +3,21 @@
 A symptom stated without hedging (and not negated) becomes a ``finding`` concern: stronger than a bare mention of
 the category ("I think it overfits") but weaker than any measured number, so numbers still decide when they
 disagree. Leakage has no entry here: it needs the concrete evidence the set-up and feature patterns look for.
+
+Each symptom pattern on a sentence it matches:
+
+>>> examples = {
+...     "label_noise": "the annotators often disagree on edge cases",
+...     "data_quality": "the join silently dropped rows with mismatched ids",
+...     "training_instability": "the GAN training collapsed after a few epochs",
+...     "evaluation_error": "the eval script was reading the training file instead of the test file",
+...     "data_drift": "new fraud patterns appeared that we had never seen in training",
+...     "underfitting": "it barely beats the majority baseline",
+... }
+>>> sorted(examples) == sorted(SYMPTOMS), [c for c, x in examples.items() if not SYMPTOMS[c].search(x)]
+(True, [])
+>>> DISCOVERY.search("an audit found mislabelled rows").group(0)
+'audit'
 """
 
 from __future__ import annotations

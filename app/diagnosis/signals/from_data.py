@@ -6,7 +6,7 @@ import numpy as np
 
 from app.diagnosis.measure import DatasetMeasurements
 from app.diagnosis.record import ExperimentRecord
-from app.diagnosis.signalset import QUAL, Signals, is_future_name, wilson_halfwidth
+from app.diagnosis.signals.base import QUAL, Signals, is_future_name, wilson_halfwidth
 
 __all__ = ["curve_signals", "data_signals", "identifier_signals"]
 

@@ -2,68 +2,44 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from app.diagnosis.textbase import POS
-from app.diagnosis.textfacts import extract_facts
-from app.diagnosis.textscan import Mention, Num, Scan, clauses_of, find_numbers, mentions_in, scan, sentences_of
+from app.diagnosis.text.cues import (
+    BLANK_GAP,
+    CHANGE_BEFORE,
+    FROM,
+    NEGATED_BEFORE,
+    POSITIVE_CLASS,
+    PREP_GAP,
+    QUALITATIVE,
+    REF_AFTER,
+    REF_BEFORE,
+    SPLITS_JOINED,
+    TEMPORAL,
+    TO,
+)
+from app.diagnosis.text.extract import extract_facts
+from app.diagnosis.text.scan import (
+    PLACEHOLDER,
+    Mention,
+    Num,
+    Scan,
+    clauses_of,
+    find_numbers,
+    mentions_in,
+    scan,
+    sentences_of,
+)
 from app.diagnosis.vocab import BOUNDED_METRICS
 
-__all__ = ["QUALITATIVE", "parse_text"]
-
-_I = re.IGNORECASE
-
-QUALITATIVE: list[tuple[str, str, re.Pattern[str]]] = [
-    (d, mag, re.compile(p, _I))
-    for d, mag, p in [
-        (
-            "drop",
-            "large",
-            r"collaps\w*|plummet\w*|crash\w*|tank\w*|fell off a cliff|drop\w* sharply|much worse|far worse|"
-            r"terrible|awful|near(?:ly)? (?:chance|random)|no better than (?:chance|random)|catastroph\w*|"
-            r"fell apart|falls apart|nose-?dive\w*",
-        ),
-        (
-            "rise",
-            "large",
-            r"jump\w*|soar\w*|skyrocket\w*|spik\w*|shot up|near(?:ly)? perfect|suspiciously high|too good",
-        ),
-        (
-            "drop",
-            "moderate",
-            r"drop\w*|\bfell\b|\bfall\w*|decreas\w*|declin\w*|degrad\w*|\bworse\b|\blower\b|"
-            r"underperform\w*|deteriorat\w*|disappoint\w*|\bpoor\w*|suffer\w*|\bbad\b",
-        ),
-        ("rise", "moderate", r"improv\w*|increas\w*|\bris(?:e|es|ing)\b|\brose\b|climb\w*|went up|goes up|\bhigher\b"),
-    ]
-]
-_PREP_GAP = re.compile(
-    r"^[\s%]*(?:(?!and\b|or\b|but\b|than\b|vs\b|while\b)[\w-]+\s+){0,2}?(?:on|in|for|at|over|across|from)\s+"
-    r"(?:the\s+)?$",
-    _I,
-)
-_BLANK_GAP = re.compile(r"^[\s%]*$")
-# a reference model whose score is quoted next to the model's own: "the naive baseline is 205", "previous model (13.1)"
-_REF = (
-    r"(?:baselines?|benchmark|na[i\u00ef]ve(?:\s+\w+)?|(?:previous|prior|old|older|last|existing|legacy|incumbent|"
-    r"current production)\s+(?:model|version|release|system|run)|champion(?:\s+model)?|majority[- ]class(?:\s+\w+)?|"
-    r"dummy(?:\s+\w+)?|random guess\w*|always predicting \w+)"
-)
-_REF_BEFORE = re.compile(
-    _REF + r"(?:\s*\(\w+\))?[\s:=(~]*(?:(?:is|was|of|at|gets?|got|scores?|scored|had|has|with|"
-    r"around|about|roughly|only|just|sits at|reaches|reached)\s+){0,3}[\s:=(~]*$",
-    _I,
-)
-_REF_AFTER = re.compile(r"^\s*%?\s*\)?\s*(?:for|from|of|by|with|is|was)?\s*(?:the\s+|a\s+|our\s+)?" + _REF, _I)
-_POS_RE = re.compile(POS, _I)
+__all__ = ["parse_text"]
 
 
 def _following_split(masked: str, n: Num, splits: list[Mention], has_preceding: bool, num_first: bool) -> str | None:
     for sp in splits:
         if sp.start >= n.end and sp.start - n.end <= 28:
             gap = masked[n.end : sp.start]
-            if _PREP_GAP.match(gap) or ((num_first or not has_preceding) and _BLANK_GAP.match(gap)):
+            if PREP_GAP.match(gap) or ((num_first or not has_preceding) and BLANK_GAP.match(gap)):
                 return sp.name
     return None
 
@@ -72,15 +48,24 @@ def _metric_for(masked: str, n: Num, metrics: list[Mention], carry: str | None, 
     before = [m for m in metrics if m.end <= n.start]
     after = [m for m in metrics if m.start >= n.end and m.start - n.end <= 12]
     name = before[-1].name if before else after[0].name if after else carry or "score"
-    if name in ("recall", "precision", "f1") and _POS_RE.search(masked[cs:ce]):
+    if name in ("recall", "precision", "f1") and POSITIVE_CLASS.search(masked[cs:ce]):
         name = f"minority_{name}"
     return name
 
 
 def _qualitative(seg: str) -> tuple[str, str] | None:
+    """The direction and size of a change described in words, unless negated.
+
+    >>> [(d, size) for d, size, p in QUALITATIVE if p.search("test accuracy plummeted")]
+    [('drop', 'large')]
+    >>> _qualitative("scores jumped"), _qualitative("it improved a bit"), _qualitative("it did not drop")
+    (('rise', 'large'), ('rise', 'moderate'), None)
+    >>> [_qualitative(x) for x in ("recall fell", "it collapsed")]
+    [('drop', 'moderate'), ('drop', 'large')]
+    """
     for direction, mag, pat in QUALITATIVE:
         m = pat.search(seg)
-        if m and not re.search(r"\b(?:not|n't|never|no)\s+(?:\w+\s+)?$", seg[: m.start()], _I):
+        if m and not NEGATED_BEFORE.search(seg[: m.start()]):
             return direction, mag
     return None
 
@@ -127,12 +112,12 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
         for n in find_numbers(masked, s, e)
         if not n.count
         and n.start not in consumed
-        and not re.search(r"(?:\bby|[+±-])\s*$", masked[max(s, n.start - 4) : n.start])
+        and not CHANGE_BEFORE.search(masked[max(s, n.start - 4) : n.start])
     ]
     refs = [
         n
         for n in nums
-        if _REF_BEFORE.search(masked[max(s, n.start - 45) : n.start]) or _REF_AFTER.match(masked[n.end : n.end + 40])
+        if REF_BEFORE.search(masked[max(s, n.start - 45) : n.start]) or REF_AFTER.match(masked[n.end : n.end + 40])
     ]
     if refs:
         if b.baseline is None:
@@ -152,7 +137,7 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
         len(nums) == 1
         and len(set(names)) >= 2
         and all(
-            re.fullmatch(r"\s*(?:[\w-]+\s+)?(?:and|or|&|/|,)\s*(?:the\s+)?", masked[a.end : b.start], _I)
+            SPLITS_JOINED.fullmatch(masked[a.end : b.start])
             for a, b in zip(splits, splits[1:])
         )
     )
@@ -165,7 +150,7 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
     # "100% training accuracy and 81% validation accuracy": numbers written before their split
     num_first = (
         bool(nums)
-        and any(sp.start >= nums[0].end and _BLANK_GAP.match(masked[nums[0].end : sp.start]) for sp in splits)
+        and any(sp.start >= nums[0].end and BLANK_GAP.match(masked[nums[0].end : sp.start]) for sp in splits)
         and not any(sp.end <= nums[0].start for sp in splits)
     )
     for cs, ce in clauses_of(masked, s, e):
@@ -181,18 +166,13 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
             split = split or (c_splits[0].name if c_splits else carry.get("split"))
             metric = _metric_for(masked, n, c_metrics, carry.get("metric"), cs, ce)
             got.append((split, metric, n))
-        temporal = re.search(
-            r"\b(?:19|20)\d\d\b|\bsince\b|\bover (?:the )?(?:last|past)\b|\bmonths?\b|\bweeks?\b|"
-            r"\brecently\b|\bnowadays\b|\btoday\b|\bthis year\b",
-            masked[s:e],
-            _I,
-        )
-        if len(got) >= 2 and temporal and all(g[0] is None for g in got) and re.search(r"\bfrom\b", seg, _I):
+        temporal = TEMPORAL.search(masked[s:e])
+        if len(got) >= 2 and temporal and all(g[0] is None for g in got) and FROM.search(seg):
             got = [("production", m, n) for _, m, n in got]  # "on 2024 data accuracy dropped from 0.89 to 0.72"
         if (
             len(got) >= 2
-            and re.search(r"\bfrom\b", seg, _I)
-            and re.search(r"\bto\b", seg, _I)
+            and FROM.search(seg)
+            and TO.search(seg)
             and got[0][:2] == got[1][:2]
             and got[0][0] is not None
         ):
@@ -200,7 +180,7 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
             if metric in ("loss", "log_loss"):  # "loss went from 0.69 to 5.2": two points of a curve
                 b.curves[f"{split}_loss"] = [before.value, got[0][2].value]
                 b.prov[f"curves.{split}_loss"] = f'prompt: "{quote}"'
-            feats = re.findall(r"\u0192(\d+)_*", masked[s:e])
+            feats = PLACEHOLDER.findall(masked[s:e])
             change = f"before adding {sc.features[int(feats[0])]}" if feats else "earlier run"
             b.history.append({"change": change, "metrics": {split: {metric: before.value}}})
         for split, metric, n in got:

@@ -1,0 +1,130 @@
+"""Mean/scale CUSUM for a continuous signal (confidence, log latency) on baseline normal scores.
+
+Each value ``y = transform(x)`` (identity, or ``log`` for latency) is turned into a normal score
+``z = Phi^-1(F0(y))`` through the baseline's quantiles ``F0``: whatever the skew of the baseline
+(confidence piled up near 1, long latency tails), a healthy ``z`` is close to N(0, 1), so the Gaussian
+thresholds hold. The scores are bounded (|z| <= 2.8) because ``F0`` is clipped to [0.25%, 99.75%]: one
+slow answer of a busy client adds at most a bounded amount to a chart.
+
+Charts: mean shifts ``+-delta`` (``direction`` "up", "down" or "both"; default deltas 0.5, 1, 2 sd)
+with increment ``delta z - delta^2 / 2``, and scale rises ``sigma`` (default 1.5, 2.5) with increment
+``-ln sigma + z^2 (1 - sigma^-2) / 2``. Practical floor: ``tolerance`` (in the units of ``y``) is taken
+off a rise and added to a drop before scoring (latency: ``ln 1.2``, a +20% slow-down is tolerated),
+and shifts below half the smallest ``delta`` have a negative drift and never alarm.
+
+False-alarm budget: ``false_alarm_every`` healthy samples between false alarms. Expected delay after a
+shift of ``delta`` sd: ``h / (delta^2 / 2)`` (Lorden's bound ``2 ln(ARL0) / delta^2``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from bisect import bisect_right
+from collections.abc import Sequence
+from statistics import NormalDist
+from typing import Any
+
+from app.detection.sequential.base import SequentialDetector
+
+__all__ = ["MeanScaleCusum", "baseline_quantiles"]
+
+_PROBS = [i / 200 for i in range(1, 200)]  # 0.5% .. 99.5%
+_CLIP = 0.0025
+_INV = NormalDist().inv_cdf
+TRANSFORMS = {"identity": lambda v: v, "log": lambda v: math.log(max(v, 1e-9))}
+
+
+def baseline_quantiles(values: Sequence[float], transform: str = "identity") -> list[float]:
+    """The 199 baseline quantiles (0.5% steps) of ``transform(values)`` that :class:`MeanScaleCusum` needs.
+
+    >>> baseline_quantiles(list(range(201)))[:3]
+    [1.0, 2.0, 3.0]
+    """
+    f = TRANSFORMS[transform]
+    ys = sorted(f(float(v)) for v in values if v is not None and math.isfinite(float(v)))
+    if len(ys) < 20:
+        raise ValueError(f"need at least 20 finite baseline values, got {len(ys)}")
+    out = []
+    for p in _PROBS:
+        pos = p * (len(ys) - 1)
+        lo = math.floor(pos)
+        hi = min(lo + 1, len(ys) - 1)
+        out.append(ys[lo] + (ys[hi] - ys[lo]) * (pos - lo))
+    return out
+
+
+class MeanScaleCusum(SequentialDetector):
+    """Gaussian mean-shift and scale-rise CUSUM charts on normal scores against baseline quantiles.
+
+    Examples
+    --------
+    >>> import random
+    >>> rng = random.Random(3)
+    >>> q = baseline_quantiles([rng.gauss(0, 1) for _ in range(2000)])
+    >>> det = MeanScaleCusum(quantiles=q, direction="up", false_alarm_every=10_000)
+    >>> stream = [rng.gauss(0, 1) for _ in range(300)] + [rng.gauss(2, 1) for _ in range(100)]
+    >>> next(i for i, x in enumerate(stream) if det.update(x).drift_detected) >= 300
+    True
+    """
+
+    kind = "mean_scale"
+
+    def __init__(self, *, quantiles: Sequence[float], transform: str = "identity", direction: str = "both",
+                 tolerance: float = 0.0, deltas: Sequence[float] = (0.5, 1.0, 2.0),
+                 sigmas: Sequence[float] = (1.5, 2.5), false_alarm_every: float = 10_000.0) -> None:
+        if transform not in TRANSFORMS:
+            raise ValueError(f"transform must be one of {sorted(TRANSFORMS)}, got {transform!r}")
+        if direction not in ("up", "down", "both"):
+            raise ValueError(f"direction must be 'up', 'down' or 'both', got {direction!r}")
+        if len(quantiles) != len(_PROBS) or any(b < a for a, b in itertools.pairwise(quantiles)):
+            raise ValueError(f"quantiles must be {len(_PROBS)} sorted values from baseline_quantiles()")
+        if tolerance < 0 or any(d <= 0 for d in deltas) or any(s <= 1 for s in sigmas) or not (deltas or sigmas):
+            raise ValueError(f"need tolerance >= 0, deltas > 0, sigmas > 1; got {tolerance}, {deltas}, {sigmas}")
+        self.quantiles = [float(q) for q in quantiles]
+        self.transform, self.direction, self.tolerance = transform, direction, float(tolerance)
+        self.deltas, self.sigmas = sorted(float(d) for d in deltas), sorted(float(s) for s in sigmas)
+        signs = {"up": [1.0], "down": [-1.0], "both": [1.0, -1.0]}[direction]
+        self._means = [s * d for s in signs for d in self.deltas]
+        super().__init__(false_alarm_every=false_alarm_every)
+
+    def score(self, y: float) -> float:
+        """Normal score of a transformed value against the baseline quantiles."""
+        q = self.quantiles
+        i = bisect_right(q, y)
+        if i == 0:
+            u = _PROBS[0] if y == q[0] else _CLIP
+        elif i == len(q):
+            u = 1 - _CLIP if y > q[-1] else _PROBS[-1]
+        else:
+            lo, hi = q[i - 1], q[i]
+            u = _PROBS[i - 1] + (_PROBS[i] - _PROBS[i - 1]) * ((y - lo) / (hi - lo) if hi > lo else 0.5)
+        return _INV(min(max(u, _CLIP), 1 - _CLIP))
+
+    def labels(self) -> list[str]:
+        return [f"mean {m:+g} sd" for m in self._means] + [f"scale x{s:g}" for s in self.sigmas]
+
+    def llr(self, x: Any) -> list[float]:
+        y = TRANSFORMS[self.transform](float(x))
+        z = self.score(y)
+        z_up = self.score(y - self.tolerance) if self.tolerance else z
+        z_down = self.score(y + self.tolerance) if self.tolerance else z
+        out = [m * (z_up if m > 0 else z_down) - m * m / 2 for m in self._means]
+        out += [-math.log(s) + z * z * (1 - 1 / (s * s)) / 2 for s in self.sigmas]
+        return out
+
+    def kl0(self) -> list[float]:
+        return [m * m / 2 for m in self._means] + [math.log(s) + 1 / (2 * s * s) - 0.5 for s in self.sigmas]
+
+    def kl1(self) -> list[float]:
+        return [m * m / 2 for m in self._means] + [-math.log(s) + s * s / 2 - 0.5 for s in self.sigmas]
+
+    def recovery_chart(self, chart: int) -> int:
+        n_d = len(self.deltas)
+        if chart < len(self._means):
+            return chart - 1 if chart % n_d else chart  # mean charts: per sign, deltas ascending
+        return chart - 1 if chart > len(self._means) else chart  # scale charts, sigmas ascending
+
+    def params(self) -> dict[str, Any]:
+        return {"quantiles": list(self.quantiles), "transform": self.transform, "direction": self.direction,
+                "tolerance": self.tolerance, "deltas": list(self.deltas), "sigmas": list(self.sigmas)}

@@ -1,0 +1,198 @@
+"""Per-endpoint sequential monitor: one sample in, every signal's detector updated, alarms and recoveries out.
+
+Signals (each active only when the baseline has it): ``errors`` (request failed), ``correctness``
+(wrong answer, labelled samples only), ``confidence`` (mean/scale, both ways), ``latency`` (log latency,
+slower only, +20% tolerated) and ``class_mix`` (predicted-class shares).
+
+False-alarm budget: ``false_alarm_every`` expected healthy samples between false alarms for the whole
+endpoint (default 10,000). With ``m`` active signals each detector gets ``m * false_alarm_every``, so
+the alarm rates add up to the budget. After an alarm the signal runs a :class:`RecoveryTest` instead of
+its detector; when that passes, a ``recovered`` event is returned and the detector starts afresh.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from app.detection.sequential.base import SequentialDetector, detector_from_dict
+from app.detection.sequential.bernoulli import BernoulliCusum
+from app.detection.sequential.classmix import ClassMixCusum
+from app.detection.sequential.meanscale import MeanScaleCusum, baseline_quantiles
+from app.detection.sequential.recovery import RecoveryTest
+
+__all__ = ["Alarm", "MonitorBaseline", "Sample", "SequentialMonitor"]
+
+LATENCY_TOLERANCE = math.log(1.2)
+CONFIDENCE_TOLERANCE = 0.02
+MIN_BASELINE = 20
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One answered (or failed) request of an endpoint."""
+
+    error: bool
+    correct: bool | None = None
+    confidence: float | None = None
+    latency_ms: float | None = None
+    predicted: str | None = None
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """A change (``kind="change"``) or a return to the baseline (``kind="recovered"``) of one signal.
+
+    ``change_point`` is the monitor index of the first changed (or healed) sample, ``detected_at`` the
+    index of the sample that decided, ``delay`` the samples between them (inclusive).
+    """
+
+    signal: str
+    kind: str
+    change_point: int
+    detected_at: int
+    delay: int
+    statistic: float
+    threshold: float
+    alternative: str
+    expected_delay: float
+
+
+@dataclass(frozen=True)
+class MonitorBaseline:
+    """What the detectors compare with: rates, quantiles (log latency) and class shares of a healthy period."""
+
+    error_rate: float
+    accuracy: float | None = None
+    confidence_quantiles: list[float] | None = None
+    latency_quantiles: list[float] | None = None
+    class_shares: dict[str, float] | None = field(default=None)
+
+    @classmethod
+    def from_samples(cls, samples: Iterable[Sample]) -> MonitorBaseline:
+        """Learn a baseline from healthy samples (signals with fewer than 20 values stay off)."""
+        rows = list(samples)
+        if len(rows) < MIN_BASELINE:
+            raise ValueError(f"need at least {MIN_BASELINE} baseline samples, got {len(rows)}")
+        ok = [s for s in rows if not s.error]
+        labelled = [bool(s.correct) for s in ok if s.correct is not None]
+        conf = [float(s.confidence) for s in ok if s.confidence is not None]
+        lat = [float(s.latency_ms) for s in ok if s.latency_ms is not None and s.latency_ms > 0]
+        counts: dict[str, int] = {}
+        for s in ok:
+            if s.predicted is not None:
+                counts[str(s.predicted)] = counts.get(str(s.predicted), 0) + 1
+        n_pred = sum(counts.values())
+        return cls(
+            error_rate=sum(s.error for s in rows) / len(rows),
+            accuracy=sum(labelled) / len(labelled) if len(labelled) >= MIN_BASELINE else None,
+            confidence_quantiles=baseline_quantiles(conf) if len(conf) >= MIN_BASELINE else None,
+            latency_quantiles=baseline_quantiles(lat, "log") if len(lat) >= MIN_BASELINE else None,
+            class_shares={k: v / n_pred for k, v in counts.items()} if len(counts) >= 2 and n_pred >= MIN_BASELINE
+            else None,
+        )
+
+
+def _signals(b: MonitorBaseline) -> dict[str, tuple[Callable[[float], SequentialDetector], Callable[[Sample], Any]]]:
+    out: dict[str, tuple[Callable[[float], SequentialDetector], Callable[[Sample], Any]]] = {
+        "errors": (lambda arl: BernoulliCusum(p0=b.error_rate, false_alarm_every=arl), lambda s: int(bool(s.error))),
+    }
+    if b.accuracy is not None:
+        acc = b.accuracy
+        out["correctness"] = (lambda arl: BernoulliCusum(p0=1 - acc, false_alarm_every=arl),
+                              lambda s: None if s.error or s.correct is None else int(not s.correct))
+    if b.confidence_quantiles is not None:
+        q = b.confidence_quantiles
+        out["confidence"] = (lambda arl: MeanScaleCusum(quantiles=q, tolerance=CONFIDENCE_TOLERANCE,
+                                                        false_alarm_every=arl),
+                             lambda s: None if s.error else s.confidence)
+    if b.latency_quantiles is not None:
+        lq = b.latency_quantiles
+        out["latency"] = (lambda arl: MeanScaleCusum(quantiles=lq, transform="log", direction="up",
+                                                     tolerance=LATENCY_TOLERANCE, false_alarm_every=arl),
+                          lambda s: None if s.error or s.latency_ms is None or s.latency_ms <= 0 else s.latency_ms)
+    if b.class_shares is not None:
+        shares = b.class_shares
+        out["class_mix"] = (lambda arl: ClassMixCusum(shares=shares, false_alarm_every=arl),
+                            lambda s: None if s.error or s.predicted is None else str(s.predicted))
+    return out
+
+
+class SequentialMonitor:
+    """Feeds each sample to every active signal; returns change and recovery events.
+
+    Examples
+    --------
+    >>> base = MonitorBaseline(error_rate=0.0, accuracy=0.99)
+    >>> mon = SequentialMonitor(base, false_alarm_every=10_000)
+    >>> sorted(mon.detectors), round(mon.detectors["errors"].false_alarm_every)
+    (['correctness', 'errors'], 20000)
+    >>> events = [e for i in range(40) for e in mon.update(Sample(error=False, correct=i % 2 == 0))]
+    >>> [(e.signal, e.kind, e.change_point) for e in events]
+    [('correctness', 'change', 1)]
+    """
+
+    def __init__(self, baseline: MonitorBaseline, *, false_alarm_every: float = 10_000.0) -> None:
+        if not false_alarm_every > 1:
+            raise ValueError(f"false_alarm_every must be > 1, got {false_alarm_every}")
+        self.baseline, self.false_alarm_every = baseline, float(false_alarm_every)
+        specs = _signals(baseline)
+        per_signal = self.false_alarm_every * len(specs)
+        self.detectors = {name: make(per_signal) for name, (make, _) in specs.items()}
+        self._extract = {name: get for name, (_, get) in specs.items()}
+        self.recovering: dict[str, RecoveryTest] = {}
+        self.n = 0
+
+    def update(self, sample: Sample) -> list[Alarm]:
+        """Feed one sample; returns the changes and recoveries it decided (usually none)."""
+        t, self.n = self.n, self.n + 1
+        events: list[Alarm] = []
+        for name, det in self.detectors.items():
+            x = self._extract[name](sample)
+            if x is None:
+                continue
+            rec = self.recovering.get(name)
+            if rec is not None:
+                if rec.update(x, t).recovered:
+                    assert rec.healed_at is not None
+                    events.append(Alarm(name, "recovered", rec.healed_at, t, t - rec.healed_at + 1, rec.stat,
+                                        rec.threshold, det.labels()[rec.chart] + " back", rec.expected_delay()))
+                    del self.recovering[name]
+                    det._reset()
+                continue
+            if det.update(x, t).drift_detected:
+                assert det.chart is not None and det.change_point is not None and det.delay is not None
+                events.append(Alarm(name, "change", det.change_point, t, det.delay, det.stats[det.chart],
+                                    det.threshold, det.labels()[det.chart], det.expected_delay(det.chart)))
+                self.recovering[name] = RecoveryTest(det)
+        return events
+
+    @property
+    def failing(self) -> list[str]:
+        """Signals in alarm (changed, not yet recovered)."""
+        return sorted(self.recovering)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole state as a JSON-able dict; :meth:`from_dict` resumes from it."""
+        return {"version": 1, "false_alarm_every": self.false_alarm_every, "n": self.n,
+                "baseline": asdict(self.baseline),
+                "detectors": {k: d.to_dict() for k, d in self.detectors.items()},
+                "recovering": {k: r.to_dict() for k, r in self.recovering.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SequentialMonitor:
+        """Resume a monitor saved by :meth:`to_dict`."""
+        try:
+            if data.get("version") != 1:
+                raise ValueError(f"unknown monitor state version {data.get('version')!r}")
+            mon = cls(MonitorBaseline(**data["baseline"]), false_alarm_every=float(data["false_alarm_every"]))
+            if set(data["detectors"]) != set(mon.detectors):
+                raise ValueError(f"saved signals {sorted(data['detectors'])} differ from {sorted(mon.detectors)}")
+            mon.detectors = {k: detector_from_dict(v) for k, v in data["detectors"].items()}
+            mon.recovering = {k: RecoveryTest.from_dict(v) for k, v in data["recovering"].items()}
+            mon.n = int(data["n"])
+        except (KeyError, TypeError) as e:
+            raise ValueError(f"not a saved sequential monitor: {e}") from e
+        return mon

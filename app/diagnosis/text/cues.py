@@ -1,0 +1,98 @@
+"""Word cues the number attribution reads: change words, gaps between a number and its split, reference models.
+
+Each cue on an example:
+
+>>> bool(PREP_GAP.match(" accuracy on the ")), bool(BLANK_GAP.match(" % "))
+(True, True)
+>>> POSITIVE_CLASS.search("fraud cases").group(0)
+'fraud'
+>>> bool(REF_BEFORE.search("the naive baseline is ")), bool(REF_AFTER.match(" for the previous model"))
+(True, True)
+>>> bool(CHANGE_BEFORE.search("up by ")), bool(SPLITS_JOINED.fullmatch(" and the "))
+(True, True)
+>>> TEMPORAL.search("on 2024 data").group(0)
+'2024'
+>>> bool(FROM.search("went from 0.9")), bool(TO.search("down to 0.7")), bool(NEGATED_BEFORE.search("did not "))
+(True, True, True)
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.diagnosis.text.fragments import POS
+
+__all__ = [
+    "BLANK_GAP",
+    "CHANGE_BEFORE",
+    "FROM",
+    "NEGATED_BEFORE",
+    "POSITIVE_CLASS",
+    "PREP_GAP",
+    "QUALITATIVE",
+    "REF_AFTER",
+    "REF_BEFORE",
+    "SPLITS_JOINED",
+    "TEMPORAL",
+    "TO",
+]
+
+_I = re.IGNORECASE
+
+QUALITATIVE: list[tuple[str, str, re.Pattern[str]]] = [
+    (d, mag, re.compile(p, _I))
+    for d, mag, p in [
+        (
+            "drop",
+            "large",
+            (r"collaps\w*|plummet\w*|crash\w*|tank\w*|fell off a cliff|drop\w* sharply|much worse|far worse|"
+            r"terrible|awful|near(?:ly)? (?:chance|random)|no better than (?:chance|random)|catastroph\w*|"
+            r"fell apart|falls apart|nose-?dive\w*"),
+        ),
+        (
+            "rise",
+            "large",
+            r"jump\w*|soar\w*|skyrocket\w*|spik\w*|shot up|near(?:ly)? perfect|suspiciously high|too good",
+        ),
+        (
+            "drop",
+            "moderate",
+            (r"drop\w*|\bfell\b|\bfall\w*|decreas\w*|declin\w*|degrad\w*|\bworse\b|\blower\b|"
+            r"underperform\w*|deteriorat\w*|disappoint\w*|\bpoor\w*|suffer\w*|\bbad\b"),
+        ),
+        ("rise", "moderate", r"improv\w*|increas\w*|\bris(?:e|es|ing)\b|\brose\b|climb\w*|went up|goes up|\bhigher\b"),
+    ]
+]
+PREP_GAP = re.compile(
+    r"^[\s%]*(?:(?!and\b|or\b|but\b|than\b|vs\b|while\b)[\w-]+\s+){0,2}?(?:on|in|for|at|over|across|from)\s+"
+    r"(?:the\s+)?$",
+    _I,
+)
+BLANK_GAP = re.compile(r"^[\s%]*$")
+# a reference model whose score is quoted next to the model's own: "the naive baseline is 205", "previous model (13.1)"
+_REFERENCE_MODEL = (
+    r"(?:baselines?|benchmark|na[i\u00ef]ve(?:\s+\w+)?|(?:previous|prior|old|older|last|existing|legacy|incumbent|"
+    r"current production)\s+(?:model|version|release|system|run)|champion(?:\s+model)?|majority[- ]class(?:\s+\w+)?|"
+    r"dummy(?:\s+\w+)?|random guess\w*|always predicting \w+)"
+)
+REF_BEFORE = re.compile(
+    _REFERENCE_MODEL + r"(?:\s*\(\w+\))?[\s:=(~]*(?:(?:is|was|of|at|gets?|got|scores?|scored|had|has|with|"
+    r"around|about|roughly|only|just|sits at|reaches|reached)\s+){0,3}[\s:=(~]*$",
+    _I,
+)
+REF_AFTER = re.compile(r"^\s*%?\s*\)?\s*(?:for|from|of|by|with|is|was)?\s*(?:the\s+|a\s+|our\s+)?" + _REFERENCE_MODEL, _I)
+POSITIVE_CLASS = re.compile(POS, _I)
+# a negation just before a qualitative word: "did not drop"
+NEGATED_BEFORE = re.compile(r"\b(?:not|n't|never|no)\s+(?:\w+\s+)?$", _I)
+# a number written as a change, not a level: "up by 3", "+2", "-0.05"
+CHANGE_BEFORE = re.compile(r"(?:\bby|[+±-])\s*$")
+# between two split words that share one number: "train and validation", "train / test"
+SPLITS_JOINED = re.compile(r"\s*(?:[\w-]+\s+)?(?:and|or|&|/|,)\s*(?:the\s+)?", _I)
+# a sentence about time, where "from 0.89 to 0.72" on no split is production: "on 2024 data", "over the last months"
+TEMPORAL = re.compile(
+    r"\b(?:19|20)\d\d\b|\bsince\b|\bover (?:the )?(?:last|past)\b|\bmonths?\b|\bweeks?\b|"
+    r"\brecently\b|\bnowadays\b|\btoday\b|\bthis year\b",
+    _I,
+)
+FROM = re.compile(r"\bfrom\b", _I)
+TO = re.compile(r"\bto\b", _I)
