@@ -58,7 +58,7 @@ def _cases() -> list[tuple[str, list[str], dict[str, str]]]:
     c += [
         ("no-command", ["no-such-command"], {}),
         ("export-dir", ["export", "--endpoint", "e1", "--out", "{tmp}"], {}),
-        ("export-dev", ["export", "--endpoint", "e1", "--out", "/dev/null"], {}),
+        ("export-fifo", ["export", "--endpoint", "e1", "--out", "{fifo}"], {}),
         ("export-link", ["export", "--endpoint", "e1", "--out", "{link}"], {}),
         ("export-unknown-endpoint", ["export", "--endpoint", "nope", "--out", "{tmp}/x.csv"], {}),
         ("export-long-endpoint", ["export", "--endpoint", LONG, "--out", "{tmp}/x.csv"], {}),
@@ -151,7 +151,8 @@ def _main(args: list[str], capsys) -> int:
 def state(tmp_path_factory):
     root = tmp_path_factory.mktemp("bad_inputs")
     files = {"tmp": root / "out", "link": root / "out" / "link.csv", "empty": root / "empty.csv",
-             "binary": root / "binary.bin", "list_json": root / "list.json", "empty_csv_header": root / "h.csv"}
+             "binary": root / "binary.bin", "list_json": root / "list.json", "empty_csv_header": root / "h.csv", "fifo": root / "pipe"}
+    os.mkfifo(files["fifo"])     # a non-regular file of our own (never aim a test at a shared /dev node)
     files["tmp"].mkdir()
     (root / "victim").write_text("keep")
     files["link"].symlink_to(root / "victim")

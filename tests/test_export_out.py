@@ -41,11 +41,13 @@ def test_symlink_directory_and_device_are_refused_and_left_alone(endpoint, tmp_p
     link.symlink_to(victim)
     d = tmp_path / "dir"
     d.mkdir()
-    for out, word in ((link, "symbolic link"), (d, "directory"), (Path("/dev/null"), "device")):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)                  # a non-regular file of our own: never aim a test at a shared /dev node
+    for out, word in ((link, "symbolic link"), (d, "directory"), (fifo, "pipe")):
         code, _, err = _run(capsys, "export", "--endpoint", endpoint, "--out", str(out))
         assert code == 2 and len(err) == 1 and word in err[0], err
     assert link.is_symlink() and victim.read_text() == "keep me" and d.is_dir()
-    assert Path("/dev/null").is_char_device()
+    assert fifo.is_fifo()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
 
 
