@@ -3,11 +3,13 @@ dashboard's downloads write the same columns. Never headers or other secrets (no
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from app.storage import Store
 
-__all__ = ["METRICS_COLUMNS", "iso_utc", "metrics_frame", "reports_frame"]
+__all__ = ["METRICS_COLUMNS", "export_metrics", "iso_utc", "metrics_frame", "reports_frame"]
 
 METRICS_COLUMNS = ["ts", "n", "errors", "error_rate", "avg_confidence", "confidence_std", "avg_latency_ms",
                    "max_latency_ms", "accuracy", "labelled"]
@@ -38,3 +40,14 @@ def reports_frame(store: Store, name: str) -> pd.DataFrame:
         df.insert(0, "time_utc", iso_utc(df["ts"]))
     df.insert(0, "endpoint", name)
     return df
+
+
+def export_metrics(store: Store, name: str, out: str | Path, *, bucket_s: float = 60.0,
+                   kind: str = "samples") -> int:
+    """Write the metrics time series (per time bucket, or per stored report) as CSV; no secrets."""
+    store.get_endpoint(name)
+    df = reports_frame(store, name) if kind == "reports" else metrics_frame(store, name, bucket_s=bucket_s)
+    from app.atomic_file import write_atomic
+
+    write_atomic(out, df.to_csv(index=False))   # a regular file or a new path only, temp + rename
+    return len(df)

@@ -23,9 +23,10 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.analysis.run import run_analyze, run_baseline
+from app.analysis.target import EndpointSpec  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.logging_setup import setup_logging  # noqa: E402
-from app.monitoring import EndpointSpec, run_analyze, run_baseline  # noqa: E402
 from app.storage import Store  # noqa: E402
 
 EXPECTED = {"degraded_accuracy": "accuracy_drop", "low_confidence": "confidence_drop",

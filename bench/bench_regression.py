@@ -21,7 +21,7 @@ import pandas as pd
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 
-from app.detection import compare_frames
+from app.analysis.compare import compare_frames
 
 OUT = Path(__file__).resolve().parent / "results" / "regression.md"
 CHANGES = {  # name -> (expected root cause, function of (current half, full data, rng))

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from app.baseline import learn_baseline, load_baseline, save_baseline
+from app.detection.baseline import learn_baseline
 from app.errors import BaselineMissingError, InputError
 from app.schemas import Sample
+from app.storage.baselines import load_baseline, save_baseline
 
 
 def _window(n: int, seed: int = 0) -> list[Sample]:

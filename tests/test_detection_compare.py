@@ -13,8 +13,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from app.analysis.compare import compare_frames
 from app.cli import main
-from app.detection import compare_frames
 from app.errors import InputError
 
 

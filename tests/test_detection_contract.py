@@ -51,6 +51,10 @@ def _frame(rng: np.random.Generator, broken: bool) -> pd.DataFrame:
     return df
 
 
+def _correlated(z: np.ndarray) -> np.ndarray:
+    return np.column_stack([z[:, 0], 0.8 * z[:, 0] + 0.6 * z[:, 1], z[:, 2]])
+
+
 # input kind (or detector name) -> (same-distribution factory, shifted factory)
 FACTORIES: dict[str, tuple[Factory, Factory]] = {
     "numeric": _numeric(3),
@@ -61,6 +65,8 @@ FACTORIES: dict[str, tuple[Factory, Factory]] = {
     "accuracy_drop": (lambda rng: (rng.random((N, 1)) < 0.9).astype(float), lambda rng: (rng.random((N, 1)) < 0.6).astype(float)),
     "error_rate": (lambda rng: (rng.random((N, 1)) < 0.02).astype(float), lambda rng: (rng.random((N, 1)) < 0.3).astype(float)),
     "latency_shift": (lambda rng: rng.gamma(4.0, 5.0, (N, 1)), lambda rng: rng.gamma(4.0, 5.0, (N, 1)) + 200.0),
+    # three independent columns vs the same marginals with the first two correlated (rho ~0.8)
+    "correlation": (lambda rng: rng.normal(0, 1, (N, 3)), lambda rng: _correlated(rng.normal(0, 1, (N, 3)))),
     # (prediction, label) of a regressor: tracking the label (r ~0.9) vs noise-degraded (r ~0.3)
     "correlation_drop": (lambda rng: (lambda y: np.column_stack([y + rng.normal(0, 0.5, N), y]))(rng.normal(0, 1, N)),
                          lambda rng: (lambda y: np.column_stack([y + rng.normal(0, 3.0, N), y]))(rng.normal(0, 1, N))),

@@ -20,11 +20,25 @@ def one(name: str, ref: object, cur: object, **params: object):  # type: ignore[
     return registry.create(name, **params).fit(ref).score(cur)
 
 
-def test_ks_equals_scipy_exact_path() -> None:
+def test_ks_equals_scipy_with_the_method_chosen_by_n() -> None:
+    # 400 x 350 rows: above EXACT_PATHS_MAX (n != m), so the asymptotic p-value
     for j, r in enumerate(one("ks", A, B)):
-        s = stats.ks_2samp(A[:, j], B[:, j])
+        s = stats.ks_2samp(A[:, j], B[:, j], method="asymp")
         assert r.statistic == pytest.approx(s.statistic, abs=1e-12)
         assert r.p_value == pytest.approx(s.pvalue, rel=1e-9)
+        assert r.p_value == pytest.approx(stats.ks_2samp(A[:, j], B[:, j]).pvalue, rel=0.05)  # scipy's exact
+
+
+@pytest.mark.parametrize("n,m,shift", [(150, 150, 0.0), (150, 150, 0.4), (2000, 2000, 0.1), (60, 1500, 0.3),
+                                       (7, 11, 1.0), (300, 200, 0.2)])
+def test_ks_exact_path_equals_scipy_exact(n: int, m: int, shift: float) -> None:
+    g = np.random.default_rng(n + m)
+    a, b = g.normal(size=(n, 4)), g.normal(shift, 1.0, size=(m, 4))
+    b[: m // 10, 0] = np.round(b[: m // 10, 0], 1)  # some ties
+    for j, r in enumerate(one("ks", a, b)):
+        s = stats.ks_2samp(a[:, j], b[:, j], method="exact")
+        assert r.statistic == pytest.approx(s.statistic, abs=1e-12)
+        assert r.p_value == pytest.approx(s.pvalue, rel=1e-7, abs=1e-300)
 
 
 def test_ks_large_sample_path_equals_scipy_asymptotic() -> None:

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from app.baseline import learn_baseline
+from app.analysis.window import analyze_window
 from app.config import Settings
-from app.detection import analyze_window
+from app.detection.baseline import learn_baseline
 from app.errors import InputError
 from app.schemas import ROOT_CAUSES, Report
 from tests.detection_sim import ENDPOINT, probe

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from app.analysis.run import run_analyze, run_baseline
+from app.analysis.target import EndpointSpec
 from app.config import Settings
 from app.governance import audit, list_incidents, list_recommendations
-from app.monitoring import EndpointSpec, run_analyze, run_baseline
 from app.recommend.engine import priority_rank
 from app.storage import Store
 
@@ -150,9 +151,9 @@ def test_shifted_traffic_accept_new_baseline_relearns_it(demo: str, tmp_path: Pa
     from the recent samples -> the same traffic is normal from then on and the incident resolves."""
     import pandas as pd
 
-    from app.baseline import load_baseline
     from app.governance import approve
     from app.probing import default_probe_set_path
+    from app.storage.baselines import load_baseline
 
     settings = Settings(home=tmp_path / "home", _env_file=None)  # type: ignore[call-arg]
     store = Store.from_settings(settings)

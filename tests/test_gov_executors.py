@@ -19,14 +19,15 @@ from sklearn.datasets import load_breast_cancer
 sys.path.insert(0, str(Path(__file__).parent))
 from gov_helpers import EP, make_report
 
-from app.baseline import learn_baseline, load_baseline, save_baseline
 from app.config import Settings
+from app.detection.baseline import learn_baseline
 from app.errors import ConflictError
 from app.governance import approve, audit, execute, list_recommendations, on_report, reject
 from app.governance.audit import mirror_path
 from app.governance.executors import WebhookExecutor
 from app.schemas import Sample
 from app.storage import Store
+from app.storage.baselines import load_baseline, save_baseline
 
 
 class _Hook(BaseHTTPRequestHandler):

@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 import requests
 
+from app.analysis.run import run_analyze, run_baseline
+from app.analysis.target import EndpointSpec
 from app.config import Settings
-from app.monitoring import EndpointSpec, run_analyze, run_baseline
 from app.probing import default_probe_set_path
 from app.storage import Store
 

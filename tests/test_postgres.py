@@ -23,14 +23,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 from gov_helpers import make_report, release_together
 from pg_cluster import PgCluster, PgUnavailable
 
-from app.baseline import learn_baseline, load_baseline, save_baseline
 from app.config import Settings
+from app.detection.baseline import learn_baseline
 from app.errors import BaselineMissingError, ConflictError, InputError, NotFoundError
 from app.governance import approve, audit, list_incidents, list_recommendations, on_report, reject, sensitivity_for
 from app.schemas import Sample
 from app.storage import Store
 from app.storage import engine as storage_engine
 from app.storage import tables as t
+from app.storage.baselines import load_baseline, save_baseline
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).parents[1]

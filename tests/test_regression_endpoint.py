@@ -17,8 +17,9 @@ from sklearn.datasets import load_diabetes
 from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
+from app.analysis.run import run_analyze, run_baseline
+from app.analysis.target import EndpointSpec
 from app.config import Settings
-from app.monitoring import EndpointSpec, run_analyze, run_baseline
 from app.schemas import Report
 from app.storage import Store
 from tests.probing_unseen_stub import Req, Resp, StubServer, json_app
@@ -104,7 +105,7 @@ def test_baseline_metrics_are_sklearns(served: tuple[_Regressor, str], learned: 
                                        probe_csv: Path) -> None:
     reg, _ = served
     settings, store, url = learned
-    from app.baseline import load_baseline
+    from app.storage.baselines import load_baseline
 
     b = load_baseline(settings, store, url)
     assert b.metrics.task == "regression" and b.metrics.accuracy is None and b.metrics.class_distribution == {}

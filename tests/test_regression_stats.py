@@ -17,9 +17,10 @@ from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
-from app.baseline import learn_baseline
-from app.detection import analyze_window, compare_frames
+from app.analysis.compare import compare_frames
+from app.analysis.window import analyze_window
 from app.detection.base import decide
+from app.detection.baseline import learn_baseline
 from app.detection.metrics import regression_metrics
 from app.detection.regression import CorrelationDropDetector, ErrorRiseDetector
 from app.detection.task import infer_task, resolve_task
@@ -190,7 +191,7 @@ def test_cli_compare_on_regression_csvs(diabetes: pd.DataFrame, tmp_path: Path) 
 
 
 def test_dashboard_kpis_show_mae_for_a_regression_endpoint(settings, store, diabetes: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
-    from app.baseline import save_baseline
+    from app.storage.baselines import save_baseline
     from app.views.kpis import baseline_metrics, endpoint_task, kpis, window_metrics
     from app.views.series import timeseries
 
@@ -217,8 +218,8 @@ def test_endpoint_page_charts_the_mae_of_a_regression_endpoint(settings, store, 
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from app.baseline import save_baseline
     from app.config import REPO_ROOT
+    from app.storage.baselines import save_baseline
 
     ref, cur = _halves(diabetes, 6)
     save_baseline(settings, store, learn_baseline("reg", [s.model_copy(update={"endpoint": "reg"})

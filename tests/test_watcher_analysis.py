@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loguru import logger
 
-import app.detection
+import app.analysis.window
 import app.governance
 from app.config import Settings
 from app.detection.metrics import compute_metrics
@@ -65,7 +64,7 @@ def test_first_baseline_is_learned_once_a_window_is_full(wsettings: Settings, ws
     wstore.add_samples(_samples("e", 1, t0=100.0, seed=1))
     out = an.job.analyze(_ep(wstore, "e"))
     assert out.action == "baseline_learned" and out.detail == "v1"
-    from app.baseline import load_baseline
+    from app.storage.baselines import load_baseline
 
     b = load_baseline(wsettings, wstore, "e")
     assert b.n_samples == 40 and b.protocol == "generic" and "x" in b.features
@@ -91,7 +90,7 @@ def _fake_detection(monkeypatch: pytest.MonkeyPatch, calls: dict[str, Any]) -> N
         store.save_report(report)
         return report
 
-    monkeypatch.setitem(vars(app.detection), "analyze_window", analyze_window)
+    monkeypatch.setattr(app.analysis.window, "analyze_window", analyze_window)
     monkeypatch.setattr(app.governance, "on_report", on_report)
     monkeypatch.setattr(app.governance, "sensitivity_for", lambda store, name: {"ks": 1.5})
 
@@ -146,21 +145,16 @@ def test_ingested_endpoint_is_analysed_not_probed(wsettings: Settings, wstore: S
     assert [o.action for o in an.run_due(wstore.list_endpoints())] == ["report"]
 
 
-def test_missing_detection_is_logged_once_and_probing_goes_on(wsettings: Settings, wstore: Store,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_analysis_import_fails_the_pass_loudly(wsettings: Settings, wstore: Store,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     wstore.add_samples(_samples("e", 40))
     an = Analyzer(wsettings, wstore)
     assert an.job.analyze(_ep(wstore, "e")).action == "baseline_learned"
-    monkeypatch.setitem(sys.modules, "app.detection", None)     # import now fails
-    lines: list[str] = []
-    sink = logger.add(lambda m: lines.append(str(m)), level="WARNING")
-    try:
-        for i in range(3):
-            wstore.add_samples(_samples("e", 1, t0=100.0 + i))
-            assert an.job.analyze(_ep(wstore, "e")).action == "unavailable"
-    finally:
-        logger.remove(sink)
-    assert sum("analysis unavailable" in x for x in lines) == 1
+    monkeypatch.setitem(sys.modules, "app.analysis.window", None)     # import now fails
+    wstore.add_samples(_samples("e", 1, t0=100.0))
+    with pytest.raises(ImportError):
+        an.job.analyze(_ep(wstore, "e"))
+    assert [o.action for o in an.job.run_all([_ep(wstore, "e")])] == ["failed"]   # logged, other endpoints go on
 
 
 def test_background_pass_never_blocks_the_caller(wsettings: Settings, wstore: Store,
@@ -170,13 +164,13 @@ def test_background_pass_never_blocks_the_caller(wsettings: Settings, wstore: St
     gate = threading.Event()
     calls: dict[str, Any] = {}
     _fake_detection(monkeypatch, calls)
-    real_learn = __import__("app.baseline", fromlist=["learn_baseline"]).learn_baseline
+    real_learn = __import__("app.detection.baseline", fromlist=["learn_baseline"]).learn_baseline
 
     def slow_learn(*a: Any, **k: Any) -> Any:
         gate.wait(5)
         return real_learn(*a, **k)
 
-    monkeypatch.setattr("app.baseline.learn_baseline", slow_learn)
+    monkeypatch.setattr("app.detection.baseline.learn_baseline", slow_learn)
     wstore.add_samples(_samples("e", 40))
     an = Analyzer(wsettings, wstore, background="thread")
     assert an.wait_idle(30)                                        # start-up warm-up (imports) done

@@ -2,7 +2,7 @@
 
 Data: the breast-cancer features of sklearn's bundled dataset as probe inputs, a logistic model's
 predictions and confidences, a learned baseline, stored reports (one drifting), incidents and
-recommendations. Everything goes through ``Store`` / ``app.baseline`` like the real pipeline.
+recommendations. Everything goes through ``Store`` / ``app.storage.baselines`` like the real pipeline.
 """
 
 from __future__ import annotations
@@ -86,7 +86,8 @@ def seed(settings: Settings, store: Store, *, name: str = ENDPOINT, n: int = 600
          ) -> dict[str, Any]:
     """One endpoint with a baseline, ``n`` samples over the last ~hour (drift in the last quarter),
     reports every 50 samples, an open incident and two pending recommendations."""
-    from app.baseline import learn_baseline, save_baseline
+    from app.detection.baseline import learn_baseline
+    from app.storage.baselines import save_baseline
 
     now = time.time() if now is None else now
     store.upsert_endpoint(name, url=name, protocol="generic", headers={"Authorization": "Bearer SECRET-TOKEN"},

@@ -140,13 +140,9 @@ def sidebar() -> None:
 
 
 def _watcher_action(start: bool) -> None:
+    from app.watcher import control
     from ui import data
 
-    try:
-        from app.watcher import control
-    except ImportError:
-        st.error("The watcher control module is not installed; run `mlfi watch` in a terminal instead.")
-        return
     try:
         if start:
             with st.spinner("Starting the watcher…"):

@@ -1,4 +1,4 @@
-"""CLI command modules; each adds its commands to the `mlfi` group. Imports stay lazy for speed."""
+"""CLI command modules; each adds its commands to the `mlfi` group. Heavy imports stay inside the commands, for start-up speed."""
 
 from __future__ import annotations
 
@@ -14,10 +14,4 @@ _MODULES = ("monitor", "demo", "watch", "governance", "diagnose", "evaluate", "d
 
 def register_all(group: click.Group) -> None:
     for name in _MODULES:
-        try:
-            mod = importlib.import_module(f"app.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"app.commands.{name}":
-                continue  # area not built yet
-            raise
-        mod.register(group)
+        importlib.import_module(f"app.commands.{name}").register(group)

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from app.commands._io import get_settings
 from app.config import REPO_ROOT
 from app.errors import InputError
 
@@ -67,7 +68,6 @@ def register(group: click.Group) -> None:
     @click.pass_context
     def dashboard(ctx: click.Context, port: int, host: str) -> None:
         """Run the Streamlit dashboard headless (state from MLFI_HOME / MLFI_DATABASE_URL)."""
-        from app.cli import get_settings  # lazy: app.cli imports this module while registering
 
         if not 1 <= port <= 65535:
             raise InputError(f"--port must be between 1 and 65535 (got {port})")

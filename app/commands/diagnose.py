@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from app.cli import emit, get_settings
+from app.commands._io import emit, get_settings
 
 __all__ = ["register"]
 

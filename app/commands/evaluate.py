@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from app.commands._io import emit
+
 __all__ = ["register"]
 
 
@@ -88,7 +90,6 @@ def register(group: click.Group) -> None:
         as_json: bool,
     ) -> None:
         """Metrics, calibration, slices, error analysis and cost-based thresholds for PREDICTIONS.csv."""
-        from app.cli import emit
         from app.evaluation import EvalOptions, evaluate, load
         from app.evaluation.report import summary_text
 

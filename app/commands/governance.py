@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from app.cli import emit, get_settings
+from app.commands._io import emit, get_settings
 
 __all__ = ["register"]
 

@@ -1,23 +1,27 @@
-"""`mlfi baseline | analyze | compare | ingest | export`: thin wrappers over app.monitoring."""
+"""`mlfi baseline | analyze | compare | ingest | export`: thin wrappers over app.analysis."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.cli import emit, get_settings
+from app.commands._io import RegistryChoice, emit, get_settings, protocol_choices
+
+if TYPE_CHECKING:
+    from app.analysis.target import EndpointSpec
+    from app.config import Settings
+    from app.schemas import Report
+    from app.storage import Store
 
 __all__ = ["register"]
-
-PROTOCOL_CHOICES = ["auto", "generic", "mlflow", "kserve-v1", "open-inference-v2", "gradio", "hf"]
 
 
 def _endpoint_options(f: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
         click.argument("url"),
-        click.option("--protocol", type=click.Choice(PROTOCOL_CHOICES), default=None,
+        click.option("--protocol", type=RegistryChoice(protocol_choices), default=None,
                      help="Protocol the endpoint speaks (default: stored, else auto-detect)."),
         click.option("--probe-set", "probe_set", type=str, default=None,
                      help="CSV of feature columns (+ optional label column) to send as probes."),
@@ -37,14 +41,14 @@ def _endpoint_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _spec(url: str, protocol: str | None, probe_set: str | None, label_column: str | None,
-          headers: tuple[str, ...], model_name: str | None, timeout_s: float | None) -> Any:
-    from app.monitoring import EndpointSpec, parse_headers
+          headers: tuple[str, ...], model_name: str | None, timeout_s: float | None) -> EndpointSpec:
+    from app.analysis.target import EndpointSpec, parse_headers
 
     return EndpointSpec(url, protocol=protocol, probe_set=probe_set, label_column=label_column,
                         headers=parse_headers(headers), model_name=model_name, timeout_s=timeout_s)
 
 
-def _store(ctx: click.Context) -> Any:
+def _store(ctx: click.Context) -> tuple[Settings, Store]:
     from app.logging_setup import setup_logging
     from app.storage import Store
 
@@ -53,7 +57,7 @@ def _store(ctx: click.Context) -> Any:
     return settings, Store.from_settings(settings)
 
 
-def _verdict_line(rep: Any) -> str:
+def _verdict_line(rep: Report) -> str:
     m = rep.metrics
     acc = "n/a" if m.accuracy is None else f"{m.accuracy:.3f}"
     conf = "n/a" if m.avg_confidence is None else f"{m.avg_confidence:.3f}"
@@ -73,7 +77,7 @@ def register(group: click.Group) -> None:
                      label_column: str | None, headers: tuple[str, ...], model_name: str | None,
                      timeout_s: float | None, n: int, seed: int | None, concurrency: int, as_json: bool) -> None:
         """Probe URL N times and store the learned baseline (a new version)."""
-        from app.monitoring import run_baseline
+        from app.analysis.run import run_baseline
 
         settings, store = _store(ctx)
         b = run_baseline(settings, store, _spec(url, protocol, probe_set, label_column, headers, model_name,
@@ -96,7 +100,7 @@ def register(group: click.Group) -> None:
         """Probe URL N times, compare with the stored baseline, print the report."""
         import random
 
-        from app.monitoring import run_analyze
+        from app.analysis.run import run_analyze
 
         settings, store = _store(ctx)
         rep = run_analyze(settings, store, _spec(url, protocol, probe_set, label_column, headers, model_name,
@@ -118,9 +122,9 @@ def register(group: click.Group) -> None:
                     prediction_column: str | None, confidence_column: str | None, endpoint: str | None,
                     as_json: bool) -> None:
         """Batch mode: compare logged REFERENCE.csv with CURRENT.csv (same report shape)."""
-        from app.detection import compare_frames
+        from app.analysis.compare import compare_frames
+        from app.analysis.ingest import guess_columns, read_csv
         from app.governance import on_report
-        from app.monitoring import guess_columns, read_csv
 
         settings, store = _store(ctx)
         ref, cur = read_csv(reference), read_csv(current)
@@ -146,8 +150,9 @@ def register(group: click.Group) -> None:
                    confidence_column: str | None, label_column: str | None, ts_column: str | None,
                    as_baseline: bool, as_json: bool) -> None:
         """Append logged predictions from FILE.csv (passive monitoring)."""
-        from app.baseline import learn_baseline, save_baseline
-        from app.monitoring import ingest_csv
+        from app.analysis.ingest import ingest_csv
+        from app.detection.baseline import learn_baseline
+        from app.storage.baselines import save_baseline
 
         settings, store = _store(ctx)
         n = ingest_csv(store, endpoint, file, prediction_column=prediction_column,
@@ -169,7 +174,7 @@ def register(group: click.Group) -> None:
     @click.pass_context
     def export_cmd(ctx: click.Context, endpoint: str, out: str, bucket_s: float, kind: str, as_json: bool) -> None:
         """Write the metrics time series of an endpoint as CSV."""
-        from app.monitoring import export_metrics
+        from app.exporting import export_metrics
 
         _, store = _store(ctx)
         rows = export_metrics(store, endpoint, out, bucket_s=bucket_s, kind=kind)

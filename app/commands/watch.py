@@ -7,18 +7,16 @@ from typing import Any
 
 import click
 
-from app.cli import emit, get_settings
+from app.commands._io import RegistryChoice, emit, get_settings, protocol_choices
 
 __all__ = ["register"]
-
-PROTOCOL_CHOICES = ["auto", "generic", "mlflow", "kserve-v1", "open-inference-v2", "gradio", "hf"]
 
 
 def _probe_options(f: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
         click.option("--interval", type=click.FloatRange(min=0.01), default=None,
                      help="Seconds between probes of each given URL (without URLs: of every endpoint, this run)."),
-        click.option("--protocol", type=click.Choice(PROTOCOL_CHOICES), default=None,
+        click.option("--protocol", type=RegistryChoice(protocol_choices), default=None,
                      help="Protocol of the given URLs (default: stored, else auto-detect once)."),
         click.option("--probe-set", "probe_set", default=None, help="CSV of feature columns to send as probes."),
         click.option("--label-column", default=None, help="Label column of the probe set (tracks accuracy)."),
@@ -43,7 +41,7 @@ def _settings_store(ctx: click.Context, *, quiet: bool = True) -> tuple[Any, Any
 
 def _register_kwargs(protocol: str | None, probe_set: str | None, label_column: str | None,
                      headers: tuple[str, ...], model_name: str | None, timeout_s: float | None) -> dict[str, Any]:
-    from app.monitoring import parse_headers
+    from app.analysis.target import parse_headers
 
     return {"protocol": protocol, "probe_set": probe_set, "label_column": label_column,
             "headers": parse_headers(headers), "model_name": model_name, "timeout_s": timeout_s}

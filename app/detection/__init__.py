@@ -1,16 +1,15 @@
-"""Drift and behaviour detectors, their registry, and the window/batch analyses built on them."""
+"""Statistics: drift and behaviour detectors, their registry and suite, metrics, learning a baseline."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["analyze_window", "compare_frames", "compute_metrics", "feature_drift"]
+__all__ = ["compute_metrics", "feature_drift", "learn_baseline"]
 
 _LAZY = {
-    "analyze_window": "app.detection.window",
-    "compare_frames": "app.detection.compare",
     "feature_drift": "app.detection.drift",
     "compute_metrics": "app.detection.metrics",
+    "learn_baseline": "app.detection.baseline",
 }
 
 

@@ -7,7 +7,12 @@ Benjamini-Hochberg across all of them and the per-test effect floors (see ``app.
 - A feature is flagged when any of its tests is flagged; its reported result is its most
   significant flagged test (else its most significant test), with every test under ``tests``.
 - Ranking: flagged first, then by smallest adjusted p-value, then by effect size over floor.
-- Dataset drift: any feature flagged, or the multivariate test flagged.
+  When no single feature is flagged but a joint test is (a correlation-only change, a shift
+  spread thinly over many features), that ordering is chance; the ranking then follows the
+  flagged joint test's attribution (the features of the pairs whose correlation moved, or the
+  largest standardised mean differences), and ``ranking_basis`` says which. A joint flag without
+  an attribution (the domain classifier) gives ``ranking_basis == "not informative"``.
+- Dataset drift: any feature flagged, or a joint / multivariate test flagged.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from app.detection.suite import DetectionConfig, SuiteResult, WindowData, run_su
 from app.errors import InputError
 from app.schemas import DriftResult
 
-__all__ = ["FeatureDrift", "feature_drift", "feature_results", "rank_features"]
+__all__ = ["FeatureDrift", "attribute", "feature_drift", "feature_results", "rank_features"]
 
 
 class FeatureDrift(tuple):  # type: ignore[type-arg]
@@ -35,12 +40,19 @@ class FeatureDrift(tuple):  # type: ignore[type-arg]
     """
 
     suite: SuiteResult | None
+    ranking_basis: str
 
     def __new__(cls, features: dict[str, DriftResult], ranking: list[str], dataset_drift: bool,
-                suite: SuiteResult | None = None) -> Self:
+                suite: SuiteResult | None = None, ranking_basis: str = "features") -> Self:
         obj = super().__new__(cls, (features, ranking, dataset_drift))
         obj.suite = suite
+        obj.ranking_basis = ranking_basis
         return obj
+
+    @property
+    def ranking_informative(self) -> bool:
+        """False when drift was found but nothing can say which feature is responsible."""
+        return self.ranking_basis != "not informative"
 
     @property
     def features(self) -> dict[str, DriftResult]:
@@ -88,11 +100,12 @@ def rank_features(per: dict[str, list[TestResult]]) -> list[str]:
 
 def to_drift_result(tests: list[TestResult]) -> DriftResult:
     """The feature's headline result plus a compact view of all its tests."""
-    head = tests[0].to_drift().model_dump()
-    extra: dict[str, Any] = {t.method: {"statistic": t.to_drift().statistic, "p_value": t.to_drift().p_value,
-                                        "p_value_adjusted": t.to_drift().p_value_adjusted,
-                                        "effect_size": t.to_drift().effect_size, "effect_floor": t.effect_floor,
-                                        "drift_detected": t.drift_detected} for t in tests}
+    blocks = [t.to_drift() for t in tests]
+    head = blocks[0].model_dump()
+    extra: dict[str, Any] = {t.method: {"statistic": b.statistic, "p_value": b.p_value,
+                                        "p_value_adjusted": b.p_value_adjusted, "effect_size": b.effect_size,
+                                        "effect_floor": t.effect_floor, "drift_detected": t.drift_detected}
+                             for t, b in zip(tests, blocks)}
     return DriftResult.model_validate({**head, "drift_detected": any(t.drift_detected for t in tests), "tests": extra})
 
 
@@ -109,13 +122,34 @@ def feature_drift(reference: pd.DataFrame, current: pd.DataFrame, *, alpha: floa
     base = config or DetectionConfig.model_validate({})
     cfg = base.model_copy(update={"alpha": alpha, "multivariate": multivariate and base.multivariate,
                                   "isolation_forest": False, "data_quality": False})
-    suite = run_suite(WindowData(features=reference[cols]), WindowData(features=current[cols]), cfg)
+    suite = run_suite(WindowData(features=reference[cols]), WindowData(features=current[cols]), cfg,
+                      verdict_only=True)
     per = feature_results(suite)
     ranking = rank_features(per)
+    joint = [r for k in ("joint", "multivariate") for r in suite.groups.get(k, []) if r.drift_detected]
+    feature_flag = any(t.drift_detected for tests in per.values() for t in tests)
+    basis = "features"
+    if joint and not feature_flag:
+        ranking, basis = attribute(ranking, joint)
     features = {name: to_drift_result(per[name]) for name in ranking}
-    multi = suite.first("multivariate")
-    dataset = any(r.drift_detected for r in features.values()) or bool(multi and multi.drift_detected)
-    return FeatureDrift(features, ranking, dataset, suite)
+    dataset = feature_flag or bool(joint)
+    return FeatureDrift(features, ranking, dataset, suite, basis)
+
+
+def attribute(ranking: list[str], joint: list[TestResult]) -> tuple[list[str], str]:
+    """Re-rank by the most significant flagged joint test that attributes ("not informative" if none does).
+
+    >>> j = TestResult("rows", "correlation", 5.0, 1e-6, 0.7, 0.1, p_adjusted=1e-5, drift_detected=True,
+    ...                attribution=(("c", 0.4), ("b", 0.4), ("a", 0.2)))
+    >>> attribute(["a", "b", "c"], [j])
+    (['c', 'b', 'a'], 'correlation')
+    """
+    with_attr = [r for r in joint if r.attribution]
+    if not with_attr:
+        return ranking, "not informative"
+    best = min(with_attr, key=lambda r: (r.p_adjusted if r.p_adjusted is not None else 1.0, -r.strength))
+    order = [name for name, _ in best.attribution if name in ranking]
+    return order + [n for n in ranking if n not in order], best.method
 
 
 def _finite(x: float | None) -> bool:

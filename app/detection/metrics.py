@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from app.detection.task import as_float
 from app.schemas import Metrics, Sample
 
 __all__ = ["compute_metrics", "finite", "frame_metrics", "regression_metrics"]
@@ -50,8 +51,6 @@ def regression_metrics(predictions: Sequence[Any], labels: Sequence[Any] | None 
     >>> m["mae"], m["rmse"], m["r2"], m["mean_prediction"]
     (1.0, 1.0, 0.802469, 4.25)
     """
-    from app.detection.task import as_float
-
     p = [as_float(v) for v in predictions]
     preds = np.asarray([v for v in p if v is not None], dtype=float)
     out: dict[str, Any] = {"task": "regression", "accuracy": None, "class_distribution": {},

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Any, TypeVar
 
 from app.detection.base import Detector
 from app.errors import InputError
 
-__all__ = ["BUILTIN_MODULES", "create", "get", "names", "register"]
-
-# modules whose import fills the registry (each holds one detector, or a few closely related)
-BUILTIN_MODULES = ("ks", "chi2", "psi", "wasserstein", "variance", "welch", "isolation_forest",
-                   "domain_classifier", "data_quality", "behaviour", "regression")
+__all__ = ["create", "get", "names", "register"]
 
 _REGISTRY: dict[str, type[Detector]] = {}
 _loaded = False
@@ -34,8 +31,10 @@ def register(cls: D) -> D:
 def _load() -> None:
     global _loaded
     if not _loaded:
-        for mod in BUILTIN_MODULES:
-            importlib.import_module(f"app.detection.{mod}")
+        # every module of the package is imported; those holding a detector register it (``@register``)
+        package = importlib.import_module("app.detection")
+        for mod in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"app.detection.{mod.name}")
         _loaded = True
 
 

@@ -29,11 +29,18 @@ the same BH step and effect floors. Confidence tests run only when the endpoint 
 A test is flagged when its hypothesis' BH-adjusted p < its family's alpha, its own p < alpha,
 AND its effect >= its floor (see ``app.detection.base.decide``).
 
-Large windows: above ``max_rows`` rows per side, the feature tests use a seeded uniform
-subsample (default 100,000; ``max_rows=None`` tests everything). At that size the sampling error
-of the effect sizes (KS D +-0.004, standardised mean difference +-0.005) is an order of magnitude
-below the floors, and any effect near a floor is significant at p < 1e-10, so the verdict is the
-full data's; a million-row check costs a tenth of sorting every column.
+Cost: only the tests whose answer can change the verdict run. Every column's KS, Welch and
+Brown-Forsythe come from one sort per side (:mod:`app.detection.columns`); the cheap joint tests
+(Hotelling's T^2 on the mean vector, the correlation-change test) run on every window; the
+domain classifier (~0.1-1 s) runs per ``DetectionConfig.classifier``: ``on_flag`` (default) only
+after a cheaper input test flagged, to describe the change for the root-cause analysis (never in
+``feature_drift``, whose verdict is then already decided -- BH is monotone, so a further hypothesis
+can add flags but never remove one); ``always`` is the backstop for changes only a classifier
+sees (non-linear dependence), e.g. on a cadence chosen per endpoint.
+
+Large windows: above ``max_rows`` rows per side the per-feature tests use a seeded uniform
+subsample (default 100,000; ``max_rows=None`` tests every row), a stated option, not the source
+of the speed: with every row tested a check costs about what sorting the columns costs.
 """
 
 from __future__ import annotations
@@ -46,13 +53,15 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.detection import registry
-from app.detection.base import Detector, TestResult, decide
+from app.detection.base import Detector, TestResult, blas_single_threaded, decide
+from app.detection.columns import SortedColumns
 from app.detection.frames import ColumnPlan, category_codes, category_matrix, numeric_matrix, plan_columns, subsample
 
 __all__ = ["OUTPUT_GROUPS", "REGRESSION_PREDICTION_TESTS", "DetectionConfig", "SuiteResult", "WindowData", "run_suite"]
 
 # groups whose tests of one variable form one hypothesis (Cauchy-combined before BH)
 COMBINED = ("features", "confidence", "predictions")
+INPUT_GROUPS = ("features", "joint", "multivariate", "data_quality", "isolation_forest")
 OUTPUT_GROUPS = ("confidence", "predictions", "accuracy", "errors", "latency", "silent")
 # regression endpoints: the numeric predictions' distribution (one hypothesis, Cauchy-combined)
 REGRESSION_PREDICTION_TESTS = ("ks", "wasserstein")
@@ -67,6 +76,10 @@ class DetectionConfig(BaseModel):
     numeric_tests: list[str] = Field(default_factory=lambda: ["ks", "welch", "variance"])
     categorical_tests: list[str] = Field(default_factory=lambda: ["chi2"])
     multivariate: bool = True
+    joint_tests: list[str] = Field(default_factory=lambda: ["hotelling", "correlation"],
+                                   description="cheap multivariate tests run on every window")
+    classifier: Literal["on_flag", "always", "never"] = Field(
+        default="on_flag", description="domain classifier: after a cheaper input test flagged, on every window, never")
     isolation_forest: bool = True
     data_quality: bool = True
     floors: dict[str, float] = Field(default_factory=dict, description="detector name -> effect floor")
@@ -126,8 +139,9 @@ def _make(config: DetectionConfig, name: str, **extra: Any) -> Any:
     return registry.create(name, **params)
 
 
-def _run(config: DetectionConfig, name: str, ref: Any, cur: Any, names: list[str] | None = None) -> list[TestResult]:
-    det: Detector = _make(config, name)
+def _run(config: DetectionConfig, name: str, ref: Any, cur: Any, names: list[str] | None = None,
+         **extra: Any) -> list[TestResult]:
+    det: Detector = _make(config, name, **extra)
     return det.fit(ref, names=names).score(cur)
 
 
@@ -182,25 +196,30 @@ def _output_tests(ref: WindowData, cur: WindowData, config: DetectionConfig) -> 
 
 
 def _feature_tests(ref: pd.DataFrame, cur: pd.DataFrame, plan: ColumnPlan, config: DetectionConfig,
-                   extra_ref: np.ndarray | None, extra_cur: np.ndarray | None) -> dict[str, list[TestResult]]:
+                   extra_ref: np.ndarray | None, extra_cur: np.ndarray | None
+                   ) -> tuple[dict[str, list[TestResult]], tuple[np.ndarray, np.ndarray]]:
+    """Per-feature tests, the cheap joint tests, Isolation Forest, data quality; plus the joint rows."""
     g: dict[str, list[TestResult]] = {}
     seed = config.seed
     r_sub, c_sub = subsample(ref, config.max_rows, seed), subsample(cur, config.max_rows, seed + 1)
     feats: list[TestResult] = []
+    xr = numeric_matrix(r_sub, plan.numeric)
+    xc = numeric_matrix(c_sub, plan.numeric)
     if plan.numeric:
-        xr, xc = numeric_matrix(r_sub, plan.numeric), numeric_matrix(c_sub, plan.numeric)
+        sr, sc = SortedColumns.from_matrix(xr), SortedColumns.from_matrix(xc)  # sorted once for every test
         for t in config.numeric_tests:
-            feats.extend(_run(config, t, xr, xc, plan.numeric))
+            shared = registry.get(t).sorted_input
+            feats.extend(_run(config, t, sr if shared else xr, sc if shared else xc, plan.numeric))
     cat_r = category_matrix(r_sub, plan.categorical) if plan.categorical else None
     cat_c = category_matrix(c_sub, plan.categorical) if plan.categorical else None
     if plan.categorical:
         for t in config.categorical_tests:
-            feats.extend(_run(config, t, cat_r, cat_c, plan.categorical))
+            extra = {"effect": "psi"} if t == "chi2" and "effect" not in config.params.get(t, {}) else {}
+            feats.extend(_run(config, t, cat_r, cat_c, plan.categorical, **extra))
     g["features"] = feats
-    joint_r, joint_c = _joint(r_sub, c_sub, plan, cat_r, cat_c)
-    if config.multivariate and joint_r.shape[1] and min(len(joint_r), len(joint_c)) >= 10:
-        g["multivariate"] = [replace(r, name="all features jointly")
-                             for r in _run(config, "domain_classifier", joint_r, joint_c, None)]
+    if config.multivariate and len(plan.numeric) >= 2 and min(len(xr), len(xc)) >= 10:
+        g["joint"] = [r for t in config.joint_tests for r in _run(config, t, xr, xc, plan.numeric)]
+    joint_r, joint_c = _joint(xr, xc, cat_r, cat_c)
     if config.isolation_forest and min(len(joint_r), len(joint_c)) >= 10:
         ir = joint_r if extra_ref is None else np.column_stack([joint_r, extra_ref[: len(joint_r)]])
         ic = joint_c if extra_cur is None else np.column_stack([joint_c, extra_cur[: len(joint_c)]])
@@ -209,12 +228,18 @@ def _feature_tests(ref: pd.DataFrame, cur: pd.DataFrame, plan: ColumnPlan, confi
             g["isolation_forest"] = [replace(r, name=label) for r in _run(config, "isolation_forest", ir, ic, None)]
     if config.data_quality:
         g["data_quality"] = _run(config, "data_quality", ref, cur, None)
-    return g
+    return g, (joint_r, joint_c)
 
 
-def _joint(r: pd.DataFrame, c: pd.DataFrame, plan: ColumnPlan, cat_r: np.ndarray | None,
+def _classifier(config: DetectionConfig, joint: tuple[np.ndarray, np.ndarray]) -> list[TestResult] | None:
+    joint_r, joint_c = joint
+    if not joint_r.shape[1] or min(len(joint_r), len(joint_c)) < 10:
+        return None
+    return [replace(r, name="all features jointly") for r in _run(config, "domain_classifier", joint_r, joint_c, None)]
+
+
+def _joint(jr: np.ndarray, jc: np.ndarray, cat_r: np.ndarray | None,
            cat_c: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    jr, jc = numeric_matrix(r, plan.numeric), numeric_matrix(c, plan.numeric)
     if cat_r is not None and cat_c is not None:
         levels = [sorted({v for v in cat_r[:, j] if v is not None}) for j in range(cat_r.shape[1])]
         jr = np.column_stack([jr, category_codes(cat_r, levels)])
@@ -232,28 +257,12 @@ def _row_confidence(w: WindowData, config: DetectionConfig) -> np.ndarray | None
     return conf.reshape(-1, 1) if np.isfinite(conf).sum() >= 10 else None
 
 
-def run_suite(ref: WindowData, cur: WindowData, config: DetectionConfig | None = None,
-              sensitivity: dict[str, float] | None = None) -> SuiteResult:
-    """Run every applicable detector and decide all verdicts (Cauchy per variable, BH within families, floors).
-
-    When both windows carry per-row confidence (``outcomes``), the Isolation Forest looks at the
-    features and the confidence jointly.
-    """
-    config = config or DetectionConfig.model_validate({})
-    groups = _output_tests(ref, cur, config)
-    plan = ColumnPlan()
-    if ref.features is not None and cur.features is not None and ref.features.shape[1] and len(cur.features):
-        common = [c for c in ref.features.columns if c in cur.features.columns]
-        plan = plan_columns(subsample(ref.features, 20_000, config.seed), common)
-        extra_r = _row_confidence(ref, config)
-        extra_c = _row_confidence(cur, config) if extra_r is not None else None
-        if extra_c is None:
-            extra_r = None
-        groups.update(_feature_tests(ref.features, cur.features, plan, config, extra_r, extra_c))
-    inputs = {"features", "multivariate", "data_quality", "isolation_forest"}
-    fam_in = [k for k in groups if k in inputs]
-    fam_out = [k for k in groups if k not in inputs]
-    alpha_each = config.alpha / 2 if fam_in and fam_out else config.alpha
+def _decide_all(groups: dict[str, list[TestResult]], alpha: float,
+                sensitivity: dict[str, float] | None) -> dict[str, list[TestResult]]:
+    """BH within the outputs and inputs families (alpha/2 each when both are present)."""
+    fam_in = [k for k in groups if k in INPUT_GROUPS]
+    fam_out = [k for k in groups if k not in INPUT_GROUPS]
+    alpha_each = alpha / 2 if fam_in and fam_out else alpha
     decided: dict[str, list[TestResult]] = {}
     for family in (fam_out, fam_in):
         flat = [(k, r) for k in family for r in groups[k]]
@@ -263,6 +272,39 @@ def run_suite(ref: WindowData, cur: WindowData, config: DetectionConfig | None =
         out = decide([r for _, r in flat], alpha_each, sensitivity, hypotheses=keys)
         for (k, _), r in zip(flat, out):
             decided.setdefault(k, []).append(r)
-    ordered = {k: decided.get(k, []) for k in groups}
+    return {k: decided.get(k, []) for k in groups}
+
+
+def run_suite(ref: WindowData, cur: WindowData, config: DetectionConfig | None = None,
+              sensitivity: dict[str, float] | None = None, *, verdict_only: bool = False) -> SuiteResult:
+    """Run every applicable detector and decide all verdicts (Cauchy per variable, BH within families, floors).
+
+    When both windows carry per-row confidence (``outcomes``), the Isolation Forest looks at the
+    features and the confidence jointly. The domain classifier follows ``config.classifier``;
+    ``verdict_only`` (``feature_drift``) skips it in ``on_flag`` mode, where it cannot change the
+    verdict.
+    """
+    config = config or DetectionConfig.model_validate({})
+    groups = _output_tests(ref, cur, config)
+    plan = ColumnPlan()
+    joint: tuple[np.ndarray, np.ndarray] | None = None
+    if ref.features is not None and cur.features is not None and ref.features.shape[1] and len(cur.features):
+        common = [c for c in ref.features.columns if c in cur.features.columns]
+        plan = plan_columns(subsample(ref.features, 20_000, config.seed), common)
+        extra_r = _row_confidence(ref, config)
+        extra_c = _row_confidence(cur, config) if extra_r is not None else None
+        if extra_c is None:
+            extra_r = None
+        with blas_single_threaded():
+            feature_groups, joint = _feature_tests(ref.features, cur.features, plan, config, extra_r, extra_c)
+        groups.update(feature_groups)
+    ordered = _decide_all(groups, config.alpha, sensitivity)
+    if joint is not None and config.multivariate and config.classifier != "never":
+        flagged = any(r.drift_detected for k in ("features", "joint") for r in ordered.get(k, []))
+        if config.classifier == "always" or (flagged and not verdict_only):
+            mv = _classifier(config, joint)
+            if mv is not None:
+                groups["multivariate"] = mv
+                ordered = _decide_all(groups, config.alpha, sensitivity)
     return SuiteResult(groups=ordered, plan=plan, alpha=config.alpha,
                        n_tests=sum(1 for rs in ordered.values() for r in rs if r.p_value is not None), task=ref.task)

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from app.errors import InputError
+
 __all__ = ["MAX_CLASS_CODES", "TASKS", "Task", "as_float", "float_values", "infer_task", "resolve_task"]
 
 Task = Literal["classification", "regression"]
@@ -76,7 +78,5 @@ def resolve_task(explicit: str | None, predictions: Iterable[Any]) -> Task:
     if explicit in (None, "auto"):
         return infer_task(predictions)
     if explicit not in TASKS:
-        from app.errors import InputError
-
         raise InputError(f"unknown task {explicit!r}: choose auto, classification or regression")
     return explicit  # type: ignore[return-value]

@@ -19,6 +19,7 @@ from loguru import logger
 from pydantic import BaseModel, Field
 
 from app.config import Settings
+from app.detection.baseline import learn_baseline
 from app.errors import ConflictError, MlfiError
 from app.governance import audit
 from app.storage import Store
@@ -29,6 +30,7 @@ from app.storage.governance.recommendations import (
     update_payload,
 )
 from app.storage.governance.tx import locked
+from app.storage.baselines import save_baseline
 
 __all__ = [
     "MIN_BASELINE_SAMPLES",
@@ -133,8 +135,6 @@ class BaselineExecutor:
 
     def run(self, store: Store, settings: Settings, rec: RecommendationRecord,
             payload: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
-        from app.baseline import learn_baseline, save_baseline
-
         name = str(rec.endpoint)
         samples = store.recent_samples(name, last_n=settings.window_size)
         n_ok = sum(1 for s in samples if s.ok)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.probing.base import PROTOCOLS, Parsed, ProbeFault, ProbeTarget, check_protocol, get_connector
+from app.probing.base import Parsed, ProbeFault, ProbeTarget, check_protocol, get_connector, protocols
 from app.probing.detect import detect_protocol
 from app.probing.probe import probe_once
 from app.probing.probe_set import ProbeSet, default_probe_set_path, load_template, render_template
@@ -21,6 +21,10 @@ __all__ = [
     "get_connector",
     "load_template",
     "probe_once",
+    "protocols",
     "render_template",
     "target_for",
 ]
+
+# the wire protocols mlfi speaks, from the connector registry ("auto" detects one of them)
+PROTOCOLS: tuple[str, ...] = protocols()

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from app.probing.http import Call
 
 __all__ = [
-    "PROTOCOLS",
     "Connector",
     "Parsed",
     "ProbeFault",
@@ -23,12 +22,9 @@ __all__ = [
     "get_connector",
     "join",
     "origin",
+    "protocols",
     "register",
 ]
-
-# the wire protocols mlfi speaks; "auto" detects one of them
-PROTOCOLS: tuple[str, ...] = ("generic", "mlflow", "kserve-v1", "open-inference-v2", "gradio", "hf")
-
 
 def check_protocol(protocol: str, *, allow_auto: bool = True) -> str:
     """Return ``protocol`` if known, else raise :class:`InputError`.
@@ -40,9 +36,10 @@ def check_protocol(protocol: str, *, allow_auto: bool = True) -> str:
     ...
     app.errors.InputError: unknown protocol 'soap': choose one of auto, generic, mlflow, kserve-v1, open-inference-v2, gradio, hf
     """
-    if protocol in PROTOCOLS or (allow_auto and protocol == "auto"):
+    known = protocols()
+    if protocol in known or (allow_auto and protocol == "auto"):
         return protocol
-    raise InputError(f"unknown protocol {protocol!r}: choose one of auto, {', '.join(PROTOCOLS)}")
+    raise InputError(f"unknown protocol {protocol!r}: choose one of auto, {', '.join(known)}")
 
 
 @dataclass(frozen=True)
@@ -122,15 +119,29 @@ _REGISTRY: dict[str, Connector] = {}
 
 def register(connector: Connector) -> Connector:
     """Register a connector under its protocol name (done once, at import)."""
-    _REGISTRY[check_protocol(connector.name, allow_auto=False)] = connector
+    name = connector.name
+    if not name or name == "auto":
+        raise TypeError(f"{type(connector).__name__} has no protocol name ('auto' is reserved)")
+    if name in _REGISTRY and type(_REGISTRY[name]) is not type(connector):
+        raise TypeError(f"protocol {name!r} is already registered by {type(_REGISTRY[name]).__name__}")
+    _REGISTRY[name] = connector
     return connector
+
+
+def protocols() -> tuple[str, ...]:
+    """The wire protocols mlfi speaks, in the order :mod:`app.probing.connectors` plugs them in ("auto" detects one).
+
+    >>> protocols()
+    ('generic', 'mlflow', 'kserve-v1', 'open-inference-v2', 'gradio', 'hf')
+    """
+    from app.probing import connectors  # noqa: F401  (fills the registry; the protocol modules import this one)
+
+    return tuple(_REGISTRY)
 
 
 def get_connector(protocol: str) -> Connector:
     """The connector for a protocol name (InputError when unknown)."""
     check_protocol(protocol, allow_auto=False)
-    from app.probing import connectors  # noqa: F401  (fills the registry)
-
     return _REGISTRY[protocol]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.config import Settings
 from app.storage import Store
+from app.watcher.control import is_alive
 
 __all__ = [
     "STATUSES",
@@ -112,15 +113,10 @@ class WatcherInfo:
 
 
 def watcher_info(store: Store, settings: Settings, *, now: float | None = None) -> WatcherInfo:
-    """Watcher state from the heartbeat row; liveness from ``app.watcher.control.is_alive`` when present."""
+    """Watcher state from the heartbeat row; liveness from ``app.watcher.control.is_alive``."""
     now = time.time() if now is None else now
     state = store.watcher_state()
-    try:
-        from app.watcher.control import is_alive
-    except ImportError:
-        alive = heartbeat_alive(state, now=now, heartbeat_every_s=settings.heartbeat_every_s)
-    else:
-        alive = bool(is_alive(store, settings))
+    alive = bool(is_alive(store, settings))
     st = state or {}
     beat = st.get("last_beat")
     return WatcherInfo(alive=alive, status=st.get("status"), desired=st.get("desired"), pid=st.get("pid"),

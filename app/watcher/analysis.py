@@ -32,6 +32,7 @@ from app.watcher.analysis_job import (
     AnalysisOutcome,
     init_process,
     run_in_process,
+    warm_up,
 )
 from app.watcher.stats import Totals
 from app.watcher.targets import phase_of
@@ -78,7 +79,7 @@ class Analyzer:
             self._running = self._pool.submit(run_in_process, [])   # start it now: imports happen up front
         else:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlfi-analysis")
-            self._running = self._pool.submit(self.job.apis)        # warm-up: no pause at the first pass
+            self._running = self._pool.submit(warm_up)        # warm-up: no pause at the first pass
         self._warming = True
 
     # ---- scheduling ------------------------------------------------------------------------------

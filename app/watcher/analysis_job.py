@@ -6,6 +6,7 @@ the process entry points are :func:`init_process` and :func:`run_in_process`.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
@@ -21,13 +22,16 @@ from app.errors import BaselineMissingError
 from app.storage import Endpoint, Store
 from app.watcher.logs import log_failure
 
-__all__ = ["AUTO_BASELINE_MAX_ERROR_RATE", "AnalysisJob", "AnalysisOutcome", "init_process", "run_in_process"]
+__all__ = ["AUTO_BASELINE_MAX_ERROR_RATE", "AnalysisJob", "AnalysisOutcome", "init_process", "run_in_process",
+           "warm_up"]
 
 # a baseline is never learned automatically from a window with more failed probes than this
 AUTO_BASELINE_MAX_ERROR_RATE = 0.2
 # imported when the analysis process starts, so its memory reaches its plateau before the first pass
-# (the detectors and the RCA import these lazily, on first use); each is optional
-PRELOAD = ("app.detection.window", "app.rca", "sklearn.ensemble", "sklearn.tree", "sklearn.model_selection", "shap")
+# (the detectors and the RCA import these lazily, on first use)
+PRELOAD = ("app.analysis.window", "app.governance")
+# optional third-party packages the detectors and the RCA import lazily
+PRELOAD_OPTIONAL = ("sklearn.ensemble", "sklearn.tree", "sklearn.model_selection", "shap")
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class AnalysisOutcome:
     """What happened to one endpoint in one analysis pass."""
 
     endpoint: str
-    action: str   # report | baseline_learned | waiting | no_new_samples | not_learnable | unavailable | failed
+    action: str   # report | baseline_learned | waiting | no_new_samples | not_learnable | failed
     detail: str = ""
     alert: bool = False
     root_cause: str | None = None
@@ -54,22 +58,6 @@ class AnalysisJob:
             self._warned.add(key)
             logger.warning(message)
 
-    def apis(self) -> tuple[Any, Any, Any] | None:
-        """(analyze_window, on_report, sensitivity_for), imported lazily; None without detection."""
-        try:
-            from app.detection import analyze_window
-        except ImportError as exc:
-            self._warn_once("detection", f"analysis unavailable (app.detection.analyze_window missing: {exc}); "
-                                         "probing continues")
-            return None
-        try:
-            from app.governance import on_report, sensitivity_for
-        except ImportError as exc:
-            self._warn_once("governance", f"governance unavailable ({exc}); reports are saved without "
-                                          "recommendations")
-            return analyze_window, None, None
-        return analyze_window, on_report, sensitivity_for
-
     def run_all(self, eps: list[Endpoint]) -> list[AnalysisOutcome]:
         out = []
         for ep in eps:
@@ -83,7 +71,8 @@ class AnalysisJob:
 
     def analyze(self, ep: Endpoint) -> AnalysisOutcome:
         """Analyse one endpoint's rolling window (or learn its first baseline)."""
-        from app.baseline import learn_baseline, load_baseline, save_baseline
+        from app.detection.baseline import learn_baseline
+        from app.storage.baselines import load_baseline, save_baseline
 
         name, eid, window = ep.name, ep.id, self.settings.window_size
         samples = self.store.recent_samples(name, last_n=window)
@@ -108,16 +97,14 @@ class AnalysisJob:
             self._seen[eid] = newest
             logger.info(f"learned baseline v{b.version} for {name} from its first {len(samples)} samples")
             return AnalysisOutcome(name, "baseline_learned", f"v{b.version}")
-        apis = self.apis()
-        if apis is None:
-            return AnalysisOutcome(name, "unavailable", "app.detection missing")
-        analyze_window, on_report, sensitivity_for = apis
-        sens = sensitivity_for(self.store, name) if sensitivity_for else None
-        report = analyze_window(baseline, samples, settings=self.settings, sensitivity=sens)
-        if on_report is not None:
-            report = on_report(self.store, report, self.settings)
-        else:
-            self.store.save_report(report)
+        # imported here, not at the top: the window pulls in scipy and scikit-learn, which only the
+        # analysis process needs (the watcher's probing process stays small)
+        from app.analysis.window import analyze_window
+        from app.governance import on_report, sensitivity_for
+
+        report = analyze_window(baseline, samples, settings=self.settings,
+                                sensitivity=sensitivity_for(self.store, name))
+        report = on_report(self.store, report, self.settings)
         self._seen[eid] = newest
         rc = report.rca
         if report.alert:
@@ -125,6 +112,17 @@ class AnalysisJob:
         else:
             logger.debug(f"analysis of {name}: no alert ({len(samples)} samples)")
         return AnalysisOutcome(name, "report", alert=bool(report.alert), root_cause=rc.root_cause)
+
+
+def warm_up() -> None:
+    """Import the analysis stack up front, so the first pass does not pause (and memory plateaus early)."""
+    for name in PRELOAD:
+        importlib.import_module(name)     # the project's own code: a broken import fails here, loudly
+    for name in PRELOAD_OPTIONAL:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            logger.debug(f"preload of {name} skipped: {exc}")
 
 
 # ---- the analysis process ------------------------------------------------------------------------
@@ -158,14 +156,7 @@ def init_process(settings_data: dict[str, Any], parent: int) -> None:
     except OSError as exc:
         logger.warning(f"file logging disabled: {exc}")
     job = AnalysisJob(settings, Store.from_settings(settings))
-    if job.apis() is not None:
-        import importlib
-
-        for name in PRELOAD:
-            try:
-                importlib.import_module(name)
-            except ImportError as exc:
-                logger.debug(f"preload of {name} skipped: {exc}")
+    warm_up()
     _PROCESS_JOB.append(job)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from loguru import logger
 
+from app.analysis.target import EndpointSpec, resolve_target
 from app.config import Settings
 from app.errors import InputError
 from app.storage import Endpoint, Store
@@ -43,8 +44,6 @@ def register_urls(settings: Settings, store: Store, urls: list[str], *, interval
     Raises InputError (bad URL, probe set, protocol) or EndpointError (unreachable, no protocol
     matched) before anything is stored for that URL.
     """
-    from app.monitoring import EndpointSpec, resolve_target
-
     check_interval(interval)
     out = []
     for url in urls:

@@ -10,6 +10,7 @@ if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this f
 import streamlit as st
 
 from app.errors import MlfiError
+from app.probing import PROTOCOLS
 from app.views import endpoint_form as form
 from ui import data
 from ui.components import ensure_routed, flash, show_flash
@@ -21,11 +22,6 @@ st.title("Add endpoint")
 st.caption("Point mlfi at a deployed model. It sends rows of a probe set at the chosen interval, learns a baseline "
            "from the first window, then watches for drift, errors and slow-downs.")
 show_flash()
-try:
-    from app.probing import PROTOCOLS
-except ImportError:  # probing not installed: only auto-detection can be offered
-    PROTOCOLS = ()
-
 gen = int(st.session_state.get("add_form_gen", 0))   # bumped after a save: fresh, empty widgets
 
 

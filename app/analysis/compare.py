@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.analysis.report import build_report
+from app.analysis.window import detection_config
 from app.checks import check_unit_interval
 from app.config import Settings
 from app.detection.frames import cat_value
 from app.detection.metrics import frame_metrics
-from app.detection.report import build_report
 from app.detection.suite import DetectionConfig, WindowData, run_suite
 from app.detection.task import resolve_task
-from app.detection.window import detection_config
 from app.errors import InputError
 from app.schemas import Metrics, Report
 

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from app.analysis.report import build_report
 from app.config import Settings
 from app.detection.metrics import compute_metrics
-from app.detection.report import build_report
 from app.detection.suite import DetectionConfig, WindowData, run_suite
+from app.detection.task import as_float, float_values
 from app.errors import InputError
 from app.schemas import Baseline, Report, Sample
 
@@ -53,8 +54,6 @@ def baseline_window(b: Baseline, task: str | None = None) -> WindowData:
     regression = task == "regression"
     pred_values = _arr(b.prediction_values) if regression else None
     if regression and pred_values is None and b.class_counts:   # a classification baseline read as regression
-        from app.detection.task import float_values
-
         pred_values = _arr(float_values(preds).tolist())
     return WindowData(features=features, confidence=_arr(b.confidences), predictions=_arr(preds, object),
                       task=task, pred_values=pred_values,
@@ -65,8 +64,6 @@ def baseline_window(b: Baseline, task: str | None = None) -> WindowData:
 
 
 def _regression_arrays(ok: list[Sample]) -> dict[str, Any]:
-    from app.detection.task import as_float
-
     values = [as_float(s.prediction) for s in ok]
     pairs = [(v - t, t) for v, t in zip(values, (as_float(s.label) for s in ok)) if v is not None and t is not None]
     return {"pred_values": _arr([v for v in values if v is not None]),
@@ -74,8 +71,6 @@ def _regression_arrays(ok: list[Sample]) -> dict[str, Any]:
 
 
 def _abs_error(s: Sample) -> float:
-    from app.detection.task import as_float
-
     v, t = as_float(s.prediction), as_float(s.label)
     return abs(v - t) if s.ok and v is not None and t is not None else np.nan
 

@@ -1,39 +1,23 @@
-"""Learn, save, load and version the baseline of an endpoint (what normal looks like)."""
+"""Learn the baseline of an endpoint from a window of samples (what normal looks like); pure statistics."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import re
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from app.config import Settings
-from app.errors import BaselineMissingError, InputError
+from app.detection.metrics import compute_metrics
+from app.detection.task import as_float, resolve_task
+from app.errors import InputError
 from app.schemas import Baseline, FeatureReference, Sample
-from app.storage import Store
 
-__all__ = ["learn_baseline", "save_baseline", "load_baseline", "baseline_path", "slugify",
-           "MAX_REFERENCE_VALUES", "MAX_REFERENCE_ROWS"]
+__all__ = ["MAX_REFERENCE_ROWS", "MAX_REFERENCE_VALUES", "learn_baseline"]
 
 MAX_REFERENCE_VALUES = 5000   # per-feature reference sample kept in the file
 MAX_REFERENCE_ROWS = 2000     # joint rows kept for multivariate tests / Isolation Forest
-
-
-def slugify(name: str) -> str:
-    """A file-system-safe, stable folder name for an endpoint.
-
-    >>> slugify("http://127.0.0.1:9000/predict")
-    '127.0.0.1_9000_predict-553a428a'
-    """
-    core = re.sub(r"^[a-z]+://", "", name)
-    core = re.sub(r"[^A-Za-z0-9._-]+", "_", core).strip("_")[:60] or "endpoint"
-    return f"{core}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
 def _is_number(v: Any) -> bool:
@@ -77,9 +61,6 @@ def learn_baseline(name: str, samples: list[Sample], protocol: str | None = None
     instead of class counts and 1/0 correctness. Raises InputError when the window has no
     successful sample to learn from.
     """
-    from app.detection.metrics import compute_metrics
-    from app.detection.task import as_float, resolve_task
-
     ok = [s for s in samples if s.ok]
     if not ok:
         kinds = Counter(s.error_kind for s in samples)
@@ -95,8 +76,8 @@ def learn_baseline(name: str, samples: list[Sample], protocol: str | None = None
                 feats.setdefault(k, [])
     for s in ok:
         if s.inputs:
-            for k in feats:
-                feats[k].append(s.inputs.get(k))
+            for k, column in feats.items():
+                column.append(s.inputs.get(k))
     if len(rows) > MAX_REFERENCE_ROWS:
         idx = sorted(rng.choice(len(rows), MAX_REFERENCE_ROWS, replace=False).tolist())
         rows = [rows[i] for i in idx]
@@ -119,47 +100,3 @@ def learn_baseline(name: str, samples: list[Sample], protocol: str | None = None
         feature_rows=rows,
         notes={"error_kinds": dict(Counter(s.error_kind for s in samples if s.error_kind))},
     )
-
-
-def baseline_path(settings: Settings, name: str, version: int) -> Path:
-    return settings.baselines_dir / slugify(name) / f"v{version:04d}.json"
-
-
-def save_baseline(settings: Settings, store: Store, baseline: Baseline) -> Baseline:
-    """Assign the next version, write the human-readable JSON file, index it in the database."""
-    existing = store.baseline_versions(baseline.endpoint)
-    version = max((int(r["version"]) for r in existing), default=0) + 1
-    saved = baseline.model_copy(update={"version": version})
-    path = baseline_path(settings, baseline.endpoint, version)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(saved.model_dump_json(indent=1), encoding="utf-8")
-    tmp.replace(path)   # atomic: a crash never leaves a half-written baseline
-    summary = {"metrics": saved.metrics.model_dump(), "features": sorted(saved.features),
-               "classes": saved.class_counts, "task": saved.task}
-    store.index_baseline(baseline.endpoint, version, str(path), saved.n_samples, summary, saved.created_at)
-    return saved
-
-
-def load_baseline(settings: Settings, store: Store, name: str, version: int | None = None) -> Baseline:
-    """Load the active (or the given) baseline version of an endpoint."""
-    versions = store.baseline_versions(name)
-    if not versions:
-        raise BaselineMissingError(f"no baseline for {name}: run `mlfi baseline {name}` first")
-    if version is None:
-        active = [r for r in versions if r["active"]] or versions
-        row = active[-1]
-    else:
-        match = [r for r in versions if int(r["version"]) == version]
-        if not match:
-            raise BaselineMissingError(f"baseline version {version} of {name} does not exist")
-        row = match[0]
-    path = Path(row["path"])
-    if not path.exists():
-        path = baseline_path(settings, name, int(row["version"]))
-    try:
-        return Baseline.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError as exc:
-        raise BaselineMissingError(f"baseline file for {name} v{row['version']} is missing: {path}") from exc
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise InputError(f"baseline file {path} is corrupt: {str(exc).splitlines()[0]}") from exc
