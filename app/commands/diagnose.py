@@ -30,6 +30,9 @@ def _human(p: dict) -> str:  # type: ignore[type-arg]
         )
     )
     lines.append(f"payload_hash: {p['payload_hash']}")
+    if p.get("queued_recommendations"):
+        lines.append(f"queued for approval: {len(p['queued_recommendations'])} items "
+                     "(mlfi recommendations --status pending)")
     return "\n".join(lines)
 
 
@@ -80,7 +83,10 @@ def register(group: click.Group) -> None:
             d = diagnose(prompt=prompt, experiment=experiment, settings=settings, store=store)
             payload = d.payload()
             if store is not None:
-                store.save_diagnosis(payload, team=team or (payload["input"].get("record") or {}).get("team"))
+                from app.governance.diagnosis_queue import file_diagnosis
+
+                file_diagnosis(store, settings, payload,
+                               team=team or (payload["input"].get("record") or {}).get("team"))
             if export is not None:
                 html_path, json_path = export_report(d, export)
                 click.echo(f"exported {html_path} and {json_path}", err=True)

@@ -59,8 +59,9 @@ def register(group: click.Group) -> None:
         settings, store = _ctx(ctx)
         recs = list_recommendations(store, settings, status=status, endpoint=endpoint, incident_id=incident_id,
                                     limit=limit)
-        human = "\n".join(f"{r.id}  [{r.priority}] {r.status:<10} {r.action}  ({r.endpoint}, incident "
-                          f"#{r.incident_id})" for r in recs) or "no recommendations"
+        human = "\n".join(f"{r.id}  [{r.priority}] {r.status:<10} {r.action}  " + (
+            f"(diagnosis {r.diagnosis_id}, {r.category})" if r.source == "diagnosis" else
+            f"({r.endpoint}, incident #{r.incident_id})") for r in recs) or "no recommendations"
         emit([r.model_dump() for r in recs], as_json, human)
 
     @group.command("approve")

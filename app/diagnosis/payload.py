@@ -9,7 +9,7 @@ from typing import Any
 
 __all__ = ["CONFIDENCE_FORMULA", "HASH_EXCLUDED", "canonical_json", "confidence", "payload_hash", "verify_payload"]
 
-HASH_EXCLUDED = ("payload_hash", "diagnosis_id", "created_at", "similar_past_diagnoses")
+HASH_EXCLUDED = ("payload_hash", "diagnosis_id", "created_at", "similar_past_diagnoses", "queued_recommendations")
 CONFIDENCE_FORMULA = (
     "confidence = max(0, 0.95 * base - 0.1 * n_contradictions); base = s1 * (0.5 + 0.5 * (s1 - s2) / s1) "
     "for a diagnosed category (s1 = its score, s2 = runner-up score), base = 0.5 * (1 - s1) * information for "

@@ -98,7 +98,9 @@ def decide(store: Store, settings: Settings, rec_id: str, *, decision: Literal["
             "recommendation_id": rec.id, "endpoint": rec.endpoint, "incident_id": rec.incident_id,
             "report_id": rec.report_id, "action": rec.action, "action_type": rec.action_type,
             "priority": rec.priority, "rule_id": rec.rule_id, "rule_ids": rec.rule_ids,
-            "knowledge_id": rec.knowledge_id, "reason": reason, "false_alarm": fa}, now=now)
+            "knowledge_id": rec.knowledge_id, "reason": reason, "false_alarm": fa,
+            **({"source": rec.source, "diagnosis_id": rec.diagnosis_id, "category": rec.category}
+               if rec.source == "diagnosis" else {})}, now=now)
         changes: list[SensitivityChange] = []
         report = load_report(conn, rec.report_id)
         if report is not None and rec.endpoint and (fa or decision == "approved"):

@@ -14,6 +14,7 @@ from app.diagnosis import diagnose
 from app.diagnosis.export import render_html
 from app.diagnosis.history import heatmap_counts
 from app.errors import InputError, MlfiError
+from app.governance.diagnosis_queue import file_diagnosis, gate_status, queue_of
 from app.storage import Store
 
 __all__ = [
@@ -22,9 +23,11 @@ __all__ = [
     "HISTORY_COLUMNS",
     "SAMPLE_PATH",
     "DiagnosisRun",
+    "gate",
     "heatmap_frame",
     "heatmap_grid",
     "history",
+    "queue",
     "read_record",
     "run",
     "team_table",
@@ -81,9 +84,20 @@ def run(
         raise MlfiError("upload an experiment record first")
     experiment: Path | dict[str, Any] | None = SAMPLE_PATH if use_sample else record
     d = diagnose(prompt=prompt, experiment=experiment, settings=settings, store=store)
+    payload = d.payload()
     if save:
-        store.save_diagnosis(d.payload(), team=team or d.input.get("record", {}).get("team"))
-    return DiagnosisRun(payload=d.payload(), html=render_html(d))
+        file_diagnosis(store, settings, payload, team=team or d.input.get("record", {}).get("team"))
+    return DiagnosisRun(payload=payload, html=render_html(d))
+
+
+def queue(store: Store, diagnosis_id: str) -> list[Any]:
+    """The governance items of one stored diagnosis (``RecommendationRecord``), any status, gate last."""
+    return queue_of(store, diagnosis_id)
+
+
+def gate(store: Store, diagnosis_id: str, deployment_gate: str) -> dict[str, Any]:
+    """Where the diagnosis's deployment gate stands: blocked, released (by whom, why) or kept blocked."""
+    return gate_status(store, diagnosis_id, deployment_gate).model_dump()
 
 
 def history(store: Store, limit: int = 2000) -> list[dict[str, Any]]:

@@ -20,8 +20,10 @@ __all__ = [
     "decide_pending",
     "decided_actions",
     "get_recommendation",
+    "insert_diagnosis_items",
     "insert_recommendations",
     "list_recommendations",
+    "of_diagnosis",
     "of_incident",
     "stored_statuses",
     "supersede_pending",
@@ -54,6 +56,10 @@ class RecommendationRecord(BaseModel):
     false_alarm: bool = False
     outcome: dict[str, Any] | None = None
     executions: list[dict[str, Any]] = Field(default_factory=list)
+    source: str = "monitoring"
+    diagnosis_id: str | None = None
+    category: str | None = None
+    citation: dict[str, Any] | None = None
 
     def to_recommendation(self) -> Recommendation:
         """The contract shape (id, action, priority, rationale, status, ...)."""
@@ -69,7 +75,9 @@ def _record(row: Any) -> RecommendationRecord:
     d.pop("endpoint_id", None)
     return RecommendationRecord(**d, rule_ids=extra.get("rule_ids", []), feature=extra.get("feature"),
                                 false_alarm=bool(extra.get("false_alarm", False)), outcome=extra.get("outcome"),
-                                executions=extra.get("executions", []))
+                                executions=extra.get("executions", []),
+                                source=extra.get("source") or "monitoring", diagnosis_id=extra.get("diagnosis_id"),
+                                category=extra.get("category"), citation=extra.get("citation"))
 
 
 def _rec_query() -> Any:
@@ -138,6 +146,34 @@ def insert_recommendations(conn: Connection, recs: list[Recommendation], *, endp
             report_id=report_id, rule_id=r.rule_id, priority=r.priority, rationale=r.rationale,
             knowledge_id=r.knowledge_id, payload_json=json.dumps(payload, sort_keys=True, default=str)))
     return [r.id for r in new]
+
+
+def insert_diagnosis_items(conn: Connection, items: list[dict[str, Any]], *, now: float) -> list[str]:
+    """Insert a diagnosis's queue items (no endpoint, no incident) as ``pending``; returns the ids new here.
+
+    Each item holds the columns (``id``, ``action``, ``action_type``, ``priority``, ``rationale``,
+    ``rule_id``, ``knowledge_id``) and ``payload`` (``source``, ``diagnosis_id``, ``category``,
+    ``citation``). An id already stored is left as it is (a decision is never reopened).
+    """
+    if not items:
+        return []
+    rc = t.recommendations.c
+    known = {str(i) for i in conn.execute(select(rc.id).where(rc.id.in_([i["id"] for i in items]))).scalars()}
+    new = [i for i in items if i["id"] not in known]
+    for i in new:
+        conn.execute(t.recommendations.insert().values(
+            id=i["id"], endpoint_id=None, incident_id=None, report_id=None, rule_id=i.get("rule_id"),
+            action=i["action"], action_type=i.get("action_type"), priority=i["priority"],
+            rationale=i.get("rationale"), knowledge_id=i.get("knowledge_id"), status="pending", created_at=now,
+            payload_json=json.dumps(i.get("payload") or {}, sort_keys=True, default=str)))
+    return [i["id"] for i in new]
+
+
+def of_diagnosis(conn: Connection, diagnosis_id: str) -> list[RecommendationRecord]:
+    """Every queue item a diagnosis put in (any status), in insertion order of their ids."""
+    rows = conn.execute(_rec_query().where(t.recommendations.c.payload_json.like(f'%"diagnosis_id": "{diagnosis_id}"%'))
+                        .order_by(t.recommendations.c.created_at, t.recommendations.c.id)).mappings()
+    return [r for r in (_record(row) for row in rows) if r.diagnosis_id == diagnosis_id]
 
 
 def stored_statuses(conn: Connection, ids: list[str]) -> dict[str, str]:
