@@ -69,3 +69,25 @@ def test_shipped_dataset_example_names_the_leaking_column(home: Path) -> None:
     assert at.metric[0].value == "data_leakage"
     evidence = at.dataframe[0].value
     assert evidence["statement"].str.contains("progression_score_at_followup").any()
+
+
+def test_readiness_questions_and_governance_items_are_decided_on_the_page(home: Path) -> None:
+    at = _app()
+    at.button(key="dx_run").click().run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.subheader if s.value in ("Readiness questions", "Governance")] == [
+        "Readiness questions", "Governance"]
+    assert 3 <= sum(e.label.startswith("Answer key") for e in at.expander) <= 5
+    assert any("Deployment gate: **blocked**" in m.value for m in at.markdown)
+    from app.governance import list_recommendations
+
+    st = Store(Settings().db_url)
+    recs = list_recommendations(st)
+    st.dispose()
+    gate = next(r for r in recs if r.id.endswith("-gate"))
+    at.text_input(key="dx_operator").set_value("ana")
+    at.text_input(key=f"dx_reason_{gate.id}").set_value("audit done, leak removed")
+    at.button(key=f"dx_approve_{gate.id}").click().run()
+    assert not at.exception and not at.error
+    assert any("Deployment gate: **released** by ana" in m.value for m in at.markdown)
+    assert any(f"{gate.id} approved by ana" in s.value for s in at.success)

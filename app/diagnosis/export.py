@@ -145,6 +145,7 @@ without {_e(", ".join(p["hash_scope"].get("excluded", [])))}. Verify with
         else '<p class="muted">no fairness data given</p>'
     }
 <h2>Remediation plan</h2>{plan_html}
+<h2>Readiness questions</h2>{_readiness(p.get("readiness_questions") or [])}
 <h2>Learning path</h2>{
         _table(
             ["id", "title", "certification"],
@@ -194,6 +195,19 @@ without {_e(", ".join(p["hash_scope"].get("excluded", [])))}. Verify with
 <script type="application/json" id="mlfi-payload">{embedded}</script>
 </body></html>
 """
+
+
+def _readiness(questions: list[dict]) -> str:  # type: ignore[type-arg]
+    if not questions:
+        return '<p class="muted">none</p>'
+    items = "".join(
+        f"<li id=\"{_e(q['id'])}\"><p>{_e(q['question'])}</p><details><summary>Answer key "
+        f"(<code>{_e(q['citation']['path'])}</code> &sect; {_e(q['citation']['section'])})</summary><ul>"
+        + "".join(f"<li>{_e(a)}</li>" for a in q["answer_key"])
+        + "</ul></details></li>"
+        for q in questions
+    )
+    return f'<ol class="readiness">{items}</ol>'
 
 
 def export_report(d: Diagnosis, path: str | Path) -> tuple[Path, Path]:

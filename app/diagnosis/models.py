@@ -15,6 +15,7 @@ __all__ = [
     "EvidenceItem",
     "LearningItem",
     "PlanItem",
+    "ReadinessQuestion",
     "RemediationPlan",
     "SimilarDiagnosis",
 ]
@@ -74,6 +75,16 @@ class PlanItem(BaseModel):
     citation: Citation
 
 
+class ReadinessQuestion(BaseModel):
+    """A practice question for the team; ``answer_key`` quotes the cited knowledge section."""
+
+    id: str
+    category: str
+    question: str
+    answer_key: list[str]
+    citation: Citation
+
+
 class RemediationPlan(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -124,6 +135,9 @@ class Diagnosis(BaseModel):
     contradictions: list[Contradiction]
     intake_warnings: list[str] = Field(
         default_factory=list, description="what the intake ignored or reinterpreted, one line each"
+    )
+    readiness_questions: list[ReadinessQuestion] = Field(
+        default_factory=list, description="3-5 practice questions, each answered by one cited knowledge section"
     )
     payload_hash: str = ""
     # ---- how it was reached (hashed, except the run-specific fields listed in hash_scope) -----------------

@@ -18,6 +18,7 @@ from app.diagnosis.models import Diagnosis, EvidenceItem, LearningItem, Remediat
 from app.diagnosis.normalise import lost_values
 from app.diagnosis.payload import CONFIDENCE_FORMULA, HASH_EXCLUDED, canonical_json, confidence, payload_hash
 from app.diagnosis.plan import build_plan
+from app.diagnosis.readiness import readiness_questions
 from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.rules import RULES_PATH, load_rules
 from app.diagnosis.signals import Signals, compute_signals
@@ -183,6 +184,7 @@ def diagnose(
         grounding=r.grounding,
         contradictions=[],
         intake_warnings=intake_warnings,
+        readiness_questions=readiness_questions(r.local, tax.primary, tax.secondary_risks, evidence),
         rules_version=rules.version,
         confidence_formula=CONFIDENCE_FORMULA,
         category_scores=[s.model_dump() for s in sorted(tax.scores, key=lambda s: (-s.score, s.category))],

@@ -13,12 +13,13 @@ import streamlit as st
 
 from app.errors import MlfiError
 from app.views import diagnosis as dx
-from ui import charts, data
-from ui.components import ensure_routed
+from ui import charts, data, diagnosis_parts
+from ui.components import ensure_routed, show_flash
 
 ensure_routed()
 
 st.title("Experiment diagnosis")
+show_flash()
 st.caption("Turn a failed experiment into cited evidence, a deployment gate, a remediation plan and a learning path.")
 db_url = data.db_or_stop()
 
@@ -87,6 +88,8 @@ if "dx_result" in st.session_state:
                 for i in p["remediation_plan"][key]
             )
         )
+    diagnosis_parts.readiness(p)
+    diagnosis_parts.governance(p)
     st.subheader("Learning path")
     st.dataframe(pd.DataFrame(p["learning_path"], columns=["id", "title", "certification"]), hide_index=True)
     st.subheader("Citations")
