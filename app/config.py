@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     azure_search_index: str | None = None
     azure_search_key: SecretStr | None = None   # SecretStr: masked in repr, logs and tracebacks
 
+    # optional reasoning model: any OpenAI-compatible chat-completions server fills the experiment record
+    reasoning_url: str | None = None            # base URL (.../v1) or the full .../chat/completions URL
+    reasoning_model: str | None = None
+    reasoning_api_key: SecretStr | None = None  # a secret: sent as a header, never logged or shown
+    reasoning_timeout_s: float = Field(default=30.0, gt=0)
+
     @field_validator("probe_timeout_s", "watch_interval_s", "analysis_every_s", "window_size", "watch_concurrency",
                      "backoff_max_s", "heartbeat_every_s", "probe_samples")
     @classmethod

@@ -170,8 +170,12 @@ without {_e(", ".join(p["hash_scope"].get("excluded", [])))}. Verify with
     }
 <h2>Grounding</h2>{
         _table(
-            ["provider", "proof level", "remote used"],
-            [[_e(p["grounding"]["provider"]), _e(p["grounding"]["proof_level"]), _e(p["grounding"]["remote_used"])]],
+            ["provider", "proof level", "remote used", "reasoning"],
+            [[_e(p["grounding"]["provider"]), _e(p["grounding"]["proof_level"]), _e(p["grounding"]["remote_used"]),
+              _e(p["grounding"].get("reasoning", "local"))
+              + (f" ({_e(p['grounding'].get('reasoning_model'))})" if p["grounding"].get("reasoning_model") else "")
+              + (f"<br>not used: {_e(p['grounding']['reasoning_error'])}" if p["grounding"].get("reasoning_error")
+                 else "")]],
         )
     }
 <h2>Assumptions</h2>{"".join(f"<p>{_e(a)}</p>" for a in p["assumptions"]) or '<p class="muted">none</p>'}

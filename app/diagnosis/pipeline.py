@@ -19,6 +19,8 @@ from app.diagnosis.normalise import lost_values
 from app.diagnosis.payload import CONFIDENCE_FORMULA, HASH_EXCLUDED, canonical_json, confidence, payload_hash
 from app.diagnosis.plan import build_plan
 from app.diagnosis.readiness import readiness_questions
+from app.diagnosis.reasoning import configured as reasoning_configured
+from app.diagnosis.reasoning import read_prompt, with_reasoning
 from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.rules import RULES_PATH, load_rules
 from app.diagnosis.signals import Signals, compute_signals
@@ -113,10 +115,17 @@ def _with_measured_classes(rec: ExperimentRecord, meas: DatasetMeasurements | No
 
 
 def _load(
-    prompt: str | None, experiment: str | Path | dict[str, Any] | None, base_dir: Path | None, warnings: list[str]
+    prompt: str | None, experiment: str | Path | dict[str, Any] | None, base_dir: Path | None, warnings: list[str],
+    settings: Settings | None = None, reasoning: dict[str, Any] | None = None,
 ) -> tuple[ExperimentRecord, Path, str]:
     if (prompt is None) == (experiment is None):
         raise InputError("give exactly one of --prompt or --experiment")
+    if prompt is not None and settings is not None and reasoning_configured(settings):
+        out = read_prompt(prompt, settings, warnings)
+        if reasoning is not None:
+            reasoning.update(reasoning="remote" if out.remote else "local", reasoning_configured=True,
+                             reasoning_model=settings.reasoning_model, reasoning_error=out.error)
+        return out.record, base_dir or Path.cwd(), "prompt"
     if prompt is not None:
         return from_prompt(prompt), base_dir or Path.cwd(), "prompt"
     if isinstance(experiment, dict):
@@ -139,7 +148,8 @@ def diagnose(
 ) -> Diagnosis:
     """Diagnose one failed experiment. Same input (and knowledge base) -> same payload_hash."""
     intake_warnings: list[str] = []
-    rec, base, source = _load(prompt, experiment, base_dir, intake_warnings)
+    reasoning: dict[str, Any] = {}
+    rec, base, source = _load(prompt, experiment, base_dir, intake_warnings, settings, reasoning)
     rules = load_rules(rules_path)
     meas = measure(rec, base, alpha=settings.alpha if settings else 0.05)
     rec = _with_measured_classes(rec, meas)
@@ -181,7 +191,7 @@ def diagnose(
         learning_path=learning,
         remediation_plan=plan,
         citations=citations,
-        grounding=r.grounding,
+        grounding=with_reasoning(r.grounding, reasoning),
         contradictions=[],
         intake_warnings=intake_warnings,
         readiness_questions=readiness_questions(r.local, tax.primary, tax.secondary_risks, evidence),

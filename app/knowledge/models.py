@@ -28,11 +28,25 @@ class Citation(BaseModel):
 
 
 class Grounding(BaseModel):
-    """What the citations of one run really came from (never claims a remote search that did not answer)."""
+    """What one run really used: search (local or remote) x reasoning (local or remote); never claims more.
+
+    ``proof_level`` names the search half and, only when a remote model's record was used, adds
+    ``+remote_reasoning``; ``search`` and ``reasoning`` state the two halves on their own.
+    """
 
     provider: Literal["local", "azure_ai_search"] = "local"
-    proof_level: Literal["local_knowledge_base", "remote_search_results"] = "local_knowledge_base"
+    proof_level: Literal[
+        "local_knowledge_base",
+        "remote_search_results",
+        "local_knowledge_base+remote_reasoning",
+        "remote_search_results+remote_reasoning",
+    ] = "local_knowledge_base"
     remote_used: bool = False
     remote_configured: bool = False
     remote_error: str | None = None
     corpus_documents: int = 0
+    search: Literal["local", "remote"] = "local"
+    reasoning: Literal["local", "remote"] = "local"
+    reasoning_configured: bool = False
+    reasoning_model: str | None = None
+    reasoning_error: str | None = None

@@ -55,6 +55,7 @@ class Retriever:
             remote_configured=self.remote is not None,
             remote_error=self._remote_error,
             corpus_documents=self.local.n_documents,
+            search="remote" if used else "local",
         )
 
 

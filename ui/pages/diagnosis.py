@@ -98,7 +98,9 @@ if "dx_result" in st.session_state:
         hide_index=True,
         key="dx_citations",
     )
-    st.caption(f"grounding: {p['grounding']['provider']} · {p['grounding']['proof_level']}")
+    g = p["grounding"]
+    st.caption(f"grounding: {g['provider']} · {g['proof_level']} · search {g.get('search', 'local')} · reasoning "
+               f"{g.get('reasoning', 'local')}" + (f" ({g['reasoning_model']})" if g.get("reasoning_model") else ""))
     d1, d2 = st.columns(2)
     d1.download_button("HTML report", html, f"{p['diagnosis_id']}.html", "text/html", key="dx_dl_html")
     d2.download_button(
