@@ -74,6 +74,13 @@ class Settings(BaseSettings):
             raise ValueError(f"must be > 0, got {v}")
         return v
 
+    @field_validator("reasoning_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip().lower().startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {v[:40]!r}")
+        return v.strip() if v is not None else None
+
     @field_validator("alpha")
     @classmethod
     def _probability(cls, v: float) -> float:

@@ -163,3 +163,5 @@ def test_settings_read_the_documented_variables_and_never_show_the_key(monkeypat
     assert s.reasoning_url == "http://127.0.0.1:1/v1" and s.reasoning_model == "m"
     assert s.reasoning_api_key is not None and s.reasoning_api_key.get_secret_value() == KEY
     assert KEY not in repr(s) and KEY not in str(s.model_dump())
+    with pytest.raises(ValueError, match="must start with http"):
+        Settings(reasoning_url="localhost:8080", _env_file=None)  # type: ignore[call-arg]

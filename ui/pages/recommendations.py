@@ -69,6 +69,7 @@ for rec in recs[:50]:
         st.markdown(rec.rationale or "")
         meta = [f"endpoint {rec.endpoint}" if rec.endpoint else None,
                 f"incident #{rec.incident_id}" if rec.incident_id else None,
+                f"diagnosis {rec.diagnosis_id} ({rec.category})" if rec.diagnosis_id else None,
                 f"rules {', '.join(rec.rule_ids or [rec.rule_id or '—'])}",
                 f"knowledge {rec.knowledge_id}" if rec.knowledge_id else None, f"id {rec.id}", ago(rec.created_at)]
         st.caption(" · ".join(m for m in meta if m))
