@@ -152,7 +152,11 @@ def test_unreachable_server_falls_back_and_not_configured_sends_nothing(tmp_path
     plain = diagnose(prompt=PROMPT, settings=Settings(home=tmp_path, _env_file=None),  # type: ignore[call-arg]
                      retriever=kb).payload()
     assert plain["grounding"]["reasoning_configured"] is False and plain["intake_warnings"] == []
-    assert _Model.seen == []
+    rec = diagnose(experiment={"metrics": {"train": {"auc": 0.99}, "validation": {"auc": 0.8}}},
+                   settings=_settings(tmp_path, "http://127.0.0.1:9/v1"), retriever=kb).payload()
+    g = rec["grounding"]
+    assert (g["reasoning"], g["reasoning_configured"], g["proof_level"]) == ("local", True, "local_knowledge_base")
+    assert _Model.seen == [] and not any("reasoning" in w for w in rec["intake_warnings"])
 
 
 def test_settings_read_the_documented_variables_and_never_show_the_key(monkeypatch: pytest.MonkeyPatch) -> None:

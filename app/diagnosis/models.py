@@ -136,10 +136,10 @@ class Diagnosis(BaseModel):
     intake_warnings: list[str] = Field(
         default_factory=list, description="what the intake ignored or reinterpreted, one line each"
     )
+    payload_hash: str = ""
     readiness_questions: list[ReadinessQuestion] = Field(
         default_factory=list, description="3-5 practice questions, each answered by one cited knowledge section"
     )
-    payload_hash: str = ""
     # ---- how it was reached (hashed, except the run-specific fields listed in hash_scope) -----------------
     schema_version: str = "mlfi.diagnosis/1"
     rules_version: int = 1

@@ -120,11 +120,13 @@ def _load(
 ) -> tuple[ExperimentRecord, Path, str]:
     if (prompt is None) == (experiment is None):
         raise InputError("give exactly one of --prompt or --experiment")
+    if settings is not None and reasoning_configured(settings) and reasoning is not None:
+        # the model reads free text only; a structured record is read locally (reasoning stays "local")
+        reasoning.update(reasoning="local", reasoning_configured=True, reasoning_model=settings.reasoning_model)
     if prompt is not None and settings is not None and reasoning_configured(settings):
         out = read_prompt(prompt, settings, warnings)
         if reasoning is not None:
-            reasoning.update(reasoning="remote" if out.remote else "local", reasoning_configured=True,
-                             reasoning_model=settings.reasoning_model, reasoning_error=out.error)
+            reasoning.update(reasoning="remote" if out.remote else "local", reasoning_error=out.error)
         return out.record, base_dir or Path.cwd(), "prompt"
     if prompt is not None:
         return from_prompt(prompt), base_dir or Path.cwd(), "prompt"
