@@ -44,8 +44,12 @@ def score(s: Signature, facts: dict[str, Any]) -> float:
 def gather(
     text: str | None, rec: ExperimentRecord, signal_values: dict[str, Any], signal_sources: dict[str, str]
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Every fact a signature may name: signals, the record's split figures, and what the parsers read."""
-    parsed, parsed_src = read_facts(text or "")
+    """Every fact a signature may name: signals, the record's split figures, and what the parsers read.
+
+    ``text`` is the prompt or the record's notes; the record's feature descriptions are read with it.
+    """
+    described = [f"{f.name}: {f.description}." for f in rec.features if f.description]
+    parsed, parsed_src = read_facts("\n".join([text or "", *described]))
     split, split_src = split_facts(rec)
     facts = {**signal_values, **split, **parsed}
     sources = {**signal_sources, **split_src, **parsed_src}

@@ -22,7 +22,7 @@ _NONE_AFTER = re.compile(r"^[^.;]{0,40}\b(?:found none|none found|found no|were 
                          r"no overlap|zero overlap|0 overlap)\b", _I)
 _SPLIT_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])|\n+")
 
-SPLITS_BOTH = r"(?:both (?:sides|splits|sets|folds|train\w* and \w+)|across (?:the )?(?:splits|folds|train\w* and)|" \
+SPLITS_BOTH = r"(?:\btrain[_/ -]?(?:val|test|dev)\w*|both (?:sides|splits|sets|folds|train\w* and \w+)|across (?:the )?(?:splits|folds|train\w* and)|" \
     r"(?:in|into|on) (?:the )?(?:train\w*|training set) and (?:the )?(?:test|val\w*|holdout)|" \
     r"(?:train\w*|training set)[^.;]{0,25}(?:and|while|but)[^.;]{0,25}(?:test|val\w*|holdout)|different folds)"
 DROP = r"(?:drop\w*|fell|falls?|lower|worse|collaps\w+|degrad\w+|plummet\w*|loses?|lost|poor\w*|barely|" \
@@ -36,19 +36,23 @@ class Cue:
     name: str
     parts: tuple[re.Pattern[str], ...]
     statement: bool = True
+    unless: re.Pattern[str] | None = None  # a sentence that also matches this does not state the idea
+    window: int = 1  # 2: the parts may be spread over two consecutive sentences
 
 
-def _cue(name: str, *parts: str, statement: bool = True) -> Cue:
-    return Cue(name, tuple(re.compile(p, _I) for p in parts), statement)
+def _cue(name: str, *parts: str, statement: bool = True, unless: str | None = None, window: int = 1) -> Cue:
+    return Cue(name, tuple(re.compile(p, _I) for p in parts), statement,
+               re.compile(unless, _I) if unless else None, window)
 
 
 CUES: tuple[Cue, ...] = (
     _cue("said_eval_on_train",
-         r"\b(?:val\w*|test\w*|eval\w*|dev) ?(?:loader|set|split|pass|data|images|accuracy|score|dataset)?\b",
-         r"(?:\btrain\w* (?:set|data|dataset|split|images|samples|filter|loader)|same (?:data|images|samples|set|"
-         r"getBatch|loader|filter) as (?:the )?train|(?:on|from) (?:the )?(?:very )?(?:same|training) (?:data|images))",
-         r"\b(?:built|wraps?|comes? from|come from|computed|drawn|uses?|made|created|is the|are the|on|from|"
-         r"reuses?|identical)\b"),
+         r"\b(?:val\w*|test\w*|eval\w*|dev)\b[^.;]{0,40}\b(?:wraps?|built (?:on|from)|(?:comes?|drawn|taken|"
+         r"computed|made|created) (?:from|on)|reads?|uses?|is|are|was|were)\b (?:the |a )?(?:very )?(?:same |original )?"
+         r"(?:train\w*|training) (?:set|data|dataset|split|images|samples|loader|filter)|\bsame (?:data|images|"
+         r"samples|set|getBatch|loader|filter|sampler) as (?:the )?train|\b(?:val\w*|test\w*|eval\w*)\b[^.;]{0,40}"
+         r"\bon (?:almost )?the same data as (?:the )?train|\b(?:val\w*|test\w*)_?(?:loader|set|ds)\W{1,4}\w*\(?"
+         r"\w*\(train"),
     _cue("said_selection_on_all",
          r"\b(?:select\w*|picked|chose|chosen|screen\w*|genetic algorithm|t-?tests?|feature importances?|"
          r"top[- ]?\d+ (?:features|genes|markers)|filter\w* (?:the )?(?:features|genes))",
@@ -104,8 +108,8 @@ CUES: tuple[Cue, ...] = (
          r"(?:many|repeatedly|over and over)|choosing models by)"),
     _cue("said_single_class",
          r"\b(?:(?:predicts?|outputs?|labels?|classif\w+|returns?|says?|answers?)\b[^.;]{0,40}\b(?:same|one|single|"
-         r"majority|negative|non-?\w+) (?:class|label|category)|never (?:be )?predict\w*|is never predicted|"
-         r"no predicted samples|ill-defined|always (?:answer\w*|predict\w*|say\w*|output\w*)|all zeros|"
+         r"majority|negative|non-?\w+)\b[^.;]{0,15}\b(?:class|label|category)|never (?:be )?predict\w*|"
+         r"is never predicted|always (?:answer\w*|predict\w*|say\w*|output\w*)|all zeros|"
          r"catch\w* (?:almost )?nothing|(?:second|minority) column is empty|almost every \w+ (?:as )?non-?\w+|"
          r"almost never (?:predicted|recovered|flagged|caught)|rare side)"),
     _cue("said_minority_missed",
@@ -124,16 +128,18 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:linear (?:model|regression|classifier|svm)|straight line|least squares|logistic regression|"
          r"single (?:small )?(?:hidden )?layer|too (?:simple|small|shallow))\b",
          r"\b(?:curved|non-?linear|quadratic|u shape|u-shaped|bent|log curve|polynomial|complex|interactions?|"
-         r"cannot (?:get|fit)|never got|high (?:mse|error|bias)|plateau\w*)"),
+         r"cannot (?:get|fit)|never got|high (?:mse|error|bias)|plateau\w*)", window=2),
     _cue("said_nan_or_explosion",
          r"\b(?:loss|gradients?|weights|activations|outputs?)\w*\b",
          r"\b(?:nan|inf|infinity|explod\w*|diverg\w+|blows? up|blew up|overflow\w*|shoots? up|jumps? (?:from|to)|"
          r"spik\w+)\b"),
     _cue("said_seed_variance",
          r"\b(?:seeds?|runs?|restarts?|re-?runs?)\b",
-         r"\b(?:(?:more than |over )?\d+ (?:percentage )?points|vary|varies|varied|differ\w*|swing\w*|spread|"
-         r"half of (?:my|the) runs|unstable|inconsistent|some runs|other runs)\b",
-         r"\b(?:seed|same (?:data|config\w*|hyper\w*|code)|identical)\b"),
+         r"\b(?:(?:more than |over |by )?\d+(?:\.\d+)? ?(?:percentage )?points|\d+ ?pp|half of (?:my|the) runs|"
+         r"never get off|some runs|wildly|a lot|significantly|large(?:ly)?|hugely|unstable|from \d+(?:\.\d+)? ?%? "
+         r"to \d+)",
+         r"\b(?:seed|same (?:data|config\w*|hyper\w*|code|split)|identical)\b",
+         unless=r"\b(?:slight(?:ly)?|at most|tiny|minor|small|negligible|within \d)"),
     _cue("said_other_population",
          r"\b(?:different|another|other|new|independent|second|external|fresh|unseen|foreign)\b[^.;]{0,20}\b"
          r"(?:labs?|sites?|hospitals?|stud(?:y|ies)|domains?|compan\w+|data ?sets?|collections?|populations?|"
@@ -169,7 +175,7 @@ CUES: tuple[Cue, ...] = (
          r"labels? (?:\w+ ){0,2}(?:is|are|were) wrong|annotators? (?:disagree\w*|let)|inter-?annotator|"
          r"confident learning|cleanlab|filed under|incorrect(?:ly)? (?:label\w*|annotat\w*)|reviewers? let)"),
     _cue("said_train_perfect_test_poor",
-         r"\b(?:(?:100|99\.\d+) ?%|perfect|0?\.99\d*|1\.0)\b[^.;]{0,30}\btrain\w*|\btrain\w*[^.;]{0,30}"
+         r"(?:\b(?:100|99\.\d+) ?%|\bperfect\b|\b0?\.99\d*\b|\b1\.0\b)[^.;]{0,30}\btrain\w*|\btrain\w*[^.;]{0,30}"
          r"\b(?:100 ?%|perfect|0?\.99\d*|1\.0|climb\w*|pull\w* away)",
          r"\b(?:fails?|poor|low|bad|does ?n[o']t generali[sz]e|(?:validation|test)\b[^.;]{0,30}(?:not follow|"
          r"stays?|flat|lower|drop\w*|worse)|not follow)"),
@@ -189,6 +195,8 @@ def _holds(cue: Cue, sentence: str) -> bool:
     first = cue.parts[0].search(sentence)
     if first is None or any(p.search(sentence) is None for p in cue.parts[1:]):
         return False
+    if cue.unless is not None and cue.unless.search(sentence):
+        return False
     if not cue.statement:
         return True
     if _HEDGE.search(sentence) or _NEG_BEFORE.search(sentence[: first.start()]):
@@ -205,8 +213,11 @@ def prose_facts(text: str) -> dict[str, str]:
     {}
     """
     out: dict[str, str] = {}
-    for s in sentences(text):
-        for cue in CUES:
-            if cue.name not in out and _holds(cue, s):
+    sents = sentences(text)
+    pairs = [f"{a} {b}" for a, b in zip(sents, sents[1:])]
+    for cue in CUES:
+        for s in sents + (pairs if cue.window > 1 else []):
+            if _holds(cue, s):
                 out[cue.name] = s[:200]
+                break
     return out
