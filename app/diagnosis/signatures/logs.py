@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["loss_series", "log_facts"]
+__all__ = ["log_facts", "loss_series"]
 
 _FLOAT = r"(nan|inf|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)"
 _STEP = re.compile(r"(?:\b(?:step|iter(?:ation)?|epoch|batch|minibatch)\b|^\s*\[\d+\])", re.IGNORECASE)

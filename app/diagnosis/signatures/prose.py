@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 __all__ = ["CUES", "Cue", "prose_facts", "sentences"]
 
@@ -25,7 +26,7 @@ _SPLIT_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])|\n+")
 SPLITS_BOTH = r"(?:\btrain[_/ -]?(?:val|test|dev)\w*|both (?:sides|splits|sets|folds|train\w* and \w+)|across (?:the )?(?:splits|folds|train\w* and)|" \
     r"(?:in|into|on) (?:the )?(?:train\w*|training set) and (?:the )?(?:test|val\w*|holdout)|" \
     r"(?:train\w*|training set)[^.;]{0,25}(?:and|while|but)[^.;]{0,25}(?:test|val\w*|holdout)|different folds)"
-DROP = r"(?:drop\w*|fell|falls?|lower|worse|collaps\w+|degrad\w+|plummet\w*|loses?|lost|poor\w*|barely|" \
+DROP = r"(?:drop\w*|fell|falls?|lower|worse|worst|collaps\w+|degrad\w+|plummet\w*|loses?|lost|poor\w*|barely|" \
     r"fail\w*|down to|decline\w*|suffer\w*)"
 
 
@@ -97,15 +98,14 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:split|folds?|drawn|partition\w*|validat\w+|cross-?validat\w+|trains? on)\b"),
     _cue("said_drop", r"\b" + DROP + r"\b"),
     _cue("said_auc_wrong_input",
-         r"\b(?:auc|roc)\b",
+         r"(?:\b|_)(?:auc|roc)(?:\b|_)",
          r"\b(?:hard (?:labels|predictions|classes)|thresholded|y_pred\b|predicted labels|instead of "
          r"(?:predict_proba|probabilit\w+|scores)|swapped|wrong column|read incorrectly|max softmax|"
          r"(?:labels|classes) (?:were |are )?(?:flipped|inverted|reversed)|1 ?- ?0?\.\d+|swapping (?:the )?"
-         r"classes)"),
+         r"classes)", window=2),
     _cue("said_test_reused_for_selection",
-         r"\b(?:public leaderboard|leaderboard score|picked (?:my|the|our) (?:final )?(?:submissions?|model) by|"
-         r"chose (?:\w+ ){0,3}by (?:the )?(?:test|leaderboard)|tun\w+ (?:\w+ ){0,3}on the test|test set "
-         r"(?:many|repeatedly|over and over)|choosing models by)"),
+         r"\b(?:public leaderboard|private leaderboard|leaderboard (?:score|rank|position)|(?:lb|leaderboard) "
+         r"shake-?up)"),
     _cue("said_single_class",
          r"\b(?:(?:predicts?|outputs?|labels?|classif\w+|returns?|says?|answers?)\b[^.;]{0,40}\b(?:same|one|single|"
          r"majority|negative|non-?\w+)\b[^.;]{0,15}\b(?:class|label|category)|never (?:be )?predict\w*|"
@@ -185,10 +185,10 @@ CUES: tuple[Cue, ...] = (
 def sentences(text: str) -> list[str]:
     """Sentences and lines of ``text``.
 
-    >>> sentences("Loss is NaN. Val set\\nis train. Done?")
+    >>> sentences("Loss is NaN. Val set\\n```\\nis train. Done?")
     ['Loss is NaN.', 'Val set', 'is train.', 'Done?']
     """
-    return [s.strip() for s in _SPLIT_SENT.split(text) if s.strip()]
+    return [s.strip() for s in _SPLIT_SENT.split(text) if s.strip().strip("`")]
 
 
 def _holds(cue: Cue, sentence: str) -> bool:
@@ -214,7 +214,7 @@ def prose_facts(text: str) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     sents = sentences(text)
-    pairs = [f"{a} {b}" for a, b in zip(sents, sents[1:])]
+    pairs = [f"{a} {b}" for a, b in pairwise(sents)]
     for cue in CUES:
         for s in sents + (pairs if cue.window > 1 else []):
             if _holds(cue, s):
