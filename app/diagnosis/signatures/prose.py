@@ -23,7 +23,8 @@ _NONE_AFTER = re.compile(r"^[^.;]{0,40}\b(?:found none|none found|found no|were 
                          r"no overlap|zero overlap|0 overlap)\b", _I)
 _SPLIT_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])|\n+")
 
-SPLITS_BOTH = r"(?:\btrain[_/ -]?(?:val|test|dev)\w*|both (?:sides|splits|sets|folds|train\w* and \w+)|across (?:the )?(?:splits|folds|train\w* and)|" \
+SPLITS_BOTH = r"(?:\btrain[_/ -]?(?:val|test|dev)\w*|both (?:sides|splits|sets|folds)|both (?:the )?train\w* (?:and|&) "\
+    r"(?:the )?(?:test|val\w*|holdout|dev)|across (?:the )?(?:splits|folds|train\w* and)|" \
     r"(?:in|into|on) (?:the )?(?:train\w*|training set) and (?:the )?(?:test|val\w*|holdout)|" \
     r"(?:train\w*|training set)[^.;]{0,25}(?:and|while|but)[^.;]{0,25}(?:test|val\w*|holdout)|different folds)"
 DROP = r"(?:drop\w*|fell|falls?|lower|worse|worst|collaps\w+|degrad\w+|plummet\w*|loses?|lost|poor\w*|barely|" \
@@ -67,7 +68,9 @@ CUES: tuple[Cue, ...] = (
          r"(?:train[/ -]test )?split\w*|before (?:cross-?validation|cv))"),
     _cue("said_dupes_across",
          r"\b(?:duplicat\w+|identical|near-duplicates?|copies|same (?:image|photo|picture|record|row|sample|file|"
-         r"scan|sentence|text)s?|byte-identical|repeated (?:images|rows|records))",
+         r"scan|sentence|text)s?|byte-identical|repeated (?:images|rows|records)|(?:images?|photos?|pictures?|rows|"
+         r"records|samples|files|texts|sentences|items|scans)\b[^.;]{0,30}\b(?:appear|occur|show up|are present|"
+         r"exist|sit|land)\w*)",
          SPLITS_BOTH + r"|\bin both\b|\bone (?:copy )?in (?:the )?train\w*"),
     _cue("said_entity_both_sides",
          r"\b(?:same|each|individual|one) (?:patient|subject|user|customer|person|speaker|participant|animal|"
