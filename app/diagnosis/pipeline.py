@@ -21,7 +21,7 @@ from app.diagnosis.plan import build_plan
 from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.rules import RULES_PATH, load_rules
 from app.diagnosis.signals import Signals, compute_signals
-from app.diagnosis.signatures import LARGE_DROP, gather, match_signatures
+from app.diagnosis.signatures import LARGE_DROP, TEXT_LIMIT, gather, match_signatures
 from app.diagnosis.taxonomy import TaxonomyResult, classify
 from app.diagnosis.validate import validate
 from app.errors import InputError
@@ -167,7 +167,13 @@ def diagnose(
     meas = measure(rec, base, alpha=settings.alpha if settings else 0.05)
     rec = _with_measured_classes(rec, meas)
     sig = compute_signals(rec, meas, rules.future_feature_patterns, rules.identifier_patterns)
-    facts, fact_sources = gather(prompt if prompt is not None else rec.notes, rec, sig.values, sig.sources)
+    text = prompt if prompt is not None else rec.notes
+    truncated = text is not None and len(text) > TEXT_LIMIT
+    if truncated:
+        intake_warnings.append(
+            f"notes longer than {TEXT_LIMIT} characters: failure signatures read the first {TEXT_LIMIT}"
+        )
+    facts, fact_sources = gather(text, rec, sig.values, sig.sources)
     tax = classify(sig, rules, match_signatures(facts, fact_sources))
     evidence, counter = build_evidence(tax, meas)
     r = retriever or build_retriever(settings, knowledge_dir)
@@ -196,7 +202,7 @@ def diagnose(
         evidence=evidence,
         counter_evidence=counter,
         deployment_gate=deployment_gate(  # type: ignore[arg-type]
-            tax, sig, rec, rai, lost_values(intake_warnings), collapsed(sig, facts)
+            tax, sig, rec, rai, lost_values(intake_warnings) or truncated, collapsed(sig, facts)
         ),
         report_ready=True,
         deployment_ready=False,

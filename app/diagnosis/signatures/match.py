@@ -17,7 +17,10 @@ from app.diagnosis.signatures.library import SIGNATURE_DIR, Signature, holds, lo
 from app.diagnosis.signatures.splits import split_facts
 from app.diagnosis.taxonomy import FiredRule
 
-__all__ = ["gather", "match_signatures", "score"]
+__all__ = ["TEXT_LIMIT", "gather", "match_signatures", "score"]
+
+TEXT_LIMIT = 20_000
+"""Characters of text the parsers read (the prompt cap); a longer record note is read up to here."""
 
 
 def score(s: Signature, facts: dict[str, Any]) -> float:
@@ -49,7 +52,7 @@ def gather(
     ``text`` is the prompt or the record's notes; the record's feature descriptions are read with it.
     """
     described = [f"{f.name}: {f.description}." for f in rec.features if f.description]
-    parsed, parsed_src = read_facts("\n".join([text or "", *described]))
+    parsed, parsed_src = read_facts("\n".join([text or "", *described])[:TEXT_LIMIT])
     split, split_src = split_facts(rec)
     facts = {**signal_values, **split, **parsed}
     sources = {**signal_sources, **split_src, **parsed_src}

@@ -202,7 +202,7 @@ def _holds(cue: Cue, sentence: str) -> bool:
         return False
     if not cue.statement:
         return True
-    if _HEDGE.search(sentence) or _NEG_BEFORE.search(sentence[: first.start()]):
+    if _HEDGE.search(sentence) or _NEG_BEFORE.search(sentence[max(0, first.start() - 60) : first.start()]):
         return False
     return _NONE_AFTER.search(sentence[first.end() :]) is None
 
