@@ -14,6 +14,7 @@ import time
 
 from app.diagnosis import diagnose
 from app.diagnosis.signatures import TEXT_LIMIT, read_facts
+from app.errors import InputError
 
 WRITE_UP = (
     "Fraud model, 94% accuracy on the hold-out. The validation loader wraps the training dataset.\n"
@@ -46,12 +47,16 @@ def main() -> None:
         small = (unit * (TEXT_LIMIT // len(unit) + 1))[:TEXT_LIMIT]
         large = small * 10
         print(f"| {name} | {_time(small):.2f} | {_time(large):.2f} |")
-    big = {"metrics": {"validation": {"f1": 0.9}}, "notes": WRITE_UP * (1_000_000 // len(WRITE_UP))}
+    prompt = (WRITE_UP * (TEXT_LIMIT // len(WRITE_UP) + 1))[:TEXT_LIMIT]
     t = time.perf_counter()
-    diagnose(experiment=big)
-    print(f"\ndiagnose() of a record with 1 MB of notes (parsers read the first {TEXT_LIMIT} characters): "
+    diagnose(prompt=prompt)
+    print(f"\ndiagnose(prompt=...) of {len(prompt)} characters (the prompt cap), end to end: "
           f"{time.perf_counter() - t:.2f} s")
-
+    t = time.perf_counter()
+    try:
+        diagnose(prompt=WRITE_UP * (1_000_000 // len(WRITE_UP)))
+    except InputError as exc:
+        print(f"a 1 MB prompt: refused in {time.perf_counter() - t:.3f} s ({exc})")
 
 if __name__ == "__main__":
     main()
