@@ -15,8 +15,9 @@ no-change windows per cell, 20 % of values missing: P(p < 0.05) = 0.3 % at 50 ro
 one it was 14-16 % at 50 rows.
 
 Effect size: ``|r_cur - r_ref|`` of the most significant pair. Floor 0.1 (a correlation moving by
-a tenth). Above ``max_rows`` rows per side (default 50,000) a seeded uniform subsample is used:
-the standard error of a correlation there is below 0.005, far below the floor.
+a tenth). Above ``max_rows`` rows per side (default 20,000) a seeded uniform subsample is used:
+the standard error of a change of correlation there is about 0.01, a tenth of the floor (the
+power argument: :data:`app.detection.columns.JOINT_MAX_ROWS`).
 
 Attribution: each feature's largest |z| over the pairs it belongs to, as shares -- after a
 correlation-only change it names the features whose relation moved.
@@ -31,7 +32,7 @@ import numpy as np
 from scipy import stats
 
 from app.detection.base import Detector, TestResult
-from app.detection.columns import subsample_rows
+from app.detection.columns import JOINT_MAX_ROWS, subsample_rows
 from app.detection.registry import register
 
 __all__ = ["CLIP", "CorrelationDetector", "correlation_moments"]
@@ -99,7 +100,7 @@ class CorrelationDetector(Detector):
     effect_label = "|change of a correlation|"
     min_rows = 10
 
-    def __init__(self, *, effect_floor: float | None = None, seed: int = 0, max_rows: int = 50_000) -> None:
+    def __init__(self, *, effect_floor: float | None = None, seed: int = 0, max_rows: int = JOINT_MAX_ROWS) -> None:
         super().__init__(effect_floor=effect_floor, seed=seed)
         if max_rows < 100:
             raise ValueError(f"max_rows must be >= 100, got {max_rows}")
