@@ -14,20 +14,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from loguru import logger
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.storage import tables as t
 
-__all__ = ["MAX_CLASSES", "ROLLUP_LAG_S", "RollupResult", "aggregate_series", "rollup", "rollup_endpoint",
+__all__ = ["MAX_CLASSES", "ROLLUP_LAG_S", "SERIES_COLUMNS", "RollupResult", "aggregate_series", "rollup", "rollup_endpoint",
            "summarise_minute"]
 
 ROLLUP_LAG_S = 120.0        # a minute is rolled up once it ended this long ago (the watcher writes within a second)
 MAX_CLASSES = 20            # class mix: the most frequent predicted classes, the rest counted as "__other__"
 CHUNK_MINUTES = 60          # minutes rolled up per transaction (small transactions: probing never waits long)
+SERIES_COLUMNS = ["ts", "n", "errors", "error_rate", "avg_confidence", "confidence_std", "avg_latency_ms",
+                  "max_latency_ms", "accuracy", "labelled"]
 _COLS = ("ts", "error_kind", "latency_ms", "confidence", "prediction", "correct")
 
 
@@ -40,9 +41,21 @@ class RollupResult:
 
 
 def _q(values: list[float], qs: tuple[float, ...]) -> list[float | None]:
+    """Quantiles with linear interpolation (numpy's default), in plain Python: minutes hold few values.
+
+    >>> _q([4.0, 1.0, 3.0, 2.0], (0.0, 0.5, 0.75))
+    [1.0, 2.5, 3.25]
+    """
     if not values:
         return [None] * len(qs)
-    return [float(v) for v in np.quantile(np.asarray(values, dtype=float), qs)]
+    a = sorted(values)
+    out: list[float | None] = []
+    for q in qs:
+        pos = q * (len(a) - 1)
+        lo = int(pos)
+        hi = min(lo + 1, len(a) - 1)
+        out.append(a[lo] + (a[hi] - a[lo]) * (pos - lo))
+    return out
 
 
 def summarise_minute(rows: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
@@ -82,9 +95,9 @@ def summarise_minute(rows: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
     cp10, cp50, cp90 = _q(conf, (0.1, 0.5, 0.9))
     return {"n": n, "errors": errors, "error_kinds_json": json.dumps(dict(kinds)) if kinds else None,
             "latency_p50": lp50, "latency_p90": lp90, "latency_p99": lp99,
-            "latency_max": max(lat) if lat else None, "latency_mean": float(np.mean(lat)) if lat else None,
-            "confidence_mean": float(np.mean(conf)) if conf else None,
-            "confidence_sq_mean": float(np.mean(np.square(conf))) if conf else None,
+            "latency_max": max(lat) if lat else None, "latency_mean": sum(lat) / len(lat) if lat else None,
+            "confidence_mean": sum(conf) / len(conf) if conf else None,
+            "confidence_sq_mean": sum(c * c for c in conf) / len(conf) if conf else None,
             "confidence_p10": cp10, "confidence_p50": cp50, "confidence_p90": cp90,
             "class_mix_json": json.dumps(top) if top else None, "labelled": labelled, "correct": correct}
 
@@ -133,34 +146,32 @@ def rollup(engine: Engine, now: float, *, lag_s: float = ROLLUP_LAG_S) -> dict[i
 
 
 def aggregate_series(engine: Engine, eid: int, *, since: float | None = None, bucket_s: float = 60.0) -> pd.DataFrame:
-    """Chart columns (as ``app.storage.read.buckets.COLUMNS``) from the aggregates, re-bucketed to ``bucket_s``."""
+    """Chart columns (as ``app.storage.read.buckets.COLUMNS``) from the aggregates, grouped in the database
+    into ``bucket_s`` buckets (a multiple of a minute). Means are weighted by each minute's successful samples."""
     a = t.sample_aggregates.c
-    q = select(a.minute, a.n, a.errors, a.confidence_mean, a.confidence_sq_mean, a.latency_mean, a.latency_max,
-               a.labelled, a.correct).where(a.endpoint_id == eid).order_by(a.minute)
+    ok = a.n - a.errors
+    bucket = func.floor(a.minute / bucket_s).label("bucket")
+    q = (select(bucket, func.sum(a.n).label("n"), func.sum(a.errors).label("errors"),
+                func.sum(a.confidence_mean * ok).label("w_conf"), func.sum(a.confidence_sq_mean * ok).label("w_sq"),
+                func.sum(case((a.confidence_mean.isnot(None), ok), else_=0)).label("ok_conf"),
+                func.sum(a.latency_mean * ok).label("w_lat"),
+                func.sum(case((a.latency_mean.isnot(None), ok), else_=0)).label("ok_lat"),
+                func.max(a.latency_max).label("max_latency_ms"), func.sum(a.labelled).label("labelled"),
+                func.sum(a.correct).label("correct"))
+         .where(a.endpoint_id == eid).group_by(bucket).order_by(bucket))
     if since is not None:
         q = q.where(a.minute >= since // 60 * 60)
     with engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(q).mappings().all())
-    cols = ["ts", "n", "errors", "error_rate", "avg_confidence", "confidence_std", "avg_latency_ms",
-            "max_latency_ms", "accuracy", "labelled"]
-    if df.empty:
-        return pd.DataFrame(columns=cols)
-    df = df.astype(float)
-    ok = df["n"] - df["errors"]
-    df["bucket"] = (df["minute"] // bucket_s) * bucket_s
-    df["w_conf"], df["w_sq"], df["w_lat"] = (df["confidence_mean"] * ok, df["confidence_sq_mean"] * ok,
-                                             df["latency_mean"] * ok)
-    df["ok"] = ok.where(df["confidence_mean"].notna(), 0.0)
-    df["ok_lat"] = ok.where(df["latency_mean"].notna(), 0.0)
-    g = df.groupby("bucket", sort=True).agg(
-        n=("n", "sum"), errors=("errors", "sum"), w_conf=("w_conf", "sum"), w_sq=("w_sq", "sum"),
-        w_lat=("w_lat", "sum"), ok=("ok", "sum"), ok_lat=("ok_lat", "sum"), max_latency_ms=("latency_max", "max"),
-        labelled=("labelled", "sum"), correct=("correct", "sum")).reset_index()
-    out = pd.DataFrame({"ts": g["bucket"], "n": g["n"], "errors": g["errors"], "error_rate": g["errors"] / g["n"]})
-    out["avg_confidence"] = (g["w_conf"] / g["ok"]).where(g["ok"] > 0)
-    out["confidence_std"] = (g["w_sq"] / g["ok"] - out["avg_confidence"] ** 2).clip(lower=0) ** 0.5
+        g = pd.DataFrame(conn.execute(q).mappings().all())
+    if g.empty:
+        return pd.DataFrame(columns=SERIES_COLUMNS)
+    g = g.astype(float)
+    out = pd.DataFrame({"ts": g["bucket"] * bucket_s, "n": g["n"], "errors": g["errors"],
+                        "error_rate": g["errors"] / g["n"]})
+    out["avg_confidence"] = (g["w_conf"] / g["ok_conf"]).where(g["ok_conf"] > 0)
+    out["confidence_std"] = (g["w_sq"] / g["ok_conf"] - out["avg_confidence"] ** 2).clip(lower=0) ** 0.5
     out["avg_latency_ms"] = (g["w_lat"] / g["ok_lat"]).where(g["ok_lat"] > 0)
     out["max_latency_ms"] = g["max_latency_ms"]
     out["accuracy"] = (g["correct"] / g["labelled"]).where(g["labelled"] > 0)
     out["labelled"] = g["labelled"]
-    return out[cols]
+    return out[SERIES_COLUMNS]

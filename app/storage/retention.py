@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.storage import tables as t
 from app.storage.aggregates import ROLLUP_LAG_S, rollup
 
-__all__ = ["BATCH_ROWS", "LAST_PASS_KEY", "PruneResult", "incremental_vacuum", "last_pass", "prune_aggregates",
+__all__ = ["BATCH_ROWS", "LAST_PASS_KEY", "PruneResult", "checkpoint_wal", "incremental_vacuum", "last_pass", "prune_aggregates",
            "prune_pass", "prune_raw", "save_last_pass", "storage_status"]
 
 LAST_PASS_KEY = "retention_last_pass"
@@ -92,6 +92,13 @@ def incremental_vacuum(engine: Engine, max_pages: int = 2000) -> int:
             f"PRAGMA incremental_vacuum({int(max_pages)});")
         after = int(conn.execute(text("PRAGMA freelist_count")).scalar() or 0)
     return max(0, before - after)
+
+
+def checkpoint_wal(engine: Engine) -> None:
+    """Fold SQLite's WAL back into the database file and truncate it (used by the benchmark to measure size)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 def prune_pass(engine: Engine, now: float, *, raw_retention_s: float | None, aggregate_retention_s: float,
