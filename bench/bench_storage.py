@@ -27,13 +27,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.config import Settings  # noqa: E402
-from app.schemas import Sample  # noqa: E402
-from app.storage import Store  # noqa: E402
-from app.storage.aggregates import aggregate_series  # noqa: E402
-from app.storage.retention import checkpoint_wal, storage_status  # noqa: E402
-from app.storage.watcher import write_batch  # noqa: E402
-from app.watcher.pruning import run_pruning_pass  # noqa: E402
+from app.config import Settings
+from app.schemas import Sample
+from app.storage import Store
+from app.storage.aggregates import aggregate_series
+from app.storage.retention import checkpoint_wal, storage_status
+from app.storage.watcher import write_batch
+from app.watcher.pruning import run_pruning_pass
 
 T0 = 1_767_225_600.0        # 2026-01-01 00:00 UTC
 HOUR = 3600.0
@@ -154,20 +154,20 @@ def _md(bps: list[dict[str, Any]], curve: dict[str, Any], page: dict[str, Any], 
              "| MLFI_STORE_INPUTS | samples | bytes/sample |", "|---|---:|---:|"]
     lines += [f"| {r['mode']} | {r['samples']} | {r['bytes_per_sample']:.0f} |" for r in bps]
     c = curve
-    lines += ["", f"## Database size over {c['days']} simulated days: {c['endpoints']} endpoints, one sample every "
-              f"{c['every_s']:g} s ({c['rows_per_hour']} rows per hour), MLFI_RAW_RETENTION={c['retention']}", "",
+    lines += ["", (f"## Database size over {c['days']} simulated days: {c['endpoints']} endpoints, one sample every "
+              f"{c['every_s']:g} s ({c['rows_per_hour']} rows per hour), MLFI_RAW_RETENTION={c['retention']}"), "",
               "Each simulated hour is bulk-inserted, then one pruning pass runs (rollup, prune, incremental vacuum).", "",
               "| hour | db MB | WAL MB | raw rows | aggregate rows | prune pass s | raw deleted |",
               "|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {p['hour']} | {p['db_bytes'] / 1e6:.2f} | {p['wal_bytes'] / 1e6:.2f} | {p['raw_rows']} | "
               f"{p['aggregate_rows']} | {p['prune_s']:.2f} | {p['raw_deleted']} |" for p in c["curve"]]
-    lines += ["", f"Pruning cost per simulated hour (second half of the run): median {c['prune_median_s']:.2f} s, "
-              f"max {c['prune_max_s']:.2f} s; inserting that hour took a median {c['insert_hour_median_s']:.1f} s.",
-              f"Chart query over the run's aggregates (hourly buckets): {c['series_points']} points in "
-              f"{c['series_s'] * 1000:.0f} ms.",
+    lines += ["", (f"Pruning cost per simulated hour (second half of the run): median {c['prune_median_s']:.2f} s, "
+              f"max {c['prune_max_s']:.2f} s; inserting that hour took a median {c['insert_hour_median_s']:.1f} s."),
+              (f"Chart query over the run's aggregates (hourly buckets): {c['series_points']} points in "
+              f"{c['series_s'] * 1000:.0f} ms."),
               "", "## Endpoint page, 30 days, from aggregates", "",
-              f"One endpoint, 30 days rolled up ({page['aggregate_rows']} minute rows): the 30-day series in "
-              f"{page['points']} points takes {page['median_s'] * 1000:.0f} ms (median of 5)."]
+              (f"One endpoint, 30 days rolled up ({page['aggregate_rows']} minute rows): the 30-day series in "
+              f"{page['points']} points takes {page['median_s'] * 1000:.0f} ms (median of 5).")]
     return "\n".join(lines) + "\n"
 
 
