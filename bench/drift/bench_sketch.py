@@ -25,10 +25,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(ROOT)]
 
-from datasets import synthetic_window  # noqa: E402
+from datasets import synthetic_window
 
-from app.detection.drift import feature_drift  # noqa: E402
-from app.detection.sketch import expand, expand_categories, quantile_sketch  # noqa: E402
+from app.detection.drift import feature_drift
+from app.detection.sketch import expand, expand_categories, quantile_sketch
 
 SHIFTS = ("none", "mean0.2", "mean0.5", "var1.5", "all0.1", "cat10")
 
@@ -71,17 +71,17 @@ def main() -> None:
                 print(f"n={n} d={d} {shift}: raw {raw}/{a.reps}, sketch {sk}/{a.reps}", flush=True)
     fp = [(r[3], r[4]) for r in rows if r[2] == "none"]
     tp = [(r[3], r[4]) for r in rows if r[2] != "none"]
-    mean = lambda xs, i: sum(x[i] for x in xs) / len(xs)  # noqa: E731
+    mean = lambda xs, i: sum(x[i] for x in xs) / len(xs)
     lines = ["# Drift against a sketched baseline vs the raw baseline", "",
-             f"Command: `python bench/drift/bench_sketch.py --ns {','.join(map(str, a.ns))} --ds "
+             (f"Command: `python bench/drift/bench_sketch.py --ns {','.join(map(str, a.ns))} --ds "
              f"{','.join(map(str, a.ds))} --reps {a.reps}` ({time.perf_counter() - t0:.0f} s). "
-             "mlfi `feature_drift`, multivariate tests off in both columns.", "",
+             "mlfi `feature_drift`, multivariate tests off in both columns."), "",
              "| n | d | shift | flag rate, raw | flag rate, sketch | difference (points) |", "|---:|---:|---|---:|---:|---:|"]
     lines += [f"| {n} | {d} | {s} | {r:.2f} | {k:.2f} | {100 * (k - r):+.0f} |" for n, d, s, r, k in rows]
-    lines += ["", f"False-positive rate (shift none): raw {100 * mean(fp, 0):.1f} %, sketch {100 * mean(fp, 1):.1f} % "
-              f"({100 * (mean(fp, 1) - mean(fp, 0)):+.1f} points).",
-              f"True-positive rate (all shifts): raw {100 * mean(tp, 0):.1f} %, sketch {100 * mean(tp, 1):.1f} % "
-              f"({100 * (mean(tp, 1) - mean(tp, 0)):+.1f} points)."]
+    lines += ["", (f"False-positive rate (shift none): raw {100 * mean(fp, 0):.1f} %, sketch {100 * mean(fp, 1):.1f} % "
+              f"({100 * (mean(fp, 1) - mean(fp, 0)):+.1f} points)."),
+              (f"True-positive rate (all shifts): raw {100 * mean(tp, 0):.1f} %, sketch {100 * mean(tp, 1):.1f} % "
+              f"({100 * (mean(tp, 1) - mean(tp, 0)):+.1f} points).")]
     text = "\n".join(lines) + "\n"
     a.md.parent.mkdir(parents=True, exist_ok=True)
     a.md.write_text(text, encoding="utf-8")
