@@ -165,3 +165,23 @@ def test_bad_retention_setting_is_one_line_exit_2(var, value, tmp_path, monkeypa
         main(["endpoints", "list"])
     err = capsys.readouterr().err.strip().splitlines()
     assert exc.value.code == 2 and len(err) == 1 and var in err[0]
+
+
+def test_storage_status_cli_shows_rows_oldest_and_settings(mlfi_env, capsys, monkeypatch):
+    from app.cli import main
+
+    monkeypatch.setenv("MLFI_STORE_INPUTS", "none")
+    monkeypatch.setenv("MLFI_RAW_RETENTION", "2h")
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    st = Store.from_settings(s)
+    st.add_samples(_samples(120))
+    run_pruning_pass(s, st, now=T0 + 600)
+    st.dispose()
+    with pytest.raises(SystemExit) as exc:
+        main(["storage", "status", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert exc.value.code in (0, None)
+    assert doc["settings"] == {"raw_retention_s": 7200.0, "aggregate_retention_s": 90 * 86400.0, "store_inputs": "none"}
+    assert doc["tables"]["samples"]["rows"] == 120 and doc["samples_with_inputs"] == 0
+    assert doc["tables"]["sample_aggregates"]["rows"] == 2 and doc["oldest_raw_sample"] == T0
+    assert doc["last_pass"]["minutes_rolled_up"] == 2 and doc["tables"]["samples"]["bytes"] > 0
