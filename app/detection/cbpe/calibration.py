@@ -161,7 +161,7 @@ class ConfidenceCalibrator:
         if wrong < self.min_wrong:
             problems.append(f"only {wrong} wrong predictions in the reference (need {self.min_wrong}) "
                             "to learn what low confidence means")
-        elif auc < self.min_auc:
+        elif wrong and n - wrong and auc < self.min_auc:        # undefined when one class is empty
             problems.append(f"confidence barely separates right from wrong predictions on the reference "
                             f"(AUC {auc:.2f} < {self.min_auc:.2f}): a change in accuracy would not show in it")
         if n >= self.min_labels and ece > self.max_ece:
