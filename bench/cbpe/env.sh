@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Create the benchmark environment bench/.venv-nannyml holding NannyML (the CBPE peer) next to what
-# app.detection needs (numpy, scipy, scikit-learn, pandas, pydantic). Never a runtime dependency of mlfi.
+# app.detection needs (numpy, scipy, scikit-learn, pandas, pydantic), plus statsmodels, which nannyml imports
+# without declaring it. Never a runtime dependency of mlfi.
 # Idempotent: a stamp file records the requirement line that was installed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PYTHON="${PYTHON:-python3}"
 VENV="${MLFI_NANNYML_VENV:-bench/.venv-nannyml}"
-REQS="nannyml==0.13.1 pydantic>=2.6 pydantic-settings>=2.2 loguru>=0.7"
+REQS="nannyml==0.13.1 statsmodels pydantic>=2.6 pydantic-settings>=2.2 loguru>=0.7"
 STAMP="$VENV/.installed"
 
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$REQS" ]; then
