@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash bench/cbpe/env.sh
+export NML_DISABLE_USAGE_LOGGING=1   # NannyML sends usage analytics by default; the bench sends nothing
 PYTHONPATH="$PWD" "${MLFI_NANNYML_VENV:-bench/.venv-nannyml}/bin/python" bench/cbpe/bench_cbpe.py "$@"
