@@ -49,8 +49,8 @@ def estimated_performance(pairs: tuple[np.ndarray, np.ndarray] | None, cur: Wind
         n = 0 if pairs is None else int(pairs[0].size)
         return EstimatedPerformance(n_rows=int(np.isfinite(cur.confidence).sum()), realised=real, n_labelled=n_lab,
                                     unreliable=True, reasons=[(f"{n} labelled reference predictions with a confidence: nothing "
-                                                               "to calibrate on (re-learn the baseline from labelled "
-                                                               "probes: older baselines hold no such pairs)")])
+                                                               "to calibrate on (the reference needs labels; a baseline "
+                                                               "learnt before this version holds no such pairs)")])
     cal = ConfidenceCalibrator(seed=seed).fit(*pairs)
     est = estimate_accuracy(cal, cur.confidence, realised, support=support_of(suite))
     return EstimatedPerformance.model_validate(est.to_dict())
