@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from scenarios import SCENARIOS, Split, Window, make_split, make_window  # noqa: E402
+from scenarios import SCENARIOS, Split, Window, make_split, make_window
 
-from app.detection.cbpe import ConfidenceCalibrator, SupportEvidence, estimate_accuracy  # noqa: E402
-from app.detection.domain_classifier import DomainClassifierDetector  # noqa: E402
+from app.detection.cbpe import ConfidenceCalibrator, SupportEvidence, estimate_accuracy
+from app.detection.domain_classifier import DomainClassifierDetector
 
 WINDOW = {"breast_cancer": 100, "wine": 60}
 OFF = 0.05          # "the estimate was off": |estimate - realised| > 5 points
