@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "ROOT_CAUSES", "SEVERITIES", "PRIORITIES", "ERROR_KINDS",
     "Sample", "Metrics", "DriftResult", "Anomaly", "FeatureAttribution", "Segment", "RCA",
-    "Recommendation", "Report", "Baseline", "FeatureReference", "severity_rank",
+    "Recommendation", "EstimatedPerformance", "Report", "Baseline", "FeatureReference", "severity_rank",
 ]
 
 ROOT_CAUSES = ("none", "feature_drift", "prediction_drift", "confidence_drop", "accuracy_drop",
@@ -142,6 +142,28 @@ class Recommendation(BaseModel):
     knowledge_id: str | None = None
 
 
+class EstimatedPerformance(BaseModel):
+    """Label-free accuracy estimate of a window (confidence calibrated on the labelled reference)."""
+
+    metric: str = "accuracy"
+    method: str = "cbpe_isotonic"
+    estimate: float | None = None
+    band: list[float] = Field(default_factory=list, description="[low, high] at ``level``")
+    level: float = 0.95
+    std_error: float | None = None
+    sampling_sd: float | None = None
+    calibration_sd: float | None = None
+    n_rows: int = 0
+    reference_accuracy: float | None = None
+    realised: float | None = Field(default=None, description="accuracy on the window's labelled rows, when any")
+    n_labelled: int = 0
+    error: float | None = Field(default=None, description="estimate - realised")
+    within_band: bool | None = None
+    unreliable: bool = False
+    reasons: list[str] = Field(default_factory=list)
+    domain_auc: float | None = None
+
+
 class Report(BaseModel):
     """A monitoring report (analyze, compare, watcher window). Contract keys first."""
 
@@ -159,6 +181,7 @@ class Report(BaseModel):
     created_at: float | None = None
     report_id: int | None = None
     alert: bool = False
+    estimated_performance: EstimatedPerformance | None = None
 
 
 class FeatureReference(BaseModel):
@@ -189,6 +212,8 @@ class Baseline(BaseModel):
     latencies_ms: list[float] = Field(default_factory=list)
     class_counts: dict[str, int] = Field(default_factory=dict)
     correct: list[int] = Field(default_factory=list, description="1/0 per labelled probe")
+    calibration_pairs: list[tuple[float, int]] = Field(
+        default_factory=list, description="(confidence, 1/0 correct) per labelled probe with a confidence (capped)")
     task: Literal["classification", "regression"] = Field(
         default="classification", description="decided from the predictions when the baseline is learnt")
     prediction_values: list[float] = Field(default_factory=list, description="numeric predictions (regression)")

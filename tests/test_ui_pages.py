@@ -66,7 +66,9 @@ def test_endpoint_page_kpis_charts_drift_alerts(seeded, ui_env):
     assert {"Confidence", "Conf. std", "Error rate", "p50 latency", "p95 latency", "Accuracy", "Window"} <= set(labels)
     assert labels["Error rate"].value == "10.0%" and labels["Error rate"].delta.startswith("+")
     charts = at.get("plotly_chart")
-    assert len(charts) == 5                           # confidence, errors, latency, accuracy, drift heatmap
+    assert len(charts) == 6             # confidence, errors, latency, accuracy, label-free estimate, drift heatmap
+    assert "chart_estimate" in {c.key for c in charts}
+    assert any("estimate is unreliable" in c.value for c in at.caption)   # the seed's last window left the support
     assert "Alerts (" in at.subheader[0].value and at.dataframe
     at.segmented_control(key="ep_range").set_value("15 min").run()
     clean(at)

@@ -15,7 +15,17 @@ from typing import Any
 import numpy as np
 
 from app.config import Settings
-from app.schemas import RCA, Anomaly, DriftResult, FeatureAttribution, Metrics, Report, Sample, Segment
+from app.schemas import (
+    RCA,
+    Anomaly,
+    DriftResult,
+    EstimatedPerformance,
+    FeatureAttribution,
+    Metrics,
+    Report,
+    Sample,
+    Segment,
+)
 from app.storage import Store
 from app.storage import tables as t
 
@@ -60,7 +70,17 @@ def model_samples(name: str, n: int, *, start: float, step: float, shift: float 
     return out
 
 
-def _report(name: str, ts: float, samples: list[Sample], base: Metrics, *, drift: bool) -> Report:
+def _estimate(cal: Any, samples: list[Sample], drift: bool) -> EstimatedPerformance:
+    """The window's real label-free accuracy estimate; a drifted window's inputs left the reference support."""
+    from app.detection.cbpe import SupportEvidence, estimate_accuracy
+
+    conf = np.array([s.confidence for s in samples if s.confidence is not None])
+    right = np.array([float(s.correct) for s in samples if s.correct is not None])
+    est = estimate_accuracy(cal, conf, right, support=SupportEvidence(auc=0.95, drift_detected=True) if drift else None)
+    return EstimatedPerformance.model_validate(est.to_dict())
+
+
+def _report(name: str, ts: float, samples: list[Sample], base: Metrics, *, drift: bool, cal: Any = None) -> Report:
     from app.detection.metrics import compute_metrics
 
     feats = {"mean radius": DriftResult(method="ks", statistic=0.62 if drift else 0.05, p_value=1e-9 if drift else 0.7,
@@ -79,7 +99,8 @@ def _report(name: str, ts: float, samples: list[Sample], base: Metrics, *, drift
                          "features": {k: v.model_dump() for k, v in feats.items()}},
                   anomalies=[Anomaly(detector="isolation_forest", severity="medium", message="18% outliers",
                                      value=0.18, threshold=0.05)] if drift else [],
-                  rca=rca, samples_collected=len(samples), created_at=ts, alert=drift)
+                  rca=rca, samples_collected=len(samples), created_at=ts, alert=drift,
+                  estimated_performance=_estimate(cal, samples, drift) if cal is not None else None)
 
 
 def seed(settings: Settings, store: Store, *, name: str = ENDPOINT, n: int = 600, now: float | None = None
@@ -87,12 +108,14 @@ def seed(settings: Settings, store: Store, *, name: str = ENDPOINT, n: int = 600
     """One endpoint with a baseline, ``n`` samples over the last ~hour (drift in the last quarter),
     reports every 50 samples, an open incident and two pending recommendations."""
     from app.detection.baseline import learn_baseline
+    from app.detection.cbpe import ConfidenceCalibrator
     from app.storage.baselines import save_baseline
 
     now = time.time() if now is None else now
     store.upsert_endpoint(name, url=name, protocol="generic", headers={"Authorization": "Bearer SECRET-TOKEN"},
                           interval_s=5.0, label_column="target")
     base = save_baseline(settings, store, learn_baseline(name, model_samples(name, 150, start=now - 7200, step=1.0)))
+    cal = ConfidenceCalibrator(min_labels=50, min_wrong=0).fit(*np.asarray(base.calibration_pairs, dtype=float).T)
     step = 3000.0 / n
     normal = model_samples(name, n * 3 // 4, start=now - 3000, step=step, seed=1)
     drifted = model_samples(name, n - len(normal), start=now - 3000 + len(normal) * step, step=step, shift=2.5,
@@ -102,7 +125,7 @@ def seed(settings: Settings, store: Store, *, name: str = ENDPOINT, n: int = 600
     report_ids, incident_id = [], None
     for j in range(50, len(allsamp) + 1, 50):
         window = allsamp[j - 50:j]
-        rep = _report(name, window[-1].ts, window, base.metrics, drift=j > len(normal))
+        rep = _report(name, window[-1].ts, window, base.metrics, drift=j > len(normal), cal=cal)
         rid = store.save_report(rep)
         report_ids.append(rid)
         if rep.alert:

@@ -30,6 +30,7 @@ from app.views import (
     status,
     verdict,
 )
+from app.views import estimate as estimate_view
 
 __all__ = [
     "FAST_TTL",
@@ -45,6 +46,7 @@ __all__ = [
     "endpoint_names",
     "endpoint_row",
     "endpoint_summary",
+    "estimates",
     "evaluate",
     "evaluation_columns",
     "incident",
@@ -181,6 +183,11 @@ def incident_list(db_url: str, status_filter: str | None) -> pd.DataFrame:
 @st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def incident(db_url: str, incident_id: int) -> incidents.IncidentDetail:
     return incidents.incident_detail(_store(db_url), incident_id)
+
+
+@st.cache_data(ttl=SLOW_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def estimates(db_url: str, name: str, since: float | None) -> pd.DataFrame:
+    return estimate_view.estimate_series(_store(db_url), name, since=since)
 
 
 @st.cache_data(ttl=SLOW_TTL, max_entries=MAX_ENTRIES, show_spinner=False)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.analysis.estimated import pairs_of_window
 from app.analysis.report import build_report
 from app.analysis.window import detection_config
 from app.checks import check_unit_interval
@@ -149,4 +150,4 @@ def compare_frames(reference: pd.DataFrame, current: pd.DataFrame, *, target: st
                          f"({', '.join(f'{k}: {v}' for k, v in list(suite.plan.skipped.items())[:3])})")
     metrics, base = _batch_metrics(current, cur, target, kind), _batch_metrics(reference, ref, target, kind)
     return build_report(endpoint, suite, ref, cur, metrics=metrics, baseline_metrics=base, config=cfg,
-                        samples_collected=len(current))
+                        samples_collected=len(current), reference_pairs=pairs_of_window(ref))

@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
+
+from app.analysis.estimated import estimated_performance
 from app.detection.base import TestResult
 from app.detection.drift import feature_results, rank_features, to_drift_result
 from app.detection.suite import DetectionConfig, SuiteResult, WindowData
@@ -113,8 +116,10 @@ def _quality_features(suite: SuiteResult, attributed: list[FeatureAttribution]) 
 
 def build_report(endpoint: str, suite: SuiteResult, ref: WindowData, cur: WindowData, *, metrics: Metrics,
                  baseline_metrics: Metrics | None, config: DetectionConfig, samples_collected: int,
-                 baseline_version: int | None = None) -> Report:
-    """Everything together: drift, anomalies, root cause with features and segments."""
+                 baseline_version: int | None = None,
+                 reference_pairs: tuple[np.ndarray, np.ndarray] | None = None) -> Report:
+    """Everything together: drift, anomalies, root cause with features and segments, and the
+    label-free accuracy estimate calibrated on ``reference_pairs`` (confidence, 1/0 correct)."""
     verdict = root_cause(suite, metrics, baseline_metrics)
     rca = verdict.rca
     if rca.root_cause != "none":
@@ -124,4 +129,5 @@ def build_report(endpoint: str, suite: SuiteResult, ref: WindowData, cur: Window
         rca = rca.model_copy(update={"features": feats, "segments": segs})
     return Report(endpoint=endpoint, metrics=metrics, drift=drift_block(suite, config), anomalies=anomalies_of(suite),
                   rca=rca, samples_collected=samples_collected, baseline_metrics=baseline_metrics,
-                  baseline_version=baseline_version, created_at=time.time(), alert=rca.root_cause != "none")
+                  baseline_version=baseline_version, created_at=time.time(), alert=rca.root_cause != "none",
+                  estimated_performance=estimated_performance(reference_pairs, cur, suite, seed=config.seed))

@@ -113,6 +113,14 @@ def samples_window(samples: list[Sample], task: str = "classification") -> Windo
         error_kinds=kinds, outcomes=outcomes, task=task, **(_regression_arrays(ok) if regression else {}))
 
 
+def _pairs(b: Baseline) -> tuple[np.ndarray, np.ndarray] | None:
+    """The baseline's (confidence, 1/0 correct) pairs for the label-free accuracy estimate."""
+    if not b.calibration_pairs:
+        return None
+    a = np.asarray(b.calibration_pairs, dtype=float)
+    return a[:, 0], a[:, 1]
+
+
 def analyze_window(baseline: Baseline, samples: list[Sample], *, settings: Settings | None = None,
                    sensitivity: dict[str, float] | None = None, config: DetectionConfig | None = None) -> Report:
     """Compare ``samples`` with ``baseline``: drift, anomalies, root cause, features and segments.
@@ -129,4 +137,4 @@ def analyze_window(baseline: Baseline, samples: list[Sample], *, settings: Setti
     suite = run_suite(ref, cur, cfg, sensitivity)
     return build_report(baseline.endpoint, suite, ref, cur, metrics=compute_metrics(samples, task=task),
                         baseline_metrics=baseline.metrics, config=cfg, samples_collected=len(samples),
-                        baseline_version=baseline.version or None)
+                        baseline_version=baseline.version or None, reference_pairs=_pairs(baseline))

@@ -87,6 +87,10 @@ def learn_baseline(name: str, samples: list[Sample], protocol: str | None = None
     pairs = [(v - t, t) for v, t in zip(values, (as_float(s.label) for s in ok)) if v is not None and t is not None]
     if len(pairs) > MAX_REFERENCE_VALUES:
         pairs = [pairs[i] for i in sorted(rng.choice(len(pairs), MAX_REFERENCE_VALUES, replace=False).tolist())]
+    calib = [] if regression else [(float(s.confidence), int(bool(s.correct))) for s in ok
+                                    if s.confidence is not None and s.correct is not None]
+    if len(calib) > MAX_REFERENCE_VALUES:
+        calib = [calib[i] for i in sorted(rng.choice(len(calib), MAX_REFERENCE_VALUES, replace=False).tolist())]
     return Baseline(
         endpoint=name, version=0, created_at=time.time(), protocol=protocol, n_samples=len(samples),
         metrics=compute_metrics(samples, task=kind), task=kind,
@@ -96,6 +100,7 @@ def learn_baseline(name: str, samples: list[Sample], protocol: str | None = None
         latencies_ms=[float(s.latency_ms) for s in ok if s.latency_ms is not None],
         class_counts={} if regression else dict(Counter(str(s.prediction) for s in ok if s.prediction is not None)),
         correct=[] if regression else [int(c) for c in (s.correct for s in ok) if c is not None],
+        calibration_pairs=calib,
         features={k: _feature_reference(v, rng) for k, v in feats.items()},
         feature_rows=rows,
         notes={"error_kinds": dict(Counter(s.error_kind for s in samples if s.error_kind))},

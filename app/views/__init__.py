@@ -8,6 +8,7 @@ __all__ = [
     "diagnosis",
     "drift_map",
     "endpoint_form",
+    "estimate",
     "evaluation",
     "export",
     "incidents",

@@ -14,6 +14,7 @@ from app.views.series import RANGES, baseline_band
 from app.views.verdict import root_cause_label, verdict_text
 from ui import charts, data
 from ui.components import ago, autorefresh, ensure_routed, flash, kpi_tiles, show_flash, status_badge
+from ui.estimate_chart import estimate_chart
 
 ensure_routed()
 MAX_POINTS = 240
@@ -107,6 +108,12 @@ else:
     st.caption(f"{len(df)} points (at most {MAX_POINTS}, aggregated in the database) · "
                f"{'' if df.attrs.get('n_exact', True) else '≈ '}{df.attrs.get('n_range', 0):,} samples in range" +
                ("" if rate >= 1.0 else f" · each point summarises a time-stratified {rate:.1%} sample"))
+
+est = data.estimates(db, name, since)   # label-free accuracy estimate per analysis window (issue 11 item 5)
+if not est.empty and est["estimated_accuracy"].notna().any():
+    st.plotly_chart(estimate_chart(est), key="chart_estimate", config=charts.CONFIG)
+    if bool(est["estimate_unreliable"].iloc[-1]):
+        st.caption(f"Latest label-free estimate is unreliable: {est['estimate_reason'].iloc[-1]}")
 
 grid = data.drift(db, name, since)
 if grid.empty:
