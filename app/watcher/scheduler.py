@@ -35,6 +35,7 @@ from app.storage.errors import DatabaseError
 from app.storage.watcher import ProbeStatus
 from app.watcher.batch import WriteBuffer
 from app.watcher.logs import log_failure
+from app.watcher.sequential import AlarmHint, SequentialWatch
 from app.watcher.stats import CycleStats, Totals
 from app.watcher.targets import (
     RowCache,
@@ -123,6 +124,8 @@ class Scheduler:
         self._states: dict[int, _Endpoint] = {}
         self._done: queue.SimpleQueue[_Result] = queue.SimpleQueue()
         self._buffer = WriteBuffer(store)
+        self.sequential = SequentialWatch(settings, store)   # fed after each committed batch
+        self.alarms: dict[int, AlarmHint] = {}               # endpoint id -> alarm not yet handed on
         self._rows = RowCache()
         self._cycle = _Cycle()
         self._closed = False
@@ -278,7 +281,17 @@ class Scheduler:
         written, failed = self._buffer.flush()
         if failed:
             self.totals.add(write_failures=1)
+        elif self._buffer.last_written:
+            try:
+                self.alarms.update(self.sequential.feed(self._buffer.last_written))
+            except Exception as exc:  # noqa: BLE001 - sequential detection must never stop sample writes
+                log_failure("sequential detection failed", exc)
         return written, failed
+
+    def take_alarms(self) -> dict[int, AlarmHint]:
+        """The sequential alarms since the last call (endpoint id -> alarm), handed to the analyzer."""
+        out, self.alarms = self.alarms, {}
+        return out
 
     # ---- cycles --------------------------------------------------------------------------------
     def tick(self) -> int:
