@@ -7,7 +7,7 @@ import sys
 import click
 
 from app.commands import register_all
-from app.errors import MlfiError
+from app.errors import MlfiError, one_line
 
 __all__ = ["cli", "main"]
 
@@ -29,10 +29,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("Error: aborted", err=True)
         sys.exit(130)
     except click.exceptions.ClickException as exc:  # usage errors, bad option values
-        click.echo(f"Error: {exc.format_message()}".replace("\n", " "), err=True)
+        click.echo(one_line(f"Error: {exc.format_message()}".replace("\n", " ")), err=True)
         sys.exit(2)
     except MlfiError as exc:
-        click.echo(f"Error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", err=True)
+        click.echo(one_line(f"Error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"), err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> None:
         from loguru import logger
 
         logger.opt(exception=exc).debug("unexpected error")
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        click.echo(f"Error: internal error ({type(exc).__name__}: {first[:200]}); details in the log file "
+        first = one_line(str(exc), 200)
+        click.echo(f"Error: internal error ({type(exc).__name__}: {first}); details in the log file "
                    "under the state dir (logs/mlfi.log)", err=True)
         sys.exit(1)
     if isinstance(rv, int):

@@ -7,9 +7,10 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "REPO_ROOT"]
+__all__ = ["REPO_ROOT", "Settings"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")   # loguru's
 
 
 class Settings(BaseSettings):
@@ -43,6 +44,9 @@ class Settings(BaseSettings):
     alert_webhook_url: SecretStr | None = None
     alert_timeout_s: float = Field(default=5.0, gt=0)
 
+    # audit log: HMAC key for the hash chain and for signed checkpoints; keep it outside the state dir
+    audit_key: SecretStr | None = None
+
     # governance executors
     webhook_url: str | None = None
     command_hook: str | None = None
@@ -56,12 +60,28 @@ class Settings(BaseSettings):
     azure_search_index: str | None = None
     azure_search_key: SecretStr | None = None   # SecretStr: masked in repr, logs and tracebacks
 
-    @field_validator("probe_timeout_s", "watch_interval_s", "analysis_every_s")
+    @field_validator("probe_timeout_s", "watch_interval_s", "analysis_every_s", "window_size", "watch_concurrency",
+                     "backoff_max_s", "heartbeat_every_s", "probe_samples")
     @classmethod
     def _positive(cls, v: float) -> float:
         if v <= 0:
             raise ValueError(f"must be > 0, got {v}")
         return v
+
+    @field_validator("alpha")
+    @classmethod
+    def _probability(cls, v: float) -> float:
+        if not 0 < v < 1:
+            raise ValueError(f"must be between 0 and 1 (exclusive), got {v}")
+        return v
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, v: str) -> str:
+        level = v.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {v[:20]!r}")
+        return level
 
     # ---- derived paths -------------------------------------------------------------------
     @property

@@ -3,14 +3,40 @@
 from __future__ import annotations
 
 __all__ = [
-    "MlfiError",
-    "InputError",
-    "EndpointError",
-    "BaselineMissingError",
-    "NotFoundError",
-    "ConflictError",
+    "LINE_MAX",
     "AuditIntegrityError",
+    "BaselineMissingError",
+    "ConflictError",
+    "EndpointError",
+    "InputError",
+    "MlfiError",
+    "NotFoundError",
+    "one_line",
+    "shown",
 ]
+
+SHOWN_MAX = 80      # an echoed value is cut to this many characters
+LINE_MAX = 300      # a whole error line is cut to this many characters
+
+
+def shown(value: object, limit: int = SHOWN_MAX) -> str:
+    """``value`` quoted for an error message, cut to ``limit`` characters with an ellipsis.
+
+    >>> shown("abc"), shown("x" * 100)[-3:], len(shown("x" * 100))
+    ("'abc'", "x…'", 83)
+    """
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def one_line(message: str, limit: int = LINE_MAX) -> str:
+    """The first line of ``message``, cut to ``limit`` characters (the CLI's last guard).
+
+    >>> one_line("a\\nb"), len(one_line("y" * 1000))
+    ('a', 300)
+    """
+    first = message.splitlines()[0] if message else ""
+    return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
 class MlfiError(Exception):

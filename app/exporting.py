@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from app.errors import InputError
 from app.storage import Store
 
 __all__ = ["METRICS_COLUMNS", "export_metrics", "iso_utc", "metrics_frame", "reports_frame"]
@@ -48,12 +47,7 @@ def export_metrics(store: Store, name: str, out: str | Path, *, bucket_s: float 
     """Write the metrics time series (per time bucket, or per stored report) as CSV; no secrets."""
     store.get_endpoint(name)
     df = reports_frame(store, name) if kind == "reports" else metrics_frame(store, name, bucket_s=bucket_s)
-    out = Path(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        df.to_csv(tmp, index=False)
-        tmp.replace(out)
-    except OSError as exc:
-        raise InputError(f"cannot write {out}: {exc.strerror}") from exc
+    from app.atomic_file import write_atomic
+
+    write_atomic(out, df.to_csv(index=False))   # a regular file or a new path only, temp + rename
     return len(df)

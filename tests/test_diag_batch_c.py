@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "diagnosis_batch_c.json"
 # Updating this hash is a deliberate act: the batch is frozen and its figures were measured on this exact content.
 C_SHA256 = "643b4f9750e29bf1804f451a3cff686fb6bcf206de36ba3037cdf3ff8bfdf990"
-C_MEASURED = 40 / 131  # measured once, before the issue-13 changes
+C_MEASURED = 54 / 131  # 40/131 before issue 13; 54/131 after item 1 (intake normalises, 0 refused)
 C_MARGIN = 0.05
 KNOWN_VIOLATIONS = {"hc_039_underfitting": ["collapse_clear"]}  # measured before the changes; issue 13 item 2
 
@@ -123,6 +123,10 @@ def test_batch_c_accuracy_does_not_regress(summary: dict[str, Any]) -> None:
         f"batch C accuracy {summary['accuracy']:.3f} ({summary['correct']}/{summary['cases']}, "
         f"{summary['refused_at_intake']} refused): {[f['id'] for f in summary['failing']]}"
     )
+
+
+def test_batch_c_no_record_is_refused_at_intake(summary: dict[str, Any]) -> None:
+    assert summary["refused_at_intake"] == 0, [f["id"] for f in summary["failing"] if f.get("answer") == "refused"]
 
 
 def test_batch_c_no_new_safety_violation(summary: dict[str, Any]) -> None:

@@ -156,12 +156,10 @@ def test_record_fields_win_over_notes_and_notes_fill_the_gaps() -> None:
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"metrics": {"banana": {"acc": 0.9}}}, "unknown split"),
-        ({"metrics": {"validation": {"acc": "high"}}}, "must be a number"),
-        ({"metrics": {"validation": {"acc": 0.9}}, "unexpected": 1}, "unexpected"),
-        ({"data_checks": {"annotator_agreement": 3}}, "kappa"),
-        ({"title": "nothing else"}, "nothing to diagnose"),
-        ([1, 2], "JSON object"),
+        ([1, 2], "JSON object, got an array"),
+        ("text", "JSON object, got a string"),
+        (None, "JSON object, got null"),
+        (3, "JSON object, got a number"),
     ],
 )
 def test_bad_records_are_one_line_input_errors(data: object, message: str) -> None:

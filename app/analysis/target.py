@@ -34,9 +34,9 @@ def parse_headers(items: tuple[str, ...] | list[str]) -> dict[str, str]:
     {'X-Key': 'abc', 'A': 'b:c'}
     """
     out: dict[str, str] = {}
-    for item in items:
-        if ":" not in item:
-            raise InputError(f"bad --header {item.split(':')[0][:40]!r}: expected NAME:VALUE")
+    for n, item in enumerate(items, start=1):
+        if ":" not in item:     # the whole item may be a secret ('Authorization SECRET'): never echo it
+            raise InputError(f"bad --header #{n} (value not shown): expected NAME:VALUE")
         k, v = item.split(":", 1)
         if not k.strip():
             raise InputError("bad --header: empty header name")
@@ -45,8 +45,9 @@ def parse_headers(items: tuple[str, ...] | list[str]) -> dict[str, str]:
 
 
 def _validate_url(url: str) -> None:
-    if not url.startswith(("http://", "https://")):
-        raise InputError(f"bad URL {url!r}: expected http:// or https://")
+    from app.probing.urls import check_url
+
+    check_url(url)
 
 
 def resolve_target(settings: Settings, store: Store, spec: EndpointSpec,

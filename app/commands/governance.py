@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -24,7 +24,7 @@ def _ctx(ctx: click.Context) -> tuple[Any, Any]:
 
 
 def _when(ts: float | None) -> str:
-    return "-" if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return "-" if ts is None else datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _by(settings: Any, by: str | None) -> str:
@@ -112,18 +112,31 @@ def register(group: click.Group) -> None:
             "no executor applies (configure MLFI_WEBHOOK_URL or MLFI_COMMAND_HOOK)")
         emit({"recommendation_id": rec_id, "executions": [r.model_dump() for r in runs]}, as_json, human)
 
-    @group.command("audit")
-    @click.option("--verify", is_flag=True, help="Check the hash chain and the jsonl mirror; exit 1 if broken.")
+    @group.group("audit", invoke_without_command=True)
+    @click.option("--verify", is_flag=True, help="Check the hash chain, the jsonl mirror and the checkpoints; "
+                  "exit 1 if broken or cut.")
+    @click.option("--checkpoint", "checkpoint_files", multiple=True, type=click.Path(dir_okay=False),
+                  help="With --verify: also check the checkpoints in this file (repeatable).")
     @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the newest N entries.")
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_context
-    def audit_cmd(ctx: click.Context, verify: bool, limit: int | None, as_json: bool) -> int:
+    def audit_cmd(ctx: click.Context, verify: bool, checkpoint_files: tuple[str, ...], limit: int | None,
+                  as_json: bool) -> int | None:
         """The audit log (database copy); --verify checks it against tampering."""
-        from app.governance import audit_entries, verify_audit
+        from pathlib import Path
 
+        from app.errors import InputError
+        from app.governance import audit_entries, verify_audit
+        from app.governance import checkpoints as cps
+
+        if ctx.invoked_subcommand is not None:
+            return None
+        if checkpoint_files and not verify:
+            raise InputError("--checkpoint needs --verify")
         settings, store = _ctx(ctx)
         if verify:
-            res = verify_audit(store, settings)
+            extra = [cp for f in checkpoint_files for cp in cps.load(Path(f))]
+            res = verify_audit(store, settings, extra)
             emit(res.model_dump(), as_json, res.message)
             if not res.ok:
                 click.echo(f"Error: {res.message}", err=True)
@@ -136,6 +149,37 @@ def register(group: click.Group) -> None:
                           f"{e.payload.get('recommendation_id') or e.payload.get('endpoint') or ''}"
                           for e in items) or "audit log is empty"
         emit({"count": len(items), "entries": [e.model_dump() for e in items]}, as_json, human)
+        return 0
+
+    @audit_cmd.command("checkpoint")
+    @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+                  help="Also append the checkpoint to this file (put it on write-once storage).")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def checkpoint_cmd(ctx: click.Context, out: str | None, as_json: bool) -> int:
+        """Verify the log and write a checkpoint (entry count + head hash + time, signed with MLFI_AUDIT_KEY)."""
+        from pathlib import Path
+
+        from app.governance import audit, notify
+        from app.governance import checkpoints as cps
+
+        settings, store = _ctx(ctx)
+        cp = audit.checkpoint(store, settings)
+        where = [str(audit.checkpoint_path(settings))]
+        if out is not None:
+            cps.append_stored(Path(out), cp)
+            where.append(out)
+        else:
+            sent = notify.send(settings, {"event": "audit_checkpoint", **cp.model_dump()})
+            if sent is not None:
+                where.append(sent[1])
+                if not sent[0]:
+                    click.echo(f"Error: checkpoint stored locally only; {sent[1]}", err=True)
+                    emit(cp.model_dump(), as_json, f"checkpoint: {cp.entries} entries, head {cp.head[:16]}")
+                    return 1
+        signed = "signed" if cp.signature else "unsigned (MLFI_AUDIT_KEY not set)"
+        emit(cp.model_dump(), as_json, f"checkpoint: {cp.entries} entries, head {cp.head[:16]}, {signed}; "
+             f"written to {', '.join(where)}")
         return 0
 
     @group.command("incidents")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SortedColumns"]
+__all__ = ["SortedColumns", "subsample_rows"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,3 +75,16 @@ class SortedColumns:
     def finite(self, j: int) -> np.ndarray:
         """The sorted finite values of variable ``j`` (a view)."""
         return self.values[j, : int(self.counts[j])]
+
+
+def subsample_rows(x: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
+    """At most ``max_rows`` rows of ``x``, drawn without replacement (seeded) and kept in their order.
+
+    >>> subsample_rows(np.arange(10).reshape(5, 2), 3, seed=0).shape
+    (3, 2)
+    >>> subsample_rows(np.arange(4).reshape(2, 2), 3, seed=0).shape
+    (2, 2)
+    """
+    if x.shape[0] <= max_rows:
+        return x
+    return x[np.sort(np.random.default_rng(seed).choice(x.shape[0], max_rows, replace=False))]

@@ -31,6 +31,7 @@ import numpy as np
 from scipy import stats
 
 from app.detection.base import Detector, TestResult
+from app.detection.columns import subsample_rows
 from app.detection.registry import register
 
 __all__ = ["CLIP", "CorrelationDetector", "correlation_moments"]
@@ -105,9 +106,7 @@ class CorrelationDetector(Detector):
         self.max_rows = int(max_rows)
 
     def _sub(self, x: np.ndarray, seed: int) -> np.ndarray:
-        if x.shape[0] <= self.max_rows:
-            return x
-        return x[np.sort(np.random.default_rng(seed).choice(x.shape[0], self.max_rows, replace=False))]
+        return subsample_rows(x, self.max_rows, seed)
 
     def _fit(self, reference: np.ndarray) -> None:
         ref = self._sub(reference, self.seed)

@@ -23,6 +23,7 @@ import numpy as np
 from scipy import stats
 
 from app.detection.base import Detector, TestResult
+from app.detection.columns import subsample_rows
 from app.detection.registry import register
 
 __all__ = ["HotellingDetector", "hotelling_t2"]
@@ -71,8 +72,7 @@ class HotellingDetector(Detector):
         self.max_rows = int(max_rows)
 
     def _prep(self, x: np.ndarray, seed: int) -> np.ndarray:
-        if x.shape[0] > self.max_rows:
-            x = x[np.sort(np.random.default_rng(seed).choice(x.shape[0], self.max_rows, replace=False))]
+        x = subsample_rows(x, self.max_rows, seed)
         z = (x - self.center_) / self.scale_
         return np.where(np.isfinite(z), z, 0.0)
 

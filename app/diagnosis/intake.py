@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.diagnosis.measure import DatasetMeasurements, measure_dataset
+from app.diagnosis.normalise import normalise, validate_lenient
 from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.text.parse import parse_text
 from app.errors import InputError
@@ -111,14 +113,18 @@ def merge_text(rec: ExperimentRecord) -> ExperimentRecord:
     return ExperimentRecord.model_validate(data)
 
 
-def from_dict(data: Any) -> ExperimentRecord:
-    """Validate a record given as a parsed JSON object, then read its notes."""
+def from_dict(data: Any, warnings: list[str] | None = None) -> ExperimentRecord:
+    """Normalise a parsed JSON object into a record, then read its notes.
+
+    Nothing but a non-object is refused: what is not understood is dropped and named in ``warnings``
+    (the payload's ``intake_warnings``).
+    """
     if not isinstance(data, dict):
-        raise InputError("experiment record must be a JSON object")
-    try:
-        rec = ExperimentRecord.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(f"invalid experiment record: {_one_line(exc)}") from None
+        raise InputError(f"experiment record must be a JSON object, got {_json_type(data)}")
+    warn = warnings if warnings is not None else []
+    clean, found = normalise(copy.deepcopy(data))
+    warn.extend(found)
+    rec = validate_lenient(clean, warn)
     if not (
         rec.metrics
         or rec.notes
@@ -127,12 +133,17 @@ def from_dict(data: Any) -> ExperimentRecord:
         or rec.curves
         or rec.seed_scores
         or rec.training_issues
+        or rec.features
     ):
-        raise InputError("experiment record has nothing to diagnose: give metrics, notes, data checks or a dataset")
+        warn.append("the record gives nothing to diagnose (no metrics, notes, data checks, curves or dataset)")
     return merge_text(rec)
 
 
-def from_file(path: str | Path) -> tuple[ExperimentRecord, Path]:
+def _json_type(data: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data), "a number")
+
+
+def from_file(path: str | Path, warnings: list[str] | None = None) -> tuple[ExperimentRecord, Path]:
     """Read ``FILE.json``; returns the record and the directory that relative dataset paths start from."""
     p = Path(path)
     if not p.is_file():
@@ -145,7 +156,7 @@ def from_file(path: str | Path) -> tuple[ExperimentRecord, Path]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON in {p.name}: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    return from_dict(data), p.resolve().parent
+    return from_dict(data, warnings), p.resolve().parent
 
 
 def measure(rec: ExperimentRecord, base_dir: Path, alpha: float = 0.05) -> DatasetMeasurements | None:

@@ -39,6 +39,7 @@ CONTRACT_KEYS = (
     "citations",
     "grounding",
     "contradictions",
+    "intake_warnings",
     "payload_hash",
 )
 
@@ -121,6 +122,9 @@ class Diagnosis(BaseModel):
     citations: list[Citation]
     grounding: Grounding
     contradictions: list[Contradiction]
+    intake_warnings: list[str] = Field(
+        default_factory=list, description="what the intake ignored or reinterpreted, one line each"
+    )
     payload_hash: str = ""
     # ---- how it was reached (hashed, except the run-specific fields listed in hash_scope) -----------------
     schema_version: str = "mlfi.diagnosis/1"

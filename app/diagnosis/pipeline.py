@@ -15,6 +15,7 @@ from app.diagnosis.intake import from_dict, from_file, from_prompt, measure
 from app.diagnosis.learning import MAP_DOC, MAP_SECTION, learning_path
 from app.diagnosis.measure import DatasetMeasurements
 from app.diagnosis.models import Diagnosis, EvidenceItem, LearningItem, RemediationPlan
+from app.diagnosis.normalise import lost_values
 from app.diagnosis.payload import CONFIDENCE_FORMULA, HASH_EXCLUDED, canonical_json, confidence, payload_hash
 from app.diagnosis.plan import build_plan
 from app.diagnosis.record import ExperimentRecord
@@ -51,11 +52,21 @@ def fairness_status(rec: ExperimentRecord) -> tuple[str, list[dict[str, Any]]]:
     return ("EVALUATED_CONCERNS" if any(r["concern"] for r in rows) else "EVALUATED_NO_MAJOR_GAPS"), rows
 
 
-def deployment_gate(tax: TaxonomyResult, sig: Signals, rec: ExperimentRecord, rai_status: str) -> str:
-    """BLOCKED for any diagnosed failure; CLEAR only for complete, healthy numbers with no concern at all."""
+def deployment_gate(
+    tax: TaxonomyResult, sig: Signals, rec: ExperimentRecord, rai_status: str, lost_input: bool = False
+) -> str:
+    """BLOCKED for any diagnosed failure; CLEAR only for complete, healthy numbers with no concern at all.
+
+    ``lost_input``: the intake dropped a value it could not read, so the numbers are not complete.
+    """
     if tax.primary != "unknown":
         return "BLOCKED_PENDING_HUMAN_REVIEW"
-    worried = bool(rec.concerns) or any(o.direction == "drop" for o in rec.observations) or bool(rec.input_conflicts)
+    worried = (
+        bool(rec.concerns)
+        or any(o.direction == "drop" for o in rec.observations)
+        or bool(rec.input_conflicts)
+        or lost_input
+    )
     if (
         any(f.kind == "support" for f in tax.fired)
         or worried
@@ -101,15 +112,15 @@ def _with_measured_classes(rec: ExperimentRecord, meas: DatasetMeasurements | No
 
 
 def _load(
-    prompt: str | None, experiment: str | Path | dict[str, Any] | None, base_dir: Path | None
+    prompt: str | None, experiment: str | Path | dict[str, Any] | None, base_dir: Path | None, warnings: list[str]
 ) -> tuple[ExperimentRecord, Path, str]:
     if (prompt is None) == (experiment is None):
         raise InputError("give exactly one of --prompt or --experiment")
     if prompt is not None:
         return from_prompt(prompt), base_dir or Path.cwd(), "prompt"
     if isinstance(experiment, dict):
-        return from_dict(experiment), base_dir or Path.cwd(), "experiment"
-    rec, base = from_file(experiment)  # type: ignore[arg-type]
+        return from_dict(experiment, warnings), base_dir or Path.cwd(), "experiment"
+    rec, base = from_file(experiment, warnings)  # type: ignore[arg-type]
     return rec, base_dir or base, "experiment"
 
 
@@ -126,7 +137,8 @@ def diagnose(
     now: dt.datetime | None = None,
 ) -> Diagnosis:
     """Diagnose one failed experiment. Same input (and knowledge base) -> same payload_hash."""
-    rec, base, source = _load(prompt, experiment, base_dir)
+    intake_warnings: list[str] = []
+    rec, base, source = _load(prompt, experiment, base_dir, intake_warnings)
     rules = load_rules(rules_path)
     meas = measure(rec, base, alpha=settings.alpha if settings else 0.05)
     rec = _with_measured_classes(rec, meas)
@@ -158,7 +170,7 @@ def diagnose(
         confidence=0.0,
         evidence=evidence,
         counter_evidence=counter,
-        deployment_gate=deployment_gate(tax, sig, rec, rai),  # type: ignore[arg-type]
+        deployment_gate=deployment_gate(tax, sig, rec, rai, lost_values(intake_warnings)),  # type: ignore[arg-type]
         report_ready=True,
         deployment_ready=False,
         human_review_required=True,
@@ -170,6 +182,7 @@ def diagnose(
         citations=citations,
         grounding=r.grounding,
         contradictions=[],
+        intake_warnings=intake_warnings,
         rules_version=rules.version,
         confidence_formula=CONFIDENCE_FORMULA,
         category_scores=[s.model_dump() for s in sorted(tax.scores, key=lambda s: (-s.score, s.category))],

@@ -48,6 +48,7 @@ def audit_entries(store: Store, settings: Settings | None = None, *, limit: int 
     return audit.entries(store, limit=limit, newest_first=newest_first)
 
 
-def verify_audit(store: Store, settings: Settings) -> audit.VerifyResult:
-    """Verify the hash chain of the database and of the jsonl mirror, and that they agree."""
-    return audit.verify(store, settings)
+def verify_audit(store: Store, settings: Settings,
+                 extra: list[audit.cps.Checkpoint] | None = None) -> audit.VerifyResult:
+    """Verify the hash chain of the database and of the jsonl mirror, that they agree, and the checkpoints."""
+    return audit.verify(store, settings, extra)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import time
@@ -11,22 +12,35 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from app.atomic_file import append_durable
 from app.config import Settings
 from app.errors import AuditIntegrityError
+from app.governance import checkpoints as cps
 from app.storage import Store
-from app.storage.governance.audit import audit_rows, audit_tail, count_audit, insert_audit_row, storable_actor
+from app.storage.governance.audit import (
+    audit_rows,
+    audit_tail,
+    count_audit,
+    has_audit_event,
+    insert_audit_row,
+    storable_actor,
+)
 from app.storage.governance.tx import Tx, locked, reading
 
 __all__ = [
     "GENESIS",
+    "KEY_EVENT",
     "AuditEntry",
     "VerifyResult",
     "append",
     "canonical",
     "check_chain",
+    "checkpoint",
+    "checkpoint_path",
     "count",
     "entries",
     "entry_hash",
+    "key_of",
     "mirror_path",
     "read_mirror",
     "record",
@@ -37,6 +51,13 @@ __all__ = [
 
 GENESIS = "0" * 64
 MIRROR_NAME = "approvals.jsonl"
+KEY_EVENT = "audit_keyed"     # first entry hashed with MLFI_AUDIT_KEY; every later entry is keyed too
+
+
+def key_of(settings: Settings) -> bytes | None:
+    """The HMAC key (``MLFI_AUDIT_KEY``) as bytes, or None when unset or empty."""
+    k = settings.audit_key
+    return k.get_secret_value().encode("utf-8") if k is not None and k.get_secret_value() else None
 
 
 def canonical(obj: Any) -> str:
@@ -48,8 +69,9 @@ def canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
 
 
-def entry_hash(seq: int, ts: float, event: str, actor: str | None, payload: dict[str, Any], prev_hash: str) -> str:
-    """SHA-256 over an entry's position, content and the previous entry's hash.
+def entry_hash(seq: int, ts: float, event: str, actor: str | None, payload: dict[str, Any], prev_hash: str,
+               key: bytes | None = None) -> str:
+    """SHA-256 (HMAC-SHA-256 with ``key``) over an entry's position, content and the previous entry's hash.
 
     >>> h1 = entry_hash(1, 10.0, "approved", "ana", {"id": "r1"}, GENESIS)
     >>> h1 == entry_hash(1, 10.0, "approved", "ana", {"id": "r1"}, GENESIS), len(h1)
@@ -58,6 +80,8 @@ def entry_hash(seq: int, ts: float, event: str, actor: str | None, payload: dict
     False
     """
     body = canonical({"seq": seq, "ts": ts, "event": event, "actor": actor, "payload": payload, "prev_hash": prev_hash})
+    if key is not None:
+        return hmac.new(key, body.encode("utf-8"), hashlib.sha256).hexdigest()
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -72,8 +96,8 @@ class AuditEntry(BaseModel):
     prev_hash: str
     hash: str
 
-    def recomputed(self) -> str:
-        return entry_hash(self.seq, self.ts, self.event, self.actor, self.payload, self.prev_hash)
+    def recomputed(self, key: bytes | None = None) -> str:
+        return entry_hash(self.seq, self.ts, self.event, self.actor, self.payload, self.prev_hash, key)
 
 
 class VerifyResult(BaseModel):
@@ -128,8 +152,12 @@ def read_mirror(settings: Settings) -> tuple[list[AuditEntry], str | None]:
     return out, None
 
 
-def check_chain(items: list[AuditEntry]) -> tuple[int, str] | None:
+def check_chain(items: list[AuditEntry], key: bytes | None = None) -> tuple[int, str] | None:
     """First problem in a chain as (seq, reason), or None when every link holds.
+
+    Entries before the first ``KEY_EVENT`` entry are plain SHA-256 (logs written before a key was set);
+    from it on every entry is an HMAC under ``key``. Without ``key`` keyed hashes cannot be recomputed,
+    so only their links are checked (``verify`` then reports the log as unverifiable).
 
     >>> a = AuditEntry(seq=1, ts=1.0, event="e", payload={}, prev_hash=GENESIS, hash="")
     >>> a = a.model_copy(update={"hash": a.recomputed()})
@@ -137,13 +165,15 @@ def check_chain(items: list[AuditEntry]) -> tuple[int, str] | None:
     (True, 'entry 1 was edited (its hash does not match its content)')
     """
     prev = GENESIS
+    keyed = False
     for i, e in enumerate(items):
+        keyed = keyed or e.event == KEY_EVENT
         expected = i + 1
         if e.seq != expected:
             if e.seq > expected and e.prev_hash != prev and all(x.seq != expected for x in items):
                 return expected, f"entry {expected} is missing (deleted)"
             return e.seq, f"entry {e.seq} is out of place at position {expected} (inserted or reordered)"
-        if e.hash != e.recomputed():
+        if (not keyed or key is not None) and e.hash != e.recomputed(key if keyed else None):
             return e.seq, f"entry {e.seq} was edited (its hash does not match its content)"
         if e.prev_hash != prev:
             return e.seq, (f"entry {e.seq} does not follow entry {e.seq - 1} "
@@ -152,18 +182,24 @@ def check_chain(items: list[AuditEntry]) -> tuple[int, str] | None:
     return None
 
 
-def verify(store: Store, settings: Settings) -> VerifyResult:
-    """Check the database chain, the mirror chain, and that both hold the same entries.
+def verify(store: Store, settings: Settings, extra: list[cps.Checkpoint] | None = None) -> VerifyResult:
+    """Check the database chain, the mirror chain, that both hold the same entries, and that the log is
+    consistent with every stored checkpoint and every one in ``extra``.
 
     Runs under the write lock, so an append in flight (mirror line written, database row not yet
     committed) is never mistaken for tampering.
     """
     with locked(store) as conn:
-        return verify_in(conn, settings)
+        return verify_in(conn, settings, extra)
 
 
-def verify_in(conn: Tx, settings: Settings) -> VerifyResult:
+def checkpoint_path(settings: Settings) -> Path:
+    return settings.audit_dir / cps.STORE_NAME
+
+
+def verify_in(conn: Tx, settings: Settings, extra: list[cps.Checkpoint] | None = None) -> VerifyResult:
     """`verify` inside the caller's `locked` transaction."""
+    key = key_of(settings)
     db = [_row_entry(r) for r in audit_rows(conn)]
     mirror, parse_err = read_mirror(settings)
     n_db, n_m = len(db), len(mirror)
@@ -172,9 +208,9 @@ def verify_in(conn: Tx, settings: Settings) -> VerifyResult:
         return VerifyResult(ok=False, entries=n_db, mirror_entries=n_m, first_bad_seq=seq, where=where,
                             message=f"audit log broken ({where}): {msg}")
 
-    if (p := check_chain(db)) is not None:
+    if (p := check_chain(db, key)) is not None:
         return bad(p[0], "database", p[1])
-    if (p := check_chain(mirror)) is not None:
+    if (p := check_chain(mirror, key)) is not None:
         return bad(p[0], "mirror", p[1])
     if parse_err is not None:
         return bad(n_m + 1, "mirror", parse_err)
@@ -186,8 +222,16 @@ def verify_in(conn: Tx, settings: Settings) -> VerifyResult:
         side = "mirror" if n_m < n_db else "database"
         return bad(first, side, f"entry {first} is missing from the {side} "
                    f"(database has {n_db} entries, {MIRROR_NAME} has {n_m})")
+    hashes = [e.hash for e in db]
+    stored = cps.load(checkpoint_path(settings)) if checkpoint_path(settings).exists() else []
+    for cp in [*stored, *(extra or [])]:
+        if (why := cps.check(cp, hashes, key, GENESIS)) is not None:
+            return bad(min(cp.entries, n_db + 1), "checkpoint", why)
+    if key is None and (first := next((e.seq for e in db if e.event == KEY_EVENT), None)) is not None:
+        return bad(first, "key", f"entries from {first} on are keyed: set MLFI_AUDIT_KEY to verify them")
+    held = f"; {len(stored) + len(extra or [])} checkpoint(s) hold" if stored or extra else ""
     return VerifyResult(ok=True, entries=n_db, mirror_entries=n_m,
-                        message=f"audit log intact: {n_db} entries, hash chain and mirror agree")
+                        message=f"audit log intact: {n_db} entries, hash chain and mirror agree{held}")
 
 
 def require_intact(conn: Tx, settings: Settings) -> None:
@@ -245,22 +289,43 @@ def append(conn: Tx, settings: Settings, event: str, actor: str | None, payload:
 
     The mirror is written (and fsynced) before the transaction commits, so a failing write rolls the
     database back; a mismatch found before writing raises AuditIntegrityError and writes nothing.
+    With ``MLFI_AUDIT_KEY`` set on a log that is not keyed yet, a ``KEY_EVENT`` entry goes first; a
+    keyed log refuses writes without the key.
     """
     seq, prev = _tail_matches(conn, settings)
+    key = key_of(settings)
+    keyed = has_audit_event(conn, KEY_EVENT)
+    if keyed and key is None:
+        raise AuditIntegrityError("the audit log is keyed: set MLFI_AUDIT_KEY to write to it")
     if actor is not None:
         actor = storable_actor(conn, actor)           # hash exactly what the database can store
     ts = round(time.time() if now is None else now, 6)
-    payload = json.loads(canonical(payload))          # plain JSON types only, exactly what is hashed
-    entry = AuditEntry(seq=seq + 1, ts=ts, event=event, actor=actor, payload=payload, prev_hash=prev, hash="")
-    entry = entry.model_copy(update={"hash": entry.recomputed()})
-    insert_audit_row(conn, seq=entry.seq, ts=entry.ts, event=event, actor=actor, payload_json=canonical(payload),
-                     prev_hash=prev, hash=entry.hash)
-    settings.audit_dir.mkdir(parents=True, exist_ok=True)
-    with mirror_path(settings).open("a", encoding="utf-8") as fh:
-        fh.write(canonical(entry.model_dump()) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    return entry
+    todo: list[tuple[str, str | None, dict[str, Any]]] = []
+    if key is not None and not keyed:
+        todo.append((KEY_EVENT, None, {"note": "entries from here on are HMAC-SHA-256 under MLFI_AUDIT_KEY"}))
+    todo.append((event, actor, json.loads(canonical(payload))))   # plain JSON types only, exactly what is hashed
+    written: list[AuditEntry] = []
+    for ev, who, body in todo:
+        entry = AuditEntry(seq=seq + 1, ts=ts, event=ev, actor=who, payload=body, prev_hash=prev, hash="")
+        entry = entry.model_copy(update={"hash": entry.recomputed(key)})
+        insert_audit_row(conn, seq=entry.seq, ts=entry.ts, event=ev, actor=who, payload_json=canonical(body),
+                         prev_hash=prev, hash=entry.hash)
+        written.append(entry)
+        seq, prev = entry.seq, entry.hash
+    # a failing write (disk full) raises InputError, cuts any partial line and rolls the database back
+    append_durable(mirror_path(settings), "".join(canonical(e.model_dump()) + "\n" for e in written),
+                   f"audit mirror {MIRROR_NAME}")
+    return written[-1]
+
+
+def checkpoint(store: Store, settings: Settings, *, now: float | None = None) -> cps.Checkpoint:
+    """Verify the log, then sign (with the key) a checkpoint of it and store it beside the mirror."""
+    with locked(store) as conn:
+        require_intact(conn, settings)
+        hashes = [str(r["hash"]) for r in audit_rows(conn)]
+        cp = cps.make(hashes, key_of(settings), time.time() if now is None else now, GENESIS)
+        cps.append_stored(checkpoint_path(settings), cp)
+    return cp
 
 
 def record(store: Store, settings: Settings, event: str, actor: str | None, payload: dict[str, Any]) -> AuditEntry:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from app.errors import InputError
+from app.probing.urls import check_url
 
 if TYPE_CHECKING:
     from app.probing.http import Call
@@ -59,9 +60,7 @@ class ProbeTarget:
 
     def __post_init__(self) -> None:
         check_protocol(self.protocol)
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InputError(f"bad URL {self.url!r}: expected http(s)://host[:port][/path]")
+        check_url(self.url)
         if not self.timeout_s or self.timeout_s <= 0:
             raise InputError(f"timeout must be > 0 seconds, got {self.timeout_s}")
 

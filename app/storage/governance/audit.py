@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, func, select
 from app.storage import tables as t
 from app.storage.tables import no_nul
 
-__all__ = ["audit_rows", "audit_tail", "count_audit", "insert_audit_row", "storable_actor"]
+__all__ = ["audit_rows", "audit_tail", "count_audit", "has_audit_event", "insert_audit_row", "storable_actor"]
 
 
 def audit_rows(conn: Connection, *, limit: int | None = None, newest_first: bool = False) -> list[dict[str, Any]]:
@@ -25,6 +25,11 @@ def audit_tail(conn: Connection) -> tuple[int, str] | None:
     row = conn.execute(select(t.audit_log.c.seq, t.audit_log.c.hash).order_by(t.audit_log.c.seq.desc())
                        .limit(1)).first()
     return (int(row[0]), str(row[1])) if row else None
+
+
+def has_audit_event(conn: Connection, event: str) -> bool:
+    """Whether any row has this ``event``."""
+    return conn.execute(select(t.audit_log.c.seq).where(t.audit_log.c.event == event).limit(1)).first() is not None
 
 
 def storable_actor(conn: Connection, actor: str) -> str:
