@@ -97,19 +97,21 @@ class Analyzer:
             eid = ep.id
             if eid not in self._last:
                 self._last[eid] = now - every + phase_of(eid) * every if self.stagger else now - every
-            if now - self._last[eid] >= every or eid in self._hints:
+            if now - self._last[eid] >= every or eid in self._hints:     # an alarm: due at once
                 out.append(ep)
         return out
 
     def run_due(self, endpoints: list[Endpoint], now: float | None = None,
-                alarms: dict[int, AlarmHint] | None = None) -> list[AnalysisOutcome]:
+                alarms: dict[int, AlarmHint] | None = None,
+                ongoing: dict[int, AlarmHint] | None = None) -> list[AnalysisOutcome]:
         """Analyse the due endpoints; in background mode submit them and return at once (``[]``).
 
         ``alarms`` (sequential alarms, endpoint id -> hint) make their endpoints due now; an alarm
-        waits for the next call while a background pass is still running.
+        waits for the next call while a background pass is still running. ``ongoing`` (endpoints inside
+        a sequential episode) only tells their cadence analyses that the change is not over.
         """
         now = self.clock() if now is None else now
-        self._hints.update(alarms or {})
+        self._hints.update({k: h for k, h in (alarms or {}).items() if h.due})
         if self._running is not None and not self._running.done():
             return []             # the previous pass is still running: due endpoints wait for the next
         todo = self.due(endpoints, now)
@@ -119,6 +121,7 @@ class Analyzer:
         for ep in todo:
             last[ep.id] = now
         hints = {ep.id: self._hints.pop(ep.id) for ep in todo if ep.id in self._hints}
+        hints.update({ep.id: (ongoing or {})[ep.id] for ep in todo if ep.id not in hints and ep.id in (ongoing or {})})
         if self._pool is None:
             out = self.job.run_all(todo, hints)
             self._count(out)

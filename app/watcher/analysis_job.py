@@ -75,19 +75,19 @@ class AnalysisJob:
 
         After a sequential alarm (``hint``) the window is the samples since its change (or healing)
         point, at least ``MIN_ALARM_WINDOW`` and at most ``window_size``; an incident this opens records
-        the change point and the detection delay.
+        the change point and the detection delay, and the episode keeps one change in one incident.
         """
         from app.detection.baseline import learn_baseline
         from app.storage.baselines import load_baseline, save_baseline
 
         name, eid, window = ep.name, ep.id, self.settings.window_size
-        if hint is not None:
+        if hint is not None and hint.since_samples is not None:
             window = min(window, max(MIN_ALARM_WINDOW, hint.since_samples))   # the samples since the change
         samples = self.store.recent_samples(name, last_n=window)
         if not samples:
             return AnalysisOutcome(name, "waiting", "no samples yet")
         newest = max(s.ts for s in samples)
-        if hint is None and self._seen.get(eid) == newest:
+        if (hint is None or not hint.due) and self._seen.get(eid) == newest:
             logger.debug(f"analysis of {name} skipped: no new samples")
             return AnalysisOutcome(name, "no_new_samples")
         try:
@@ -112,8 +112,9 @@ class AnalysisJob:
 
         report = analyze_window(baseline, samples, settings=self.settings,
                                 sensitivity=sensitivity_for(self.store, name))
-        change_point = (hint.change_point_at, hint.delay_samples) if hint and hint.kind == "change" else None
-        report = on_report(self.store, report, self.settings, change_point=change_point)
+        change_point = (hint.change_point_at, hint.delay_samples) if hint and hint.kind != "recovered" else None
+        report = on_report(self.store, report, self.settings, change_point=change_point,
+                           episode=hint.episode if hint else None)
         self._seen[eid] = newest
         rc = report.rca
         if report.alert:

@@ -31,13 +31,29 @@ _KEEP_TS = 5000                # timestamps kept per endpoint to date a change p
 
 @dataclass(frozen=True)
 class AlarmHint:
-    """Why an endpoint is due before its cadence: a sequential change or recovery (picklable)."""
+    """Why an endpoint is due, or how to read its next analysis: the sequential state (picklable).
 
-    kind: str                   # change | recovered
+    ``kind``: ``change`` (a new change: due now), ``more`` (another signal changed in the same episode:
+    due now), ``recovered`` (every signal back at the baseline: due now) or ``ongoing`` (a cadence
+    analysis inside an episode: not due by itself). ``since_samples`` is the analysis window (samples
+    since the change or healing point; None: the usual window).
+    """
+
+    kind: str
     signal: str
     change_point_at: float      # time of the first changed (or healed) sample
     delay_samples: int          # samples between that point and the alarm
-    since_samples: int          # samples written since that point (the analysis window)
+    since_samples: int | None   # samples written since that point (the analysis window)
+
+    @property
+    def due(self) -> bool:
+        """An alarm (not the mere state of an ongoing episode) makes the endpoint due at once."""
+        return self.kind != "ongoing"
+
+    @property
+    def episode(self) -> str:
+        """The incident-tracking state (:func:`app.governance.incidents.track`)."""
+        return "change" if self.kind == "more" else self.kind
 
 
 def monitor_baseline(b: Baseline) -> MonitorBaseline | None:
@@ -65,17 +81,21 @@ def to_sequential(s: StoredSample) -> Sample:
 
 
 class SequentialWatch:
-    """Per-endpoint monitors; :meth:`feed` returns the alarm hints of a committed batch."""
+    """Per-endpoint monitors and episodes; :meth:`feed` returns the alarm hints of a committed batch.
+
+    An episode runs from the first change alarm to the moment no signal is failing any more: alarms
+    of other signals inside it are the same change (``more``), and :meth:`ongoing` tells a cadence
+    analysis that the change is not over, so one change makes one incident.
+    """
 
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings, self.store = settings, store
-        self.false_alarm_every = float(getattr(settings, "false_alarm_every", 10_000) or 10_000)
+        self.false_alarm_every = float(settings.false_alarm_every)
         self.monitors: dict[int, SequentialMonitor] = {}
-        self._version: dict[int, int] = {}              # baseline version a monitor was built from
         self._ts: dict[int, deque[float]] = {}          # newest sample times, by monitor index
         self._pending: dict[int, Alarm] = {}            # alarm waiting for MIN_ALARM_WINDOW samples
-        self._alarmed: set[int] = set()                 # a change was handed on, its recovery not yet:
-        #                                                 more changing signals are the same change
+        self._episode: dict[int, AlarmHint] = {}        # endpoint id -> the change that opened its episode
+        self._start: dict[int, int] = {}                # endpoint id -> monitor index of that change point
 
     def _monitor(self, eid: int, name: str) -> SequentialMonitor | None:
         from app.storage.baselines import load_baseline
@@ -90,7 +110,7 @@ class SequentialWatch:
         if mb is None:
             return None
         mon = SequentialMonitor(mb, false_alarm_every=self.false_alarm_every)
-        self.monitors[eid], self._version[eid], self._ts[eid] = mon, b.version, deque(maxlen=_KEEP_TS)
+        self.monitors[eid], self._ts[eid] = mon, deque(maxlen=_KEEP_TS)
         logger.info(f"sequential monitor for {name}: signals {', '.join(sorted(mon.detectors))}")
         return mon
 
@@ -98,6 +118,16 @@ class SequentialWatch:
         ts = self._ts[eid]
         first = mon.n - len(ts)                          # monitor index of ts[0]
         return ts[min(max(index - first, 0), len(ts) - 1)]
+
+    def _on_alarm(self, eid: int, mon: SequentialMonitor, alarm: Alarm) -> None:
+        pending = self._pending.get(eid)
+        if alarm.kind == "change":
+            if pending is not None and pending.kind == "recovered":
+                del self._pending[eid]                   # changed again before the recovery was handed on
+            elif pending is None or eid in self._episode:
+                self._pending[eid] = alarm               # the first changed signal dates the change
+        elif not mon.failing and (eid in self._episode or pending is not None):
+            self._pending[eid] = alarm                   # a recovery counts once no signal is failing
 
     def feed(self, batch: list[tuple[int, StoredSample]]) -> dict[int, AlarmHint]:
         """Feed a committed batch (in write order); returns endpoint id -> the alarm that makes it due."""
@@ -110,27 +140,37 @@ class SequentialWatch:
             for alarm in mon.update(to_sequential(s)):
                 logger.warning(f"SEQUENTIAL {alarm.kind} on {s.endpoint}: {alarm.signal} "
                                f"({alarm.alternative}), {alarm.delay} samples after the change point")
-                if alarm.kind == "change" and eid not in self._alarmed:
-                    self._pending[eid] = alarm                  # the first changed signal dates the change
-                elif alarm.kind == "recovered" and not mon.failing:
-                    self._pending[eid] = alarm                  # a recovery counts once no signal is failing
-                elif alarm.kind == "change":
-                    p = self._pending.get(eid)
-                    if p is not None and p.kind == "recovered":
-                        del self._pending[eid]                  # changed again before the recovery was handed on
+                self._on_alarm(eid, mon, alarm)
             alarm = self._pending.get(eid)
-            if alarm is not None and mon.n - alarm.change_point >= MIN_ALARM_WINDOW:
-                del self._pending[eid]
-                if alarm.kind == "change":
-                    self._alarmed.add(eid)
-                else:
-                    self._alarmed.discard(eid)
-                hints[eid] = AlarmHint(alarm.kind, alarm.signal, self._ts_at(eid, mon, alarm.change_point),
-                                       alarm.delay, mon.n - alarm.change_point)
+            if alarm is None or mon.n - alarm.change_point < MIN_ALARM_WINDOW:
+                continue
+            del self._pending[eid]
+            hint = self._hint(eid, mon, alarm)
+            if hint is not None:
+                hints[eid] = hint
         return hints
+
+    def _hint(self, eid: int, mon: SequentialMonitor, alarm: Alarm) -> AlarmHint | None:
+        at = self._ts_at(eid, mon, alarm.change_point)
+        if alarm.kind == "recovered":
+            self._start.pop(eid, None)
+            if self._episode.pop(eid, None) is None:
+                return None                              # no change was handed on: nothing to resolve
+            return AlarmHint("recovered", alarm.signal, at, alarm.delay, mon.n - alarm.change_point)
+        first = self._episode.get(eid)
+        if first is None:
+            hint = AlarmHint("change", alarm.signal, at, alarm.delay, mon.n - alarm.change_point)
+            self._episode[eid], self._start[eid] = hint, alarm.change_point
+            return hint
+        start = min(self._start.get(eid, alarm.change_point), alarm.change_point)
+        return AlarmHint("more", alarm.signal, first.change_point_at, first.delay_samples, mon.n - start)
+
+    def ongoing(self) -> dict[int, AlarmHint]:
+        """The endpoints inside an episode (changed, not yet recovered), as ``ongoing`` hints."""
+        return {eid: AlarmHint("ongoing", h.signal, h.change_point_at, h.delay_samples, None)
+                for eid, h in self._episode.items()}
 
     def forget(self, eid: int) -> None:
         """Drop an endpoint's monitor (its baseline changed); it is rebuilt from the new one."""
-        for d in (self.monitors, self._version, self._ts, self._pending):
+        for d in (self.monitors, self._ts, self._pending, self._episode, self._start):
             d.pop(eid, None)
-        self._alarmed.discard(eid)
