@@ -81,8 +81,9 @@ class AnalysisJob:
         from app.storage.baselines import load_baseline, save_baseline
 
         name, eid, window = ep.name, ep.id, self.settings.window_size
-        if hint is not None and hint.since_samples is not None:
-            window = min(window, max(MIN_ALARM_WINDOW, hint.since_samples))   # the samples since the change
+        if hint is not None and hint.since_samples is not None:   # the samples since the change / healing
+            floor = 1 if hint.kind == "recovered" else MIN_ALARM_WINDOW  # a change: padded to the minimum
+            window = min(window, max(floor, hint.since_samples))
         samples = self.store.recent_samples(name, last_n=window)
         if not samples:
             return AnalysisOutcome(name, "waiting", "no samples yet")
