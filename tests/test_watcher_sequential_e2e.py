@@ -3,12 +3,16 @@ exactly one incident at the alarm (with its change point and delay) and resolves
 
 from __future__ import annotations
 
-import threading
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+import requests
 
 from app.config import Settings
 from app.governance import list_incidents
@@ -20,35 +24,51 @@ from app.watcher.scheduler import Scheduler
 from app.watcher.sequential import MIN_ALARM_WINDOW
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[1]
 
 LEARN, FAIL, HEAL = 40, 40, 80   # samples: healthy (baseline learned from them), degraded (~30 % wrong), healed
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[Any]:
-    from app.demo.model import make_server
+def demo() -> Iterator[str]:
+    """`mlfi serve-demo-model` in its own process (the watcher's analyses must not slow its answers)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "app", "serve-demo-model", "--port", str(port)], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"{base}/health", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
-    srv = make_server("127.0.0.1", 0, "healthy")
-    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    t.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+
+def _mode(base: str, mode: str) -> None:
+    requests.post(f"{base}/_control", json={"mode": mode}, timeout=5).raise_for_status()
 
 
-def test_one_incident_per_change_with_change_point_and_recovery(demo: Any, tmp_path: Path) -> None:
+def test_one_incident_per_change_with_change_point_and_recovery(demo: str, tmp_path: Path) -> None:
     # the 30 s cadence is pushed out of reach (one probe per simulated second, 10,000 s): every report
     # below comes from a sequential alarm
     settings = Settings(home=tmp_path / "s", window_size=LEARN, analysis_every_s=10_000.0, backoff_max_s=1.0,
                         probe_timeout_s=3.0, _env_file=None)  # type: ignore[call-arg]
     store = Store.from_settings(settings)
-    url = f"http://127.0.0.1:{demo.server_address[1]}/predict"
+    url = f"{demo}/predict"
     register_urls(settings, store, [url], interval=1.0)
     clock = {"t": 0.0}
     sched = Scheduler(settings, store, clock=lambda: clock["t"])
     an = Analyzer(settings, store, clock=lambda: clock["t"])
     opened_at_sample = resolved_at_sample = None
-    demo.behaviour.set_mode("healthy")
+    _mode(demo, "healthy")
     try:
         for i in range(LEARN):                  # healthy samples (the cadence's first pass finds too few)
             clock["t"] = float(i)
@@ -58,14 +78,14 @@ def test_one_incident_per_change_with_change_point_and_recovery(demo: Any, tmp_p
         assert st.baselines_learned == 1, "baseline not learned"        # ... it learns the baseline
         healthy_start = LEARN + 1
         switch = store.count_samples(url)                       # index of the first degraded sample
-        demo.behaviour.set_mode("degraded_accuracy")
+        _mode(demo, "degraded_accuracy")
         for i in range(healthy_start, healthy_start + FAIL):
             clock["t"] = float(i)
             st = run_once(settings, store, lambda: clock["t"], scheduler=sched, analyzer=an)
             if opened_at_sample is None and list_incidents(store, status="open"):
                 opened_at_sample = i - healthy_start + 1
         assert st.probes_completed == 1
-        demo.behaviour.set_mode("healthy")
+        _mode(demo, "healthy")
         heal_start = healthy_start + FAIL
         for i in range(heal_start, heal_start + HEAL):
             clock["t"] = float(i)
@@ -73,7 +93,7 @@ def test_one_incident_per_change_with_change_point_and_recovery(demo: Any, tmp_p
             if resolved_at_sample is None and list_incidents(store, status="resolved"):
                 resolved_at_sample = i - heal_start + 1
     finally:
-        demo.behaviour.set_mode("healthy")
+        _mode(demo, "healthy")
         sched.close()
     incs = list_incidents(store)
     ts = [x.ts for x in store.recent_samples(url, last_n=10_000, with_inputs=False)]
