@@ -71,9 +71,11 @@ def _features(report: Report) -> list[str]:
 
 
 def _refine(conn: Tx, cur: Incident, report: Report, now: float, change: IncidentChange) -> None:
-    """Same change, new evidence: the root cause becomes the report's, the severity the worst seen."""
-    cause, sev = report.rca.root_cause, report.rca.severity
-    new_sev = cur.severity if severity_rank(cur.severity) >= severity_rank(sev) else sev
+    """Same change, new evidence: a more severe finding becomes the root cause; a weaker one (a short
+    window's chance finding) only adds its features."""
+    worse = severity_rank(report.rca.severity) > severity_rank(cur.severity)
+    cause = report.rca.root_cause if worse else cur.root_cause      # the worst finding names the incident
+    new_sev = report.rca.severity if worse else cur.severity
     feats = list(dict.fromkeys(cur.features + _features(report)))
     extend_incident(conn, cur, now, severity=new_sev, features=feats,
                     root_cause=cause if cause != cur.root_cause else None)
@@ -95,8 +97,8 @@ def track(conn: Tx, endpoint_id: int, report: Report, now: float, *, resolve_aft
     is not over) -> one change, one incident: an alert opens it or refines the open one in place
     (root cause, worst severity; :attr:`IncidentChange.refined` says what changed, for the audit log),
     and a healthy windowed report does not resolve it (the sequential test has more power);
-    ``recovered`` (every signal back at the baseline) -> the open incident resolves as ``recovered``,
-    unless the report still shows its root cause. ``change_point`` (time, detection delay in samples)
+    ``recovered`` (every signal back at the baseline) -> the open incident resolves as ``recovered``
+    and the report (a short window since the healing) opens nothing. ``change_point`` (time, detection delay in samples)
     is recorded on an incident this report opens. Run inside a `locked` transaction.
     """
     if episode is not None and episode not in EPISODES:
@@ -104,13 +106,12 @@ def track(conn: Tx, endpoint_id: int, report: Report, now: float, *, resolve_aft
     change = IncidentChange()
     cur = open_incident(conn, endpoint_id)
     cause = report.rca.root_cause
-    if episode == "recovered" and cur is not None and cause != cur.root_cause:
-        close_incident(conn, cur, now, "recovered", "Recovered: the sequential tests are back at the baseline.")
-        change.closed.append((cur.id, "recovered"))
-        cur = None
-        if cause == "none":
-            change.incident_id = change.closed[0][0]
-            return change
+    if episode == "recovered":          # the sequential test decided; this report never opens an incident
+        if cur is not None:
+            close_incident(conn, cur, now, "recovered", "Recovered: the sequential tests are back at the baseline.")
+            change.closed.append((cur.id, "recovered"))
+            change.incident_id = cur.id
+        return change
     if cause == "none":
         if cur is None:
             return change
