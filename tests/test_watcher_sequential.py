@@ -86,3 +86,28 @@ def test_a_blip_of_another_signal_inside_the_episode_is_the_same_change(tmp_path
         more.update(w.feed([s]))
     assert more and more[1].kind == "more" and more[1].episode == "change"
     assert more[1].change_point_at == got[1].change_point_at     # dated by the first change
+
+
+def _report(head: str, sev: str, *others: tuple[str, str]):
+    from app.schemas import RCA, Metrics, Report
+
+    ev = [f"rule r{i} -> {c} ({s})" for i, (c, s) in enumerate([(head, sev), *others])]
+    return Report(endpoint="e", metrics=Metrics(), rca=RCA(root_cause=head, severity=sev,
+                  contributing=[c for c, _ in others], evidence=ev, failure_reason="old reason."))
+
+
+def test_the_headline_is_the_worst_finding_active_now():
+    from app.analysis.headline import headline
+
+    # errors stopped (the errors signal is healthy again), latency is failing now: latency heads it
+    r = headline(_report("error_spike", "high", ("latency_degradation", "medium"), ("feature_drift", "critical")),
+                 watched={"errors", "latency"}, failing={"latency"})
+    assert (r.rca.root_cause, r.rca.severity) == ("feature_drift", "critical")   # no signal covers it: active
+    assert r.also_changed == [{"root_cause": "error_spike", "severity": "high", "active": False},
+                              {"root_cause": "latency_degradation", "severity": "medium", "active": True}]
+    r = headline(_report("error_spike", "high", ("latency_degradation", "medium")),
+                 watched={"errors", "latency"}, failing={"latency"})
+    assert r.rca.root_cause == "latency_degradation" and r.rca.contributing == ["error_spike"]
+    assert r.rca.failure_reason.endswith("old reason.")
+    r = headline(_report("error_spike", "high"), watched={"errors"}, failing=set())     # nothing active: unchanged
+    assert (r.rca.root_cause, r.also_changed) == ("error_spike", [])

@@ -113,6 +113,10 @@ class AnalysisJob:
 
         report = analyze_window(baseline, samples, settings=self.settings,
                                 sensitivity=sensitivity_for(self.store, name))
+        if hint is not None:     # the worst finding active now heads the report; the rest are "also changed"
+            from app.analysis.headline import headline
+
+            report = headline(report, watched=set(hint.watched), failing=set(hint.failing))
         change_point = (hint.change_point_at, hint.delay_samples) if hint and hint.kind != "recovered" else None
         report = on_report(self.store, report, self.settings, change_point=change_point,
                            episode=hint.episode if hint else None)

@@ -53,6 +53,8 @@ class AlarmHint:
     change_point_at: float      # time of the first changed (or healed) sample
     delay_samples: int          # samples between that point and the alarm
     since_samples: int | None   # samples written since that point (the analysis window)
+    watched: tuple[str, ...] = ()   # the monitor's signals
+    failing: tuple[str, ...] = ()   # those changed now (not recovered): what the headline can be
 
     @property
     def due(self) -> bool:
@@ -63,6 +65,10 @@ class AlarmHint:
     def episode(self) -> str:
         """The incident-tracking state (:func:`app.governance.incidents.track`)."""
         return "change" if self.kind == "more" else self.kind
+
+
+def _state(mon: SequentialMonitor) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return tuple(sorted(mon.detectors)), tuple(mon.failing)
 
 
 def monitor_baseline(b: Baseline) -> MonitorBaseline | None:
@@ -152,7 +158,7 @@ class SequentialWatch:
                 del self._follow[eid]       # the first window made only of changed samples: refine
                 first = self._episode[eid]
                 hints.setdefault(eid, AlarmHint("more", first.signal, first.change_point_at, first.delay_samples,
-                                                mon.n - start))
+                                                mon.n - start, *_state(mon)))
         return hints
 
     def _hint(self, eid: int, mon: SequentialMonitor, alarm: Alarm) -> AlarmHint | None:
@@ -163,20 +169,22 @@ class SequentialWatch:
                 return None                              # another signal still changed / nothing to resolve
             for d in (self._episode, self._start, self._follow):
                 d.pop(eid, None)
-            return AlarmHint("recovered", alarm.signal, at, alarm.delay, since)
+            return AlarmHint("recovered", alarm.signal, at, alarm.delay, since, *_state(mon))
         first = self._episode.get(eid)
         if first is None:
-            hint = AlarmHint("change", alarm.signal, at, alarm.delay, since)
+            hint = AlarmHint("change", alarm.signal, at, alarm.delay, since, *_state(mon))
             self._episode[eid] = hint
             self._start[eid] = self._follow[eid] = alarm.change_point
             return hint
         start = min(self._start.get(eid, alarm.change_point), alarm.change_point)
-        return AlarmHint("more", alarm.signal, first.change_point_at, first.delay_samples, mon.n - start)
+        return AlarmHint("more", alarm.signal, first.change_point_at, first.delay_samples, mon.n - start,
+                         *_state(mon))
 
     def ongoing(self) -> dict[int, AlarmHint]:
         """The endpoints inside an episode (changed, not yet recovered), as ``ongoing`` hints."""
-        return {eid: AlarmHint("ongoing", h.signal, h.change_point_at, h.delay_samples, None)
-                for eid, h in self._episode.items()}
+        return {eid: AlarmHint("ongoing", h.signal, h.change_point_at, h.delay_samples, None,
+                               *_state(self.monitors[eid]))
+                for eid, h in self._episode.items() if eid in self.monitors}
 
     def forget(self, eid: int) -> None:
         """Drop an endpoint's monitor (its baseline changed); it is rebuilt from the new one."""
