@@ -118,8 +118,8 @@ class AnalysisJob:
 
             report = headline(report, watched=set(hint.watched), failing=set(hint.failing))
         change_point = (hint.change_point_at, hint.delay_samples) if hint and hint.kind != "recovered" else None
-        report = on_report(self.store, report, self.settings, change_point=change_point,
-                           episode=hint.episode if hint else None)
+        extra = {"change_point": change_point, "episode": hint.episode} if hint is not None else {}
+        report = on_report(self.store, report, self.settings, **extra)
         self._seen[eid] = newest
         rc = report.rca
         if report.alert:
