@@ -60,6 +60,9 @@ class Settings(BaseSettings):
 
     # statistics
     alpha: float = 0.05
+    # sequential detection: expected healthy samples between two false alarms of one endpoint (all its
+    # signals together: each signal's detector gets this times the number of signals)
+    false_alarm_every: float = 10_000.0
 
     # storage: how long raw samples (inputs included) and per-minute aggregates are kept, and whether
     # feature values are written at all (none: never; window: only as long as raw_retention; all: forever)
@@ -128,6 +131,13 @@ class Settings(BaseSettings):
     def _probability(cls, v: float) -> float:
         if not 0 < v < 1:
             raise ValueError(f"must be between 0 and 1 (exclusive), got {v}")
+        return v
+
+    @field_validator("false_alarm_every")
+    @classmethod
+    def _run_length(cls, v: float) -> float:
+        if not 10 <= v <= 1e12:     # below 10 every other sample alarms; NaN fails both comparisons
+            raise ValueError(f"must be between 10 and 1e12 healthy samples, got {v}")
         return v
 
     @field_validator("log_level")

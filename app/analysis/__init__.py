@@ -1,3 +1,3 @@
 """The use cases: probe, window, suite, RCA, report and governance put together (analyze, compare, ingest)."""
 
-__all__ = ["compare", "ingest", "report", "run", "target", "window"]
+__all__ = ["compare", "headline", "ingest", "report", "run", "target", "window"]

@@ -20,6 +20,7 @@ from app.storage.governance.incidents import (
 from app.storage.governance.tx import Tx
 
 __all__ = [
+    "EPISODES",
     "KEY_METRIC",
     "Incident",
     "IncidentChange",
@@ -52,6 +53,10 @@ class IncidentChange:
     incident_id: int | None = None
     opened: bool = False
     closed: list[tuple[int, str]] = field(default_factory=list)   # (incident id, outcome)
+    refined: dict[str, Any] | None = None       # root cause / severity changed in place (audited)
+
+
+EPISODES = ("change", "ongoing", "recovered")
 
 
 def resolve_after_of(settings: Any) -> int:
@@ -65,33 +70,62 @@ def _features(report: Report) -> list[str]:
     return incident_features(report)
 
 
-def track(conn: Tx, endpoint_id: int, report: Report, now: float, *, resolve_after: int = 1,
-          change_point: tuple[float, int] | None = None) -> IncidentChange:
-    """Open, extend or resolve the endpoint's incident for a new (not yet saved) report.
+def _refine(conn: Tx, cur: Incident, report: Report, now: float, change: IncidentChange) -> None:
+    """Same change, new evidence: a more severe finding becomes the root cause; a weaker one (a short
+    window's chance finding) only adds its features."""
+    worse = severity_rank(report.rca.severity) > severity_rank(cur.severity)
+    cause = report.rca.root_cause if worse else cur.root_cause      # the worst finding names the incident
+    new_sev = report.rca.severity if worse else cur.severity
+    feats = list(dict.fromkeys(cur.features + _features(report)))
+    extend_incident(conn, cur, now, severity=new_sev, features=feats,
+                    root_cause=cause if cause != cur.root_cause else None)
+    if cause != cur.root_cause or new_sev != cur.severity:
+        change.refined = {"incident_id": cur.id, "root_cause": [cur.root_cause, cause],
+                          "severity": [cur.severity, new_sev]}
+    change.incident_id = cur.id
 
-    Same root cause as the open incident -> extend it; another root cause -> the open one is closed
-    as ``superseded`` and a new one opens; a healthy report -> resolved as ``recovered`` once
-    ``resolve_after`` healthy reports in a row arrived. ``change_point`` (time, detection delay in
-    samples) of a sequential alarm is recorded on an incident this report opens. Run inside a `locked`
-    transaction.
+
+def track(conn: Tx, endpoint_id: int, report: Report, now: float, *, resolve_after: int = 1,
+          change_point: tuple[float, int] | None = None, episode: str | None = None) -> IncidentChange:
+    """Open, extend, refine or resolve the endpoint's incident for a new (not yet saved) report.
+
+    Without ``episode`` (no sequential monitor): same root cause as the open incident -> extend it;
+    another root cause -> the open one is closed as ``superseded`` and a new one opens; a healthy
+    report -> resolved as ``recovered`` once ``resolve_after`` healthy reports in a row arrived.
+
+    ``episode`` is the watcher's sequential state: ``change`` (an alarm) or ``ongoing`` (the change
+    is not over) -> one change, one incident: an alert opens it or refines the open one in place
+    (root cause, worst severity; :attr:`IncidentChange.refined` says what changed, for the audit log),
+    and a healthy windowed report does not resolve it (the sequential test has more power);
+    ``recovered`` (every signal back at the baseline) -> the open incident resolves as ``recovered``
+    and the report (a short window since the healing) opens nothing. ``change_point`` (time, detection delay in samples)
+    is recorded on an incident this report opens. Run inside a `locked` transaction.
     """
+    if episode is not None and episode not in EPISODES:
+        raise ValueError(f"episode must be one of {EPISODES}, got {episode!r}")
     change = IncidentChange()
     cur = open_incident(conn, endpoint_id)
     cause = report.rca.root_cause
+    if episode == "recovered":          # the sequential test decided; this report never opens an incident
+        if cur is not None:
+            close_incident(conn, cur, now, "recovered", "Recovered: the sequential tests are back at the baseline.")
+            change.closed.append((cur.id, "recovered"))
+            change.incident_id = cur.id
+        return change
     if cause == "none":
         if cur is None:
             return change
         change.incident_id = cur.id
+        if episode in ("change", "ongoing"):
+            return change                       # the change is not over: the sequential test says so
         healthy = healthy_reports_since(conn, endpoint_id, cur.last_report_id or 0)
         if healthy + 1 >= resolve_after:
             close_incident(conn, cur, now, "recovered", f"Recovered after {int(healthy) + 1} healthy report(s).")
             change.closed.append((cur.id, "recovered"))
         return change
     feats = _features(report)
-    if cur is not None and cur.root_cause == cause:
-        sev = cur.severity if severity_rank(cur.severity) >= severity_rank(report.rca.severity) else report.rca.severity
-        extend_incident(conn, cur, now, severity=sev, features=list(dict.fromkeys(cur.features + feats)))
-        change.incident_id = cur.id
+    if cur is not None and (cur.root_cause == cause or episode in ("change", "ongoing")):
+        _refine(conn, cur, report, now, change)
         return change
     if cur is not None:
         close_incident(conn, cur, now, "superseded", f"Superseded by a {cause} alert.")

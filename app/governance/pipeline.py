@@ -56,14 +56,16 @@ def preview(store: Store, report: Report) -> Report:
 
 
 def on_report(store: Store, report: Report, settings: Settings, *, persist: bool = True,
-              change_point: tuple[float, int] | None = None) -> Report:
+              change_point: tuple[float, int] | None = None, episode: str | None = None) -> Report:
     """Attach ranked, de-duplicated recommendations (pending), save the report, update incidents.
 
     Consecutive alerts with one root cause extend the endpoint's open incident (same action = same
     recommendation id, so it is stored once and keeps its decision); healthy reports resolve it and
     record whether approved actions were followed by recovery. Returns the report with
     ``report_id``, ``incident_id``, ``recommendations`` (current statuses) and ``similar_incidents``.
-    ``change_point`` (time, delay in samples) of a sequential alarm goes on an incident this opens.
+    ``change_point`` (time, delay in samples) of a sequential alarm goes on an incident this opens;
+    ``episode`` (the watcher's sequential state, see :func:`track`) keeps one change in one incident,
+    refined in place (each refinement audited as ``incident_refined``).
     """
     if not persist:
         return preview(store, report)
@@ -74,7 +76,7 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
     alert = report.rca.root_cause != "none"
     with locked(store) as conn:
         change = track(conn, eid, report, now, resolve_after=resolve_after_of(settings),
-                       change_point=change_point)
+                       change_point=change_point, episode=episode)
         if alert and change.incident_id is not None:
             _recommend(conn, report, f"incident:{change.incident_id}", protocol, change.incident_id)
             known = stored_statuses(conn, [r.id for r in report.recommendations])
@@ -90,6 +92,9 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
             _safe_append(conn, settings, "incident_closed", {
                 "incident_id": inc_id, "endpoint": report.endpoint, "outcome": outcome, "report_id": rid,
                 "closing_root_cause": report.rca.root_cause, "action_outcomes": results})
+        if change.refined is not None:
+            _safe_append(conn, settings, "incident_refined", {
+                **change.refined, "endpoint": report.endpoint, "report_id": rid, "episode": episode})
         link_report(conn, change.incident_id, rid, alert=alert)
         new_ids = insert_recommendations(conn, report.recommendations, endpoint_id=eid,
                                          incident_id=change.incident_id, report_id=rid, now=now)

@@ -34,6 +34,7 @@ from app.watcher.analysis_job import (
     run_in_process,
     warm_up,
 )
+from app.watcher.sequential import AlarmHint
 from app.watcher.stats import Totals
 from app.watcher.targets import phase_of
 
@@ -66,6 +67,7 @@ class Analyzer:
         self.totals = totals or Totals()
         self.job = AnalysisJob(settings, store)         # inline and thread modes
         self._last: dict[int, float] | None = None      # endpoint id -> time of the last analysis
+        self._hints: dict[int, AlarmHint] = {}          # sequential alarms: due at once, whatever the cadence
         self._pool: Executor | None = None
         self._running: Future[Any] | None = None
         self._warming = False                           # the running future is the start-up warm-up
@@ -95,13 +97,21 @@ class Analyzer:
             eid = ep.id
             if eid not in self._last:
                 self._last[eid] = now - every + phase_of(eid) * every if self.stagger else now - every
-            if now - self._last[eid] >= every:
+            if now - self._last[eid] >= every or eid in self._hints:     # an alarm: due at once
                 out.append(ep)
         return out
 
-    def run_due(self, endpoints: list[Endpoint], now: float | None = None) -> list[AnalysisOutcome]:
-        """Analyse the due endpoints; in background mode submit them and return at once (``[]``)."""
+    def run_due(self, endpoints: list[Endpoint], now: float | None = None,
+                alarms: dict[int, AlarmHint] | None = None,
+                ongoing: dict[int, AlarmHint] | None = None) -> list[AnalysisOutcome]:
+        """Analyse the due endpoints; in background mode submit them and return at once (``[]``).
+
+        ``alarms`` (sequential alarms, endpoint id -> hint) make their endpoints due now; an alarm
+        waits for the next call while a background pass is still running. ``ongoing`` (endpoints inside
+        a sequential episode) only tells their cadence analyses that the change is not over.
+        """
         now = self.clock() if now is None else now
+        self._hints.update({k: h for k, h in (alarms or {}).items() if h.due})
         if self._running is not None and not self._running.done():
             return []             # the previous pass is still running: due endpoints wait for the next
         todo = self.due(endpoints, now)
@@ -110,13 +120,15 @@ class Analyzer:
         last = self._last if self._last is not None else {}
         for ep in todo:
             last[ep.id] = now
+        hints = {ep.id: self._hints.pop(ep.id) for ep in todo if ep.id in self._hints}
+        hints.update({ep.id: (ongoing or {})[ep.id] for ep in todo if ep.id not in hints and ep.id in (ongoing or {})})
         if self._pool is None:
-            out = self.job.run_all(todo)
+            out = self.job.run_all(todo, hints)
             self._count(out)
             return out
         fn = run_in_process if self.background == "process" else self.job.run_all
         try:
-            fut = self._pool.submit(fn, [_slim(ep) for ep in todo])
+            fut = self._pool.submit(fn, [_slim(ep) for ep in todo], hints)
         except (BrokenProcessPool, RuntimeError) as exc:
             logger.error(f"analysis process lost ({type(exc).__name__}); starting a new one")
             self._start_pool()

@@ -21,6 +21,7 @@ from app.config import Settings
 from app.errors import BaselineMissingError
 from app.storage import Endpoint, Store
 from app.watcher.logs import log_failure
+from app.watcher.sequential import MIN_ALARM_WINDOW, AlarmHint
 
 __all__ = ["AUTO_BASELINE_MAX_ERROR_RATE", "AnalysisJob", "AnalysisOutcome", "init_process", "run_in_process",
            "warm_up"]
@@ -58,28 +59,36 @@ class AnalysisJob:
             self._warned.add(key)
             logger.warning(message)
 
-    def run_all(self, eps: list[Endpoint]) -> list[AnalysisOutcome]:
+    def run_all(self, eps: list[Endpoint], hints: dict[int, AlarmHint] | None = None) -> list[AnalysisOutcome]:
         out = []
         for ep in eps:
             try:
-                o = self.analyze(ep)
+                o = self.analyze(ep, (hints or {}).get(ep.id))
             except Exception as exc:  # noqa: BLE001 - one endpoint's failure never stops the others (logged)
                 log_failure(f"analysis of {ep.name} failed", exc)
                 o = AnalysisOutcome(ep.name, "failed", type(exc).__name__)
             out.append(o)
         return out
 
-    def analyze(self, ep: Endpoint) -> AnalysisOutcome:
-        """Analyse one endpoint's rolling window (or learn its first baseline)."""
+    def analyze(self, ep: Endpoint, hint: AlarmHint | None = None) -> AnalysisOutcome:
+        """Analyse one endpoint's rolling window (or learn its first baseline).
+
+        After a sequential alarm (``hint``) the window is the samples since its change (or healing)
+        point, at least ``MIN_ALARM_WINDOW`` and at most ``window_size``; an incident this opens records
+        the change point and the detection delay, and the episode keeps one change in one incident.
+        """
         from app.detection.baseline import learn_baseline
         from app.storage.baselines import load_baseline, save_baseline
 
         name, eid, window = ep.name, ep.id, self.settings.window_size
+        if hint is not None and hint.since_samples is not None:   # the samples since the change / healing
+            floor = 1 if hint.kind == "recovered" else MIN_ALARM_WINDOW  # a change: padded to the minimum
+            window = min(window, max(floor, hint.since_samples))
         samples = self.store.recent_samples(name, last_n=window)
         if not samples:
             return AnalysisOutcome(name, "waiting", "no samples yet")
         newest = max(s.ts for s in samples)
-        if self._seen.get(eid) == newest:
+        if (hint is None or not hint.due) and self._seen.get(eid) == newest:
             logger.debug(f"analysis of {name} skipped: no new samples")
             return AnalysisOutcome(name, "no_new_samples")
         try:
@@ -104,7 +113,13 @@ class AnalysisJob:
 
         report = analyze_window(baseline, samples, settings=self.settings,
                                 sensitivity=sensitivity_for(self.store, name))
-        report = on_report(self.store, report, self.settings)
+        if hint is not None:     # the worst finding active now heads the report; the rest are "also changed"
+            from app.analysis.headline import headline
+
+            report = headline(report, watched=set(hint.watched), failing=set(hint.failing))
+        change_point = (hint.change_point_at, hint.delay_samples) if hint and hint.kind != "recovered" else None
+        extra = {"change_point": change_point, "episode": hint.episode} if hint is not None else {}
+        report = on_report(self.store, report, self.settings, **extra)
         self._seen[eid] = newest
         rc = report.rca
         if report.alert:
@@ -160,6 +175,6 @@ def init_process(settings_data: dict[str, Any], parent: int) -> None:
     _PROCESS_JOB.append(job)
 
 
-def run_in_process(eps: list[Endpoint]) -> list[AnalysisOutcome]:
+def run_in_process(eps: list[Endpoint], hints: dict[int, AlarmHint] | None = None) -> list[AnalysisOutcome]:
     """Pool task: one pass in the analysis process."""
-    return _PROCESS_JOB[0].run_all(eps)
+    return _PROCESS_JOB[0].run_all(eps, hints)

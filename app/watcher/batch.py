@@ -27,6 +27,7 @@ class WriteBuffer:
         self.samples: list[tuple[int, Sample]] = []
         self.status: dict[int, ProbeStatus] = {}
         self.detected: dict[str, tuple[str, str]] = {}
+        self.last_written: list[tuple[int, Sample]] = []   # the samples of the last committed flush
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -51,6 +52,7 @@ class WriteBuffer:
                 del self.detected[name]
             except (DatabaseError, MlfiError) as exc:
                 logger.warning(f"could not store the detected protocol of {name}: {type(exc).__name__}")
+        self.last_written = []
         if not self.samples and not self.status:
             return 0, False
         try:
@@ -64,5 +66,5 @@ class WriteBuffer:
                 del self.samples[:drop]
                 logger.error(f"write buffer full: dropped the {drop} oldest unwritten samples")
             return 0, True
-        self.samples, self.status = [], {}
+        self.last_written, self.samples, self.status = self.samples, [], {}
         return n, False

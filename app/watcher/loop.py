@@ -48,7 +48,7 @@ def run_once(settings: Settings, store: Store, clock: Callable[[], float] = time
     an = analyzer or Analyzer(settings, store, clock=clock, totals=sched.totals)
     try:
         stats = sched.cycle(wait=True)
-        outcomes = an.run_due(sched.endpoints, clock())
+        outcomes = an.run_due(sched.endpoints, clock(), alarms=sched.take_alarms(), ongoing=sched.sequential.ongoing())
     finally:
         if scheduler is None:
             sched.close()
@@ -142,7 +142,8 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
                     next_cycle = now + cycle_s
                     sched.cycle()
                     cycles += 1
-                    analyzer.run_due(sched.endpoints, now)
+                    analyzer.run_due(sched.endpoints, now, alarms=sched.take_alarms(),
+                                     ongoing=sched.sequential.ongoing())
                 else:
                     sched.tick()
             except Exception as exc:  # noqa: BLE001 - a bug must not stop the watcher: log, pause, go on

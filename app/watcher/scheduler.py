@@ -13,15 +13,13 @@ transaction per batch (samples and endpoint status together, all or nothing).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -29,16 +27,16 @@ from loguru import logger
 
 from app.config import Settings
 from app.errors import MlfiError
-from app.schemas import Sample
 from app.storage import Endpoint, Store
 from app.storage.errors import DatabaseError
 from app.storage.watcher import ProbeStatus
 from app.watcher.batch import WriteBuffer
 from app.watcher.logs import log_failure
+from app.watcher.probe_job import ProbeFn, ProbeJobs, _Cycle, _default_probe, _Endpoint, _Result
+from app.watcher.sequential import AlarmHint, SequentialWatch
 from app.watcher.stats import CycleStats, Totals
 from app.watcher.targets import (
     RowCache,
-    RowPicker,
     backoff_delay,
     backs_off,
     build_target,
@@ -50,50 +48,10 @@ from app.watcher.targets import (
 
 __all__ = ["ProbeFn", "Scheduler"]
 
-ProbeFn = Callable[[Any, dict[str, Any], Any, "requests.Session | None"], Sample]
 _RETRY_CONFIG_S = 60.0         # a broken probe-set / URL configuration is retried this often
 
 
-@dataclass
-class _Endpoint:
-    id: int
-    name: str
-    interval_s: float
-    next_due: float
-    failures: int = 0
-    key: tuple[Any, ...] = ()
-    target: Any = None
-    pick: RowPicker | None = None
-    config_error: str | None = None
-    config_retry_at: float = 0.0
-    future: Future[Any] | None = None
-
-
-@dataclass(frozen=True)
-class _Result:
-    endpoint_id: int
-    name: str
-    due: float
-    started: float
-    sample: Sample
-    detected: tuple[str, str] | None = None
-
-
-@dataclass
-class _Cycle:
-    submitted: int = 0
-    skipped: int = 0
-    completed: int = 0
-    errors: dict[str, int] = field(default_factory=dict)
-
-
-def _default_probe() -> ProbeFn:
-    from app.probing import probe_once
-
-    return probe_once
-
-
-class Scheduler:
+class Scheduler(ProbeJobs):
     """The probing half of the watcher: schedule, run (bounded concurrency), record.
 
     Parameters
@@ -123,6 +81,8 @@ class Scheduler:
         self._states: dict[int, _Endpoint] = {}
         self._done: queue.SimpleQueue[_Result] = queue.SimpleQueue()
         self._buffer = WriteBuffer(store)
+        self.sequential = SequentialWatch(settings, store)   # fed after each committed batch
+        self.alarms: dict[int, AlarmHint] = {}               # endpoint id -> alarm not yet handed on
         self._rows = RowCache()
         self._cycle = _Cycle()
         self._closed = False
@@ -183,38 +143,6 @@ class Scheduler:
             self._buffer.set_status(ProbeStatus(st.id, now, "config_error", st.failures))
 
     # ---- probing -------------------------------------------------------------------------------
-    def _session(self) -> requests.Session:
-        s = getattr(self._local, "session", None)
-        if s is None:
-            s = self._local.session = requests.Session()
-            with self._sessions_lock:
-                self._sessions.append(s)
-        return s
-
-    def _job(self, st_id: int, name: str, target: Any, row: dict[str, Any], label: Any, due: float) -> None:
-        started = self.clock()
-        self.totals.record_start(started - due)
-        detected = None
-        try:
-            if target.protocol == "auto":
-                from app.probing import detect_protocol
-
-                protocol, url = detect_protocol(target.url, target.headers, row, target.timeout_s,
-                                                model_name=target.model_name)
-                target = dataclasses.replace(target, protocol=protocol, url=url)
-                detected = (protocol, url)
-            sample = self._probe(target, row, label, self._session())
-        except MlfiError as exc:   # detection found no protocol / endpoint unreachable (keep its fault kind)
-            sample = Sample(endpoint=name, ts=time.time(), inputs=row, label=None if label is None else str(label),
-                            error_kind=getattr(exc, "kind", None) or "protocol_error",
-                            error_detail=str(exc).splitlines()[0][:200])
-        except Exception as exc:  # noqa: BLE001 - a bug, not an endpoint fault: logged, recorded as data
-            log_failure(f"probe of {name} failed inside mlfi", exc)
-            sample = Sample(endpoint=name, ts=time.time(), inputs=row, label=None if label is None else str(label),
-                            error_kind="protocol_error", error_detail=f"internal error: {type(exc).__name__}")
-        self._done.put(_Result(st_id, name, due, started, sample, detected))
-        self.wake.set()
-
     def submit_due(self) -> int:
         """Start every probe whose slot has come (one in flight per endpoint). Returns how many started."""
         if self._closed:
@@ -278,7 +206,17 @@ class Scheduler:
         written, failed = self._buffer.flush()
         if failed:
             self.totals.add(write_failures=1)
+        elif self._buffer.last_written:
+            try:
+                self.alarms.update(self.sequential.feed(self._buffer.last_written))
+            except Exception as exc:  # noqa: BLE001 - sequential detection must never stop sample writes
+                log_failure("sequential detection failed", exc)
         return written, failed
+
+    def take_alarms(self) -> dict[int, AlarmHint]:
+        """The sequential alarms since the last call (endpoint id -> alarm), handed to the analyzer."""
+        out, self.alarms = self.alarms, {}
+        return out
 
     # ---- cycles --------------------------------------------------------------------------------
     def tick(self) -> int:

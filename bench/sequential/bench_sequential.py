@@ -24,13 +24,13 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from peers import PEERS, calibrate
 from streams import HEALTHY, MODES, cusum_bound, draw, peer_value
 from windowed import WindowedTest, episodes
 
 from app.detection.sequential import MonitorBaseline, SequentialMonitor
 
 SIGNALS = ("correctness", "errors", "confidence", "latency", "class_mix")
+PEERS: dict = {}
 
 
 def _q(xs: list[float], q: float) -> str:
@@ -59,8 +59,14 @@ def main() -> None:
     ap.add_argument("--healthy", type=int, default=200_000, help="healthy samples for false alarms")
     ap.add_argument("--calib", type=int, default=100_000, help="healthy samples per signal to calibrate peers")
     ap.add_argument("--quick", action="store_true", help="5 reps, 20k healthy, 20k calibration")
+    ap.add_argument("--no-peers", action="store_true", help="mlfi and windowed only (no river venv needed)")
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "sequential.md"))
     a = ap.parse_args()
+    global PEERS
+    if a.no_peers:
+        PEERS, calibrate = {}, None
+    else:
+        from peers import PEERS, calibrate
     if a.quick:
         a.reps, a.healthy, a.calib = 5, 20_000, 20_000
     t0 = time.time()
@@ -85,7 +91,7 @@ def main() -> None:
     calib = [draw(rng, chunk, HEALTHY) for _ in range(max(1, a.calib // chunk))]
     n_cal = sum(len(c) for c in calib)
     knobs: dict[tuple[str, str], float] = {}
-    for sig in {s for s, _ in MODES.values()}:
+    for sig in {s for s, _ in MODES.values()} if PEERS else ():
         vals = [[v for _, v in _peer_values(sig, c, std[sig])] for c in calib]
         for peer in PEERS:
             knob, alarms = calibrate(peer, vals, max_alarms=n_cal // 10_000)
@@ -139,7 +145,8 @@ def write(a: argparse.Namespace, rows: list, fa: dict[str, float], knobs: dict, 
           secs: float) -> None:
     peers = list(PEERS)
     lines = ["# Sequential detection: delay, false alarms, recovery", "",
-             (f"Command: `bash bench/sequential/run.sh{' --quick' if a.quick else ''}` (reps {a.reps}, healthy "
+             (f"Command: `bash bench/sequential/run.sh{' --quick' if a.quick else ''}"
+              f"{' --no-peers' if a.no_peers else ''}` (reps {a.reps}, healthy "
              f"{n_healthy}, calibration {n_cal} per signal) · {os.cpu_count()} cores · {secs / 60:.0f} min."), "",
              ("Detection delay in endpoint samples after the change, median / 95th percentile over the runs "
              "(a run that does not detect within 1,000 samples counts as missed). Bound: Lorden's "

@@ -4,6 +4,12 @@ Signals (each active only when the baseline has it): ``errors`` (request failed)
 (wrong answer, labelled samples only), ``confidence`` (mean/scale, both ways), ``latency`` (log latency,
 slower only, +20% tolerated) and ``class_mix`` (predicted-class shares).
 
+Latency is scored as ``ln(latency + 20 ms)`` against a baseline widened by ``ln 1.25`` of jitter (one
+normal sd added to its quantiles): a change a user cannot see (2 ms -> 6 ms on a loaded host, the
+20 ms floor of the windowed latency test) is no incident, and a baseline learnt on a quiet host with a
+tiny spread does not make every scheduler hiccup a many-sd outlier. A real slow-down (+226 ms, x2 on
+100 ms) still scores at the clip (|z| = 2.8).
+
 False-alarm budget: ``false_alarm_every`` expected healthy samples between false alarms for the whole
 endpoint (default 10,000). With ``m`` active signals each detector gets ``m * false_alarm_every``, so
 the alarm rates add up to the budget. After an alarm the signal runs a :class:`RecoveryTest` instead of
@@ -15,19 +21,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 from app.detection.sequential.base import SequentialDetector, detector_from_dict
 from app.detection.sequential.bernoulli import BernoulliCusum
 from app.detection.sequential.classmix import ClassMixCusum
-from app.detection.sequential.meanscale import MeanScaleCusum, baseline_quantiles
+from app.detection.sequential.meanscale import _PROBS, MeanScaleCusum, baseline_quantiles
 from app.detection.sequential.recovery import RecoveryTest
 
-__all__ = ["Alarm", "MonitorBaseline", "Sample", "SequentialMonitor"]
+__all__ = ["Alarm", "MonitorBaseline", "Sample", "SequentialMonitor", "latency_scale_quantiles"]
 
 LATENCY_TOLERANCE = math.log(1.2)
+LATENCY_OFFSET_MS = 20.0
+LATENCY_JITTER = math.log(1.25)
 CONFIDENCE_TOLERANCE = 0.02
 MIN_BASELINE = 20
+_INV = NormalDist().inv_cdf
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,16 @@ class MonitorBaseline:
         )
 
 
+def latency_scale_quantiles(log_quantiles: list[float]) -> list[float]:
+    """Baseline quantiles of ``ln latency`` -> those of ``ln(latency + 20 ms)`` plus ``ln 1.25`` sd of jitter.
+
+    >>> q = latency_scale_quantiles([math.log(2.0)] * 199)        # a constant 2 ms baseline
+    >>> round(math.exp(q[99]), 1), q[0] < q[99] < q[-1]
+    (22.0, True)
+    """
+    return [math.log(math.exp(q) + LATENCY_OFFSET_MS) + LATENCY_JITTER * _INV(p) for q, p in zip(log_quantiles, _PROBS)]
+
+
 def _signals(b: MonitorBaseline) -> dict[str, tuple[Callable[[float], SequentialDetector], Callable[[Sample], Any]]]:
     out: dict[str, tuple[Callable[[float], SequentialDetector], Callable[[Sample], Any]]] = {
         "errors": (lambda arl: BernoulliCusum(p0=b.error_rate, false_alarm_every=arl), lambda s: int(bool(s.error))),
@@ -109,10 +129,11 @@ def _signals(b: MonitorBaseline) -> dict[str, tuple[Callable[[float], Sequential
                                                         false_alarm_every=arl),
                              lambda s: None if s.error else s.confidence)
     if b.latency_quantiles is not None:
-        lq = b.latency_quantiles
+        lq = latency_scale_quantiles(b.latency_quantiles)
         out["latency"] = (lambda arl: MeanScaleCusum(quantiles=lq, transform="log", direction="up",
                                                      tolerance=LATENCY_TOLERANCE, false_alarm_every=arl),
-                          lambda s: None if s.error or s.latency_ms is None or s.latency_ms <= 0 else s.latency_ms)
+                          lambda s: None if s.error or s.latency_ms is None or s.latency_ms <= 0
+                          else s.latency_ms + LATENCY_OFFSET_MS)
     if b.class_shares is not None:
         shares = b.class_shares
         out["class_mix"] = (lambda arl: ClassMixCusum(shares=shares, false_alarm_every=arl),

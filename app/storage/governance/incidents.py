@@ -105,10 +105,14 @@ def close_incident(conn: Connection, inc: Incident, now: float, outcome: str, no
         summary=((inc.summary or "") + f" {note}").strip()))
 
 
-def extend_incident(conn: Connection, inc: Incident, now: float, *, severity: str, features: list[str]) -> None:
-    """One more alert on an open incident: count, severity and features."""
-    conn.execute(t.incidents.update().where(t.incidents.c.id == inc.id).values(
-        updated_at=now, alert_count=inc.alert_count + 1, severity=severity, features_json=json.dumps(features)))
+def extend_incident(conn: Connection, inc: Incident, now: float, *, severity: str, features: list[str],
+                    root_cause: str | None = None) -> None:
+    """One more alert on an open incident: count, severity, features (and a refined root cause)."""
+    values: dict[str, Any] = {"updated_at": now, "alert_count": inc.alert_count + 1, "severity": severity,
+                              "features_json": json.dumps(features)}
+    if root_cause is not None:
+        values["root_cause"] = root_cause
+    conn.execute(t.incidents.update().where(t.incidents.c.id == inc.id).values(**values))
 
 
 def insert_incident(conn: Connection, endpoint_id: int, *, root_cause: str, severity: str, now: float,

@@ -1,0 +1,69 @@
+"""One change, one incident (issue 11 item 2): inside a sequential episode later analyses refine the open
+incident in place (audited), healthy windowed reports do not close it, a recovery alarm resolves it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from gov_helpers import make_report
+
+from app.governance import audit, list_incidents, on_report
+
+
+def _refined(store):
+    return [e for e in audit.entries(store) if e.event == "incident_refined"]
+
+
+def test_one_change_is_one_incident_refined_in_place_and_audited(store, settings):
+    on_report(store, make_report("accuracy_drop", "medium", created_at=100.0), settings,
+              change_point=(90.0, 7), episode="change")
+    on_report(store, make_report("feature_drift", "low", created_at=110.0), settings,
+              change_point=(90.0, 7), episode="change")          # a weak finding of the same change
+    on_report(store, make_report("none", created_at=120.0), settings, change_point=(90.0, 7), episode="ongoing")
+    on_report(store, make_report("latency_degradation", "critical", created_at=130.0), settings,
+              change_point=(90.0, 7), episode="ongoing")
+    incs = list_incidents(store)
+    assert len(incs) == 1                                        # never a second incident, never superseded
+    inc = incs[0]
+    assert inc.status == "open"                                  # a healthy window did not end the episode
+    assert inc.severity == "critical" and inc.alert_count == 3   # three alerts; the worst severity
+    assert inc.root_cause == "latency_degradation"               # the worst finding names it
+    assert (inc.change_point_at, inc.detection_delay_samples) == (90.0, 7)
+    moves = [(e.payload["incident_id"], e.payload["root_cause"], e.payload["severity"]) for e in _refined(store)]
+    assert moves == [(inc.id, ["accuracy_drop", "latency_degradation"], ["medium", "critical"])]
+
+
+def test_a_weaker_finding_never_replaces_the_root_cause(store, settings):
+    on_report(store, make_report("accuracy_drop", "critical", created_at=100.0), settings, episode="change")
+    on_report(store, make_report("prediction_drift", "low", created_at=110.0), settings, episode="ongoing")
+    inc = list_incidents(store)[0]
+    assert (inc.root_cause, inc.severity, inc.alert_count) == ("accuracy_drop", "critical", 2)
+    assert _refined(store) == []                                 # nothing changed: nothing to audit
+
+
+def test_the_recovery_alarm_resolves_and_its_report_opens_nothing(store, settings):
+    on_report(store, make_report("accuracy_drop", created_at=100.0), settings, episode="change")
+    rep = on_report(store, make_report("prediction_drift", "low", created_at=150.0), settings, episode="recovered")
+    incs = list_incidents(store)
+    assert len(incs) == 1 and incs[0].status == "resolved" and incs[0].outcome == "recovered"
+    assert rep.incident_id == incs[0].id
+    on_report(store, make_report("none", created_at=160.0), settings, episode="recovered")   # nothing open: no-op
+    assert len(list_incidents(store)) == 1
+    closed = [e for e in audit.entries(store) if e.event == "incident_closed"]
+    assert [e.payload["outcome"] for e in closed] == ["recovered"]
+
+
+def test_without_an_episode_the_cadence_rules_hold(store, settings):
+    on_report(store, make_report("accuracy_drop", created_at=100.0), settings)
+    on_report(store, make_report("latency_degradation", created_at=110.0), settings)
+    assert [(i.root_cause, i.outcome) for i in list_incidents(store)] == [
+        ("latency_degradation", None), ("accuracy_drop", "superseded")]
+
+
+def test_an_unknown_episode_is_refused(store, settings):
+    with pytest.raises(ValueError):
+        on_report(store, make_report("accuracy_drop"), settings, episode="maybe")

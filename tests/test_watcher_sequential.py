@@ -1,0 +1,113 @@
+"""The watcher's sequential episodes (issue 11 items 1-2), in process: MLFI_FALSE_ALARM_EVERY drives the
+thresholds; alarms become hints (change at once, one follow-up, recovery); an episode makes one change."""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+
+import pytest
+
+from app.config import Settings
+from app.detection.sequential import MonitorBaseline, SequentialMonitor
+from app.schemas import Sample
+from app.watcher.sequential import MIN_ALARM_WINDOW, SequentialWatch
+
+
+def _watch(tmp_path, every: float = 10_000.0) -> tuple[SequentialWatch, SequentialMonitor]:
+    settings = Settings(home=tmp_path, false_alarm_every=every, _env_file=None)  # type: ignore[call-arg]
+    w = SequentialWatch(settings, store=None)  # type: ignore[arg-type]   # the store is only read for baselines
+    mon = SequentialMonitor(MonitorBaseline(error_rate=0.0, accuracy=0.99), false_alarm_every=w.false_alarm_every)
+    w.monitors[1], w._ts[1] = mon, deque(maxlen=5000)
+    return w, mon
+
+
+def _samples(rng: random.Random, n: int, acc: float, t0: int) -> list[tuple[int, Sample]]:
+    out = []
+    for i in range(n):
+        right = rng.random() < acc
+        out.append((1, Sample(endpoint="e", ts=float(t0 + i), prediction="1", label="1" if right else "0")))
+    return out
+
+
+def test_false_alarm_every_sets_the_threshold(tmp_path):
+    low, _ = _watch(tmp_path, 100.0)
+    high, _ = _watch(tmp_path, 1e6)
+    assert low.monitors[1].detectors["correctness"].threshold < high.monitors[1].detectors["correctness"].threshold
+    assert high.monitors[1].detectors["correctness"].false_alarm_every == 2e6      # x the 2 signals
+
+
+@pytest.mark.parametrize("value", ["5", "0", "-1", "nan", "abc", "1e13"])
+def test_a_bad_false_alarm_every_is_refused_at_start(value, monkeypatch, tmp_path, capsys):
+    from app.cli import main
+
+    monkeypatch.setenv("MLFI_HOME", str(tmp_path / "st"))
+    monkeypatch.setenv("MLFI_FALSE_ALARM_EVERY", value)
+    with pytest.raises(SystemExit) as exc:
+        main(["incidents", "--json"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(err) == 1 and "MLFI_FALSE_ALARM_EVERY" in err[0]
+    assert "Traceback" not in err[0]
+
+
+def test_change_follow_up_and_recovery_make_one_episode(tmp_path):
+    w, _mon = _watch(tmp_path)
+    rng = random.Random(7)
+    assert w.feed(_samples(rng, 300, 0.99, 0)) == {}             # healthy: no hint
+    hints = []
+    for i, s in enumerate(_samples(rng, 60, 0.5, 300)):          # -49 points
+        h = w.feed([s])
+        hints += [(300 + i, h[1]) for _ in h]
+    kinds = [h.kind for _, h in hints]
+    assert kinds[:2] == ["change", "more"], kinds                 # at once, then the follow-up
+    (at, change), (_at2, more) = hints[0], hints[1]
+    assert at - 300 < 20 and change.delay_samples <= at - 299      # near the CUSUM bound (~7 samples)
+    assert 297 <= change.change_point_at <= at                    # a stored sample's time, near the switch
+    assert more.since_samples == MIN_ALARM_WINDOW and more.change_point_at == change.change_point_at
+    assert set(w.ongoing()) == {1} and w.ongoing()[1].kind == "ongoing" and not w.ongoing()[1].due
+    healed = []
+    for i, s in enumerate(_samples(rng, 400, 0.99, 400)):
+        h = w.feed([s])
+        healed += [(400 + i, h[1]) for _ in h]
+    assert [h.kind for _, h in healed] == ["recovered"]
+    assert healed[0][1].change_point_at >= 400 - 3 and w.ongoing() == {}
+
+
+def test_a_blip_of_another_signal_inside_the_episode_is_the_same_change(tmp_path):
+    w, _mon = _watch(tmp_path)
+    rng = random.Random(3)
+    w.feed(_samples(rng, 200, 0.99, 0))
+    got = {}
+    for i, s in enumerate(_samples(rng, 40, 0.5, 200)):
+        got.update(w.feed([s]))
+    errs = [(1, Sample(endpoint="e", ts=300.0 + i, error_kind="http_500")) for i in range(15)]
+    more = {}
+    for s in errs:
+        more.update(w.feed([s]))
+    assert more and more[1].kind == "more" and more[1].episode == "change"
+    assert more[1].change_point_at == got[1].change_point_at     # dated by the first change
+
+
+def _report(head: str, sev: str, *others: tuple[str, str]):
+    from app.schemas import RCA, Metrics, Report
+
+    ev = [f"rule r{i} -> {c} ({s})" for i, (c, s) in enumerate([(head, sev), *others])]
+    return Report(endpoint="e", metrics=Metrics(), rca=RCA(root_cause=head, severity=sev,
+                  contributing=[c for c, _ in others], evidence=ev, failure_reason="old reason."))
+
+
+def test_the_headline_is_the_worst_finding_active_now():
+    from app.analysis.headline import headline
+
+    # errors stopped (the errors signal is healthy again), latency is failing now: latency heads it
+    r = headline(_report("error_spike", "high", ("latency_degradation", "medium"), ("feature_drift", "critical")),
+                 watched={"errors", "latency"}, failing={"latency"})
+    assert (r.rca.root_cause, r.rca.severity) == ("feature_drift", "critical")   # no signal covers it: active
+    assert r.also_changed == [{"root_cause": "error_spike", "severity": "high", "active": False},
+                              {"root_cause": "latency_degradation", "severity": "medium", "active": True}]
+    r = headline(_report("error_spike", "high", ("latency_degradation", "medium")),
+                 watched={"errors", "latency"}, failing={"latency"})
+    assert r.rca.root_cause == "latency_degradation" and r.rca.contributing == ["error_spike"]
+    assert r.rca.failure_reason.endswith("old reason.")
+    r = headline(_report("error_spike", "high"), watched={"errors"}, failing=set())     # nothing active: unchanged
+    assert (r.rca.root_cause, r.also_changed) == ("error_spike", [])
