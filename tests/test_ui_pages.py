@@ -65,8 +65,10 @@ def test_endpoint_page_kpis_charts_drift_alerts(seeded, ui_env):
     labels = {m.label: m for m in at.metric}
     assert {"Confidence", "Conf. std", "Error rate", "p50 latency", "p95 latency", "Accuracy", "Window"} <= set(labels)
     assert labels["Error rate"].value == "10.0%" and labels["Error rate"].delta.startswith("+")
-    charts = at.get("plotly_chart")
-    assert len(charts) == 5                           # confidence, errors, latency, accuracy, drift heatmap
+    keys = {c.key for c in at.get("plotly_chart")}
+    # rolling accuracy / errors / confidence / p95 latency, class mix, volume, drift by verdict, feature histograms
+    assert keys == {"chart_accuracy", "chart_error_rate", "chart_confidence", "chart_latency_p95_ms", "chart_mix",
+                    "chart_volume", "chart_drift", "chart_hist"}, keys
     assert "Alerts (" in at.subheader[0].value and at.dataframe
     at.segmented_control(key="ep_range").set_value("15 min").run()
     clean(at)

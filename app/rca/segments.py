@@ -9,6 +9,10 @@ overlap, so two bad sibling leaves are reported as their parent. Each region's p
 as readable conditions -- bounds on one feature merged, categories listed:
 ``mean radius > 17.2 and mean texture <= 20.1`` -- with its share of the current window and a
 metric comparing it with the rest.
+
+A region is reported only when it is significant: a one-sided test (Fisher exact on counts, Welch's
+t on a continuous outcome) below ``ALPHA`` divided by the number of candidate regions (Bonferroni),
+so a noise split of a healthy window is never shown as an "affected segment".
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import numpy as np
 from app.detection.base import single_threaded
 from app.schemas import Segment
 
-__all__ = ["drift_segments", "node_rules", "outcome_segments", "render_conditions"]
+__all__ = ["ALPHA", "drift_segments", "node_rules", "outcome_segments", "render_conditions", "significant"]
+
+ALPHA = 0.01
 
 Bounds = dict[int, list[float]]  # feature index -> [lower (exclusive), upper (inclusive)]
 
@@ -107,6 +113,22 @@ def _impute(x: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(x), x, med)
 
 
+def significant(p: float, candidates: int, alpha: float = ALPHA) -> bool:
+    """Bonferroni: ``p`` below ``alpha`` / number of candidate regions.
+
+    >>> significant(0.001, 6), significant(0.005, 6)
+    (True, False)
+    """
+    return bool(np.isfinite(p) and p < alpha / max(1, candidates))
+
+
+def _fisher_greater(k1: int, n1: int, k2: int, n2: int) -> float:
+    """One-sided Fisher exact p-value that the share k1/n1 exceeds k2/n2."""
+    from scipy import stats
+
+    return float(stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="greater").pvalue)
+
+
 def drift_segments(x_ref: np.ndarray, x_cur: np.ndarray, names: Sequence[str], *, levels: dict[int, list[str]] | None = None,
                    max_depth: int = 2, min_share: float = 0.05, top_k: int = 3, seed: int = 0,
                    max_rows: int = 5000) -> list[Segment]:
@@ -134,6 +156,9 @@ def drift_segments(x_ref: np.ndarray, x_cur: np.ndarray, names: Sequence[str], *
         m = paths[:, node].toarray().ravel().astype(bool)
         s_cur, s_ref = float(m[y == 1].mean()), float(m[y == 0].mean())
         if s_cur < min_share or s_cur < 1.5 * s_ref + 1e-12 or s_cur - s_ref < 0.05:
+            continue
+        k_cur, k_ref = int(m[y == 1].sum()), int(m[y == 0].sum())
+        if not significant(_fisher_greater(k_cur, len(xc), k_ref, len(xr)), len(rules)):
             continue
         lift = s_cur / s_ref if s_ref > 0 else float("inf")
         metric = (f"{s_cur:.0%} of current rows vs {s_ref:.0%} of reference rows"
@@ -168,10 +193,27 @@ def outcome_segments(x: np.ndarray, outcome: np.ndarray, names: Sequence[str], *
         v = float(y[m].mean())
         gap = sign * (v - overall)
         worse_enough = (gap >= 0.1 and v >= 1.5 * overall) if binary else gap >= 0.5 * spread
-        if not worse_enough:
+        if not worse_enough or m.all():
+            continue
+        if not significant(_outcome_p(y[m], y[~m], binary=binary, higher_is_worse=higher_is_worse), len(rules)):
             continue
         shown = f"{v:.0%} vs {overall:.0%}" if binary else f"{v:.4g} vs {overall:.4g}"
         found.append((gap * m.mean(), node, Segment(description=render_conditions(bounds, names, levels),
                                                     share=round(float(m.mean()), 4),
                                                     metric=f"{what} {shown} overall", value=round(v, 6))))
     return _pick(found, parent, top_k)
+
+
+def _outcome_p(inside: np.ndarray, outside: np.ndarray, *, binary: bool, higher_is_worse: bool) -> float:
+    """One-sided p-value that the outcome is worse inside the region than outside it."""
+    from scipy import stats
+
+    a, b = (inside, outside) if higher_is_worse else (-inside, -outside)
+    if binary:
+        hi_in, hi_out = (int(inside.sum()), int(outside.sum())) if higher_is_worse else \
+            (int((inside == 0).sum()), int((outside == 0).sum()))
+        return _fisher_greater(hi_in, len(inside), hi_out, len(outside))
+    if len(a) < 2 or len(b) < 2:
+        return 1.0
+    res = stats.ttest_ind(a, b, equal_var=False, alternative="greater")
+    return float(res.pvalue) if np.isfinite(res.pvalue) else 1.0

@@ -12,8 +12,10 @@ __all__ = [
     "export",
     "incidents",
     "kpis",
+    "live",
     "overview",
     "series",
     "status",
     "verdict",
+    "wording",
 ]
