@@ -10,9 +10,11 @@ as readable conditions -- bounds on one feature merged, categories listed:
 ``mean radius > 17.2 and mean texture <= 20.1`` -- with its share of the current window and a
 metric comparing it with the rest.
 
-A region is reported only when it is significant: a one-sided test (Fisher exact on counts, Welch's
-t on a continuous outcome) below ``ALPHA`` divided by the number of candidate regions (Bonferroni),
-so a noise split of a healthy window is never shown as an "affected segment".
+A region is reported only when it is significant. The tree is grown on one random half of the rows
+and each region is tested on the other half (a split chosen on the same rows always looks
+significant), one-sided (Fisher exact on counts, Welch's t on a continuous outcome), below
+``ALPHA`` divided by the number of candidate regions (Bonferroni). So a noise split of a healthy
+window is not shown as an "affected segment".
 """
 
 from __future__ import annotations
@@ -122,6 +124,12 @@ def significant(p: float, candidates: int, alpha: float = ALPHA) -> bool:
     return bool(np.isfinite(p) and p < alpha / max(1, candidates))
 
 
+def _halves(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of two random halves of ``n`` rows: one grows the tree, the other tests its regions."""
+    perm = rng.permutation(n)
+    return np.sort(perm[: n // 2]), np.sort(perm[n // 2:])
+
+
 def _fisher_greater(k1: int, n1: int, k2: int, n2: int) -> float:
     """One-sided Fisher exact p-value that the share k1/n1 exceeds k2/n2."""
     from scipy import stats
@@ -145,10 +153,11 @@ def drift_segments(x_ref: np.ndarray, x_cur: np.ndarray, names: Sequence[str], *
         return []
     x = _impute(np.vstack([xr, xc]))
     y = np.r_[np.zeros(len(xr)), np.ones(len(xc))]
-    leaf_min = max(5, int(min_share * len(y)))
+    fit, hold = _halves(len(y), rng)
+    leaf_min = max(5, int(min_share * len(fit)))
     with single_threaded():
         tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=leaf_min, class_weight="balanced",
-                                      random_state=seed).fit(x, y)
+                                      random_state=seed).fit(x[fit], y[fit])
     paths = tree.decision_path(x).tocsc()
     rules, parent = node_rules(tree)
     found = []
@@ -157,8 +166,9 @@ def drift_segments(x_ref: np.ndarray, x_cur: np.ndarray, names: Sequence[str], *
         s_cur, s_ref = float(m[y == 1].mean()), float(m[y == 0].mean())
         if s_cur < min_share or s_cur < 1.5 * s_ref + 1e-12 or s_cur - s_ref < 0.05:
             continue
-        k_cur, k_ref = int(m[y == 1].sum()), int(m[y == 0].sum())
-        if not significant(_fisher_greater(k_cur, len(xc), k_ref, len(xr)), len(rules)):
+        mh, yh = m[hold], y[hold]
+        p = _fisher_greater(int(mh[yh == 1].sum()), int((yh == 1).sum()), int(mh[yh == 0].sum()), int((yh == 0).sum()))
+        if not significant(p, len(rules)):
             continue
         lift = s_cur / s_ref if s_ref > 0 else float("inf")
         metric = (f"{s_cur:.0%} of current rows vs {s_ref:.0%} of reference rows"
@@ -179,10 +189,11 @@ def outcome_segments(x: np.ndarray, outcome: np.ndarray, names: Sequence[str], *
     x, y = _impute(x[ok]), outcome[ok]
     if len(y) < 20 or np.ptp(y) == 0:
         return []
-    leaf_min = max(5, int(min_share * len(y)))
+    fit, hold = _halves(len(y), np.random.default_rng(seed))
+    leaf_min = max(5, int(min_share * len(fit)))
     cls = DecisionTreeClassifier if binary else DecisionTreeRegressor
     with single_threaded():
-        tree = cls(max_depth=max_depth, min_samples_leaf=leaf_min, random_state=seed).fit(x, y)
+        tree = cls(max_depth=max_depth, min_samples_leaf=leaf_min, random_state=seed).fit(x[fit], y[fit])
     paths, overall = tree.decision_path(x).tocsc(), float(y.mean())
     rules, parent = node_rules(tree)
     sign = 1.0 if higher_is_worse else -1.0
@@ -193,9 +204,10 @@ def outcome_segments(x: np.ndarray, outcome: np.ndarray, names: Sequence[str], *
         v = float(y[m].mean())
         gap = sign * (v - overall)
         worse_enough = (gap >= 0.1 and v >= 1.5 * overall) if binary else gap >= 0.5 * spread
-        if not worse_enough or m.all():
+        mh, yh = m[hold], y[hold]
+        if not worse_enough or mh.all() or not mh.any():
             continue
-        if not significant(_outcome_p(y[m], y[~m], binary=binary, higher_is_worse=higher_is_worse), len(rules)):
+        if not significant(_outcome_p(yh[mh], yh[~mh], binary=binary, higher_is_worse=higher_is_worse), len(rules)):
             continue
         shown = f"{v:.0%} vs {overall:.0%}" if binary else f"{v:.4g} vs {overall:.4g}"
         found.append((gap * m.mean(), node, Segment(description=render_conditions(bounds, names, levels),
