@@ -67,6 +67,6 @@ def test_shipped_dataset_example_names_the_leaking_column(home: Path) -> None:
     at.checkbox(key="dx_save").uncheck()
     at.button(key="dx_run").click().run()
     assert not at.exception and not at.error
-    assert at.metric[0].value == "data_leakage"
+    assert at.metric[0].value == "data leakage"
     evidence = at.dataframe[0].value
     assert evidence["statement"].str.contains("progression_score_at_followup").any()

@@ -73,13 +73,13 @@ def rolling_view(frame: pd.DataFrame, window: int, *, max_points: int = 240) -> 
 
     Columns: ``ts``, ``time``, ``n`` (samples in the window, < ``window`` while it fills), ``error_rate``,
     ``accuracy`` with its Wilson band ``acc_low`` / ``acc_high`` and ``labelled`` (labelled samples in the
-    window), ``confidence`` (mean of answered ones), ``latency_p95_ms``. Downsampled to ``max_points``
+    window), ``confidence`` (mean of answered ones) and ``confidence_std``, ``latency_p50_ms``, ``latency_p95_ms``. Downsampled to ``max_points``
     rows, always keeping the newest (the value the latest verdict saw).
     """
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
     cols = ["ts", "time", "n", "error_rate", "accuracy", "acc_low", "acc_high", "labelled", "confidence",
-            "latency_p95_ms"]
+            "confidence_std", "latency_p50_ms", "latency_p95_ms"]
     if frame.empty:
         return pd.DataFrame(columns=cols)
     roll = {"min_periods": 1, "window": window}
@@ -91,6 +91,8 @@ def rolling_view(frame: pd.DataFrame, window: int, *, max_points: int = 240) -> 
         "ts": frame["ts"], "n": n, "error_rate": 1.0 - frame["ok"].rolling(**roll).mean(),
         "accuracy": (right / labelled).where(labelled > 0), "acc_low": lo, "acc_high": hi, "labelled": labelled,
         "confidence": frame["confidence"].rolling(**roll).mean(),
+        "confidence_std": frame["confidence"].rolling(**roll).std(),
+        "latency_p50_ms": frame["latency_ms"].rolling(**roll).median(),
         "latency_p95_ms": frame["latency_ms"].rolling(**roll).quantile(0.95)})
     out = downsample(out.reset_index(drop=True), max_points)
     out["time"] = pd.to_datetime(out["ts"], unit="s")
@@ -219,14 +221,13 @@ def volume(df: pd.DataFrame) -> pd.DataFrame:
     """Samples per minute per chart bucket (from the per-bucket ``n``; the bucket width from the start times).
 
     >>> v = volume(pd.DataFrame({"ts": [0.0, 30.0, 60.0], "n": [10, 20, 5]}))
-    >>> v["per_min"].tolist()
-    [20.0, 40.0, 10.0]
+    >>> v["per_min"].tolist(), len(volume(pd.DataFrame({"ts": [5.0], "n": [3]}))["time"])
+    ([20.0, 40.0, 10.0], 1)
     """
-    if df.empty or len(df) < 2:
-        return pd.DataFrame({"ts": df.get("ts", []), "per_min": df.get("n", [])})
-    width = float(np.median(np.diff(df["ts"].to_numpy(dtype=float)))) or 1.0
-    return pd.DataFrame({"ts": df["ts"], "per_min": df["n"].astype(float) * 60.0 / width,
-                         **({"time": df["time"]} if "time" in df else {})})
+    ts = pd.to_numeric(df["ts"], errors="coerce") if "ts" in df else pd.Series(dtype=float)
+    width = float(np.median(np.diff(ts.to_numpy(dtype=float)))) if len(ts) >= 2 else 60.0
+    per_min = df["n"].astype(float) * 60.0 / (width or 60.0) if "n" in df else pd.Series(dtype=float)
+    return pd.DataFrame({"ts": ts, "per_min": per_min, "time": pd.to_datetime(ts, unit="s")})
 
 
 def last_bucket_incomplete(df: pd.DataFrame, now: float) -> bool:

@@ -31,7 +31,7 @@ from ui.components import (
 
 ensure_routed()
 MAX_POINTS = 240
-LIVE_SAMPLES = 3000   # newest samples drawn as rolling windows (bounded read)
+LIVE_SAMPLES = 2000   # newest samples drawn as rolling windows (bounded read)
 autorefresh("endpoint_refresh")
 s = data.settings()
 db = data.db_or_stop()
@@ -98,11 +98,10 @@ frame = data.live_frame(db, name, since, LIVE_SAMPLES)
 view = live.rolling_view(frame, s.window_size, max_points=MAX_POINTS)
 # at least ~5 probes per point, so a point is an average and not one noisy probe
 df = data.timeseries(db, name, since, MAX_POINTS, max(1.0, 5 * float(ep.interval_s or 1.0)))
-spark = {"avg_confidence": view["confidence"].tolist(), "error_rate": view["error_rate"].tolist(),
-         "latency_p95_ms": view["latency_p95_ms"].tolist(), "accuracy": view["accuracy"].tolist()}
-if not df.empty:
-    spark.update({"latency_p50_ms": df["avg_latency_ms"].tolist(), "confidence_std": df["confidence_std"].tolist(),
-                  "total_samples": df["n"].tolist()})
+# sparklines: the same rolling window as the tiles' values, so a tile's line ends at its number
+spark = {key: view[col].tolist() for key, col in (
+    ("avg_confidence", "confidence"), ("confidence_std", "confidence_std"), ("error_rate", "error_rate"),
+    ("latency_p50_ms", "latency_p50_ms"), ("latency_p95_ms", "latency_p95_ms"), ("accuracy", "accuracy"))}
 hot = kpi_of_cause(summary.last_verdict, tiles) if summary.status in ("warning", "failing") else None
 kpi_tiles(tiles, spark=spark, highlight=hot)
 
