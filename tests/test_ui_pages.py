@@ -141,3 +141,17 @@ def test_unusable_database_is_a_message_on_every_page(ui_env, monkeypatch):
     for name in ("overview", "endpoint", "investigation", "recommendations", "export", "add_endpoint"):
         at = clean(page(name).run())
         assert at.error and "Cannot open the mlfi database" in at.error[0].value, name
+
+
+def test_passive_endpoint_shows_no_probe_schedule_and_no_start_stop(ui_env):
+    settings, store = ui_env
+    name = "fraud-v3"
+    store.upsert_endpoint(name, url=None, protocol="ingest", interval_s=5.0)
+    store.add_samples(ui_seed.model_samples(name, 30, start=1_000.0, step=1.0))
+    at = clean(page("endpoint").run())
+    text = " ".join(c.value for c in at.caption) + " ".join(m.value for m in at.markdown)
+    assert "ingested data" in text and "every 5 s" not in text and "last probe" not in text
+    assert not [b for b in at.button if b.key == "ep_toggle"]
+    ov = clean(page("overview").run())
+    assert not [b for b in ov.button if (b.key or "").startswith("ov_toggle")]
+    assert "ingested data (passive)" in " ".join(m.value for m in ov.markdown)
