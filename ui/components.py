@@ -146,6 +146,9 @@ CSS = """<style>
 /* values never cut to "228.…": shrink with the viewport instead */
 [data-testid="stMetricValue"] > div {overflow: visible; text-overflow: clip; font-size: clamp(1.1rem, 2.1vw, 2rem);}
 [data-testid="stMetricLabel"] p {white-space: nowrap;}
+/* "+166.8 ms · base 36.5 ms" wraps inside its pill instead of ending in "…" */
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] div {white-space: normal; overflow: visible;
+  text-overflow: clip; height: auto;}
 /* the tile behind the verdict */
 div[class*="_verdict"] [data-testid="stMetric"] {border: 2px solid #d62728; background: #fef2f2;}
 /* buttons keep their words on one line and never shrink to "D." */
