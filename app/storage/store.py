@@ -41,8 +41,10 @@ def _restrict_sqlite_file(engine: Engine) -> None:
 class Store(EndpointsMixin, SamplesMixin, ReportsMixin, WatcherMixin):
     """Database access. Every write is one transaction: a crash never leaves half a sample."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, store_inputs: str = "window") -> None:
         self.url = url
+        self.store_inputs = store_inputs
+        self.keeps_inputs = store_inputs != "none"
         self.engine: Engine = make_engine(url)
         upgrade_schema(self.engine)
         _restrict_sqlite_file(self.engine)
@@ -50,7 +52,7 @@ class Store(EndpointsMixin, SamplesMixin, ReportsMixin, WatcherMixin):
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
         settings.ensure_dirs()
-        return cls(settings.db_url)
+        return cls(settings.db_url, store_inputs=settings.store_inputs)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -7,6 +7,7 @@ each example, so a pattern that stops matching its own example fails the suite.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from app.diagnosis.text.fragments import LINK, PCT, Facts, N, features_in, negated, num
@@ -208,6 +209,12 @@ def _check_value(check: Check, match: re.Match[str], scan: Scan, s: int, e: int,
     return value
 
 
+@lru_cache(maxsize=8)
+def _labelling_in(masked: str) -> bool:
+    """Whether the whole text talks about labelling (searched once per text, not once per sentence)."""
+    return _LABELLING.search(masked) is not None
+
+
 def _agreement(scan: Scan, s: int, e: int, out: Facts, quote: str) -> None:
     """Percent agreement (or disagreement) of annotators, converted to a kappa with chance agreement 0.5.
 
@@ -226,7 +233,7 @@ def _agreement(scan: Scan, s: int, e: int, out: Facts, quote: str) -> None:
         kappa = round(max(-1.0, (p_agree - 0.5) / 0.5), 4)
         out.put("data_checks.annotator_agreement", kappa, quote, disagreement.start(1))
         out.provenance["data_checks.annotator_agreement"] += " (disagreement rate converted to kappa, chance 0.5)"
-    if not match and _LABELLING.search(masked):
+    if not match and _labelling_in(masked):
         match = AGREEMENT.search(masked, s, e)
     if match and "data_checks.annotator_agreement" not in out.values:
         p = num(match, 1, 2)  # raw percent agreement -> kappa with chance agreement 0.5
