@@ -3,7 +3,7 @@
 Starts the demo model and ``mlfi dashboard`` (fresh MLFI_HOME), then drives the browser: add the demo
 endpoint (test connection first), start the watcher, watch the charts fill, switch the demo model to a
 failure mode through its /_control endpoint, see the alert and a recommendation, approve it, find it
-in the audit log, download the CSVs. Screenshots go to bench/out/screens/e2e_*.png (not committed).
+in the audit log, download the CSVs, see the endpoint recover (healthy badge, the incident resolved). Screenshots go to bench/out/screens/e2e_*.png (not committed).
 """
 
 from __future__ import annotations
@@ -207,6 +207,8 @@ def test_from_scratch_to_an_approved_fix(stack: dict[str, Any], tmp_path: Path) 
             log = page.locator("[data-testid=stDataFrame]").last.inner_text()
             shot(page, "05_approved_audit_log")
             no_exception(page)
+            # the model heals now; the window refills while the next steps run (no added wait)
+            assert set_mode(stack["control"], "healthy")["mode"] == "healthy"
 
             # 7. investigation of the incident
             page.goto(f"{ui}/investigation")
@@ -230,7 +232,15 @@ def test_from_scratch_to_an_approved_fix(stack: dict[str, Any], tmp_path: Path) 
             assert "E2E-SECRET" not in metrics and "E2E-SECRET" not in Path(dl.value.path()).read_text()
             shot(page, "07_export")
 
-            # 9. stop the watcher from the sidebar
+            # 9. recovered: the endpoint page turns healthy and the incident shows as resolved, drawn as a span
+            page.goto(f"{ui}/endpoint")
+            wait_text(page, r"HEALTHY", 120)
+            wait_text(page, r"Incident #\d+ · [^\n]+ · from [\d:]+ UTC, resolved", 60)
+            assert "last probe never" not in body(page)
+            no_exception(page)
+            shot(page, "08_recovered")
+
+            # 10. stop the watcher from the sidebar
             page.get_by_test_id("stSidebar").get_by_role("button", name="Stop", exact=True).click()
             sidebar_shows(page, "STOPPED", 40)
             assert "approved" in log.lower() or approved

@@ -119,6 +119,33 @@ def test_similar_incident_lookup_finds_a_planted_past_incident(store, settings):
     assert [s.incident_id for s in similar_to_incident(store, now.incident_id)] == [s["incident_id"] for s in sims]
 
 
+class _RanOk:
+    """An in-process executor that applies to everything and succeeds (the action actually ran)."""
+
+    name = "test"
+
+    def applies(self, rec):
+        return True
+
+    def run(self, store, settings, rec, payload):
+        return True, "done", {}
+
+
+def test_recovery_is_credited_only_to_an_action_that_ran(store, settings):
+    """An approved retrain that no executor ran is not "followed by recovery"; one that ran is."""
+    for i, executors in enumerate(([], [_RanOk()])):
+        ep = f"http://past{i}/p"
+        rep = on_report(store, make_report("accuracy_drop", endpoint=ep), settings)
+        rt = next(r for r in rep.recommendations if r.action_type == "retrain")
+        approve(store, settings, rt.id, by="ana", reason="retrain", executors=executors)
+        on_report(store, make_report("none", endpoint=ep), settings)
+        rec = next(r for r in list_recommendations(store) if r.id == rt.id)
+        assert rec.outcome["result"] == "recovered" and rec.outcome["ran"] is bool(executors)
+    new = on_report(store, make_report("accuracy_drop", endpoint="http://new/p"), settings)
+    retrain = next(r for r in new.recommendations if r.action_type == "retrain")
+    assert "recovery in 1 of 1 past accuracy_drop incident(s)" in retrain.rationale
+
+
 def test_ranking_prefers_actions_that_resolved_the_same_root_cause_before(store, settings):
     """Two HIGH actions for accuracy_drop: rollback ranks first by weight; after retrain worked twice it leads."""
     fresh = on_report(store, make_report("accuracy_drop", endpoint="http://fresh/p"), settings)
@@ -128,7 +155,7 @@ def test_ranking_prefers_actions_that_resolved_the_same_root_cause_before(store,
         ep = f"http://past{i}/p"
         rep = on_report(store, make_report("accuracy_drop", endpoint=ep), settings)
         rt = next(r for r in rep.recommendations if r.action_type == "retrain")
-        approve(store, settings, rt.id, by="ana", reason="retrain", execute_now=False)
+        approve(store, settings, rt.id, by="ana", reason="retrain", executors=[_RanOk()])   # it ran
         on_report(store, make_report("none", endpoint=ep), settings)
     new = on_report(store, make_report("accuracy_drop", endpoint="http://new/p"), settings)
     order = [r.action_type for r in new.recommendations]

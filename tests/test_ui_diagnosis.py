@@ -38,8 +38,9 @@ def test_run_shows_diagnosis_hash_and_stores_it_for_the_heatmap(home: Path) -> N
     at.text_input(key="dx_team").set_value("growth-ml")
     at.button(key="dx_run").click().run()
     assert not at.exception and not at.error
-    assert at.metric[0].value == "data_leakage"
-    assert any("BLOCKED_PENDING_HUMAN_REVIEW" in m.value for m in at.markdown)   # shown whole, never cut off
+    assert at.metric[0].value == "data leakage"                                     # words, not snake_case
+    assert any("Blocked until a person reviews it" in m.value for m in at.markdown)
+    assert not any("BLOCKED_PENDING" in m.value or "True" in m.value for m in at.markdown)
     hashes = [c.value for c in at.code if len(c.value) == 64]
     assert hashes, "payload_hash not shown"
     st = Store(Settings().db_url)
@@ -66,7 +67,7 @@ def test_shipped_dataset_example_names_the_leaking_column(home: Path) -> None:
     at.checkbox(key="dx_save").uncheck()
     at.button(key="dx_run").click().run()
     assert not at.exception and not at.error
-    assert at.metric[0].value == "data_leakage"
+    assert at.metric[0].value == "data leakage"
     evidence = at.dataframe[0].value
     assert evidence["statement"].str.contains("progression_score_at_followup").any()
 

@@ -65,9 +65,11 @@ def test_endpoint_page_kpis_charts_drift_alerts(seeded, ui_env):
     labels = {m.label: m for m in at.metric}
     assert {"Confidence", "Conf. std", "Error rate", "p50 latency", "p95 latency", "Accuracy", "Window"} <= set(labels)
     assert labels["Error rate"].value == "10.0%" and labels["Error rate"].delta.startswith("+")
-    charts = at.get("plotly_chart")
-    assert len(charts) == 6             # confidence, errors, latency, accuracy, label-free estimate, drift heatmap
-    assert "chart_estimate" in {c.key for c in charts}
+    keys = {c.key for c in at.get("plotly_chart")}
+    # rolling accuracy / errors / confidence / p95 latency, class mix, volume, label-free estimate, drift by verdict,
+    # feature histograms
+    assert keys == {"chart_accuracy", "chart_error_rate", "chart_confidence", "chart_latency_p95_ms", "chart_mix",
+                    "chart_volume", "chart_estimate", "chart_drift", "chart_hist"}, keys
     assert any("estimate is unreliable" in c.value for c in at.caption)   # the seed's last window left the support
     assert "Alerts (" in at.subheader[0].value and at.dataframe
     at.segmented_control(key="ep_range").set_value("15 min").run()
@@ -141,3 +143,17 @@ def test_unusable_database_is_a_message_on_every_page(ui_env, monkeypatch):
     for name in ("overview", "endpoint", "investigation", "recommendations", "export", "add_endpoint"):
         at = clean(page(name).run())
         assert at.error and "Cannot open the mlfi database" in at.error[0].value, name
+
+
+def test_passive_endpoint_shows_no_probe_schedule_and_no_start_stop(ui_env):
+    _settings, store = ui_env
+    name = "fraud-v3"
+    store.upsert_endpoint(name, url=None, protocol="ingest", interval_s=5.0)
+    store.add_samples(ui_seed.model_samples(name, 30, start=1_000.0, step=1.0))
+    at = clean(page("endpoint").run())
+    text = " ".join(c.value for c in at.caption) + " ".join(m.value for m in at.markdown)
+    assert "ingested data" in text and "every 5 s" not in text and "last probe" not in text
+    assert not [b for b in at.button if b.key == "ep_toggle"]
+    ov = clean(page("overview").run())
+    assert not [b for b in ov.button if (b.key or "").startswith("ov_toggle")]
+    assert "ingested data (passive)" in " ".join(m.value for m in ov.markdown)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import math
 import time
 
+import pandas as pd
 import streamlit as st
 
 from app.errors import MlfiError
@@ -16,13 +18,16 @@ __all__ = [
     "SEVERITY_COLORS",
     "STATUS_COLORS",
     "ago",
+    "alerts_by_incident",
     "autorefresh",
     "badge",
     "ensure_routed",
     "flash",
+    "inject_css",
     "kpi_tiles",
     "show_flash",
     "sidebar",
+    "sparkline",
     "status_badge",
 ]
 
@@ -76,18 +81,84 @@ def ago(ts: float | None, now: float | None = None) -> str:
     return f"{d / 86400:.1f} d ago"
 
 
-def kpi_tiles(items: list[Kpi], *, per_row: int = 4) -> None:
-    """One ``st.metric`` per KPI with its change vs baseline: red only for a meaningful worsening.
+def sparkline(values: list[float]) -> list[float]:
+    """The finite values of a series, for ``st.metric(chart_data=...)``.
+
+    >>> sparkline([1.0, float("nan"), None, 2.0])
+    [1.0, 2.0]
+    """
+    return [float(v) for v in values if v is not None and math.isfinite(float(v))]
+
+
+def kpi_tiles(items: list[Kpi], *, per_row: int = 4, spark: dict[str, list[float]] | None = None,
+              highlight: str | None = None) -> None:
+    """One ``st.metric`` per KPI: current value, change and baseline, a sparkline; the verdict's tile outlined.
 
     Four tiles per row so the labels are never cut off; changes below the KPI's practical threshold
-    (``Kpi.meaningful``) read "no change" in grey without an arrow.
+    (``Kpi.meaningful``) read "no change" in grey without an arrow. ``spark`` maps a KPI key to its recent
+    values (the rolling window the verdict tests); ``highlight`` is the key of the tile behind the verdict.
     """
+    spark = spark or {}
     for start in range(0, len(items), per_row):
         cols = st.columns(per_row)
         for col, k in zip(cols, items[start:start + per_row]):
             help_ = k.description + ("" if k.baseline is None else f" · baseline: {k.baseline_text}")
-            col.metric(k.label, k.value_text, delta=k.delta_text, delta_color=k.delta_color,  # type: ignore[arg-type]
-                       delta_arrow="auto" if k.meaningful else "off", help=help_, border=True)
+            delta = k.delta_text
+            if delta is not None and k.baseline is not None:
+                delta = f"{delta} · base {k.baseline_text}"
+            values = sparkline(spark.get(k.key, []))
+            box = col.container(key=f"kpi_{k.key}_verdict" if k.key == highlight else f"kpi_{k.key}")
+            box.metric(("▲ " if k.key == highlight else "") + k.label, k.value_text, delta=delta,
+                       delta_color=k.delta_color,  # type: ignore[arg-type]
+                       delta_arrow="auto" if k.meaningful else "off", help=help_, border=True,
+                       chart_data=values[-120:] if len(values) >= 2 else None, chart_type="area")
+
+
+def alerts_by_incident(marks: pd.DataFrame, incidents: pd.DataFrame) -> None:
+    """The alerts table, one expander per incident (newest first), open ones expanded."""
+    from app.views.incidents import alert_groups
+    from app.views.verdict import root_cause_label
+
+    st.subheader(f"Alerts ({len(marks)})")
+    if marks.empty:
+        st.success("No alerts in this time range.")
+        return
+    for i, (g, rows) in enumerate(alert_groups(marks, incidents, now=time.time())):
+        if g["id"] is None:
+            title = f"Alerts outside any incident ({len(rows)})"
+        else:
+            when = time.strftime("%H:%M:%S", time.gmtime(g["start"]))
+            state = "open" if g["status"] == "open" else f"resolved {time.strftime('%H:%M:%S', time.gmtime(g['end']))}"
+            title = (f"Incident #{g['id']} · {root_cause_label(g['root_cause'])} · {g['severity']} · "
+                     f"from {when} UTC, {state} · {len(rows)} alert{'s' if len(rows) != 1 else ''}")
+        with st.expander(title, expanded=g["status"] == "open"):
+            view = rows[["time", "root_cause", "severity", "message", "report_id"]]
+            view = view.assign(root_cause=[root_cause_label(r) for r in view["root_cause"]])
+            st.dataframe(view, hide_index=True, width="stretch", key=f"ep_alerts_{i}", row_height=72, column_config={
+                "time": st.column_config.DatetimeColumn("time (UTC)", format="MM-DD HH:mm:ss", width="small"),
+                "root_cause": st.column_config.TextColumn("root cause", width="small"),
+                "severity": st.column_config.TextColumn(width="small"),
+                "message": st.column_config.TextColumn("what happened", width="large"),
+                "report_id": st.column_config.NumberColumn("report", width="small")})
+
+
+CSS = """<style>
+/* values never cut to "228.…": shrink with the viewport instead */
+[data-testid="stMetricValue"] > div {overflow: visible; text-overflow: clip; font-size: clamp(1.1rem, 2.1vw, 2rem);}
+[data-testid="stMetricLabel"] p {white-space: nowrap;}
+/* "+166.8 ms · base 36.5 ms" wraps inside its pill instead of ending in "…" */
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] div {white-space: normal; overflow: visible;
+  text-overflow: clip; height: auto;}
+/* the tile behind the verdict */
+div[class*="_verdict"] [data-testid="stMetric"] {border: 2px solid #d62728; background: #fef2f2;}
+/* buttons keep their words on one line and never shrink to "D." */
+.stButton button p {white-space: nowrap;}
+</style>"""
+
+
+def inject_css() -> None:
+    """Layout fixes for narrow (1024 px) windows and the verdict tile's outline."""
+    st.markdown(CSS, unsafe_allow_html=True)
 
 
 def autorefresh(key: str) -> None:

@@ -9,7 +9,7 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/dashboard.py` puts only ui/ o
 
 import streamlit as st
 
-from ui.components import sidebar
+from ui.components import inject_css, sidebar
 
 st.set_page_config(page_title="mlfi · ML Failure Investigator", page_icon=":material/monitor_heart:", layout="wide")
 
@@ -33,5 +33,6 @@ if experiments:
     sections["Experiments"] = experiments
 
 nav = st.navigation(sections)
+inject_css()
 sidebar()
 nav.run()

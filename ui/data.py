@@ -25,6 +25,7 @@ from app.views import (
     export,
     incidents,
     kpis,
+    live,
     overview,
     series,
     status,
@@ -43,15 +44,18 @@ __all__ = [
     "diagnose",
     "diagnosis_history",
     "drift",
+    "endpoint_incidents",
     "endpoint_names",
     "endpoint_row",
     "endpoint_summary",
     "estimates",
     "evaluate",
     "evaluation_columns",
+    "feature_values",
     "incident",
     "incident_list",
     "invalidate",
+    "live_frame",
     "markers",
     "metrics_csv",
     "overview_rows",
@@ -163,6 +167,22 @@ def timeseries(db_url: str, name: str, since: float | None, max_points: int, min
 @st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def markers(db_url: str, name: str, since: float | None) -> pd.DataFrame:
     return series.alert_markers(_store(db_url), name, since=since)
+
+
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def live_frame(db_url: str, name: str, since: float | None, last_n: int) -> pd.DataFrame:
+    """The newest ``last_n`` samples in the range, one row each (``app.views.live.samples_frame``)."""
+    return live.samples_frame(_store(db_url).recent_samples(name, last_n=last_n, since=since, with_inputs=False))
+
+
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def endpoint_incidents(db_url: str, name: str) -> pd.DataFrame:
+    return incidents.list_incidents(_store(db_url), endpoint=name, limit=200)
+
+
+@st.cache_data(ttl=SLOW_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def feature_values(db_url: str, name: str, feature: str) -> tuple[list[Any], list[Any]]:
+    return drift_map.feature_values(settings(), _store(db_url), name, feature)
 
 
 @st.cache_data(ttl=SLOW_TTL, max_entries=MAX_ENTRIES, show_spinner=False)

@@ -23,7 +23,10 @@ from app.storage.governance.tx import Tx
 __all__ = ["SimilarIncident", "preferences", "record_outcomes", "similar_incidents", "similarity"]
 
 W_CAUSE, W_FEATURES, W_SEVERITY = 0.5, 0.35, 0.15
-MIN_SCORE = 0.45
+# cut-off: the same root cause and at least some shared evidence (features, or none on either side) and
+# close severity; a different root cause is never "similar" (two feature-less incidents of different causes
+# used to score 0.5 and everything was listed)
+MIN_SCORE = 0.7
 
 
 def similarity(cause_a: str, feats_a: list[str], sev_a: str, cause_b: str, feats_b: list[str], sev_b: str) -> float:
@@ -64,6 +67,8 @@ def similar_incidents(conn: Tx, *, root_cause: str, features: list[str], severit
     for inc in recent_incidents(conn, limit=5000):
         if inc.id == exclude_id:
             continue
+        if inc.root_cause != root_cause:
+            continue
         s = similarity(root_cause, features, severity, inc.root_cause, inc.features, inc.severity)
         if s >= min_score:
             found.append((s, inc.endpoint == endpoint, inc.opened_at, inc))
@@ -77,8 +82,9 @@ def similar_incidents(conn: Tx, *, root_cause: str, features: list[str], severit
 def preferences(conn: Tx, root_cause: str, *, exclude_id: int | None = None) -> dict[str, Preference]:
     """Per action type: how often an approved action was followed by recovery from this root cause."""
     tally: dict[str, tuple[int, int, list[int]]] = {}
-    for action_type, inc_id, outcome in approved_outcomes(conn, root_cause):
-        if outcome is None or inc_id == exclude_id or action_type is None:
+    for action_type, inc_id, outcome, ran in approved_outcomes(conn, root_cause):
+        # an approved action no executor ran gets no credit for a recovery it did not cause
+        if outcome is None or not ran or inc_id == exclude_id or action_type is None:
             continue
         s, n, ids = tally.get(action_type, (0, 0, []))
         tally[action_type] = (s + (outcome == "recovered"), n + 1, ids + [int(inc_id)])
@@ -93,7 +99,9 @@ def preferences(conn: Tx, root_cause: str, *, exclude_id: int | None = None) -> 
 def record_outcomes(conn: Tx, incident_id: int, after: Report) -> list[dict[str, Any]]:
     """When an incident closes: store on each approved action whether the key metric recovered after it.
 
-    Pending actions of the closed incident become ``superseded`` (they can no longer be approved).
+    Only an action that actually ran (status ``executed`` with at least one successful executor run)
+    is credited: the outcome carries ``ran``; an approved action no executor ran keeps the metric's
+    ``result`` for the record but "followed by recovery" never counts it. Pending actions of the closed incident become ``superseded`` (they can no longer be approved).
     Returns one row per approved action (for the audit log).
     """
     inc = get_incident(conn, incident_id)
@@ -110,6 +118,8 @@ def record_outcomes(conn: Tx, incident_id: int, after: Report) -> list[dict[str,
         if row["payload"].get("outcome"):
             continue
         oc = metric_outcome(inc.root_cause, before, after)
+        ran = row["status"] == "executed" and any(x.get("ok") for x in row["payload"].get("executions") or [])
+        oc["ran"] = ran
         oc.update({"incident_id": incident_id, "decided_at": row["decided_at"]})
         update_payload(conn, row["id"], outcome=oc)
         results.append({"recommendation_id": row["id"], "action_type": row["action_type"], **oc})

@@ -13,8 +13,10 @@ __all__ = [
     "export",
     "incidents",
     "kpis",
+    "live",
     "overview",
     "series",
     "status",
     "verdict",
+    "wording",
 ]

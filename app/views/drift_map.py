@@ -11,7 +11,7 @@ import numpy as np
 from app.storage import Store
 from app.storage.read.reports import thinned_reports
 
-__all__ = ["OUTPUT_ROWS", "DriftGrid", "drift_grid", "grid_from_reports", "pick_evenly"]
+__all__ = ["OUTPUT_ROWS", "DriftGrid", "drift_grid", "feature_values", "grid_from_reports", "pick_evenly"]
 
 # distribution tests on the model's outputs, shown above the input features
 OUTPUT_ROWS = {"confidence_distribution": "[confidence]", "prediction_distribution": "[prediction]"}
@@ -58,7 +58,8 @@ def _score(res: Any) -> float | None:
 def grid_from_reports(reports: list[tuple[int, float, dict[str, Any]]]) -> DriftGrid:
     """Build the grid from ``(report_id, ts, drift_dict)`` tuples (oldest first).
 
-    Variables are ordered: output distributions first, then features by their peak score.
+    Variables are ordered: output distributions first, then features drifting in the newest report,
+    then by how many reports flagged them, then by their peak score.
 
     >>> g = grid_from_reports([(1, 10.0, {"features": {"a": {"method": "ks", "effect_size": 0.1}}}),
     ...                        (2, 20.0, {"features": {"a": {"method": "ks", "effect_size": 0.6,
@@ -80,7 +81,12 @@ def grid_from_reports(reports: list[tuple[int, float, dict[str, Any]]]) -> Drift
         return max((_score(r) or 0.0) for r in per_var[v].values())
 
     outs = [lbl for lbl in OUTPUT_ROWS.values() if lbl in per_var]
-    feats = sorted((v for v in per_var if v not in outs), key=lambda v: (-peak(v), v))
+    def flagged(v: str, col: int | None = None) -> int:
+        return sum(bool(r.get("drift_detected")) for c, r in per_var[v].items()
+                   if isinstance(r, dict) and (col is None or c == col))
+
+    feats = sorted((v for v in per_var if v not in outs),
+                   key=lambda v: (-flagged(v, n - 1), -flagged(v), -peak(v), v))
     variables = outs + feats
     score = [[_score(per_var[v].get(c)) for c in range(n)] for v in variables]
     flag = [[bool((per_var[v].get(c) or {}).get("drift_detected", False)) for c in range(n)] for v in variables]
@@ -100,3 +106,22 @@ def drift_grid(store: Store, name: str, *, since: float | None = None, max_colum
     rows = thinned_reports(store.engine, ep.id, since=since, pick=lambda n: pick_evenly(n, max_columns))
     reports = [(rid, ts, json.loads(raw).get("drift") or {}) for rid, ts, raw in rows]
     return grid_from_reports(reports)
+
+
+def feature_values(settings: Any, store: Store, name: str, feature: str, *, last_n: int = 500
+                   ) -> tuple[list[Any], list[Any]]:
+    """(reference values from the active baseline, values of the newest ``last_n`` samples) of one input feature.
+
+    Empty lists when there is no baseline or the feature is unknown; the page draws the two histograms.
+    """
+    from app.errors import MlfiError
+    from app.storage.baselines import load_baseline
+
+    try:
+        ref = load_baseline(settings, store, name).features.get(feature)
+    except (MlfiError, OSError, ValueError):
+        ref = None
+    if ref is None:
+        return [], []
+    cur = [s.inputs.get(feature) for s in store.recent_samples(name, last_n=last_n) if s.inputs]
+    return list(ref.values), [v for v in cur if v is not None]

@@ -16,6 +16,7 @@ from app.storage.read.reports import report_by_id
 __all__ = [
     "INCIDENT_COLUMNS",
     "IncidentDetail",
+    "alert_groups",
     "attribution_frame",
     "incident_detail",
     "list_incidents",
@@ -33,7 +34,7 @@ def list_incidents(store: Store, *, endpoint: str | None = None, status: str | N
     from app.governance.incidents import list_incidents as gov_list
 
     rows = [i.model_dump() for i in gov_list(store.engine, status=status, endpoint=endpoint, limit=limit)]
-    df = pd.DataFrame(rows, columns=INCIDENT_COLUMNS + ["features"])
+    df = pd.DataFrame(rows, columns=INCIDENT_COLUMNS + ["features", "change_point_at"])
     if not df.empty:
         df = df.assign(_open=df["status"] == "open").sort_values(["_open", "updated_at"], ascending=False)
         df = df.drop(columns="_open").reset_index(drop=True)
@@ -110,3 +111,46 @@ def attribution_frame(report: Report | None, *, top: int = 15) -> pd.DataFrame:
                       columns=["feature", "score", "evidence"])
     return df.sort_values("score", ascending=False, key=abs).head(top).reset_index(drop=True)
 
+
+
+def alert_groups(markers: pd.DataFrame, incidents: pd.DataFrame, *, now: float) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+    """Alerts grouped by the incident they belong to, newest incident first; alerts of no incident last.
+
+    An alert belongs to the incident of the same root cause whose span (change point or opened_at,
+    minus a minute of analysis lag, to resolution or ``now``) holds its time; failing that, any
+    incident whose span holds it. The group dict has ``id`` (None for no incident), ``root_cause``,
+    ``severity``, ``status``, ``start``, ``end``.
+
+    >>> m = pd.DataFrame({"ts": [150.0, 500.0], "root_cause": ["accuracy_drop"] * 2, "severity": ["high"] * 2})
+    >>> inc = pd.DataFrame({"id": [7], "root_cause": ["accuracy_drop"], "severity": ["high"], "status": ["resolved"],
+    ...                     "opened_at": [140.0], "change_point_at": [None], "resolved_at": [300.0]})
+    >>> [(g["id"], len(rows)) for g, rows in alert_groups(m, inc, now=600.0)]
+    [(7, 1), (None, 1)]
+    """
+    if markers is None or markers.empty:
+        return []
+    spans = []
+    if incidents is not None and not incidents.empty:
+        for r in incidents.to_dict("records"):
+            cp = r.get("change_point_at")
+            start = float(cp) if cp is not None and pd.notna(cp) else float(r["opened_at"])
+            end = float(r["resolved_at"]) if r.get("resolved_at") is not None and pd.notna(r["resolved_at"]) else now
+            spans.append({"id": int(r["id"]), "root_cause": r["root_cause"], "severity": r["severity"],
+                          "status": r["status"], "start": start, "end": end})
+    owner: list[int | None] = []
+    for ts, rc in zip(markers["ts"], markers["root_cause"]):
+        inside = [g for g in spans if g["start"] - 60.0 <= float(ts) <= g["end"]]
+        same = [g for g in inside if g["root_cause"] == rc]
+        pick = (same or inside)
+        owner.append(max(pick, key=lambda g: g["start"])["id"] if pick else None)
+    m = markers.assign(_incident=owner)
+    out = []
+    for g in sorted(spans, key=lambda g: -g["start"]):
+        rows = m[m["_incident"] == g["id"]]
+        if not rows.empty:
+            out.append((g, rows.drop(columns="_incident").sort_values("ts", ascending=False)))
+    rest = m[m["_incident"].isna()]
+    if not rest.empty:
+        out.append(({"id": None, "root_cause": None, "severity": None, "status": None, "start": None, "end": None},
+                    rest.drop(columns="_incident").sort_values("ts", ascending=False)))
+    return out

@@ -9,8 +9,8 @@ from typing import Literal
 from app.schemas import Metrics
 from app.storage import Store
 
-__all__ = ["KPI_SPECS", "MAE_SPEC", "Kpi", "baseline_metrics", "endpoint_task", "kpis", "practical_threshold",
-           "window_metrics"]
+__all__ = ["KPI_SPECS", "MAE_SPEC", "Kpi", "baseline_metrics", "endpoint_task", "kpi_of_cause", "kpis",
+           "practical_threshold", "window_metrics"]
 
 Better = Literal["higher", "lower", "neutral"]
 
@@ -156,6 +156,24 @@ def kpis(current: Metrics, baseline: Metrics | None) -> list[Kpi]:
         out.append(Kpi(key=key, label=label, description=description, kind=kind, better=better,
                        value=None if v is None else float(v), baseline=None if b is None else float(b), delta=delta))
     return out
+
+
+def kpi_of_cause(root_cause: str | None, tiles: list[Kpi]) -> str | None:
+    """Key of the tile behind a verdict (the root cause's key metric), when that tile is shown.
+
+    >>> t = kpis(Metrics(accuracy=0.5), Metrics(accuracy=0.9))
+    >>> kpi_of_cause("accuracy_drop", t), kpi_of_cause("feature_drift", t), kpi_of_cause(None, t)
+    ('accuracy', None, None)
+    """
+    from app.governance.incidents import KEY_METRIC
+
+    if not root_cause or root_cause not in KEY_METRIC:
+        return None
+    key = KEY_METRIC[root_cause]
+    keys = {k.key for k in tiles}
+    if key == "accuracy" and "accuracy" not in keys:
+        key = "mae"
+    return key if key in keys else None
 
 
 def endpoint_task(store: Store, name: str) -> str | None:

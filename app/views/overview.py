@@ -10,7 +10,16 @@ from app.storage import Store
 from app.storage.read.endpoints import endpoint_facts
 from app.views.status import STATUSES, endpoint_status
 
-__all__ = ["EndpointSummary", "overview", "status_counts"]
+__all__ = ["EndpointSummary", "is_passive", "overview", "status_counts"]
+
+
+def is_passive(protocol: str | None, url: str | None) -> bool:
+    """An endpoint fed by ``mlfi ingest`` (no URL to probe): no probe interval, nothing to start or stop.
+
+    >>> is_passive("ingest", None), is_passive("generic", "http://m/predict")
+    (True, False)
+    """
+    return protocol == "ingest" or not url
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,10 @@ class EndpointSummary:
     error_rate: float | None   # of the newest analysed window (None before the first report)
     last_probe_at: float | None
     last_probe_status: str | None
+
+    @property
+    def passive(self) -> bool:
+        return is_passive(self.protocol, self.url)
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)

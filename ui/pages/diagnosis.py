@@ -13,6 +13,7 @@ import streamlit as st
 
 from app.errors import MlfiError
 from app.views import diagnosis as dx
+from app.views.wording import words
 from ui import charts, data, diagnosis_parts
 from ui.components import ensure_routed, show_flash
 
@@ -62,15 +63,17 @@ if st.button("Run diagnosis", key="dx_run", type="primary"):
 if "dx_result" in st.session_state:
     p, html = st.session_state["dx_result"]
     m1, m2, m3 = st.columns([2, 3, 1])
-    m1.metric("Primary category", p["primary_category"], p["subtype"] or "", delta_color="off")
+    m1.metric("Primary category", words(p["primary_category"]), words(p["subtype"]) if p["subtype"] else "",
+              delta_color="off")
     m2.markdown(f"<div style='font-size:0.875rem'>Deployment gate</div><div style='font-size:1.5rem;"
-                f"font-weight:600;line-height:1.3;word-break:break-word'>{p['deployment_gate']}</div>",
+                f"font-weight:600;line-height:1.3'>{words(p['deployment_gate'])}</div>",
                 unsafe_allow_html=True)
     m3.metric("Confidence", f"{p['confidence']:.2f}")
     st.write(
-        f"report ready: **{p['report_ready']}** · deployment ready: **{p['deployment_ready']}** · "
-        f"leakage audit: **{p['leakage_audit_recommended']}** · responsible AI: **{p['responsible_ai_status']}**"
-        + (f" · secondary risks: {', '.join(p['secondary_risks'])}" if p["secondary_risks"] else "")
+        f"report ready: **{words(p['report_ready'])}** · deployment ready: **{words(p['deployment_ready'])}** · "
+        f"leakage audit recommended: **{words(p['leakage_audit_recommended'])}** · "
+        f"responsible AI: **{words(p['responsible_ai_status'])}**"
+        + (f" · secondary risks: {', '.join(words(r) for r in p['secondary_risks'])}" if p["secondary_risks"] else "")
     )
     st.caption("payload_hash (SHA-256 of the canonical payload; the CLI JSON and the HTML export show the same)")
     st.code(p["payload_hash"], language=None)

@@ -1,4 +1,4 @@
-"""Endpoint: KPIs vs baseline, live charts with the baseline band and alert markers, drift heatmap."""
+"""Endpoint: KPIs vs baseline, charts of the rolling values the detectors test, drift by verdict, alerts by incident."""
 
 import sys
 from pathlib import Path
@@ -7,17 +7,32 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
     sys.path.insert(0, _ROOT)
 
+import time
+
 import streamlit as st
 
 from app.errors import MlfiError
+from app.views import live
+from app.views.kpis import kpi_of_cause
+from app.views.overview import is_passive
 from app.views.series import RANGES, baseline_band
-from app.views.verdict import root_cause_label, verdict_text
-from ui import charts, data
-from ui.components import ago, autorefresh, ensure_routed, flash, kpi_tiles, show_flash, status_badge
+from app.views.verdict import verdict_text
+from ui import charts, data, live_charts
+from ui.components import (
+    ago,
+    alerts_by_incident,
+    autorefresh,
+    ensure_routed,
+    flash,
+    kpi_tiles,
+    show_flash,
+    status_badge,
+)
 from ui.estimate_chart import estimate_chart
 
 ensure_routed()
 MAX_POINTS = 240
+LIVE_SAMPLES = 2000   # newest samples drawn as rolling windows (bounded read)
 autorefresh("endpoint_refresh")
 s = data.settings()
 db = data.db_or_stop()
@@ -28,7 +43,7 @@ if not names:
     st.info("No endpoints yet. Add one on the **Add endpoint** page.", icon=":material/info:")
     st.stop()
 
-chosen = st.session_state.get("selected_endpoint")
+chosen = st.query_params.get("endpoint") or st.session_state.get("selected_endpoint")   # ?endpoint=NAME deep link
 top1, top2 = st.columns([2, 3], vertical_alignment="bottom")
 name = top1.selectbox("Endpoint", names, index=names.index(chosen) if chosen in names else 0, key="ep_select")
 st.session_state["selected_endpoint"] = name
@@ -40,21 +55,25 @@ if ep is None or summary is None:
     st.error(f"Endpoint {name!r} no longer exists.")
     st.stop()
 
-h1, h2 = st.columns([5, 1.3], vertical_alignment="center")
+passive = is_passive(ep.protocol, ep.url)
+h1, h2 = st.columns([4, 1.6], vertical_alignment="center")
 h1.markdown(f"### {status_badge(summary.status)} &nbsp;`{name}`", unsafe_allow_html=True)
-h1.caption(f"{ep.protocol or 'auto'} · `{ep.url or 'no URL (ingested data)'}` · every "
-           f"{float(ep.interval_s or 0):g} s · last probe {ago(ep.last_probe_at)}")
-enabled = ep.enabled
-if h2.button("Stop monitoring" if enabled else "Start monitoring", key="ep_toggle", width="stretch",
-             type="secondary" if enabled else "primary"):
-    try:
-        data.store().set_enabled(name, not enabled)
-    except MlfiError as exc:
-        st.error(str(exc))
-    else:
-        flash("success", f"Monitoring {'stopped' if enabled else 'started'} for {name}.")
-        data.invalidate()
-        st.rerun()
+if passive:   # fed by `mlfi ingest`: nothing is probed, so no interval, last probe or start/stop
+    h1.caption("ingested data (passive: analysed as rows arrive, nothing is probed)")
+else:
+    h1.caption(f"{ep.protocol or 'auto'} · `{ep.url}` · every {float(ep.interval_s or 0):g} s · "
+               f"last probe {ago(ep.last_probe_at)}")
+    enabled = ep.enabled
+    if h2.button("Stop monitoring" if enabled else "Start monitoring", key="ep_toggle", width="stretch",
+                 type="secondary" if enabled else "primary"):
+        try:
+            data.store().set_enabled(name, not enabled)
+        except MlfiError as exc:
+            st.error(str(exc))
+        else:
+            flash("success", f"Monitoring {'stopped' if enabled else 'started'} for {name}.")
+            data.invalidate()
+            st.rerun()
 
 base, version = data.baseline(db, name)
 tiles = data.window_kpis(db, name, s.window_size)
@@ -73,41 +92,68 @@ else:   # a new endpoint: the watcher learns a baseline from the first window_si
             st.progress(ready.fraction, text=f"{ready.collected:,} / {ready.needed:,} samples for the baseline")
         st.caption(f"The baseline is learned from the first {s.window_size} samples (MLFI_WINDOW_SIZE); after that the "
                    f"watcher analyses the latest window every {s.analysis_every_s:g} s (MLFI_ANALYSIS_EVERY_S).")
-kpi_tiles(tiles)
 
 since = data.range_start(range_label)
+now = time.time()
+frame = data.live_frame(db, name, since, LIVE_SAMPLES)
+view = live.rolling_view(frame, s.window_size, max_points=MAX_POINTS)
 # at least ~5 probes per point, so a point is an average and not one noisy probe
 df = data.timeseries(db, name, since, MAX_POINTS, max(1.0, 5 * float(ep.interval_s or 1.0)))
+# sparklines: the same rolling window as the tiles' values, so a tile's line ends at its number
+spark = {key: view[col].tolist() for key, col in (
+    ("avg_confidence", "confidence"), ("confidence_std", "confidence_std"), ("error_rate", "error_rate"),
+    ("latency_p50_ms", "latency_p50_ms"), ("latency_p95_ms", "latency_p95_ms"), ("accuracy", "accuracy"))}
+hot = kpi_of_cause(summary.last_verdict, tiles) if summary.status in ("warning", "failing") else None
+kpi_tiles(tiles, spark=spark, highlight=hot)
+
 marks = data.markers(db, name, since)
-if df.empty:
+spans = live.incident_spans(data.endpoint_incidents(db, name), now=now, since=since)
+lim = live.thresholds(base)
+if frame.empty and df.empty:
     st.info("No samples in this time range yet. Charts fill as the watcher probes the endpoint.")
 else:
+    incomplete = live.last_bucket_incomplete(df, now)
+    st.caption(f"Bold line: the value the detectors test, over the {s.window_size} samples ending at each point "
+               f"(newest {len(frame):,} samples); faint line: per-bucket values; red dotted: where an alert starts; "
+               "shaded: incidents from their change point to their resolution.")
+
+    def chart(col, metric, title, color, *, bucket_col=None, percent=False, band=None, baseline=None, ci=None):
+        col.plotly_chart(live_charts.live_chart(
+            view, metric, title, color=color, percent=percent, band=band, baseline=baseline, threshold=lim.get(metric),
+            markers=live.markers_for(marks, metric), spans=spans, ci=ci, buckets=df, bucket_column=bucket_col,
+            incomplete=incomplete), key=f"chart_{metric}", config=charts.CONFIG)
+
     c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.metric_chart(df, "avg_confidence", "Confidence", band=baseline_band(base), markers=marks),
-                    key="chart_confidence", config=charts.CONFIG)
-    c2.plotly_chart(charts.metric_chart(df, "error_rate", "Error rate", color="#d62728", markers=marks,
-                                        baseline=base.error_rate if base else None, percent=True),
-                    key="chart_errors", config=charts.CONFIG)
-    c3, c4 = st.columns(2)
-    c3.plotly_chart(charts.metric_chart(df, "avg_latency_ms", "Latency (ms, mean)", color="#7e3af2", markers=marks,
-                                        baseline=base.latency_p50_ms if base else None,
-                                        extra=("max_latency_ms", "max")), key="chart_latency", config=charts.CONFIG)
-    if df["labelled"].sum() > 0:
-        c4.plotly_chart(charts.metric_chart(df, "accuracy", "Accuracy (labelled probes)", color="#1f9d55",
-                                            markers=marks, baseline=base.accuracy if base else None, percent=True),
-                        key="chart_accuracy", config=charts.CONFIG)
+    if view["labelled"].sum() > 0:
+        chart(c1, "accuracy", "Accuracy (labelled probes, 95% interval)", "#1f9d55", bucket_col="accuracy",
+              percent=True, baseline=base.accuracy if base else None, ci=("acc_low", "acc_high"))
     elif "mae" in df and df["mae"].notna().any():
-        c4.plotly_chart(charts.metric_chart(df, "mae", "Mean absolute error (labelled probes)", color="#1f9d55",
-                                            markers=marks, baseline=base.mae if base else None),
-                        key="chart_mae", config=charts.CONFIG)
+        c1.plotly_chart(charts.metric_chart(df, "mae", "Mean absolute error (labelled probes)", color="#1f9d55",
+                                            markers=live.markers_for(marks, "accuracy"),
+                                            baseline=base.mae if base else None), key="chart_mae", config=charts.CONFIG)
     elif base is not None and base.task == "regression":
-        c4.info("Regression endpoint without labelled answers in this range: the error chart needs labels.")
+        c1.info("Regression endpoint without labelled answers in this range: the error chart needs labels.")
     else:
-        c4.info("Accuracy needs labelled probes (a probe set with a label column).")
-    rate = float(df["sample_rate"].iloc[0])
-    st.caption(f"{len(df)} points (at most {MAX_POINTS}, aggregated in the database) · "
-               f"{'' if df.attrs.get('n_exact', True) else '≈ '}{df.attrs.get('n_range', 0):,} samples in range" +
-               ("" if rate >= 1.0 else f" · each point summarises a time-stratified {rate:.1%} sample"))
+        c1.info("Accuracy needs labelled probes (a probe set with a label column).")
+    chart(c2, "error_rate", "Error rate", "#d62728", bucket_col="error_rate", percent=True,
+          baseline=base.error_rate if base else None)
+    c3, c4 = st.columns(2)
+    chart(c3, "confidence", "Confidence (mean)", "#2563eb", bucket_col="avg_confidence", band=baseline_band(base))
+    chart(c4, "latency_p95_ms", "Latency p95 (ms)", "#7e3af2", baseline=base.latency_p95_ms if base else None)
+    c5, c6 = st.columns(2)
+    mix = live.class_mix(frame)
+    if mix.empty:
+        c5.info("No answered predictions in this range yet.")
+    else:
+        c5.plotly_chart(live_charts.class_mix_chart(mix, spans=spans, markers=live.markers_for(marks, "class_mix")),
+                        key="chart_mix", config=charts.CONFIG)
+    if not df.empty:
+        c6.plotly_chart(live_charts.volume_chart(live.volume(df), incomplete=incomplete), key="chart_volume",
+                        config=charts.CONFIG)
+        rate = float(df["sample_rate"].iloc[0])
+        st.caption(f"{len(df)} points (at most {MAX_POINTS}, aggregated in the database) · "
+                   f"{'' if df.attrs.get('n_exact', True) else '≈ '}{df.attrs.get('n_range', 0):,} samples in range" +
+                   ("" if rate >= 1.0 else f" · each point summarises a time-stratified {rate:.1%} sample"))
 
 est = data.estimates(db, name, since)   # label-free accuracy estimate per analysis window (issue 11 item 5)
 if not est.empty and est["estimated_accuracy"].notna().any():
@@ -119,18 +165,15 @@ grid = data.drift(db, name, since)
 if grid.empty:
     st.info("No drift tests in this time range yet (they run with each analysis window).")
 else:
-    st.plotly_chart(charts.drift_heatmap(grid), key="chart_drift", config=charts.CONFIG)
+    st.plotly_chart(live_charts.drift_status_chart(grid), key="chart_drift", config=charts.CONFIG)
+    feats = [v for v in grid.variables if not v.startswith("[")]
+    if feats:
+        pick = st.selectbox("Compare a feature with its reference", feats, key="ep_feature",
+                            help="Features drifting in the newest report first.")
+        ref, cur = data.feature_values(db, name, pick)
+        if ref and cur:
+            st.plotly_chart(live_charts.histogram_chart(ref, cur, pick), key="chart_hist", config=charts.CONFIG)
+        else:
+            st.caption(f"No reference or current values of {pick!r} stored (privacy mode or no baseline).")
 
-st.subheader(f"Alerts ({len(marks)})")
-if marks.empty:
-    st.success("No alerts in this time range.")
-else:
-    view = marks.sort_values("ts", ascending=False)[["time", "root_cause", "severity", "message", "report_id"]]
-    view = view.assign(root_cause=[root_cause_label(r) for r in view["root_cause"]])
-    # a row taller than 4rem lets Streamlit wrap the text, so the whole message is readable
-    st.dataframe(view, hide_index=True, width="stretch", key="ep_alerts", row_height=72, column_config={
-        "time": st.column_config.DatetimeColumn("time (UTC)", format="MM-DD HH:mm:ss", width="small"),
-        "root_cause": st.column_config.TextColumn("root cause", width="small"),
-        "severity": st.column_config.TextColumn(width="small"),
-        "message": st.column_config.TextColumn("what happened", width="large"),
-        "report_id": st.column_config.NumberColumn("report", width="small")})
+alerts_by_incident(marks, data.endpoint_incidents(db, name))

@@ -13,6 +13,7 @@ import streamlit as st
 from app.errors import MlfiError
 from app.evaluation import EvalOptions
 from app.views.evaluation import ColumnSpec, sample_bytes
+from app.views.wording import metric_name
 from ui import data
 from ui.components import ensure_routed
 
@@ -89,7 +90,7 @@ st.subheader(f"Metrics{f' · {report.model}' if report.model else ''} (n={report
 items = list(report.metrics.items())
 for row in (items[:5], items[5:]):
     for col, (name, value) in zip(st.columns(5)[: len(row)], row, strict=True):
-        col.metric(name, "n/a" if value is None else f"{value:.3f}")
+        col.metric(metric_name(name), "n/a" if value is None else f"{value:.3f}")
 st.code(result.summary, language=None, wrap_lines=True)
 tabs = st.tabs(["Decision", "Slices", "Calibration", "Errors", "Models", "Export"])
 with tabs[0]:

@@ -13,6 +13,7 @@ import streamlit as st
 from app.errors import MlfiError
 from app.views.attribution import attribution_view
 from app.views.verdict import root_cause_label
+from app.views.wording import words
 from ui import charts, data
 from ui.components import SEVERITY_COLORS, ago, badge, ensure_routed
 
@@ -45,7 +46,7 @@ c1, c2, c3, c4 = st.columns([3, 1.4, 1.4, 1.6])
 c1.markdown(f"### {root_cause_label(inc['root_cause'])}  \n`{d.endpoint}`")
 c2.markdown(f"**Severity**  \n{badge(inc['severity'].upper(), SEVERITY_COLORS.get(inc['severity'], '#6b7280'))}",
             unsafe_allow_html=True)
-c3.markdown(f"**Status**  \n{inc['status']}" + (f" ({inc['outcome']})" if inc.get("outcome") else ""))
+c3.markdown(f"**Status**  \n{inc['status']}" + (f" ({words(inc['outcome'])})" if inc.get("outcome") else ""))
 c4.markdown(f"**Opened** {ago(inc['opened_at'])}  \n**Alerts** {inc['alert_count']} · updated {ago(inc['updated_at'])}")
 
 st.subheader("What happened")
@@ -53,7 +54,7 @@ if rep is not None:
     severe = rep.rca.severity in ("high", "critical")
     (st.error if severe else st.warning)(rep.rca.failure_reason, icon=":material/report:")
     if rep.rca.contributing:
-        st.caption("Also fired: " + ", ".join(c.replace("_", " ") for c in rep.rca.contributing))
+        st.caption("Also fired: " + ", ".join(root_cause_label(c) for c in rep.rca.contributing))
     if rep.rca.evidence:
         with st.expander("Evidence", expanded=True):
             for line in rep.rca.evidence:
@@ -80,8 +81,9 @@ if segs:   # full width: a segment is a readable rule ("mean radius > 17.2 and .
                                                               format="percent", width="small"),
                      "metric": st.column_config.TextColumn("metric", width="medium"),
                      "value": st.column_config.NumberColumn("value", format="%.3f", width="small")})
+    st.caption("Only segments whose difference is significant (1% level, Bonferroni over the regions tried).")
 else:
-    st.caption("No segment stands out.")
+    st.caption("No segment stands out significantly.")
 if rep is not None and rep.anomalies:
     st.markdown("**Anomalies**")
     st.dataframe(pd.DataFrame([a.model_dump() for a in rep.anomalies])[["detector", "severity", "message", "value",
@@ -100,13 +102,15 @@ if rep is not None and rep.anomalies:
 
 st.subheader("Similar past incidents")
 if not d.similar:
-    st.caption("No similar past incident on record.")
+    st.caption("No similar past incident on record (same root cause, similarity at least 0.7).")
 else:
     sim = pd.DataFrame([{"incident": f"#{x['incident_id']}", "endpoint": x.get("endpoint"), "score": x["score"],
-                         "root cause": x["root_cause"], "severity": x["severity"], "outcome": x.get("outcome"),
-                         "actions taken": "; ".join(f"{a['action']} ({a['status']}"
-                                                    + (f", {a['outcome']}" if a.get("outcome") else "") + ")"
-                                                    for a in x.get("actions", [])) or "—"} for x in d.similar])
+                         "root cause": root_cause_label(x["root_cause"]), "severity": x["severity"],
+                         "outcome": words(x.get("outcome")), "actions taken": "; ".join(
+                             f"{a['action']} ({words(a['status'])}" + (
+                                 "" if not a.get("outcome") else f", then {words(a['outcome'])}" if a.get("ran")
+                                 else ", never ran: no credit for the outcome") + ")"
+                             for a in x.get("actions", [])) or "—"} for x in d.similar])
     st.dataframe(sim, hide_index=True, width="stretch", key="inv_similar",
                  column_config={"score": st.column_config.ProgressColumn("similarity", min_value=0, max_value=1,
                                                                          format="%.2f")})

@@ -36,20 +36,21 @@ if not rows:
     st.stop()
 
 counts = status_counts(rows)
-cols = st.columns(len(counts))
-for col, (name, n) in zip(cols, counts.items()):
-    col.markdown(f"<div style='border-left:6px solid {STATUS_COLORS[name]};padding:0.3em 0.8em'>"
-                 f"<div style='font-size:0.8em;color:#6b7280'>{name.upper()}</div>"
-                 f"<div style='font-size:1.8em;font-weight:700'>{n}</div></div>", unsafe_allow_html=True)
+# one wrapping row of boxes: at 1024 px a box moves to the next line instead of splitting "UNREACHABLE"
+st.markdown("<div style='display:flex;flex-wrap:wrap;gap:0.6em 1.2em'>" + "".join(
+    f"<div style='border-left:6px solid {STATUS_COLORS[name]};padding:0.3em 0.8em;min-width:7.5em'>"
+    f"<div style='font-size:0.8em;color:#6b7280;white-space:nowrap'>{name.upper()}</div>"
+    f"<div style='font-size:1.8em;font-weight:700'>{n}</div></div>" for name, n in counts.items()) + "</div>",
+    unsafe_allow_html=True)
 
 st.subheader("Endpoints")
 for i, ep in enumerate(rows[:30]):
     with st.container(border=True):
         c1, c2, c3, c4, c5 = st.columns([4, 2.2, 1.3, 1.6, 2.2], vertical_alignment="center")
+        where = ("ingested data (passive)" if ep.passive else f"{ep.protocol or 'auto'} · every {ep.interval_s:g} s · "
+                 f"last probe {ago(ep.last_probe_at)} ({ep.last_probe_status or '—'})")
         c1.markdown(f"{status_badge(ep.status)} &nbsp;**`{ep.name}`**  \n"
-                    f"<span style='color:#6b7280;font-size:0.85em'>{ep.protocol or 'auto'} · every "
-                    f"{ep.interval_s:g} s · last probe {ago(ep.last_probe_at)} ({ep.last_probe_status or '—'})</span>",
-                    unsafe_allow_html=True)
+                    f"<span style='color:#6b7280;font-size:0.85em'>{where}</span>", unsafe_allow_html=True)
         if ep.last_verdict is not None:
             c2.markdown(f"**Last verdict**  \n{verdict_text(ep.last_verdict, ep.last_severity)}"
                         f"  \n<span style='color:#6b7280;font-size:0.85em'>{ago(ep.last_report_at)}</span>",
@@ -65,12 +66,13 @@ for i, ep in enumerate(rows[:30]):
         c4.markdown(f"**Samples**  \n{ep.samples:,}  \n<span style='color:#6b7280;font-size:0.85em'>"
                     f"{'—' if ep.error_rate is None else f'{ep.error_rate:.1%}'} errors (last window)</span>",
                     unsafe_allow_html=True)
-        b1, b2 = c5.columns(2)
-        if b1.button("Details", key=f"ov_open_{i}", width="stretch"):
+        # stacked, not side by side: two buttons in a narrow column shrink to "D."
+        if c5.button("Details", key=f"ov_open_{i}", width="stretch"):
             st.session_state["selected_endpoint"] = ep.name
             st.switch_page("pages/endpoint.py")
         label = "Stop" if ep.enabled else "Start"
-        if b2.button(label, key=f"ov_toggle_{i}", width="stretch", type="secondary" if ep.enabled else "primary"):
+        if not ep.passive and c5.button(label, key=f"ov_toggle_{i}", width="stretch",
+                                        type="secondary" if ep.enabled else "primary"):
             try:
                 data.store().set_enabled(ep.name, not ep.enabled)
             except MlfiError as exc:

@@ -11,6 +11,7 @@ import streamlit as st
 
 from app.errors import MlfiError
 from app.views.decisions import decide, operator_default, signed_in_name
+from app.views.wording import decision_line, words
 from ui import data
 from ui.components import PRIORITY_COLORS, ago, badge, ensure_routed, flash, show_flash
 
@@ -65,7 +66,7 @@ for rec in recs[:50]:
         h1, h2 = st.columns([5, 1.4])
         h1.markdown(f"{badge(rec.priority, PRIORITY_COLORS.get(rec.priority, '#6b7280'))} &nbsp;**{rec.action}**",
                     unsafe_allow_html=True)
-        h2.markdown(f"<div style='text-align:right;color:#6b7280'>{rec.status}</div>", unsafe_allow_html=True)
+        h2.markdown(f"<div style='text-align:right;color:#6b7280'>{words(rec.status)}</div>", unsafe_allow_html=True)
         st.markdown(rec.rationale or "")
         meta = [f"endpoint {rec.endpoint}" if rec.endpoint else None,
                 f"incident #{rec.incident_id}" if rec.incident_id else None,
@@ -92,7 +93,8 @@ for rec in recs[:50]:
                     data.invalidate()
                     st.rerun()
         else:
-            st.caption(f"**{rec.status}** by {rec.decided_by or '—'} {ago(rec.decided_at)}: {rec.reason or ''}")
+            line = decision_line(rec.status, rec.decided_by, ago(rec.decided_at) if rec.decided_at else None)
+            st.caption(line + (f" Reason: {rec.reason}" if rec.reason else ""))
 
 st.divider()
 st.subheader("Audit log")

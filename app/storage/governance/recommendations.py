@@ -237,17 +237,22 @@ def decided_actions(conn: Connection, incident_id: int) -> list[dict[str, Any]]:
     out = []
     for row in rows:
         extra = json.loads(row["payload_json"] or "{}")
+        oc = extra.get("outcome") or {}
         out.append({"id": row["id"], "action": row["action"], "action_type": row["action_type"],
-                    "status": row["status"], "decided_by": row["decided_by"],
-                    "outcome": (extra.get("outcome") or {}).get("result")})
+                    "status": row["status"], "decided_by": row["decided_by"], "outcome": oc.get("result"),
+                    "ran": bool(oc.get("ran", row["status"] == "executed"))})
     return out
 
 
-def approved_outcomes(conn: Connection, root_cause: str) -> list[tuple[str | None, int, str | None]]:
-    """(action_type, incident id, outcome result) of every approved or executed action on a ``root_cause`` incident."""
+def approved_outcomes(conn: Connection, root_cause: str) -> list[tuple[str | None, int, str | None, bool]]:
+    """(action_type, incident id, outcome result, whether it ran) of every approved or executed action on a
+    ``root_cause`` incident; ``ran`` is the outcome's flag (outcomes recorded before it: executed status)."""
     r, i = t.recommendations, t.incidents
-    rows = conn.execute(select(r.c.action_type, r.c.incident_id, r.c.payload_json)
+    rows = conn.execute(select(r.c.action_type, r.c.incident_id, r.c.status, r.c.payload_json)
                         .select_from(r.join(i, i.c.id == r.c.incident_id))
                         .where(and_(i.c.root_cause == root_cause, r.c.status.in_(("approved", "executed"))))).all()
-    return [(action_type, int(inc_id), (json.loads(raw or "{}").get("outcome") or {}).get("result"))
-            for action_type, inc_id, raw in rows]
+    out = []
+    for action_type, inc_id, status, raw in rows:
+        oc = json.loads(raw or "{}").get("outcome") or {}
+        out.append((action_type, int(inc_id), oc.get("result"), bool(oc.get("ran", status == "executed"))))
+    return out
