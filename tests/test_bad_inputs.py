@@ -57,6 +57,8 @@ def _cases() -> list[tuple[str, list[str], dict[str, str]]]:
         c.append((f"unknown-flag-{'-'.join(cmd[:2])[:30]}", [*cmd, "--no-such-flag"], {}))
     c += [
         ("no-command", ["no-such-command"], {}),
+        ("baseline-samples-1", ["baseline", "http://127.0.0.1:9/p", "--samples", "1"], {}),
+        ("baseline-samples-9", ["baseline", "http://127.0.0.1:9/p", "--samples", "9"], {}),
         ("export-dir", ["export", "--endpoint", "e1", "--out", "{tmp}"], {}),
         ("export-fifo", ["export", "--endpoint", "e1", "--out", "{fifo}"], {}),
         ("export-link", ["export", "--endpoint", "e1", "--out", "{link}"], {}),

@@ -78,7 +78,12 @@ def register(group: click.Group) -> None:
                      timeout_s: float | None, n: int, seed: int | None, concurrency: int, as_json: bool) -> None:
         """Probe URL N times and store the learned baseline (a new version)."""
         from app.analysis.run import run_baseline
+        from app.detection.baseline import baseline_size_problem
+        from app.errors import InputError
 
+        problem = baseline_size_problem(n, "probes")
+        if problem:                      # refused before anything is probed or stored
+            raise InputError(f"--samples {n}: {problem}")
         settings, store = _store(ctx)
         b = run_baseline(settings, store, _spec(url, protocol, probe_set, label_column, headers, model_name,
                                                 timeout_s), n, seed=0 if seed is None else seed,
