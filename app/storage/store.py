@@ -14,6 +14,7 @@ from app.storage import tables as t
 from app.storage.endpoints import Endpoint, EndpointsMixin
 from app.storage.endpoints import dumps as _dumps
 from app.storage.engine import make_engine, upgrade_schema
+from app.storage.ingest_progress import IngestProgressMixin
 from app.storage.reports import ReportsMixin
 from app.storage.samples import SamplesMixin
 from app.storage.watcher import WatcherMixin
@@ -38,7 +39,7 @@ def _restrict_sqlite_file(engine: Engine) -> None:
             pass   # not ours to change (read-only mount, other owner): leave it as it is
 
 
-class Store(EndpointsMixin, SamplesMixin, ReportsMixin, WatcherMixin):
+class Store(EndpointsMixin, SamplesMixin, ReportsMixin, WatcherMixin, IngestProgressMixin):
     """Database access. Every write is one transaction: a crash never leaves half a sample."""
 
     def __init__(self, url: str) -> None:
