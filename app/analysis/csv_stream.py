@@ -106,8 +106,9 @@ def _cut(buf: bytes) -> int:
     return p + 1
 
 
-def blocks(path: Path, start: int, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[int, bytes]]:
+def blocks(path: Path, start: int, block_bytes: int | None = None) -> Iterator[tuple[int, bytes]]:
     """``(end offset, bytes)`` of whole-row blocks from byte ``start`` (just after the header or a position)."""
+    block_bytes = block_bytes or BLOCK_BYTES
     with path.open("rb") as fh:
         fh.seek(start)
         pos, carry = start, b""
@@ -133,6 +134,9 @@ _EXPECTED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 def parse_block(head: CsvHead, block: bytes, path: Path, first_line: int) -> pd.DataFrame:
     """The rows of one block as a DataFrame with the header's columns; InputError naming the row that has
     more fields than the header. ``first_line`` is the file line number of the block's first row."""
+    if b"\x00" in block:
+        line = first_line + block.count(b"\n", 0, block.index(b"\x00"))
+        raise InputError(f"{path.name} line {line} holds a NUL byte: not a text CSV")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from app.analysis.csv_stream import CsvHead, blocks, parse_block, read_head
-from app.analysis.ingest_rows import Roles, chunk_rows
+from app.analysis.ingest_rows import ROW_COLUMNS, Roles, chunk_rows
 from app.errors import InputError
 from app.storage import Store
 
@@ -167,11 +167,10 @@ def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: 
             raise
         if endpoint_id is None:        # created only once the first block is known to be good
             endpoint_id = store.upsert_endpoint(name, protocol="ingest").id
-            for r in rows:
-                r["endpoint_id"] = endpoint_id
+            rows = [(endpoint_id, *r[1:]) for r in rows]
         hasher.update(block)
         rows_done += len(rows)
-        position = store.add_ingest_chunk(endpoint_id, rows, position, hasher.hexdigest(), end, rows_done)
+        position = store.add_ingest_chunk(endpoint_id, ROW_COLUMNS, rows, position, hasher.hexdigest(), end, rows_done)
         added += len(rows)
         line += block.count(b"\n")
     if not added and not resumed_after:

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from app.storage import tables as t
 
@@ -21,6 +21,21 @@ class IngestPosition:
     prefix_sha256: str
     byte_offset: int
     rows_done: int
+
+
+def _insert_many(conn: Connection, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """``samples`` rows through the driver's executemany: the statement compiled once for the dialect, no
+    per-value type processing (tens of microseconds a row in SQLAlchemy). The caller has refused NUL
+    characters (what ``SafeText`` would check) before."""
+    compiled = t.samples.insert().compile(dialect=conn.dialect, column_keys=list(columns))
+    sql = str(compiled)
+    if conn.dialect.positional and list(compiled.positiontup or ()) == list(columns):
+        conn.exec_driver_sql(sql, rows)
+    elif conn.dialect.positional:
+        at = [columns.index(k) for k in compiled.positiontup or ()]
+        conn.exec_driver_sql(sql, [tuple(r[i] for i in at) for r in rows])
+    else:
+        conn.exec_driver_sql(sql, [dict(zip(columns, r)) for r in rows])
 
 
 class IngestProgressMixin:
@@ -40,16 +55,16 @@ class IngestProgressMixin:
                                 .where(p.endpoint_id == eid).order_by(p.byte_offset)).all()
         return [IngestPosition(*r) for r in rows]
 
-    def add_ingest_chunk(self, endpoint_id: int, rows: list[dict[str, Any]], position_id: int | None,
-                         prefix_sha256: str, byte_offset: int, rows_done: int) -> int:
-        """Insert ``rows`` (``samples`` rows) and move the file's position, in ONE transaction: a crash
-        leaves both or neither. Returns the position id (a new one when ``position_id`` is None)."""
+    def add_ingest_chunk(self, endpoint_id: int, columns: tuple[str, ...], rows: list[tuple[Any, ...]],
+                         position_id: int | None, prefix_sha256: str, byte_offset: int, rows_done: int) -> int:
+        """Insert ``rows`` (``samples`` rows, values in ``columns`` order) and move the file's position in ONE
+        transaction: a crash leaves both or neither. Returns the position id (a new one when ``position_id`` is None)."""
         p = t.ingest_progress
         values = {"prefix_sha256": prefix_sha256, "byte_offset": byte_offset, "rows_done": rows_done,
                   "updated_at": time.time()}
         with self.engine.begin() as conn:
             if rows:
-                conn.execute(t.samples.insert(), rows)
+                _insert_many(conn, columns, rows)
             if position_id is None:
                 return int(conn.execute(p.insert().values(endpoint_id=endpoint_id, **values)).inserted_primary_key[0])
             conn.execute(p.update().where(p.c.id == position_id).values(**values))
