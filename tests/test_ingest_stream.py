@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-import app.analysis.csv_stream as csv_stream
+from app.analysis import csv_stream
 from app.analysis.ingest import ingest_csv, read_csv
 from app.errors import InputError
 

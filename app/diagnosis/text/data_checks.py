@@ -6,6 +6,7 @@ each example, so a pattern that stops matching its own example fails the suite.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, NamedTuple
 
@@ -179,6 +180,13 @@ AGREEMENT = re.compile(r"\b(?:agree\w*|agreement)\b(?:\s+on)?(?:\s+only)?(?:\s+a
 _LABELLING = re.compile(r"label|annotat|rater|radiologist|expert|crowd|review", _I)
 
 
+@functools.lru_cache(maxsize=8)
+def _mentions_labelling(masked: str) -> bool:
+    """Whether the whole text talks about labelling: once per text, not once per sentence (that was
+    quadratic in the text's length)."""
+    return _LABELLING.search(masked) is not None
+
+
 def _check_value(check: Check, match: re.Match[str], scan: Scan, s: int, e: int, out: Facts, quote: str) -> Any:
     """The value a check's match gives, or None when it must not be recorded (out of range, weaker than known)."""
     path, g = check.path, check.value_group
@@ -226,7 +234,7 @@ def _agreement(scan: Scan, s: int, e: int, out: Facts, quote: str) -> None:
         kappa = round(max(-1.0, (p_agree - 0.5) / 0.5), 4)
         out.put("data_checks.annotator_agreement", kappa, quote, disagreement.start(1))
         out.provenance["data_checks.annotator_agreement"] += " (disagreement rate converted to kappa, chance 0.5)"
-    if not match and _LABELLING.search(masked):
+    if not match and _mentions_labelling(masked):
         match = AGREEMENT.search(masked, s, e)
     if match and "data_checks.annotator_agreement" not in out.values:
         p = num(match, 1, 2)  # raw percent agreement -> kappa with chance agreement 0.5
