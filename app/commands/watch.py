@@ -30,13 +30,13 @@ def _probe_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _settings_store(ctx: click.Context, *, quiet: bool = True) -> tuple[Any, Any]:
+def _settings_store(ctx: click.Context, *, quiet: bool = True, read_only: bool = False) -> tuple[Any, Any]:
     from app.logging_setup import setup_logging
     from app.storage import Store
 
     settings = get_settings(ctx)
     setup_logging(settings, quiet=quiet)
-    return settings, Store.from_settings(settings)
+    return settings, Store.from_settings(settings, read_only=read_only)
 
 
 def _register_kwargs(protocol: str | None, probe_set: str | None, label_column: str | None,
@@ -110,7 +110,7 @@ def register(group: click.Group) -> None:
         """Heartbeat, liveness and running totals of the watcher."""
         from app.watcher.control import watcher_status
 
-        settings, store = _settings_store(ctx)
+        settings, store = _settings_store(ctx, read_only=True)
         st = watcher_status(settings, store)
         stats = st.get("stats") or {}
         human = (f"watcher {'alive' if st['alive'] else 'not running'} (status {st['status']}, pid {st['pid']}, "
@@ -148,7 +148,7 @@ def register(group: click.Group) -> None:
         """All endpoints with their schedule and last probe status."""
         from app.watcher.endpoints import public_view
 
-        _, store = _settings_store(ctx)
+        _, store = _settings_store(ctx, read_only=True)
         eps = [public_view(e) for e in store.list_endpoints()]
         lines = [f"{'on ' if e['enabled'] else 'off'} {e['name']}  [{e['protocol']}] every {e['interval_s']:g} s  "
                  f"last {e['last_status'] or '-'}" + (f" ({e['consecutive_failures']} failures)"

@@ -15,6 +15,7 @@ from app.storage.endpoints import Endpoint, EndpointsMixin
 from app.storage.endpoints import dumps as _dumps
 from app.storage.engine import make_engine, upgrade_schema
 from app.storage.ingest_progress import IngestProgressMixin
+from app.storage.readonly import readonly_engine, unwritable_sqlite_file
 from app.storage.reports import ReportsMixin
 from app.storage.samples import SamplesMixin
 from app.storage.watcher import WatcherMixin
@@ -42,16 +43,24 @@ def _restrict_sqlite_file(engine: Engine) -> None:
 class Store(EndpointsMixin, SamplesMixin, ReportsMixin, WatcherMixin, IngestProgressMixin):
     """Database access. Every write is one transaction: a crash never leaves half a sample."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
         self.url = url
-        self.engine: Engine = make_engine(url)
+        locked = unwritable_sqlite_file(url) if read_only else None
+        self.read_only = locked is not None      # True: opened read-only (nothing may be written through it)
+        if locked is not None:        # a read command on a state dir it cannot write: read, never upgrade
+            self.engine: Engine = readonly_engine(locked)
+            return
+        self.engine = make_engine(url)
         upgrade_schema(self.engine)
         _restrict_sqlite_file(self.engine)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Store:
-        settings.ensure_dirs()
-        return cls(settings.db_url)
+    def from_settings(cls, settings: Settings, *, read_only: bool = False) -> Store:
+        """The settings' database; ``read_only`` (read commands) opens a SQLite file this process cannot
+        write read-only instead of failing on the schema check's write."""
+        if not read_only:
+            settings.ensure_dirs()
+        return cls(settings.db_url, read_only=read_only)
 
     def dispose(self) -> None:
         self.engine.dispose()
