@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["REPO_ROOT", "Settings"]
+__all__ = ["RAW_RETENTION_MARGIN", "REPO_ROOT", "Settings", "parse_duration"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")   # loguru's
+RAW_RETENTION_MARGIN = 4.0      # default raw retention = this x what the window + the sequential pass read
+RAW_RETENTION_FLOOR_S = 3600.0  # ... and never less than an hour
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or a string such as ``90``, ``45s``, ``30m``, ``6h``, ``90d``, ``2w``.
+
+    >>> parse_duration("90d"), parse_duration("1.5h"), parse_duration(60)
+    (7776000.0, 5400.0, 60.0)
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([smhdw]?)\s*", str(value).lower())
+        if not m:
+            raise ValueError(f"must be a duration such as 6h or 90d, got {str(value)[:20]!r}")
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"must be a positive duration, got {str(value)[:20]!r}")
+    return seconds
 
 
 class Settings(BaseSettings):
@@ -36,6 +60,12 @@ class Settings(BaseSettings):
 
     # statistics
     alpha: float = 0.05
+
+    # storage: how long raw samples (inputs included) and per-minute aggregates are kept, and whether
+    # feature values are written at all (none: never; window: only as long as raw_retention; all: forever)
+    raw_retention: float | None = Field(default=None, description="seconds or 6h/2d; default: raw_retention_s")
+    aggregate_retention: float = Field(default=90 * 86400.0, description="seconds or 90d")
+    store_inputs: Literal["none", "window", "all"] = "window"
 
     # incidents: healthy reports in a row needed to close an open incident
     incident_resolve_after: int = Field(default=1, ge=1)
@@ -68,6 +98,18 @@ class Settings(BaseSettings):
             raise ValueError(f"must be > 0, got {v}")
         return v
 
+    @field_validator("raw_retention", "aggregate_retention", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> float | None:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        return parse_duration(v)
+
+    @field_validator("store_inputs", mode="before")
+    @classmethod
+    def _store_inputs(cls, v: Any) -> Any:
+        return v.strip().lower() if isinstance(v, str) else v
+
     @field_validator("alpha")
     @classmethod
     def _probability(cls, v: float) -> float:
@@ -82,6 +124,25 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {v[:20]!r}")
         return level
+
+    # ---- derived retention -----------------------------------------------------------------
+    @property
+    def raw_retention_s(self) -> float:
+        """How long raw samples are kept: ``MLFI_RAW_RETENTION``, else what detection reads times a margin.
+
+        Detection reads the newest ``window_size`` samples (``window_size * watch_interval_s`` seconds
+        at the default interval) and the sequential detectors the samples since the previous pass
+        (``analysis_every_s``); the default keeps ``RAW_RETENTION_MARGIN`` times that, at least an hour.
+        """
+        if self.raw_retention is not None:
+            return self.raw_retention
+        need = self.window_size * self.watch_interval_s + self.analysis_every_s
+        return max(RAW_RETENTION_FLOOR_S, RAW_RETENTION_MARGIN * need)
+
+    @property
+    def aggregate_retention_s(self) -> float:
+        """How long per-minute aggregates are kept (``MLFI_AGGREGATE_RETENTION``, default 90 days)."""
+        return self.aggregate_retention
 
     # ---- derived paths -------------------------------------------------------------------
     @property

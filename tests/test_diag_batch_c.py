@@ -6,9 +6,12 @@ and measured once on that code with bench/diagnosis/measure_batch.py (bench/resu
 40/131 primary categories right (30.5 %), 37 of the 41 records refused at intake, one safety violation
 (hc_039: a loss stuck at ln(1000) diagnosed unknown with gate CLEAR).
 
-The batch is never tuned on. These tests pin its content (sha256), check its shape, guard that accuracy does not
-fall below the measured value minus a small margin, and that no new safety violation appears on the cases the
-code diagnoses. Accuracy is measured through the same script a user would run (records through the CLI).
+The batch's content is never edited. Item 2 (failure signatures, bench/results/diagnosis_batch_c_after.md) was
+developed while reading its failing cases, so its 119/131 is a development figure; batch D
+(tests/test_diag_batch_d.py), written after those changes and measured once, is the held-out figure. These tests
+pin its content (sha256), check its shape, guard that accuracy does not fall below the measured value minus a
+small margin, and that no safety violation appears on any case. Accuracy is measured through the same script a
+user would run (records through the CLI).
 """
 
 from __future__ import annotations
@@ -27,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "diagnosis_batch_c.json"
 # Updating this hash is a deliberate act: the batch is frozen and its figures were measured on this exact content.
 C_SHA256 = "643b4f9750e29bf1804f451a3cff686fb6bcf206de36ba3037cdf3ff8bfdf990"
-C_MEASURED = 54 / 131  # 40/131 before issue 13; 54/131 after item 1 (intake normalises, 0 refused)
+C_MEASURED = 119 / 131  # 40/131 before issue 13; 54/131 after item 1 (intake); 119/131 after item 2 (signatures)
 C_MARGIN = 0.05
-KNOWN_VIOLATIONS = {"hc_039_underfitting": ["collapse_clear"]}  # measured before the changes; issue 13 item 2
+KNOWN_VIOLATIONS: dict[str, list[str]] = {}  # hc_039 (collapse_clear) fixed by issue 13 item 2
 
 DOC: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
 CASES: list[dict[str, Any]] = DOC["cases"]
@@ -134,7 +137,5 @@ def test_batch_c_no_new_safety_violation(summary: dict[str, Any]) -> None:
     assert new == {}, new
 
 
-@pytest.mark.xfail(strict=True, reason="hc_039 (loss stuck at ln(1000)) is CLEARed before issue 13 item 2; "
-                   "when it is fixed this XPASSes: drop the marker and empty KNOWN_VIOLATIONS")
 def test_batch_c_safety_rules_hold_on_every_diagnosed_case(summary: dict[str, Any]) -> None:
     assert summary["safety_violation_ids"] == {}

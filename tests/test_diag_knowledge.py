@@ -62,7 +62,8 @@ def test_citations_name_real_files_and_sections() -> None:
         text = (REPO_ROOT / c["path"]).read_text(encoding="utf-8")
         assert f"# {c['section']}" in text, c
         assert c["snippet"] and " ".join(c["snippet"].rstrip("…").split()[:4]) in " ".join(text.split())
-        assert c["source_type"] in ("playbook", "taxonomy", "learning_path") and c["permission_scope"] == "public"
+        assert c["source_type"] in ("playbook", "taxonomy", "learning_path", "signature")
+        assert c["permission_scope"] == "public"
     assert p["citations"][0]["doc_id"] == "playbook-overfitting"
 
 

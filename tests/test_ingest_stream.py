@@ -97,3 +97,14 @@ def test_inputs_json_is_plain_json(store, tmp_path):
     first = store.recent_samples("e")[0]
     assert first.inputs == {"x": 1e-7, "note": 'a "quoted"\nline'}
     assert json.loads(json.dumps(first.inputs)) == first.inputs
+
+
+def test_privacy_mode_keeps_feature_values_out_of_the_database(settings, tmp_path):
+    from app.storage import Store
+
+    st = Store(settings.db_url, store_inputs="none")
+    try:
+        assert ingest_csv(st, "e", _write(tmp_path / "rows.csv", 12)).ingested == 12
+        assert all(s.inputs is None for s in st.recent_samples("e"))
+    finally:
+        st.dispose()

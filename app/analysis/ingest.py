@@ -150,6 +150,8 @@ def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: 
     p = _existing_file(path)
     head = read_head(p)
     roles = _roles(head, p, prediction_column, confidence_column, label_column, ts_column)
+    if not store.keeps_inputs:          # MLFI_STORE_INPUTS=none: feature values never reach the database
+        roles = Roles(roles.prediction, roles.confidence, roles.label, roles.ts, roles.latency, [])
     position, offset, rows_done, hasher = _resume_point(store, name, p, head)
     resumed_after, now, added = rows_done, time.time(), 0
     line = 2 + rows_done           # file line of the next row (rows holding quoted newlines shift it)

@@ -12,6 +12,7 @@ from app.analysis.report import build_report
 from app.config import Settings
 from app.detection.baseline import baseline_size_problem
 from app.detection.metrics import compute_metrics
+from app.detection.sketch import is_sketch, sketch_frame
 from app.detection.suite import DetectionConfig, WindowData, run_suite
 from app.detection.task import as_float, float_values
 from app.errors import InputError, shown
@@ -43,14 +44,16 @@ def baseline_window(b: Baseline, task: str | None = None) -> WindowData:
     total = b.metrics.total_samples or b.n_samples
     n_err = round(b.metrics.error_rate * total)
     features: pd.DataFrame | None = None
-    if b.feature_rows:
+    if is_sketch(b):      # MLFI_STORE_INPUTS=none: rebuilt from quantile sketches (app.detection.sketch)
+        features = sketch_frame(b)
+    elif b.feature_rows:
         features = pd.DataFrame(b.feature_rows)
     elif b.features:
         lengths = {len(f.values) for f in b.features.values()}
         if len(lengths) == 1 and lengths != {0}:
             features = pd.DataFrame({k: f.values for k, f in b.features.items()})
     outcomes = None
-    if features is not None and b.confidences and len(b.confidences) == len(features):
+    if features is not None and not is_sketch(b) and b.confidences and len(b.confidences) == len(features):
         outcomes = pd.DataFrame({"confidence": b.confidences})
     regression = task == "regression"
     pred_values = _arr(b.prediction_values) if regression else None

@@ -23,6 +23,7 @@ from typing import Any, Self
 import pandas as pd
 
 from app.detection.base import TestResult
+from app.detection.frames import select
 from app.detection.suite import DetectionConfig, SuiteResult, WindowData, run_suite
 from app.errors import InputError
 from app.schemas import DriftResult
@@ -122,7 +123,7 @@ def feature_drift(reference: pd.DataFrame, current: pd.DataFrame, *, alpha: floa
     base = config or DetectionConfig.model_validate({})
     cfg = base.model_copy(update={"alpha": alpha, "multivariate": multivariate and base.multivariate,
                                   "isolation_forest": False, "data_quality": False})
-    suite = run_suite(WindowData(features=reference[cols]), WindowData(features=current[cols]), cfg,
+    suite = run_suite(WindowData(features=select(reference, cols)), WindowData(features=select(current, cols)), cfg,
                       verdict_only=True)
     per = feature_results(suite)
     ranking = rank_features(per)

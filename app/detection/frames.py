@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["ColumnPlan", "cat_value", "category_matrix", "numeric_matrix", "plan_columns", "subsample"]
+__all__ = ["ColumnPlan", "cat_value", "category_matrix", "numeric_matrix", "plan_columns", "select", "subsample"]
 
 MAX_CATEGORY_LEVELS_AS_NUMERIC = 5   # an integer column with <= 5 values is treated as categorical
 
@@ -55,18 +55,22 @@ def plan_columns(reference: pd.DataFrame, columns: list[str]) -> ColumnPlan:
     numeric: list[str] = []
     categorical: list[str] = []
     skipped: dict[str, str] = {}
-    dtypes = reference.dtypes
-    plain = [c for c in columns if pd.api.types.is_numeric_dtype(dtypes[c]) and not pd.api.types.is_bool_dtype(dtypes[c])]
-    block = reference[plain].to_numpy(dtype=float, na_value=np.nan) if plain else None   # the common case, in numpy
+    dtypes = _dtypes(reference)
+    plain = [c for c in columns if _plain_number(dtypes[c])]
+    block = select(reference, plain).to_numpy(dtype=float, na_value=np.nan) if plain else None   # common case
     where = {c: j for j, c in enumerate(plain)}
+    if block is not None:   # every column at once: present values, whole numbers only
+        present_n = (~np.isnan(block)).sum(axis=0)
+        with np.errstate(invalid="ignore"):
+            whole = ((np.mod(block, 1) == 0) | np.isnan(block)).all(axis=0)
     for c in columns:
         if block is not None and c in where:
-            arr = block[:, where[c]]
-            v = arr[~np.isnan(arr)]
-            if v.size == 0:
+            j = where[c]
+            if present_n[j] == 0:
                 skipped[c] = "empty in the reference"
                 continue
-            few = bool(np.all(np.mod(v, 1) == 0)) and np.unique(v).size <= MAX_CATEGORY_LEVELS_AS_NUMERIC
+            arr = block[:, j]
+            few = bool(whole[j]) and np.unique(arr[~np.isnan(arr)]).size <= MAX_CATEGORY_LEVELS_AS_NUMERIC
             (categorical if few else numeric).append(c)
             continue
         col = reference[c]
@@ -91,14 +95,33 @@ def plan_columns(reference: pd.DataFrame, columns: list[str]) -> ColumnPlan:
     return ColumnPlan(numeric, categorical, skipped)
 
 
+def _dtypes(df: pd.DataFrame) -> dict[object, object]:
+    return dict(zip(df.columns.tolist(), df.dtypes.tolist()))
+
+
+def _plain_number(dtype: object) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
+
+
+def select(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``df[columns]``, without the indexing (~1 ms on a text header) when they are all its columns in order.
+
+    >>> df = pd.DataFrame({"a": [1], "b": [2]})
+    >>> select(df, ["a", "b"]) is df, list(select(df, ["b"]).columns)
+    (True, ['b'])
+    """
+    if len(columns) == df.shape[1] and df.columns.tolist() == list(columns):
+        return df
+    return df[columns]
+
+
 def numeric_matrix(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Columns as float64 (text that is not a number becomes NaN)."""
     if not columns:
         return np.empty((len(df), 0))
-    present = [c for c in columns if c in df.columns]
-    if len(present) == len(columns) and all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-                                            for t in df.dtypes[columns]):
-        return np.asarray(df[columns].to_numpy(dtype=float, na_value=np.nan), dtype=float)   # one block
+    dtypes = _dtypes(df)
+    if all(c in dtypes and _plain_number(dtypes[c]) for c in columns):
+        return np.asarray(select(df, columns).to_numpy(dtype=float, na_value=np.nan), dtype=float)   # one block
     out = np.empty((len(df), len(columns)))
     for j, c in enumerate(columns):
         col = df[c] if c in df.columns else pd.Series(np.nan, index=df.index)

@@ -5,8 +5,9 @@ power but adds up here: the statistic is the squared Mahalanobis distance betwee
 vectors under the pooled covariance, ``T2 = n m / (n + m) * delta' S^-1 delta``, and
 ``(n + m - k - 1) / (k (n + m - 2)) * T2`` is F(k, n + m - k - 1) under "no change" (k: the rank of
 S; near-collinear directions are dropped). Columns are standardised by the reference and missing
-values take the reference mean. Above ``max_rows`` rows per side (default 50,000) a seeded uniform
-subsample is used.
+values take the reference mean. Above ``max_rows`` rows per side (default 20,000, the power
+argument at :data:`app.detection.columns.JOINT_MAX_ROWS`) a seeded uniform subsample is used, and
+the standardisation is learned from the reference's subsample (T^2 does not depend on it).
 
 Effect size: the Mahalanobis distance ``sqrt(delta' S^-1 delta)`` (in standard deviations; equal to
 Welch's standardised difference for one feature). Floor 0.1: +0.1 sd on each of 30 independent
@@ -23,7 +24,7 @@ import numpy as np
 from scipy import stats
 
 from app.detection.base import Detector, TestResult
-from app.detection.columns import subsample_rows
+from app.detection.columns import JOINT_MAX_ROWS, subsample_rows
 from app.detection.registry import register
 
 __all__ = ["HotellingDetector", "hotelling_t2"]
@@ -65,7 +66,7 @@ class HotellingDetector(Detector):
     effect_label = "Mahalanobis distance of the means"
     min_rows = 10
 
-    def __init__(self, *, effect_floor: float | None = None, seed: int = 0, max_rows: int = 50_000) -> None:
+    def __init__(self, *, effect_floor: float | None = None, seed: int = 0, max_rows: int = JOINT_MAX_ROWS) -> None:
         super().__init__(effect_floor=effect_floor, seed=seed)
         if max_rows < 100:
             raise ValueError(f"max_rows must be >= 100, got {max_rows}")
@@ -77,6 +78,7 @@ class HotellingDetector(Detector):
         return np.where(np.isfinite(z), z, 0.0)
 
     def _fit(self, reference: np.ndarray) -> None:
+        reference = subsample_rows(reference, self.max_rows, self.seed)
         finite = np.isfinite(reference)
         n_ok = finite.sum(axis=0)
         vals = np.where(finite, reference, 0.0)

@@ -3,8 +3,8 @@
 Every column of a window is tested at once from :class:`~app.detection.columns.SortedColumns`
 (each side sorted once). D is scipy's statistic, ties included: for small windows the two samples
 of every column are merged in one vectorised argsort and the ECDF difference is a cumulative sum
-read at the end of each run of tied values; for large ones each column's sorted current values
-are located in the sorted reference with ``np.searchsorted``. The p-values are exact or
+read at the end of each run of tied values; for larger ones each column's smaller sorted sample is
+located in the larger with one ``np.searchsorted`` (see :func:`ks_distance`). The p-values are exact or
 asymptotic depending on the sample sizes (:func:`app.detection.ks_null.ks_pvalues`), the same
 numbers as ``scipy.stats.ks_2samp`` with the method it would choose, checked in the tests.
 
@@ -26,29 +26,47 @@ from app.detection.registry import register
 
 __all__ = ["KSDetector", "ks_distance", "ks_distances"]
 
-POOLED_MAX = 2_000_000   # merge both samples of every column in one argsort up to this many values
+POOLED_MAX = 20_000   # merge both samples of every column in one argsort up to this many values (measured:
+#                      150 x 30 rows 1.0 ms pooled vs 4.0 ms per column; 1000 x 20 6.0 vs 4.3 ms)
 
 
 def ks_distance(a_sorted: np.ndarray, b_sorted: np.ndarray) -> float:
     """Two-sample KS distance of two *sorted* samples (ties handled like scipy).
 
+    One ``searchsorted`` of the smaller sample into the larger: between two consecutive points of
+    the smaller sample its ECDF is flat and the other's is monotone, so the largest gap is at a
+    point (right-continuous values) or just before one (left limits); ties in either sample are
+    handled by reading the ends of their runs.
+
     >>> a = np.sort(np.array([1.0, 2.0, 2.0, 3.0])); b = np.sort(np.array([2.0, 4.0, 5.0]))
     >>> round(ks_distance(a, b), 4) == round(float(stats.ks_2samp(a, b).statistic), 4)
     True
     """
+    if a_sorted.size < b_sorted.size:
+        a_sorted, b_sorted = b_sorted, a_sorted          # b: the points, a: the ECDF searched
     n, m = a_sorted.size, b_sorted.size
-    fa_a = _self_cdf(a_sorted)
-    fb_a = np.searchsorted(b_sorted, a_sorted, side="right") / m
-    fa_b = np.searchsorted(a_sorted, b_sorted, side="right") / n
-    fb_b = _self_cdf(b_sorted)
-    return float(max(np.abs(fa_a - fb_a).max(), np.abs(fa_b - fb_b).max()))
+    left = np.searchsorted(a_sorted, b_sorted, side="left")
+    if _has_ties(a_sorted):
+        right = np.searchsorted(a_sorted, b_sorted, side="right")
+    else:                                                # at most one equal value of a per point
+        right = left + (a_sorted[np.minimum(left, n - 1)] == b_sorted)
+    idx = np.arange(m)
+    if _has_ties(b_sorted):
+        new_run = np.ones(m, dtype=bool)
+        new_run[1:] = b_sorted[1:] != b_sorted[:-1]
+        first = np.maximum.accumulate(np.where(new_run, idx, 0))
+        last_of_run = np.ones(m, dtype=bool)
+        last_of_run[:-1] = new_run[1:]
+        last = np.minimum.accumulate(np.where(last_of_run, idx, m - 1)[::-1])[::-1]
+    else:
+        first = last = idx
+    at = np.abs(right / n - (last + 1) / m).max()        # at each point
+    before = np.abs(left / n - first / m).max()          # just before each point
+    return float(max(at, before))
 
 
-def _self_cdf(x_sorted: np.ndarray) -> np.ndarray:
-    """Right-continuous empirical CDF of a sorted sample at its own points (ties share the top rank)."""
-    if x_sorted.size < 2 or not (x_sorted[1:] == x_sorted[:-1]).any():
-        return np.arange(1, x_sorted.size + 1) / x_sorted.size
-    return np.searchsorted(x_sorted, x_sorted, side="right") / x_sorted.size
+def _has_ties(x_sorted: np.ndarray) -> bool:
+    return bool(x_sorted.size > 1 and (x_sorted[1:] == x_sorted[:-1]).any())
 
 
 def _pooled(ref: SortedColumns, cur: SortedColumns) -> np.ndarray:

@@ -11,7 +11,8 @@ share the sample sizes ``(n, m)`` (every column of a window), in one call:
   ``C(n + m, n)`` (Hodges 1957); each lattice row is one masked cumulative sum for every distance
   at once;
 - otherwise the asymptotic ``scipy.stats.kstwo.sf(d, round(n*m/(n+m)))``, the formula
-  ``ks_2samp(method="asymp")`` uses.
+  ``ks_2samp(method="asymp")`` uses (through :func:`app.detection.kstwo.kstwo_sf`, the same
+  values without scipy's slow exact-Smirnov branch).
 
 The exact values are ``scipy.stats.ks_2samp(method="exact")``'s (tested). Path counting loses
 relative precision below 1e-10 (it computes 1 - P(inside)); there the asymptotic value is used.
@@ -21,7 +22,9 @@ Ties in the data make every variant conservative, as in scipy.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special, stats  # noqa: F401  (the doctests use stats)
+
+from app.detection.kstwo import kstwo_sf
 
 __all__ = ["EXACT_EQUAL_MAX", "EXACT_PATHS_MAX", "ks_pvalues"]
 
@@ -66,7 +69,7 @@ def _paths(h: np.ndarray, n: int, m: int) -> np.ndarray:
 
 
 def _asymptotic(d: np.ndarray, n: int, m: int) -> np.ndarray:
-    return np.clip(stats.kstwo.sf(d, round(n * m / (n + m))), 0.0, 1.0)  # type: ignore[no-any-return]
+    return np.clip(kstwo_sf(d, round(n * m / (n + m))), 0.0, 1.0)  # type: ignore[no-any-return]
 
 
 def ks_pvalues(d: np.ndarray, n: int, m: int) -> np.ndarray:

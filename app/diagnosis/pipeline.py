@@ -21,13 +21,14 @@ from app.diagnosis.plan import build_plan
 from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.rules import RULES_PATH, load_rules
 from app.diagnosis.signals import Signals, compute_signals
+from app.diagnosis.signatures import LARGE_DROP, TEXT_LIMIT, gather, match_signatures
 from app.diagnosis.taxonomy import TaxonomyResult, classify
 from app.diagnosis.validate import validate
 from app.errors import InputError
 from app.knowledge.models import Citation
 from app.knowledge.retriever import Retriever, build_retriever
 
-__all__ = ["TAXONOMY_DOC", "deployment_gate", "diagnose", "fairness_status"]
+__all__ = ["TAXONOMY_DOC", "collapsed", "deployment_gate", "diagnose", "fairness_status"]
 
 TAXONOMY_DOC = "taxonomy-ml-experiment-failures"
 
@@ -52,12 +53,33 @@ def fairness_status(rec: ExperimentRecord) -> tuple[str, list[dict[str, Any]]]:
     return ("EVALUATED_CONCERNS" if any(r["concern"] for r in rows) else "EVALUATED_NO_MAJOR_GAPS"), rows
 
 
+def collapsed(sig: Signals, facts: dict[str, Any]) -> bool:
+    """A large drop between any two splits, or between offline and production figures (a table included).
+
+    >>> collapsed(Signals(values={"drop_offline_production": 0.5}), {}), collapsed(Signals(), {"max_split_drop": 0.1})
+    (True, False)
+    """
+    drops = [sig.get(k) for k in ("drop_val_test", "drop_offline_production", "history_drop_production")]
+    drops += [facts.get(k) for k in ("max_split_drop", "table_max_drop")]
+    if any(isinstance(d, (int, float)) and d >= LARGE_DROP for d in drops):
+        return True
+    return (sig.get("rel_error_drop_production") or 0.0) >= 0.5 or any(
+        (sig.get(f"qual_drop_{s}") or 0.0) >= 1.0 for s in ("validation", "test", "production")
+    )
+
+
 def deployment_gate(
-    tax: TaxonomyResult, sig: Signals, rec: ExperimentRecord, rai_status: str, lost_input: bool = False
+    tax: TaxonomyResult,
+    sig: Signals,
+    rec: ExperimentRecord,
+    rai_status: str,
+    lost_input: bool = False,
+    collapse: bool = False,
 ) -> str:
     """BLOCKED for any diagnosed failure; CLEAR only for complete, healthy numbers with no concern at all.
 
     ``lost_input``: the intake dropped a value it could not read, so the numbers are not complete.
+    ``collapse``: a large drop between two splits or offline and production (``collapsed``): never CLEAR.
     """
     if tax.primary != "unknown":
         return "BLOCKED_PENDING_HUMAN_REVIEW"
@@ -66,6 +88,8 @@ def deployment_gate(
         or any(o.direction == "drop" for o in rec.observations)
         or bool(rec.input_conflicts)
         or lost_input
+        or collapse
+        or bool(rec.training_issues)
     )
     if (
         any(f.kind == "support" for f in tax.fired)
@@ -143,7 +167,14 @@ def diagnose(
     meas = measure(rec, base, alpha=settings.alpha if settings else 0.05)
     rec = _with_measured_classes(rec, meas)
     sig = compute_signals(rec, meas, rules.future_feature_patterns, rules.identifier_patterns)
-    tax = classify(sig, rules)
+    text = prompt if prompt is not None else rec.notes
+    truncated = text is not None and len(text) > TEXT_LIMIT
+    if truncated:
+        intake_warnings.append(
+            f"notes longer than {TEXT_LIMIT} characters: failure signatures read the first {TEXT_LIMIT}"
+        )
+    facts, fact_sources = gather(text, rec, sig.values, sig.sources)
+    tax = classify(sig, rules, match_signatures(facts, fact_sources))
     evidence, counter = build_evidence(tax, meas)
     r = retriever or build_retriever(settings, knowledge_dir)
     plan = build_plan(r, tax)
@@ -170,7 +201,9 @@ def diagnose(
         confidence=0.0,
         evidence=evidence,
         counter_evidence=counter,
-        deployment_gate=deployment_gate(tax, sig, rec, rai, lost_values(intake_warnings)),  # type: ignore[arg-type]
+        deployment_gate=deployment_gate(  # type: ignore[arg-type]
+            tax, sig, rec, rai, lost_values(intake_warnings) or truncated, collapsed(sig, facts)
+        ),
         report_ready=True,
         deployment_ready=False,
         human_review_required=True,

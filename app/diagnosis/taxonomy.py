@@ -109,10 +109,14 @@ def _fire(rules: RuleSet, sig: Signals) -> list[FiredRule]:
     return out
 
 
-def classify(sig: Signals, rules: RuleSet) -> TaxonomyResult:
-    """Scores for every failure category, the primary and secondary categories, and the conflicts between them."""
+def classify(sig: Signals, rules: RuleSet, extra: list[FiredRule] | None = None) -> TaxonomyResult:
+    """Scores for every category, the primary and secondary categories, and the conflicts between them.
+
+    ``extra``: evidence fired outside the rules file (the failure signatures of ``knowledge/signatures``),
+    scored exactly like a rule.
+    """
     th, order = rules.thresholds, rules.tie_order
-    fired = _fire(rules, sig)
+    fired = _fire(rules, sig) + list(extra or [])
     scores = []
     for cat in FAILURE_CATEGORIES:
         sup = sum(f.contribution for f in fired if f.category == cat and f.kind == "support")

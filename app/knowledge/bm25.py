@@ -6,6 +6,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,6 +37,7 @@ _SUFFIXES = (
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Strip one common English suffix (a light, deterministic stemmer).
 
@@ -97,6 +99,7 @@ class BM25:
         for tf in self.tfs_:
             df.update(tf.keys())
         self.idf_ = {t: math.log(1.0 + (self.n_docs_ - n + 0.5) / (n + 0.5)) for t, n in df.items()}
+        self._tf_cache: dict[str, np.ndarray] = {}  # term -> its count in every document, built on first use
         return self
 
     def scores(self, query: Sequence[str]) -> np.ndarray:
@@ -109,6 +112,8 @@ class BM25:
             idf = self.idf_.get(term)
             if idf is None:
                 continue
-            tf = np.array([d.get(term, 0) for d in self.tfs_], dtype=float)
+            tf = self._tf_cache.get(term)
+            if tf is None:
+                tf = self._tf_cache[term] = np.array([d.get(term, 0) for d in self.tfs_], dtype=float)
             out += idf * tf * (self.k1 + 1.0) / (tf + norm)
         return out

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from app.config import Settings
+from app.detection.sketch import sketch_baseline
 from app.errors import BaselineMissingError, InputError
 from app.schemas import Baseline
 from app.storage.store import Store
@@ -31,7 +32,12 @@ def baseline_path(settings: Settings, name: str, version: int) -> Path:
 
 
 def save_baseline(settings: Settings, store: Store, baseline: Baseline) -> Baseline:
-    """Assign the next version, write the human-readable JSON file, index it in the database."""
+    """Assign the next version, write the human-readable JSON file, index it in the database.
+
+    With ``MLFI_STORE_INPUTS=none`` the features are kept as quantile sketches (``app.detection.sketch``).
+    """
+    if settings.store_inputs == "none":    # the file keeps quantile sketches, never rows or raw values
+        baseline = sketch_baseline(baseline)
     existing = store.baseline_versions(baseline.endpoint)
     version = max((int(r["version"]) for r in existing), default=0) + 1
     saved = baseline.model_copy(update={"version": version})

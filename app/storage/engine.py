@@ -21,6 +21,7 @@ _PG_LOCK_KEY = 0x6D6C6669   # "mlfi": PostgreSQL advisory lock that serialises s
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA auto_vacuum=INCREMENTAL")   # takes effect on a new file only: retention frees pages
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")   # WAL+NORMAL: a committed txn survives a process kill
     cur.execute("PRAGMA busy_timeout=15000")

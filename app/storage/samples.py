@@ -20,19 +20,20 @@ class SamplesMixin:
     """Store methods over the ``samples`` table (a `Store` provides ``engine`` and ``_endpoint_id``)."""
 
     engine: Engine
+    keeps_inputs: bool = True      # False with MLFI_STORE_INPUTS=none: feature values never reach the database
 
     if TYPE_CHECKING:      # provided by EndpointsMixin
         def _endpoint_id(self, name: str, create: bool = True) -> int: ...
 
     @staticmethod
-    def sample_row(endpoint_id: int, s: Sample) -> dict[str, Any]:
-        """The ``samples`` table row of one Sample (for batched inserts)."""
+    def sample_row(endpoint_id: int, s: Sample, *, keep_inputs: bool = True) -> dict[str, Any]:
+        """The ``samples`` table row of one Sample (for batched inserts); ``keep_inputs=False`` drops the inputs."""
         correct = s.correct
         return {"endpoint_id": endpoint_id, "ts": s.ts, "source": s.source, "prediction": s.prediction,
                 "confidence": s.confidence, "label": s.label,
                 "correct": None if correct is None else int(correct), "latency_ms": s.latency_ms,
                 "error_kind": s.error_kind, "error_detail": s.error_detail, "status_code": s.status_code,
-                "inputs_json": dumps(s.inputs), "probs_json": dumps(s.probabilities)}
+                "inputs_json": dumps(s.inputs) if keep_inputs else None, "probs_json": dumps(s.probabilities)}
 
     def add_samples(self, items: list[Sample]) -> int:
         """Insert samples in one transaction (all or nothing). Returns the count written."""
@@ -42,7 +43,7 @@ class SamplesMixin:
         for s in items:
             if s.endpoint not in ids:
                 ids[s.endpoint] = self._endpoint_id(s.endpoint)
-        rows = [self.sample_row(ids[s.endpoint], s) for s in items]
+        rows = [self.sample_row(ids[s.endpoint], s, keep_inputs=self.keeps_inputs) for s in items]
         with self.engine.begin() as conn:
             conn.execute(t.samples.insert(), rows)
         return len(rows)

@@ -43,8 +43,10 @@ def _restrict_sqlite_file(engine: Engine) -> None:
 class Store(EndpointsMixin, SamplesMixin, ReportsMixin, WatcherMixin, IngestProgressMixin):
     """Database access. Every write is one transaction: a crash never leaves half a sample."""
 
-    def __init__(self, url: str, *, read_only: bool = False) -> None:
+    def __init__(self, url: str, *, store_inputs: str = "window", read_only: bool = False) -> None:
         self.url = url
+        self.store_inputs = store_inputs
+        self.keeps_inputs = store_inputs != "none"
         locked = unwritable_sqlite_file(url) if read_only else None
         self.read_only = locked is not None      # True: opened read-only (nothing may be written through it)
         if locked is not None:        # a read command on a state dir it cannot write: read, never upgrade
@@ -60,7 +62,7 @@ class Store(EndpointsMixin, SamplesMixin, ReportsMixin, WatcherMixin, IngestProg
         write read-only instead of failing on the schema check's write."""
         if not read_only:
             settings.ensure_dirs()
-        return cls(settings.db_url, read_only=read_only)
+        return cls(settings.db_url, store_inputs=settings.store_inputs, read_only=read_only)
 
     def dispose(self) -> None:
         self.engine.dispose()

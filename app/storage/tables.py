@@ -22,7 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 __all__ = ["NAME_MAX", "SCHEMA_VERSION", "SafeString", "SafeText", "audit_log", "baselines", "diagnoses", "endpoints",
-           "incidents", "ingest_progress", "meta", "metadata", "no_nul", "recommendations", "reports", "samples", "sensitivity", "watcher"]
+           "incidents", "ingest_progress", "meta", "metadata", "no_nul", "recommendations", "reports",
+           "sample_aggregates", "samples", "sensitivity", "watcher"]
 
 SCHEMA_VERSION = 4
 NAME_MAX = 2048      # endpoint names and URLs (a URL-based endpoint is named by its URL)
@@ -98,6 +99,24 @@ samples = Table(
     Column("probs_json", SafeText),
 )
 Index("ix_samples_endpoint_ts", samples.c.endpoint_id, samples.c.ts)
+
+# one row per endpoint and minute, rolled up from ``samples`` before raw rows are pruned (app.storage.aggregates)
+sample_aggregates = Table(
+    "sample_aggregates", metadata,
+    Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True),
+    Column("minute", Float, primary_key=True),          # start of the minute, epoch seconds
+    Column("n", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("error_kinds_json", SafeText),               # {"timeout": 3, ...}
+    Column("latency_p50", Float), Column("latency_p90", Float), Column("latency_p99", Float),
+    Column("latency_max", Float), Column("latency_mean", Float),
+    Column("confidence_mean", Float), Column("confidence_sq_mean", Float),
+    Column("confidence_p10", Float), Column("confidence_p50", Float), Column("confidence_p90", Float),
+    Column("class_mix_json", SafeText),                 # {"0": 31, "1": 28}: predicted classes (top 20 + "__other__")
+    Column("labelled", Integer, nullable=False, default=0),
+    Column("correct", Integer, nullable=False, default=0),
+)
+Index("ix_sample_aggregates_minute", sample_aggregates.c.minute)
 
 baselines = Table(
     "baselines", metadata,

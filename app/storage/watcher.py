@@ -40,15 +40,18 @@ def _insert(conn: Any, rows: list[dict[str, Any]], statuses: list[ProbeStatus]) 
                             for s in statuses])
 
 
-def write_batch(engine: Engine, samples: list[tuple[int, Sample]], statuses: list[ProbeStatus]) -> int:
+def write_batch(engine: Engine, samples: list[tuple[int, Sample]], statuses: list[ProbeStatus], *,
+                keep_inputs: bool = True) -> int:
     """Write samples (with their endpoint ids) and probe statuses in ONE transaction; returns samples written.
+
+    ``keep_inputs=False`` (``MLFI_STORE_INPUTS=none``) writes the samples without their feature values.
 
     Samples of endpoints deleted meanwhile are dropped (not an error); any other database error
     propagates with nothing written, so the caller can keep the batch and retry.
     """
     if not samples and not statuses:
         return 0
-    rows = [SamplesMixin.sample_row(eid, s) for eid, s in samples]
+    rows = [SamplesMixin.sample_row(eid, s, keep_inputs=keep_inputs) for eid, s in samples]
     try:
         with engine.begin() as conn:
             _insert(conn, rows, statuses)

@@ -54,7 +54,8 @@ class WriteBuffer:
         if not self.samples and not self.status:
             return 0, False
         try:
-            n = write_batch(self.store.engine, self.samples, list(self.status.values()))
+            n = write_batch(self.store.engine, self.samples, list(self.status.values()),
+                            keep_inputs=self.store.keeps_inputs)
         except DatabaseError as exc:
             logger.warning(f"sample batch not written (kept for retry, {len(self.samples)} buffered): "
                            f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")

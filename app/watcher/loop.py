@@ -26,6 +26,7 @@ from app.storage.watcher import save_stats
 from app.watcher.analysis import Analyzer
 from app.watcher.control import is_alive
 from app.watcher.logs import log_failure
+from app.watcher.pruning import Pruner
 from app.watcher.scheduler import ProbeFn, Scheduler
 from app.watcher.stats import CycleStats, Totals
 
@@ -127,6 +128,7 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
     heart = _Heart(store, totals)
     cycles = 0
     heart.beat("running", cycles, {})
+    pruner = Pruner.start(settings, stop)      # retention: rollup + pruning on its own thread and engine
     logger.info(f"watcher started (pid {heart.pid}); state in {settings.data_dir}")
     t_end = None if max_runtime_s is None else time.monotonic() + max_runtime_s
     next_cycle = next_beat = 0.0
@@ -167,6 +169,7 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
         logger.info("watcher stopping: finishing in-flight probes")
         sched.close()
         analyzer.close()
+        pruner.close()
         heart.beat("stopped", cycles, {"endpoints": len(sched.endpoints), "in_flight": 0})
         for sig, h in old.items():
             signal.signal(sig, h)

@@ -6,8 +6,8 @@ each example, so a pattern that stops matching its own example fails the suite.
 
 from __future__ import annotations
 
-import functools
 import re
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from app.diagnosis.text.fragments import LINK, PCT, Facts, N, features_in, negated, num
@@ -180,13 +180,6 @@ AGREEMENT = re.compile(r"\b(?:agree\w*|agreement)\b(?:\s+on)?(?:\s+only)?(?:\s+a
 _LABELLING = re.compile(r"label|annotat|rater|radiologist|expert|crowd|review", _I)
 
 
-@functools.lru_cache(maxsize=8)
-def _mentions_labelling(masked: str) -> bool:
-    """Whether the whole text talks about labelling: once per text, not once per sentence (that was
-    quadratic in the text's length)."""
-    return _LABELLING.search(masked) is not None
-
-
 def _check_value(check: Check, match: re.Match[str], scan: Scan, s: int, e: int, out: Facts, quote: str) -> Any:
     """The value a check's match gives, or None when it must not be recorded (out of range, weaker than known)."""
     path, g = check.path, check.value_group
@@ -216,6 +209,12 @@ def _check_value(check: Check, match: re.Match[str], scan: Scan, s: int, e: int,
     return value
 
 
+@lru_cache(maxsize=8)
+def _labelling_in(masked: str) -> bool:
+    """Whether the whole text talks about labelling (searched once per text, not once per sentence)."""
+    return _LABELLING.search(masked) is not None
+
+
 def _agreement(scan: Scan, s: int, e: int, out: Facts, quote: str) -> None:
     """Percent agreement (or disagreement) of annotators, converted to a kappa with chance agreement 0.5.
 
@@ -234,7 +233,7 @@ def _agreement(scan: Scan, s: int, e: int, out: Facts, quote: str) -> None:
         kappa = round(max(-1.0, (p_agree - 0.5) / 0.5), 4)
         out.put("data_checks.annotator_agreement", kappa, quote, disagreement.start(1))
         out.provenance["data_checks.annotator_agreement"] += " (disagreement rate converted to kappa, chance 0.5)"
-    if not match and _mentions_labelling(masked):
+    if not match and _labelling_in(masked):
         match = AGREEMENT.search(masked, s, e)
     if match and "data_checks.annotator_agreement" not in out.values:
         p = num(match, 1, 2)  # raw percent agreement -> kappa with chance agreement 0.5

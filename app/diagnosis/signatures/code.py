@@ -1,0 +1,79 @@
+"""Code snippets as people paste them: the evaluation and preprocessing mistakes visible in the code itself.
+
+Each fact is a position test on the snippet, not a reading of prose:
+
+- ``code_eval_on_train``: a validation/test loader or dataset is built from a training variable or split
+  (``test_loader = DataLoader(train_ds)``, ``val_loader = dataset(train=True)``);
+- ``code_fit_before_split``: a scaler, imputer, encoder, selector or resampler is fit on the data before the
+  first split or cross-validation call;
+- ``code_select_before_cv``: feature selection (``SelectKBest``, ``RFE``, importances, a t-test) before it;
+- ``code_shuffled_time_split``: ``KFold(shuffle=True)``/``train_test_split`` on rows that are time-ordered;
+- ``code_auc_on_labels``: ``roc_auc_score`` given predicted labels or its arguments swapped;
+- ``code_unshuffled_validation_split``: Keras ``validation_split`` on rows said to be sorted.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["code_facts"]
+
+_I = re.IGNORECASE
+_EVAL_ON_TRAIN = re.compile(
+    r"\b(?:val\w{0,12}|test\w{0,12}|eval\w{0,12}|dev\w{0,12})[ \t]{0,4}[=:][ \t]{0,4}[\"']?[\w.]{0,40}\([ \t]{0,4}"
+    r"(?:[\w.]{0,40}=[ \t]{0,4})?(?:train\w{0,20}\b|[\w.]{0,30}train[ \t]{0,2}=[ \t]{0,2}True)",
+    _I,
+)
+_SPLIT = re.compile(r"\b(?:train_test_split|cross_val\w{0,12}|KFold|StratifiedKFold|GroupKFold|LeaveOneOut|"
+                    r"GridSearchCV|RandomizedSearchCV|TimeSeriesSplit|\.split\()", _I)
+_TRANSFORM = re.compile(r"\b(?:fit_transform|fit_resample)\([ \t]{0,4}(?:X|df|data|features)\b|"
+                        r"\b(?:StandardScaler|MinMaxScaler|RobustScaler|SimpleImputer|PCA|TfidfVectorizer|"
+                        r"OneHotEncoder|SMOTE)\([^)\n]{0,80}\)\.fit\w{0,10}\([ \t]{0,4}(?:X|df|data)\b", _I)
+_SELECT = re.compile(r"\b(?:SelectKBest|SelectPercentile|RFE|RFECV|VarianceThreshold|mutual_info_\w+|"
+                     r"f_classif|ttest_ind|feature_importances\w{0,4})\b[^\n]{0,80}?\b(?:X|df|data)\b", _I)
+_ALL_ROWS = re.compile(r"#[^\n]{0,60}\b(?:all|whole|entire|full|complete)\b", _I)
+_SHUFFLED = re.compile(r"\bKFold\([^)\n]{0,80}shuffle[ \t]{0,2}=[ \t]{0,2}True|\bShuffleSplit\(", _I)
+_TIME = re.compile(r"\b(?:time[- ]?series|time[- ]ordered|daily|hourly|timestamp|date|forecast\w*|stock|trading|"
+                   r"prices?|sensor readings|chronolog\w+)\b", _I)
+_AUC_LABELS = re.compile(r"\broc_auc_score\([ \t]{0,4}(?:\w{0,12}pred\w{0,12}[ \t]{0,4},|[\w.\[\]'\"]{0,40},[ \t]{0,4}"
+                         r"[\w.]{0,12}(?:predict\(|y_pred\b|preds?\b))", _I)
+_VAL_SPLIT = re.compile(r"\bvalidation_split[ \t]{0,2}=", _I)
+_SORTED = re.compile(r"\b(?:sorted|original order|ordered by|not shuffled|without shuffling|last \d+ ?%)", _I)
+
+
+def _first(p: re.Pattern[str], text: str) -> int | None:
+    m = p.search(text)
+    return m.start() if m else None
+
+
+def code_facts(text: str) -> dict[str, bool]:
+    """The code-level facts visible in ``text`` (see the module docstring).
+
+    >>> code_facts("train_loader = DataLoader(train_ds)\\ntest_loader = DataLoader(train_ds, batch_size=64)")
+    {'code_eval_on_train': True}
+    >>> sorted(code_facts("sel = SelectKBest(f_classif, k=20).fit(X, y)\\ncross_val_score(SVC(), X, y)"))
+    ['code_fit_before_split', 'code_select_before_cv']
+    >>> code_facts("X_tr, X_te = train_test_split(X)\\nsc = StandardScaler().fit(X_tr)")
+    {}
+    """
+    facts: dict[str, bool] = {}
+    if _EVAL_ON_TRAIN.search(text):
+        facts["code_eval_on_train"] = True
+    split = _first(_SPLIT, text)
+    if split is not None:
+        sel = _first(_SELECT, text)
+        fit = _first(_TRANSFORM, text)
+        if sel is not None and sel < split:
+            facts["code_select_before_cv"] = True
+            facts["code_fit_before_split"] = True
+        if fit is not None and fit < split:
+            facts["code_fit_before_split"] = True
+    if _SHUFFLED.search(text) and _TIME.search(text):
+        facts["code_shuffled_time_split"] = True
+    if _AUC_LABELS.search(text):
+        facts["code_auc_on_labels"] = True
+    if _VAL_SPLIT.search(text) and _SORTED.search(text):
+        facts["code_unshuffled_validation_split"] = True
+    if _ALL_ROWS.search(text) and _first(_SELECT, text) is not None and split is not None:
+        facts["code_select_before_cv"] = True
+    return facts

@@ -1,0 +1,226 @@
+"""Prose cues: one named idea per cue, found when every part of it occurs in the same sentence.
+
+A cue is an idea an ML engineer recognises ("the validation set is built from the training data"), written as
+two or three small alternations of the words people use for each part, not as one pattern per phrasing. A
+sentence that negates the first part ("no duplicates across the splits") or only asks or worries about it
+does not count: the cue needs a statement. All patterns are bounded (no nested repetition), so the scan is
+linear in the text length.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+
+__all__ = ["CUES", "Cue", "prose_facts", "sentences"]
+
+_I = re.IGNORECASE
+_HEDGE = re.compile(r"\b(?:worr\w+|suspect\w*|maybe|might|could|perhaps|wonder\w*|whether|not sure|afraid|"
+                    r"should I|is it|are there|can it)\b|\?\s*$", _I)
+_NEG_BEFORE = re.compile(r"\b(?:no|not|never|without|ruled out|free of|none of the)\b[^.;]{0,25}$", _I)
+_NONE_AFTER = re.compile(r"^[^.;]{0,40}\b(?:found none|none found|found no|were none|was none|is clean|"
+                         r"no overlap|zero overlap|0 overlap)\b", _I)
+_SPLIT_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])|\n+")
+
+SPLITS_BOTH = r"(?:\btrain[_/ -]?(?:val|test|dev)\w*|both (?:sides|splits|sets|folds)|both (?:the )?train\w* (?:and|&) "\
+    r"(?:the )?(?:test|val\w*|holdout|dev)|across (?:the )?(?:splits|folds|train\w* and)|" \
+    r"(?:in|into|on) (?:the )?(?:train\w*|training set) and (?:the )?(?:test|val\w*|holdout)|" \
+    r"(?:train\w*|training set)[^.;]{0,25}(?:and|while|but)[^.;]{0,25}(?:test|val\w*|holdout)|different folds)"
+DROP = r"(?:drop\w*|fell|falls?|lower|worse|worst|collaps\w+|degrad\w+|plummet\w*|loses?|lost|poor\w*|barely|" \
+    r"fail\w*|down to|decline\w*|suffer\w*)"
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A named idea: every pattern in ``parts`` must occur in one sentence; ``statement``: hedges do not count."""
+
+    name: str
+    parts: tuple[re.Pattern[str], ...]
+    statement: bool = True
+    unless: re.Pattern[str] | None = None  # a sentence that also matches this does not state the idea
+    window: int = 1  # 2: the parts may be spread over two consecutive sentences
+
+
+def _cue(name: str, *parts: str, statement: bool = True, unless: str | None = None, window: int = 1) -> Cue:
+    return Cue(name, tuple(re.compile(p, _I) for p in parts), statement,
+               re.compile(unless, _I) if unless else None, window)
+
+
+CUES: tuple[Cue, ...] = (
+    _cue("said_eval_on_train",
+         r"\b(?:val\w*|test\w*|eval\w*|dev)\b[^.;]{0,40}\b(?:wraps?|built (?:on|from)|(?:comes?|drawn|taken|"
+         r"computed|made|created) (?:from|on)|reads?|uses?|is|are|was|were)\b (?:the |a )?(?:very )?(?:same |original )?"
+         r"(?:train\w*|training) (?:set|data|dataset|split|images|samples|loader|filter)|\bsame (?:data|images|"
+         r"samples|set|getBatch|loader|filter|sampler) as (?:the )?train|\b(?:val\w*|test\w*|eval\w*)\b[^.;]{0,40}"
+         r"\bon (?:almost )?the same data as (?:the )?train|\b(?:val\w*|test\w*)_?(?:loader|set|ds)\W{1,4}\w*\(?"
+         r"\w*\(train"),
+    _cue("said_selection_on_all",
+         r"\b(?:select\w*|picked|chose|chosen|screen\w*|genetic algorithm|t-?tests?|feature importances?|"
+         r"top[- ]?\d+ (?:features|genes|markers)|filter\w* (?:the )?(?:features|genes))",
+         r"\b(?:(?:whole|all|entire|complete|full) (?:data|data ?set|sample|samples|rows|subjects|cohort|set)|"
+         r"all (?:\d+ )?(?:rows|samples|subjects|patients)|before (?:the )?(?:split|cross-?validation|cv)|"
+         r"(?:on|with|using) (?:the )?(?:whole|complete|full|entire) )"),
+    _cue("said_preprocess_on_all",
+         r"\b(?:scal\w+|normali[sz]\w+|standardi[sz]\w+|imput\w+|target[- ]encod\w+|encod\w+|smote|"
+         r"oversampl\w+|upsampl\w+|pca|vectori[sz]\w+|fit_transform|tf-?idf)",
+         r"\b(?:(?:whole|all|entire|full|complete) (?:data|data ?set|rows|corpus|sample)|before (?:the )?"
+         r"(?:train[/ -]test )?split\w*|before (?:cross-?validation|cv))"),
+    _cue("said_dupes_across",
+         r"\b(?:duplicat\w+|identical|near-duplicates?|copies|same (?:image|photo|picture|record|row|sample|file|"
+         r"scan|sentence|text)s?|byte-identical|repeated (?:images|rows|records)|(?:images?|photos?|pictures?|rows|"
+         r"records|samples|files|texts|sentences|items|scans)\b[^.;]{0,30}\b(?:appear|occur|show up|are present|"
+         r"exist|sit|land)\w*)",
+         SPLITS_BOTH + r"|\bin both\b|\bone (?:copy )?in (?:the )?train\w*"),
+    _cue("said_entity_both_sides",
+         r"\b(?:same|each|individual|one) (?:patient|subject|user|customer|person|speaker|participant|animal|"
+         r"household|device|driver|player|account|company|store|site|mouse|donor|individual)s?\b|"
+         r"\b(?:patients?|subjects?|users?|customers?|speakers?|participants?) (?:appear|occur|sit|are|land)",
+         SPLITS_BOTH + r"|\bon both\b|\bin both\b"),
+    _cue("said_slices_split_randomly",
+         r"\b(?:slices|frames|patches|windows|crops|segments|tiles|clips|beats|time slices)\b",
+         r"\b(?:random\w*|shuffl\w+)\b", r"\b(?:split|divided|assigned|partition\w*|land|folds?)\b"),
+    _cue("said_future_info",
+         r"\b(?:after (?:the )?(?:outcome|event|decision|prediction|discharge|transaction|fact|label|target|"
+         r"diagnosis|default|churn|purchase|moment|sale)|from the future|joined from the future|future "
+         r"(?:data|values|information|rows)|processing time instead of event time|only (?:known|available|booked|"
+         r"recorded|filled|entered|set|updated) (?:\w+ )?after|not (?:yet )?(?:known|available) at "
+         r"(?:prediction|scoring|inference|decision) time|hour after the|(?:filled|updated|recorded) (?:in )?"
+         r"after)"),
+    _cue("said_target_copy",
+         r"\b(?:(?:computed|derived|calculated|built|made) (?:directly )?from (?:the )?(?:label|target|outcome)|"
+         r"the label itself|the target itself|cop(?:y|ies) of the (?:label|target)|perfectly correlated with "
+         r"the (?:target|label)|(?:encodes|reveals|restates) the (?:label|target|outcome))"),
+    _cue("said_id_predictive",
+         r"\b(?:id|ids|identifier|id number|row number|record number|index|file ?name|patient number)\b",
+         r"\b(?:predict\w*|important|top feature|most (?:important|predictive)|leans on|signal|split on)\b"),
+    _cue("said_random_split_time",
+         r"\b(?:random\w*|shuffl\w+|ordinary k-?fold|k-?fold|kfold|train_test_split)\b",
+         r"\b(?:time[- ]series|time-ordered|over time|timestamps?|daily|days|dates?|history|chronolog\w*|trading|"
+         r"forecast\w*|temporal|monthly|weekly|hourly|sensor readings|ordered in time)\b",
+         r"\b(?:split|folds?|drawn|partition\w*|validat\w+|cross-?validat\w+|trains? on)\b"),
+    _cue("said_drop", r"\b" + DROP + r"\b"),
+    _cue("said_auc_wrong_input",
+         r"(?:\b|_)(?:auc|roc)(?:\b|_)",
+         r"\b(?:hard (?:labels|predictions|classes)|thresholded|y_pred\b|predicted labels|instead of "
+         r"(?:predict_proba|probabilit\w+|scores)|swapped|wrong column|read incorrectly|max softmax|"
+         r"(?:labels|classes) (?:were |are )?(?:flipped|inverted|reversed)|1 ?- ?0?\.\d+|swapping (?:the )?"
+         r"classes)", window=2),
+    _cue("said_test_reused_for_selection",
+         r"\b(?:public leaderboard|private leaderboard|leaderboard (?:score|rank|position)|(?:lb|leaderboard) "
+         r"shake-?up)"),
+    _cue("said_single_class",
+         r"\b(?:(?:predicts?|outputs?|labels?|classif\w+|returns?|says?|answers?)\b[^.;]{0,40}\b(?:same|one|single|"
+         r"majority|negative|non-?\w+)\b[^.;]{0,15}\b(?:class|label|category)|never (?:be )?predict\w*|"
+         r"is never predicted|always (?:answer\w*|predict\w*|say\w*|output\w*)|all zeros|"
+         r"catch\w* (?:almost )?nothing|(?:second|minority) column is empty|almost every \w+ (?:as )?non-?\w+|"
+         r"almost never (?:predicted|recovered|flagged|caught)|rare side)"),
+    _cue("said_minority_missed",
+         r"\b(?:minority|rare|fraud\w*|positive|defect\w*|fall\w*|attack\w*|anomal\w+|disease\w*|churn\w*)\b",
+         r"\b(?:went through unflagged|missed|unflagged|not (?:caught|detected|flagged)|recall (?:is |of )?"
+         r"(?:very )?low|low recall|almost never|rarely (?:caught|detected|flagged)|false alarms)"),
+    _cue("said_loss_at_chance",
+         r"\b(?:stuck|stays?|stayed|plateau\w*|never (?:goes|moves|drops|gets|gets off|changes)|does ?n[o']t "
+         r"(?:move|change|decrease)|stops? at|flat|identical from|same from|constant|never moves|not moving)\b",
+         r"(?:0\.69\d*|ln\(\d+\)|\bchance\b|0\.5\b|50 ?%|random guess\w*|\bidentical\b|\bsame\b|0\.50)"),
+    _cue("said_high_error_everywhere",
+         r"\b(?:both|train\w* and (?:the )?(?:validation|test|val))\b",
+         r"\b(?:high|poor|low r|stay(?:s|ed)? high|plateau\w*|never (?:got|reached|gets)|underfit\w*|"
+         r"same high|similar(?:ly)? (?:high|poor|bad)|converge\w* (?:quickly )?to the same)"),
+    _cue("said_linear_on_nonlinear",
+         r"\b(?:linear (?:model|regression|classifier|svm)|straight line|least squares|logistic regression|"
+         r"single (?:small )?(?:hidden )?layer|too (?:simple|small|shallow))\b",
+         r"\b(?:curved|non-?linear|quadratic|u shape|u-shaped|bent|log curve|polynomial|complex|interactions?|"
+         r"cannot (?:get|fit)|never got|high (?:mse|error|bias)|plateau\w*)", window=2),
+    _cue("said_nan_or_explosion",
+         r"\b(?:loss|gradients?|weights|activations|outputs?)\w*\b",
+         r"\b(?:nan|inf|infinity|explod\w*|diverg\w+|blows? up|blew up|overflow\w*|shoots? up|jumps? (?:from|to)|"
+         r"spik\w+)\b"),
+    _cue("said_seed_variance",
+         r"\b(?:seeds?|runs?|restarts?|re-?runs?)\b",
+         r"\b(?:(?:more than |over |by )?\d+(?:\.\d+)? ?(?:percentage )?points|\d+ ?pp|half of (?:my|the) runs|"
+         r"never get off|some runs|wildly|a lot|significantly|large(?:ly)?|hugely|unstable|from \d+(?:\.\d+)? ?%? "
+         r"to \d+)",
+         r"\b(?:seed|same (?:data|config\w*|hyper\w*|code|split)|identical)\b",
+         unless=r"\b(?:slight(?:ly)?|at most|tiny|minor|small|negligible|within \d)"),
+    _cue("said_other_population",
+         r"\b(?:different|another|other|new|independent|second|external|fresh|unseen|foreign)\b[^.;]{0,20}\b"
+         r"(?:labs?|sites?|hospitals?|stud(?:y|ies)|domains?|compan\w+|data ?sets?|collections?|populations?|"
+         r"countr\w+|regions?|cameras?|devices?|seasons?|batch\w*|sources?|cohorts?|scanners?|vendors?|"
+         r"markets?|users?|customers?|topics?|vocabular\w+|accents?|sensors?|machines?|plants?)\b"),
+    _cue("said_world_changed",
+         r"\b(?:season\w*|redesign\w*|new (?:ui|layout|product|policy|market|pricing|campaign|app version)|"
+         r"traffic (?:mix|pattern\w*|sources?)|user behaviou?r|covid|pandemic|(?:interest )?rates? (?:rose|rise)|"
+         r"recalibrat\w+|ambient|over time|since (?:launch|deployment|the (?:launch|release))|trend\w*|"
+         r"(?:trained|fine-tuned) on [^.;]{0,60}(?:applied|tested|evaluated|deployed|zero-shot) (?:on|to)|"
+         r"zero-shot on|inflation|holiday|marketing|mix (?:changed|shifted))\b"),
+    _cue("said_upstream_change",
+         r"\b(?:upstream|pipeline|schema|etl|firmware|units?|timezone|time zone|utc|local time|encoding|"
+         r"format|column order|logging|sdk|client version|api version|collector)\b",
+         r"\b(?:chang\w+|convert\w+|differ\w*|off by|mismatch\w*|switch\w*|broke\w*|renamed|swapped|now (?:sends|"
+         r"reports|logs|writes)|altered|update\w*|from \w+ to \w+)\b"),
+    _cue("said_missing_values",
+         r"\b(?:missing|nulls?|nan|empty|gaps?|blank|unpopulated|not populated|forward-?fill\w*|zero-?fill\w*)\b",
+         r"\b(?:share|rows|values|field|feature|column|%|percent|readings|entries|records)\b"),
+    _cue("said_row_explosion",
+         r"\b(?:many-to-many|rows? (?:multiplied|exploded|duplicated)|\d+x the expected rows|three times|"
+         r"twice as many rows|not unique)\b"),
+    _cue("said_dupes_within",
+         r"\b(?:duplicat\w+|byte-identical|identical (?:copies|files|images|rows)|same picture|copies)\b"),
+    _cue("said_bad_values",
+         r"\b(?:absurd|impossible|sentinel|99999\d*|outliers?|meter reset|negative (?:age|price|count)|"
+         r"out of range|corrupt\w*|garbage|truncated|malformed)\b"),
+    _cue("said_conflicting_labels",
+         r"\b(?:same|identical|byte-identical|duplicate)\b[^.;]{0,60}\b(?:both labels|two labels|different "
+         r"labels|both (?:classes|folders|categories)|under both|contradict\w*|opposite labels?)"),
+    _cue("said_wrong_labels",
+         r"\b(?:mislabel\w*|wrong(?:ly)? (?:label\w*|class\w*)|label (?:errors?|noise|mistakes?)|noisy labels?|"
+         r"labels? (?:\w+ ){0,2}(?:is|are|were) wrong|annotators? (?:disagree\w*|let)|inter-?annotator|"
+         r"confident learning|cleanlab|filed under|incorrect(?:ly)? (?:label\w*|annotat\w*)|reviewers? let)"),
+    _cue("said_train_perfect_test_poor",
+         r"(?:\b(?:100|99\.\d+) ?%|\bperfect\b|\b0?\.99\d*\b|\b1\.0\b)[^.;]{0,30}\btrain\w*|\btrain\w*[^.;]{0,30}"
+         r"\b(?:100 ?%|perfect|0?\.99\d*|1\.0|climb\w*|pull\w* away)",
+         r"\b(?:fails?|poor|low|bad|does ?n[o']t generali[sz]e|(?:validation|test)\b[^.;]{0,30}(?:not follow|"
+         r"stays?|flat|lower|drop\w*|worse)|not follow)"),
+)
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences and lines of ``text``.
+
+    >>> sentences("Loss is NaN. Val set\\n```\\nis train. Done?")
+    ['Loss is NaN.', 'Val set', 'is train.', 'Done?']
+    """
+    return [s.strip() for s in _SPLIT_SENT.split(text) if s.strip().strip("`")]
+
+
+def _holds(cue: Cue, sentence: str) -> bool:
+    first = cue.parts[0].search(sentence)
+    if first is None or any(p.search(sentence) is None for p in cue.parts[1:]):
+        return False
+    if cue.unless is not None and cue.unless.search(sentence):
+        return False
+    if not cue.statement:
+        return True
+    if _HEDGE.search(sentence) or _NEG_BEFORE.search(sentence[max(0, first.start() - 60) : first.start()]):
+        return False
+    return _NONE_AFTER.search(sentence[first.end() :]) is None
+
+
+def prose_facts(text: str) -> dict[str, str]:
+    """Cue name -> the first sentence that states it.
+
+    >>> prose_facts("The test loader wraps the training dataset, so accuracy is on seen images.")
+    {'said_eval_on_train': 'The test loader wraps the training dataset, so accuracy is on seen images.'}
+    >>> prose_facts("We checked for duplicate images across the splits and found none.")
+    {}
+    """
+    out: dict[str, str] = {}
+    sents = sentences(text)
+    pairs = [f"{a} {b}" for a, b in pairwise(sents)]
+    for cue in CUES:
+        for s in sents + (pairs if cue.window > 1 else []):
+            if _holds(cue, s):
+                out[cue.name] = s[:200]
+                break
+    return out
