@@ -30,6 +30,16 @@ def _probe_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def _died(st: dict[str, Any]) -> str:
+    """`` - died at 2026-01-02 03:04:05 UTC`` for a watcher that was killed, else empty."""
+    import datetime as dt
+
+    if st.get("status") != "died" or st.get("died_at") is None:
+        return ""
+    when = dt.datetime.fromtimestamp(float(st["died_at"]), dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"; died at {when} without a clean stop"
+
+
 def _settings_store(ctx: click.Context, *, quiet: bool = True, read_only: bool = False) -> tuple[Any, Any]:
     from app.logging_setup import setup_logging
     from app.storage import Store
@@ -114,7 +124,7 @@ def register(group: click.Group) -> None:
         st = watcher_status(settings, store)
         stats = st.get("stats") or {}
         human = (f"watcher {'alive' if st['alive'] else 'not running'} (status {st['status']}, pid {st['pid']}, "
-                 f"heartbeat {st['heartbeat_age_s']} s ago); endpoints enabled {st['endpoints_enabled']}/"
+                 f"heartbeat {st['heartbeat_age_s']} s ago{_died(st)}); endpoints enabled {st['endpoints_enabled']}/"
                  f"{st['endpoints_total']}; probes {stats.get('probes_started', 0)}, "
                  f"on time {stats.get('on_time_ratio')}")
         emit(st, as_json, human)
