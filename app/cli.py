@@ -21,21 +21,36 @@ def cli() -> None:
 register_all(cli)
 
 
+def _interrupted(*, from_console: bool) -> None:
+    """Exit 130 after Ctrl-C. From the console (``mlfi``, ``python -m app``) the process ends at once with
+    ``os._exit``: tearing down the interpreter with scipy and scikit-learn loaded takes seconds on a busy
+    machine, and every transaction that was committed is already on disk (an open one was rolled back as the
+    interrupt unwound it). Called in-process (tests, with ``argv``) it raises SystemExit as usual."""
+    if not from_console:
+        sys.exit(130)
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(130)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the group; turn known errors into one line on stderr and exit 2."""
     try:
         rv = cli.main(args=argv, standalone_mode=False, prog_name="mlfi")
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("Error: aborted", err=True)
-        sys.exit(130)
+        _interrupted(from_console=argv is None)
     except click.exceptions.ClickException as exc:  # usage errors, bad option values
         click.echo(one_line(f"Error: {exc.format_message()}".replace("\n", " ")), err=True)
         sys.exit(2)
     except MlfiError as exc:
         click.echo(one_line(f"Error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"), err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - a bug of ours: one line for the user, the traceback in the log file
         from loguru import logger
 

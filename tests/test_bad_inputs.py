@@ -57,6 +57,8 @@ def _cases() -> list[tuple[str, list[str], dict[str, str]]]:
         c.append((f"unknown-flag-{'-'.join(cmd[:2])[:30]}", [*cmd, "--no-such-flag"], {}))
     c += [
         ("no-command", ["no-such-command"], {}),
+        ("baseline-samples-1", ["baseline", "http://127.0.0.1:9/p", "--samples", "1"], {}),
+        ("baseline-samples-9", ["baseline", "http://127.0.0.1:9/p", "--samples", "9"], {}),
         ("export-dir", ["export", "--endpoint", "e1", "--out", "{tmp}"], {}),
         ("export-fifo", ["export", "--endpoint", "e1", "--out", "{fifo}"], {}),
         ("export-link", ["export", "--endpoint", "e1", "--out", "{link}"], {}),
@@ -70,6 +72,15 @@ def _cases() -> list[tuple[str, list[str], dict[str, str]]]:
         ("ingest-empty", ["ingest", "--endpoint", "e1", "{empty}"], {}),
         ("ingest-binary", ["ingest", "--endpoint", "e1", "{binary}"], {}),
         ("ingest-no-endpoint", ["ingest", REF], {}),
+        ("ingest-as-baseline-one-row", ["ingest", "--endpoint", "e7", "{one_row}", "--as-baseline"], {}),
+        ("ingest-semicolon-ragged", ["ingest", "--endpoint", "e7", "{semicolon_ragged}"], {}),
+        ("ingest-duplicate-columns", ["ingest", "--endpoint", "e7", "{dup_cols}"], {}),
+        ("ingest-extra-field", ["ingest", "--endpoint", "e7", "{extra_field}"], {}),
+        ("ingest-extra-field-first-row", ["ingest", "--endpoint", "e7", "{extra_first}"], {}),
+        ("ingest-huge-cell", ["ingest", "--endpoint", "e7", "{huge_cell}"], {}),
+        ("ingest-nul-row", ["ingest", "--endpoint", "e7", "{nul_row}"], {}),
+        ("compare-duplicate-columns", ["compare", REF, "{dup_cols}"], {}),
+        ("compare-extra-field", ["compare", "{extra_field}", CUR], {}),
         ("compare-missing", ["compare", REF, "/nope.csv"], {}),
         ("compare-dir", ["compare", REF, "/"], {}),
         ("compare-empty", ["compare", REF, "{empty}"], {}),
@@ -151,7 +162,9 @@ def _main(args: list[str], capsys) -> int:
 def state(tmp_path_factory):
     root = tmp_path_factory.mktemp("bad_inputs")
     files = {"tmp": root / "out", "link": root / "out" / "link.csv", "empty": root / "empty.csv",
-             "binary": root / "binary.bin", "list_json": root / "list.json", "empty_csv_header": root / "h.csv", "fifo": root / "pipe"}
+             "binary": root / "binary.bin", "list_json": root / "list.json", "empty_csv_header": root / "h.csv", "fifo": root / "pipe",
+             **{k: root / f"{k}.csv" for k in ("one_row", "semicolon_ragged", "dup_cols", "extra_field",
+                                                "extra_first", "huge_cell", "nul_row")}}
     os.mkfifo(files["fifo"])     # a non-regular file of our own (never aim a test at a shared /dev node)
     files["tmp"].mkdir()
     (root / "victim").write_text("keep")
@@ -160,6 +173,14 @@ def state(tmp_path_factory):
     files["binary"].write_bytes(bytes(range(256)) * 8)
     files["list_json"].write_text("[1, 2, 3]")
     files["empty_csv_header"].write_text("a,b\n")
+    rows = "".join(f"{i * 0.1},{i % 2},0.9\n" for i in range(20))
+    files["one_row"].write_text("x,prediction,confidence\n1.0,1,0.9\n")
+    files["semicolon_ragged"].write_text("x;prediction;confidence\n1;1;0.9\n2;1\n3;0;0.8;7\n")
+    files["dup_cols"].write_text("x,prediction,x,confidence\n" + "".join(f"{i},1,{i},0.9\n" for i in range(20)))
+    files["extra_field"].write_text("x,prediction,confidence\n" + rows + "1.0,1,0.9,surplus\n")
+    files["extra_first"].write_text("x,prediction,confidence\n1.0,1,0.9,surplus\n" + rows)
+    files["huge_cell"].write_text("x,prediction,confidence\n" + rows + "y" * 200_000 + ",1,0.9\n")
+    files["nul_row"].write_bytes(b"x,prediction,confidence\n" + rows.encode() * 5000 + b"1.0,\x001,0.9\n")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFI_HOME", str(root / "state"))
         for k in list(os.environ):

@@ -197,8 +197,9 @@ def sidebar() -> None:
                         f" &nbsp;pid {info.pid} · beat {ago(time.time() - (info.last_beat_age_s or 0))}",
                         unsafe_allow_html=True)
         else:
-            st.markdown(badge("STOPPED", STATUS_COLORS["stopped"]) +
-                        (f" &nbsp;last beat {ago(time.time() - info.last_beat_age_s)}"
+            died = info.status == "died"          # killed or crashed: no clean stop was written
+            st.markdown(badge("DIED" if died else "STOPPED", STATUS_COLORS["failing" if died else "stopped"]) +
+                        (f" &nbsp;{'died' if died else 'last beat'} {ago(time.time() - info.last_beat_age_s)}"
                          if info.last_beat_age_s is not None else ""), unsafe_allow_html=True)
         c1, c2 = st.columns(2)
         start = c1.button("Start", key="watcher_start", disabled=info.alive, width="stretch")

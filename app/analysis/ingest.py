@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from app.checks import check_unit_interval
+from app.analysis.csv_stream import CsvHead, blocks, parse_block, read_head
+from app.analysis.ingest_rows import ROW_COLUMNS, Roles, chunk_rows
 from app.errors import InputError
-from app.schemas import Sample
 from app.storage import Store
 
-__all__ = ["guess_columns", "ingest_csv", "read_csv"]
+__all__ = ["IngestOutcome", "guess_columns", "ingest_csv", "read_csv"]
 
 
 _COLUMN_ALIASES = {
@@ -56,93 +58,123 @@ def guess_columns(reference: pd.DataFrame, current: pd.DataFrame, *, target: str
     return pick(target, "label"), pick(prediction_column, "prediction"), pick(confidence_column, "confidence")
 
 
-def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or raise InputError with one line (missing, a directory, unreadable, empty)."""
+def _existing_file(path: str | Path) -> Path:
     p = Path(path)
     if not p.exists():
         raise InputError(f"file not found: {p}")
     if not p.is_file():
         raise InputError(f"not a file: {p}")
+    return p
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    """Read a whole CSV or raise InputError with one line (missing, a directory, unreadable, empty, a
+    delimiter other than ``,`` that does not split every row alike, duplicate column names, a row with more
+    fields than the header). A ``;``/tab/``|``-separated file is read with its own delimiter."""
+    p = _existing_file(path)
+    head = read_head(p)
     try:
-        df = pd.read_csv(p)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
-        raise InputError(f"cannot read CSV {p}: {str(exc).splitlines()[0]}") from exc
+        with p.open("rb") as fh:
+            fh.seek(head.header_end)
+            body = fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read CSV {p}: {exc.strerror or exc}") from exc
+    df = parse_block(head, body, p, first_line=2) if body.strip() else pd.DataFrame(columns=head.columns)
     if df.empty:
         raise InputError(f"CSV {p} has no rows")
     return df
 
 
-_EARLIEST_TS = 946684800.0          # 2000-01-01: logged predictions older than that are a wrong column
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What one `mlfi ingest` run stored: rows added now, and rows of the file stored by earlier runs."""
+
+    ingested: int
+    resumed_after: int
 
 
-def _timestamps(col: pd.Series, name: str, now: float) -> list[float]:
-    """Epoch seconds from dates or epoch numbers (seconds, or milliseconds when that large); rows without a
-    time get ``now``. A column whose times fall before 2000 or after tomorrow is not a timestamp column.
+def _roles(head: CsvHead, path: Path, prediction_column: str | None, confidence_column: str | None,
+           label_column: str | None, ts_column: str | None) -> Roles:
+    cols = pd.DataFrame(columns=head.columns)
+    pred = _pick(cols, prediction_column, "prediction")
+    if pred is None:
+        raise InputError(f"no prediction column in {path}: pass --prediction-column")
+    conf, lab = _pick(cols, confidence_column, "confidence"), _pick(cols, label_column, "label")
+    tcol, lat = _pick(cols, ts_column, "ts"), _pick(cols, None, "latency_ms")
+    roles = {pred, conf, lab, tcol, lat}
+    return Roles(pred, conf, lab, tcol, lat, [c for c in head.columns if c not in roles])
 
-    >>> _timestamps(pd.Series(["2026-01-02T00:00:00Z", None]), "ts", 1.8e9)
-    [1767312000.0, 1800000000.0]
-    >>> _timestamps(pd.Series([1767312000000]), "ts", 1.8e9)
-    [1767312000.0]
-    >>> _timestamps(pd.Series([0, 1]), "label", 1.8e9)
-    Traceback (most recent call last):
-    ...
-    app.errors.InputError: timestamp column 'label' holds times from 1970-01-01 to 1970-01-01: not a timestamp column (dates or epoch seconds after 2000 expected)
-    """
-    if pd.api.types.is_numeric_dtype(col):
-        vals = col.astype(float)
-        vals = vals.where(vals.abs() < 1e11, vals / 1000.0)          # epoch milliseconds
-    else:
-        parsed = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")
-        if parsed.isna().all():
-            raise InputError(f"timestamp column {name!r} is neither dates nor epoch seconds")
-        vals = pd.Series([p.timestamp() if not pd.isna(p) else float("nan") for p in parsed], index=col.index)
-    known = vals.dropna()
-    if not known.empty and (known.min() < _EARLIEST_TS or known.max() > now + 86400):
-        lo, hi = (pd.to_datetime(v, unit="s", utc=True).strftime("%Y-%m-%d") for v in (known.min(), known.max()))
-        raise InputError(f"timestamp column {name!r} holds times from {lo} to {hi}: not a timestamp column "
-                         "(dates or epoch seconds after 2000 expected)")
-    return [now if pd.isna(v) else float(v) for v in vals]
+
+def _resume_point(store: Store, name: str, path: Path, head: CsvHead) -> tuple[int | None, int, int, hashlib._Hash]:
+    """(position id, byte offset, rows done, sha256 of the bytes before the offset) of the longest recorded
+    position whose bytes this file starts with; else a fresh start after the header."""
+    hasher = hashlib.sha256()
+    best: tuple[int | None, int, int, hashlib._Hash] | None = None
+    size = path.stat().st_size
+    positions = [p for p in store.ingest_positions(name) if p.byte_offset <= size] if store.find_endpoint(name) else []
+    done = 0
+    with path.open("rb") as fh:
+        for pos in positions:
+            while done < pos.byte_offset:
+                buf = fh.read(min(1 << 20, pos.byte_offset - done))
+                if not buf:
+                    break
+                hasher.update(buf)
+                done += len(buf)
+            if done == pos.byte_offset and hasher.hexdigest() == pos.prefix_sha256:
+                best = (pos.id, pos.byte_offset, pos.rows_done, hasher.copy())
+    if best is not None:
+        return best
+    fresh = hashlib.sha256()
+    with path.open("rb") as fh:
+        fresh.update(fh.read(head.header_end))
+    return None, head.header_end, 0, fresh
 
 
 def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: str | None = None,
                confidence_column: str | None = None, label_column: str | None = None,
-               ts_column: str | None = None) -> int:
-    """Append logged predictions as samples (source 'ingest'); one transaction, all rows or none.
+               ts_column: str | None = None, min_rows: int = 0) -> IngestOutcome:
+    """Append logged predictions as samples (source 'ingest'), streaming the file in blocks.
 
-    An endpoint the watcher probes is refused: its logs go under another name, so probing is never silently
-    switched off and probe and logged traffic never mix in one window.
+    Each block's rows and the file position after them are committed in one transaction, keyed by the
+    sha256 of the file's bytes up to that position: a crash or Ctrl-C mid-file neither loses nor doubles
+    rows, and running the same command again resumes after the last stored block (a file that grew since is
+    read from where it ended; one fully ingested adds nothing). A file of fewer than ``min_rows`` rows is
+    refused before anything is stored. An endpoint the watcher probes is refused: its logs go under
+    another name, so probing is never silently switched off and probe and logged traffic never mix.
     """
     existing = store.find_endpoint(name)
     if existing and existing.protocol not in (None, "", "ingest"):
         raise InputError(f"endpoint {name!r} is probed over HTTP (protocol {existing.protocol}): ingest its logged "
                          f"predictions under another name, e.g. --endpoint '{name}-logs'")
-    df = read_csv(path)
-    pred = _pick(df, prediction_column, "prediction")
-    if pred is None:
-        raise InputError(f"no prediction column in {path}: pass --prediction-column")
-    conf = _pick(df, confidence_column, "confidence")
-    lab = _pick(df, label_column, "label")
-    tcol = _pick(df, ts_column, "ts")
-    lat = _pick(df, None, "latency_ms")
-    if conf is not None and not pd.api.types.is_numeric_dtype(df[conf]):
-        raise InputError(f"confidence column {conf!r} is not numeric")
-    if conf is not None:
-        check_unit_interval(df[conf], f"confidence column {conf!r} in {path}")
-    now = time.time()
-    if tcol is not None:
-        times = _timestamps(df[tcol], tcol, now)
-    else:
-        times = [now + i * 1e-3 for i in range(len(df))]
-    feature_cols = [c for c in df.columns if c not in {pred, conf, lab, tcol, lat}]
-    records = df.to_dict(orient="records")
-    samples = []
-    for i, r in enumerate(records):
-        inputs = {c: (None if pd.isna(r[c]) else r[c]) for c in feature_cols}
-        c = r[conf] if conf else None
-        samples.append(Sample(endpoint=name, ts=float(times[i]), source="ingest", inputs=inputs or None,
-                              prediction=None if pd.isna(r[pred]) else str(r[pred]),
-                              confidence=None if c is None or pd.isna(c) else float(c),
-                              label=None if lab is None or pd.isna(r[lab]) else str(r[lab]),
-                              latency_ms=None if lat is None or pd.isna(r[lat]) else float(r[lat])))
-    store.upsert_endpoint(name, protocol="ingest")
-    return store.add_samples(samples)
+    p = _existing_file(path)
+    head = read_head(p)
+    roles = _roles(head, p, prediction_column, confidence_column, label_column, ts_column)
+    if not store.keeps_inputs:          # MLFI_STORE_INPUTS=none: feature values never reach the database
+        roles = Roles(roles.prediction, roles.confidence, roles.label, roles.ts, roles.latency, [])
+    position, offset, rows_done, hasher = _resume_point(store, name, p, head)
+    resumed_after, now, added = rows_done, time.time(), 0
+    line = 2 + rows_done           # file line of the next row (rows holding quoted newlines shift it)
+    endpoint_id: int | None = None
+    for end, block in blocks(p, offset):
+        df = parse_block(head, block, p, first_line=line)
+        if endpoint_id is None and len(df) < min_rows and end == p.stat().st_size and not rows_done:
+            raise InputError(f"{p.name} has {len(df)} rows: too few to learn a baseline from (at least {min_rows})")
+        try:
+            rows = chunk_rows(df, roles, endpoint_id or 0, path=p, first_line=line, now=now, first_row=rows_done)
+        except InputError as exc:
+            if added or resumed_after:
+                raise InputError(f"{exc} (rows 1-{rows_done} are stored: fix the file and run the same "
+                                 "command again to resume after them)") from exc
+            raise
+        if endpoint_id is None:        # created only once the first block is known to be good
+            endpoint_id = store.upsert_endpoint(name, protocol="ingest").id
+            rows = [(endpoint_id, *r[1:]) for r in rows]
+        hasher.update(block)
+        rows_done += len(rows)
+        position = store.add_ingest_chunk(endpoint_id, ROW_COLUMNS, rows, position, hasher.hexdigest(), end, rows_done)
+        added += len(rows)
+        line += block.count(b"\n")
+    if not added and not resumed_after:
+        raise InputError(f"CSV {p} has no rows")
+    return IngestOutcome(added, resumed_after)

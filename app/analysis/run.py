@@ -5,8 +5,7 @@ probe -> window -> suite -> RCA -> report -> governance (``mlfi baseline`` / ``m
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+import threading
 
 import requests
 
@@ -41,10 +40,10 @@ def collect(target: ProbeTarget, probe_set: ProbeSet, n: int, *, seed: int, conc
     ``strict=False`` (analysis of a known endpoint) only misconfiguration aborts (refused connections,
     4xx); 5xx, timeouts and malformed bodies are what the analysis is there to measure.
     """
-    rows = probe_set.rows(n, seed=seed)
-    head, tail = rows[:_EARLY_ABORT], rows[_EARLY_ABORT:]
+    order = probe_set.order(n, seed=seed)       # indices only: rows are copied as they are sent
+    head, tail = order[:_EARLY_ABORT], order[_EARLY_ABORT:]
     with requests.Session() as session:
-        out = [probe_once(target, row, label, session=session) for row, label in head]
+        out = [probe_once(target, *probe_set.row(i), session=session) for i in head]
     if len(out) == _EARLY_ABORT and all((not x.ok) if strict else _is_misconfiguration(x) for x in out):
         kinds = sorted({f"{x.error_kind}{' ' + str(x.status_code) if x.status_code else ''}" for x in out})
         detail = (out[-1].error_detail or "")[:160]
@@ -59,14 +58,36 @@ def collect(target: ProbeTarget, probe_set: ProbeSet, n: int, *, seed: int, conc
     if not tail:
         return out
     workers = max(1, min(concurrency, len(tail)))
-    chunks = [tail[i::workers] for i in range(workers)]
+    chunks = [range(w, len(tail), workers) for w in range(workers)]
+    results: list[list[Sample]] = [[] for _ in range(workers)]
+    stop = threading.Event()
+    failures: list[BaseException] = []
 
-    def _run(chunk: list[tuple[dict[str, Any], Any]]) -> list[Sample]:
-        with requests.Session() as sess:
-            return [probe_once(target, row, label, session=sess) for row, label in chunk]
+    def _run(w: int) -> None:
+        try:
+            with requests.Session() as sess:
+                for j in chunks[w]:
+                    if stop.is_set():
+                        return
+                    results[w].append(probe_once(target, *probe_set.row(tail[j]), session=sess))
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, raised there
+            failures.append(exc)
+            stop.set()
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(_run, chunks))
+    # daemon threads, joined with a short timeout: Ctrl-C reaches the main thread within a fraction of a
+    # second, the workers stop before their next probe, and exiting never waits for a probe in flight
+    threads = [threading.Thread(target=_run, args=(w,), daemon=True, name=f"probe-{w}") for w in range(workers)]
+    for th in threads:
+        th.start()
+    try:
+        for th in threads:
+            while th.is_alive():
+                th.join(0.1)
+    except BaseException:
+        stop.set()
+        raise
+    if failures:
+        raise failures[0]
     merged: list[Sample] = [None] * len(tail)  # type: ignore[list-item]
     for w, res in enumerate(results):
         for j, smp in enumerate(res):

@@ -10,11 +10,12 @@ from pydantic import ValidationError
 
 from app.analysis.report import build_report
 from app.config import Settings
+from app.detection.baseline import baseline_size_problem
 from app.detection.metrics import compute_metrics
 from app.detection.sketch import is_sketch, sketch_frame
 from app.detection.suite import DetectionConfig, WindowData, run_suite
 from app.detection.task import as_float, float_values
-from app.errors import InputError
+from app.errors import InputError, shown
 from app.schemas import Baseline, Report, Sample
 
 __all__ = ["analyze_window", "baseline_window", "detection_config", "samples_window"]
@@ -131,6 +132,11 @@ def analyze_window(baseline: Baseline, samples: list[Sample], *, settings: Setti
     """
     if not samples:
         raise InputError("no samples to analyse: the window is empty")
+    total = baseline.metrics.total_samples or baseline.n_samples
+    problem = baseline_size_problem(round(total * (1.0 - baseline.metrics.error_rate)))
+    if problem:         # learned before the minimum existed: every test on it would fail
+        raise InputError(f"baseline v{baseline.version} of {shown(baseline.endpoint)} is too small ({problem}); "
+                         "learn it again from more samples")
     cfg = config or detection_config(settings, baseline.notes.get("detection") if baseline.notes else None)
     task = baseline.task if cfg.task == "auto" else cfg.task
     ref, cur = baseline_window(baseline, task), samples_window(samples, task)

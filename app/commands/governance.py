@@ -14,13 +14,13 @@ __all__ = ["register"]
 STATUS_CHOICES = ["pending", "approved", "rejected", "executed", "superseded"]
 
 
-def _ctx(ctx: click.Context) -> tuple[Any, Any]:
+def _ctx(ctx: click.Context, *, read_only: bool = False) -> tuple[Any, Any]:
     from app.logging_setup import setup_logging
     from app.storage import Store
 
     settings = get_settings(ctx)
     setup_logging(settings, quiet=True)
-    return settings, Store.from_settings(settings)
+    return settings, Store.from_settings(settings, read_only=read_only)
 
 
 def _when(ts: float | None) -> str:
@@ -56,7 +56,7 @@ def register(group: click.Group) -> None:
         """Recommendations with their ids (newest first)."""
         from app.governance import list_recommendations
 
-        settings, store = _ctx(ctx)
+        settings, store = _ctx(ctx, read_only=True)
         recs = list_recommendations(store, settings, status=status, endpoint=endpoint, incident_id=incident_id,
                                     limit=limit)
         human = "\n".join(f"{r.id}  [{r.priority}] {r.status:<10} {r.action}  " + (
@@ -134,7 +134,7 @@ def register(group: click.Group) -> None:
             return None
         if checkpoint_files and not verify:
             raise InputError("--checkpoint needs --verify")
-        settings, store = _ctx(ctx)
+        settings, store = _ctx(ctx, read_only=True)
         if verify:
             extra = [cp for f in checkpoint_files for cp in cps.load(Path(f))]
             res = verify_audit(store, settings, extra)

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from app.schemas import Report
     from app.storage import Store
 
-__all__ = ["register"]
+__all__ = ["MAX_BASELINE_ROWS", "register"]
+
+MAX_BASELINE_ROWS = 50_000     # `ingest --as-baseline` learns from the newest rows of the file, at most this many
 
 
 def _endpoint_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -78,7 +80,12 @@ def register(group: click.Group) -> None:
                      timeout_s: float | None, n: int, seed: int | None, concurrency: int, as_json: bool) -> None:
         """Probe URL N times and store the learned baseline (a new version)."""
         from app.analysis.run import run_baseline
+        from app.detection.baseline import baseline_size_problem
+        from app.errors import InputError
 
+        problem = baseline_size_problem(n, "probes")
+        if problem:                      # refused before anything is probed or stored
+            raise InputError(f"--samples {n}: {problem}")
         settings, store = _store(ctx)
         b = run_baseline(settings, store, _spec(url, protocol, probe_set, label_column, headers, model_name,
                                                 timeout_s), n, seed=0 if seed is None else seed,
@@ -151,18 +158,26 @@ def register(group: click.Group) -> None:
                    as_baseline: bool, as_json: bool) -> None:
         """Append logged predictions from FILE.csv (passive monitoring)."""
         from app.analysis.ingest import ingest_csv
-        from app.detection.baseline import learn_baseline
+        from app.detection.baseline import MIN_BASELINE_SAMPLES, learn_baseline
         from app.storage.baselines import save_baseline
 
         settings, store = _store(ctx)
-        n = ingest_csv(store, endpoint, file, prediction_column=prediction_column,
-                       confidence_column=confidence_column, label_column=label_column, ts_column=ts_column)
+        got = ingest_csv(store, endpoint, file, prediction_column=prediction_column,
+                         confidence_column=confidence_column, label_column=label_column, ts_column=ts_column,
+                         min_rows=MIN_BASELINE_SAMPLES if as_baseline else 0)
+        n = got.ingested
         out: dict[str, Any] = {"endpoint": endpoint, "ingested": n, "total_samples": store.count_samples(endpoint)}
+        if got.resumed_after:
+            out["resumed_after_row"] = got.resumed_after
         if as_baseline:
-            b = save_baseline(settings, store, learn_baseline(endpoint, store.recent_samples(endpoint, last_n=n),
+            # the rows of this file (all of them when resumed), the newest MAX_BASELINE_ROWS at most: a baseline
+            # keeps 5000 values per feature, and a million Sample objects would need gigabytes
+            last_n = min(n + got.resumed_after, MAX_BASELINE_ROWS)
+            b = save_baseline(settings, store, learn_baseline(endpoint, store.recent_samples(endpoint, last_n=last_n),
                                                               protocol="ingest"))
             out["baseline_version"] = b.version
-        emit(out, as_json, f"ingested {n} rows into {endpoint} ({out['total_samples']} samples stored)")
+        resumed = f", resumed after row {got.resumed_after}" if got.resumed_after else ""
+        emit(out, as_json, f"ingested {n} rows into {endpoint} ({out['total_samples']} samples stored{resumed})")
 
     @group.command("export")
     @click.option("--endpoint", "endpoint", required=True)

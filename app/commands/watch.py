@@ -30,13 +30,23 @@ def _probe_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _settings_store(ctx: click.Context, *, quiet: bool = True) -> tuple[Any, Any]:
+def _died(st: dict[str, Any]) -> str:
+    """`` - died at 2026-01-02 03:04:05 UTC`` for a watcher that was killed, else empty."""
+    import datetime as dt
+
+    if st.get("status") != "died" or st.get("died_at") is None:
+        return ""
+    when = dt.datetime.fromtimestamp(float(st["died_at"]), dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"; died at {when} without a clean stop"
+
+
+def _settings_store(ctx: click.Context, *, quiet: bool = True, read_only: bool = False) -> tuple[Any, Any]:
     from app.logging_setup import setup_logging
     from app.storage import Store
 
     settings = get_settings(ctx)
     setup_logging(settings, quiet=quiet)
-    return settings, Store.from_settings(settings)
+    return settings, Store.from_settings(settings, read_only=read_only)
 
 
 def _register_kwargs(protocol: str | None, probe_set: str | None, label_column: str | None,
@@ -110,11 +120,11 @@ def register(group: click.Group) -> None:
         """Heartbeat, liveness and running totals of the watcher."""
         from app.watcher.control import watcher_status
 
-        settings, store = _settings_store(ctx)
+        settings, store = _settings_store(ctx, read_only=True)
         st = watcher_status(settings, store)
         stats = st.get("stats") or {}
         human = (f"watcher {'alive' if st['alive'] else 'not running'} (status {st['status']}, pid {st['pid']}, "
-                 f"heartbeat {st['heartbeat_age_s']} s ago); endpoints enabled {st['endpoints_enabled']}/"
+                 f"heartbeat {st['heartbeat_age_s']} s ago{_died(st)}); endpoints enabled {st['endpoints_enabled']}/"
                  f"{st['endpoints_total']}; probes {stats.get('probes_started', 0)}, "
                  f"on time {stats.get('on_time_ratio')}")
         emit(st, as_json, human)
@@ -148,7 +158,7 @@ def register(group: click.Group) -> None:
         """All endpoints with their schedule and last probe status."""
         from app.watcher.endpoints import public_view
 
-        _, store = _settings_store(ctx)
+        _, store = _settings_store(ctx, read_only=True)
         eps = [public_view(e) for e in store.list_endpoints()]
         lines = [f"{'on ' if e['enabled'] else 'off'} {e['name']}  [{e['protocol']}] every {e['interval_s']:g} s  "
                  f"last {e['last_status'] or '-'}" + (f" ({e['consecutive_failures']} failures)"

@@ -14,10 +14,28 @@ from app.detection.task import as_float, resolve_task
 from app.errors import InputError
 from app.schemas import Baseline, FeatureReference, Sample
 
-__all__ = ["MAX_REFERENCE_ROWS", "MAX_REFERENCE_VALUES", "learn_baseline"]
+__all__ = ["MAX_REFERENCE_ROWS", "MAX_REFERENCE_VALUES", "MIN_BASELINE_SAMPLES", "baseline_size_problem",
+           "learn_baseline"]
 
 MAX_REFERENCE_VALUES = 5000   # per-feature reference sample kept in the file
 MAX_REFERENCE_ROWS = 2000     # joint rows kept for multivariate tests / Isolation Forest
+# the fewest successful samples a baseline is learned from: the drift tests compare two distributions
+# (chi-square, KS, PSI need several rows of each), and a reference of 1 row fails every later analysis
+MIN_BASELINE_SAMPLES = 10
+
+
+def baseline_size_problem(n: int, what: str = "successful samples") -> str | None:
+    """The one-line reason ``n`` samples are too few for a baseline, or ``None`` when they are enough.
+
+    >>> baseline_size_problem(10) is None
+    True
+    >>> baseline_size_problem(1, "rows")
+    'a baseline needs at least 10 rows, got 1: the drift tests compare distributions and cannot from fewer'
+    """
+    if n >= MIN_BASELINE_SAMPLES:
+        return None
+    return (f"a baseline needs at least {MIN_BASELINE_SAMPLES} {what}, got {n}: "
+            "the drift tests compare distributions and cannot from fewer")
 
 
 def _is_number(v: Any) -> bool:
@@ -58,14 +76,17 @@ def learn_baseline(name: str, samples: list[Sample], protocol: str | None = None
     ``task`` (``classification``/``regression``; ``None``/``auto`` = decide from the predictions,
     see :func:`app.detection.task.infer_task`) selects how predictions and labels are compared: a
     regression baseline keeps the numeric predictions and the residuals (prediction - label)
-    instead of class counts and 1/0 correctness. Raises InputError when the window has no
-    successful sample to learn from.
+    instead of class counts and 1/0 correctness. Raises InputError when the window has fewer than
+    ``MIN_BASELINE_SAMPLES`` successful samples to learn from.
     """
     ok = [s for s in samples if s.ok]
     if not ok:
         kinds = Counter(s.error_kind for s in samples)
         raise InputError(f"cannot learn a baseline: none of the {len(samples)} probes succeeded "
                          f"({', '.join(f'{k}: {n}' for k, n in kinds.items())})")
+    problem = baseline_size_problem(len(ok))
+    if problem:
+        raise InputError(f"cannot learn a baseline: {problem}")
     rng = np.random.default_rng(seed)
     feats: dict[str, list[Any]] = {}
     rows: list[dict[str, Any]] = []

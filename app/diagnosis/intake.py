@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,33 @@ from app.errors import InputError
 __all__ = ["MAX_PROMPT_CHARS", "from_dict", "from_file", "from_prompt", "measure", "merge_text"]
 
 MAX_PROMPT_CHARS = 20_000
+MAX_TEXT_CHARS = MAX_PROMPT_CHARS    # every text value of a record (notes, names, ...) is cut to this length
+MAX_TEXT_VALUES = 20_000             # text values read from one record at most (a bigger record is refused)
+
+
+def _cap_text(data: Any, warn: list[str], path: str = "", seen: list[int] | None = None) -> Any:
+    """``data`` with every string cut to ``MAX_TEXT_CHARS`` characters, each cut named in ``warn``: the text
+    readers then see a bounded input whatever a record or an upload holds.
+
+    >>> w = []; _cap_text({"notes": "x" * 20_005, "n": [1, "ok"]}, w)["n"], w
+    ([1, 'ok'], ['notes: cut from 20005 to 20000 characters (text fields are capped)'])
+    """
+    seen = seen if seen is not None else [0]
+    if isinstance(data, str):
+        seen[0] += 1
+        if seen[0] > MAX_TEXT_VALUES:
+            raise InputError(f"experiment record holds more than {MAX_TEXT_VALUES} text values")
+        if len(data) > MAX_TEXT_CHARS:
+            warn.append(f"{path or 'value'}: cut from {len(data)} to {MAX_TEXT_CHARS} characters "
+                        "(text fields are capped)")
+            return data[:MAX_TEXT_CHARS]
+        return data
+    if isinstance(data, dict):
+        return {_cap_text(k, warn, path, seen) if isinstance(k, str) else k:
+                _cap_text(v, warn, f"{path}.{k}" if path else str(k)[:40], seen) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_cap_text(v, warn, f"{path}[{i}]", seen) for i, v in enumerate(data)]
+    return data
 
 
 def _one_line(exc: ValidationError) -> str:
@@ -122,7 +148,7 @@ def from_dict(data: Any, warnings: list[str] | None = None) -> ExperimentRecord:
     if not isinstance(data, dict):
         raise InputError(f"experiment record must be a JSON object, got {_json_type(data)}")
     warn = warnings if warnings is not None else []
-    clean, found = normalise(copy.deepcopy(data))
+    clean, found = normalise(_cap_text(data, warn))
     warn.extend(found)
     rec = validate_lenient(clean, warn)
     if not (

@@ -187,9 +187,10 @@ def verify(store: Store, settings: Settings, extra: list[cps.Checkpoint] | None 
     consistent with every stored checkpoint and every one in ``extra``.
 
     Runs under the write lock, so an append in flight (mirror line written, database row not yet
-    committed) is never mistaken for tampering.
+    committed) is never mistaken for tampering; on a state directory this process cannot write (a store
+    opened read-only) it reads without the lock: nothing can append there.
     """
-    with locked(store) as conn:
+    with (reading(store) if getattr(store, "read_only", False) else locked(store)) as conn:
         return verify_in(conn, settings, extra)
 
 

@@ -106,8 +106,8 @@ class ProbeSet:
         have = set(self.features)
         return [c for c in columns if c not in have]
 
-    def rows(self, n: int, seed: int = 0) -> list[tuple[dict[str, Any], Any | None]]:
-        """``n`` (row, label) pairs: a seeded shuffle of the set, cycled (re-shuffled) when ``n`` exceeds it."""
+    def order(self, n: int, seed: int = 0) -> list[int]:
+        """Indices of ``n`` probe rows: a seeded shuffle of the set, cycled (re-shuffled) when ``n`` exceeds it."""
         if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
             raise InputError(f"number of probes must be a positive integer, got {n!r}")
         rng = random.Random(seed)
@@ -116,7 +116,15 @@ class ProbeSet:
             idx = list(range(len(self.records)))
             rng.shuffle(idx)
             order.extend(idx)
-        return [(dict(self.records[i]), self.labels[i] if self.labels is not None else None) for i in order[:n]]
+        return order[:n]
+
+    def row(self, i: int) -> tuple[dict[str, Any], Any | None]:
+        """The (row, label) pair at index ``i`` (a copy of the row)."""
+        return dict(self.records[i]), self.labels[i] if self.labels is not None else None
+
+    def rows(self, n: int, seed: int = 0) -> list[tuple[dict[str, Any], Any | None]]:
+        """``n`` (row, label) pairs in :meth:`order` (all built at once: for a long run use ``order`` + ``row``)."""
+        return [self.row(i) for i in self.order(n, seed)]
 
 
 _SPECIAL = ("row", "values", "columns")

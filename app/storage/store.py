@@ -14,6 +14,8 @@ from app.storage import tables as t
 from app.storage.endpoints import Endpoint, EndpointsMixin
 from app.storage.endpoints import dumps as _dumps
 from app.storage.engine import make_engine, upgrade_schema
+from app.storage.ingest_progress import IngestProgressMixin
+from app.storage.readonly import readonly_engine, unwritable_sqlite_file
 from app.storage.reports import ReportsMixin
 from app.storage.samples import SamplesMixin
 from app.storage.watcher import WatcherMixin
@@ -38,21 +40,29 @@ def _restrict_sqlite_file(engine: Engine) -> None:
             pass   # not ours to change (read-only mount, other owner): leave it as it is
 
 
-class Store(EndpointsMixin, SamplesMixin, ReportsMixin, WatcherMixin):
+class Store(EndpointsMixin, SamplesMixin, ReportsMixin, WatcherMixin, IngestProgressMixin):
     """Database access. Every write is one transaction: a crash never leaves half a sample."""
 
-    def __init__(self, url: str, *, store_inputs: str = "window") -> None:
+    def __init__(self, url: str, *, store_inputs: str = "window", read_only: bool = False) -> None:
         self.url = url
         self.store_inputs = store_inputs
         self.keeps_inputs = store_inputs != "none"
-        self.engine: Engine = make_engine(url)
+        locked = unwritable_sqlite_file(url) if read_only else None
+        self.read_only = locked is not None      # True: opened read-only (nothing may be written through it)
+        if locked is not None:        # a read command on a state dir it cannot write: read, never upgrade
+            self.engine: Engine = readonly_engine(locked)
+            return
+        self.engine = make_engine(url)
         upgrade_schema(self.engine)
         _restrict_sqlite_file(self.engine)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Store:
-        settings.ensure_dirs()
-        return cls(settings.db_url, store_inputs=settings.store_inputs)
+    def from_settings(cls, settings: Settings, *, read_only: bool = False) -> Store:
+        """The settings' database; ``read_only`` (read commands) opens a SQLite file this process cannot
+        write read-only instead of failing on the schema check's write."""
+        if not read_only:
+            settings.ensure_dirs()
+        return cls(settings.db_url, store_inputs=settings.store_inputs, read_only=read_only)
 
     def dispose(self) -> None:
         self.engine.dispose()

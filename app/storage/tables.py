@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Dialect,
@@ -21,7 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 __all__ = ["NAME_MAX", "SCHEMA_VERSION", "SafeString", "SafeText", "audit_log", "baselines", "diagnoses", "endpoints",
-           "incidents", "meta", "metadata", "no_nul", "recommendations", "reports", "sample_aggregates", "samples", "sensitivity", "watcher"]
+           "incidents", "ingest_progress", "meta", "metadata", "no_nul", "recommendations", "reports",
+           "sample_aggregates", "samples", "sensitivity", "watcher"]
 
 SCHEMA_VERSION = 4
 NAME_MAX = 2048      # endpoint names and URLs (a URL-based endpoint is named by its URL)
@@ -222,4 +224,16 @@ diagnoses = Table(
     Column("primary_category", SafeString(64), nullable=False),
     Column("payload_hash", SafeString(64), nullable=False),
     Column("payload_json", SafeText, nullable=False),
+)
+
+# how far `mlfi ingest` got through a file: the sha256 of the bytes ingested so far (header included), the
+# byte offset they end at and the rows they held; updated in the transaction that stores each chunk
+ingest_progress = Table(
+    "ingest_progress", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=False),
+    Column("prefix_sha256", SafeString(64), nullable=False),
+    Column("byte_offset", BigInteger, nullable=False),
+    Column("rows_done", Integer, nullable=False),
+    Column("updated_at", Float, nullable=False),
 )

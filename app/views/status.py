@@ -119,7 +119,8 @@ def watcher_info(store: Store, settings: Settings, *, now: float | None = None) 
     alive = bool(is_alive(store, settings))
     st = state or {}
     beat = st.get("last_beat")
-    return WatcherInfo(alive=alive, status=st.get("status"), desired=st.get("desired"), pid=st.get("pid"),
+    status = "died" if st.get("status") == "running" and not alive else st.get("status")   # killed, not stopped
+    return WatcherInfo(alive=alive, status=status, desired=st.get("desired"), pid=st.get("pid"),
                        last_beat_age_s=None if beat is None else max(0.0, now - float(beat)),
                        cycles=st.get("cycles"), started_at=st.get("started_at"))
 

@@ -76,9 +76,12 @@ class Analyzer:
 
     def _start_pool(self) -> None:
         if self.background == "process":
+            from app.watcher.child_env import analysis_environ, only_environ
+
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=init_process, initargs=(self.settings.model_dump(), os.getpid()))
-            self._running = self._pool.submit(run_in_process, [])   # start it now: imports happen up front
+            with only_environ(analysis_environ(os.environ)):      # the child gets only what it needs
+                self._running = self._pool.submit(run_in_process, [])   # start it now: imports happen up front
         else:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlfi-analysis")
             self._running = self._pool.submit(warm_up)        # warm-up: no pause at the first pass

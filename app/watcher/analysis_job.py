@@ -77,7 +77,7 @@ class AnalysisJob:
         point, at least ``MIN_ALARM_WINDOW`` and at most ``window_size``; an incident this opens records
         the change point and the detection delay, and the episode keeps one change in one incident.
         """
-        from app.detection.baseline import learn_baseline
+        from app.detection.baseline import MIN_BASELINE_SAMPLES, baseline_size_problem, learn_baseline
         from app.storage.baselines import load_baseline, save_baseline
 
         name, eid, window = ep.name, ep.id, self.settings.window_size
@@ -102,10 +102,21 @@ class AnalysisJob:
                 self._warn_once(f"nolearn:{eid}", f"no baseline learned for {name}: {err:.0%} of the last "
                                                   f"{len(samples)} probes failed")
                 return AnalysisOutcome(name, "not_learnable", f"error rate {err:.2f}")
+            problem = baseline_size_problem(sum(1 for s in samples if s.ok))
+            if problem:                    # a window smaller than the minimum (MLFI_WINDOW_SIZE): one line, once
+                problem += f" (the window, MLFI_WINDOW_SIZE, is {window})" if window < MIN_BASELINE_SAMPLES else ""
+                self._warn_once(f"small:{eid}", f"no baseline learned for {name}: {problem}")
+                return AnalysisOutcome(name, "not_learnable", problem)
             b = save_baseline(self.settings, self.store, learn_baseline(name, samples, protocol=ep.protocol))
             self._seen[eid] = newest
             logger.info(f"learned baseline v{b.version} for {name} from its first {len(samples)} samples")
             return AnalysisOutcome(name, "baseline_learned", f"v{b.version}")
+        total = baseline.metrics.total_samples or baseline.n_samples
+        problem = baseline_size_problem(round(total * (1.0 - baseline.metrics.error_rate)))
+        if problem:                        # learned before the minimum existed: say so once, no traceback
+            self._warn_once(f"small-baseline:{eid}", f"analysis of {name} skipped: baseline v{baseline.version} "
+                                                     f"is too small ({problem}); learn it again")
+            return AnalysisOutcome(name, "not_learnable", problem)
         # imported here, not at the top: the window pulls in scipy and scikit-learn, which only the
         # analysis process needs (the watcher's probing process stays small)
         from app.analysis.window import analyze_window

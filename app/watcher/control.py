@@ -75,6 +75,17 @@ def is_alive(store: Store, max_age_s: float | Settings | None = None) -> bool:
     return pid_alive(st.get("pid"))
 
 
+def died_status(stored: str | None, alive: bool) -> str | None:
+    """The watcher's status as shown: ``died`` when the heartbeat row still says running but the process is
+    gone (killed, crashed: a clean stop writes ``stopped``); else the stored status. Its last heartbeat is
+    when it died.
+
+    >>> died_status("running", False), died_status("running", True), died_status("stopped", False)
+    ('died', 'running', 'stopped')
+    """
+    return "died" if stored == "running" and not alive else stored
+
+
 def watcher_status(settings: Settings, store: Store) -> dict[str, Any]:
     """Heartbeat, desired state, liveness and the running totals (for `mlfi watcher status --json`)."""
     from app.storage.watcher import load_stats
@@ -82,11 +93,13 @@ def watcher_status(settings: Settings, store: Store) -> dict[str, Any]:
     st = store.watcher_state() or {}
     beat = st.get("last_beat")
     eps = store.list_endpoints()
+    alive = is_alive(store, settings)
     return {
-        "alive": is_alive(store, settings),
+        "alive": alive,
         "pid": st.get("pid"),
         "host": st.get("host"),
-        "status": st.get("status") or "never_started",
+        "status": died_status(st.get("status"), alive) or "never_started",
+        "died_at": beat if died_status(st.get("status"), alive) == "died" else None,
         "desired": st.get("desired"),
         "started_at": st.get("started_at"),
         "last_beat": beat,
