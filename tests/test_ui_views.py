@@ -51,8 +51,9 @@ def test_watcher_info_reads_heartbeat(store, settings):
     assert status.watcher_info(store, settings).alive is False
     store.heartbeat(pid=999_999_999, status="running", started_at=time.time())  # a pid that cannot exist
     info = status.watcher_info(store, settings)
-    assert info.status == "running" and info.last_beat_age_s is not None and info.last_beat_age_s < 5
-    assert info.alive is False                        # recent beat but the process is gone
+    # a recent "running" beat whose process is gone: the watcher died (killed), not stopped
+    assert info.status == "died" and info.last_beat_age_s is not None and info.last_beat_age_s < 5
+    assert info.alive is False
 
 
 def test_kpis_against_stored_baseline(store, seeded):

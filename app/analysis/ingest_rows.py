@@ -114,7 +114,7 @@ ROW_COLUMNS = ("endpoint_id", "ts", "source", "prediction", "confidence", "label
 
 
 def _inputs_json(features: pd.DataFrame) -> list[str]:
-    """``inputs_json`` of every row, by pandas' C JSON writer (one object per line; NaN -> null, 15
+    r"""``inputs_json`` of every row, by pandas' C JSON writer (one object per line; NaN -> null, 15
     significant digits: every value a CSV writes with up to 15 digits comes back exactly).
 
     >>> _inputs_json(pd.DataFrame({"a": [1.5, float("nan")], "b": ["x", 'q"']}))
