@@ -26,7 +26,7 @@ if [ -f scripts/servers_venv.sh ]; then
 fi
 
 export MLFI_LOG_LEVEL=${MLFI_LOG_LEVEL:-WARNING}
-$PY -m pytest -q -p no:cacheprovider --timeout=600 "$@"
+$PY -m pytest -q -p no:cacheprovider --timeout=600 --durations=20 "$@"
 rc=$?
 if [ $rc -eq 5 ]; then echo "no tests collected"; fi
 exit $rc

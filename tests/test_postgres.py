@@ -125,8 +125,8 @@ def test_add_samples_is_all_or_nothing(pg: Store, monkeypatch: pytest.MonkeyPatc
     assert pg.add_samples(_samples(20)) == 20
     real_row = Store.sample_row
 
-    def row(eid: int, s: Sample) -> dict:
-        r = real_row(eid, s)
+    def row(eid: int, s: Sample, **kw: object) -> dict:
+        r = real_row(eid, s, **kw)
         return {**r, "ts": None} if s.ts == 1_000_000.0 + 7 else r    # the 8th row violates NOT NULL
 
     monkeypatch.setattr(Store, "sample_row", staticmethod(row))

@@ -55,7 +55,8 @@ def test_bad_setting_is_one_line_exit_2_before_any_probe(var, value, server, tmp
     assert hits == []
 
 
-def test_log_level_is_case_insensitive_and_defaults_hold(tmp_path):
+def test_log_level_is_case_insensitive_and_defaults_hold(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFI_LOG_LEVEL", raising=False)   # scripts/test.sh sets WARNING
     s = Settings(home=tmp_path, log_level="debug", _env_file=None)  # type: ignore[call-arg]
     assert s.log_level == "DEBUG"
     d = Settings(home=tmp_path, _env_file=None)  # type: ignore[call-arg]

@@ -103,7 +103,8 @@ def items_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
         c = _cite(next((x for x in cites if x.get("doc_id") == _TAXONOMY_DOC), cites[0] if cites else None))
         items.append({
             "id": item_id(did, "gate"), "action_type": GATE_ACTION_TYPE, "priority": "HIGH",
-            "action": f"Release {_experiment(payload)} past its deployment gate ({BLOCKED}, {label})",
+            "action": (f"Release {_experiment(payload)} past its deployment gate (blocked pending human review; "
+                       f"{label.replace('_', ' ').replace('/', ': ')})"),
             "rule_id": "diagnosis:deployment_gate", "knowledge_id": c["doc_id"] if c else None,
             "rationale": (f"Diagnosis {did} blocks deployment pending human review. Approving records the "
                           "release with your name and reason in the audit log; rejecting keeps it blocked."),

@@ -124,7 +124,8 @@ else:
             incomplete=incomplete), key=f"chart_{metric}", config=charts.CONFIG)
 
     c1, c2 = st.columns(2)
-    if view["labelled"].sum() > 0:
+    regression = (base is not None and base.task == "regression") or ("mae" in df and df["mae"].notna().any())
+    if not regression and view["labelled"].sum() > 0:
         chart(c1, "accuracy", "Accuracy (labelled probes, 95% interval)", "#1f9d55", bucket_col="accuracy",
               percent=True, baseline=base.accuracy if base else None, ci=("acc_low", "acc_high"))
     elif "mae" in df and df["mae"].notna().any():
