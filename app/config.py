@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     reasoning_api_key: SecretStr | None = None  # a secret: sent as a header, never logged or shown
     reasoning_timeout_s: float = Field(default=30.0, gt=0)
 
+    # HTTP service (`mlfi serve-api`)
+    api_max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0, description="413 above this request size")
+
     @field_validator("probe_timeout_s", "watch_interval_s", "analysis_every_s", "window_size", "watch_concurrency",
                      "backoff_max_s", "heartbeat_every_s", "probe_samples")
     @classmethod

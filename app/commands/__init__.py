@@ -9,7 +9,7 @@ import click
 __all__ = ["register_all"]
 
 # one module per area; each exposes `register(group)`
-_MODULES = ("monitor", "demo", "watch", "governance", "diagnose", "evaluate", "dashboard", "storage")
+_MODULES = ("monitor", "demo", "watch", "governance", "diagnose", "evaluate", "dashboard", "storage", "api")
 
 
 def register_all(group: click.Group) -> None:

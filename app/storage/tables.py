@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["NAME_MAX", "SCHEMA_VERSION", "SafeString", "SafeText", "audit_log", "baselines", "diagnoses", "endpoints",
+__all__ = ["NAME_MAX", "SCHEMA_VERSION", "SafeString", "SafeText", "api_tokens", "audit_log", "baselines", "diagnoses", "endpoints",
            "incidents", "ingest_progress", "meta", "metadata", "no_nul", "recommendations", "reports",
            "sample_aggregates", "samples", "sensitivity", "watcher"]
 
@@ -236,4 +236,16 @@ ingest_progress = Table(
     Column("byte_offset", BigInteger, nullable=False),
     Column("rows_done", Integer, nullable=False),
     Column("updated_at", Float, nullable=False),
+)
+
+# API bearer tokens (`mlfi tokens`): only the sha256 of a token is stored; a revoked token keeps its row
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", SafeString(64), nullable=False, unique=True),
+    Column("scopes", SafeString(64), nullable=False),            # comma-separated, sorted
+    Column("token_sha256", SafeString(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+    Column("last_used_at", Float),
 )

@@ -1,0 +1,44 @@
+"""`create_app(settings)`: the FastAPI application with its store, routers, auth scheme and error handlers."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app import __version__
+from app.api.limits import BodyLimit
+from app.api.problems import Problem, install_handlers
+from app.api.routes import ROUTERS
+from app.config import Settings
+from app.storage import Store
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
+    """One application over ``settings``' database (or ``store``); mounts every router of app.api.routes."""
+    app = FastAPI(title="mlfi", version=__version__,
+                  description="ML Failure Investigator: ingest, analysis and decisions over HTTP. "
+                              "Every route except /health and /ready needs `Authorization: Bearer TOKEN` "
+                              "(`mlfi tokens create`). Errors are application/problem+json (RFC 9457).")
+    app.state.settings = settings
+    app.state.store = store if store is not None else Store.from_settings(settings)
+    install_handlers(app)
+    for name in ROUTERS:
+        app.include_router(importlib.import_module(f"app.api.routes.{name}").router)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema plus the Problem schema that the problem+json responses refer to."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        app.openapi_schema = schema
+    return app.openapi_schema
