@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # incident notifications (opened / resolved): a secret, incoming-webhook URLs embed their token
     alert_webhook_url: SecretStr | None = None
     alert_timeout_s: float = Field(default=5.0, gt=0)
+    # Alertmanager API v2 (base URL, e.g. http://alertmanager:9093): incidents become alerts; may embed credentials
+    alertmanager_url: SecretStr | None = None
+    alertmanager_timeout_s: float = Field(default=2.0, gt=0, description="short: monitoring never waits long")
 
     # audit log: HMAC key for the hash chain and for signed checkpoints; keep it outside the state dir
     audit_key: SecretStr | None = None
@@ -101,6 +104,7 @@ class Settings(BaseSettings):
 
     # HTTP service (`mlfi serve-api`)
     api_max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0, description="413 above this request size")
+    metrics_public: bool = Field(default=False, description="GET /metrics without a token (default: read scope)")
 
     @field_validator("probe_timeout_s", "watch_interval_s", "analysis_every_s", "window_size", "watch_concurrency",
                      "backoff_max_s", "heartbeat_every_s", "probe_samples")

@@ -29,6 +29,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     install_handlers(app)
     for name in ROUTERS:
         app.include_router(importlib.import_module(f"app.api.routes.{name}").router)
+    app.include_router(importlib.import_module("app.api.metrics").router)     # GET /metrics (Prometheus)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
