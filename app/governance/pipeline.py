@@ -7,6 +7,7 @@ from typing import Any
 
 from loguru import logger
 
+from app import alerting
 from app.config import Settings
 from app.errors import AuditIntegrityError
 from app.governance import audit, notify
@@ -108,6 +109,7 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
     if change.opened:
         logger.info(f"incident #{change.incident_id} opened on {report.endpoint}: {report.rca.root_cause}")
     _notify(store, settings, report, change, rid)
+    alerting.notify_change(store, settings, report, change)    # Alertmanager (MLFI_ALERTMANAGER_URL)
     return report
 
 
