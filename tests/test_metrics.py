@@ -17,9 +17,9 @@ from app.api import create_app
 from app.api.tokens import issue_token
 from app.governance import on_report
 from app.observability.collector import OTHER
-from app.observability.samples import outcome_of
 from app.schemas import Sample
 from app.storage import tables as t
+from app.storage.read.sample_counts import outcome_of
 
 
 def _parse(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -115,7 +115,7 @@ def test_metrics_need_a_read_token_unless_public(store, settings, client) -> Non
 
 
 def test_labels_are_bounded_and_never_carry_values(store, settings, client, monkeypatch) -> None:
-    from app.observability import state
+    from app.storage.read import metrics as state
 
     c, auth = client
     monkeypatch.setattr(state, "MAX_ENDPOINTS", 2)
@@ -135,7 +135,7 @@ def test_labels_are_bounded_and_never_carry_values(store, settings, client, monk
 def test_an_unreadable_store_is_reported_not_a_500(store, settings, client, monkeypatch) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from app.observability import state
+    from app.storage.read import metrics as state
 
     c, auth = client
 

@@ -1,7 +1,7 @@
 """`MlfiCollector`: a prometheus_client custom collector that reads mlfi's state from the store at scrape time.
 
-Nothing is pushed from the watcher: each scrape reads the database (see :mod:`app.observability.state`
-and :mod:`app.observability.samples`), so the API process shows what every watcher and ingest wrote.
+Nothing is pushed from the watcher: each scrape reads the database (see :mod:`app.storage.read.metrics`
+and :mod:`app.storage.read.sample_counts`), so the API process shows what every watcher and ingest wrote.
 Labels are bounded: endpoint names (configuration; at most ``MAX_ENDPOINTS``, cut to ``NAME_CHARS``),
 known outcome kinds, detector names, root causes, severities and priorities; never a feature value,
 a prediction or a prediction id.
@@ -18,13 +18,13 @@ from typing import Any
 from loguru import logger
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
-from app.observability import state
-from app.observability.samples import LatencyHistogram, SampleCounts
 from app.schemas import PRIORITIES, ROOT_CAUSES, SEVERITIES, severity_rank
 from app.storage import Store
+from app.storage.errors import DatabaseError
+from app.storage.read import metrics as state
+from app.storage.read.sample_counts import LatencyHistogram, SampleCounts
 
 __all__ = ["OTHER", "MlfiCollector"]
 
@@ -56,7 +56,7 @@ class MlfiCollector(Collector):
         try:
             families = list(self._families())
             up = 1.0
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             logger.warning(f"/metrics: the store could not be read: {type(exc).__name__}")
             families, up = [], 0.0
         yield from families

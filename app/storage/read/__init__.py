@@ -1,3 +1,3 @@
-"""Read models for the dashboard: bounded queries that views turn into tables and charts."""
+"""Read models for the dashboard and /metrics: bounded queries that views and the collector turn into output."""
 
-__all__ = ["buckets", "endpoints", "reports", "series"]
+__all__ = ["buckets", "endpoints", "metrics", "reports", "sample_counts", "series"]

@@ -1,4 +1,4 @@
-"""What a scrape reads from the store: endpoints, each one's latest verdict, open incidents, pending
+"""What a /metrics scrape reads from the store: endpoints, each one's latest verdict, open incidents, pending
 recommendations, the watcher heartbeat. Aggregate SQL over indexed columns; a report's JSON is parsed
 only when the endpoint's latest report changed since the previous scrape."""
 
