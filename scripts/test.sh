@@ -20,6 +20,15 @@ if ! ls /usr/lib/postgresql/*/bin/pg_ctl /usr/lib/postgresql/*/bin/initdb >/dev/
   fi
 fi
 
+# Prometheus, promtool and Alertmanager for tests/test_prometheus_real.py (real scrape, rules, alerts)
+if [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ] || [ ! -x /usr/bin/prometheus-alertmanager ]; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus \
+      prometheus-alertmanager >/dev/null) \
+      || echo "warning: could not install prometheus / prometheus-alertmanager; the Prometheus and Alertmanager tests will fail"
+  fi
+fi
+
 # real third-party model servers (MLServer / MLflow) in their own venv, for the integration tests
 if [ -f scripts/servers_venv.sh ]; then
   bash scripts/servers_venv.sh || echo "warning: servers venv incomplete; integration tests will say why"
