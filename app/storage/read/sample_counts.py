@@ -82,21 +82,18 @@ class SampleCounts:
             if upto <= self._last_id:
                 return
             s = t.samples.c
-            rng = [s.id > self._last_id, s.id <= upto]
-            for eid, source, kind, n in conn.execute(
-                    select(s.endpoint_id, s.source, s.error_kind, func.count())
-                    .where(*rng).group_by(s.endpoint_id, s.source, s.error_kind)):
+            bucket = case(*((s.latency_ms <= le * 1000.0, i) for i, le in enumerate(LATENCY_BUCKETS_S)),
+                          else_=len(LATENCY_BUCKETS_S))     # the first bucket that holds it; +Inf past the last
+            bucket = case((s.latency_ms.is_(None), None), (s.error_kind.isnot(None), None), else_=bucket)
+            for eid, source, kind, b, n, total_ms in conn.execute(     # one pass over the new rows
+                    select(s.endpoint_id, s.source, s.error_kind, bucket, func.count(), func.sum(s.latency_ms))
+                    .where(s.id > self._last_id, s.id <= upto).group_by(s.endpoint_id, s.source, s.error_kind, bucket)):
                 self.outcomes[(int(eid), str(source or "probe"), outcome_of(kind))] += int(n)
-            ok = [*rng, s.error_kind.is_(None), s.latency_ms.isnot(None)]
-            cols = [func.sum(case((s.latency_ms <= le * 1000.0, 1), else_=0)) for le in LATENCY_BUCKETS_S]
-            for row in conn.execute(select(s.endpoint_id, func.count(), func.sum(s.latency_ms), *cols)
-                                    .where(*ok).group_by(s.endpoint_id)):
-                h = self.latency.setdefault(int(row[0]), LatencyHistogram())
-                h.count += int(row[1])
-                h.total_s += float(row[2] or 0.0) / 1000.0
-                below = 0
-                for i, c in enumerate(row[3:]):     # SQL gives "at most le"; store per-bucket increments
-                    c = int(c or 0)
-                    h.buckets[i] += c - below
-                    below = c
+                if b is None:
+                    continue
+                h = self.latency.setdefault(int(eid), LatencyHistogram())
+                h.count += int(n)
+                h.total_s += float(total_ms or 0.0) / 1000.0
+                if int(b) < len(LATENCY_BUCKETS_S):
+                    h.buckets[int(b)] += int(n)
             self._last_id = upto
