@@ -14,7 +14,7 @@ from app.analysis.ingest_rows import ROW_COLUMNS, Roles, chunk_rows
 from app.errors import InputError
 from app.storage import Store
 
-__all__ = ["IngestOutcome", "guess_columns", "ingest_csv", "read_csv"]
+__all__ = ["IngestOutcome", "guess_columns", "ingest_csv", "read_csv", "refuse_probed"]
 
 
 _COLUMN_ALIASES = {
@@ -131,6 +131,14 @@ def _resume_point(store: Store, name: str, path: Path, head: CsvHead) -> tuple[i
     return None, head.header_end, 0, fresh
 
 
+def refuse_probed(store: Store, name: str) -> None:
+    """An endpoint the watcher probes takes no logged rows (InputError): probe and logged traffic never mix."""
+    existing = store.find_endpoint(name)
+    if existing and existing.protocol not in (None, "", "ingest"):
+        raise InputError(f"endpoint {name!r} is probed over HTTP (protocol {existing.protocol}): ingest its logged "
+                         f"predictions under another name, e.g. --endpoint '{name}-logs'")
+
+
 def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: str | None = None,
                confidence_column: str | None = None, label_column: str | None = None,
                ts_column: str | None = None, min_rows: int = 0) -> IngestOutcome:
@@ -143,10 +151,7 @@ def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: 
     refused before anything is stored. An endpoint the watcher probes is refused: its logs go under
     another name, so probing is never silently switched off and probe and logged traffic never mix.
     """
-    existing = store.find_endpoint(name)
-    if existing and existing.protocol not in (None, "", "ingest"):
-        raise InputError(f"endpoint {name!r} is probed over HTTP (protocol {existing.protocol}): ingest its logged "
-                         f"predictions under another name, e.g. --endpoint '{name}-logs'")
+    refuse_probed(store, name)
     p = _existing_file(path)
     head = read_head(p)
     roles = _roles(head, p, prediction_column, confidence_column, label_column, ts_column)

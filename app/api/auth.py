@@ -42,7 +42,7 @@ def require(scope: str) -> Callable[..., str]:
         now = time.time()
         if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY_S:
             touch_token(store.engine, row.name, now)
-        request.state.token_name = row.name
+        request.state.token_name, request.state.token_scopes = row.name, row.scopes
         return row.name
 
     _dependency.__name__ = f"require_{scope}"

@@ -16,12 +16,12 @@ __all__ = ["audit_entries", "list_incidents", "list_recommendations", "similar_t
 
 def list_recommendations(store: Store, settings: Settings | None = None, *, status: str | None = None,
                          endpoint: str | None = None, incident_id: int | None = None,
-                         limit: int = 500) -> list[repo.RecommendationRecord]:
+                         limit: int = 500, after: tuple[float, str] | None = None) -> list[repo.RecommendationRecord]:
     """Stored recommendations, newest first (InputError for an unknown status)."""
     if status is not None and status not in repo.STATUSES:
         raise InputError(f"unknown status {status!r}: choose one of {', '.join(repo.STATUSES)}")
     return repo.list_recommendations(store.engine, status=status, endpoint=endpoint, incident_id=incident_id,
-                                     limit=limit)
+                                     limit=limit, after=after)
 
 
 def list_incidents(store: Store, settings: Settings | None = None, *, status: str | None = None,

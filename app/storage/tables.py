@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["NAME_MAX", "SCHEMA_VERSION", "SafeString", "SafeText", "api_tokens", "audit_log", "baselines", "diagnoses", "endpoints",
+__all__ = ["NAME_MAX", "SCHEMA_VERSION", "SafeString", "SafeText", "api_idempotency", "api_tokens", "audit_log", "baselines", "diagnoses", "endpoints",
            "incidents", "ingest_progress", "meta", "metadata", "no_nul", "recommendations", "reports",
            "sample_aggregates", "samples", "sensitivity", "watcher"]
 
@@ -248,4 +248,14 @@ api_tokens = Table(
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float),
     Column("last_used_at", Float),
+)
+
+# batch ingest under an `Idempotency-Key`: the first request's receipt, replayed for a repeat of it
+api_idempotency = Table(
+    "api_idempotency", metadata,
+    Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", SafeString(255), primary_key=True),
+    Column("request_sha256", SafeString(64), nullable=False),
+    Column("receipt_json", SafeText, nullable=False),
+    Column("created_at", Float, nullable=False),
 )

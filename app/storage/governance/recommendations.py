@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, or_, select
 
 from app.errors import NotFoundError
 from app.schemas import Recommendation
@@ -95,10 +95,14 @@ def get_recommendation(conn: Connection, rec_id: str) -> RecommendationRecord:
 
 
 def list_recommendations(engine: Engine, *, status: str | None = None, endpoint: str | None = None,
-                         incident_id: int | None = None, limit: int = 500) -> list[RecommendationRecord]:
-    """Newest first; optionally filtered by status, endpoint name or incident."""
+                         incident_id: int | None = None, limit: int = 500,
+                         after: tuple[float, str] | None = None) -> list[RecommendationRecord]:
+    """Newest first; optionally filtered by status, endpoint name or incident. ``after`` is the
+    ``(created_at, id)`` of the last item of the previous page: the page starts after it."""
     r = t.recommendations
     q = _rec_query()
+    if after is not None:
+        q = q.where(or_(r.c.created_at < after[0], and_(r.c.created_at == after[0], r.c.id > after[1])))
     if status is not None:
         q = q.where(r.c.status == status)
     if endpoint is not None:

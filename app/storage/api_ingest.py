@@ -1,0 +1,87 @@
+"""Posted prediction rows: one transaction with their idempotency record; late labels by prediction id."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, bindparam, select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import InputError, NotFoundError
+from app.storage import tables as t
+
+__all__ = ["IngestReceipt", "attach_labels", "insert_rows"]
+
+
+@dataclass(frozen=True)
+class IngestReceipt:
+    """What a batch stored: its count and the ids of its rows, in request order; ``replayed`` for a repeat."""
+
+    endpoint_id: int
+    ingested: int
+    prediction_ids: list[int]
+    replayed: bool = False
+
+
+def _replay(engine: Engine, endpoint_id: int, key: str, request_sha256: str) -> IngestReceipt | None:
+    i = t.api_idempotency
+    with engine.connect() as conn:
+        row = conn.execute(select(i.c.request_sha256, i.c.receipt_json)
+                           .where(and_(i.c.endpoint_id == endpoint_id, i.c.key == key))).first()
+    if row is None:
+        return None
+    if row[0] != request_sha256:
+        raise InputError("Idempotency-Key was used before with a different request: use a new key")
+    return IngestReceipt(**{**json.loads(row[1]), "replayed": True})
+
+
+def insert_rows(engine: Engine, endpoint_id: int, columns: tuple[str, ...], rows: list[tuple[Any, ...]], *,
+                idempotency: tuple[str, str] | None = None) -> IngestReceipt:
+    """Insert ``samples`` rows (values in ``columns`` order) and, under an idempotency key, the receipt, in
+    ONE transaction: a repeat of the request (even a concurrent one) stores nothing and gets the receipt."""
+    if idempotency is not None:
+        old = _replay(engine, endpoint_id, *idempotency)
+        if old is not None:
+            return old
+    stmt = t.samples.insert().returning(t.samples.c.id, sort_by_parameter_order=True)
+    try:
+        with engine.begin() as conn:
+            ids = [int(r[0]) for r in conn.execute(stmt, [dict(zip(columns, r)) for r in rows])]
+            receipt = IngestReceipt(endpoint_id, len(ids), ids)
+            if idempotency is not None:
+                body = {k: v for k, v in asdict(receipt).items() if k != "replayed"}
+                conn.execute(t.api_idempotency.insert().values(
+                    endpoint_id=endpoint_id, key=idempotency[0], request_sha256=idempotency[1],
+                    receipt_json=json.dumps(body), created_at=time.time()))
+    except IntegrityError:
+        if idempotency is None:
+            raise
+        again = _replay(engine, endpoint_id, *idempotency)   # a concurrent twin committed first
+        if again is None:
+            raise
+        return again
+    return receipt
+
+
+def attach_labels(engine: Engine, endpoint_id: int, labels: list[tuple[int, str | None]]) -> int:
+    """Set the label (and whether the prediction was correct) of stored predictions by id, in one transaction.
+
+    Every id must be a prediction of this endpoint (NotFoundError naming the first that is not); returns
+    the number of rows updated.
+    """
+    s = t.samples.c
+    ids = [i for i, _ in labels]
+    with engine.begin() as conn:
+        found = {int(r[0]): r[1] for r in conn.execute(
+            select(s.id, s.prediction).where(and_(s.endpoint_id == endpoint_id, s.id.in_(ids))))}
+        missing = next((i for i in ids if i not in found), None)
+        if missing is not None:
+            raise NotFoundError(f"no prediction {missing} on this endpoint (raw rows may have been pruned)")
+        params = [{"pid": i, "lab": lab, "ok": None if lab is None or found[i] is None else int(lab == found[i])}
+                  for i, lab in labels]
+        conn.execute(t.samples.update().where(s.id == bindparam("pid")).values(
+            label=bindparam("lab"), correct=bindparam("ok")), params)
+    return len(params)
