@@ -27,6 +27,7 @@ MAX_BODY = 1_000_000
 # every route but /health and /ready: (method, path, scope it needs, a cheap valid body or None)
 ROUTES: list[tuple[str, str, str, dict | None]] = [
     ("GET", "/version", "read", None),
+    ("GET", "/metrics", "read", None),            # i15-obs: Prometheus exposition (MLFI_METRICS_PUBLIC unset)
     ("POST", "/monitoring/analyze", "read", {"prediction_url": "http://127.0.0.1:9/nowhere"}),
     ("POST", "/monitoring/prediction", "ingest", {"endpoint": "auth-matrix", "features": {"a": 1}, "prediction": 1}),
     ("GET", "/api/v1/recommendations", "read", None),
