@@ -146,3 +146,13 @@ def test_an_unreadable_store_is_reported_not_a_500(store, settings, client, monk
     r = c.get("/metrics", headers=auth)
     m = _parse(r.text)
     assert r.status_code == 200 and m[("mlfi_store_up", ())] == 0 and any(n == "mlfi_build_info" for n, _ in m)
+
+
+def test_an_unreadable_stored_report_still_gives_its_verdict(store, settings, client) -> None:
+    c, auth = client
+    on_report(store, make_report("error_spike", severity="high", created_at=100.0), settings)
+    with store.engine.begin() as conn:
+        conn.execute(t.reports.update().values(report_json="{not json"))
+    m = _parse(c.get("/metrics", headers=auth).text)
+    assert m[("mlfi_verdict_severity", (("endpoint", EP),))] == 3
+    assert m[("mlfi_verdict_root_cause", (("endpoint", EP), ("root_cause", "error_spike")))] == 1

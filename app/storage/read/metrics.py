@@ -64,7 +64,10 @@ def _worst(a: str | None, b: str) -> str:
 
 
 def _verdict(rid: int, ts: float, cause: str, sev: str, raw: str) -> Verdict:
-    doc: dict[str, Any] = json.loads(raw)
+    try:
+        doc: dict[str, Any] = json.loads(raw)
+    except (TypeError, ValueError):         # an unreadable stored report: its columns still tell the verdict
+        doc = {}
     detectors: dict[str, str] = {}
     for a in doc.get("anomalies") or []:
         name = str(a.get("detector") or "unknown")[:64]
