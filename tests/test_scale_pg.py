@@ -65,3 +65,60 @@ def test_claims_are_exclusive_fenced_and_a_stale_write_is_refused(pgs: tuple[Set
     assert write_batch(eng, [_sample(eid, 2.0)], [], fence=fresh) == 1 and not fresh.refused
     assert L.holders(eng)[eid] == b
     assert L.release(eng, b) == 6 and L.holders(eng) == {}                          # SIGTERM: all back at once
+
+
+def test_two_analysis_workers_never_analyse_one_window_twice_and_a_crashed_job_is_retried(
+        pgs: tuple[Settings, Store]) -> None:
+    import sys
+    import threading
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from gov_helpers import make_report
+
+    from app.storage import analysis_jobs as J
+    from app.storage.errors import StaleClaimError
+
+    _, store = pgs
+    eng = store.engine
+    ids = _endpoints(store, 8)
+    windows = [(e, w) for e in ids for w in range(5)]
+    done: list[tuple[int, int]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(2)
+
+    def worker(wid: int) -> None:
+        barrier.wait()
+        for _ in range(8):
+            J.enqueue(eng, windows)                    # both queue every window: duplicates are ignored
+            for job in J.claim_jobs(eng, wid, 3, ttl_s=30.0):
+                with lock:
+                    done.append((job.endpoint_id, job.window_no))
+                assert J.finish_job(eng, job.id, job.fence)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in (1, 2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    while jobs := J.claim_jobs(eng, 3, 100, ttl_s=30.0):   # what the two left over (they stop after 8 rounds)
+        done += [(j.endpoint_id, j.window_no) for j in jobs]
+        for j in jobs:
+            J.finish_job(eng, j.id, j.fence)
+    assert sorted(done) == sorted(windows)             # every window exactly once
+
+    # a worker claims a window, then "crashes" (never finishes): after its TTL another worker takes it
+    J.enqueue(eng, [(ids[0], 99)])
+    [first] = J.claim_jobs(eng, 1, 5, ttl_s=0.3)
+    assert J.claim_jobs(eng, 2, 5, ttl_s=30.0) == []  # still held
+    time.sleep(0.4)
+    [again] = J.claim_jobs(eng, 2, 5, ttl_s=30.0)
+    assert (again.id, again.fence, again.attempts) == (first.id, first.fence + 1, 2)
+    name = store.list_endpoints()[0].name
+    store.report_guard = (first.id, first.fence)       # the first worker wakes up: its report is refused
+    with pytest.raises(StaleClaimError):
+        store.save_report(make_report(endpoint=name))
+    assert not J.finish_job(eng, first.id, first.fence)
+    store.report_guard = (again.id, again.fence)
+    assert store.save_report(make_report(endpoint=name)) > 0 and J.finish_job(eng, again.id, again.fence)
+    store.report_guard = None
+    assert len(store.list_reports(name)) == 1

@@ -150,6 +150,7 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
     keeper = LeaseKeeper(settings, store, started_at=heart.started)
     if keeper.leasing:
         sched.use_leases(keeper)
+        analyzer.use_jobs(keeper)
         keeper.tick()
     cycles = 0
     heart.beat("running", cycles, {})
