@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 import os
 import socket
+import threading
 import time
+from collections.abc import Callable
 
 from loguru import logger
 
@@ -46,6 +48,9 @@ class LeaseKeeper:
         self.held: dict[int, int] = {}        # endpoint id -> fence of our claim
         self._fences: dict[int, int] = {}     # every fence we ever held (a late write carries the old one)
         self.lost = 0                         # leases found taken over at renewal
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()         # one tick at a time (the thread's, or the caller's)
 
     def holds(self, endpoint_id: int) -> bool:
         return not self.leasing or endpoint_id in self.held
@@ -54,11 +59,22 @@ class LeaseKeeper:
         """What the next sample write must carry (None on SQLite)."""
         return L.FenceCheck(self.id, dict(self._fences)) if self.leasing else None
 
+    def start(self, every_s: float, rate: Callable[[], float | None] | None = None) -> None:
+        """Renew and rebalance every ``every_s`` on a thread of its own: a busy probe loop (or a slow cycle)
+        never lets the leases lapse. ``rate`` gives the probes per minute shown in ``watchers``."""
+        def run() -> None:
+            while not self._stop.wait(every_s):
+                self.tick(probes_per_minute=rate() if rate is not None else None)
+
+        self._thread = threading.Thread(target=run, daemon=True, name="mlfi-leases")
+        self._thread.start()
+
     def tick(self, *, probes_per_minute: float | None = None) -> None:
         """Renew, count peers, rebalance; then write this watcher's heartbeat row. Errors are logged."""
         try:
-            if self.leasing:
-                self._rebalance()
+            with self._lock:
+                if self.leasing:
+                    self._rebalance()
             L.beat_watcher(self.store.engine, self.id, status="running", held=len(self.held) if self.leasing
                            else L.enabled_endpoint_count(self.store.engine), probes_per_minute=probes_per_minute)
         except DatabaseError as exc:
@@ -71,24 +87,27 @@ class LeaseKeeper:
         if gone:
             self.lost += len(gone)
             logger.warning(f"{len(gone)} endpoint leases were taken over by other watchers; dropping them")
-        self.held = kept
+        self.held = kept          # replaced, never mutated: the probe loop reads it from another thread
         L.beat_watcher(eng, self.id, status="running", held=len(kept), probes_per_minute=None)
         target = fair_share(L.enabled_endpoint_count(eng), L.live_watcher_count(eng, self.ttl_s))
-        if len(self.held) > target:
-            shed = sorted(self.held)[target:]
+        if len(kept) > target:
+            shed = sorted(kept)[target:]
+            gone_now = set(shed)
+            self.held = {e: f for e, f in kept.items() if e not in gone_now}   # stop probing them first
             L.release(eng, self.id, shed)
-            for eid in shed:
-                del self.held[eid]
             logger.info(f"released {len(shed)} endpoint leases to other watchers (share {target})")
-        elif len(self.held) < target:
-            got = L.claim(eng, self.id, target - len(self.held), self.ttl_s)
+        elif len(kept) < target:
+            got = L.claim(eng, self.id, target - len(kept), self.ttl_s)
             if got:
-                self.held.update(got)
-                self._fences.update(got)
+                self._fences = {**self._fences, **got}
+                self.held = {**kept, **got}
                 logger.info(f"claimed {len(got)} endpoint leases (holding {len(self.held)}, share {target})")
 
     def close(self) -> None:
         """Release every lease at once and mark this watcher stopped (errors are logged)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
         try:
             if self.leasing:
                 n = L.release(self.store.engine, self.id)

@@ -147,18 +147,19 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
     analyzer = Analyzer(settings, store, background="process", stagger=True, totals=totals)
     old = _install_signals(stop, sched.wake)
     heart = _Heart(store, totals)
+    rate = _Rate()
     keeper = LeaseKeeper(settings, store, started_at=heart.started)
     if keeper.leasing:
         sched.use_leases(keeper)
         analyzer.use_jobs(keeper)
-        keeper.tick()
+    keeper.tick()
+    keeper.start(settings.heartbeat_every_s, lambda: rate.per_minute(totals.snapshot()["probes_completed"]))
     cycles = 0
     heart.beat("running", cycles, {})
     pruner = Pruner.start(settings, stop)      # retention: rollup + pruning on its own thread and engine
     logger.info(f"watcher started (pid {heart.pid}); state in {settings.data_dir}")
     t_end = None if max_runtime_s is None else time.monotonic() + max_runtime_s
     next_cycle = next_beat = 0.0
-    rate = _Rate()
     next_summary = time.time() + SUMMARY_EVERY_S
     try:
         while not stop.is_set():
@@ -177,7 +178,6 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
                 log_failure("watcher cycle failed", exc)
                 stop.wait(1.0)
             if now >= next_beat:
-                keeper.tick(probes_per_minute=rate.per_minute(totals.snapshot()["probes_completed"]))
                 desired = heart.beat("running", cycles, {"endpoints": len(sched.endpoints),
                                                          "in_flight": sched.in_flight()})
                 if desired == "stopped":
