@@ -199,6 +199,15 @@ def test_three_watchers_share_sixty_endpoints_take_over_after_kill_and_fence_a_p
             return len(live) == 3 and sum(held) == n_ep and max(held) <= 21
         assert _wait(settled, 40), L.list_watchers(store.engine)
         wids = {int(r["pid"]): wid for wid, r in _live(store).items()}
+        from app.watcher.control import watcher_status
+        from app.watcher.fleet import endpoint_holders
+
+        st = watcher_status(settings, store)           # what `mlfi watcher status --json` prints
+        live = [w for w in st["watchers"] if w["alive"]]
+        assert st["mode"] == "leases" and st["alive"] and len(live) == 3
+        assert sum(w["endpoints"] for w in live) == n_ep and {w["pid"] for w in live} == set(wids)
+        held_by = endpoint_holders(settings, store)    # `mlfi endpoints list --json`: held_by
+        assert len(held_by) == n_ep and {h["pid"] for h in held_by.values()} == set(wids)
         t1 = time.time()
         print(f"settled after {t1 - t_start:.1f} s")
         time.sleep(6.0)
