@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     analysis_every_s: float = 30.0
     window_size: int = 150
     heartbeat_every_s: float = 2.0
+    lease_ttl_s: float = 15.0         # PostgreSQL: an endpoint lease lasts this long unless renewed (heartbeat)
     backoff_max_s: float = 60.0
 
     # statistics
@@ -107,7 +108,7 @@ class Settings(BaseSettings):
     metrics_public: bool = Field(default=False, description="GET /metrics without a token (default: read scope)")
 
     @field_validator("probe_timeout_s", "watch_interval_s", "analysis_every_s", "window_size", "watch_concurrency",
-                     "backoff_max_s", "heartbeat_every_s", "probe_samples")
+                     "backoff_max_s", "heartbeat_every_s", "probe_samples", "lease_ttl_s")
     @classmethod
     def _positive(cls, v: float) -> float:
         if v <= 0:

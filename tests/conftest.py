@@ -1,7 +1,9 @@
-"""Shared fixtures: an isolated state dir (MLFI_HOME) with its own SQLite database."""
+"""Shared fixtures: an isolated state dir (MLFI_HOME) with its own SQLite database; one PostgreSQL server."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,3 +49,33 @@ def _restore_main_module() -> Iterator[None]:
         sys.modules["__main__"] = main
         if main_file is not None:
             main.__file__ = main_file
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    """One throwaway PostgreSQL server for the whole session (tests/pg_cluster.py).
+
+    Fails (never skips) when PostgreSQL cannot be installed or started, unless MLFI_SKIP_POSTGRES=1.
+    """
+    if os.environ.get("MLFI_SKIP_POSTGRES") == "1":
+        pytest.skip("MLFI_SKIP_POSTGRES=1: PostgreSQL tests skipped on request")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.fail("the PostgreSQL driver is missing: pip install 'psycopg[binary]' (requirements-dev.txt), "
+                    "or set MLFI_SKIP_POSTGRES=1", pytrace=False)
+    sys.path.insert(0, str(Path(__file__).parent))
+    from pg_cluster import PgCluster, PgUnavailable
+
+    cluster = None
+    try:
+        cluster = PgCluster()
+        cluster.start()
+    except (PgUnavailable, OSError, subprocess.SubprocessError) as exc:
+        if cluster is not None:
+            cluster.stop()
+        pytest.fail(f"cannot run the PostgreSQL tests: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -21,7 +21,7 @@ from sqlalchemy import select, text
 
 sys.path.insert(0, str(Path(__file__).parent))
 from gov_helpers import make_report, release_together
-from pg_cluster import PgCluster, PgUnavailable
+from pg_cluster import PgCluster
 
 from app.config import Settings
 from app.detection.baseline import learn_baseline
@@ -38,30 +38,7 @@ REPO = Path(__file__).parents[1]
 _db_numbers = itertools.count(1)
 
 
-# ---- the server --------------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
-    if os.environ.get("MLFI_SKIP_POSTGRES") == "1":
-        pytest.skip("MLFI_SKIP_POSTGRES=1: PostgreSQL tests skipped on request")
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        pytest.fail("the PostgreSQL driver is missing: pip install 'psycopg[binary]' (requirements-dev.txt), "
-                    "or set MLFI_SKIP_POSTGRES=1", pytrace=False)
-    cluster: PgCluster | None = None
-    try:
-        cluster = PgCluster()
-        cluster.start()
-    except (PgUnavailable, OSError, subprocess.SubprocessError) as exc:
-        if cluster is not None:
-            cluster.stop()
-        pytest.fail(f"cannot run the PostgreSQL tests: {exc}", pytrace=False)
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-
-
+# ---- the server: the session-wide ``pg_cluster`` fixture lives in conftest.py (shared with test_scale_pg) ----
 @pytest.fixture
 def pg_url(pg_cluster: PgCluster) -> str:
     return pg_cluster.create_database(f"mlfi_t{next(_db_numbers)}")

@@ -132,6 +132,14 @@ def watcher(db_url: str) -> status.WatcherInfo:
 
 
 @st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def live_watchers(db_url: str) -> list[dict[str, Any]]:
+    """The live watcher processes (several on PostgreSQL): host, pid, endpoints held, heartbeat, probe rate."""
+    from app.watcher.fleet import watcher_rows
+
+    return [w for w in watcher_rows(settings(), _store(db_url)) if w["alive"]]
+
+
+@st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def endpoint_names(db_url: str) -> list[str]:
     return [e.name for e in _store(db_url).list_endpoints()]
 

@@ -127,6 +127,9 @@ def register(group: click.Group) -> None:
                  f"heartbeat {st['heartbeat_age_s']} s ago{_died(st)}); endpoints enabled {st['endpoints_enabled']}/"
                  f"{st['endpoints_total']}; probes {stats.get('probes_started', 0)}, "
                  f"on time {stats.get('on_time_ratio')}")
+        human += "".join(f"\n  watcher {w['id']} {w['host']} pid {w['pid']}: {w['endpoints']} endpoints, "
+                         f"heartbeat {w['heartbeat_age_s']} s ago, {w['probes_per_minute']} probes/min"
+                         for w in st["watchers"] if w["alive"])
         emit(st, as_json, human)
 
     @group.group("endpoints")
@@ -157,9 +160,11 @@ def register(group: click.Group) -> None:
     def endpoints_list(ctx: click.Context, as_json: bool) -> None:
         """All endpoints with their schedule and last probe status."""
         from app.watcher.endpoints import public_view
+        from app.watcher.fleet import endpoint_holders
 
-        _, store = _settings_store(ctx, read_only=True)
-        eps = [public_view(e) for e in store.list_endpoints()]
+        settings, store = _settings_store(ctx, read_only=True)
+        held = endpoint_holders(settings, store)
+        eps = [{**public_view(e), "held_by": held.get(e.id)} for e in store.list_endpoints()]
         lines = [f"{'on ' if e['enabled'] else 'off'} {e['name']}  [{e['protocol']}] every {e['interval_s']:g} s  "
                  f"last {e['last_status'] or '-'}" + (f" ({e['consecutive_failures']} failures)"
                                                        if e["consecutive_failures"] else "") for e in eps]

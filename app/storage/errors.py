@@ -2,4 +2,8 @@
 
 from sqlalchemy.exc import SQLAlchemyError as DatabaseError
 
-__all__ = ["DatabaseError"]
+__all__ = ["DatabaseError", "StaleClaimError"]
+
+
+class StaleClaimError(RuntimeError):
+    """A write carried a lease or job claim that another watcher has since taken over (fencing)."""

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from app.schemas import Report
 from app.storage import tables as t
 from app.storage.endpoints import Endpoint
+from app.storage.errors import StaleClaimError
 
 __all__ = ["ReportsMixin"]
 
@@ -20,6 +21,9 @@ class ReportsMixin:
     """Store methods over the ``reports`` table (a `Store` provides the endpoint methods)."""
 
     engine: Engine
+    # (analysis job id, fence) while a claimed PostgreSQL analysis job runs: its report is written only
+    # while that claim is current (app.storage.analysis_jobs.job_is_current, same transaction)
+    report_guard: tuple[int, int] | None = None
 
     if TYPE_CHECKING:      # provided by EndpointsMixin
         def _endpoint_id(self, name: str, create: bool = True) -> int: ...
@@ -30,6 +34,13 @@ class ReportsMixin:
         eid = self._endpoint_id(report.endpoint)
         ts = report.created_at or time.time()
         with self.engine.begin() as conn:
+            guard = self.report_guard
+            if guard is not None:
+                from app.storage.analysis_jobs import job_is_current
+
+                if not job_is_current(conn, *guard):
+                    raise StaleClaimError(f"report of {report.endpoint} refused: its analysis job was "
+                                          "claimed again by another worker")
             res = conn.execute(t.reports.insert().values(
                 endpoint_id=eid, ts=ts, root_cause=report.rca.root_cause, severity=report.rca.severity,
                 alert=report.alert, incident_id=incident_id,

@@ -21,9 +21,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["NAME_MAX", "SCHEMA_VERSION", "SafeString", "SafeText", "api_idempotency", "api_tokens", "audit_log", "baselines", "diagnoses", "endpoints",
-           "incidents", "ingest_progress", "meta", "metadata", "no_nul", "recommendations", "reports",
-           "sample_aggregates", "samples", "sensitivity", "watcher"]
+__all__ = ["NAME_MAX", "SCHEMA_VERSION", "SafeString", "SafeText", "analysis_jobs", "api_idempotency", "api_tokens",
+           "audit_log", "baselines", "diagnoses", "endpoints", "incidents", "ingest_progress", "leases", "meta",
+           "metadata", "no_nul", "recommendations", "reports", "sample_aggregates", "samples", "sensitivity",
+           "watcher", "watchers"]
 
 SCHEMA_VERSION = 4
 NAME_MAX = 2048      # endpoint names and URLs (a URL-based endpoint is named by its URL)
@@ -215,6 +216,47 @@ watcher = Table(
     Column("desired", SafeString(16)),                          # running / stopped (set by the dashboard)
     Column("cycles", Integer, default=0),
 )
+
+# one row per watcher process (many on PostgreSQL): heartbeat, endpoints held, probe rate
+watchers = Table(
+    "watchers", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", SafeString(256), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("last_beat", Float, nullable=False),
+    Column("status", SafeString(16), nullable=False),           # running / stopped
+    Column("endpoints_held", Integer, nullable=False, default=0),
+    Column("probes_per_minute", Float),
+)
+Index("ix_watchers_last_beat", watchers.c.last_beat)
+
+# PostgreSQL: which watcher probes an endpoint, until when, and the fencing number of that claim
+# (grows by one on every claim; a write carrying an older number is refused)
+leases = Table(
+    "leases", metadata,
+    Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True),
+    Column("holder", Integer),                                  # watchers.id, NULL when free
+    Column("expires_at", Float, nullable=False, default=0.0),   # database clock, epoch s
+    Column("fence", BigInteger, nullable=False, default=0),
+)
+Index("ix_leases_holder", leases.c.holder)
+
+# one row per (endpoint, analysis window): claimed like a lease, so each window is analysed once
+analysis_jobs = Table(
+    "analysis_jobs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=False),
+    Column("window_no", BigInteger, nullable=False),               # floor(time / analysis_every_s)
+    Column("status", SafeString(16), nullable=False, default="todo"),   # todo / doing / done
+    Column("holder", Integer),
+    Column("expires_at", Float, nullable=False, default=0.0),
+    Column("fence", BigInteger, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("endpoint_id", "window_no", name="uq_analysis_job_window"),
+)
+Index("ix_analysis_jobs_status", analysis_jobs.c.status, analysis_jobs.c.expires_at)
 
 diagnoses = Table(
     "diagnoses", metadata,

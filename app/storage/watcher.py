@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.schemas import Sample
 from app.storage import tables as t
+from app.storage.leases import FenceCheck, stale_endpoints
 from app.storage.samples import SamplesMixin
 
 __all__ = ["STATS_KEY", "ProbeStatus", "WatcherMixin", "last_report_times", "load_stats", "save_stats", "write_batch"]
@@ -29,7 +30,14 @@ class ProbeStatus:
     failures: int
 
 
-def _insert(conn: Any, rows: list[dict[str, Any]], statuses: list[ProbeStatus]) -> None:
+def _insert(conn: Any, rows: list[dict[str, Any]], statuses: list[ProbeStatus],
+            fence: FenceCheck | None = None) -> int:
+    if fence is not None:      # leases: drop what this watcher no longer holds, in this transaction
+        fence.refused = stale_endpoints(conn, fence, {r["endpoint_id"] for r in rows}
+                                        | {s.endpoint_id for s in statuses})
+        if fence.refused:
+            rows = [r for r in rows if r["endpoint_id"] not in fence.refused]
+            statuses = [s for s in statuses if s.endpoint_id not in fence.refused]
     if rows:
         conn.execute(t.samples.insert(), rows)
     if statuses:
@@ -38,13 +46,17 @@ def _insert(conn: Any, rows: list[dict[str, Any]], statuses: list[ProbeStatus]) 
                         consecutive_failures=bindparam("nf")))
         conn.execute(stmt, [{"eid": s.endpoint_id, "ts": s.ts, "st": s.status, "nf": s.failures}
                             for s in statuses])
+    return len(rows)
 
 
 def write_batch(engine: Engine, samples: list[tuple[int, Sample]], statuses: list[ProbeStatus], *,
-                keep_inputs: bool = True) -> int:
+                keep_inputs: bool = True, fence: FenceCheck | None = None) -> int:
     """Write samples (with their endpoint ids) and probe statuses in ONE transaction; returns samples written.
 
     ``keep_inputs=False`` (``MLFI_STORE_INPUTS=none``) writes the samples without their feature values.
+
+    With ``fence`` (PostgreSQL leases) the rows of endpoints whose lease moved on (another holder, a newer
+    fencing number) are refused in the same transaction: their ids end up in ``fence.refused``.
 
     Samples of endpoints deleted meanwhile are dropped (not an error); any other database error
     propagates with nothing written, so the caller can keep the batch and retry.
@@ -54,15 +66,13 @@ def write_batch(engine: Engine, samples: list[tuple[int, Sample]], statuses: lis
     rows = [SamplesMixin.sample_row(eid, s, keep_inputs=keep_inputs) for eid, s in samples]
     try:
         with engine.begin() as conn:
-            _insert(conn, rows, statuses)
-        return len(rows)
+            return _insert(conn, rows, statuses, fence)
     except IntegrityError:
         ids = {eid for eid, _ in samples} | {s.endpoint_id for s in statuses}
         with engine.begin() as conn:
             alive = {int(r[0]) for r in conn.execute(select(t.endpoints.c.id).where(t.endpoints.c.id.in_(ids)))}
             keep_rows = [r for r in rows if r["endpoint_id"] in alive]
-            _insert(conn, keep_rows, [s for s in statuses if s.endpoint_id in alive])
-        return len(keep_rows)
+            return _insert(conn, keep_rows, [s for s in statuses if s.endpoint_id in alive], fence)
 
 
 def save_stats(engine: Engine, payload: dict[str, Any]) -> None:

@@ -71,6 +71,7 @@ class Analyzer:
         self._pool: Executor | None = None
         self._running: Future[Any] | None = None
         self._warming = False                           # the running future is the start-up warm-up
+        self.keeper: Any = None                         # PostgreSQL: windows become claimed analysis jobs
         if background:
             self._start_pool()
 
@@ -86,6 +87,32 @@ class Analyzer:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlfi-analysis")
             self._running = self._pool.submit(warm_up)        # warm-up: no pause at the first pass
         self._warming = True
+
+    def use_jobs(self, keeper: Any) -> None:
+        """Share analyses with other watchers: each due window is a job in ``analysis_jobs``, analysed by
+        whichever watcher claims it (``keeper`` is this watcher's LeaseKeeper: its id is the holder)."""
+        self.keeper = keeper
+
+    def _claim(self, todo: list[Endpoint], now: float,
+               hints: dict[int, AlarmHint]) -> tuple[list[Endpoint], dict[int, tuple[int, int]]]:
+        """Queue the due windows, then claim what to run now (ours, or a crashed worker's)."""
+        from app.storage.analysis_jobs import claim_jobs, enqueue, window_of
+
+        eng = self.store.engine
+        # an alarm's analysis is its own window (negative numbers: never the cadence window of that time)
+        enqueue(eng, [(ep.id, -int(now * 1000) if ep.id in hints else window_of(now, self.settings.analysis_every_s))
+                      for ep in todo])
+        ttl = max(4 * self.keeper.ttl_s, 2 * self.settings.analysis_every_s, 60.0)
+        claimed = claim_jobs(eng, self.keeper.id, len(todo) + 4, ttl)
+        known = {ep.id: ep for ep in todo}
+        if any(j.endpoint_id not in known for j in claimed):
+            known.update({ep.id: ep for ep in self.store.list_endpoints()})
+        jobs, eps = {}, []
+        for j in claimed:
+            if j.endpoint_id in known and j.endpoint_id not in jobs:
+                jobs[j.endpoint_id] = (j.id, j.fence)
+                eps.append(known[j.endpoint_id])
+        return eps, jobs
 
     # ---- scheduling ------------------------------------------------------------------------------
     def due(self, endpoints: list[Endpoint], now: float) -> list[Endpoint]:
@@ -124,14 +151,23 @@ class Analyzer:
         for ep in todo:
             last[ep.id] = now
         hints = {ep.id: self._hints.pop(ep.id) for ep in todo if ep.id in self._hints}
+        jobs: dict[int, tuple[int, int]] | None = None
+        if self.keeper is not None:
+            try:
+                todo, jobs = self._claim(todo, now, hints)
+            except DatabaseError as exc:
+                logger.warning(f"analysis jobs not claimed: {type(exc).__name__}")
+                return []
+            if not todo:
+                return []
         hints.update({ep.id: (ongoing or {})[ep.id] for ep in todo if ep.id not in hints and ep.id in (ongoing or {})})
         if self._pool is None:
-            out = self.job.run_all(todo, hints)
+            out = self.job.run_all(todo, hints, jobs)
             self._count(out)
             return out
         fn = run_in_process if self.background == "process" else self.job.run_all
         try:
-            fut = self._pool.submit(fn, [_slim(ep) for ep in todo], hints)
+            fut = self._pool.submit(fn, [_slim(ep) for ep in todo], hints, jobs)
         except (BrokenProcessPool, RuntimeError) as exc:
             logger.error(f"analysis process lost ({type(exc).__name__}); starting a new one")
             self._start_pool()

@@ -20,6 +20,7 @@ from loguru import logger
 from app.config import Settings
 from app.errors import BaselineMissingError
 from app.storage import Endpoint, Store
+from app.storage.errors import StaleClaimError
 from app.watcher.logs import log_failure
 from app.watcher.sequential import MIN_ALARM_WINDOW, AlarmHint
 
@@ -59,16 +60,38 @@ class AnalysisJob:
             self._warned.add(key)
             logger.warning(message)
 
-    def run_all(self, eps: list[Endpoint], hints: dict[int, AlarmHint] | None = None) -> list[AnalysisOutcome]:
+    def run_all(self, eps: list[Endpoint], hints: dict[int, AlarmHint] | None = None,
+                jobs: dict[int, tuple[int, int]] | None = None) -> list[AnalysisOutcome]:
+        """Analyse ``eps``; with ``jobs`` (endpoint id -> claimed analysis job id and fence, PostgreSQL) each
+        report is written only while the claim is current, and the job is marked done after its endpoint."""
         out = []
         for ep in eps:
+            job = (jobs or {}).get(ep.id)
+            self.store.report_guard = job
             try:
                 o = self.analyze(ep, (hints or {}).get(ep.id))
+            except StaleClaimError as exc:
+                logger.warning(f"analysis of {ep.name} dropped: {exc}")
+                o = AnalysisOutcome(ep.name, "failed", "stale_claim")
             except Exception as exc:  # noqa: BLE001 - one endpoint's failure never stops the others (logged)
                 log_failure(f"analysis of {ep.name} failed", exc)
                 o = AnalysisOutcome(ep.name, "failed", type(exc).__name__)
+            finally:
+                self.store.report_guard = None
+            if job is not None:
+                self._finish(ep, job)
             out.append(o)
         return out
+
+    def _finish(self, ep: Endpoint, job: tuple[int, int]) -> None:
+        from app.storage.analysis_jobs import finish_job
+        from app.storage.errors import DatabaseError
+
+        try:
+            if not finish_job(self.store.engine, *job):
+                logger.warning(f"analysis job of {ep.name} was taken over by another worker")
+        except DatabaseError as exc:   # the claim expires and the job is retried elsewhere
+            logger.warning(f"analysis job of {ep.name} not marked done: {type(exc).__name__}")
 
     def analyze(self, ep: Endpoint, hint: AlarmHint | None = None) -> AnalysisOutcome:
         """Analyse one endpoint's rolling window (or learn its first baseline).
@@ -186,6 +209,7 @@ def init_process(settings_data: dict[str, Any], parent: int) -> None:
     _PROCESS_JOB.append(job)
 
 
-def run_in_process(eps: list[Endpoint], hints: dict[int, AlarmHint] | None = None) -> list[AnalysisOutcome]:
+def run_in_process(eps: list[Endpoint], hints: dict[int, AlarmHint] | None = None,
+                   jobs: dict[int, tuple[int, int]] | None = None) -> list[AnalysisOutcome]:
     """Pool task: one pass in the analysis process."""
-    return _PROCESS_JOB[0].run_all(eps, hints)
+    return _PROCESS_JOB[0].run_all(eps, hints, jobs)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from loguru import logger
 
 from app.errors import MlfiError
 from app.schemas import Sample
 from app.storage import Store
 from app.storage.errors import DatabaseError
+from app.storage.leases import FenceCheck
 from app.storage.watcher import ProbeStatus, write_batch
 
 __all__ = ["MAX_PENDING_SAMPLES", "WriteBuffer"]
@@ -28,6 +31,8 @@ class WriteBuffer:
         self.status: dict[int, ProbeStatus] = {}
         self.detected: dict[str, tuple[str, str]] = {}
         self.last_written: list[tuple[int, Sample]] = []   # the samples of the last committed flush
+        self.fence: Callable[[], FenceCheck | None] | None = None   # leases: what each write must carry
+        self.refused = 0                                    # samples refused as stale (lease moved on)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -55,9 +60,10 @@ class WriteBuffer:
         self.last_written = []
         if not self.samples and not self.status:
             return 0, False
+        fence = self.fence() if self.fence is not None else None
         try:
             n = write_batch(self.store.engine, self.samples, list(self.status.values()),
-                            keep_inputs=self.store.keeps_inputs)
+                            keep_inputs=self.store.keeps_inputs, fence=fence)
         except DatabaseError as exc:
             logger.warning(f"sample batch not written (kept for retry, {len(self.samples)} buffered): "
                            f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
@@ -66,5 +72,11 @@ class WriteBuffer:
                 del self.samples[:drop]
                 logger.error(f"write buffer full: dropped the {drop} oldest unwritten samples")
             return 0, True
+        if fence is not None and fence.refused:
+            stale = sum(1 for eid, _ in self.samples if eid in fence.refused)
+            self.refused += stale
+            logger.warning(f"refused {stale} stale sample writes of {len(fence.refused)} endpoints: their leases "
+                           "were taken over by another watcher (fencing)")
+            self.samples = [(e, s) for e, s in self.samples if e not in fence.refused]
         self.last_written, self.samples, self.status = self.samples, [], {}
         return n, False

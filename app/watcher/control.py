@@ -88,12 +88,16 @@ def died_status(stored: str | None, alive: bool) -> str | None:
 
 def watcher_status(settings: Settings, store: Store) -> dict[str, Any]:
     """Heartbeat, desired state, liveness and the running totals (for `mlfi watcher status --json`)."""
+    from app.storage.leases import supports_leases
     from app.storage.watcher import load_stats
+    from app.watcher.fleet import watcher_rows
 
     st = store.watcher_state() or {}
     beat = st.get("last_beat")
     eps = store.list_endpoints()
-    alive = is_alive(store, settings)
+    watchers = watcher_rows(settings, store)
+    # several watchers (PostgreSQL) share the singleton heartbeat row: any live one makes the service alive
+    alive = is_alive(store, settings) or any(w["alive"] for w in watchers)
     return {
         "alive": alive,
         "pid": st.get("pid"),
@@ -109,6 +113,9 @@ def watcher_status(settings: Settings, store: Store) -> dict[str, Any]:
         "endpoints_enabled": sum(1 for e in eps if e.enabled),
         "stats": load_stats(store.engine),
         "log": str(settings.log_dir / WATCHER_LOG_NAME),
+        "mode": "leases" if supports_leases(store.engine) else "single",
+        "lease_ttl_s": settings.lease_ttl_s,
+        "watchers": watchers,
     }
 
 

@@ -19,15 +19,17 @@ from typing import Any
 from loguru import logger
 
 from app.config import Settings
-from app.errors import ConflictError
 from app.storage import Store
 from app.storage.errors import DatabaseError
+from app.storage.leases import supports_leases
 from app.storage.watcher import save_stats
 from app.watcher.analysis import Analyzer
 from app.watcher.control import is_alive
+from app.watcher.leases import LeaseKeeper
 from app.watcher.logs import log_failure
 from app.watcher.pruning import Pruner
 from app.watcher.scheduler import ProbeFn, Scheduler
+from app.watcher.single import refusal, sqlite_watcher_lock
 from app.watcher.stats import CycleStats, Totals
 
 __all__ = ["CYCLE_S", "SUMMARY_EVERY_S", "main", "run_once"]
@@ -56,6 +58,21 @@ def run_once(settings: Settings, store: Store, clock: Callable[[], float] = time
         stats, analyses_run=sum(o.action == "report" for o in outcomes),
         reports_saved=sum(o.action == "report" for o in outcomes),
         baselines_learned=sum(o.action == "baseline_learned" for o in outcomes))
+
+
+class _Rate:
+    """Probes per minute over the last heartbeat period (for this watcher's row in ``watchers``)."""
+
+    def __init__(self) -> None:
+        self.t, self.n = time.monotonic(), 0
+        self.last: float | None = None
+
+    def per_minute(self, completed: int) -> float | None:
+        now = time.monotonic()
+        dt, dn = now - self.t, completed - self.n
+        if dt >= 0.2:
+            self.t, self.n, self.last = now, completed, round(60.0 * dn / dt, 1)
+        return self.last
 
 
 class _Heart:
@@ -110,10 +127,14 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
     overrides every endpoint's interval for this run. Returns the run's totals.
     """
     store = Store.from_settings(settings)
-    st = store.watcher_state() or {}
-    if is_alive(store, settings) and st.get("pid") != os.getpid():
-        raise ConflictError(f"a watcher is already running (pid {st.get('pid')}); stop it with "
-                            "`mlfi watcher stop` or add endpoints with `mlfi endpoints add URL`")
+    lock = None
+    if not supports_leases(store.engine):      # SQLite: one watcher (PostgreSQL shares through leases)
+        lock = sqlite_watcher_lock(store)
+        st = store.watcher_state() or {}
+        if is_alive(store, settings) and st.get("pid") != os.getpid():
+            if lock is not None:
+                lock.close()
+            raise refusal(st.get("pid"))
     if urls:
         from app.watcher.endpoints import register_urls
 
@@ -126,6 +147,13 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
     analyzer = Analyzer(settings, store, background="process", stagger=True, totals=totals)
     old = _install_signals(stop, sched.wake)
     heart = _Heart(store, totals)
+    rate = _Rate()
+    keeper = LeaseKeeper(settings, store, started_at=heart.started)
+    if keeper.leasing:
+        sched.use_leases(keeper)
+        analyzer.use_jobs(keeper)
+    keeper.tick()
+    keeper.start(settings.heartbeat_every_s, lambda: rate.per_minute(totals.snapshot()["probes_completed"]))
     cycles = 0
     heart.beat("running", cycles, {})
     pruner = Pruner.start(settings, stop)      # retention: rollup + pruning on its own thread and engine
@@ -171,7 +199,10 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
         sched.close()
         analyzer.close()
         pruner.close()
+        keeper.close()            # leases go back at once: the other watchers take them at their next beat
         heart.beat("stopped", cycles, {"endpoints": len(sched.endpoints), "in_flight": 0})
+        if lock is not None:
+            lock.close()
         for sig, h in old.items():
             signal.signal(sig, h)
         store.dispose()

@@ -86,11 +86,19 @@ class Scheduler(ProbeJobs):
         self._rows = RowCache()
         self._cycle = _Cycle()
         self._closed = False
+        self.leases: Any = None      # a LeaseKeeper (app.watcher.leases): probe only the endpoints it holds
+
+    def use_leases(self, keeper: Any) -> None:
+        """Share the endpoints with other watchers: probe what ``keeper`` holds, write with its fences."""
+        self.leases = keeper
+        self._buffer.fence = keeper.fence_check
 
     # ---- configuration -------------------------------------------------------------------------
     def refresh(self) -> list[Endpoint]:
         """Read enabled endpoints from the database; add, update or drop schedule entries."""
         rows = self.store.list_endpoints(enabled_only=True)
+        if self.leases is not None:   # another watcher probes (and analyses) the endpoints it holds
+            rows = [ep for ep in rows if not is_probed(ep) or self.leases.holds(ep.id)]
         self.endpoints = rows
         now = self.clock()
         seen: set[int] = set()
@@ -203,7 +211,10 @@ class Scheduler(ProbeJobs):
 
     def flush(self) -> tuple[int, bool]:
         """Write buffered samples + statuses in one transaction. Returns (written, failed)."""
+        refused = self._buffer.refused
         written, failed = self._buffer.flush()
+        if self._buffer.refused > refused:
+            self.totals.add(stale_writes_refused=self._buffer.refused - refused)
         if failed:
             self.totals.add(write_failures=1)
         elif self._buffer.last_written:

@@ -26,6 +26,9 @@ w = data.watcher(db)
 if w.alive:
     st.success(f"Watcher running · pid {w.pid} · {w.cycles or 0} cycles · last heartbeat "
                f"{w.last_beat_age_s or 0:.0f} s ago", icon=":material/check_circle:")
+    for x in data.live_watchers(db):   # one line per watcher process (several share endpoints on PostgreSQL)
+        st.caption(f"watcher {x['host']} · pid {x['pid']} · {x['endpoints']} endpoints · heartbeat "
+                   f"{x['heartbeat_age_s']:.0f} s ago · {x['probes_per_minute'] or 0:g} probes/min")
 else:
     st.warning("Watcher not running: no new samples are collected. Start it from the sidebar.",
                icon=":material/pause_circle:")

@@ -1,0 +1,119 @@
+"""This watcher's share of the endpoints: its row in ``watchers`` and, on PostgreSQL, its leases.
+
+`LeaseKeeper.tick` runs with the heartbeat: it renews the leases still held, counts the live
+watchers, then sheds or claims so that each holds about ceil(N / W) endpoints. Leases that were taken
+over (this process was paused past its TTL) are dropped from the schedule; their pending writes are
+refused by the fence check in the writing transaction. On SQLite there is one watcher: it holds every
+endpoint and writes without a fence.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from loguru import logger
+
+from app.config import Settings
+from app.storage import Store
+from app.storage import leases as L
+from app.storage.errors import DatabaseError
+
+__all__ = ["LeaseKeeper", "fair_share"]
+
+
+def fair_share(endpoints: int, watchers: int) -> int:
+    """How many endpoints one of ``watchers`` live watchers should hold.
+
+    >>> fair_share(60, 3), fair_share(61, 3), fair_share(5, 0), fair_share(0, 2)
+    (20, 21, 5, 0)
+    """
+    return math.ceil(endpoints / max(1, watchers))
+
+
+class LeaseKeeper:
+    """Registers this watcher and keeps its leases (``leasing`` is False on SQLite: everything is held)."""
+
+    def __init__(self, settings: Settings, store: Store, *, started_at: float | None = None) -> None:
+        self.settings, self.store = settings, store
+        self.ttl_s = float(settings.lease_ttl_s)
+        self.leasing = L.supports_leases(store.engine)
+        self.pid, self.host = os.getpid(), socket.gethostname()
+        self.id = L.register_watcher(store.engine, host=self.host, pid=self.pid,
+                                     started_at=started_at or time.time())
+        self.held: dict[int, int] = {}        # endpoint id -> fence of our claim
+        self._fences: dict[int, int] = {}     # every fence we ever held (a late write carries the old one)
+        self.lost = 0                         # leases found taken over at renewal
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()         # one tick at a time (the thread's, or the caller's)
+
+    def holds(self, endpoint_id: int) -> bool:
+        return not self.leasing or endpoint_id in self.held
+
+    def fence_check(self) -> L.FenceCheck | None:
+        """What the next sample write must carry (None on SQLite)."""
+        return L.FenceCheck(self.id, dict(self._fences)) if self.leasing else None
+
+    def start(self, every_s: float, rate: Callable[[], float | None] | None = None) -> None:
+        """Renew and rebalance every ``every_s`` on a thread of its own: a busy probe loop (or a slow cycle)
+        never lets the leases lapse. ``rate`` gives the probes per minute shown in ``watchers``."""
+        def run() -> None:
+            while not self._stop.wait(every_s):
+                self.tick(probes_per_minute=rate() if rate is not None else None)
+
+        self._thread = threading.Thread(target=run, daemon=True, name="mlfi-leases")
+        self._thread.start()
+
+    def tick(self, *, probes_per_minute: float | None = None) -> None:
+        """Renew, count peers, rebalance; then write this watcher's heartbeat row. Errors are logged."""
+        try:
+            with self._lock:
+                if self.leasing:
+                    self._rebalance()
+            L.beat_watcher(self.store.engine, self.id, status="running", held=len(self.held) if self.leasing
+                           else L.enabled_endpoint_count(self.store.engine), probes_per_minute=probes_per_minute)
+        except DatabaseError as exc:
+            logger.warning(f"leases not renewed: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+
+    def _rebalance(self) -> None:
+        eng = self.store.engine
+        kept = L.renew(eng, self.id, self.held, self.ttl_s)
+        gone = set(self.held) - set(kept)
+        if gone:
+            self.lost += len(gone)
+            logger.warning(f"{len(gone)} endpoint leases were taken over by other watchers; dropping them")
+        self.held = kept          # replaced, never mutated: the probe loop reads it from another thread
+        L.beat_watcher(eng, self.id, status="running", held=len(kept), probes_per_minute=None)
+        target = fair_share(L.enabled_endpoint_count(eng), L.live_watcher_count(eng, self.ttl_s))
+        if len(kept) > target:
+            shed = sorted(kept)[target:]
+            gone_now = set(shed)
+            self.held = {e: f for e, f in kept.items() if e not in gone_now}   # stop probing them first
+            L.release(eng, self.id, shed)
+            logger.info(f"released {len(shed)} endpoint leases to other watchers (share {target})")
+        elif len(kept) < target:
+            got = L.claim(eng, self.id, target - len(kept), self.ttl_s)
+            if got:
+                self._fences = {**self._fences, **got}
+                self.held = {**kept, **got}
+                logger.info(f"claimed {len(got)} endpoint leases (holding {len(self.held)}, share {target})")
+
+    def close(self) -> None:
+        """Release every lease at once and mark this watcher stopped (errors are logged)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        try:
+            if self.leasing:
+                n = L.release(self.store.engine, self.id)
+                if n:
+                    logger.info(f"released {n} endpoint leases")
+            self.held = {}
+            L.beat_watcher(self.store.engine, self.id, status="stopped", held=0, probes_per_minute=None)
+        except DatabaseError as exc:
+            logger.warning(f"leases not released (they expire in {self.ttl_s:g} s): {type(exc).__name__}")
