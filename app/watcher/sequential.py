@@ -55,6 +55,7 @@ class AlarmHint:
     since_samples: int | None   # samples written since that point (the analysis window)
     watched: tuple[str, ...] = ()   # the monitor's signals
     failing: tuple[str, ...] = ()   # those changed now (not recovered): what the headline can be
+    evidence: str = ""              # the alarm as evidence: alternative, statistic vs threshold, delay
 
     @property
     def due(self) -> bool:
@@ -65,6 +66,11 @@ class AlarmHint:
     def episode(self) -> str:
         """The incident-tracking state (:func:`app.governance.incidents.track`)."""
         return "change" if self.kind == "more" else self.kind
+
+
+def _evidence(alarm: Alarm) -> str:
+    return (f"{alarm.alternative}, CUSUM {alarm.statistic:.1f} >= threshold {alarm.threshold:.1f}, "
+            f"{alarm.delay} samples since the change point")
 
 
 def _state(mon: SequentialMonitor) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -172,7 +178,7 @@ class SequentialWatch:
             return AlarmHint("recovered", alarm.signal, at, alarm.delay, since, *_state(mon))
         first = self._episode.get(eid)
         if first is None:
-            hint = AlarmHint("change", alarm.signal, at, alarm.delay, since, *_state(mon))
+            hint = AlarmHint("change", alarm.signal, at, alarm.delay, since, *_state(mon), evidence=_evidence(alarm))
             self._episode[eid] = hint
             self._start[eid] = self._follow[eid] = alarm.change_point
             return hint
