@@ -83,3 +83,5 @@ def test_the_alarm_opens_the_incident_when_the_window_shows_nothing_yet(store, s
     assert "CUSUM 12.9" in quiet.rca.evidence[-1] and "sequential test on correctness" in quiet.rca.failure_reason
     seen = alarm_evidence(make_report("latency_degradation", "high"), signal="correctness", statement="S >= h")
     assert seen.rca.root_cause == "latency_degradation"               # a window finding stays the finding
+    conf = alarm_evidence(make_report("none"), signal="confidence", statement="scale x1.5, CUSUM 13 >= 12")
+    assert conf.rca.root_cause == "none" and conf.rca.evidence[-1].startswith("sequential confidence")
