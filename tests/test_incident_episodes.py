@@ -67,3 +67,21 @@ def test_without_an_episode_the_cadence_rules_hold(store, settings):
 def test_an_unknown_episode_is_refused(store, settings):
     with pytest.raises(ValueError):
         on_report(store, make_report("accuracy_drop"), settings, episode="maybe")
+
+
+def test_the_alarm_opens_the_incident_when_the_window_shows_nothing_yet(store, settings):
+    from app.analysis.headline import alarm_evidence
+
+    quiet = alarm_evidence(make_report("none", created_at=100.0), signal="correctness",
+                           statement="rate 1.0% -> 41.0%, CUSUM 12.9 >= threshold 12.6, 6 samples since the change point")
+    on_report(store, quiet, settings, change_point=(95.0, 6), episode="change")
+    on_report(store, make_report("accuracy_drop", "high", created_at=120.0), settings, episode="change")
+    incs = list_incidents(store)
+    assert len(incs) == 1 and incs[0].status == "open"              # the alarm opened it; the suite refined it
+    assert (incs[0].root_cause, incs[0].severity) == ("accuracy_drop", "high")
+    assert (incs[0].change_point_at, incs[0].detection_delay_samples) == (95.0, 6)
+    assert "CUSUM 12.9" in quiet.rca.evidence[-1] and "sequential test on correctness" in quiet.rca.failure_reason
+    seen = alarm_evidence(make_report("latency_degradation", "high"), signal="correctness", statement="S >= h")
+    assert seen.rca.root_cause == "latency_degradation"               # a window finding stays the finding
+    conf = alarm_evidence(make_report("none"), signal="confidence", statement="scale x1.5, CUSUM 13 >= 12")
+    assert conf.rca.root_cause == "none" and conf.rca.evidence[-1].startswith("sequential confidence")

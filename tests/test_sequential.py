@@ -88,6 +88,30 @@ def test_recovery_does_not_fire_while_still_failing() -> None:
     assert not any(rec.update(int(rng.random() < 0.41)).recovered for _ in range(5000))
 
 
+
+def test_recovery_budget_halves_the_stated_delay_and_holds_its_false_recovery_rate() -> None:
+    det = BernoulliCusum(p0=0.03, false_alarm_every=50_000)
+    assert _first_alarm(det, _bern_stream(41, 0.03, 0.31, n0=200, n1=300)) is not None
+    slow, fast = RecoveryTest(det), RecoveryTest(det, false_recovery_every=1000)
+    assert fast.chart == slow.chart and fast.threshold < slow.threshold
+    assert fast.expected_delay() < 0.6 * slow.expected_delay()
+    # healed: the budgeted test decides within its stated delay (median of 30 healings)
+    rng = random.Random(42)
+    delays = []
+    for _ in range(30):
+        rec = RecoveryTest(det, false_recovery_every=1000)
+        delays.append(next(i for i in range(2000) if rec.update(int(rng.random() < 0.03)).recovered) + 1)
+    assert statistics.median(delays) <= 1.3 * fast.expected_delay()
+    # still failing, at the recovery chart's own rate (the worst case it covers): run length >= the budget
+    p_r = det.rates1[fast.chart]
+    runs = []
+    for _ in range(20):
+        rec = RecoveryTest(det, false_recovery_every=1000)
+        runs.append(next((i for i in range(20_000) if rec.update(int(rng.random() < p_r)).recovered), 20_000) + 1)
+    assert statistics.mean(runs) >= 1000, statistics.mean(runs)
+    back = RecoveryTest.from_dict(json.loads(json.dumps(fast.to_dict())))
+    assert back.threshold == fast.threshold and back.false_recovery_every == 1000
+
 # --- calibration: the closed-form threshold checked by simulation -----------------------------------------------
 def test_threshold_solves_the_wald_budget() -> None:
     h = cusum_threshold([0.1, 0.4], 5000)

@@ -111,3 +111,38 @@ def test_the_headline_is_the_worst_finding_active_now():
     assert r.rca.failure_reason.endswith("old reason.")
     r = headline(_report("error_spike", "high"), watched={"errors"}, failing=set())     # nothing active: unchanged
     assert (r.rca.root_cause, r.also_changed) == ("error_spike", [])
+
+
+def test_a_relearned_baseline_rebuilds_the_monitor(tmp_path, monkeypatch):
+    from app.schemas import Baseline, Metrics
+
+    acc = {1: 0.99, 2: 0.6}                                       # v2: the new normal is 60 % accuracy
+    rows = [{"version": 1, "active": 1}]
+
+    class _Store:
+        def baseline_versions(self, name):
+            return list(rows)
+
+    def load(settings, store, name):
+        v = rows[-1]["version"]
+        n = 200
+        return Baseline(endpoint=name, version=v, n_samples=n, metrics=Metrics(error_rate=0.0),
+                        correct=[int(i < acc[v] * n) for i in range(n)])
+
+    monkeypatch.setattr("app.storage.baselines.load_baseline", load)
+    settings = Settings(home=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    w = SequentialWatch(settings, store=_Store())  # type: ignore[arg-type]
+    rng = random.Random(5)
+    w.feed(_samples(rng, 50, 0.99, 0))
+    first = w.monitors[1]
+    assert first.baseline.accuracy == pytest.approx(0.99)
+    kinds = []
+    for s in _samples(rng, 30, 0.6, 50):                          # the change, then the baseline is re-learned
+        kinds += [h.kind for h in w.feed([s]).values()]
+    assert kinds[:1] == ["change"] and w.ongoing()
+    rows.append({"version": 2, "active": 1})
+    hints = {}
+    for s in _samples(rng, 400, 0.6, 80):                         # the new normal: no second alarm, no episode
+        hints.update(w.feed([s]))
+    assert w.monitors[1] is not first and w.monitors[1].baseline.accuracy == pytest.approx(0.6)
+    assert hints == {} and w.ongoing() == {}

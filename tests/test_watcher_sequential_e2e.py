@@ -21,7 +21,6 @@ from app.watcher.analysis import Analyzer
 from app.watcher.endpoints import register_urls
 from app.watcher.loop import run_once
 from app.watcher.scheduler import Scheduler
-from app.watcher.sequential import MIN_ALARM_WINDOW
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,9 +106,8 @@ def test_one_incident_per_change_with_change_point_and_recovery(demo: str, tmp_p
     cp = ts.index(inc.change_point_at)                          # the change point is a stored sample's time
     alarm = cp + inc.detection_delay_samples - 1                # index of the sample that raised the alarm
     assert switch - 3 <= cp <= alarm < switch + opened_at_sample, (cp, alarm, switch, opened_at_sample)
-    # the incident opened at the alarm (its analysis runs at once) or at the follow-up on the first
-    # MIN_ALARM_WINDOW changed samples, never later
-    assert opened_at_sample <= max(alarm - switch + 2, MIN_ALARM_WINDOW + 2), (opened_at_sample, alarm - switch)
+    # the correctness alarm opens the incident itself (its analysis runs at once): never a sample later
+    assert opened_at_sample <= alarm - switch + 2, (opened_at_sample, alarm - switch)
     print(f"alarm {inc.detection_delay_samples} samples after the change point (sample {cp}, switch at "
           f"{switch}); incident opened after {opened_at_sample} degraded samples; "
           f"resolved after {resolved_at_sample} healthy samples")

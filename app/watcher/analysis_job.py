@@ -151,6 +151,10 @@ class AnalysisJob:
             from app.analysis.headline import headline
 
             report = headline(report, watched=set(hint.watched), failing=set(hint.failing))
+            if hint.kind == "change" and hint.evidence:     # the alarm opens the incident; the suite refines
+                from app.analysis.headline import alarm_evidence
+
+                report = alarm_evidence(report, signal=hint.signal, statement=hint.evidence)
         change_point = (hint.change_point_at, hint.delay_samples) if hint and hint.kind != "recovered" else None
         extra = {"change_point": change_point, "episode": hint.episode} if hint is not None else {}
         report = on_report(self.store, report, self.settings, **extra)

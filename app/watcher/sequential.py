@@ -1,7 +1,8 @@
 """Sequential detection in the watcher: one :class:`SequentialMonitor` per endpoint, fed every written sample.
 
-The monitors live in memory and are rebuilt on restart (from the endpoint's stored baseline; the CUSUM
-statistics start afresh). Runs in the owner thread, after a batch commits. Each alarm becomes an
+The monitors live in memory and are rebuilt on restart and when the endpoint's active baseline version
+changes (re-learned or re-activated; looked up every 20 samples): the CUSUM statistics start afresh
+against the new baseline, and an open episode ends (its incident then follows the cadence rules). Runs in the owner thread, after a batch commits. Each alarm becomes an
 :class:`AlarmHint` that makes the endpoint due at once:
 
 - the first ``change`` opens an episode; its analysis runs at the alarm on the samples since the change
@@ -36,6 +37,7 @@ __all__ = ["MIN_ALARM_WINDOW", "AlarmHint", "SequentialWatch", "monitor_baseline
 MIN_ALARM_WINDOW = 20          # the windowed suite never analyses fewer samples after a change alarm
 _RETRY_EVERY = 10              # an endpoint without a usable baseline is looked at again every 10 samples
 _KEEP_TS = 5000                # timestamps kept per endpoint to date a change point
+_RECHECK_EVERY = 20            # samples between two looks at the endpoint's active baseline version
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class AlarmHint:
     since_samples: int | None   # samples written since that point (the analysis window)
     watched: tuple[str, ...] = ()   # the monitor's signals
     failing: tuple[str, ...] = ()   # those changed now (not recovered): what the headline can be
+    evidence: str = ""              # the alarm as evidence: alternative, statistic vs threshold, delay
 
     @property
     def due(self) -> bool:
@@ -65,6 +68,11 @@ class AlarmHint:
     def episode(self) -> str:
         """The incident-tracking state (:func:`app.governance.incidents.track`)."""
         return "change" if self.kind == "more" else self.kind
+
+
+def _evidence(alarm: Alarm) -> str:
+    return (f"{alarm.alternative}, CUSUM {alarm.statistic:.1f} >= threshold {alarm.threshold:.1f}, "
+            f"{alarm.delay} samples since the change point")
 
 
 def _state(mon: SequentialMonitor) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -112,10 +120,33 @@ class SequentialWatch:
         self._episode: dict[int, AlarmHint] = {}        # endpoint id -> the change that opened its episode
         self._start: dict[int, int] = {}                # endpoint id -> monitor index of that change point
         self._follow: dict[int, int] = {}               # the same, until its MIN_ALARM_WINDOW follow-up ran
+        self._version: dict[int, tuple[int | None, int]] = {}   # baseline version built from, samples to recheck
+
+    def _active_version(self, name: str) -> int | None:
+        versions = self.store.baseline_versions(name)
+        if not versions:
+            return None
+        return int(([r for r in versions if r["active"]] or versions)[-1]["version"])
+
+    def _rebuild_if_relearned(self, eid: int, name: str) -> None:
+        """A re-learned (or re-activated) baseline rebuilds the monitor: its statistics were against the old one."""
+        seen = self._version.get(eid)
+        if seen is None or eid not in self.monitors:
+            return
+        if seen[1] > 1:
+            self._version[eid] = (seen[0], seen[1] - 1)
+            return
+        now = self._active_version(name)
+        self._version[eid] = (seen[0], _RECHECK_EVERY)
+        if now != seen[0]:
+            logger.info(f"sequential monitor for {name}: baseline v{seen[0]} -> v{now}, rebuilt "
+                        f"({'the open episode ends' if eid in self._episode else 'no episode open'})")
+            self.forget(eid)
 
     def _monitor(self, eid: int, name: str) -> SequentialMonitor | None:
         from app.storage.baselines import load_baseline
 
+        self._rebuild_if_relearned(eid, name)
         if eid in self.monitors:
             return self.monitors[eid]
         if self._retry_at.get(eid, 0) > 0:
@@ -131,6 +162,7 @@ class SequentialWatch:
             return None
         mon = SequentialMonitor(mb, false_alarm_every=self.false_alarm_every)
         self.monitors[eid], self._ts[eid] = mon, deque(maxlen=_KEEP_TS)
+        self._version[eid] = (b.version if b is not None else None, _RECHECK_EVERY)
         logger.info(f"sequential monitor for {name}: signals {', '.join(sorted(mon.detectors))}")
         return mon
 
@@ -172,7 +204,7 @@ class SequentialWatch:
             return AlarmHint("recovered", alarm.signal, at, alarm.delay, since, *_state(mon))
         first = self._episode.get(eid)
         if first is None:
-            hint = AlarmHint("change", alarm.signal, at, alarm.delay, since, *_state(mon))
+            hint = AlarmHint("change", alarm.signal, at, alarm.delay, since, *_state(mon), evidence=_evidence(alarm))
             self._episode[eid] = hint
             self._start[eid] = self._follow[eid] = alarm.change_point
             return hint
@@ -188,5 +220,5 @@ class SequentialWatch:
 
     def forget(self, eid: int) -> None:
         """Drop an endpoint's monitor (its baseline changed); it is rebuilt from the new one."""
-        for d in (self.monitors, self._retry_at, self._ts, self._episode, self._start, self._follow):
+        for d in (self.monitors, self._retry_at, self._ts, self._episode, self._start, self._follow, self._version):
             d.pop(eid, None)

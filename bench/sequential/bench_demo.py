@@ -15,6 +15,7 @@ interval (5 s) / the samples per probe (the watcher sends one row per probe and 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import socket
 import statistics
@@ -30,6 +31,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from app.config import Settings
+from app.detection.sequential.bernoulli import bernoulli_kl
+from app.detection.sequential.monitor import RECOVERY_SHARE
 from app.governance import list_incidents
 from app.logging_setup import setup_logging
 from app.storage import Store
@@ -97,12 +100,25 @@ def one_run(base: str, learn: int, fail: int, heal: int, rep: int) -> dict[str, 
     finally:
         sched.close()
     incs = list_incidents(store)[::-1]          # oldest first
-    ts = [x.ts for x in store.recent_samples(url, last_n=100_000, with_inputs=False)]
+    rows = store.recent_samples(url, last_n=100_000, with_inputs=False)
+    ts = [x.ts for x in rows]
     store.dispose()
+    def wrong(part: list) -> float:             # the change this run really made: share of wrong answers
+        got = [int(not x.correct) for x in part if x.correct is not None]
+        return statistics.mean(got) if got else 0.0
+
+    n_sig = 5                                   # signals of the demo's monitor: the budget is split over them
+    p0, p1 = max(wrong(rows[:switch]), 0.01), wrong(rows[switch:switch + fail])   # p0 floored as the detector does
+    kl1, kl0 = bernoulli_kl(p1, p0), bernoulli_kl(p0, p1)
+    budget = settings.false_alarm_every
+    bound = math.log(budget * n_sig) / kl1 if kl1 > 0 else math.inf
+    rec_bound = math.log(budget / RECOVERY_SHARE) / kl0 if kl0 > 0 else math.inf
     alarm = None
     if incs and incs[0].change_point_at in ts and incs[0].detection_delay_samples:
         alarm = ts.index(incs[0].change_point_at) + incs[0].detection_delay_samples - switch
     return {"incidents": len(incs), "alarm": alarm, "opened": opened, "resolved": resolved,
+            "wrong_before": round(p0, 3), "wrong_after": round(p1, 3), "bound": round(bound, 1),
+            "recovery_bound": round(rec_bound, 1),
             "root_cause": incs[0].root_cause if incs else None,
             "all": [(i.root_cause, i.status, i.outcome) for i in incs]}
 
@@ -140,6 +156,7 @@ def main() -> None:
             proc.kill()
             proc.wait(timeout=30)
     goal = 60.0 * PER_PROBE / INTERVAL_S
+    change = ", ".join(f"{r['wrong_before']:.0%} -> {r['wrong_after']:.0%}" for r in runs)
     lines = ["# Demo model over HTTP: time to open and resolve one incident (watcher path)", "",
              (f"Command: `PYTHONPATH=. .venv/bin/python bench/sequential/bench_demo.py --reps {a.reps}` "
              f"({a.learn} healthy samples, {a.fail} degraded_accuracy, {a.heal} healthy per run) · "
@@ -150,6 +167,9 @@ def main() -> None:
              f"| sequential alarm, after the switch | {_fmt([r['alarm'] for r in runs])} |",
              f"| incident opened, after the switch | {_fmt([r['opened'] for r in runs])} |",
              f"| incident resolved, after the healing | {_fmt([r['resolved'] for r in runs])} |",
+             f"| wrong answers before -> during the failure, per run | {change} |",
+             f"| CUSUM bound of that change, ln(5 x budget) / KL(f1, f0), per run | {[r['bound'] for r in runs]} |",
+             f"| recovery bound, ln(budget / 10) / KL(f0, f1), per run | {[r['recovery_bound'] for r in runs]} |",
              f"| incidents per run (goal 1) | {[r['incidents'] for r in runs]} |",
              f"| root cause of the first incident | {[r['root_cause'] for r in runs]} |",
              f"| every incident (root cause, status, outcome) | {[r['all'] for r in runs]} |", ""]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.detection.sequential.base import SequentialDetector, detector_from_dict
+from app.detection.sequential.calibration import cusum_threshold
 
 __all__ = ["RecoveryTest"]
 
@@ -36,12 +37,18 @@ class RecoveryTest:
     (True, 0)
     """
 
-    def __init__(self, detector: SequentialDetector, chart: int | None = None) -> None:
+    def __init__(self, detector: SequentialDetector, chart: int | None = None, *,
+                 false_recovery_every: float | None = None) -> None:
         chart = detector.recovery_chart(detector.chart) if chart is None and detector.chart is not None else chart
         if chart is None or not 0 <= chart < len(detector.labels()):
             raise ValueError("RecoveryTest needs a detector that raised an alarm, or an explicit chart")
         self.detector, self.chart = detector, int(chart)
+        self.false_recovery_every = None if false_recovery_every is None else float(false_recovery_every)
         self.threshold = detector.threshold
+        if self.false_recovery_every is not None:   # its own budget, under the changed law; never above h
+            kl = detector.kl1()[self.chart]
+            if kl > 0:
+                self.threshold = min(self.threshold, cusum_threshold([kl], self.false_recovery_every))
         self._reset()
 
     def _reset(self) -> None:
@@ -81,6 +88,7 @@ class RecoveryTest:
     def to_dict(self) -> dict[str, Any]:
         """Parameters and state as a JSON-able dict (the detector's parameters included)."""
         return {"detector": self.detector.to_dict(), "chart": self.chart,
+                "false_recovery_every": self.false_recovery_every,
                 "state": {"n": self.n, "stat": self.stat, "start": self.start, "recovered": self._recovered,
                           "healed_at": self.healed_at, "recovered_at": self.recovered_at}}
 
@@ -88,7 +96,8 @@ class RecoveryTest:
     def from_dict(cls, data: dict[str, Any]) -> RecoveryTest:
         """Rebuild a test saved by :meth:`to_dict`."""
         try:
-            rec = cls(detector_from_dict(data["detector"]), int(data["chart"]))
+            rec = cls(detector_from_dict(data["detector"]), int(data["chart"]),
+                      false_recovery_every=data.get("false_recovery_every"))
             st = data["state"]
             rec.n, rec.stat, rec.start = int(st["n"]), float(st["stat"]), st["start"]
             rec._recovered, rec.healed_at, rec.recovered_at = bool(st["recovered"]), st["healed_at"], st["recovered_at"]
