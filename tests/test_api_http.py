@@ -36,6 +36,12 @@ ROUTES: list[tuple[str, str, str, dict | None]] = [
     ("GET", "/api/v1/incidents", "read", None),
     ("GET", "/api/v1/audit", "read", None),
     ("GET", "/api/v1/audit/verify", "read", None),
+    ("GET", "/api/v1/endpoints", "read", None),
+    ("GET", "/api/v1/endpoints/999", "read", None),
+    ("PUT", "/api/v1/endpoints", "admin", {"url": "http://127.0.0.1:9/auth-matrix"}),
+    ("DELETE", "/api/v1/endpoints/999", "admin", None),
+    ("GET", "/api/v1/endpoints/999/reports", "read", None),
+    ("POST", "/api/v1/diagnoses", "ingest", {"prompt": "train 99% / validation 70%"}),
 ]
 # a token that lacks each scope
 WRONG = {"read": "ingester", "ingest": "reader", "approve": "ingester", "admin": "approver"}
@@ -80,7 +86,7 @@ def test_health_and_ready_need_no_token(svc: Service) -> None:
 def test_route_table_covers_every_route_of_the_openapi(svc: Service) -> None:
     spec = requests.get(f"{svc.base}/openapi.json", timeout=5).json()
     declared = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops} - {("GET", "/health"), ("GET", "/ready")}
-    table = {(m, p.replace("/nope/", "/{rec_id}/").replace("/999/", "/{endpoint_id}/")) for m, p, _, _ in ROUTES}
+    table = {(m, p.replace("/nope/", "/{rec_id}/").replace("/999", "/{endpoint_id}")) for m, p, _, _ in ROUTES}
     assert declared == table
 
 
@@ -254,3 +260,32 @@ def test_incidents_and_audit_read_as_the_cli_prints_them(svc: Service) -> None:
     assert seqs == sorted(seqs)
     v = requests.get(f"{svc.base}/api/v1/audit/verify", headers=svc.auth("reader"), timeout=10).json()
     assert v["ok"] is True
+
+
+def test_endpoints_crud_never_returns_header_values(svc: Service) -> None:
+    body = {"url": "http://127.0.0.1:9/crud", "headers": {"Authorization": "Bearer s3cret-value"}, "enabled": False}
+    made = requests.put(f"{svc.base}/api/v1/endpoints", json=body, headers=svc.auth("admin"), timeout=10)
+    assert made.status_code == 200 and made.json()["headers"] == ["Authorization"], made.text
+    eid = made.json()["id"]
+    assert svc.store.get_endpoint(body["url"]).headers == {"Authorization": "Bearer s3cret-value"}
+    one = requests.get(f"{svc.base}/api/v1/endpoints/{eid}", headers=svc.auth("reader"), timeout=10)
+    listed = requests.get(f"{svc.base}/api/v1/endpoints", headers=svc.auth("reader"), timeout=10)
+    assert one.json()["url"] == body["url"] and "s3cret" not in one.text + listed.text
+    assert _is_problem(requests.put(f"{svc.base}/api/v1/endpoints", json={"url": "ftp://x"}, headers=svc.auth("admin"),
+                                    timeout=10), 400)["detail"].startswith("bad URL")
+    gone = requests.delete(f"{svc.base}/api/v1/endpoints/{eid}", headers=svc.auth("admin"), timeout=10)
+    assert gone.status_code == 200 and svc.store.find_endpoint(body["url"]) is None
+    _is_problem(requests.get(f"{svc.base}/api/v1/endpoints/{eid}", headers=svc.auth("reader"), timeout=10), 404)
+
+
+def test_reports_and_diagnoses(svc: Service) -> None:
+    eid = svc.store.get_endpoint(f"{svc.demo}/predict").id
+    reps = requests.get(f"{svc.base}/api/v1/endpoints/{eid}/reports", params={"limit": 50},
+                        headers=svc.auth("reader"), timeout=10).json()["items"]
+    assert reps and [r["report_id"] for r in reps] == [r.report_id for r in svc.store.list_reports(f"{svc.demo}/predict", limit=50)]
+    d = requests.post(f"{svc.base}/api/v1/diagnoses", json={"prompt": "train accuracy 99%, validation 71%"},
+                      headers=svc.auth("ingester"), timeout=60)
+    assert d.status_code == 200 and d.json()["primary_category"] == "overfitting" and d.json()["payload_hash"]
+    assert _is_problem(requests.post(f"{svc.base}/api/v1/diagnoses", json={"experiment": {"dataset": {"train_csv": "/etc/x"}}},
+                                     headers=svc.auth("ingester"), timeout=10), 403)["detail"].startswith("an experiment")
+    _is_problem(requests.post(f"{svc.base}/api/v1/diagnoses", json={}, headers=svc.auth("ingester"), timeout=10), 400)

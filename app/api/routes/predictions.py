@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.auth import require
 from app.api.jsonout import json_response
 from app.api.problems import problems
+from app.api.routes.endpoints import by_id
 from app.api.routes.monitoring import PredictionIn
-from app.errors import InputError, NotFoundError
+from app.errors import InputError
 
 __all__ = ["router"]
 
@@ -52,10 +53,7 @@ class LabelsIn(BaseModel):
 
 
 def _endpoint_name(request: Request, endpoint_id: int) -> str:
-    ep = next((e for e in request.app.state.store.list_endpoints() if e.id == endpoint_id), None)
-    if ep is None:
-        raise NotFoundError(f"no endpoint with id {endpoint_id}")
-    return ep.name
+    return by_id(request, endpoint_id).name
 
 
 @router.post("/{endpoint_id}/predictions", status_code=201, response_model=BatchOut,
