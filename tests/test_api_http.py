@@ -41,6 +41,7 @@ ROUTES: list[tuple[str, str, str, dict | None]] = [
     ("PUT", "/api/v1/endpoints", "admin", {"url": "http://127.0.0.1:9/auth-matrix"}),
     ("DELETE", "/api/v1/endpoints/999", "admin", None),
     ("GET", "/api/v1/endpoints/999/reports", "read", None),
+    ("GET", "/api/v1/endpoints/999/baselines", "read", None),
     ("POST", "/api/v1/diagnoses", "ingest", {"prompt": "train 99% / validation 70%"}),
 ]
 # a token that lacks each scope
@@ -283,6 +284,8 @@ def test_reports_and_diagnoses(svc: Service) -> None:
     reps = requests.get(f"{svc.base}/api/v1/endpoints/{eid}/reports", params={"limit": 50},
                         headers=svc.auth("reader"), timeout=10).json()["items"]
     assert reps and [r["report_id"] for r in reps] == [r.report_id for r in svc.store.list_reports(f"{svc.demo}/predict", limit=50)]
+    b = requests.get(f"{svc.base}/api/v1/endpoints/{eid}/baselines", headers=svc.auth("reader"), timeout=10).json()
+    assert [(x["version"], x["active"], x["n_samples"]) for x in b["items"]] == [(1, True, 150)]
     d = requests.post(f"{svc.base}/api/v1/diagnoses", json={"prompt": "train accuracy 99%, validation 71%"},
                       headers=svc.auth("ingester"), timeout=60)
     assert d.status_code == 200 and d.json()["primary_category"] == "overfitting" and d.json()["payload_hash"]

@@ -89,3 +89,12 @@ def reports(endpoint_id: EndpointId, request: Request, _: Annotated[str, Depends
     ep = by_id(request, endpoint_id)
     reps = request.app.state.store.list_reports(ep.name, limit=limit, alerts_only=alerts_only)
     return json_response({"items": [r.model_dump(mode="json") for r in reps]})
+
+
+@router.get("/{endpoint_id}/baselines", responses=problems(401, 403, 404, 422))
+def baselines(endpoint_id: EndpointId, request: Request, _: Annotated[str, Depends(require("read"))]) -> JSONResponse:
+    """The endpoint's baseline versions, oldest first, with the active one marked (no reference rows)."""
+    ep = by_id(request, endpoint_id)
+    rows = request.app.state.store.baseline_versions(ep.name)
+    keep = ("version", "created_at", "n_samples", "active")
+    return json_response({"items": [{k: r[k] for k in keep} for r in rows]})
