@@ -57,7 +57,9 @@ def _endpoint_name(request: Request, endpoint_id: int) -> str:
 
 
 @router.post("/{endpoint_id}/predictions", status_code=201, response_model=BatchOut,
-             responses=problems(400, 401, 403, 404, 413, 422))
+             responses={200: {"model": BatchOut, "description": "A repeat under the same Idempotency-Key: the first "
+                                                                "answer, nothing stored"},
+                        **problems(400, 401, 403, 404, 413, 422)})
 def ingest_batch(endpoint_id: EndpointId, body: BatchIn, request: Request,
                  _: Annotated[str, Depends(require("ingest"))],
                  idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> JSONResponse:
