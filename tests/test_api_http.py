@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -14,7 +13,7 @@ import requests
 from app.analysis.run import run_baseline
 from app.analysis.target import EndpointSpec
 from app.config import Settings
-from app.governance import audit
+from app.governance import audit, list_incidents
 from app.schemas import Report
 from app.storage import Store
 from tests.api_harness import Service, demo_model, make_tokens, serve_api
@@ -33,6 +32,18 @@ ROUTES: list[tuple[str, str, str, dict | None]] = [
     ("GET", "/api/v1/recommendations", "read", None),
     ("POST", "/api/v1/recommendations/nope/approve", "approve", {"reason": "r"}),
     ("POST", "/api/v1/recommendations/nope/reject", "approve", {"reason": "r"}),
+    ("POST", "/api/v1/endpoints/999/predictions", "ingest", {"predictions": [{"features": {}, "prediction": 1}]}),
+    ("POST", "/api/v1/endpoints/999/labels", "ingest", {"labels": [{"prediction_id": 1, "label": 1}]}),
+    ("GET", "/api/v1/incidents", "read", None),
+    ("GET", "/api/v1/audit", "read", None),
+    ("GET", "/api/v1/audit/verify", "read", None),
+    ("GET", "/api/v1/endpoints", "read", None),
+    ("GET", "/api/v1/endpoints/999", "read", None),
+    ("PUT", "/api/v1/endpoints", "admin", {"url": "http://127.0.0.1:9/auth-matrix"}),
+    ("DELETE", "/api/v1/endpoints/999", "admin", None),
+    ("GET", "/api/v1/endpoints/999/reports", "read", None),
+    ("GET", "/api/v1/endpoints/999/baselines", "read", None),
+    ("POST", "/api/v1/diagnoses", "ingest", {"prompt": "train 99% / validation 70%"}),
 ]
 # a token that lacks each scope
 WRONG = {"read": "ingester", "ingest": "reader", "approve": "ingester", "admin": "approver"}
@@ -77,7 +88,7 @@ def test_health_and_ready_need_no_token(svc: Service) -> None:
 def test_route_table_covers_every_route_of_the_openapi(svc: Service) -> None:
     spec = requests.get(f"{svc.base}/openapi.json", timeout=5).json()
     declared = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops} - {("GET", "/health"), ("GET", "/ready")}
-    table = {(m, p.replace("/nope/", "/{rec_id}/")) for m, p, _, _ in ROUTES}
+    table = {(m, p.replace("/nope/", "/{rec_id}/").replace("/999", "/{endpoint_id}")) for m, p, _, _ in ROUTES}
     assert declared == table
 
 
@@ -213,3 +224,72 @@ def test_tokens_never_reach_the_log_or_a_response(svc: Service) -> None:
     for token in svc.tokens.values():
         assert token not in logs and token not in listed
     assert "Traceback" not in svc.log.read_text(errors="replace")
+
+
+def test_batch_ingest_is_idempotent_and_takes_late_labels(svc: Service) -> None:
+    first = requests.post(f"{svc.base}/monitoring/prediction", json={"endpoint": "batch-logs", "features": {"x": 0},
+                                                                     "prediction": "a"},
+                          headers=svc.auth("ingester"), timeout=10)
+    eid = svc.store.get_endpoint("batch-logs").id
+    rows = [{"features": {"x": i, "y": "k"}, "prediction": "a" if i % 2 else "b", "confidence": 0.6} for i in range(500)]
+    url, key = f"{svc.base}/api/v1/endpoints/{eid}/predictions", {"Idempotency-Key": "batch-1"}
+    r = requests.post(url, json={"predictions": rows}, headers={**svc.auth("ingester"), **key}, timeout=30)
+    assert r.status_code == 201 and r.json()["ingested"] == 500 and not r.json()["replayed"], r.text[:300]
+    again = requests.post(url, json={"predictions": rows}, headers={**svc.auth("ingester"), **key}, timeout=30)
+    assert again.status_code == 200 and again.json()["replayed"] and again.json()["prediction_ids"] == r.json()["prediction_ids"]
+    assert svc.store.count_samples("batch-logs") == 501 == 1 + len(set(r.json()["prediction_ids"]))
+    other = _is_problem(requests.post(url, json={"predictions": rows[:3]}, headers={**svc.auth("ingester"), **key},
+                                      timeout=30), 400)
+    assert "Idempotency-Key" in other["detail"]
+    ids = r.json()["prediction_ids"][:2]
+    lab = requests.post(f"{svc.base}/api/v1/endpoints/{eid}/labels", headers=svc.auth("ingester"), timeout=10,
+                        json={"labels": [{"prediction_id": ids[0], "label": "b"}, {"prediction_id": ids[1], "label": "b"}]})
+    assert lab.status_code == 200 and lab.json()["labelled"] == 2
+    labelled = [s for s in svc.store.recent_samples("batch-logs") if s.label is not None]
+    assert [(s.inputs["x"], s.label, s.prediction) for s in labelled] == [(0, "b", "b"), (1, "b", "a")]
+    _is_problem(requests.post(f"{svc.base}/api/v1/endpoints/{eid}/labels", headers=svc.auth("ingester"), timeout=10,
+                              json={"labels": [{"prediction_id": first.json()["prediction_id"] + 10**6, "label": 1}]}), 404)
+    too_many = [{"features": {}, "prediction": 1}] * 10_001
+    _is_problem(requests.post(url, json={"predictions": too_many}, headers=svc.auth("ingester"), timeout=30), 422)
+
+
+def test_incidents_and_audit_read_as_the_cli_prints_them(svc: Service) -> None:
+    inc = requests.get(f"{svc.base}/api/v1/incidents", headers=svc.auth("reader"), timeout=10).json()["items"]
+    assert inc and [i["id"] for i in inc] == [i.id for i in list_incidents(svc.store)]   # the degraded run opened one
+    log = requests.get(f"{svc.base}/api/v1/audit", params={"limit": 5}, headers=svc.auth("reader"), timeout=10).json()
+    assert log["count"] == len(log["entries"]) <= 5
+    seqs = [e["seq"] for e in log["entries"]]
+    assert seqs == sorted(seqs)
+    v = requests.get(f"{svc.base}/api/v1/audit/verify", headers=svc.auth("reader"), timeout=10).json()
+    assert v["ok"] is True
+
+
+def test_endpoints_crud_never_returns_header_values(svc: Service) -> None:
+    body = {"url": "http://127.0.0.1:9/crud", "headers": {"Authorization": "Bearer s3cret-value"}, "enabled": False}
+    made = requests.put(f"{svc.base}/api/v1/endpoints", json=body, headers=svc.auth("admin"), timeout=10)
+    assert made.status_code == 200 and made.json()["headers"] == ["Authorization"], made.text
+    eid = made.json()["id"]
+    assert svc.store.get_endpoint(body["url"]).headers == {"Authorization": "Bearer s3cret-value"}
+    one = requests.get(f"{svc.base}/api/v1/endpoints/{eid}", headers=svc.auth("reader"), timeout=10)
+    listed = requests.get(f"{svc.base}/api/v1/endpoints", headers=svc.auth("reader"), timeout=10)
+    assert one.json()["url"] == body["url"] and "s3cret" not in one.text + listed.text
+    assert _is_problem(requests.put(f"{svc.base}/api/v1/endpoints", json={"url": "ftp://x"}, headers=svc.auth("admin"),
+                                    timeout=10), 400)["detail"].startswith("bad URL")
+    gone = requests.delete(f"{svc.base}/api/v1/endpoints/{eid}", headers=svc.auth("admin"), timeout=10)
+    assert gone.status_code == 200 and svc.store.find_endpoint(body["url"]) is None
+    _is_problem(requests.get(f"{svc.base}/api/v1/endpoints/{eid}", headers=svc.auth("reader"), timeout=10), 404)
+
+
+def test_reports_and_diagnoses(svc: Service) -> None:
+    eid = svc.store.get_endpoint(f"{svc.demo}/predict").id
+    reps = requests.get(f"{svc.base}/api/v1/endpoints/{eid}/reports", params={"limit": 50},
+                        headers=svc.auth("reader"), timeout=10).json()["items"]
+    assert reps and [r["report_id"] for r in reps] == [r.report_id for r in svc.store.list_reports(f"{svc.demo}/predict", limit=50)]
+    b = requests.get(f"{svc.base}/api/v1/endpoints/{eid}/baselines", headers=svc.auth("reader"), timeout=10).json()
+    assert [(x["version"], x["active"], x["n_samples"]) for x in b["items"]] == [(1, True, 150)]
+    d = requests.post(f"{svc.base}/api/v1/diagnoses", json={"prompt": "train accuracy 99%, validation 71%"},
+                      headers=svc.auth("ingester"), timeout=60)
+    assert d.status_code == 200 and d.json()["primary_category"] == "overfitting" and d.json()["payload_hash"]
+    assert _is_problem(requests.post(f"{svc.base}/api/v1/diagnoses", json={"experiment": {"dataset": {"train_csv": "/etc/x"}}},
+                                     headers=svc.auth("ingester"), timeout=10), 403)["detail"].startswith("an experiment")
+    _is_problem(requests.post(f"{svc.base}/api/v1/diagnoses", json={}, headers=svc.auth("ingester"), timeout=10), 400)

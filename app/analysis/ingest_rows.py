@@ -54,10 +54,22 @@ def timestamps(col: pd.Series, name: str, now: float) -> list[float]:
         vals = pd.Series([p.timestamp() if not pd.isna(p) else float("nan") for p in parsed], index=col.index)
     known = vals.dropna()
     if not known.empty and (known.min() < _EARLIEST_TS or known.max() > now + 86400):
-        lo, hi = (pd.to_datetime(v, unit="s", utc=True).strftime("%Y-%m-%d") for v in (known.min(), known.max()))
+        lo, hi = (_day(v) for v in (known.min(), known.max()))
         raise InputError(f"timestamp column {name!r} holds times from {lo} to {hi}: not a timestamp column "
                          "(dates or epoch seconds after 2000 expected)")
     return [now if pd.isna(v) else float(v) for v in vals]
+
+
+def _day(epoch_s: float) -> str:
+    """``'2026-01-02'``, or the number itself when no calendar date holds it.
+
+    >>> _day(1767312000.0), _day(1e300)
+    ('2026-01-02', '1e+300 s')
+    """
+    try:
+        return str(pd.to_datetime(epoch_s, unit="s", utc=True).strftime("%Y-%m-%d"))
+    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+        return f"{epoch_s:g} s"
 
 
 def _check_sizes(df: pd.DataFrame, path: Path, first_line: int) -> None:

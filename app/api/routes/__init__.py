@@ -3,4 +3,4 @@
 __all__ = ["ROUTERS"]
 
 # module names under app.api.routes, mounted in this order by create_app
-ROUTERS = ("health", "monitoring", "recommendations")
+ROUTERS = ("health", "monitoring", "recommendations", "predictions", "governance", "endpoints", "diagnoses")

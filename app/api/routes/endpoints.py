@@ -1,0 +1,100 @@
+"""`/api/v1/endpoints`: list, read, create/update, delete (admin: the watcher probes what is registered);
+headers are write-only; `.../reports` lists an endpoint's stored reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.auth import require
+from app.api.jsonout import json_response
+from app.api.problems import problems
+from app.errors import NotFoundError
+from app.storage import Endpoint
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/endpoints", tags=["endpoints"])
+EndpointId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class EndpointIn(BaseModel):
+    """A probed endpoint, as `mlfi baseline URL` registers one; ``headers`` are stored and never returned."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(max_length=2048, description="http(s)://host[:port][/path]; also the endpoint's name")
+    protocol: str | None = Field(default=None, max_length=64)
+    headers: dict[str, Annotated[str, Field(max_length=4096)]] | None = Field(default=None, max_length=50)
+    model_name: str | None = Field(default=None, max_length=256)
+    interval_s: float | None = Field(default=None, ge=0.1, le=86_400)
+    enabled: bool | None = None
+
+
+def public(ep: Endpoint) -> dict[str, Any]:
+    """An endpoint without its header values (the header names are shown, never the values)."""
+    d = asdict(ep.without_secrets())
+    d["headers"] = sorted(ep.headers)
+    return d
+
+
+def by_id(request: Request, endpoint_id: int) -> Endpoint:
+    ep = next((e for e in request.app.state.store.list_endpoints() if e.id == endpoint_id), None)
+    if ep is None:
+        raise NotFoundError(f"no endpoint with id {endpoint_id}")
+    return ep
+
+
+@router.get("", responses=problems(401, 403))
+def list_endpoints(request: Request, _: Annotated[str, Depends(require("read"))]) -> JSONResponse:
+    return json_response({"items": [public(e) for e in request.app.state.store.list_endpoints()]})
+
+
+@router.get("/{endpoint_id}", responses=problems(401, 403, 404, 422))
+def get_endpoint(endpoint_id: EndpointId, request: Request, _: Annotated[str, Depends(require("read"))]) -> JSONResponse:
+    return json_response(public(by_id(request, endpoint_id)))
+
+
+@router.put("", responses=problems(400, 401, 403, 413, 422))
+def put_endpoint(body: EndpointIn, request: Request, _: Annotated[str, Depends(require("admin"))]) -> JSONResponse:
+    """Create the endpoint named by its URL, or update the given fields (the watcher will probe it)."""
+    from app.probing import check_protocol
+    from app.probing.urls import check_url
+
+    check_url(body.url)
+    if body.protocol is not None:
+        check_protocol(body.protocol)
+    ep = request.app.state.store.upsert_endpoint(body.url, url=body.url, protocol=body.protocol, headers=body.headers,
+                                                 model_name=body.model_name, interval_s=body.interval_s,
+                                                 enabled=body.enabled)
+    return json_response(public(ep))
+
+
+@router.delete("/{endpoint_id}", responses=problems(401, 403, 404, 422))
+def delete_endpoint(endpoint_id: EndpointId, request: Request,
+                    _: Annotated[str, Depends(require("admin"))]) -> JSONResponse:
+    """Delete the endpoint with its samples, reports, baselines index, incidents and recommendations."""
+    ep = by_id(request, endpoint_id)
+    request.app.state.store.delete_endpoint(ep.name)
+    return json_response({"deleted": ep.id, "name": ep.name})
+
+
+@router.get("/{endpoint_id}/reports", responses=problems(401, 403, 404, 422))
+def reports(endpoint_id: EndpointId, request: Request, _: Annotated[str, Depends(require("read"))],
+            limit: Annotated[int, Query(ge=1, le=500)] = 20, alerts_only: bool = False) -> JSONResponse:
+    """Stored reports, newest first (each as `mlfi analyze --json` prints one)."""
+    ep = by_id(request, endpoint_id)
+    reps = request.app.state.store.list_reports(ep.name, limit=limit, alerts_only=alerts_only)
+    return json_response({"items": [r.model_dump(mode="json") for r in reps]})
+
+
+@router.get("/{endpoint_id}/baselines", responses=problems(401, 403, 404, 422))
+def baselines(endpoint_id: EndpointId, request: Request, _: Annotated[str, Depends(require("read"))]) -> JSONResponse:
+    """The endpoint's baseline versions, oldest first, with the active one marked (no reference rows)."""
+    ep = by_id(request, endpoint_id)
+    rows = request.app.state.store.baseline_versions(ep.name)
+    keep = ("version", "created_at", "n_samples", "active")
+    return json_response({"items": [{k: r[k] for k in keep} for r in rows]})

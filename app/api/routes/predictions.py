@@ -1,0 +1,91 @@
+"""`/api/v1/endpoints/{id}/predictions` (batch ingest, idempotent under `Idempotency-Key`) and `.../labels`
+(late labels by prediction id)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.auth import require
+from app.api.jsonout import json_response
+from app.api.problems import problems
+from app.api.routes.endpoints import by_id
+from app.api.routes.monitoring import PredictionIn
+from app.errors import InputError
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/endpoints", tags=["ingest"])
+EndpointId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class BatchRow(PredictionIn):
+    """One row of a batch: a logged prediction without ``endpoint`` (it is in the path)."""
+
+    endpoint: str = Field(default="", exclude=True, max_length=0, description="(in the path)")
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    predictions: list[BatchRow] = Field(min_length=1, max_length=10_000)
+
+
+class BatchOut(BaseModel):
+    endpoint: str
+    ingested: int
+    prediction_ids: list[int]
+    replayed: bool
+
+
+class LabelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prediction_id: int = Field(ge=1, le=2**63 - 1)
+    label: str | float | int | bool | None
+
+
+class LabelsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    labels: list[LabelIn] = Field(min_length=1, max_length=10_000)
+
+
+def _endpoint_name(request: Request, endpoint_id: int) -> str:
+    return by_id(request, endpoint_id).name
+
+
+@router.post("/{endpoint_id}/predictions", status_code=201, response_model=BatchOut,
+             responses={200: {"model": BatchOut, "description": "A repeat under the same Idempotency-Key: the first "
+                                                                "answer, nothing stored"},
+                        **problems(400, 401, 403, 404, 413, 422)})
+def ingest_batch(endpoint_id: EndpointId, body: BatchIn, request: Request,
+                 _: Annotated[str, Depends(require("ingest"))],
+                 idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> JSONResponse:
+    """Store up to 10,000 logged predictions in one transaction. A repeat with the same `Idempotency-Key`
+    stores nothing and returns the first answer; the same key with another body is a 400."""
+    from app.analysis.ingest_records import ingest_records
+
+    name = _endpoint_name(request, endpoint_id)
+    idem = None
+    if idempotency_key is not None:
+        digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        idem = (idempotency_key, digest)
+    got = ingest_records(request.app.state.store, name, [r.record() for r in body.predictions], idempotency=idem)
+    return json_response({"endpoint": name, "ingested": got.ingested, "prediction_ids": got.prediction_ids,
+                          "replayed": got.replayed}, status_code=200 if got.replayed else 201)
+
+
+@router.post("/{endpoint_id}/labels", responses=problems(400, 401, 403, 404, 413, 422))
+def attach(endpoint_id: EndpointId, body: LabelsIn, request: Request,
+           _: Annotated[str, Depends(require("ingest"))]) -> JSONResponse:
+    """Late labels: set the label of stored predictions by the ids the ingest answered with."""
+    from app.storage.api_ingest import attach_labels
+
+    name = _endpoint_name(request, endpoint_id)
+    pairs = [(x.prediction_id, None if x.label is None else str(x.label)) for x in body.labels]
+    if any(lab is not None and "\x00" in lab for _, lab in pairs):
+        raise InputError("a label holds a NUL character")
+    n = attach_labels(request.app.state.store.engine, endpoint_id, pairs)
+    return json_response({"endpoint": name, "labelled": n})
