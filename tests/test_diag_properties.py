@@ -72,7 +72,7 @@ RETRIEVER = build_retriever()
 PHRASES = st.lists(st.sampled_from(WORDS) | st.text(max_size=6), min_size=1, max_size=25).map(" ".join)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(PHRASES)
 def test_any_text_is_a_record_or_a_one_line_input_error(text: str) -> None:
     try:
