@@ -133,10 +133,12 @@ def test_healthy_endpoint_rarely_alerts_quick() -> None:
 
 
 @pytest.mark.slow
-def test_healthy_endpoint_no_alert_in_at_least_95_of_100() -> None:
-    alarms = _false_alarms(100)
-    assert len(alarms) <= 5, alarms
-    assert math.isfinite(len(alarms) / 100)
+def test_healthy_endpoint_no_alert_in_at_least_47_of_50() -> None:
+    # a regression guard (50 runs keep the suite inside its time budget); the false-alarm rate itself is
+    # measured over many more runs by bench/bench_false_alarm.py
+    alarms = _false_alarms(50)
+    assert len(alarms) <= 3, alarms
+    assert math.isfinite(len(alarms) / 50)
 
 
 def _labels_only(samples):  # type: ignore[no-untyped-def]

@@ -147,8 +147,11 @@ CSS = """<style>
 [data-testid="stMetricValue"] > div {overflow: visible; text-overflow: clip; font-size: clamp(1.1rem, 2.1vw, 2rem);}
 [data-testid="stMetricLabel"] p {white-space: nowrap;}
 /* "+166.8 ms · base 36.5 ms" wraps inside its pill instead of ending in "…" */
-[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] div {white-space: normal; overflow: visible;
-  text-overflow: clip; height: auto;}
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] div, [data-testid="stMetricDelta"] p {
+  white-space: normal; overflow: visible; text-overflow: clip; height: auto;}
+/* an endpoint's name (often a URL) next to its status badge: smaller on narrow windows, broken only after a / (<wbr>) */
+code.mlfi-ep-name {font-size: clamp(0.85rem, 1.45vw, 1.35rem); white-space: normal; word-break: normal;
+  overflow-wrap: normal;}
 /* the tile behind the verdict */
 div[class*="_verdict"] [data-testid="stMetric"] {border: 2px solid #d62728; background: #fef2f2;}
 /* buttons keep their words on one line and never shrink to "D." */

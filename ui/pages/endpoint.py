@@ -7,6 +7,7 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
     sys.path.insert(0, _ROOT)
 
+import html
 import time
 
 import streamlit as st
@@ -44,10 +45,10 @@ if not names:
     st.stop()
 
 chosen = st.query_params.get("endpoint") or st.session_state.get("selected_endpoint")   # ?endpoint=NAME deep link
-top1, top2 = st.columns([2, 3], vertical_alignment="bottom")
-name = top1.selectbox("Endpoint", names, index=names.index(chosen) if chosen in names else 0, key="ep_select")
+# one row each: at 1024 px the six range buttons do not fit beside the picker (the last ones were cut off)
+name = st.selectbox("Endpoint", names, index=names.index(chosen) if chosen in names else 0, key="ep_select")
 st.session_state["selected_endpoint"] = name
-range_label = top2.segmented_control("Time range", list(RANGES), default="1 hour", key="ep_range") or "1 hour"
+range_label = st.segmented_control("Time range", list(RANGES), default="1 hour", key="ep_range") or "1 hour"
 
 summary = data.endpoint_summary(db, name)
 ep = data.endpoint_row(db, name)
@@ -57,7 +58,9 @@ if ep is None or summary is None:
 
 passive = is_passive(ep.protocol, ep.url)
 h1, h2 = st.columns([4, 1.6], vertical_alignment="center")
-h1.markdown(f"### {status_badge(summary.status)} &nbsp;`{name}`", unsafe_allow_html=True)
+# the name shrinks with the window instead of splitting mid-word ("predic / t" at 1024 px)
+shown_name = html.escape(name).replace("/", "/<wbr>")
+h1.markdown(f"{status_badge(summary.status)} &nbsp;<code class='mlfi-ep-name'>{shown_name}</code>", unsafe_allow_html=True)
 if passive:   # fed by `mlfi ingest`: nothing is probed, so no interval, last probe or start/stop
     h1.caption("ingested data (passive: analysed as rows arrive, nothing is probed)")
 else:
