@@ -125,6 +125,74 @@ def test_two_analysis_workers_never_analyse_one_window_twice_and_a_crashed_job_i
     assert len(store.list_reports(name)) == 1
 
 
+def test_a_stale_analysis_claim_cannot_open_refine_or_resolve_an_incident(pgs: tuple[Settings, Store]) -> None:
+    """Two claims of one analysis job (the first one's worker was paused past its TTL): every write the stale
+    one makes for the endpoint (incident, report, recommendations, audit, baseline) is refused."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from gov_helpers import make_report
+
+    from app.governance import audit, on_report
+    from app.governance.api import list_incidents
+    from app.storage import analysis_jobs as J
+    from app.storage.errors import StaleClaimError
+
+    settings, store = pgs
+    eng = store.engine
+    [eid] = _endpoints(store, 1)
+    name = store.list_endpoints()[0].name
+    J.enqueue(eng, [(eid, 1)])
+    [old] = J.claim_jobs(eng, 1, 5, ttl_s=0.3)
+    time.sleep(0.4)
+    [new] = J.claim_jobs(eng, 2, 5, ttl_s=30.0)
+    assert new.fence == old.fence + 1
+
+    def state() -> tuple[list[tuple[int, str, str, str]], int, int]:
+        incs = [(i.id, i.status, i.root_cause, i.severity) for i in list_incidents(store, endpoint=name)]
+        return incs, len(store.list_reports(name)), len(audit.entries(store))
+
+    def stale(report) -> None:  # type: ignore[no-untyped-def]
+        store.report_guard = (old.id, old.fence)
+        before = state()
+        try:
+            with pytest.raises(StaleClaimError, match="incident update"):
+                on_report(store, report, settings)
+        finally:
+            store.report_guard = None
+        assert state() == before
+
+    def current(report):  # type: ignore[no-untyped-def]
+        store.report_guard = (new.id, new.fence)
+        try:
+            return on_report(store, report, settings)
+        finally:
+            store.report_guard = None
+
+    stale(make_report(endpoint=name))                                       # cannot open
+    assert state() == ([], 0, 0)
+    opened = current(make_report(endpoint=name))                            # the current claim can
+    [(iid, status, cause, _)] = state()[0]
+    assert (iid, status, cause) == (opened.incident_id, "open", "accuracy_drop") and state()[2] > 0
+    stale(make_report("confidence_drop", "critical", endpoint=name))         # cannot refine / supersede
+    stale(make_report("accuracy_drop", "critical", endpoint=name))           # cannot escalate
+    for _ in range(3):
+        stale(make_report("none", endpoint=name))                           # cannot resolve
+    assert state()[0][0][1] == "open"
+    with pytest.raises(StaleClaimError):                                    # nor learn a baseline
+        store.report_guard = (old.id, old.fence)
+        try:
+            store.index_baseline(name, 9, "/nonexistent", 10, {}, 1.0)
+        finally:
+            store.report_guard = None
+    assert store.baseline_versions(name) == []
+    for _ in range(5):                                                     # the current claim resolves it
+        current(make_report("none", endpoint=name))
+        if state()[0][0][1] == "resolved":
+            break
+    assert state()[0][0][1] == "resolved"
+
+
 # ---- three watcher processes ---------------------------------------------------------------------------
 def _wait(cond, timeout: float) -> bool:  # type: ignore[no-untyped-def]
     end = time.monotonic() + timeout
