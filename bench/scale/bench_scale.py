@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from pg_cluster import PgCluster  # noqa: E402
+from pg_cluster import PgCluster
 
 TICK = os.sysconf("SC_CLK_TCK")
 
