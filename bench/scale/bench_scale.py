@@ -6,7 +6,9 @@ watcher count runs that many `mlfi watch` processes on a fresh database. Once th
 endpoint held, none above ceil(N/W) + 1) and one warm-up interval passed, it measures for ``--duration`` s:
 
 - probes on time: each endpoint's fixed-rate grid rebuilt from its sample timestamps (as bench_watcher.py
-  does); a slot is on time when a probe started at most ``--tolerance`` s after it; slots probed twice;
+  does); a slot is on time when a probe started at most ``--tolerance`` s after it. Slots with two samples
+  come from probes more than 0.9 interval late landing in the next slot (with one watcher there is no
+  second holder); probes / needed is the rate kept against N x duration / interval;
 - probes/s, PostgreSQL statements (pg_stat_statements calls), transactions and rows written per probe;
 - CPU (user + system, whole process tree) per watcher, of PostgreSQL and of the stub server (this process),
   each as a share of one core, with the load average before and after.
@@ -119,7 +121,7 @@ def schedule(by_ep: dict[int, list[float]], n_ep: int, t0: float, t1: float, int
         late.extend(firsts)
     late.sort()
     q = (lambda p: round(late[min(len(late) - 1, int(p * len(late)))], 3)) if late else (lambda p: None)
-    return {"expected_slots": expected, "slots_probed": done, "on_time": on_time, "slots_probed_twice": twice,
+    return {"expected_slots": expected, "slots_probed": done, "on_time": on_time, "slots_with_two_samples": twice,
             "on_time_share": round(on_time / expected, 4) if expected else None,
             "probed_share": round(done / expected, 4) if expected else None,
             "lateness_p50_s": q(0.5), "lateness_p99_s": q(0.99)}
@@ -141,6 +143,21 @@ def counters(cluster: PgCluster, dbname: str) -> dict[str, float]:
         calls = c.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d "
                           "ON d.oid = s.dbid WHERE d.datname = current_database()").fetchone()[0]
     return {"xacts": float(x + r), "rows_written": float(ins + upd + dele), "statements": float(calls)}
+
+
+def top_statements(cluster: PgCluster, dbname: str, n_probes: int, k: int = 8) -> list[dict[str, Any]]:
+    """The ``k`` statements writing the most rows since the last reset, per probe (what a probe costs)."""
+    with _pg(cluster, dbname) as c:
+        rows = c.execute("SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 90), calls, rows "
+                         "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+                         "WHERE d.datname = current_database() ORDER BY calls DESC LIMIT %s", (k,)).fetchall()
+    return [{"query": q, "calls_per_probe": round(n / max(1, n_probes), 3), "rows_per_probe": round(r / max(1, n_probes), 3)}
+            for q, n, r in rows]
+
+
+def reset_statements(cluster: PgCluster, dbname: str) -> None:
+    with _pg(cluster, dbname) as c:
+        c.execute("SELECT pg_stat_statements_reset()")
 
 
 def enable_pg_stat_statements(cluster: PgCluster) -> None:
@@ -199,6 +216,7 @@ def run(cluster: PgCluster, base: str, n_ep: int, n_w: int, interval: float, dur
             time.sleep(0.5)
         out["settled_after_s"] = round(time.time() - t_start, 1)
         time.sleep(2 * interval)                                  # every endpoint's schedule has started
+        reset_statements(cluster, dbname)
         c0, cpu0 = counters(cluster, dbname), [tree_cpu(p.pid) for p in procs]
         pg0, me0, load0, t0 = tree_cpu(postmaster_pid(cluster)), self_cpu(), os.getloadavg(), time.time()
         time.sleep(duration)
@@ -216,6 +234,7 @@ def run(cluster: PgCluster, base: str, n_ep: int, n_w: int, interval: float, dur
         out.update(schedule(by_ep, n_ep, t0, t1, interval, tol))
         out.update({
             "probes": n_probes, "probes_per_s": round(n_probes / span, 1),
+            "probes_vs_needed": round(n_probes / (n_ep * span / interval), 4),
             "statements_per_probe": round((c1["statements"] - c0["statements"]) / max(1, n_probes), 2),
             "xacts_per_probe": round((c1["xacts"] - c0["xacts"]) / max(1, n_probes), 3),
             "rows_written_per_probe": round((c1["rows_written"] - c0["rows_written"]) / max(1, n_probes), 2),
@@ -225,6 +244,7 @@ def run(cluster: PgCluster, base: str, n_ep: int, n_w: int, interval: float, dur
             "postgres_cpu_pct_of_core": round(100 * (pg1 - pg0) / span, 1),
             "stub_cpu_pct_of_core": round(100 * (me1 - me0) / span, 1),
             "loadavg_1m_before_after": [round(load0[0], 2), round(load1[0], 2)]})
+        out["top_statements"] = top_statements(cluster, dbname, n_probes)
         out["cpu_ms_per_probe_watchers"] = round(1000 * sum(b - a for a, b in zip(cpu0, cpu1, strict=True))
                                                  / max(1, n_probes), 2)
     finally:
