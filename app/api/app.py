@@ -31,8 +31,16 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         app.include_router(importlib.import_module(f"app.api.routes.{name}").router)
     app.include_router(importlib.import_module("app.api.metrics").router)     # GET /metrics (Prometheus)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.router.on_shutdown.append(lambda: _close_runner(app))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _close_runner(app: FastAPI) -> None:
+    """Finish the analysis requested over HTTP that is running (POST /api/v1/analyses) before exiting."""
+    runner = getattr(app.state, "analysis_runner", None)
+    if runner is not None:
+        runner.close()
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
