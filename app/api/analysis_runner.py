@@ -17,7 +17,7 @@ from app.config import Settings
 from app.storage import Store
 from app.storage.api_analyses import claim_analysis, finish_analysis
 
-__all__ = ["AnalysisRunner", "HOLDER", "JOB_TTL_S"]
+__all__ = ["HOLDER", "JOB_TTL_S", "AnalysisRunner"]
 
 HOLDER = 0               # analysis_jobs.holder of the service (watchers are >= 1)
 JOB_TTL_S = 600.0        # a claim of the service expires after this (a crashed service's job is taken again)

@@ -92,7 +92,7 @@ async def post_analysis(body: AnalysisIn, request: Request, caller: Annotated[st
         try:
             await asyncio.wait_for(asyncio.wrap_future(fut), timeout=timeout_s)
             done = True
-        except (asyncio.TimeoutError, concurrent.futures.CancelledError):
+        except (TimeoutError, concurrent.futures.CancelledError):
             done = False
     a = await asyncio.to_thread(get_analysis, store.engine, job_id)
     assert a is not None
