@@ -33,7 +33,7 @@ def incidents(request: Request, _: Annotated[str, Depends(require("read"))],
     return json_response({"items": [i.model_dump() for i in page], "next_cursor": nxt})
 
 
-@router.get("/audit", responses=problems(401, 403, 422))
+@router.get("/audit", responses=problems(400, 401, 403, 422))
 def audit_log(request: Request, _: Annotated[str, Depends(require("read"))],
               limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
               cursor: Annotated[str | None, Query(max_length=1000)] = None) -> JSONResponse:

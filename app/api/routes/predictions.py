@@ -65,14 +65,16 @@ def ingest_batch(endpoint_id: EndpointId, body: BatchIn, request: Request,
                  idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> JSONResponse:
     """Store up to 10,000 logged predictions in one transaction. A repeat with the same `Idempotency-Key`
     stores nothing and returns the first answer; the same key with another body is a 400."""
-    from app.analysis.ingest_records import ingest_records
+    from app.analysis.ingest_records import PredictionRecord, ingest_records
 
     name = _endpoint_name(request, endpoint_id)
     idem = None
     if idempotency_key is not None:
         digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
         idem = (idempotency_key, digest)
-    got = ingest_records(request.app.state.store, name, [r.record() for r in body.predictions], idempotency=idem)
+    records = [PredictionRecord(r.features, r.prediction, r.confidence, r.label, r.latency_ms,
+                                r.timestamp if not isinstance(r.timestamp, str) else None) for r in body.predictions]
+    got = ingest_records(request.app.state.store, name, records, idempotency=idem)
     return json_response({"endpoint": name, "ingested": got.ingested, "prediction_ids": got.prediction_ids,
                           "replayed": got.replayed}, status_code=200 if got.replayed else 201)
 
