@@ -184,3 +184,26 @@ def test_every_list_route_pages_by_cursor(svc: Service) -> None:
     assert len(_walk(svc, "/api/v1/recommendations", "id")) >= 2
     assert len(_walk(svc, f"/api/v1/endpoints/{eid}/reports", "report_id")) >= 2
     assert [v for v in _walk(svc, f"/api/v1/endpoints/{eid}/baselines", "version")] == [1, 2]
+
+
+def test_posted_rows_with_nul_are_refused_naming_the_line_and_ids_follow_row_order(tmp_path: Path) -> None:
+    from app.analysis.ingest_records import PredictionRecord, ingest_records
+    from app.errors import InputError
+
+    store = Store.from_settings(Settings(home=tmp_path / "home", _env_file=None))  # type: ignore[call-arg]
+    ok = [PredictionRecord({"a": float(i), "s": "x"}, i % 2) for i in range(5)]
+    for bad, where in ((PredictionRecord({"a": 1.0, "s": "x\x00y"}, 1), "value"),
+                       (PredictionRecord({"a": 1.0, "s\x00": "x"}, 1), "name"),
+                       (PredictionRecord({"a": 1.0, "s": "x"}, "p\x00"), "prediction"),
+                       (PredictionRecord({"a": 1.0, "s": "x"}, 1, label="\x00"), "label")):
+        with pytest.raises(InputError, match=r"^request line 3: a value holds a NUL character$"):
+            ingest_records(store, "nul-logs", [*ok[:2], bad, *ok[2:]])
+    assert store.find_endpoint("nul-logs") is None, where     # nothing stored, not even the endpoint
+    first = ingest_records(store, "nul-logs", ok)
+    second = ingest_records(store, "nul-logs", ok[::-1])
+    ids = first.prediction_ids + second.prediction_ids
+    assert ids == list(range(ids[0], ids[0] + 10))
+    with store.engine.connect() as conn:      # each id is the row posted at its place
+        stored = {int(i): json.loads(j)["a"] for i, j in conn.exec_driver_sql("SELECT id, inputs_json FROM samples")}
+    assert [stored[i] for i in ids] == [0.0, 1.0, 2.0, 3.0, 4.0, 4.0, 3.0, 2.0, 1.0, 0.0]
+    store.dispose()

@@ -41,7 +41,7 @@ def _has_nul(value: Any) -> bool:
 
 def _nul_rows(col: pd.Series) -> pd.Series:
     """True where a value of an object column is a string holding NUL (vectorised; numbers are never)."""
-    if col.dtype != object:
+    if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
         return pd.Series(False, index=col.index)
     try:
         return col.str.contains("\x00", regex=False, na=False).astype(bool)
