@@ -36,6 +36,19 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     return app
 
 
+def _body_schemas() -> dict[str, Any]:
+    """Schemas of request bodies that a route parses itself (declared with ``openapi_extra``), with the
+    models they refer to hoisted into components."""
+    from app.api.routes.predictions import BatchIn
+
+    out: dict[str, Any] = {}
+    for model in (BatchIn,):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        out.update(schema.pop("$defs", {}))
+        out[model.__name__] = schema
+    return out
+
+
 def _close_runner(app: FastAPI) -> None:
     """Finish the analysis requested over HTTP that is running (POST /api/v1/analyses) before exiting."""
     runner = getattr(app.state, "analysis_runner", None)
@@ -49,5 +62,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(_body_schemas())
         app.openapi_schema = schema
     return app.openapi_schema
