@@ -28,7 +28,7 @@ import uvicorn
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.api_harness import demo_model, free_port  # noqa: E402
+from tests.api_harness import demo_model, free_port
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ import requests
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.api_harness import free_port  # noqa: E402
+from tests.api_harness import free_port
 
 
 def proc_cpu_s(pid: int) -> float:
