@@ -107,6 +107,7 @@ def size_over_time(root: Path, endpoints: int, every: float, days: int, retentio
                                                                per_hour, every, h * per_hour)], [])
         insert_s.append(time.perf_counter() - t_ins)
         res = run_pruning_pass(s, st, now=T0 + (h + 1) * HOUR)
+        assert res is not None          # SQLite: one watcher, so no other pruner holds the lock
         prune_s.append(res.duration_s)
         db, wal = _db_bytes(s)
         if h % 6 == 5 or h == days * 24 - 1:
