@@ -22,6 +22,7 @@ _dbs = itertools.count(1)
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     from app.cli import main
 
+    capsys.readouterr()      # only this command's output (earlier log lines are not its output)
     with pytest.raises(SystemExit) as exc:
         main(list(args))
     out = capsys.readouterr()
