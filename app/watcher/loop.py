@@ -48,7 +48,8 @@ def run_once(settings: Settings, store: Store, clock: Callable[[], float] = time
     """
     sched = scheduler or Scheduler(settings, store, probe_fn=probe_fn, clock=clock)
     an = analyzer or Analyzer(settings, store, clock=clock, totals=sched.totals)
-    an.inputs = an.inputs or sched.inputs      # MLFI_STORE_INPUTS=none: the in-memory window of inputs
+    if an.inputs is None:                      # MLFI_STORE_INPUTS=none: the in-memory window of inputs
+        an.inputs = sched.inputs
     try:
         stats = sched.cycle(wait=True)
         outcomes = an.run_due(sched.endpoints, clock(), alarms=sched.take_alarms(), ongoing=sched.sequential.ongoing())
