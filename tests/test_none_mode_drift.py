@@ -93,8 +93,38 @@ def test_none_mode_finds_input_drift_on_the_in_memory_window(nsettings: Settings
     _flow(nsettings, nstore, background)
 
 
+@pytest.mark.integration       # a real spawned analysis process (its imports take seconds), as in test_watcher_analysis
 def test_none_mode_process_analysis_gets_the_inputs_through_its_pipe(nsettings: Settings, nstore: Store) -> None:
     _flow(nsettings, nstore, "process")
+
+
+def test_process_mode_sends_the_inputs_as_pickled_task_arguments(nsettings: Settings, nstore: Store,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the process pool does with a task, without spawning: the call and its arguments are pickled into
+    the pool's call queue (a pipe) and unpickled by the worker, which runs ``run_in_process``."""
+    import pickle
+    from concurrent.futures import Future
+
+    import app.watcher.analysis_job as aj
+
+    sent: list[tuple[Any, tuple[Any, ...]]] = []
+
+    class PipePool:
+        def submit(self, fn: Any, *args: Any) -> Future[Any]:
+            fn2, args2 = pickle.loads(pickle.dumps((fn, args)))
+            sent.append((fn2, args2))
+            fut: Future[Any] = Future()
+            fut.set_result(fn2(*args2))
+            return fut
+
+        def shutdown(self, **_: Any) -> None:
+            pass
+
+    monkeypatch.setattr(aj, "_PROCESS_JOB", [aj.AnalysisJob(nsettings, nstore)])
+    monkeypatch.setattr(Analyzer, "_start_pool", lambda self: setattr(self, "_pool", PipePool()))
+    _flow(nsettings, nstore, "process")
+    assert [fn for fn, _ in sent] == [aj.run_in_process, aj.run_in_process]
+    assert all(len(args[3][1]) == W for _, args in sent)          # each pass got the endpoint's window of inputs
 
 
 def test_window_is_bounded_and_drops_endpoints_no_longer_watched() -> None:
