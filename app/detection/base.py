@@ -19,7 +19,7 @@ import functools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -205,6 +205,7 @@ def decide(results: Sequence[TestResult], alpha: float, sensitivity: Mapping[str
 def _with(r: TestResult, **changes: Any) -> TestResult:
     """``dataclasses.replace`` without re-running ``__init__`` (a window decides hundreds of results).
 
+    >>> from dataclasses import replace
     >>> r = TestResult("a", "ks", 0.1, 0.2, 0.1, 0.05)
     >>> _with(r, p_adjusted=0.4) == replace(r, p_adjusted=0.4), r.p_adjusted
     (True, None)
