@@ -133,3 +133,20 @@ def test_every_row_option_and_no_change_quiet_at_a_million_numeric_rows() -> Non
     fd = feature_drift(ref, cur, config=DetectionConfig.model_validate({"max_rows": None}))
     assert not fd.dataset_drift
     assert fd.features["a"].n_reference == 1_000_000
+
+
+def test_the_two_joint_tests_cost_one_hypothesis_in_the_inputs_family() -> None:
+    """Hotelling and the correlation test are Cauchy-combined: with 5 features they make a family of 6, not 7.
+
+    The smallest feature p-value 0.0075 sits between BH's first steps alpha/7 and alpha/6: flagged
+    only when the joint pair counts once.
+    """
+    from app.detection.base import TestResult
+    from app.detection.suite import _decide_all
+
+    feats = [TestResult(f"f{i}", "ks", 0.3, p, 0.3, 0.05) for i, p in enumerate((0.0075, 0.4, 0.5, 0.6, 0.7))]
+    joint = [TestResult("rows", "hotelling", 1.0, 0.3, 0.2, 0.1), TestResult("rows", "correlation", 1.0, 0.8, 0.2, 0.1)]
+    out = _decide_all({"features": feats, "joint": joint}, 0.05, None)
+    assert out["features"][0].drift_detected
+    assert out["features"][0].p_adjusted == pytest.approx(0.0075 * 6)
+    assert out["joint"][0].p_adjusted == out["joint"][1].p_adjusted

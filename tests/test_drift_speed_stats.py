@@ -8,7 +8,7 @@ from scipy import stats
 
 from app.detection.columns import SortedColumns
 from app.detection.correlation import CrossSums, correlation_moments
-from app.detection.ks import ks_distance, ks_distances, ks_test
+from app.detection.ks import ks_distance, ks_distance_pruned, ks_distances, ks_test
 from app.detection.kstwo import kstwo_sf, smirnov_sf
 
 
@@ -92,3 +92,15 @@ def test_pooled_correlation_moments_from_sums_equal_the_stacked_window() -> None
         assert np.allclose(want, got, atol=1e-10)
     r, _, ok = correlation_moments(a)
     assert np.allclose(r, np.corrcoef(a.T), atol=1e-12) and ok.all()
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.01, 0.3])
+def test_pruned_ks_distance_equals_the_full_one_at_large_sizes(shift: float) -> None:
+    """The grid-bounded D reads few points but must return exactly the full D (ties, unequal sizes, tiny sides)."""
+    rng = np.random.default_rng(int(shift * 100) + 7)
+    for it in range(24):
+        n, m = int(rng.integers(8_192, 40_000)), int(rng.choice([1, 3, 500, int(rng.integers(8_192, 40_000))]))
+        a = np.sort(_sample(rng, it % 3, n))
+        b = np.sort(_sample(rng, (it // 3) % 3, m) + shift)
+        assert ks_distance_pruned(a, b) == pytest.approx(_brute_d(a, b), rel=1e-12, abs=1e-15), (it, n, m)
+        assert ks_distance_pruned(b, a) == pytest.approx(ks_distance(a, b), rel=1e-12, abs=1e-15), (it, n, m)

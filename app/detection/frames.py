@@ -100,6 +100,8 @@ def _dtypes(df: pd.DataFrame) -> dict[object, object]:
 
 
 def _plain_number(dtype: object) -> bool:
+    if isinstance(dtype, np.dtype):   # numpy dtypes answer by kind (the pandas checks cost ~50 us a column)
+        return dtype.kind in "iufc"
     return bool(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
 
 

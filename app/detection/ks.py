@@ -24,7 +24,7 @@ from app.detection.columns import SortedColumns
 from app.detection.ks_null import ks_pvalues
 from app.detection.registry import register
 
-__all__ = ["KSDetector", "ks_distance", "ks_distances"]
+__all__ = ["KSDetector", "ks_distance", "ks_distance_pruned", "ks_distances"]
 
 POOLED_MAX = 20_000   # merge both samples of every column in one argsort up to this many values (measured:
 #                      150 x 30 rows 1.0 ms pooled vs 4.0 ms per column; 1000 x 20 6.0 vs 4.3 ms)
@@ -65,6 +65,61 @@ def ks_distance(a_sorted: np.ndarray, b_sorted: np.ndarray) -> float:
     return float(max(at, before))
 
 
+GRID_MIN = 8_192   # from this many values in the larger sample, D is bounded on a grid first (see ks_distance_pruned)
+
+
+def ks_distance_pruned(a_sorted: np.ndarray, b_sorted: np.ndarray) -> float:
+    """The same D as :func:`ks_distance`, reading only the stretches where the maximum can be.
+
+    D is the largest ``|Fa(z) - Fb(z)|`` over the data points ``z`` (right-continuous ECDFs, as
+    scipy evaluates it). Both ECDFs are read at a grid of every 32nd point of the larger sample:
+    that gives a lower bound ``LB`` on D, and, both ECDFs being monotone, every point between two
+    grid points ``g < z <= g'`` has ``|Fa(z) - Fb(z)| <= max(Fa(g') - Fb(g), Fb(g') - Fa(g))``. Only
+    the stretches whose bound exceeds ``LB`` are evaluated point by point, so the answer is exact
+    (ties included: every evaluation counts ``<= z``) while a window without a large local
+    excursion reads a small share of its points.
+
+    >>> rng = np.random.default_rng(1)
+    >>> a, b = np.sort(rng.normal(size=20_000)), np.sort(rng.normal(0.02, size=15_000).round(2))
+    >>> ks_distance_pruned(a, b) == float(stats.ks_2samp(a, b).statistic)
+    True
+    """
+    if a_sorted.size < b_sorted.size:
+        a_sorted, b_sorted = b_sorted, a_sorted
+    n, m = a_sorted.size, b_sorted.size
+    g = a_sorted[31::32]
+    fa = np.concatenate([[0.0], np.searchsorted(a_sorted, g, side="right") / n, [1.0]])
+    fb = np.concatenate([[0.0], np.searchsorted(b_sorted, g, side="right") / m, [1.0]])
+    lower = float(np.abs(fa[1:-1] - fb[1:-1]).max()) if g.size else 0.0
+    bound = np.maximum(fa[1:] - fb[:-1], fb[1:] - fa[:-1])   # stretch k: (g[k-1], g[k]], last one above g[-1]
+    open_ = np.flatnonzero(bound > lower)
+    if not open_.size:
+        return lower
+    edges = np.concatenate([[-np.inf], g, [np.inf]])
+    lo, hi = edges[open_], edges[open_ + 1]
+    ia0, ia1 = np.searchsorted(a_sorted, lo, side="right"), np.searchsorted(a_sorted, hi, side="right")
+    ib0, ib1 = np.searchsorted(b_sorted, lo, side="right"), np.searchsorted(b_sorted, hi, side="right")
+    z = np.concatenate([a_sorted[_ranges(ia0, ia1)], b_sorted[_ranges(ib0, ib1)]])
+    if not z.size:
+        return lower
+    d = np.abs(np.searchsorted(a_sorted, z, side="right") / n - np.searchsorted(b_sorted, z, side="right") / m)
+    return max(lower, float(d.max()))
+
+
+def _ranges(start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(start[i], stop[i])`` (stretches do not overlap)."""
+    lengths = stop - start
+    keep = lengths > 0
+    start, lengths = start[keep], lengths[keep]
+    if not lengths.size:
+        return np.empty(0, dtype=np.intp)
+    steps = np.ones(int(lengths.sum()), dtype=np.intp)
+    steps[0] = start[0]
+    heads = np.cumsum(lengths)[:-1]
+    steps[heads] = start[1:] - (start[:-1] + lengths[:-1] - 1)
+    return np.cumsum(steps)
+
+
 def _has_ties(x_sorted: np.ndarray) -> bool:
     return bool(x_sorted.size > 1 and (x_sorted[1:] == x_sorted[:-1]).any())
 
@@ -97,7 +152,8 @@ def ks_distances(ref: SortedColumns, cur: SortedColumns) -> np.ndarray:
     if ref.values.size + cur.values.size <= POOLED_MAX:
         out = _pooled(ref, cur)
     else:
-        out = np.array([ks_distance(ref.finite(j), cur.finite(j)) if not empty[j] else np.nan
+        out = np.array([(ks_distance_pruned if max(ref.counts[j], cur.counts[j]) >= GRID_MIN else ks_distance)(
+                            ref.finite(j), cur.finite(j)) if not empty[j] else np.nan
                         for j in range(ref.values.shape[0])])
     out[empty] = np.nan
     return out
