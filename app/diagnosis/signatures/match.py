@@ -60,6 +60,8 @@ def gather(
     sources = {**signal_sources, **split_src, **parsed_src}
     if "auc_min" in split and "auc_min" in parsed:
         facts["auc_min"] = min(split["auc_min"], parsed["auc_min"])
+    if parsed.get("table_max_drop", 0) >= 0.05 and not parsed.get("said_drop"):  # a table that shows a drop states it
+        parsed["said_drop"], parsed_src["said_drop"] = True, parsed_src["table_max_drop"]
     if (parsed.get("said_drop") or parsed.get("error_rise_ratio", 0) >= 1.5) and not split.get("drop_seen"):
         key = "said_drop" if parsed.get("said_drop") else "error_rise_ratio"
         facts["drop_seen"], sources["drop_seen"] = True, parsed_src[key]

@@ -28,7 +28,8 @@ SPLITS_BOTH = r"(?:\btrain[_/ -]?(?:val|test|dev)\w*|both (?:sides|splits|sets|f
     r"(?:in|into|on) (?:the )?(?:train\w*|training set) and (?:the )?(?:test|val\w*|holdout)|" \
     r"(?:train\w*|training set)[^.;]{0,25}(?:and|while|but)[^.;]{0,25}(?:test|val\w*|holdout)|different folds)"
 DROP = r"(?:drop\w*|fell|falls?|lower|worse|worst|collaps\w+|degrad\w+|plummet\w*|loses?|lost|poor\w*|barely|" \
-    r"fail\w*|down to|decline\w*|suffer\w*)"
+    r"fail\w*|down to|decline\w*|suffer\w*|(?:error|loss|mape|rmse|mae|wer)\w*[^.;]{0,25}\b(?:grew|rose|increased|" \
+    r"climbed|went up|doubled|tripled))"
 
 
 @dataclass(frozen=True)
@@ -171,13 +172,14 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:missing|nulls?|nan|empty|gaps?|blank|unpopulated|not populated|forward-?fill\w*|zero-?fill\w*)\b",
          r"\b(?:share|rows|values|field|feature|column|%|percent|readings|entries|records)\b"),
     _cue("said_row_explosion",
-         r"\b(?:many-to-many|rows? (?:multiplied|exploded|duplicated)|\d+x the expected rows|three times|"
+         r"\b(?:(?:join|merge)\w*\b[^.;]{0,40}\b(?:twice|double|\d+ ?(?:x|times)) (?:the )?(?:size|rows|as many)|"
+         r"many-to-many|rows? (?:multiplied|exploded|duplicated)|\d+x the expected rows|three times|"
          r"twice as many rows|not unique)\b"),
     _cue("said_dupes_within",
          r"\b(?:duplicat\w+|byte-identical|identical (?:copies|files|images|rows)|same picture|copies)\b"),
     _cue("said_bad_values",
-         r"\b(?:absurd|impossible|sentinel|99999\d*|outliers?|meter reset|negative (?:age|price|count)|"
-         r"out of range|corrupt\w*|garbage|truncated|malformed)\b"),
+         r"(?:(?<![\d.])-9{3,}(?:\.0+)?\b|\bplaceholder|\b(?:absurd|impossible|sentinel|99999\d*|outliers?|meter reset|negative (?:age|price|count)|"
+         r"out of range|corrupt\w*|garbage|truncated|malformed)\b)"),
     _cue("said_conflicting_labels",
          r"\b(?:same|identical|byte-identical|duplicate)\b[^.;]{0,60}\b(?:both labels|two labels|different "
          r"labels|both (?:classes|folders|categories)|under both|contradict\w*|opposite labels?)"),
@@ -198,6 +200,9 @@ CUES: tuple[Cue, ...] = (
          r"channel order|rgb|bgr|lookup table|written twice|feature (?:code|pipeline|logic))\b",
          r"\b(?:differ\w*|instead|mismatch\w*|skips?|skipped|whereas|another|other|twice|not the same|"
          r"without)\b", window=2),
+    _cue("said_metric_counts_trivial",
+         r"\b(?:metric|accuracy|score|f1|precision|recall)\b[^.;]{0,40}\b(?:counts?|includ\w+|averag\w+ over)\b"
+         r"[^.;]{0,30}\b(?:padding|pad tokens?|padded positions|background pixels|trivial\w*|ignored (?:tokens|labels))"),
     _cue("said_cannot_fit_train",
          r"\b(?:can ?not|could ?n[o']t|unable to|fails? to|did ?n[o']t|never) (?:even )?(?:over)?fit\b"),
     _cue("said_train_perfect_test_poor",
