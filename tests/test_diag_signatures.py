@@ -105,7 +105,8 @@ def test_every_signature_is_complete_and_names_facts_that_exist() -> None:
                     "log_loss_explodes", "log_loss_chance_plateau", "log_loss_flat", "log_val_loss_rises",
                     "table_max_drop", "auc_min", "drop_seen", "max_split_drop", "max_heldout_drop"}
     parser_facts |= {"code_eval_on_train", "code_fit_before_split", "code_select_before_cv",
-                     "code_shuffled_time_split", "code_auc_on_labels", "code_unshuffled_validation_split"}
+                     "code_shuffled_time_split", "code_auc_on_labels", "code_unshuffled_validation_split",
+                     "code_window_includes_target"}
     for s in sigs:
         assert s.source.startswith("https://") and s.check and s.fix and s.symptoms, s.id
         for c in (*s.requires, *s.needs, *s.supports, *s.against):
