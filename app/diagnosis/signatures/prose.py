@@ -191,7 +191,7 @@ CUES: tuple[Cue, ...] = (
          r"(?:annotated|labell?ed|tagged) (?:wrongly|incorrectly|wrong)|text-?mined|label\w* [^.;]{0,20}disagree\w* "
          r"with)"),
     _cue("said_eval_mode_missing",
-         r"(?:\b(?:without|never|not|no|forgot\w*|missing)\b[^.;]{0,30}\beval\(\)|\beval\(\)[^.;]{0,30}\b(?:never|not|"
+         r"(?:\b(?:without|never|not|no|forgot\w*|missing)\b[^;]{0,30}\beval\(\)|\beval\(\)[^;]{0,30}\b(?:never|not|"
          r"missing)\b|\bbatch ?norm\w*\b[^.;]{0,60}\bstatistics of the (?:current )?(?:validation|test|eval\w*) batch|"
          r"\btrain(?:ing)? mode (?:during|for|in) (?:the )?(?:validation|evaluation|test\w*))",
          statement=False, unless=r"\?\s*$"),
