@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "diagnosis_batch_c.json"
 # Updating this hash is a deliberate act: the batch is frozen and its figures were measured on this exact content.
 C_SHA256 = "643b4f9750e29bf1804f451a3cff686fb6bcf206de36ba3037cdf3ff8bfdf990"
-C_MEASURED = 119 / 131  # 40/131 before issue 13; 54/131 after item 1 (intake); 119/131 after item 2 (signatures)
+C_MEASURED = 121 / 131  # 40/131 before issue 13; 54/131 after item 1 (intake); 119/131 after item 2 (signatures);
+# 121/131 after session 4 (numbers, field names, second test sets)
 C_MARGIN = 0.05
 KNOWN_VIOLATIONS: dict[str, list[str]] = {}  # hc_039 (collapse_clear) fixed by issue 13 item 2
 

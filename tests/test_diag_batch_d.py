@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "diagnosis_batch_d.json"
 # Updating this hash is a deliberate act: the batch is frozen and its figure was measured on this exact content.
 D_SHA256 = "137a35bed237a3c700531f4c6b3d3b1f703a04386c6d641a28d0f4028aa3abef"
-D_MEASURED = 27 / 48  # measured once, after item 2; 17/48 on the code before it
+D_MEASURED = 42 / 48  # 27/48 measured once after item 2 (17/48 before it); 42/48 after session 4, which was
+# developed on D's misses, so D is no longer held out (batch E is)
 D_MARGIN = 0.05
 
 DOC: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))

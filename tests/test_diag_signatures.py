@@ -105,7 +105,8 @@ def test_every_signature_is_complete_and_names_facts_that_exist() -> None:
                     "log_loss_explodes", "log_loss_chance_plateau", "log_loss_flat", "log_val_loss_rises",
                     "table_max_drop", "auc_min", "drop_seen", "max_split_drop", "max_heldout_drop"}
     parser_facts |= {"code_eval_on_train", "code_fit_before_split", "code_select_before_cv",
-                     "code_shuffled_time_split", "code_auc_on_labels", "code_unshuffled_validation_split"}
+                     "code_shuffled_time_split", "code_auc_on_labels", "code_unshuffled_validation_split",
+                     "code_window_includes_target"}
     for s in sigs:
         assert s.source.startswith("https://") and s.check and s.fix and s.symptoms, s.id
         for c in (*s.requires, *s.needs, *s.supports, *s.against):
@@ -164,3 +165,39 @@ def test_cv_against_last_months_traffic_is_not_cleared_end_to_end() -> None:
     p = diagnose(experiment={"metrics": {"validation": {"f1": 0.97}, "production": {"f1": 0.41}},
                              "notes": "cross-validated F1 0.96-0.98; on last month's real traffic F1 is 0.41"}).payload()
     assert p["deployment_gate"] != "CLEAR"
+
+
+# --- session 4: numbers with units, record field names, new ideas ------------------------------------------------
+
+
+def test_stated_numbers_from_prose_and_from_record_field_names() -> None:
+    from app.diagnosis.signatures.numbers import number_facts, record_text
+
+    assert number_facts("class 1 recall is 0.15 while class 0 recall is 1.00")["stated_recall_min"] == 0.15
+    gap = number_facts("train recall 0.95 on positives, val recall 0.20")  # a generalisation gap, not imbalance
+    assert gap["stated_recall_gap"] == 0.75
+    assert number_facts("sensitivity 12 %")["stated_recall_min"] == 0.12
+    assert number_facts("WER 8.0 on dev, WER 31.5 on the call-centre audio")["error_rise_ratio"] > 3.9
+    assert "error_rise_ratio" not in number_facts("RMSE 0.41 in every fold")
+    text = record_text({"metrics": {"test": {"fraud_recall": 0.04}}, "hernia_prevalence": 0.002, "notes": "x"})
+    assert "fraud recall 0.04" in text and "hernia prevalence 0.002" in text and "x" not in text.split()
+
+
+def test_an_error_metric_that_tripled_is_never_clear() -> None:
+    from app.diagnosis import diagnose
+
+    p = diagnose(prompt="Demand forecaster: backtest MAPE 3.1%, first month in production MAPE 11%.").payload()
+    assert p["deployment_gate"] != "CLEAR"
+
+
+def test_new_cues_need_the_idea_not_a_mention() -> None:
+    said = prose_facts("The evaluation loop never calls model.eval(), so BatchNorm uses the batch statistics.")
+    assert "said_eval_mode_missing" in said
+    assert "said_eval_mode_missing" not in prose_facts("Shouldn't we call model.eval() before testing?")
+    skew = "Training normalises with ImageNet mean/std; the deployed service skips that preprocessing."
+    assert "said_train_serve_skew" in prose_facts(skew)
+    assert "said_train_serve_skew" not in prose_facts("Validation accuracy 0.91 and production accuracy 0.90.")
+    assert "said_future_info" in prose_facts(
+        "The 7-day rolling feature includes the same day's sales that the target is built from.")
+    assert "said_cannot_fit_train" in prose_facts("Even on 20 examples the network cannot overfit.")
+    assert "said_nan_or_explosion" not in prose_facts("Gradient overflow, skipping step, reducing loss scale to 256.")

@@ -24,7 +24,8 @@ _LEADING = re.compile(rf"^\s*{_QUALIFIER}\s*({_NUM})\s*(%|percent)?(?:\s*(?:-|â€
 _SEP = re.compile(r"[_/.\- ]+")
 _SPLIT_WORDS = sorted({k for k in ("train", "training", "trn", "val", "valid", "validation", "dev", "eval", "cv",
                                    "test", "testing", "holdout", "oot", "prod", "production", "live", "online",
-                                   "serving", "offline", "backtest")}, key=len, reverse=True)
+                                   "serving", "offline", "backtest", "test2", "test_2", "new_test", "external",
+                                   "external_test", "ood", "original_test")}, key=len, reverse=True)
 _MAX_FIXES = 200
 _SIZE_WORDS = {"size", "rows", "n", "samples", "n_samples", "count", "n_rows", "examples"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.rules import RULES_PATH, load_rules
 from app.diagnosis.signals import Signals, compute_signals
 from app.diagnosis.signatures import LARGE_DROP, TEXT_LIMIT, gather, match_signatures
+from app.diagnosis.signatures.numbers import record_text
 from app.diagnosis.taxonomy import TaxonomyResult, classify
 from app.diagnosis.validate import validate
 from app.errors import InputError
@@ -65,6 +67,8 @@ def collapsed(sig: Signals, facts: dict[str, Any]) -> bool:
     drops = [sig.get(k) for k in ("drop_val_test", "drop_offline_production", "history_drop_production")]
     drops += [facts.get(k) for k in ("max_split_drop", "table_max_drop")]
     if any(isinstance(d, (int, float)) and d >= LARGE_DROP for d in drops):
+        return True
+    if (facts.get("error_rise_ratio") or 0.0) >= 2.0:  # an error metric (MAPE, RMSE, WER) doubled or more
         return True
     return (sig.get("rel_error_drop_production") or 0.0) >= 0.5 or any(
         (sig.get(f"qual_drop_{s}") or 0.0) >= 1.0 for s in ("validation", "test", "production")
@@ -160,6 +164,17 @@ def _load(
     return rec, base_dir or base, "experiment"
 
 
+def _record_fields(experiment: str | Path | dict[str, Any] | None) -> str:
+    """The raw record's scalar fields as text lines (empty for a prompt or a file that cannot be re-read)."""
+    if experiment is None:
+        return ""
+    try:
+        raw = experiment if isinstance(experiment, dict) else json.loads(Path(experiment).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return record_text(raw)
+
+
 def diagnose(
     *,
     prompt: str | None = None,
@@ -186,7 +201,7 @@ def diagnose(
         intake_warnings.append(
             f"notes longer than {TEXT_LIMIT} characters: failure signatures read the first {TEXT_LIMIT}"
         )
-    facts, fact_sources = gather(text, rec, sig.values, sig.sources)
+    facts, fact_sources = gather(text, rec, sig.values, sig.sources, _record_fields(experiment))
     tax = classify(sig, rules, match_signatures(facts, fact_sources))
     evidence, counter = build_evidence(tax, meas)
     r = retriever or build_retriever(settings, knowledge_dir)

@@ -76,6 +76,21 @@ SPLIT_ALIASES = {
     "a/b test": "production",
     "shadow": "production",
     "canary": "production",
+    # a second, new or external test set was drawn from another population than the training data: it plays the
+    # part of production (further from the fit data than the first test set)
+    "test2": "production",
+    "test_2": "production",
+    "test 2": "production",
+    "second test": "production",
+    "new test": "production",
+    "new_test": "production",
+    "external": "production",
+    "external test": "production",
+    "external_test": "production",
+    "ood": "production",
+    "out-of-distribution": "production",
+    "original test": "test",
+    "original_test": "test",
 }
 
 # canonical metric -> aliases (lower case, already stripped of punctuation differences)

@@ -9,7 +9,9 @@ Each fact is a position test on the snippet, not a reading of prose:
 - ``code_select_before_cv``: feature selection (``SelectKBest``, ``RFE``, importances, a t-test) before it;
 - ``code_shuffled_time_split``: ``KFold(shuffle=True)``/``train_test_split`` on rows that are time-ordered;
 - ``code_auc_on_labels``: ``roc_auc_score`` given predicted labels or its arguments swapped;
-- ``code_unshuffled_validation_split``: Keras ``validation_split`` on rows said to be sorted.
+- ``code_unshuffled_validation_split``: Keras ``validation_split`` on rows said to be sorted;
+- ``code_window_includes_target``: a ``.rolling(...)`` window with no ``.shift(...)`` on a column the target is
+  built from, so each row's feature contains the value being predicted.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ _EVAL_ON_TRAIN = re.compile(
     _I,
 )
 _SPLIT = re.compile(r"\b(?:train_test_split|cross_val\w{0,12}|KFold|StratifiedKFold|GroupKFold|LeaveOneOut|"
-                    r"GridSearchCV|RandomizedSearchCV|TimeSeriesSplit|\.split\()", _I)
-_TRANSFORM = re.compile(r"\b(?:fit_transform|fit_resample)\([ \t]{0,4}(?:X|df|data|features)\b|"
+                    r"GridSearchCV|RandomizedSearchCV|TimeSeriesSplit|\.split\()|\btrain\w{0,8}[ \t]{0,2},[ \t]{0,2}"
+                    r"(?:test|val)\w{0,8}[ \t]{0,2}=[ \t]{0,2}[\w.]{1,40}\[:", _I)
+_TRANSFORM = re.compile(r"\b(?:fit_transform|fit_resample)\([ \t]{0,4}(?!\w{0,8}(?:train|_tr\b))[A-Za-z_][\w.]{0,40}|"
                         r"\b(?:StandardScaler|MinMaxScaler|RobustScaler|SimpleImputer|PCA|TfidfVectorizer|"
                         r"OneHotEncoder|SMOTE)\([^)\n]{0,80}\)\.fit\w{0,10}\([ \t]{0,4}(?:X|df|data)\b", _I)
 _SELECT = re.compile(r"\b(?:SelectKBest|SelectPercentile|RFE|RFECV|VarianceThreshold|mutual_info_\w+|"
@@ -39,6 +42,10 @@ _AUC_LABELS = re.compile(r"\broc_auc_score\([ \t]{0,4}(?:\w{0,12}pred\w{0,12}[ \
                          r"[\w.]{0,12}(?:predict\(|y_pred\b|preds?\b))", _I)
 _VAL_SPLIT = re.compile(r"\bvalidation_split[ \t]{0,2}=", _I)
 _SORTED = re.compile(r"\b(?:sorted|original order|ordered by|not shuffled|without shuffling|last \d+ ?%)", _I)
+
+
+_ROLLING = re.compile(r"\[[ \t]{0,2}['\"](\w{1,40})['\"][ \t]{0,2}\]\.rolling\(", _I)
+_TARGET_LINE = re.compile(r"\b(?:target|label|y)\w{0,10}['\"]?[ \t]{0,2}\]?[ \t]{0,2}=[^\n]{0,200}", _I)
 
 
 def _first(p: re.Pattern[str], text: str) -> int | None:
@@ -74,6 +81,10 @@ def code_facts(text: str) -> dict[str, bool]:
         facts["code_auc_on_labels"] = True
     if _VAL_SPLIT.search(text) and _SORTED.search(text):
         facts["code_unshuffled_validation_split"] = True
+    rolled = {m.group(1) for m in _ROLLING.finditer(text)}
+    targets = " ".join(m.group(0) for m in _TARGET_LINE.finditer(text))
+    if any(f"'{c}'" in targets or f'"{c}"' in targets for c in rolled):
+        facts["code_window_includes_target"] = True
     if _ALL_ROWS.search(text) and _first(_SELECT, text) is not None and split is not None:
         facts["code_select_before_cv"] = True
     return facts

@@ -8,6 +8,7 @@ from typing import Any
 from app.diagnosis.signatures.code import code_facts
 from app.diagnosis.signatures.confusion import confusion_facts
 from app.diagnosis.signatures.logs import log_facts
+from app.diagnosis.signatures.numbers import number_facts
 from app.diagnosis.signatures.prose import prose_facts
 from app.diagnosis.signatures.tables import table_facts
 
@@ -44,6 +45,8 @@ def read_facts(text: str) -> tuple[dict[str, Any], dict[str, str]]:
     auc = stated_auc_min(text)
     if auc is not None:
         facts["auc_min"], sources["auc_min"] = auc, "parsed prose: a stated ROC AUC"
+    for k, v in number_facts(text).items():
+        facts[k], sources[k] = v, f"parsed prose: a stated {k.replace('_', ' ')}"
     for k, quote in prose_facts(text).items():
         facts[k] = True
         sources[k] = f'prompt: "{quote}"'

@@ -69,7 +69,7 @@ def log_facts(text: str) -> dict[str, float | bool]:
     if len(fin) >= 2:
         low = fin[0]
         for x in fin[1:]:
-            if x > 5 * max(low, 1e-6) and x - low > 1.0:
+            if x > 3 * max(low, 1e-6) and x - low > 1.0:  # a spike to 3x the best loss so far
                 facts["log_loss_explodes"] = True
             low = min(low, x)
         tail = fin[-max(2, len(fin) // 3) :]

@@ -45,21 +45,26 @@ def score(s: Signature, facts: dict[str, Any]) -> float:
 
 
 def gather(
-    text: str | None, rec: ExperimentRecord, signal_values: dict[str, Any], signal_sources: dict[str, str]
+    text: str | None, rec: ExperimentRecord, signal_values: dict[str, Any], signal_sources: dict[str, str],
+    fields: str = "",
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Every fact a signature may name: signals, the record's split figures, and what the parsers read.
 
-    ``text`` is the prompt or the record's notes; the record's feature descriptions are read with it.
+    ``text`` is the prompt or the record's notes; the record's feature descriptions are read with it, and
+    ``fields`` (a record's scalar fields as lines, see ``numbers.record_text``) after them.
     """
     described = [f"{f.name}: {f.description}." for f in rec.features if f.description]
-    parsed, parsed_src = read_facts("\n".join([text or "", *described])[:TEXT_LIMIT])
+    parsed, parsed_src = read_facts("\n".join([text or "", *described, fields])[:TEXT_LIMIT])
     split, split_src = split_facts(rec)
     facts = {**signal_values, **split, **parsed}
     sources = {**signal_sources, **split_src, **parsed_src}
     if "auc_min" in split and "auc_min" in parsed:
         facts["auc_min"] = min(split["auc_min"], parsed["auc_min"])
-    if parsed.get("said_drop") and not split.get("drop_seen"):
-        facts["drop_seen"], sources["drop_seen"] = True, parsed_src["said_drop"]
+    if parsed.get("table_max_drop", 0) >= 0.05 and not parsed.get("said_drop"):  # a table that shows a drop states it
+        parsed["said_drop"], parsed_src["said_drop"] = True, parsed_src["table_max_drop"]
+    if (parsed.get("said_drop") or parsed.get("error_rise_ratio", 0) >= 1.5) and not split.get("drop_seen"):
+        key = "said_drop" if parsed.get("said_drop") else "error_rise_ratio"
+        facts["drop_seen"], sources["drop_seen"] = True, parsed_src[key]
     return facts, sources
 
 

@@ -28,7 +28,8 @@ SPLITS_BOTH = r"(?:\btrain[_/ -]?(?:val|test|dev)\w*|both (?:sides|splits|sets|f
     r"(?:in|into|on) (?:the )?(?:train\w*|training set) and (?:the )?(?:test|val\w*|holdout)|" \
     r"(?:train\w*|training set)[^.;]{0,25}(?:and|while|but)[^.;]{0,25}(?:test|val\w*|holdout)|different folds)"
 DROP = r"(?:drop\w*|fell|falls?|lower|worse|worst|collaps\w+|degrad\w+|plummet\w*|loses?|lost|poor\w*|barely|" \
-    r"fail\w*|down to|decline\w*|suffer\w*)"
+    r"fail\w*|down to|decline\w*|suffer\w*|(?:error|loss|mape|rmse|mae|wer)\w*[^.;]{0,25}\b(?:grew|rose|increased|" \
+    r"climbed|went up|doubled|tripled))"
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ CUES: tuple[Cue, ...] = (
     _cue("said_preprocess_on_all",
          r"\b(?:scal\w+|normali[sz]\w+|standardi[sz]\w+|imput\w+|target[- ]encod\w+|encod\w+|smote|"
          r"oversampl\w+|upsampl\w+|pca|vectori[sz]\w+|fit_transform|tf-?idf)",
-         r"\b(?:(?:whole|all|entire|full|complete) (?:data|data ?set|rows|corpus|sample)|before (?:the )?"
+         r"\b(?:(?:whole|all|entire|full|complete) (?:data|data ?set|rows|corpus|sample|history|series)|including the "
+         r"(?:test|validation|holdout|evaluation) (?:period|rows|set|data)|before (?:the )?"
          r"(?:train[/ -]test )?split\w*|before (?:cross-?validation|cv))"),
     _cue("said_dupes_across",
          r"\b(?:duplicat\w+|identical|near-duplicates?|copies|same (?:image|photo|picture|record|row|sample|file|"
@@ -86,7 +88,11 @@ CUES: tuple[Cue, ...] = (
          r"(?:data|values|information|rows)|processing time instead of event time|only (?:known|available|booked|"
          r"recorded|filled|entered|set|updated) (?:\w+ )?after|not (?:yet )?(?:known|available) at "
          r"(?:prediction|scoring|inference|decision) time|hour after the|(?:filled|updated|recorded) (?:in )?"
-         r"after)"),
+         r"after|only exists? (?:once|after)|(?:has|have) not (?:yet )?happened|not happened yet|"
+         r"(?:window|aggregate|average|mean|feature)\w*\b[^.;]{0,60}\b(?:includ\w+|contain\w*|cover\w*) (?:the |that )?"
+         r"(?:very |same |current |own )?(?:day|bar|row|step|period|hour|event|target|outcome|label|price)\w*"
+         r"[^.;]{0,40}(?:predict\w*|target|label|outcome|built|own)|(?:train\w*|data) (?:on|from) [^.;]{0,30}after "
+         r"the (?:period|time|date)s? (?:it is |they are )?(?:validated|tested|predicted|evaluated))"),
     _cue("said_target_copy",
          r"\b(?:(?:computed|derived|calculated|built|made) (?:directly )?from (?:the )?(?:label|target|outcome)|"
          r"the label itself|the target itself|cop(?:y|ies) of the (?:label|target)|perfectly correlated with "
@@ -116,15 +122,16 @@ CUES: tuple[Cue, ...] = (
          r"catch\w* (?:almost )?nothing|(?:second|minority) column is empty|almost every \w+ (?:as )?non-?\w+|"
          r"almost never (?:predicted|recovered|flagged|caught)|rare side)"),
     _cue("said_minority_missed",
-         r"\b(?:minority|rare|fraud\w*|positive|defect\w*|fall\w*|attack\w*|anomal\w+|disease\w*|churn\w*)\b",
-         r"\b(?:went through unflagged|missed|unflagged|not (?:caught|detected|flagged)|recall (?:is |of )?"
+         r"\b(?:minority|rare|fraud\w*|positive|defect\w*|fall\w*|attack\w*|anomal\w+|disease\w*|churn\w*|1s)\b",
+         r"\b(?:(?:let|slipped|went|got) through|never (?:found|detected|caught)|went through unflagged|missed|unflagged|not (?:caught|detected|flagged)|recall (?:is |of )?"
          r"(?:very )?low|low recall|almost never|rarely (?:caught|detected|flagged)|false alarms)"),
     _cue("said_loss_at_chance",
          r"\b(?:stuck|stays?|stayed|plateau\w*|never (?:goes|moves|drops|gets|gets off|changes)|does ?n[o']t "
-         r"(?:move|change|decrease)|stops? at|flat|identical from|same from|constant|never moves|not moving)\b",
-         r"(?:0\.69\d*|ln\(\d+\)|\bchance\b|0\.5\b|50 ?%|random guess\w*|\bidentical\b|\bsame\b|0\.50)"),
+         r"(?:move|change|decrease)|stops? at|flat|freez\w*|settled|identical from|same from|constant|never moves|not moving)\b",
+         r"(?:0\.69\d*|ln\(\d+\)|\bchance\b|0\.5\b|50 ?%|random guess\w*|\bidentical\b|\bsame\b|0\.50|(?:predictions?|outputs?) (?:are|is|stay\w*) "
+         r"constant|constant predictions?|predicting the mean)"),
     _cue("said_high_error_everywhere",
-         r"\b(?:both|train\w* and (?:the )?(?:validation|test|val))\b",
+         r"\b(?:both|alike|train\w* and (?:the )?(?:validation|test|val))\b",
          r"\b(?:high|poor|low r|stay(?:s|ed)? high|plateau\w*|never (?:got|reached|gets)|underfit\w*|"
          r"same high|similar(?:ly)? (?:high|poor|bad)|converge\w* (?:quickly )?to the same)"),
     _cue("said_linear_on_nonlinear",
@@ -135,7 +142,8 @@ CUES: tuple[Cue, ...] = (
     _cue("said_nan_or_explosion",
          r"\b(?:loss|gradients?|weights|activations|outputs?)\w*\b",
          r"\b(?:nan|inf|infinity|explod\w*|diverg\w+|blows? up|blew up|overflow\w*|shoots? up|jumps? (?:from|to)|"
-         r"spik\w+)\b"),
+         r"spik\w+|jump\w* (?:from|to))\b",
+         unless=r"\b(?:skipping step|reducing loss scale|loss scaler?\b[^.;]{0,20}\b(?:reduc|lower|halv)\w*)"),
     _cue("said_seed_variance",
          r"\b(?:seeds?|runs?|restarts?|re-?runs?)\b",
          r"\b(?:(?:more than |over |by )?\d+(?:\.\d+)? ?(?:percentage )?points|\d+ ?pp|half of (?:my|the) runs|"
@@ -147,11 +155,13 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:different|another|other|new|independent|second|external|fresh|unseen|foreign)\b[^.;]{0,20}\b"
          r"(?:labs?|sites?|hospitals?|stud(?:y|ies)|domains?|compan\w+|data ?sets?|collections?|populations?|"
          r"countr\w+|regions?|cameras?|devices?|seasons?|batch\w*|sources?|cohorts?|scanners?|vendors?|"
-         r"markets?|users?|customers?|topics?|vocabular\w+|accents?|sensors?|machines?|plants?)\b"),
+         r"markets?|users?|customers?|topics?|vocabular\w+|accents?|sensors?|machines?|plants?|test ?sets?)\b|"
+         r"\b(?:never (?:had|saw|seen|contained)|absent from the train\w*|not (?:present|seen) in (?:the )?train\w*)"),
     _cue("said_world_changed",
          r"\b(?:season\w*|redesign\w*|new (?:ui|layout|product|policy|market|pricing|campaign|app version)|"
          r"traffic (?:mix|pattern\w*|sources?)|user behaviou?r|covid|pandemic|(?:interest )?rates? (?:rose|rise)|"
-         r"recalibrat\w+|ambient|over time|since (?:launch|deployment|the (?:launch|release))|trend\w*|"
+         r"recalibrat\w+|ambient|over time|since (?:launch|deployment|the (?:\w+ )?(?:launch|release))|trend\w*|"
+         r"(?:product|feature) launch\w*|market (?:cooled|crashed|turned|shifted|changed)|"
          r"(?:trained|fine-tuned) on [^.;]{0,60}(?:applied|tested|evaluated|deployed|zero-shot) (?:on|to)|"
          r"zero-shot on|inflation|holiday|marketing|mix (?:changed|shifted))\b"),
     _cue("said_upstream_change",
@@ -163,25 +173,44 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:missing|nulls?|nan|empty|gaps?|blank|unpopulated|not populated|forward-?fill\w*|zero-?fill\w*)\b",
          r"\b(?:share|rows|values|field|feature|column|%|percent|readings|entries|records)\b"),
     _cue("said_row_explosion",
-         r"\b(?:many-to-many|rows? (?:multiplied|exploded|duplicated)|\d+x the expected rows|three times|"
+         r"\b(?:(?:join|merge)\w*\b[^.;]{0,40}\b(?:twice|double|\d+ ?(?:x|times)) (?:the )?(?:size|rows|as many)|"
+         r"many-to-many|rows? (?:multiplied|exploded|duplicated)|\d+x the expected rows|three times|"
          r"twice as many rows|not unique)\b"),
     _cue("said_dupes_within",
          r"\b(?:duplicat\w+|byte-identical|identical (?:copies|files|images|rows)|same picture|copies)\b"),
     _cue("said_bad_values",
-         r"\b(?:absurd|impossible|sentinel|99999\d*|outliers?|meter reset|negative (?:age|price|count)|"
-         r"out of range|corrupt\w*|garbage|truncated|malformed)\b"),
+         r"(?:(?<![\d.])-9{3,}(?:\.0+)?\b|\bplaceholder|\b(?:absurd|impossible|sentinel|99999\d*|outliers?|meter reset|negative (?:age|price|count)|"
+         r"out of range|corrupt\w*|garbage|truncated|malformed)\b)"),
     _cue("said_conflicting_labels",
          r"\b(?:same|identical|byte-identical|duplicate)\b[^.;]{0,60}\b(?:both labels|two labels|different "
          r"labels|both (?:classes|folders|categories)|under both|contradict\w*|opposite labels?)"),
     _cue("said_wrong_labels",
          r"\b(?:mislabel\w*|wrong(?:ly)? (?:label\w*|class\w*)|label (?:errors?|noise|mistakes?)|noisy labels?|"
          r"labels? (?:\w+ ){0,2}(?:is|are|were) wrong|annotators? (?:disagree\w*|let)|inter-?annotator|"
-         r"confident learning|cleanlab|filed under|incorrect(?:ly)? (?:label\w*|annotat\w*)|reviewers? let)"),
+         r"confident learning|cleanlab|filed under|incorrect(?:ly)? (?:label\w*|annotat\w*)|reviewers? let|"
+         r"(?:annotated|labell?ed|tagged) (?:wrongly|incorrectly|wrong)|text-?mined|label\w* [^.;]{0,20}disagree\w* "
+         r"with)"),
+    _cue("said_eval_mode_missing",
+         r"(?:\b(?:without|never|not|no|forgot\w*|missing)\b[^;]{0,30}\beval\(\)|\beval\(\)[^;]{0,30}\b(?:never|not|"
+         r"missing)\b|\bbatch ?norm\w*\b[^.;]{0,60}\bstatistics of the (?:current )?(?:validation|test|eval\w*) batch|"
+         r"\btrain(?:ing)? mode (?:during|for|in) (?:the )?(?:validation|evaluation|test\w*))",
+         statement=False, unless=r"\?\s*$"),
+    _cue("said_train_serve_skew",
+         r"\b(?:serving|inference|deployed|deployment|online|production|the service|at serve)\b",
+         r"\b(?:preprocess\w*|transforms?|normali[sz]\w*|encod\w+|fill\w*|imput\w+|resiz\w+|tokeni[sz]\w+|"
+         r"channel order|rgb|bgr|lookup table|written twice|feature (?:code|pipeline|logic))\b",
+         r"\b(?:differ\w*|instead|mismatch\w*|skips?|skipped|whereas|another|other|twice|not the same|"
+         r"without)\b", window=2),
+    _cue("said_metric_counts_trivial",
+         r"\b(?:metric|accuracy|score|f1|precision|recall)\b[^.;]{0,40}\b(?:counts?|includ\w+|averag\w+ over)\b"
+         r"[^.;]{0,30}\b(?:padding|pad tokens?|padded positions|background pixels|trivial\w*|ignored (?:tokens|labels))"),
+    _cue("said_cannot_fit_train",
+         r"\b(?:can ?not|could ?n[o']t|unable to|fails? to|did ?n[o']t|never) (?:even )?(?:over)?fit\b"),
     _cue("said_train_perfect_test_poor",
          r"(?:\b(?:100|99\.\d+) ?%|\bperfect\b|\b0?\.99\d*\b|\b1\.0\b)[^.;]{0,30}\btrain\w*|\btrain\w*[^.;]{0,30}"
          r"\b(?:100 ?%|perfect|0?\.99\d*|1\.0|climb\w*|pull\w* away)",
          r"\b(?:fails?|poor|low|bad|does ?n[o']t generali[sz]e|(?:validation|test)\b[^.;]{0,30}(?:not follow|"
-         r"stays?|flat|lower|drop\w*|worse)|not follow)"),
+         r"stays?|flat|lower|drop\w*|worse)|not follow|only (?:reach|get|scor|manag|hit)\w*)"),
 )
 
 
