@@ -41,17 +41,24 @@ def test_text_features_keep_the_general_path():
     assert _inputs_json(df) == _lines(df) and json.loads(_inputs_json(df)[0])["t"] == '},{"x":1'
 
 
-def test_chunk_rows_match_a_row_by_row_build():
-    df = pd.DataFrame({"x": [0.5, 1.5, 2.5], "p": [1, 0, 1], "y": [1, 1, 1], "c": [0.9, float("nan"), 0.7],
+def _no_nan(v):
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
+@pytest.mark.parametrize("labels", [[1, 1, 1], [1, None, 0]])
+def test_chunk_rows_match_a_row_by_row_build(labels):
+    df = pd.DataFrame({"x": [0.5, 1.5, 2.5], "p": [1, 0, 1], "y": labels, "c": [0.9, float("nan"), 0.7],
                        "lat": [3.0, 4.0, float("nan")]})
     roles = Roles("p", "c", "y", None, "lat", ["x"])
     now, first = 1.8e9 + 0.123, 123_457
     rows = chunk_rows(df, roles, 7, path=Path("f.csv"), first_line=2, now=now, first_row=first)
-    want = [(7, now + (first + i) * 1e-3, "ingest", str(p), None if math.isnan(c) else c, str(y), int(str(p) == str(y)),
-             None if math.isnan(lat) else lat, json.dumps({"x": x}, separators=(",", ":")))
-            for i, (x, p, y, c, lat) in enumerate(df.itertuples(index=False))]
+    want = []
+    for i, (x, p, y, c, lat) in enumerate(df.itertuples(index=False)):
+        y = None if _no_nan(y) is None else str(y)
+        want.append((7, now + (first + i) * 1e-3, "ingest", str(p), _no_nan(c), y,
+                     None if y is None else int(str(p) == y), _no_nan(lat), json.dumps({"x": x}, separators=(",", ":"))))
     assert rows == want and len(ROW_COLUMNS) == len(rows[0])
-    assert all(type(r[1]) is float and type(r[3]) is str and type(r[6]) is int for r in rows)
+    assert all(type(r[1]) is float and type(r[3]) is str and type(r[6]) in (int, type(None)) for r in rows)
 
 
 def test_an_ingested_row_reads_back_whole(store, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,10 @@ def chunk_rows(df: pd.DataFrame, roles: Roles, endpoint_id: int, *, path: Path, 
         except (TypeError, ValueError) as exc:
             raise InputError(f"latency column {roles.latency!r} is not numeric ({path.name})") from exc
     inputs = _inputs_json(df[roles.features]) if roles.features else [None] * n
-    correct = [None if lab is None or pr is None else int(lab == pr) for lab, pr in zip(labels, preds)]
+    if roles.label and None not in labels and None not in preds:
+        correct: list[int | None] = list(map(int, map(operator.eq, labels, preds)))
+    else:
+        correct = [None if lab is None or pr is None else int(lab == pr) for lab, pr in zip(labels, preds)]
     return list(zip([endpoint_id] * n, ts, ["ingest"] * n, preds, confs, labels, correct, lats, inputs))
 
 
