@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, or_, select
 
 from app.schemas import Report
 from app.storage import tables as t
@@ -49,14 +49,19 @@ class ReportsMixin:
         report.report_id = rid
         return rid
 
-    def list_reports(self, name: str, *, limit: int = 100, alerts_only: bool = False) -> list[Report]:
+    def list_reports(self, name: str, *, limit: int = 100, alerts_only: bool = False,
+                     before: tuple[float, int] | None = None) -> list[Report]:
+        """Newest first; ``before`` = (ts, id) of the last report of a page continues after it."""
         ep = self.find_endpoint(name)
         if ep is None:
             return []
-        q = select(t.reports.c.id, t.reports.c.report_json).where(t.reports.c.endpoint_id == ep.id)
+        r = t.reports.c
+        q = select(r.id, r.report_json).where(r.endpoint_id == ep.id)
         if alerts_only:
-            q = q.where(t.reports.c.alert.is_(True))
-        q = q.order_by(t.reports.c.ts.desc()).limit(limit)
+            q = q.where(r.alert.is_(True))
+        if before is not None:
+            q = q.where(or_(r.ts < before[0], and_(r.ts == before[0], r.id < before[1])))
+        q = q.order_by(r.ts.desc(), r.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
         out = []

@@ -31,6 +31,7 @@ from app.storage import Endpoint, Store
 from app.storage.errors import DatabaseError
 from app.storage.watcher import ProbeStatus
 from app.watcher.batch import WriteBuffer
+from app.watcher.input_window import InputWindow
 from app.watcher.logs import log_failure
 from app.watcher.probe_job import ProbeFn, ProbeJobs, _Cycle, _default_probe, _Endpoint, _Result
 from app.watcher.sequential import AlarmHint, SequentialWatch
@@ -83,6 +84,8 @@ class Scheduler(ProbeJobs):
         self._buffer = WriteBuffer(store)
         self.sequential = SequentialWatch(settings, store)   # fed after each committed batch
         self.alarms: dict[int, AlarmHint] = {}               # endpoint id -> alarm not yet handed on
+        # MLFI_STORE_INPUTS=none: the inputs the database does not get, for the analysis (bounded, in memory)
+        self.inputs = InputWindow(settings.window_size) if not store.keeps_inputs else None
         self._rows = RowCache()
         self._cycle = _Cycle()
         self._closed = False
@@ -117,6 +120,8 @@ class Scheduler(ProbeJobs):
                 self._configure(st, ep, key, now)
         for eid in [e for e in self._states if e not in seen]:
             del self._states[eid]      # disabled or removed: an in-flight probe still gets recorded
+        if self.inputs is not None:
+            self.inputs.forget(seen)
         return rows
 
     def _interval(self, ep: Endpoint) -> float:
@@ -218,6 +223,8 @@ class Scheduler(ProbeJobs):
         if failed:
             self.totals.add(write_failures=1)
         elif self._buffer.last_written:
+            if self.inputs is not None:
+                self.inputs.add(self._buffer.last_written)
             try:
                 self.alarms.update(self.sequential.feed(self._buffer.last_written))
             except Exception as exc:  # noqa: BLE001 - sequential detection must never stop sample writes

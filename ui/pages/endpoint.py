@@ -15,6 +15,7 @@ import streamlit as st
 from app.errors import MlfiError
 from app.views import live
 from app.views.kpis import kpi_of_cause
+from app.views.long_range import LONG_RANGES
 from app.views.overview import is_passive
 from app.views.series import RANGES, baseline_band
 from app.views.verdict import verdict_text
@@ -101,7 +102,10 @@ now = time.time()
 frame = data.live_frame(db, name, since, LIVE_SAMPLES)
 view = live.rolling_view(frame, s.window_size, max_points=MAX_POINTS)
 # at least ~5 probes per point, so a point is an average and not one noisy probe
-df = data.timeseries(db, name, since, MAX_POINTS, max(1.0, 5 * float(ep.interval_s or 1.0)))
+if range_label in LONG_RANGES and since is not None:   # raw rows are pruned: long ranges read the aggregates
+    df = data.long_timeseries(db, name, since, MAX_POINTS)
+else:
+    df = data.timeseries(db, name, since, MAX_POINTS, max(1.0, 5 * float(ep.interval_s or 1.0)))
 # sparklines: the same rolling window as the tiles' values, so a tile's line ends at its number
 spark = {key: view[col].tolist() for key, col in (
     ("avg_confidence", "confidence"), ("confidence_std", "confidence_std"), ("error_rate", "error_rate"),
@@ -120,16 +124,17 @@ else:
                f"(newest {len(frame):,} samples); faint line: per-bucket values; red dotted: where an alert starts; "
                "shaded: incidents from their change point to their resolution.")
 
-    def chart(col, metric, title, color, *, bucket_col=None, percent=False, band=None, baseline=None, ci=None):
+    def chart(col, metric, title, color, *, bucket_col=None, percent=False, band=None, baseline=None, ci=None,
+              subtitle=None):
         col.plotly_chart(live_charts.live_chart(
-            view, metric, title, color=color, percent=percent, band=band, baseline=baseline, threshold=lim.get(metric),
+            view, metric, title, color=color, percent=percent, subtitle=subtitle, band=band, baseline=baseline, threshold=lim.get(metric),
             markers=live.markers_for(marks, metric), spans=spans, ci=ci, buckets=df, bucket_column=bucket_col,
             incomplete=incomplete), key=f"chart_{metric}", config=charts.CONFIG)
 
     c1, c2 = st.columns(2)
     regression = (base is not None and base.task == "regression") or ("mae" in df and df["mae"].notna().any())
     if not regression and view["labelled"].sum() > 0:
-        chart(c1, "accuracy", "Accuracy (labelled probes, 95% interval)", "#1f9d55", bucket_col="accuracy",
+        chart(c1, "accuracy", "Accuracy", "#1f9d55", bucket_col="accuracy", subtitle="labelled probes, 95% interval",
               percent=True, baseline=base.accuracy if base else None, ci=("acc_low", "acc_high"))
     elif "mae" in df and df["mae"].notna().any():
         c1.plotly_chart(charts.metric_chart(df, "mae", "Mean absolute error (labelled probes)", color="#1f9d55",
@@ -155,7 +160,8 @@ else:
         c6.plotly_chart(live_charts.volume_chart(live.volume(df), incomplete=incomplete), key="chart_volume",
                         config=charts.CONFIG)
         rate = float(df["sample_rate"].iloc[0])
-        st.caption(f"{len(df)} points (at most {MAX_POINTS}, aggregated in the database) · "
+        st.caption(f"{len(df)} points (at most {MAX_POINTS}, "
+                   f"{'from the per-minute aggregates' if df.attrs.get('source') == 'aggregates' else 'aggregated in the database'}) · "
                    f"{'' if df.attrs.get('n_exact', True) else '≈ '}{df.attrs.get('n_range', 0):,} samples in range" +
                    ("" if rate >= 1.0 else f" · each point summarises a time-stratified {rate:.1%} sample"))
 
@@ -181,3 +187,4 @@ else:
             st.caption(f"No reference or current values of {pick!r} stored (privacy mode or no baseline).")
 
 alerts_by_incident(marks, data.endpoint_incidents(db, name))
+st.caption(data.kept_text(db))
