@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Connection, Engine, and_, or_, select
 
 from app.schemas import Report
 from app.storage import tables as t
@@ -30,17 +30,24 @@ class ReportsMixin:
         def find_endpoint(self, name: str) -> Endpoint | None: ...
         def get_endpoint(self, name: str) -> Endpoint: ...
 
+    def check_guard(self, conn: Connection, what: str) -> None:
+        """Raise `StaleClaimError` unless the claim in ``report_guard`` (if any) is still current.
+
+        Called inside every transaction that writes on behalf of an analysis (report, incident, audit):
+        the job row stays locked until that transaction ends, so a takeover cannot slip in between.
+        """
+        guard = self.report_guard
+        if guard is not None:
+            from app.storage.analysis_jobs import job_is_current
+
+            if not job_is_current(conn, *guard):
+                raise StaleClaimError(f"{what} refused: its analysis job was claimed again by another worker")
+
     def save_report(self, report: Report, *, incident_id: int | None = None) -> int:
         eid = self._endpoint_id(report.endpoint)
         ts = report.created_at or time.time()
         with self.engine.begin() as conn:
-            guard = self.report_guard
-            if guard is not None:
-                from app.storage.analysis_jobs import job_is_current
-
-                if not job_is_current(conn, *guard):
-                    raise StaleClaimError(f"report of {report.endpoint} refused: its analysis job was "
-                                          "claimed again by another worker")
+            self.check_guard(conn, f"report of {report.endpoint}")
             res = conn.execute(t.reports.insert().values(
                 endpoint_id=eid, ts=ts, root_cause=report.rca.root_cause, severity=report.rca.severity,
                 alert=report.alert, incident_id=incident_id,

@@ -162,8 +162,9 @@ class Scheduler(ProbeJobs):
             return 0
         now = self.clock()
         n = 0
+        held = self.leases.current() if self.leases is not None else None   # a lapsed lease is not probed
         for st in self._states.values():
-            if st.next_due > now or st.future is not None or st.pick is None:
+            if st.next_due > now or st.future is not None or st.pick is None or (held is not None and st.id not in held):
                 continue
             due = st.next_due
             row, label = st.pick()
