@@ -1,12 +1,14 @@
-"""Ingest benchmark (issue 14 item 2): `mlfi ingest` of N rows x 20 features, wall time and peak RSS.
+"""Ingest benchmark (issue 14 item 2): `mlfi ingest` of N rows x 20 features, wall and CPU time, peak RSS.
 
 Usage (from the repo root, with the project installed)::
 
     python bench/bench_ingest.py --rows 1000000            # goal: <= 20 s, <= 400 MB peak RSS
-    python bench/bench_ingest.py --rows 10000000           # goal: the same peak RSS
+    python bench/bench_ingest.py --rows 1000000 --repeat 10 # 10M rows; goal: the same peak RSS
     python bench/bench_ingest.py --rows 200000 --crash-at 2 # also: kill -9 mid-file, re-run, count rows
 
-The CSV is generated into a temporary directory (never committed) and removed afterwards.
+The CSV is generated into a temporary directory (never committed; ``--tmp DIR`` picks its parent) and removed
+afterwards. CPU time (user + system of the ingest process) is printed next to wall time with the load average:
+on a shared machine wall time depends on the other work.
 """
 
 from __future__ import annotations
@@ -45,6 +47,18 @@ def write_csv(path: Path, rows: int, features: int = 20, seed: int = 0) -> int:
     return path.stat().st_size
 
 
+def repeat_rows(path: Path, times: int) -> int:
+    """Append the rows of ``path`` to it until they are there ``times`` times (a 10M-row file in a minute,
+    not the ten minutes generating it takes); the rows repeat, their count and size are what is measured."""
+    with path.open("rb") as fh:
+        fh.readline()
+        body = fh.read()
+    with path.open("ab") as out:
+        for _ in range(times - 1):
+            out.write(body)
+    return path.stat().st_size
+
+
 def count(db: Path) -> int:
     con = sqlite3.connect(db)
     try:
@@ -53,18 +67,22 @@ def count(db: Path) -> int:
         con.close()
 
 
-def run(csv: Path, home: Path) -> tuple[float, float, str]:
-    """(seconds, peak RSS MB of the ingest process, stdout) of one `mlfi ingest`."""
+def _cpu(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(csv: Path, home: Path) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds (user + system), peak RSS MB of the ingest process, stdout) of one `mlfi ingest`."""
     env = {**os.environ, "MLFI_HOME": str(home), "PYTHONPATH": str(REPO)}
     t0 = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run([sys.executable, "-m", "app", "ingest", "--endpoint", "bench", str(csv)], env=env,
                          capture_output=True, text=True, check=True)
     took = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if peak <= before:
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if after.ru_maxrss <= before.ru_maxrss:
         print("note: peak RSS not above an earlier child's; run one size per invocation", file=sys.stderr)
-    return took, peak / 1024.0, out.stdout.strip()
+    return took, _cpu(after) - _cpu(before), after.ru_maxrss / 1024.0, out.stdout.strip()
 
 
 def main() -> None:
@@ -72,11 +90,16 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--crash-at", type=float, default=None, help="kill -9 the ingest after this many seconds, "
                     "then re-run it and check the row count")
+    ap.add_argument("--repeat", type=int, default=1, help="store the generated rows this many times over "
+                    "(--rows 1000000 --repeat 10: 10M rows)")
+    ap.add_argument("--tmp", default=None, help="parent directory of the generated CSV and database")
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="mlfi-bench-ingest-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="mlfi-bench-ingest-", dir=a.tmp) as tmp:
         csv, home = Path(tmp) / "rows.csv", Path(tmp) / "home"
         t0 = time.perf_counter()
         size = write_csv(csv, a.rows)
+        if a.repeat > 1:
+            size, a.rows = repeat_rows(csv, a.repeat), a.rows * a.repeat
         print(f"generated {a.rows} rows x 20 features: {size / 1e6:.0f} MB in {time.perf_counter() - t0:.1f} s")
         if a.crash_at is not None:
             env = {**os.environ, "MLFI_HOME": str(home), "PYTHONPATH": str(REPO)}
@@ -87,11 +110,13 @@ def main() -> None:
             proc.wait()
             db = home / "data" / "mlfi.db"
             print(f"killed after {a.crash_at} s: {count(db) if db.exists() else 0} rows committed")
-        took, peak, out = run(csv, home)
+        load = os.getloadavg()[0]
+        took, cpu, peak, out = run(csv, home)
         print(out)
         stored = count(home / "data" / "mlfi.db")
-        print(f"ingest: {took:.1f} s, peak RSS {peak:.0f} MB, {stored} rows stored "
-              f"({'OK' if stored == a.rows else 'MISMATCH'})")
+        print(f"ingest: {took:.1f} s wall, {cpu:.1f} s CPU, peak RSS {peak:.0f} MB, {stored} rows stored "
+              f"({'OK' if stored == a.rows else 'MISMATCH'}); load average {load:.1f} before, "
+              f"{os.getloadavg()[0]:.1f} after ({os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

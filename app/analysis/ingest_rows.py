@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,11 +86,16 @@ def _check_sizes(df: pd.DataFrame, path: Path, first_line: int) -> None:
 
 
 def _text(col: pd.Series) -> list[str | None]:
+    if pd.api.types.is_integer_dtype(col.dtype) and not col.hasnans:     # no missing value: str() of each
+        return list(map(str, col.tolist()))
     return [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in col.tolist()]
 
 
 def _floats(col: pd.Series) -> list[float | None]:
-    return [None if math.isnan(v) else v for v in col.astype(float).tolist()]
+    vals = col.astype(float)
+    if not vals.hasnans:
+        return vals.tolist()
+    return [None if math.isnan(v) else v for v in vals.tolist()]
 
 
 def chunk_rows(df: pd.DataFrame, roles: Roles, endpoint_id: int, *, path: Path, first_line: int, now: float,
@@ -104,7 +110,7 @@ def chunk_rows(df: pd.DataFrame, roles: Roles, endpoint_id: int, *, path: Path, 
         check_unit_interval(conf, f"confidence column {roles.confidence!r} in {path}")
     n = len(df)
     ts = (timestamps(df[roles.ts], roles.ts, now) if roles.ts is not None
-          else [now + (first_row + i) * 1e-3 for i in range(n)])
+          else (now + (first_row + np.arange(n, dtype=np.int64)) * 1e-3).tolist())   # == now + (first_row + i) * 1e-3
     preds = _text(df[roles.prediction])
     labels = _text(df[roles.label]) if roles.label else [None] * n
     confs = _floats(df[roles.confidence]) if roles.confidence else [None] * n
@@ -115,14 +121,17 @@ def chunk_rows(df: pd.DataFrame, roles: Roles, endpoint_id: int, *, path: Path, 
         except (TypeError, ValueError) as exc:
             raise InputError(f"latency column {roles.latency!r} is not numeric ({path.name})") from exc
     inputs = _inputs_json(df[roles.features]) if roles.features else [None] * n
-    correct = [None if lab is None or pr is None else int(lab == pr) for lab, pr in zip(labels, preds)]
-    const = [[endpoint_id] * n, ["ingest"] * n, [None] * n]
-    return list(zip(const[0], ts, const[1], preds, confs, labels, correct, lats, const[2], const[2], const[2],
-                    inputs, const[2]))
+    if roles.label and None not in labels and None not in preds:
+        correct: list[int | None] = list(map(int, map(operator.eq, labels, preds)))
+    else:
+        correct = [None if lab is None or pr is None else int(lab == pr) for lab, pr in zip(labels, preds)]
+    return list(zip([endpoint_id] * n, ts, ["ingest"] * n, preds, confs, labels, correct, lats, inputs))
 
 
+# the columns an ingested row sets; the others (error_kind, error_detail, status_code, probs_json) stay NULL.
+# Leaving them out of the INSERT binds 9 values a row instead of 13: about a third less CPU in SQLite's executemany
 ROW_COLUMNS = ("endpoint_id", "ts", "source", "prediction", "confidence", "label", "correct", "latency_ms",
-               "error_kind", "error_detail", "status_code", "inputs_json", "probs_json")
+               "inputs_json")
 
 
 def _inputs_json(features: pd.DataFrame) -> list[str]:
@@ -132,5 +141,16 @@ def _inputs_json(features: pd.DataFrame) -> list[str]:
     >>> _inputs_json(pd.DataFrame({"a": [1.5, float("nan")], "b": ["x", 'q"']}))
     ['{"a":1.5,"b":"x"}', '{"a":null,"b":"q\\""}']
     """
+    if not len(features):
+        return []
+    if all(_numeric(features[c]) for c in features.columns) and not any("}" in str(c) for c in features.columns):
+        # numbers and names without "}": "},{" occurs only between two objects, so split the array there
+        # (pandas' lines=True rescans the whole text in a Python-speed pass: about 40% of the JSON time)
+        text = features.to_json(orient="records", double_precision=15)
+        return text[1:-1].replace("},{", "}\n{").split("\n")
     text = features.to_json(orient="records", lines=True, double_precision=15)
     return text.rstrip("\n").split("\n")
+
+
+def _numeric(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)
