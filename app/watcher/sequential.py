@@ -212,6 +212,11 @@ class SequentialWatch:
         return AlarmHint("more", alarm.signal, first.change_point_at, first.delay_samples, mon.n - start,
                          *_state(mon))
 
+    def fast(self) -> set[int]:
+        """Endpoints to probe at the fast interval (variable sampling interval): a signal's CUSUM statistic
+        is at half its threshold or more, or a recovery test runs (an incident is open)."""
+        return {eid for eid, mon in self.monitors.items() if mon.warning}
+
     def ongoing(self) -> dict[int, AlarmHint]:
         """The endpoints inside an episode (changed, not yet recovered), as ``ongoing`` hints."""
         return {eid: AlarmHint("ongoing", h.signal, h.change_point_at, h.delay_samples, None,

@@ -44,6 +44,7 @@ LATENCY_TOLERANCE = math.log(1.2)
 LATENCY_OFFSET_MS = 20.0
 LATENCY_JITTER = math.log(1.25)
 CONFIDENCE_TOLERANCE = 0.02
+WARNING_SHARE = 0.5           # a statistic at half its threshold is a warning: the watcher probes faster
 RECOVERY_SHARE = 10            # recovery budget: false_alarm_every / 10 still-failing samples per false recovery
 MIN_BASELINE = 20
 _INV = NormalDist().inv_cdf
@@ -198,6 +199,13 @@ class SequentialMonitor:
                                     det.threshold, det.labels()[det.chart], det.expected_delay(det.chart)))
                 self.recovering[name] = RecoveryTest(det, false_recovery_every=self.false_alarm_every / RECOVERY_SHARE)
         return events
+
+    @property
+    def warning(self) -> bool:
+        """Some signal is near an alarm (a CUSUM statistic at ``WARNING_SHARE`` of its threshold) or in one
+        (its recovery test runs): the watcher's variable sampling interval probes faster while this holds."""
+        return bool(self.recovering) or any(
+            d.statistic >= WARNING_SHARE * d.threshold for d in self.detectors.values())
 
     @property
     def failing(self) -> list[str]:
