@@ -194,10 +194,10 @@ def main() -> None:
               f"The goal: opened within 60 s, resolved within 60 s."), "",
              "| what | median (range) |", "|---|---|",
              f"| sequential alarm, after the switch | {_fmt([r['alarm'] for r in runs])} |",
-             f"| incident opened, after the switch | {_fmt([r['opened'] for r in runs])}; "
-             f"{_fmt([r['opened_s'] for r in runs], 's')} |",
-             f"| incident resolved, after the healing | {_fmt([r['resolved'] for r in runs])}; "
-             f"{_fmt([r['resolved_s'] for r in runs], 's')} |",
+             (f"| incident opened, after the switch | {_fmt([r['opened'] for r in runs])}; "
+              f"{_fmt([r['opened_s'] for r in runs], 's')} |"),
+             (f"| incident resolved, after the healing | {_fmt([r['resolved'] for r in runs])}; "
+              f"{_fmt([r['resolved_s'] for r in runs], 's')} |"),
              f"| healthy time in the fast mode ({a.healthy:g} s per run) | {[r['healthy_fast_share'] for r in runs]} |",
              f"| wrong answers before -> during the failure, per run | {change} |",
              f"| CUSUM bound of that change, ln(5 x budget) / KL(f1, f0), per run | {[r['bound'] for r in runs]} |",
