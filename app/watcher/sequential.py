@@ -87,6 +87,8 @@ def monitor_baseline(b: Baseline) -> MonitorBaseline | None:
     lat = [float(v) for v in b.latencies_ms if v and v > 0]
     n_pred = sum(b.class_counts.values())
     return MonitorBaseline(
+        sizes={"errors": b.n_samples, "correctness": len(b.correct), "confidence": len(conf), "latency": len(lat),
+               "class_mix": n_pred},
         error_rate=float(b.metrics.error_rate or 0.0),
         accuracy=sum(b.correct) / len(b.correct) if len(b.correct) >= MIN_BASELINE else None,
         confidence_quantiles=baseline_quantiles(conf) if len(conf) >= MIN_BASELINE else None,
