@@ -3,6 +3,7 @@ back at its own interval when the statistics fall back; backoff still wins; the 
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import deque
 from pathlib import Path
@@ -26,13 +27,13 @@ class _Fast:
     def __init__(self) -> None:
         self.on: set[int] = set()
 
-    def feed(self, batch):  # noqa: ANN001
+    def feed(self, batch):
         return {}
 
     def fast(self) -> set[int]:
         return set(self.on)
 
-    def ongoing(self):  # noqa: ANN201
+    def ongoing(self):
         return {}
 
 
@@ -44,7 +45,7 @@ def _run(sched: Scheduler, clock: Clock, seconds: float) -> None:
 
 
 def _gaps(probe: FakeProbe, name: str, times: list[float]) -> list[float]:
-    return [b - a for a, b in zip(times, times[1:])]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 def test_the_fast_interval_applies_while_flagged_and_ends_after(store: Store, tmp_path: Path) -> None:
@@ -56,7 +57,7 @@ def test_the_fast_interval_applies_while_flagged_and_ends_after(store: Store, tm
     times: list[float] = []
     real_submit = sched._pool.submit
 
-    def submit(fn, *args):  # noqa: ANN001, ANN202 - record the simulated slot of each probe
+    def submit(fn, *args):  # record the simulated slot of each probe
         times.append(clock.t)
         return real_submit(fn, *args)
 
@@ -140,7 +141,7 @@ def test_monitor_warning_is_half_the_threshold() -> None:
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "abc", "0.01"])
-def test_a_bad_fast_interval_is_refused_at_start(value, monkeypatch, tmp_path, capsys):  # noqa: ANN001
+def test_a_bad_fast_interval_is_refused_at_start(value, monkeypatch, tmp_path, capsys):
     from app.cli import main
 
     monkeypatch.setenv("MLFI_HOME", str(tmp_path / "st"))

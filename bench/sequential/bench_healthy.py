@@ -93,9 +93,9 @@ def main() -> None:
     pops = {"demo over HTTP (breast cancer)": demo, "wine": _sklearn("wine", lat), "digits": _sklearn("digits", lat)}
     n = a.reps * a.stream
     lines = ["# Healthy false alarms per 10,000 samples, baselines of 150 samples", "",
-             f"Command: `PYTHONPATH=. .venv/bin/python bench/sequential/bench_healthy.py --reps {a.reps} "
-             f"--stream {a.stream}` ({n:,} healthy samples per population and threshold kind; each repetition a "
-             "new 150-sample baseline drawn from the population) · budget `MLFI_FALSE_ALARM_EVERY` 10,000.", "",
+             (f"Command: `PYTHONPATH=. .venv/bin/python bench/sequential/bench_healthy.py --reps {a.reps} "
+              f"--stream {a.stream}` ({n:,} healthy samples per population and threshold kind; each repetition a "
+              "new 150-sample baseline drawn from the population) · budget `MLFI_FALSE_ALARM_EVERY` 10,000."), "",
              "| population | thresholds | " + " | ".join(SIGNALS) + " | endpoint (goal <= 1) |",
              "|---|---|" + "---|" * (len(SIGNALS) + 1)]
     for name, pop in pops.items():
@@ -104,8 +104,8 @@ def main() -> None:
             per = [1e4 * counts[s] / n for s in SIGNALS]
             lines.append(f"| {name} | {kind} | " + " | ".join(f"{v:.2f}" for v in per) + f" | {sum(per):.2f} |")
         print(lines[-2], lines[-1], sep="\n", flush=True)
-    lines += ["", f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {(time.time() - t0) / 60:.1f} min wall, "
-              f"{(time.process_time() - c0) / 60:.1f} min CPU.", ""]
+    lines += ["", (f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {(time.time() - t0) / 60:.1f} min wall, "
+                   f"{(time.process_time() - c0) / 60:.1f} min CPU."), ""]
     Path(a.out).write_text("\n".join(lines))
     print("\n".join(lines))
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CAP", "adjustment_coefficient", "bootstrap_threshold", "threshold_for_rates"]
+__all__ = ["CAP", "adjustment_coefficient", "adjustment_coefficients", "bootstrap_threshold", "threshold_for_rates"]
 
 CAP = 3.0          # never more than 3x the nominal threshold (a chart that drifts up is then still bounded)
 LEVEL = 0.9
@@ -42,26 +42,35 @@ def adjustment_coefficient(increments: np.ndarray, weights: np.ndarray) -> float
     >>> round(adjustment_coefficient(np.log(np.array([0.5, 1.5])), np.array([0.5, 0.5])), 3)  # an exact ratio
     1.0
     """
-    pos = weights > 0
-    x, w = increments[pos], weights[pos]
-    if x.max() <= 0:
-        return math.inf
-    if float(w @ x) >= 0:
-        return 0.0
+    return float(adjustment_coefficients(increments[:, None], weights)[0])
 
-    def f(t: float) -> float:
-        return float(w @ np.exp(np.minimum(t * x, 700.0))) - 1.0
 
-    lo, hi = 0.0, 1.0
-    while f(hi) < 0 and hi < 1e6:
-        lo, hi = hi, hi * 2.0
-    for _ in range(50):
-        mid = (lo + hi) / 2.0
-        if f(mid) < 0:
-            lo = mid
-        else:
-            hi = mid
-    return hi
+def adjustment_coefficients(inc: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """:func:`adjustment_coefficient` of every column of ``inc`` (atoms x charts) at once (bisection)."""
+    pos = w > 0
+    x, w = inc[pos], w[pos]
+    mean, top = w @ x, x.max(axis=0)
+    out = np.zeros(x.shape[1])
+    todo = (top > 0) & (mean < 0)
+    out[top <= 0] = np.inf
+    if todo.any():
+        xs = x[:, todo]
+
+        def f(t: np.ndarray) -> np.ndarray:
+            return w @ np.exp(np.minimum(t * xs, 700.0)) - 1.0
+
+        lo, hi = np.zeros(xs.shape[1]), np.ones(xs.shape[1])
+        for _ in range(40):                      # grow hi until f(hi) >= 0 (theta < 2^40)
+            grow = f(hi) < 0
+            if not grow.any():
+                break
+            lo, hi = np.where(grow, hi, lo), np.where(grow, hi * 2.0, hi)
+        for _ in range(40):
+            mid = (lo + hi) / 2.0
+            neg = f(mid) < 0
+            lo, hi = np.where(neg, mid, lo), np.where(neg, hi, mid)
+        out[todo] = hi
+    return out
 
 
 def threshold_for_rates(charts: Sequence[tuple[float, float]], arl0: float, cap: float) -> float:
@@ -110,10 +119,7 @@ def bootstrap_threshold(make: Callable[[list[Any]], Any], atoms: Sequence[Any], 
         draw = rng.choices(list(atoms), cum_weights=cum, k=max(int(n), 1))
         det = make(draw)
         inc = np.array([det.llr(a) for a in atoms], dtype=float)        # atoms x charts
-        charts = []
-        for k in range(inc.shape[1]):
-            theta = adjustment_coefficient(inc[:, k], w)
-            charts.append((theta, abs(float(w @ inc[:, k]))))
-        hs.append(threshold_for_rates(charts, arl0, cap))
+        thetas, means = adjustment_coefficients(inc, w), np.abs(w @ inc)
+        hs.append(threshold_for_rates(list(zip(thetas.tolist(), means.tolist())), arl0, cap))
     h = float(np.quantile(np.array(hs), level))
     return min(max(h, nominal), cap)

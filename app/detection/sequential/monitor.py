@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from statistics import NormalDist
 from typing import Any
 
 from app.detection.sequential.base import SequentialDetector, detector_from_dict
-from app.detection.sequential.bernoulli import BernoulliCusum
+from app.detection.sequential.bernoulli import DEFAULT_SHIFTS, BernoulliCusum
 from app.detection.sequential.classmix import ClassMixCusum
 from app.detection.sequential.estimation import CAP, bootstrap_threshold
 from app.detection.sequential.meanscale import _PROBS, MeanScaleCusum, baseline_quantiles
@@ -161,17 +161,19 @@ def _calibrated(name: str, det: SequentialDetector, b: MonitorBaseline, n: int, 
     """One signal's detector with its bootstrap threshold for a baseline of ``n`` samples (see estimation).
 
     Where even the capped threshold cannot keep the budget, the smallest alternative is dropped (a mean
-    shift of 0.5 sd, a class taking a 10 % share: changes the baseline's own sampling error can fake)
+    shift of 0.5 sd, a class taking a 10 % share, an error rate 5 points up: changes the baseline's own
+    sampling error can fake)
     until it can: better a chart less than a budget broken for every chart."""
     weights: list[float] | None = None
     grids: list[Any] = [None]
     if name in ("errors", "correctness"):
         p = b.error_rate if name == "errors" else 1.0 - float(b.accuracy or 0.0)
         atoms, weights = [0, 1], [1.0 - p, p]
+        grids = [tuple(DEFAULT_SHIFTS[i:]) for i in range(len(DEFAULT_SHIFTS) - 1)]
 
         def make(xs: list[Any] | None, g: Any) -> SequentialDetector:
             p0 = p if xs is None else min(sum(xs) / len(xs), 0.97)
-            return BernoulliCusum(p0=p0, false_alarm_every=arl)
+            return BernoulliCusum(p0=p0, shifts=g, false_alarm_every=arl)
     elif name == "confidence" and b.confidence_quantiles is not None:
         atoms, q0 = list(b.confidence_quantiles), list(b.confidence_quantiles)
         grids = [(0.5, 1.0, 2.0), (1.0, 2.0), (2.0,)]
@@ -285,7 +287,10 @@ class SequentialMonitor:
         try:
             if data.get("version") != 1:
                 raise ValueError(f"unknown monitor state version {data.get('version')!r}")
-            mon = cls(MonitorBaseline(**data["baseline"]), false_alarm_every=float(data["false_alarm_every"]))
+            base = MonitorBaseline(**data["baseline"])
+            # built without the bootstrap (the saved detectors carry their calibrated thresholds), then the baseline
+            mon = cls(replace(base, sizes=None), false_alarm_every=float(data["false_alarm_every"]))
+            mon.baseline = base
             if set(data["detectors"]) != set(mon.detectors):
                 raise ValueError(f"saved signals {sorted(data['detectors'])} differ from {sorted(mon.detectors)}")
             mon.detectors = {k: detector_from_dict(v) for k, v in data["detectors"].items()}
