@@ -146,3 +146,52 @@ def test_a_relearned_baseline_rebuilds_the_monitor(tmp_path, monkeypatch):
         hints.update(w.feed([s]))
     assert w.monitors[1] is not first and w.monitors[1].baseline.accuracy == pytest.approx(0.6)
     assert hints == {} and w.ongoing() == {}
+
+
+def test_the_incident_resolves_when_its_opening_signal_heals_even_if_another_stays_in_alarm(tmp_path):
+    """Seen in the screenshots run: a class-mix alarm against a 60-sample baseline never read "back", and the
+    accuracy incident stayed open 10 minutes after the model healed. Here the error signal stays in alarm."""
+    w, mon = _watch(tmp_path)
+    rng = random.Random(11)
+    w.feed(_samples(rng, 300, 0.99, 0))
+    kinds = []
+    for i, s in enumerate(_samples(rng, 60, 0.5, 300)):
+        kinds += [h.kind for h in w.feed([s]).values()]
+    assert kinds and kinds[0] == "change"
+    t = 400
+    for _ in range(40):                                            # errors join the episode and stay
+        kinds += [h.kind for h in w.feed([(1, Sample(endpoint="e", ts=float(t), error_kind="http_500"))]).values()]
+        t += 1
+    assert "errors" in mon.failing and "correctness" in mon.failing
+    healed = []
+    for s in _samples(rng, 600, 0.99, t):                         # labelled answers are right again,
+        h = w.feed([s])                                           # one request in three still fails
+        healed += [x.kind for x in h.values()]
+        if rng.random() < 0.5:
+            healed += [x.kind for x in w.feed([(1, Sample(endpoint="e", ts=s[1].ts, error_kind="http_500"))]).values()]
+    assert "errors" in mon.failing and "correctness" not in mon.failing
+    assert healed.count("recovered") == 1 and w.ongoing() == {}
+
+
+def test_a_quantile_signal_stuck_in_alarm_does_not_hold_an_accuracy_incident_open(tmp_path):
+    """The class-mix CUSUM fires first (its baseline share is an estimate) and never reads back; the accuracy
+    change that followed heals: the incident resolves."""
+    settings = Settings(home=tmp_path, false_alarm_every=10_000.0, _env_file=None)  # type: ignore[call-arg]
+    w = SequentialWatch(settings, store=None)  # type: ignore[arg-type]
+    mon = SequentialMonitor(MonitorBaseline(error_rate=0.0, accuracy=0.99, class_shares={"0": 0.3, "1": 0.7}),
+                            false_alarm_every=w.false_alarm_every)
+    w.monitors[1], w._ts[1] = mon, deque(maxlen=5000)
+    rng = random.Random(5)
+
+    def sample(t: int, acc: float, p0: float) -> tuple[int, Sample]:
+        pred = "0" if rng.random() < p0 else "1"
+        right = rng.random() < acc
+        return 1, Sample(endpoint="e", ts=float(t), prediction=pred, label=pred if right else ("1" if pred == "0" else "0"))
+
+    kinds = [h.kind for t in range(400) for h in w.feed([sample(t, 0.99, 0.45)]).values()]   # the share is 45 %
+    assert kinds[:1] == ["change"] and w._episode[1].signal == "class_mix"
+    kinds += [h.kind for t in range(400, 460) for h in w.feed([sample(t, 0.5, 0.45)]).values()]
+    assert "correctness" in mon.failing
+    healed = [h.kind for t in range(460, 1400) for h in w.feed([sample(t, 0.99, 0.45)]).values()]
+    assert "class_mix" in mon.failing and "correctness" not in mon.failing
+    assert healed.count("recovered") == 1 and w.ongoing() == {}

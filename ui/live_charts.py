@@ -24,11 +24,23 @@ def _spans(fig: go.Figure, spans: pd.DataFrame | None, metric: str) -> None:
         return
     for r in spans.itertuples():
         own = r.metric == metric
+        # a label only on the metric that fired: plotly draws "new text" for an annotation without text
+        label = ({"annotation_text": f"#{r.id} {root_cause_label(r.root_cause)}" + (" (open)" if r.open else ""),
+                  "annotation_position": "bottom left", "annotation_font_size": 10} if own else {})
         fig.add_vrect(x0=pd.to_datetime(r.start, unit="s"), x1=pd.to_datetime(r.end, unit="s"),
                       fillcolor=SEVERITY_COLORS.get(r.severity, "#d62728"), opacity=0.16 if own else 0.05,
-                      line_width=0, layer="below",
-                      annotation_text=(f"#{r.id} {root_cause_label(r.root_cause)}" + (" (open)" if r.open else ""))
-                      if own else None, annotation_position="top left", annotation_font_size=10)
+                      line_width=0, layer="below", **label)
+
+
+def _finish(fig: go.Figure, title: str, subtitle: str | None = None) -> None:
+    """Shared layout; a subtitle on its own line so a half-width chart at 1024 px never cuts its title."""
+    fig.update_layout(**LAYOUT)
+    if subtitle:
+        fig.update_layout(title_text=f"{title}<br><sup>{subtitle}</sup>", margin={**LAYOUT["margin"], "t": 58})
+    else:
+        fig.update_layout(title_text=title)
+    # few, horizontal time ticks: rotated ones were cut ("19:23:") in a half-width column
+    fig.update_xaxes(nticks=5, tickangle=0)
 
 
 def _markers(fig: go.Figure, markers: pd.DataFrame | None, y: float) -> None:
@@ -44,6 +56,7 @@ def _markers(fig: go.Figure, markers: pd.DataFrame | None, y: float) -> None:
 
 
 def live_chart(view: pd.DataFrame, column: str, title: str, *, color: str = "#2563eb", percent: bool = False,
+               subtitle: str | None = None,
                band: Band | None = None, baseline: float | None = None, threshold: Threshold | None = None,
                markers: pd.DataFrame | None = None, spans: pd.DataFrame | None = None,
                ci: tuple[str, str] | None = None, buckets: pd.DataFrame | None = None,
@@ -84,8 +97,7 @@ def live_chart(view: pd.DataFrame, column: str, title: str, *, color: str = "#25
     top = max(ys, default=1.0)
     _markers(fig, markers, top * 1.05 if top else 1.0)
     _spans(fig, spans, column)
-    fig.update_layout(**LAYOUT)
-    fig.update_layout(title_text=title)
+    _finish(fig, title, subtitle)
     if percent:
         fig.update_yaxes(tickformat=".0%", range=[0, min(1.12, max(0.05, top * 1.15))])
     return fig
@@ -101,8 +113,7 @@ def class_mix_chart(mix: pd.DataFrame, *, spans: pd.DataFrame | None = None,
                                  hovertemplate=f"{cls}: %{{y:.0%}}<extra></extra>"))
     _markers(fig, markers, 1.04)
     _spans(fig, spans, "class_mix")
-    fig.update_layout(**LAYOUT)
-    fig.update_layout(title_text="Predicted class mix")
+    _finish(fig, "Predicted class mix")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.08])
     return fig
 
@@ -114,9 +125,8 @@ def volume_chart(vol: pd.DataFrame, *, incomplete: bool = False) -> go.Figure:
         colors[-1] = "#e5e7eb"
     fig = go.Figure(go.Bar(x=vol["time"], y=vol["per_min"], marker_color=colors, name="samples / min",
                            hovertemplate="%{y:.0f} samples/min<extra></extra>"))
-    fig.update_layout(**LAYOUT)
-    fig.update_layout(title_text="Volume (samples per minute" + (", last bar still filling)" if incomplete else ")"),
-                      showlegend=False)
+    _finish(fig, "Volume", "samples per minute" + (", pale bar still filling" if incomplete else ""))
+    fig.update_layout(showlegend=False)
     return fig
 
 

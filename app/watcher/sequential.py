@@ -12,8 +12,12 @@ against the new baseline, and an open episode ends (its incident then follows th
 - once ``MIN_ALARM_WINDOW`` samples followed the change point, one follow-up (``more``) analyses them
   alone, as does each alarm of another signal in the same episode: same change, same incident,
   refined in place;
-- when no signal is failing any more, ``recovered`` resolves the incident (the analysis of the samples
-  since the healing point is its closing report and never opens an incident).
+- when the signal that opened the episode is back at the baseline, or an errors/correctness signal is and
+  only quantile-based signals (confidence, latency, class mix: thresholds from an estimated baseline) are
+  still in alarm, ``recovered`` resolves the incident (the analysis of the samples since the healing point
+  is its closing report and never opens an incident). A signal still in alarm then does not hold the
+  incident open (a class-mix CUSUM against a small baseline's estimate may never read "back"): the
+  cadence analyses judge it like any other window.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 
 from loguru import logger
 
+from app.analysis.headline import ALARM_OPENS
 from app.config import Settings
 from app.detection.sequential import Alarm, MonitorBaseline, Sample, SequentialMonitor
 from app.detection.sequential.meanscale import baseline_quantiles
@@ -199,8 +204,12 @@ class SequentialWatch:
         at = self._ts_at(eid, mon, alarm.change_point)
         since = mon.n - alarm.change_point
         if alarm.kind == "recovered":
-            if mon.failing or eid not in self._episode:
-                return None                              # another signal still changed / nothing to resolve
+            first = self._episode.get(eid)
+            if first is None:
+                return None                              # nothing to resolve
+            exact = alarm.signal in ALARM_OPENS and not set(mon.failing) & set(ALARM_OPENS)
+            if alarm.signal != first.signal and not exact:
+                return None                              # the change that opened the episode is not over
             for d in (self._episode, self._start, self._follow):
                 d.pop(eid, None)
             return AlarmHint("recovered", alarm.signal, at, alarm.delay, since, *_state(mon))

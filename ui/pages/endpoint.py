@@ -120,16 +120,17 @@ else:
                f"(newest {len(frame):,} samples); faint line: per-bucket values; red dotted: where an alert starts; "
                "shaded: incidents from their change point to their resolution.")
 
-    def chart(col, metric, title, color, *, bucket_col=None, percent=False, band=None, baseline=None, ci=None):
+    def chart(col, metric, title, color, *, bucket_col=None, percent=False, band=None, baseline=None, ci=None,
+              subtitle=None):
         col.plotly_chart(live_charts.live_chart(
-            view, metric, title, color=color, percent=percent, band=band, baseline=baseline, threshold=lim.get(metric),
+            view, metric, title, color=color, percent=percent, subtitle=subtitle, band=band, baseline=baseline, threshold=lim.get(metric),
             markers=live.markers_for(marks, metric), spans=spans, ci=ci, buckets=df, bucket_column=bucket_col,
             incomplete=incomplete), key=f"chart_{metric}", config=charts.CONFIG)
 
     c1, c2 = st.columns(2)
     regression = (base is not None and base.task == "regression") or ("mae" in df and df["mae"].notna().any())
     if not regression and view["labelled"].sum() > 0:
-        chart(c1, "accuracy", "Accuracy (labelled probes, 95% interval)", "#1f9d55", bucket_col="accuracy",
+        chart(c1, "accuracy", "Accuracy", "#1f9d55", bucket_col="accuracy", subtitle="labelled probes, 95% interval",
               percent=True, baseline=base.accuracy if base else None, ci=("acc_low", "acc_high"))
     elif "mae" in df and df["mae"].notna().any():
         c1.plotly_chart(charts.metric_chart(df, "mae", "Mean absolute error (labelled probes)", color="#1f9d55",
