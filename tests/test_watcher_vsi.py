@@ -138,6 +138,9 @@ def test_monitor_warning_is_half_the_threshold() -> None:
         mon.update(SeqSample(error=False, correct=False))
         assert mon.warning == (det.statistic >= WARNING_SHARE * det.threshold)
     assert mon.warning and not mon.failing
+    while not mon.failing:
+        mon.update(SeqSample(error=False, correct=False))
+    assert not mon.warning          # in alarm: the episode (SequentialWatch.fast), not the warning, keeps it fast
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "abc", "0.01"])

@@ -225,8 +225,9 @@ class SequentialWatch:
 
     def fast(self) -> set[int]:
         """Endpoints to probe at the fast interval (variable sampling interval): a signal's CUSUM statistic
-        is at half its threshold or more, or a recovery test runs (an incident is open)."""
-        return {eid for eid, mon in self.monitors.items() if mon.warning}
+        is at half its threshold or more, or its episode is open (the recovery test runs). A signal left in
+        alarm after its incident resolved (a quantile chart that never reads back) does not keep it fast."""
+        return {eid for eid, mon in self.monitors.items() if mon.warning or eid in self._episode}
 
     def ongoing(self) -> dict[int, AlarmHint]:
         """The endpoints inside an episode (changed, not yet recovered), as ``ongoing`` hints."""

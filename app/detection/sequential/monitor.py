@@ -264,10 +264,10 @@ class SequentialMonitor:
 
     @property
     def warning(self) -> bool:
-        """Some signal is near an alarm (a CUSUM statistic at ``WARNING_SHARE`` of its threshold) or in one
-        (its recovery test runs): the watcher's variable sampling interval probes faster while this holds."""
-        return bool(self.recovering) or any(
-            d.statistic >= WARNING_SHARE * d.threshold for d in self.detectors.values())
+        """A signal not in alarm is near one (its CUSUM statistic at ``WARNING_SHARE`` of its threshold): the
+        watcher's variable sampling interval probes faster while this holds, or while an incident is open."""
+        return any(d.statistic >= WARNING_SHARE * d.threshold
+                   for name, d in self.detectors.items() if name not in self.recovering)
 
     @property
     def failing(self) -> list[str]:
