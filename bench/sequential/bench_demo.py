@@ -55,7 +55,7 @@ def _server() -> tuple[subprocess.Popen[bytes], str]:
                             env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
+    for _ in range(3000):         # a loaded host can take minutes to import and train
         try:
             requests.get(f"{base}/health", timeout=1)
             break
