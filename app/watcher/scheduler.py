@@ -174,7 +174,6 @@ class Scheduler(ProbeJobs):
             st.next_due, st.last_due = nxt, due
             self.fast_probes += st.fast
             n += 1
-            n += 1
         self._cycle.submitted += n
         return n
 
