@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -49,7 +50,11 @@ def _demo(n: int) -> tuple[list[Sample], list[float]]:
                               latency_ms=ms, predicted=r["prediction"]))
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
     return out, lat
 
 
