@@ -6,6 +6,7 @@ import math
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -83,6 +84,9 @@ class Settings(BaseSettings):
     # Alertmanager API v2 (base URL, e.g. http://alertmanager:9093): incidents become alerts; may embed credentials
     alertmanager_url: SecretStr | None = None
     alertmanager_timeout_s: float = Field(default=2.0, gt=0, description="short: monitoring never waits long")
+    # where the repository's docs are served (e.g. https://git.example/org/mlfi/blob/main/): alerts then carry
+    # absolute runbook URLs; unset, they carry the playbook's path in the repository
+    runbook_base_url: str | None = None
 
     # audit log: HMAC key for the hash chain and for signed checkpoints; keep it outside the state dir
     audit_key: SecretStr | None = None
@@ -124,6 +128,19 @@ class Settings(BaseSettings):
         if v is not None and not v.strip().lower().startswith(("http://", "https://")):
             raise ValueError(f"must start with http:// or https://, got {v[:40]!r}")
         return v.strip() if v is not None else None
+
+    @field_validator("runbook_base_url", mode="before")
+    @classmethod
+    def _runbook_base(cls, v: Any) -> str | None:
+        """An absolute http(s) URL with a host, kept with one trailing slash; empty means unset."""
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        text = str(v).strip()
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text) \
+                or parts.query or parts.fragment:
+            raise ValueError(f"must be an absolute http(s) URL without query or fragment, got {text[:200]!r}")
+        return text.rstrip("/") + "/"
 
     @field_validator("raw_retention", "aggregate_retention", mode="before")
     @classmethod

@@ -113,3 +113,13 @@ def test_without_a_url_nothing_is_posted(store, settings, am) -> None:
     settings.alertmanager_url = None
     on_report(store, make_report("accuracy_drop", created_at=time.time()), settings)
     assert am.posts == []
+
+
+def test_runbook_urls_are_absolute_under_the_base_url(store, settings, am) -> None:
+    settings.runbook_base_url = "https://git.example/org/mlfi/blob/main/"
+    now = time.time()
+    on_report(store, make_report("accuracy_drop", severity="critical", created_at=now - 60), settings)
+    on_report(store, make_report("none", created_at=now), settings)
+    urls = {a["annotations"]["runbook_url"] for post in am.posts for a in post}
+    assert urls == {"https://git.example/org/mlfi/blob/main/knowledge/monitoring/playbook-retrain.md"}
+    assert (Path(__file__).parents[1] / urls.pop().split("/main/", 1)[1]).is_file()

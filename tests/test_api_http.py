@@ -44,6 +44,10 @@ ROUTES: list[tuple[str, str, str, dict | None]] = [
     ("GET", "/api/v1/endpoints/999/reports", "read", None),
     ("GET", "/api/v1/endpoints/999/baselines", "read", None),
     ("POST", "/api/v1/diagnoses", "ingest", {"prompt": "train 99% / validation 70%"}),
+    ("POST", "/api/v1/analyses", "read", {"endpoint_id": 999}),
+    ("GET", "/api/v1/analyses", "read", None),
+    ("GET", "/api/v1/analyses/998", "read", None),
+    ("POST", "/api/v1/evaluations?label=y&score=p", "read", None),
 ]
 # a token that lacks each scope
 WRONG = {"read": "ingester", "ingest": "reader", "approve": "ingester", "admin": "approver"}
@@ -88,7 +92,8 @@ def test_health_and_ready_need_no_token(svc: Service) -> None:
 def test_route_table_covers_every_route_of_the_openapi(svc: Service) -> None:
     spec = requests.get(f"{svc.base}/openapi.json", timeout=5).json()
     declared = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops} - {("GET", "/health"), ("GET", "/ready")}
-    table = {(m, p.replace("/nope/", "/{rec_id}/").replace("/999", "/{endpoint_id}")) for m, p, _, _ in ROUTES}
+    table = {(m, p.split("?")[0].replace("/nope/", "/{rec_id}/").replace("/999", "/{endpoint_id}")
+              .replace("/998", "/{analysis_id}")) for m, p, _, _ in ROUTES}
     assert declared == table
 
 

@@ -121,7 +121,14 @@ def test_worker_pass_records_and_all_mode_keeps_raw_rows(settings, store):
     run_pruning_pass(keep, store, now=T0 + 86400)
     st = storage_status(store.engine)
     assert st["tables"]["samples"]["rows"] == 300 and st["last_pass"]["minutes_rolled_up"] == 5
-    run_pruning_pass(settings, store, now=T0 + 86400)       # window (default): one hour
+    run_pruning_pass(settings, store, now=T0 + 86400)       # window (default): one hour -- a shortening
+    st = storage_status(store.engine)
+    assert st["tables"]["samples"]["rows"] == 300 and st["last_pass"]["pending"] == ["raw_retention_s"]
+    from app.storage.retention_policy import save_policy
+    from app.watcher.pruning import configured_retention
+
+    save_policy(store.engine, configured_retention(settings))   # what `mlfi storage retention --yes` records
+    run_pruning_pass(settings, store, now=T0 + 86400)
     assert storage_status(store.engine)["tables"]["samples"]["rows"] == 0
 
 
@@ -181,7 +188,8 @@ def test_storage_status_cli_shows_rows_oldest_and_settings(mlfi_env, capsys, mon
         main(["storage", "status", "--json"])
     doc = json.loads(capsys.readouterr().out)
     assert exc.value.code in (0, None)
-    assert doc["settings"] == {"raw_retention_s": 7200.0, "aggregate_retention_s": 90 * 86400.0, "store_inputs": "none"}
+    assert doc["settings"] == {"raw_retention_s": 7200.0, "aggregate_retention_s": 90 * 86400.0, "store_inputs": "none",
+                               "pending_shortening": {}}
     assert doc["tables"]["samples"]["rows"] == 120 and doc["samples_with_inputs"] == 0
     assert doc["tables"]["sample_aggregates"]["rows"] == 2 and doc["oldest_raw_sample"] == T0
     assert doc["last_pass"]["minutes_rolled_up"] == 2 and doc["tables"]["samples"]["bytes"] > 0

@@ -7,9 +7,13 @@ suite's time budget); the lease TTL is 2 s and the heartbeat 0.4 s.
 from __future__ import annotations
 
 import itertools
+import math
+import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +22,7 @@ from app.schemas import Sample
 from app.storage import Store
 from app.storage import leases as L
 from app.storage.watcher import ProbeStatus, write_batch
-from tests.test_watcher_http import server  # noqa: F401  (fixture: loopback model server)
+from tests.test_watcher_http import _Handler
 
 pytestmark = pytest.mark.integration
 _db_numbers = itertools.count(1)
@@ -66,6 +70,21 @@ def test_claims_are_exclusive_fenced_and_a_stale_write_is_refused(pgs: tuple[Set
     assert write_batch(eng, [_sample(eid, 2.0)], [], fence=fresh) == 1 and not fresh.refused
     assert L.holders(eng)[eid] == b
     assert L.release(eng, b) == 6 and L.holders(eng) == {}                          # SIGTERM: all back at once
+
+
+def test_a_watcher_paused_past_its_ttl_probes_nothing_until_its_lease_thread_ran(pgs: tuple[Settings, Store]) -> None:
+    from app.watcher.leases import LeaseKeeper
+
+    settings, store = pgs
+    ids = _endpoints(store, 4)
+    keeper = LeaseKeeper(settings, store)
+    keeper.tick()
+    assert set(keeper.current()) == set(ids) and keeper.holds(ids[0])
+    keeper._valid_until = time.monotonic() - 0.01      # as after a SIGSTOP longer than the TTL
+    assert keeper.current() == {} and not keeper.holds(ids[0]) and set(keeper.held) == set(ids)
+    keeper.tick()                                       # the lease thread wakes up: renewed, probing again
+    assert set(keeper.current()) == set(ids)
+    keeper.close()
 
 
 def test_two_analysis_workers_never_analyse_one_window_twice_and_a_crashed_job_is_retried(
@@ -125,7 +144,184 @@ def test_two_analysis_workers_never_analyse_one_window_twice_and_a_crashed_job_i
     assert len(store.list_reports(name)) == 1
 
 
+def test_a_stale_analysis_claim_cannot_open_refine_or_resolve_an_incident(pgs: tuple[Settings, Store]) -> None:
+    """Two claims of one analysis job (the first one's worker was paused past its TTL): every write the stale
+    one makes for the endpoint (incident, report, recommendations, audit, baseline) is refused."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from gov_helpers import make_report
+
+    from app.governance import audit, on_report
+    from app.governance.api import list_incidents
+    from app.storage import analysis_jobs as J
+    from app.storage.errors import StaleClaimError
+
+    settings, store = pgs
+    eng = store.engine
+    [eid] = _endpoints(store, 1)
+    name = store.list_endpoints()[0].name
+    J.enqueue(eng, [(eid, 1)])
+    [old] = J.claim_jobs(eng, 1, 5, ttl_s=0.3)
+    time.sleep(0.4)
+    [new] = J.claim_jobs(eng, 2, 5, ttl_s=30.0)
+    assert new.fence == old.fence + 1
+
+    def state() -> tuple[list[tuple[int, str, str, str]], int, int]:
+        incs = [(i.id, i.status, i.root_cause, i.severity) for i in list_incidents(store, endpoint=name)]
+        return incs, len(store.list_reports(name)), len(audit.entries(store))
+
+    def stale(report) -> None:  # type: ignore[no-untyped-def]
+        store.report_guard = (old.id, old.fence)
+        before = state()
+        try:
+            with pytest.raises(StaleClaimError, match="incident update"):
+                on_report(store, report, settings)
+        finally:
+            store.report_guard = None
+        assert state() == before
+
+    def current(report):  # type: ignore[no-untyped-def]
+        store.report_guard = (new.id, new.fence)
+        try:
+            return on_report(store, report, settings)
+        finally:
+            store.report_guard = None
+
+    stale(make_report(endpoint=name))                                       # cannot open
+    assert state() == ([], 0, 0)
+    opened = current(make_report(endpoint=name))                            # the current claim can
+    [(iid, status, cause, _)] = state()[0]
+    assert (iid, status, cause) == (opened.incident_id, "open", "accuracy_drop") and state()[2] > 0
+    stale(make_report("confidence_drop", "critical", endpoint=name))         # cannot refine / supersede
+    stale(make_report("accuracy_drop", "critical", endpoint=name))           # cannot escalate
+    for _ in range(3):
+        stale(make_report("none", endpoint=name))                           # cannot resolve
+    assert state()[0][0][1] == "open"
+    with pytest.raises(StaleClaimError):                                    # nor learn a baseline
+        store.report_guard = (old.id, old.fence)
+        try:
+            store.index_baseline(name, 9, "/nonexistent", 10, {}, 1.0)
+        finally:
+            store.report_guard = None
+    assert store.baseline_versions(name) == []
+    for _ in range(5):                                                     # the current claim resolves it
+        current(make_report("none", endpoint=name))
+        if state()[0][0][1] == "resolved":
+            break
+    assert state()[0][0][1] == "resolved"
+
+
 # ---- three watcher processes ---------------------------------------------------------------------------
+class _Recorder:
+    """Every request the loopback model server receives: (path, time, pid of the watcher that sent it).
+
+    The sender is found from the connection: the client side's port in /proc/net/tcp gives its socket
+    inode, and the watcher process holding that inode among its file descriptors is the sender (once per
+    connection: a kept-alive connection stays with its process)."""
+
+    def __init__(self) -> None:
+        self.pids: list[int] = []
+        self.records: list[tuple[str, float, int | None]] = []
+        self.lock = threading.Lock()
+        self.connections = 0                  # senders looked up (one per connection)
+
+    @staticmethod
+    def _inode(client_port: int, server_port: int) -> str | None:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                lines = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                f = line.split()
+                if int(f[1].rsplit(":", 1)[1], 16) == client_port and int(f[2].rsplit(":", 1)[1], 16) == server_port:
+                    return f[9]
+        return None
+
+    def sender(self, client_port: int, server_port: int) -> int | None:
+        self.connections += 1
+        inode = self._inode(client_port, server_port)
+        if inode is None:
+            return None
+        for pid in list(self.pids):
+            try:
+                fds = os.listdir(f"/proc/{pid}/fd")
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
+                        return pid
+                except OSError:
+                    continue
+        return None
+
+
+@pytest.fixture
+def rec_server() -> Iterator[tuple[str, _Recorder]]:
+    from http.server import ThreadingHTTPServer
+
+    rec = _Recorder()
+
+    class Handler(_Handler):
+        pid: int | None = None
+        resolved = False
+
+        def do_POST(self) -> None:
+            if not self.resolved:        # once per connection (this handler serves all its requests)
+                self.pid, self.resolved = rec.sender(self.client_address[1], self.server.server_address[1]), True
+            with rec.lock:
+                rec.records.append((self.path, time.time(), self.pid))
+            super().do_POST()
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}", rec
+    srv.shutdown()
+    srv.server_close()
+
+
+def _lease_fences(store: Store) -> dict[int, tuple[int | None, int]]:
+    from sqlalchemy import select
+
+    from app.storage import tables as t
+
+    with store.engine.connect() as conn:
+        return {int(e): (h, int(f)) for e, h, f in conn.execute(
+            select(t.leases.c.endpoint_id, t.leases.c.holder, t.leases.c.fence))}
+
+
+def probes_by_holder(records: list[tuple[str, float, int | None]], fences: tuple[dict, dict], paths: dict[str, int],
+                     t1: float, t2: float, interval: float) -> dict[str, Any]:  # type: ignore[type-arg]
+    """The issue's check, per endpoint over [t1, t2): probes counted (every interval +-1: the span holds
+    floor or ceil(span / interval) slots, so n is within floor - 1 .. ceil + 1), intervals probed by two distinct watchers (at most one per hand-over: each claim between the two
+    lease snapshots adds one to the fence), and requests whose sender was not found."""
+    by_ep: dict[str, list[tuple[float, int | None]]] = {}
+    for path, ts, pid in records:
+        if t1 <= ts < t2:
+            by_ep.setdefault(path, []).append((ts, pid))
+    want = (t2 - t1) / interval
+    off, counts, doubled, unexplained, unknown = {}, {}, 0, [], 0
+    for path, eid in paths.items():
+        got = sorted(by_ep.get(path, []))
+        unknown += sum(1 for _, p in got if p is None)
+        if not math.floor(want) - 1 <= len(got) <= math.ceil(want) + 1:    # a fixed-rate grid has floor or ceil
+            off[path] = len(got)
+        counts[path] = len(got)
+        slots: dict[int, set[int | None]] = {}
+        for ts, pid in got:
+            slots.setdefault(int((ts - t1) // interval), set()).add(pid)
+        two = sum(1 for v in slots.values() if len(v) > 1)
+        doubled += two
+        claims = fences[1].get(eid, (None, 0))[1] - fences[0].get(eid, (None, 0))[1]   # hand-overs in between
+        if two > claims:
+            unexplained.append((path, two, claims))
+    return {"expected_per_endpoint": round(want, 2), "off_by_more_than_one": off, "counts": counts, "two_watchers_in_one_interval":
+            doubled, "unexplained_doubles": unexplained, "unknown_sender": unknown}
+
+
 def _wait(cond, timeout: float) -> bool:  # type: ignore[no-untyped-def]
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -164,8 +360,7 @@ def _live(store: Store) -> dict[int, dict]:  # type: ignore[type-arg]
 
 
 def test_three_watchers_share_sixty_endpoints_take_over_after_kill_and_fence_a_paused_one(
-        pgs: tuple[Settings, Store], tmp_path: Path, server: str) -> None:  # noqa: F811
-    import os
+        pgs: tuple[Settings, Store], tmp_path: Path, rec_server: tuple[str, _Recorder]) -> None:
     import signal
     import subprocess
     import sys
@@ -173,6 +368,7 @@ def test_three_watchers_share_sixty_endpoints_take_over_after_kill_and_fence_a_p
     from app.config import REPO_ROOT
 
     settings, store = pgs
+    server, rec = rec_server
     n_ep, interval, ttl = 60, 1.0, settings.lease_ttl_s
     probes = tmp_path / "p.csv"
     probes.write_text("a,target\n" + "\n".join(f"{i},{int(i > 5)}" for i in range(12)) + "\n")
@@ -191,6 +387,10 @@ def test_three_watchers_share_sixty_endpoints_take_over_after_kill_and_fence_a_p
         procs.append(subprocess.Popen([sys.executable, "-m", "app", "watch"], cwd=REPO_ROOT,
                                       env={**env, "MLFI_HOME": str(tmp_path / f"h{k}")},
                                       stdout=subprocess.DEVNULL, stderr=logs[-1].open("w")))
+    rec.pids = [p.pid for p in procs]
+    paths = {f"/ok/{i}": ep.id for i, ep in enumerate(sorted(store.list_endpoints(), key=lambda e: e.id))}
+    assert all(ep.url.endswith(path) for path, ep in zip(paths, sorted(store.list_endpoints(), key=lambda e: e.id),
+                                                          strict=True))
     try:
         # settled: 3 live watchers hold all 60 endpoints, none more than ceil(60/3) + 1
         def settled() -> bool:
@@ -208,18 +408,25 @@ def test_three_watchers_share_sixty_endpoints_take_over_after_kill_and_fence_a_p
         assert sum(w["endpoints"] for w in live) == n_ep and {w["pid"] for w in live} == set(wids)
         held_by = endpoint_holders(settings, store)    # `mlfi endpoints list --json`: held_by
         assert len(held_by) == n_ep and {h["pid"] for h in held_by.values()} == set(wids)
-        t1 = time.time()
+        t1, f1 = time.time(), _lease_fences(store)
         print(f"settled after {t1 - t_start:.1f} s")
         time.sleep(6.0)
-        t2 = time.time()
+        t2, f2 = time.time(), _lease_fences(store)
         assert settled()
-        by_ep = _samples_by_endpoint(store)
-        kinds = _error_kinds(store, t1, t2)
-        for eid in [ep.id for ep in store.list_endpoints()]:
-            n = sum(1 for x in by_ep.get(eid, []) if t1 <= x <= t2)
-            # never probed twice per interval (two holders would double the count); probed in most intervals
-            # (the exact +-1 bound is the bench's, on a quiet machine: this suite shares 2 busy cores)
-            assert (t2 - t1) / interval / 2 <= n <= (t2 - t1) / interval + 1, (eid, n, kinds)
+        # the issue's check, from the model server's side: per endpoint every interval +-1, and no interval
+        # probed by two distinct watchers (except at a hand-over, when the lease's fence changed)
+        got = probes_by_holder(rec.records, (f1, f2), paths, t1, t2, interval)
+        print(f"settled window {t2 - t1:.1f} s, load {os.getloadavg()[0]:.1f}: "
+              f"{ {k: v for k, v in got.items() if k != 'counts'} }; "
+              f"{len(rec.records)} requests on {rec.connections} connections so far")
+        assert got["unknown_sender"] == 0 and not got["unexplained_doubles"], got
+        # never more than ceil + 1 (a second holder would double it). Fewer: the scheduler skips a slot when
+        # it is more than one interval behind; at load 10-12 on these 2 cores 4 of 60 endpoints missed two
+        # slots in one of six runs, so +-1 must hold for 90 % of them and -2 for all (never probed: 0)
+        counts, want = got.pop("counts"), (t2 - t1) / interval
+        assert max(counts.values()) <= math.ceil(want) + 1, got
+        assert min(counts.values()) >= math.floor(want) - 2, (got, _error_kinds(store, t1, t2))
+        assert len(got["off_by_more_than_one"]) <= 0.1 * n_ep, (got, _error_kinds(store, t1, t2))
 
         # kill -9: its endpoints are probed again within TTL + one interval (+ one heartbeat of slack)
         victim = procs[2]
@@ -257,6 +464,15 @@ def test_three_watchers_share_sixty_endpoints_take_over_after_kill_and_fence_a_p
         assert _wait(rejoined, 10)
         print(f"rejoined {time.time() - t_cont:.1f} s after SIGCONT; whole run {time.time() - t_start:.1f} s")
         assert _wait(lambda: "refused" in logs[1].read_text(), 5), logs[1].read_text()[-2000:]
+
+        # the whole run, kill -9 and kill -STOP included: two watchers probed one endpoint in one interval
+        # only where its lease changed hands (the paused one's late probes are the documented case: their
+        # writes are refused)
+        t3, f3 = time.time(), _lease_fences(store)
+        whole = probes_by_holder(rec.records, (f1, f3), paths, t1, t3, interval)
+        print(f"whole run {t3 - t1:.1f} s: two watchers in one interval {whole['two_watchers_in_one_interval']}"
+              f" times, unexplained {whole['unexplained_doubles']}")
+        assert not whole["unexplained_doubles"] and whole["unknown_sender"] == 0, whole
 
         # SIGTERM: leases come back at once
         for p in (procs[0], procs[1]):

@@ -13,7 +13,8 @@ from app.config import Settings
 BAD = [("MLFI_WINDOW_SIZE", "-1"), ("MLFI_WINDOW_SIZE", "0"), ("MLFI_WATCH_CONCURRENCY", "-3"),
        ("MLFI_BACKOFF_MAX_S", "-1"), ("MLFI_HEARTBEAT_EVERY_S", "-1"), ("MLFI_PROBE_SAMPLES", "-5"),
        ("MLFI_LOG_LEVEL", "BOGUS"), ("MLFI_ALPHA", "2"), ("MLFI_ALPHA", "0"), ("MLFI_ALPHA", "1"),
-       ("MLFI_ALPHA", "abc"), ("MLFI_PROBE_TIMEOUT_S", "0")]
+       ("MLFI_ALPHA", "abc"), ("MLFI_PROBE_TIMEOUT_S", "0"),
+       ("MLFI_RUNBOOK_BASE_URL", "docs/runbooks"), ("MLFI_RUNBOOK_BASE_URL", "ftp://docs.example/")]
 
 
 @pytest.fixture
@@ -61,3 +62,16 @@ def test_log_level_is_case_insensitive_and_defaults_hold(tmp_path, monkeypatch):
     assert s.log_level == "DEBUG"
     d = Settings(home=tmp_path, _env_file=None)  # type: ignore[call-arg]
     assert d.window_size > 0 and 0 < d.alpha < 1 and d.log_level == "INFO"
+
+
+def test_serve_api_refuses_a_relative_runbook_base_url_at_start(tmp_path, monkeypatch, capsys):
+    from app.cli import main
+
+    monkeypatch.setenv("MLFI_HOME", str(tmp_path / "st"))
+    monkeypatch.setenv("MLFI_RUNBOOK_BASE_URL", "/srv/docs")
+    with pytest.raises(SystemExit) as exc:
+        main(["serve-api", "--port", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(err) == 1 and "MLFI_RUNBOOK_BASE_URL" in err[0] and "absolute" in err[0]
+    ok = Settings(home=tmp_path, runbook_base_url=" https://git.example/mlfi/blob/main ", _env_file=None)  # type: ignore[call-arg]
+    assert ok.runbook_base_url == "https://git.example/mlfi/blob/main/"

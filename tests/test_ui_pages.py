@@ -74,6 +74,9 @@ def test_endpoint_page_kpis_charts_drift_alerts(seeded, ui_env):
     assert "Alerts (" in at.subheader[0].value and at.dataframe
     at.segmented_control(key="ep_range").set_value("15 min").run()
     clean(at)
+    at.segmented_control(key="ep_range").set_value("30 days").run()     # issue 17: from the aggregates
+    captions = " ".join(c.value for c in clean(at).caption)
+    assert "from the per-minute aggregates" in captions and "Kept: raw samples for 1 h" in captions
 
 
 def test_endpoint_page_start_stop(seeded, ui_env):

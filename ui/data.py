@@ -26,6 +26,7 @@ from app.views import (
     incidents,
     kpis,
     live,
+    long_range,
     overview,
     series,
     status,
@@ -55,7 +56,9 @@ __all__ = [
     "incident",
     "incident_list",
     "invalidate",
+    "kept_text",
     "live_frame",
+    "long_timeseries",
     "markers",
     "metrics_csv",
     "overview_rows",
@@ -170,6 +173,18 @@ def _bucketed_since(since: float | None, step: float) -> float | None:
 def timeseries(db_url: str, name: str, since: float | None, max_points: int, min_bucket_s: float = 1.0
                ) -> pd.DataFrame:
     return series.timeseries(_store(db_url), name, since=since, max_points=max_points, min_bucket_s=min_bucket_s)
+
+
+@st.cache_data(ttl=SLOW_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def long_timeseries(db_url: str, name: str, since: float, max_points: int) -> pd.DataFrame:
+    """A 7- or 30-day chart series from the per-minute aggregates (raw rows are pruned long before)."""
+    return long_range.long_timeseries(_store(db_url), name, since=since, now=time.time(), max_points=max_points)
+
+
+@st.cache_data(ttl=SLOW_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def kept_text(db_url: str) -> str:
+    """What is kept, and for how long (retention in force and the inputs mode)."""
+    return long_range.kept_text(settings(), _store(db_url))
 
 
 @st.cache_data(ttl=FAST_TTL, max_entries=MAX_ENTRIES, show_spinner=False)

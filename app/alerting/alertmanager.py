@@ -38,13 +38,17 @@ def configured(settings: Settings) -> bool:
     return bool(settings.alertmanager_url and settings.alertmanager_url.get_secret_value().strip())
 
 
-def runbook_url(root_cause: str) -> str:
-    """The playbook for a root cause, as a path in the repository (docs are served with the code).
+def runbook_url(root_cause: str, base: str | None = None) -> str:
+    """The playbook for a root cause: an absolute URL under ``base`` (``MLFI_RUNBOOK_BASE_URL``, where the
+    repository's docs are served), else its path in the repository.
 
     >>> runbook_url("accuracy_drop")
     'knowledge/monitoring/playbook-retrain.md'
+    >>> runbook_url("accuracy_drop", "https://git.example/mlfi/blob/main/")
+    'https://git.example/mlfi/blob/main/knowledge/monitoring/playbook-retrain.md'
     """
-    return f"knowledge/monitoring/{PLAYBOOKS.get(root_cause, 'playbook-endpoint-errors.md')}"
+    path = f"knowledge/monitoring/{PLAYBOOKS.get(root_cause, 'playbook-endpoint-errors.md')}"
+    return f"{base.rstrip('/')}/{path}" if base else path
 
 
 def iso(ts: float) -> str:

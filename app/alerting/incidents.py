@@ -19,7 +19,7 @@ CLIENT = AlertmanagerClient()       # one per process: it holds the undelivered 
 
 def incident_alert(inc: Incident, endpoint: str, *, resolved_at: float | None = None, hold_s: float = HOLD_MIN_S,
                    now: float | None = None, root_cause: str | None = None, severity: str | None = None,
-                   outcome: str | None = None) -> dict[str, Any]:
+                   outcome: str | None = None, runbook_base: str | None = None) -> dict[str, Any]:
     """One Alertmanager alert for ``inc``: firing until ``now + hold_s``, or resolved at ``resolved_at``.
 
     ``root_cause`` / ``severity`` override the incident's (the labels it carried before a refinement).
@@ -35,7 +35,7 @@ def incident_alert(inc: Incident, endpoint: str, *, resolved_at: float | None = 
     return {
         "labels": {"alertname": ALERTNAME, "endpoint": endpoint, "severity": sev, "root_cause": cause},
         "annotations": {"summary": summary, "description": (inc.summary or f"{cause} detected")[:1000],
-                        "runbook_url": runbook_url(cause), "incident_id": str(inc.id)},
+                        "runbook_url": runbook_url(cause, runbook_base), "incident_id": str(inc.id)},
         "startsAt": iso(starts), "endsAt": iso(ends),
     }
 
@@ -68,15 +68,16 @@ def _notify(store: Store, settings: Settings, report: Report, change: Any) -> No
     for inc_id, outcome in closed.items():
         inc = incidents.get(inc_id)
         if inc is not None:
-            alerts.append(incident_alert(inc, report.endpoint, resolved_at=now, now=now, outcome=outcome))
+            alerts.append(incident_alert(inc, report.endpoint, resolved_at=now, now=now, outcome=outcome,
+                                         runbook_base=settings.runbook_base_url))
     cur = incidents.get(change.incident_id) if change.incident_id is not None else None
     if cur is not None and cur.status == "open":
-        alerts.append(incident_alert(cur, report.endpoint, hold_s=hold, now=now))
+        alerts.append(incident_alert(cur, report.endpoint, hold_s=hold, now=now, runbook_base=settings.runbook_base_url))
         refined = change.refined or {}
         old_cause = (refined.get("root_cause") or [None])[0]
         old_sev = (refined.get("severity") or [None])[0]
         if refined and (old_cause, old_sev) != (cur.root_cause, cur.severity):
             alerts.append(incident_alert(cur, report.endpoint, resolved_at=now, now=now, root_cause=old_cause,
-                                         severity=old_sev, outcome="refined"))
+                                         severity=old_sev, outcome="refined", runbook_base=settings.runbook_base_url))
     if alerts or CLIENT.pending:
         CLIENT.post(settings, alerts)

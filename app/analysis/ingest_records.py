@@ -39,11 +39,33 @@ def _has_nul(value: Any) -> bool:
     return isinstance(value, str) and "\x00" in value
 
 
+def _nul_rows(col: pd.Series) -> pd.Series:
+    """True where a value of an object column is a string holding NUL (vectorised; numbers are never)."""
+    if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+        return pd.Series(False, index=col.index)
+    try:
+        return col.str.contains("\x00", regex=False, na=False).astype(bool)
+    except AttributeError:              # no string in the column at all
+        return pd.Series(False, index=col.index)
+
+
+def _refuse_nul(records: Sequence[PredictionRecord], df: pd.DataFrame) -> None:
+    """InputError naming the first record with a NUL in a value or a feature name. The columns of ``df``
+    are checked at once; records are looked at one by one only for the feature values ``df`` lacks."""
+    bad = pd.Series(False, index=df.index)
+    for c in df.columns:
+        bad |= _nul_rows(df[c])
+    if any(_has_nul(c) for c in df.columns):      # a feature name: which record has it
+        bad |= pd.Series([any(_has_nul(k) for k in r.features) for r in records], index=df.index)
+    if bad.any():
+        raise InputError(f"request line {int(bad.to_numpy().argmax()) + 1}: a value holds a NUL character")
+
+
 def _frame(records: Sequence[PredictionRecord], keep_inputs: bool) -> tuple[pd.DataFrame, Roles]:
-    for i, r in enumerate(records, start=1):
-        if any(_has_nul(k) or _has_nul(v) for k, v in r.features.items()) or _has_nul(r.prediction) \
-                or _has_nul(r.label):
-            raise InputError(f"request line {i}: a value holds a NUL character")
+    if not keep_inputs:   # the feature values are not in the frame: look at them here
+        for i, r in enumerate(records, start=1):
+            if any(_has_nul(k) or _has_nul(v) for k, v in r.features.items()):
+                raise InputError(f"request line {i}: a value holds a NUL character")
     cols: dict[str, list[Any]] = {
         _ROLE + "prediction": [r.prediction for r in records],
         _ROLE + "confidence": [r.confidence for r in records],
@@ -55,6 +77,7 @@ def _frame(records: Sequence[PredictionRecord], keep_inputs: bool) -> tuple[pd.D
     if any(str(c).startswith(_ROLE) for c in feats.columns):
         raise InputError(f"feature name {shown(next(c for c in feats.columns if str(c).startswith(_ROLE)))} is reserved")
     df = pd.concat([pd.DataFrame(cols).reset_index(drop=True), feats.reset_index(drop=True)], axis=1)
+    _refuse_nul(records, df)
     df[_ROLE + "confidence"] = pd.to_numeric(df[_ROLE + "confidence"], errors="coerce")
     has = {k: df[_ROLE + k].notna().any() for k in ("confidence", "label", "latency", "ts")}
     roles = Roles(prediction=_ROLE + "prediction", confidence=_ROLE + "confidence" if has["confidence"] else None,

@@ -31,8 +31,29 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         app.include_router(importlib.import_module(f"app.api.routes.{name}").router)
     app.include_router(importlib.import_module("app.api.metrics").router)     # GET /metrics (Prometheus)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.router.on_shutdown.append(lambda: _close_runner(app))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _body_schemas() -> dict[str, Any]:
+    """Schemas of request bodies that a route parses itself (declared with ``openapi_extra``), with the
+    models they refer to hoisted into components."""
+    from app.api.routes.predictions import BatchIn
+
+    out: dict[str, Any] = {}
+    for model in (BatchIn,):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        out.update(schema.pop("$defs", {}))
+        out[model.__name__] = schema
+    return out
+
+
+def _close_runner(app: FastAPI) -> None:
+    """Finish the analysis requested over HTTP that is running (POST /api/v1/analyses) before exiting."""
+    runner = getattr(app.state, "analysis_runner", None)
+    if runner is not None:
+        runner.close()
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -41,5 +62,6 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(_body_schemas())
         app.openapi_schema = schema
     return app.openapi_schema

@@ -9,7 +9,7 @@ from typing import Any
 
 from app.api.problems import ProblemError
 
-__all__ = ["decode_cursor", "encode_cursor"]
+__all__ = ["decode_cursor", "encode_cursor", "int_cursor"]
 
 
 def encode_cursor(key: list[Any]) -> str:
@@ -30,3 +30,17 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
     if not isinstance(key, list) or len(key) != length or any(isinstance(k, (dict, list)) for k in key):
         raise ProblemError(400, "bad cursor: pass the next_cursor of a previous page unchanged", kind="bad-cursor")
     return key
+
+
+def int_cursor(cursor: str | None) -> int | None:
+    """The id in a one-integer cursor (lists ordered by id), None without a cursor; a 400 for anything else.
+
+    >>> int_cursor(encode_cursor([7])), int_cursor(None)
+    (7, None)
+    """
+    if not cursor:
+        return None
+    key = decode_cursor(cursor, 1)
+    if not isinstance(key[0], int) or isinstance(key[0], bool):
+        decode_cursor("", 1)
+    return int(key[0])

@@ -6,8 +6,13 @@ with linear interpolation between neighbouring values. Rebuilt into a reference 
 original size (:func:`expand`), its empirical CDF differs from the raw one by at most ``1 / (2M)``
 in rank (0.5 % for M = 100) plus the interpolation between two neighbouring raw values; a KS
 statistic moves by at most that much. Joint rows are gone, so a sketched baseline turns the
-multivariate tests off (``notes["detection"]``). Unlike a KLL sketch it is not mergeable: it is
-computed once, from the window the baseline is learnt from.
+multivariate tests off (``notes["detection"]``).
+
+Mergeable: next to the quantile points the baseline keeps, per numeric feature, the counts of its
+values between them (``notes["sketch"]["counts"]``, a :class:`~app.detection.histogram_sketch.HistogramSketch`
+whose edges are the points). Windows binned on the same edges (any watcher, any time range) merge into
+it by adding counts (:func:`absorb`); the reference is then read off the merged counts. Counts are
+integers, so merging stores no value either.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.detection.histogram_sketch import HistogramSketch
+from app.errors import InputError
 from app.schemas import Baseline, FeatureReference
 
-__all__ = ["SKETCH_POINTS", "expand", "expand_categories", "is_sketch", "quantile_sketch", "sketch_baseline",
-           "sketch_frame"]
+__all__ = ["SKETCH_POINTS", "absorb", "expand", "expand_categories", "histograms", "is_sketch", "quantile_sketch",
+           "sketch_baseline", "sketch_frame"]
 
 SKETCH_POINTS = 100
 _OFF = {"multivariate": False, "classifier": "never", "isolation_forest": False}
@@ -79,13 +86,35 @@ def _sketch_feature(f: FeatureReference) -> FeatureReference:
 
 
 def sketch_baseline(b: Baseline) -> Baseline:
-    """The baseline with feature rows dropped and every feature's values replaced by its quantile sketch."""
+    """The baseline with feature rows dropped and every feature's values replaced by its quantile sketch,
+    plus the counts of the values between the sketch's points (mergeable, see the module)."""
     n = max((len(f.values) for f in b.features.values()), default=0)
+    features = {k: _sketch_feature(f) for k, f in b.features.items()}
+    counts = {k: list(HistogramSketch.from_values([float(v) for v in b.features[k].values], f.values).counts)
+              for k, f in features.items() if f.kind == "numeric" and f.values}
     notes: dict[str, Any] = dict(b.notes)
-    notes["sketch"] = {"points": SKETCH_POINTS, "n": n, "rank_error": 1 / (2 * SKETCH_POINTS)}
+    notes["sketch"] = {"points": SKETCH_POINTS, "n": n, "rank_error": 1 / (2 * SKETCH_POINTS), "counts": counts}
     notes["detection"] = {**_OFF, **(notes.get("detection") or {})}
-    return b.model_copy(update={"feature_rows": [], "notes": notes,
-                                "features": {k: _sketch_feature(f) for k, f in b.features.items()}})
+    return b.model_copy(update={"feature_rows": [], "notes": notes, "features": features})
+
+
+def histograms(b: Baseline) -> dict[str, HistogramSketch]:
+    """The mergeable per-feature sketches of a sketched baseline (numeric features with counts)."""
+    counts = (b.notes.get("sketch") or {}).get("counts") or {}
+    return {k: HistogramSketch(tuple(float(e) for e in b.features[k].values), tuple(int(c) for c in v))
+            for k, v in counts.items() if k in b.features}
+
+
+def absorb(b: Baseline, windows: dict[str, HistogramSketch]) -> Baseline:
+    """The sketched baseline with window sketches (over its own edges) merged in; ``n`` grows accordingly."""
+    if not is_sketch(b):
+        raise InputError("only a sketched baseline (MLFI_STORE_INPUTS=none) absorbs window sketches")
+    own = histograms(b)
+    merged = {k: own[k].merge(h) if k in own else h for k, h in windows.items()}
+    counts = {**{k: list(h.counts) for k, h in own.items()}, **{k: list(h.counts) for k, h in merged.items()}}
+    sk = dict(b.notes["sketch"])
+    sk.update(counts=counts, n=max((sum(c) for c in counts.values()), default=int(sk.get("n") or 0)))
+    return b.model_copy(update={"notes": {**b.notes, "sketch": sk}})
 
 
 def is_sketch(b: Baseline) -> bool:
@@ -98,8 +127,12 @@ def sketch_frame(b: Baseline, seed: int = 0) -> pd.DataFrame | None:
     if not b.features or n <= 0:
         return None
     rng = np.random.default_rng(seed)
+    hists = histograms(b)
     cols: dict[str, Any] = {}
     for k, f in b.features.items():
-        vals: Any = expand(f.values, n) if f.kind == "numeric" else np.asarray(expand_categories(f.categories, n), object)
+        if f.kind != "numeric":
+            vals: Any = np.asarray(expand_categories(f.categories, n), object)
+        else:      # read off the (possibly merged) counts when the baseline has them, else off the points
+            vals = hists[k].quantiles(n) if k in hists and hists[k].n else expand(f.values, n)
         cols[k] = vals[rng.permutation(len(vals))] if len(vals) == n else np.resize(vals, n)
     return pd.DataFrame(cols)

@@ -25,11 +25,11 @@ def list_recommendations(store: Store, settings: Settings | None = None, *, stat
 
 
 def list_incidents(store: Store, settings: Settings | None = None, *, status: str | None = None,
-                   endpoint: str | None = None, limit: int = 500) -> list[inc.Incident]:
+                   endpoint: str | None = None, limit: int = 500, before_id: int | None = None) -> list[inc.Incident]:
     """Incidents, newest first (InputError for an unknown status)."""
     if status is not None and status not in ("open", "resolved"):
         raise InputError(f"unknown incident status {status!r}: choose open or resolved")
-    return inc.list_incidents(store.engine, status=status, endpoint=endpoint, limit=limit)
+    return inc.list_incidents(store.engine, status=status, endpoint=endpoint, limit=limit, before_id=before_id)
 
 
 def similar_to_incident(store: Store, incident_id: int, *, limit: int = 5) -> list[SimilarIncident]:
@@ -43,9 +43,9 @@ def similar_to_incident(store: Store, incident_id: int, *, limit: int = 5) -> li
 
 
 def audit_entries(store: Store, settings: Settings | None = None, *, limit: int | None = None,
-                  newest_first: bool = False) -> list[audit.AuditEntry]:
-    """Audit-log entries from the database."""
-    return audit.entries(store, limit=limit, newest_first=newest_first)
+                  newest_first: bool = False, before_seq: int | None = None) -> list[audit.AuditEntry]:
+    """Audit-log entries from the database (``before_seq``: only entries before it)."""
+    return audit.entries(store, limit=limit, newest_first=newest_first, before_seq=before_seq)
 
 
 def verify_audit(store: Store, settings: Settings,

@@ -129,10 +129,11 @@ def _row_entry(row: Any) -> AuditEntry:
                       payload=payload, prev_hash=row["prev_hash"], hash=row["hash"])
 
 
-def entries(store: Store, *, limit: int | None = None, newest_first: bool = False) -> list[AuditEntry]:
-    """Entries from the database (oldest first unless ``newest_first``)."""
+def entries(store: Store, *, limit: int | None = None, newest_first: bool = False,
+            before_seq: int | None = None) -> list[AuditEntry]:
+    """Entries from the database (oldest first unless ``newest_first``; ``before_seq``: seq below it)."""
     with reading(store) as conn:
-        return [_row_entry(r) for r in audit_rows(conn, limit=limit, newest_first=newest_first)]
+        return [_row_entry(r) for r in audit_rows(conn, limit=limit, newest_first=newest_first, before_seq=before_seq)]
 
 
 def read_mirror(settings: Settings) -> tuple[list[AuditEntry], str | None]:

@@ -75,7 +75,8 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
     ep = store.upsert_endpoint(report.endpoint)
     eid, protocol = ep.id, ep.protocol
     alert = report.rca.root_cause != "none"
-    with locked(store) as conn:
+    with locked(store) as conn:    # a stale analysis claim (PostgreSQL jobs) writes nothing: refused here
+        store.check_guard(conn, f"incident update of {report.endpoint}")
         change = track(conn, eid, report, now, resolve_after=resolve_after_of(settings),
                        change_point=change_point, episode=episode)
         if alert and change.incident_id is not None:
@@ -88,6 +89,7 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
     report.incident_id = change.incident_id  # type: ignore[attr-defined]
     rid = store.save_report(report, incident_id=change.incident_id)
     with locked(store) as conn:
+        store.check_guard(conn, f"incident links of {report.endpoint}")
         for inc_id, outcome in change.closed:
             results = record_outcomes(conn, inc_id, report)
             _safe_append(conn, settings, "incident_closed", {

@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.storage import tables as t
 
-__all__ = ["MAX_CLASSES", "ROLLUP_LAG_S", "SERIES_COLUMNS", "RollupResult", "aggregate_series", "rollup", "rollup_endpoint",
+__all__ = ["MAX_CLASSES", "ROLLUP_LAG_S", "SERIES_COLUMNS", "RollupResult", "aggregate_series", "newest_minute", "rollup", "rollup_endpoint",
            "summarise_minute"]
 
 ROLLUP_LAG_S = 120.0        # a minute is rolled up once it ended this long ago (the watcher writes within a second)
@@ -175,3 +175,11 @@ def aggregate_series(engine: Engine, eid: int, *, since: float | None = None, bu
     out["accuracy"] = (g["correct"] / g["labelled"]).where(g["labelled"] > 0)
     out["labelled"] = g["labelled"]
     return out[SERIES_COLUMNS]
+
+
+def newest_minute(engine: Engine, eid: int) -> float | None:
+    """Start of the newest aggregated minute of an endpoint (None when it has none)."""
+    a = t.sample_aggregates.c
+    with engine.connect() as conn:
+        v = conn.execute(select(func.max(a.minute)).where(a.endpoint_id == eid)).scalar()
+    return None if v is None else float(v)

@@ -7,11 +7,12 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, select
+from sqlalchemy import Connection, Engine, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import InputError, NotFoundError
 from app.storage import tables as t
+from app.storage.ingest_progress import _insert_many
 
 __all__ = ["IngestReceipt", "attach_labels", "insert_rows"]
 
@@ -38,6 +39,28 @@ def _replay(engine: Engine, endpoint_id: int, key: str, request_sha256: str) -> 
     return IngestReceipt(**{**json.loads(row[1]), "replayed": True})
 
 
+def _insert_ids(conn: Connection, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[int]:
+    """Insert ``rows`` and return their ids in row order.
+
+    SQLite: the bulk executemany of `mlfi ingest`, then the ids from ``last_insert_rowid()``: the
+    transaction holds the database's write lock from its first insert, so the rows got consecutive ids
+    (checked: the id range holds exactly these rows). SQLAlchemy's id-returning insert would send one
+    statement per row there (SQLite does not promise RETURNING order). Elsewhere (PostgreSQL, where
+    concurrent writers interleave sequence values) the id-returning insert, batched by SQLAlchemy.
+    """
+    if conn.dialect.name == "sqlite":
+        _insert_many(conn, columns, rows)
+        last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        first = last - len(rows) + 1
+        held = conn.execute(select(func.count()).select_from(t.samples)
+                            .where(t.samples.c.id.between(first, last))).scalar_one()
+        if held != len(rows):     # never expected: the write lock makes the ids consecutive
+            raise RuntimeError(f"inserted {len(rows)} rows but ids {first}..{last} hold {held}")
+        return list(range(first, last + 1))
+    stmt = t.samples.insert().returning(t.samples.c.id, sort_by_parameter_order=True)
+    return [int(r[0]) for r in conn.execute(stmt, [dict(zip(columns, r)) for r in rows])]
+
+
 def insert_rows(engine: Engine, endpoint_id: int, columns: tuple[str, ...], rows: list[tuple[Any, ...]], *,
                 idempotency: tuple[str, str] | None = None) -> IngestReceipt:
     """Insert ``samples`` rows (values in ``columns`` order) and, under an idempotency key, the receipt, in
@@ -46,10 +69,9 @@ def insert_rows(engine: Engine, endpoint_id: int, columns: tuple[str, ...], rows
         old = _replay(engine, endpoint_id, *idempotency)
         if old is not None:
             return old
-    stmt = t.samples.insert().returning(t.samples.c.id, sort_by_parameter_order=True)
     try:
         with engine.begin() as conn:
-            ids = [int(r[0]) for r in conn.execute(stmt, [dict(zip(columns, r)) for r in rows])]
+            ids = _insert_ids(conn, columns, rows)
             receipt = IngestReceipt(endpoint_id, len(ids), ids)
             if idempotency is not None:
                 body = {k: v for k, v in asdict(receipt).items() if k != "replayed"}

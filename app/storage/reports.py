@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, and_, or_, select
 
 from app.schemas import Report
 from app.storage import tables as t
@@ -30,17 +30,24 @@ class ReportsMixin:
         def find_endpoint(self, name: str) -> Endpoint | None: ...
         def get_endpoint(self, name: str) -> Endpoint: ...
 
+    def check_guard(self, conn: Connection, what: str) -> None:
+        """Raise `StaleClaimError` unless the claim in ``report_guard`` (if any) is still current.
+
+        Called inside every transaction that writes on behalf of an analysis (report, incident, audit):
+        the job row stays locked until that transaction ends, so a takeover cannot slip in between.
+        """
+        guard = self.report_guard
+        if guard is not None:
+            from app.storage.analysis_jobs import job_is_current
+
+            if not job_is_current(conn, *guard):
+                raise StaleClaimError(f"{what} refused: its analysis job was claimed again by another worker")
+
     def save_report(self, report: Report, *, incident_id: int | None = None) -> int:
         eid = self._endpoint_id(report.endpoint)
         ts = report.created_at or time.time()
         with self.engine.begin() as conn:
-            guard = self.report_guard
-            if guard is not None:
-                from app.storage.analysis_jobs import job_is_current
-
-                if not job_is_current(conn, *guard):
-                    raise StaleClaimError(f"report of {report.endpoint} refused: its analysis job was "
-                                          "claimed again by another worker")
+            self.check_guard(conn, f"report of {report.endpoint}")
             res = conn.execute(t.reports.insert().values(
                 endpoint_id=eid, ts=ts, root_cause=report.rca.root_cause, severity=report.rca.severity,
                 alert=report.alert, incident_id=incident_id,
@@ -49,14 +56,19 @@ class ReportsMixin:
         report.report_id = rid
         return rid
 
-    def list_reports(self, name: str, *, limit: int = 100, alerts_only: bool = False) -> list[Report]:
+    def list_reports(self, name: str, *, limit: int = 100, alerts_only: bool = False,
+                     before: tuple[float, int] | None = None) -> list[Report]:
+        """Newest first; ``before`` = (ts, id) of the last report of a page continues after it."""
         ep = self.find_endpoint(name)
         if ep is None:
             return []
-        q = select(t.reports.c.id, t.reports.c.report_json).where(t.reports.c.endpoint_id == ep.id)
+        r = t.reports.c
+        q = select(r.id, r.report_json).where(r.endpoint_id == ep.id)
         if alerts_only:
-            q = q.where(t.reports.c.alert.is_(True))
-        q = q.order_by(t.reports.c.ts.desc()).limit(limit)
+            q = q.where(r.alert.is_(True))
+        if before is not None:
+            q = q.where(or_(r.ts < before[0], and_(r.ts == before[0], r.id < before[1])))
+        q = q.order_by(r.ts.desc(), r.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
         out = []

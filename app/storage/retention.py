@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,10 +20,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.storage import tables as t
 from app.storage.aggregates import ROLLUP_LAG_S, rollup
 
-__all__ = ["BATCH_ROWS", "LAST_PASS_KEY", "PruneResult", "checkpoint_wal", "incremental_vacuum", "last_pass", "prune_aggregates",
-           "prune_pass", "prune_raw", "save_last_pass", "storage_status"]
+__all__ = ["BATCH_ROWS", "LAST_PASS_KEY", "PRUNE_LOCK_KEY", "PruneResult", "checkpoint_wal", "incremental_vacuum",
+           "last_pass", "prune_aggregates", "prune_pass", "prune_raw", "pruner_lock", "save_last_pass",
+           "storage_status"]
 
 LAST_PASS_KEY = "retention_last_pass"
+PRUNE_LOCK_KEY = 0x6D6C6672   # "mlfr": PostgreSQL advisory lock held by the one pruner running a pass
 BATCH_ROWS = 2000          # rows deleted per transaction: a writer waits at most one such batch
 
 
@@ -120,6 +124,25 @@ def prune_pass(engine: Engine, now: float, *, raw_retention_s: float | None, agg
     res.pages_freed = incremental_vacuum(engine)
     res.duration_s = time.perf_counter() - t0
     return res
+
+
+@contextmanager
+def pruner_lock(engine: Engine) -> Iterator[bool]:
+    """True while this process may run a pruning pass: on PostgreSQL a session advisory lock held on its own
+    connection for the whole pass (several watchers: the others get False and skip this minute; a crashed
+    holder's lock ends with its connection); SQLite has one watcher (its file lock), so always True."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect() as conn:
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": PRUNE_LOCK_KEY}).scalar())
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PRUNE_LOCK_KEY})
+                conn.commit()
 
 
 def _table_bytes(engine: Engine) -> dict[str, int]:

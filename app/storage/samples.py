@@ -12,6 +12,7 @@ from app.schemas import Sample
 from app.storage import tables as t
 from app.storage.endpoints import dumps
 from app.storage.read import buckets
+from app.storage.redact import redact_error
 
 __all__ = ["SamplesMixin"]
 
@@ -27,12 +28,14 @@ class SamplesMixin:
 
     @staticmethod
     def sample_row(endpoint_id: int, s: Sample, *, keep_inputs: bool = True) -> dict[str, Any]:
-        """The ``samples`` table row of one Sample (for batched inserts); ``keep_inputs=False`` drops the inputs."""
+        """The ``samples`` table row of one Sample (for batched inserts); ``keep_inputs=False`` drops the inputs
+        and reduces the error text to what cannot echo them (:func:`app.storage.redact.redact_error`)."""
         correct = s.correct
         return {"endpoint_id": endpoint_id, "ts": s.ts, "source": s.source, "prediction": s.prediction,
                 "confidence": s.confidence, "label": s.label,
                 "correct": None if correct is None else int(correct), "latency_ms": s.latency_ms,
-                "error_kind": s.error_kind, "error_detail": s.error_detail, "status_code": s.status_code,
+                "error_kind": s.error_kind, "status_code": s.status_code,
+                "error_detail": s.error_detail if keep_inputs else redact_error(s.error_detail),
                 "inputs_json": dumps(s.inputs) if keep_inputs else None, "probs_json": dumps(s.probabilities)}
 
     def add_samples(self, items: list[Sample]) -> int:

@@ -72,6 +72,7 @@ class Store(EndpointsMixin, SamplesMixin, ReportsMixin, WatcherMixin, IngestProg
                        created_at: float) -> None:
         eid = self._endpoint_id(name)
         with self.engine.begin() as conn:
+            self.check_guard(conn, f"baseline v{version} of {name}")     # a stale analysis claim learns nothing
             conn.execute(t.baselines.update().where(t.baselines.c.endpoint_id == eid).values(active=False))
             conn.execute(t.baselines.insert().values(endpoint_id=eid, version=version, created_at=created_at,
                                                      path=path, n_samples=n_samples,

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["NAME_MAX", "SCHEMA_VERSION", "SafeString", "SafeText", "analysis_jobs", "api_idempotency", "api_tokens",
+__all__ = ["NAME_MAX", "SCHEMA_VERSION", "SafeString", "SafeText", "analysis_jobs", "api_analyses", "api_idempotency", "api_tokens",
            "audit_log", "baselines", "diagnoses", "endpoints", "incidents", "ingest_progress", "leases", "meta",
            "metadata", "no_nul", "recommendations", "reports", "sample_aggregates", "samples", "sensitivity",
            "watcher", "watchers"]
@@ -293,6 +293,19 @@ api_tokens = Table(
 )
 
 # batch ingest under an `Idempotency-Key`: the first request's receipt, replayed for a repeat of it
+# an analysis requested over HTTP (POST /api/v1/analyses): its analysis job, who asked, and what came of it
+api_analyses = Table(
+    "api_analyses", metadata,
+    Column("job_id", Integer, ForeignKey("analysis_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=False),
+    Column("requested_by", SafeString(128), nullable=False),
+    Column("requested_at", Float, nullable=False),
+    Column("outcome", SafeString(32)),          # AnalysisOutcome.action once finished (NULL: not yet)
+    Column("detail", SafeText),
+    Column("report_id", Integer),
+    Column("finished_at", Float),
+)
+
 api_idempotency = Table(
     "api_idempotency", metadata,
     Column("endpoint_id", Integer, ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True),

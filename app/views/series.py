@@ -18,7 +18,7 @@ __all__ = ["MARKER_COLUMNS", "RANGES", "ROW_BUDGET", "Band", "alert_markers", "b
 
 # label -> seconds looked back (None = everything stored)
 RANGES: dict[str, float | None] = {"15 min": 900.0, "1 hour": 3600.0, "6 hours": 21600.0, "24 hours": 86400.0,
-                                   "7 days": 604800.0, "all": None}
+                                   "7 days": 604800.0, "30 days": 2592000.0, "all": None}
 MARKER_COLUMNS = ["ts", "report_id", "root_cause", "severity", "message"]
 ROW_BUDGET = 30_000    # samples aggregated per chart refresh at most (~0.2 s in SQLite)
 SLICES_PER_POINT = 8   # sampled slots per chart point when a range exceeds the budget

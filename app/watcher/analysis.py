@@ -34,6 +34,7 @@ from app.watcher.analysis_job import (
     run_in_process,
     warm_up,
 )
+from app.watcher.input_window import InputWindow
 from app.watcher.sequential import AlarmHint
 from app.watcher.stats import Totals
 from app.watcher.targets import phase_of
@@ -72,6 +73,7 @@ class Analyzer:
         self._running: Future[Any] | None = None
         self._warming = False                           # the running future is the start-up warm-up
         self.keeper: Any = None                         # PostgreSQL: windows become claimed analysis jobs
+        self.inputs: InputWindow | None = None          # MLFI_STORE_INPUTS=none: the scheduler's in-memory inputs
         if background:
             self._start_pool()
 
@@ -161,13 +163,15 @@ class Analyzer:
             if not todo:
                 return []
         hints.update({ep.id: (ongoing or {})[ep.id] for ep in todo if ep.id not in hints and ep.id in (ongoing or {})})
+        inputs = self.inputs.snapshot([ep.id for ep in todo]) if self.inputs is not None else None
         if self._pool is None:
-            out = self.job.run_all(todo, hints, jobs)
+            out = self.job.run_all(todo, hints, jobs, inputs)
             self._count(out)
             return out
         fn = run_in_process if self.background == "process" else self.job.run_all
         try:
-            fut = self._pool.submit(fn, [_slim(ep) for ep in todo], hints, jobs)
+            # process mode: the inputs travel pickled through the pool's pipe, never through a file
+            fut = self._pool.submit(fn, [_slim(ep) for ep in todo], hints, jobs, inputs)
         except (BrokenProcessPool, RuntimeError) as exc:
             logger.error(f"analysis process lost ({type(exc).__name__}); starting a new one")
             self._start_pool()

@@ -21,6 +21,7 @@ from app.config import Settings
 from app.errors import BaselineMissingError
 from app.storage import Endpoint, Store
 from app.storage.errors import StaleClaimError
+from app.watcher.input_window import attach_inputs
 from app.watcher.logs import log_failure
 from app.watcher.sequential import MIN_ALARM_WINDOW, AlarmHint
 
@@ -61,15 +62,17 @@ class AnalysisJob:
             logger.warning(message)
 
     def run_all(self, eps: list[Endpoint], hints: dict[int, AlarmHint] | None = None,
-                jobs: dict[int, tuple[int, int]] | None = None) -> list[AnalysisOutcome]:
+                jobs: dict[int, tuple[int, int]] | None = None,
+                inputs: dict[int, dict[float, dict[str, Any]]] | None = None) -> list[AnalysisOutcome]:
         """Analyse ``eps``; with ``jobs`` (endpoint id -> claimed analysis job id and fence, PostgreSQL) each
-        report is written only while the claim is current, and the job is marked done after its endpoint."""
+        report is written only while the claim is current, and the job is marked done after its endpoint.
+        ``inputs`` (endpoint id -> sample ts -> inputs) is the watcher's in-memory window in ``none`` mode."""
         out = []
         for ep in eps:
             job = (jobs or {}).get(ep.id)
             self.store.report_guard = job
             try:
-                o = self.analyze(ep, (hints or {}).get(ep.id))
+                o = self.analyze(ep, (hints or {}).get(ep.id), (inputs or {}).get(ep.id))
             except StaleClaimError as exc:
                 logger.warning(f"analysis of {ep.name} dropped: {exc}")
                 o = AnalysisOutcome(ep.name, "failed", "stale_claim")
@@ -93,7 +96,8 @@ class AnalysisJob:
         except DatabaseError as exc:   # the claim expires and the job is retried elsewhere
             logger.warning(f"analysis job of {ep.name} not marked done: {type(exc).__name__}")
 
-    def analyze(self, ep: Endpoint, hint: AlarmHint | None = None) -> AnalysisOutcome:
+    def analyze(self, ep: Endpoint, hint: AlarmHint | None = None,
+                inputs: dict[float, dict[str, Any]] | None = None) -> AnalysisOutcome:
         """Analyse one endpoint's rolling window (or learn its first baseline).
 
         After a sequential alarm (``hint``) the window is the samples since its change (or healing)
@@ -107,7 +111,7 @@ class AnalysisJob:
         if hint is not None and hint.since_samples is not None:   # the samples since the change / healing
             floor = 1 if hint.kind == "recovered" else MIN_ALARM_WINDOW  # a change: padded to the minimum
             window = min(window, max(floor, hint.since_samples))
-        samples = self.store.recent_samples(name, last_n=window)
+        samples = attach_inputs(self.store.recent_samples(name, last_n=window), inputs)
         if not samples:
             return AnalysisOutcome(name, "waiting", "no samples yet")
         newest = max(s.ts for s in samples)
@@ -214,6 +218,7 @@ def init_process(settings_data: dict[str, Any], parent: int) -> None:
 
 
 def run_in_process(eps: list[Endpoint], hints: dict[int, AlarmHint] | None = None,
-                   jobs: dict[int, tuple[int, int]] | None = None) -> list[AnalysisOutcome]:
-    """Pool task: one pass in the analysis process."""
-    return _PROCESS_JOB[0].run_all(eps, hints, jobs)
+                   jobs: dict[int, tuple[int, int]] | None = None,
+                   inputs: dict[int, dict[float, dict[str, Any]]] | None = None) -> list[AnalysisOutcome]:
+    """Pool task: one pass in the analysis process (``inputs`` arrive pickled through the pool's pipe)."""
+    return _PROCESS_JOB[0].run_all(eps, hints, jobs, inputs)

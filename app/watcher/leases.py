@@ -48,12 +48,20 @@ class LeaseKeeper:
         self.held: dict[int, int] = {}        # endpoint id -> fence of our claim
         self._fences: dict[int, int] = {}     # every fence we ever held (a late write carries the old one)
         self.lost = 0                         # leases found taken over at renewal
+        # time.monotonic() before which the held leases are surely unexpired: set from the moment a renewal
+        # or claim started (the database's expiry is later); a watcher paused past it probes nothing until
+        # its lease thread renewed (or learned what it lost), so it does not probe what another now holds
+        self._valid_until = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()         # one tick at a time (the thread's, or the caller's)
 
     def holds(self, endpoint_id: int) -> bool:
-        return not self.leasing or endpoint_id in self.held
+        return not self.leasing or endpoint_id in self.current()
+
+    def current(self) -> dict[int, int]:
+        """The leases held now (endpoint id -> fence); none while their last renewal is older than the TTL."""
+        return self.held if time.monotonic() < self._valid_until else {}
 
     def fence_check(self) -> L.FenceCheck | None:
         """What the next sample write must carry (None on SQLite)."""
@@ -82,7 +90,9 @@ class LeaseKeeper:
 
     def _rebalance(self) -> None:
         eng = self.store.engine
+        began = time.monotonic()
         kept = L.renew(eng, self.id, self.held, self.ttl_s)
+        self._valid_until = began + self.ttl_s
         gone = set(self.held) - set(kept)
         if gone:
             self.lost += len(gone)

@@ -48,6 +48,8 @@ def run_once(settings: Settings, store: Store, clock: Callable[[], float] = time
     """
     sched = scheduler or Scheduler(settings, store, probe_fn=probe_fn, clock=clock)
     an = analyzer or Analyzer(settings, store, clock=clock, totals=sched.totals)
+    if an.inputs is None:                      # MLFI_STORE_INPUTS=none: the in-memory window of inputs
+        an.inputs = sched.inputs
     try:
         stats = sched.cycle(wait=True)
         outcomes = an.run_due(sched.endpoints, clock(), alarms=sched.take_alarms(), ongoing=sched.sequential.ongoing())
@@ -145,6 +147,7 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
     sched = Scheduler(settings, store, probe_fn=probe_fn, stagger=True,
                       interval_override=None if urls else interval, totals=totals)
     analyzer = Analyzer(settings, store, background="process", stagger=True, totals=totals)
+    analyzer.inputs = sched.inputs             # MLFI_STORE_INPUTS=none: the in-memory window of inputs
     old = _install_signals(stop, sched.wake)
     heart = _Heart(store, totals)
     rate = _Rate()

@@ -17,10 +17,12 @@ from app.config import Settings
 from app.errors import MlfiError
 from app.storage import Store
 from app.storage.errors import DatabaseError
-from app.storage.retention import PruneResult, prune_pass, save_last_pass
+from app.storage.retention import PruneResult, last_pass, prune_pass, pruner_lock, save_last_pass
+from app.storage.retention_policy import Retention, effective, recorded, save_policy, shortened
 from app.watcher.logs import log_failure
 
-__all__ = ["FIRST_PASS_AFTER_S", "PRUNE_EVERY_S", "Pruner", "raw_retention_in_force", "run_pruning_pass"]
+__all__ = ["FIRST_PASS_AFTER_S", "PRUNE_EVERY_S", "Pruner", "configured_retention", "raw_retention_in_force",
+           "retention_to_apply", "run_pruning_pass"]
 
 PRUNE_EVERY_S = 60.0        # a pass every minute: each deletes about a minute of rows per endpoint
 FIRST_PASS_AFTER_S = 10.0   # the first pass waits for the watcher's start-up work
@@ -33,12 +35,37 @@ def raw_retention_in_force(settings: Settings) -> float | None:
     return settings.raw_retention_s
 
 
-def run_pruning_pass(settings: Settings, store: Store, now: float | None = None) -> PruneResult:
-    """One pass (what the worker runs and tests call): roll up, prune, vacuum, record the outcome."""
+def configured_retention(settings: Settings) -> Retention:
+    """The retention the settings ask for (``MLFI_RAW_RETENTION`` / ``MLFI_AGGREGATE_RETENTION``)."""
+    return Retention(raw_retention_in_force(settings), settings.aggregate_retention_s)
+
+
+def retention_to_apply(settings: Settings, store: Store) -> tuple[Retention, list[str]]:
+    """What a pass applies (a shortening waits for its confirmation) and the names of pending shortenings;
+    records the configured retention when nothing is shortened (the first pass, or a longer one)."""
+    want, old = configured_retention(settings), recorded(store.engine)
+    use = effective(old, want)
+    if use != old:
+        save_policy(store.engine, use)
+    return use, sorted(shortened(old, want))
+
+
+def run_pruning_pass(settings: Settings, store: Store, now: float | None = None) -> PruneResult | None:
+    """One pass (what the worker runs and tests call): roll up, prune, vacuum, record the outcome.
+
+    Returns None when another watcher's pruner holds the lock (PostgreSQL): one pass at a time."""
     now = time.time() if now is None else now
-    res = prune_pass(store.engine, now, raw_retention_s=raw_retention_in_force(settings),
-                     aggregate_retention_s=settings.aggregate_retention_s)
-    save_last_pass(store.engine, {"at": now, **res.as_dict()})
+    with pruner_lock(store.engine) as mine:
+        if not mine:
+            logger.debug("retention pass skipped: another watcher is pruning")
+            return None
+        use, pending = retention_to_apply(settings, store)
+        res = prune_pass(store.engine, now, raw_retention_s=use.raw_s, aggregate_retention_s=use.aggregate_s)
+        before = last_pass(store.engine) or {}
+        save_last_pass(store.engine, {"at": now, **res.as_dict(), "pending": pending})
+    if pending and before.get("pending") != pending:
+        logger.warning(f"retention not shortened yet ({', '.join(pending)}): the longer recorded value is kept "
+                       "until `mlfi storage retention --yes` confirms it")
     if res.raw_deleted or res.aggregates_deleted:
         logger.info(f"retention: {res.raw_deleted} raw samples and {res.aggregates_deleted} aggregates deleted, "
                     f"{res.minutes_rolled_up} minutes rolled up, {res.pages_freed} pages freed "
@@ -80,8 +107,8 @@ class Pruner:
             store = self._factory()
             while True:
                 try:
-                    run_pruning_pass(self.settings, store)
-                    self.passes += 1
+                    if run_pruning_pass(self.settings, store) is not None:
+                        self.passes += 1
                 except (DatabaseError, MlfiError) as exc:
                     logger.warning(f"retention pass failed (retried next minute): {type(exc).__name__}: "
                                    f"{str(exc).splitlines()[0][:160] if str(exc) else ''}")

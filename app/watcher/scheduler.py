@@ -32,6 +32,7 @@ from app.storage import Endpoint, Store
 from app.storage.errors import DatabaseError
 from app.storage.watcher import ProbeStatus
 from app.watcher.batch import WriteBuffer
+from app.watcher.input_window import InputWindow
 from app.watcher.logs import log_failure
 from app.watcher.probe_job import ProbeFn, ProbeJobs, _Cycle, _default_probe, _Endpoint, _Result
 from app.watcher.sequential import AlarmHint, SequentialWatch
@@ -85,6 +86,8 @@ class Scheduler(ProbeJobs):
         self.sequential = SequentialWatch(settings, store)   # fed after each committed batch
         self.alarms: dict[int, AlarmHint] = {}               # endpoint id -> alarm not yet handed on
         self.fast_probes = 0                                 # probes started at the fast interval
+        # MLFI_STORE_INPUTS=none: the inputs the database does not get, for the analysis (bounded, in memory)
+        self.inputs = InputWindow(settings.window_size) if not store.keeps_inputs else None
         self._rows = RowCache()
         self._cycle = _Cycle()
         self._closed = False
@@ -119,6 +122,8 @@ class Scheduler(ProbeJobs):
                 self._configure(st, ep, key, now)
         for eid in [e for e in self._states if e not in seen]:
             del self._states[eid]      # disabled or removed: an in-flight probe still gets recorded
+        if self.inputs is not None:
+            self.inputs.forget(seen)
         return rows
 
     def _interval(self, ep: Endpoint) -> float:
@@ -159,8 +164,9 @@ class Scheduler(ProbeJobs):
             return 0
         now = self.clock()
         n = 0
+        held = self.leases.current() if self.leases is not None else None   # a lapsed lease is not probed
         for st in self._states.values():
-            if st.next_due > now or st.future is not None or st.pick is None:
+            if st.next_due > now or st.future is not None or st.pick is None or (held is not None and st.id not in held):
                 continue
             due = st.next_due
             row, label = st.pick()
@@ -237,6 +243,8 @@ class Scheduler(ProbeJobs):
         if failed:
             self.totals.add(write_failures=1)
         elif self._buffer.last_written:
+            if self.inputs is not None:
+                self.inputs.add(self._buffer.last_written)
             try:
                 self.alarms.update(self.sequential.feed(self._buffer.last_written))
                 self._set_fast(self.sequential.fast())

@@ -2,7 +2,7 @@
 
 For the synthetic cells of the quality benchmark (``datasets.synthetic_window``), the reference is
 replaced by what a sketched baseline rebuilds (``app.detection.sketch``: 100 quantiles per numeric
-feature, class proportions per categorical one, columns in independent seeded orders) and mlfi's
+feature with the counts between them, read back as ``sketch_frame`` does; class proportions per categorical one, columns in independent seeded orders) and mlfi's
 ``feature_drift`` runs with the multivariate tests off -- as it does for a sketched baseline -- next to
 the same call on the raw reference. Reports the flag rate per cell (false-positive rate on ``none``,
 true-positive rate elsewhere) for both and the difference.
@@ -28,7 +28,8 @@ sys.path[:0] = [str(HERE), str(ROOT)]
 from datasets import synthetic_window
 
 from app.detection.drift import feature_drift
-from app.detection.sketch import expand, expand_categories, quantile_sketch
+from app.detection.histogram_sketch import HistogramSketch
+from app.detection.sketch import expand_categories, quantile_sketch
 
 SHIFTS = ("none", "mean0.2", "mean0.5", "var1.5", "all0.1", "cat10")
 
@@ -44,7 +45,8 @@ def sketched(ref: pd.DataFrame, categorical: tuple[str, ...], seed: int) -> pd.D
             vals = np.asarray([original[k] for k in expand_categories({k: v / n for k, v in counts.items()}, n)],
                               object)
         else:
-            vals = expand(quantile_sketch(ref[c].astype(float).tolist()), n)
+            x = ref[c].astype(float).to_numpy()     # what sketch_frame reads: the counts over the quantile edges
+            vals = HistogramSketch.from_values(x, quantile_sketch(x.tolist())).quantiles(n)
         cols[c] = vals[rng.permutation(n)]
     return pd.DataFrame(cols).astype(ref.dtypes.to_dict())
 

@@ -15,6 +15,7 @@ import streamlit as st
 from app.errors import MlfiError
 from app.views import live
 from app.views.kpis import kpi_of_cause
+from app.views.long_range import LONG_RANGES
 from app.views.overview import is_passive
 from app.views.series import RANGES, baseline_band
 from app.views.verdict import verdict_text
@@ -101,7 +102,10 @@ now = time.time()
 frame = data.live_frame(db, name, since, LIVE_SAMPLES)
 view = live.rolling_view(frame, s.window_size, max_points=MAX_POINTS)
 # at least ~5 probes per point, so a point is an average and not one noisy probe
-df = data.timeseries(db, name, since, MAX_POINTS, max(1.0, 5 * float(ep.interval_s or 1.0)))
+if range_label in LONG_RANGES and since is not None:   # raw rows are pruned: long ranges read the aggregates
+    df = data.long_timeseries(db, name, since, MAX_POINTS)
+else:
+    df = data.timeseries(db, name, since, MAX_POINTS, max(1.0, 5 * float(ep.interval_s or 1.0)))
 # sparklines: the same rolling window as the tiles' values, so a tile's line ends at its number
 spark = {key: view[col].tolist() for key, col in (
     ("avg_confidence", "confidence"), ("confidence_std", "confidence_std"), ("error_rate", "error_rate"),
@@ -156,7 +160,8 @@ else:
         c6.plotly_chart(live_charts.volume_chart(live.volume(df), incomplete=incomplete), key="chart_volume",
                         config=charts.CONFIG)
         rate = float(df["sample_rate"].iloc[0])
-        st.caption(f"{len(df)} points (at most {MAX_POINTS}, aggregated in the database) · "
+        st.caption(f"{len(df)} points (at most {MAX_POINTS}, "
+                   f"{'from the per-minute aggregates' if df.attrs.get('source') == 'aggregates' else 'aggregated in the database'}) · "
                    f"{'' if df.attrs.get('n_exact', True) else '≈ '}{df.attrs.get('n_range', 0):,} samples in range" +
                    ("" if rate >= 1.0 else f" · each point summarises a time-stratified {rate:.1%} sample"))
 
@@ -182,3 +187,4 @@ else:
             st.caption(f"No reference or current values of {pick!r} stored (privacy mode or no baseline).")
 
 alerts_by_incident(marks, data.endpoint_incidents(db, name))
+st.caption(data.kept_text(db))

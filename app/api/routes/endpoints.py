@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.auth import require
 from app.api.jsonout import json_response
+from app.api.pagination import decode_cursor, encode_cursor, int_cursor
 from app.api.problems import problems
 from app.errors import NotFoundError
 from app.storage import Endpoint
@@ -48,9 +49,19 @@ def by_id(request: Request, endpoint_id: int) -> Endpoint:
     return ep
 
 
-@router.get("", responses=problems(401, 403))
-def list_endpoints(request: Request, _: Annotated[str, Depends(require("read"))]) -> JSONResponse:
-    return json_response({"items": [public(e) for e in request.app.state.store.list_endpoints()]})
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[str | None, Query(max_length=1000)]
+
+
+@router.get("", responses=problems(400, 401, 403, 422))
+def list_endpoints(request: Request, _: Annotated[str, Depends(require("read"))], limit: Limit = 100,
+                   cursor: Cursor = None) -> JSONResponse:
+    """Registered endpoints by id, one page at a time (``next_cursor``)."""
+    after = int_cursor(cursor) or 0
+    rows = sorted((e for e in request.app.state.store.list_endpoints() if e.id > after), key=lambda e: e.id)
+    page = rows[:limit]
+    nxt = encode_cursor([page[-1].id]) if len(rows) > limit else None
+    return json_response({"items": [public(e) for e in page], "next_cursor": nxt})
 
 
 @router.get("/{endpoint_id}", responses=problems(401, 403, 404, 422))
@@ -82,19 +93,37 @@ def delete_endpoint(endpoint_id: EndpointId, request: Request,
     return json_response({"deleted": ep.id, "name": ep.name})
 
 
-@router.get("/{endpoint_id}/reports", responses=problems(401, 403, 404, 422))
+@router.get("/{endpoint_id}/reports", responses=problems(400, 401, 403, 404, 422))
 def reports(endpoint_id: EndpointId, request: Request, _: Annotated[str, Depends(require("read"))],
-            limit: Annotated[int, Query(ge=1, le=500)] = 20, alerts_only: bool = False) -> JSONResponse:
-    """Stored reports, newest first (each as `mlfi analyze --json` prints one)."""
+            limit: Annotated[int, Query(ge=1, le=500)] = 20, alerts_only: bool = False,
+            cursor: Cursor = None) -> JSONResponse:
+    """Stored reports, newest first (each as `mlfi analyze --json` prints one), one page at a time."""
+    from app.storage.read.reports import report_ts
+
+    before = decode_cursor(cursor, 2) if cursor else None
+    if before is not None and not (isinstance(before[0], (int, float)) and isinstance(before[1], int)
+                                   and not isinstance(before[0], bool) and not isinstance(before[1], bool)):
+        decode_cursor("", 2)            # a well-formed cursor of the wrong shape: the same 400
     ep = by_id(request, endpoint_id)
-    reps = request.app.state.store.list_reports(ep.name, limit=limit, alerts_only=alerts_only)
-    return json_response({"items": [r.model_dump(mode="json") for r in reps]})
+    store = request.app.state.store
+    reps = store.list_reports(ep.name, limit=limit + 1, alerts_only=alerts_only,
+                              before=(float(before[0]), int(before[1])) if before else None)
+    page = reps[:limit]
+    nxt = None
+    if len(reps) > limit and page and page[-1].report_id is not None:
+        nxt = encode_cursor([report_ts(store.engine, page[-1].report_id), page[-1].report_id])
+    return json_response({"items": [r.model_dump(mode="json") for r in page], "next_cursor": nxt})
 
 
-@router.get("/{endpoint_id}/baselines", responses=problems(401, 403, 404, 422))
-def baselines(endpoint_id: EndpointId, request: Request, _: Annotated[str, Depends(require("read"))]) -> JSONResponse:
-    """The endpoint's baseline versions, oldest first, with the active one marked (no reference rows)."""
+@router.get("/{endpoint_id}/baselines", responses=problems(400, 401, 403, 404, 422))
+def baselines(endpoint_id: EndpointId, request: Request, _: Annotated[str, Depends(require("read"))],
+              limit: Limit = 100, cursor: Cursor = None) -> JSONResponse:
+    """The endpoint's baseline versions, oldest first, with the active one marked (no reference rows), one
+    page at a time."""
+    after = int_cursor(cursor) or 0
     ep = by_id(request, endpoint_id)
-    rows = request.app.state.store.baseline_versions(ep.name)
+    rows = [r for r in request.app.state.store.baseline_versions(ep.name) if int(r["version"]) > after]
+    page = rows[:limit]
     keep = ("version", "created_at", "n_samples", "active")
-    return json_response({"items": [{k: r[k] for k in keep} for r in rows]})
+    nxt = encode_cursor([int(page[-1]["version"])]) if len(rows) > limit else None
+    return json_response({"items": [{k: r[k] for k in keep} for r in page], "next_cursor": nxt})

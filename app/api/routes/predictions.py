@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.api.auth import require
 from app.api.jsonout import json_response
@@ -17,7 +19,7 @@ from app.api.routes.endpoints import by_id
 from app.api.routes.monitoring import PredictionIn
 from app.errors import InputError
 
-__all__ = ["router"]
+__all__ = ["BatchIn", "router"]
 
 router = APIRouter(prefix="/api/v1/endpoints", tags=["ingest"])
 EndpointId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -56,23 +58,45 @@ def _endpoint_name(request: Request, endpoint_id: int) -> str:
     return by_id(request, endpoint_id).name
 
 
-@router.post("/{endpoint_id}/predictions", status_code=201, response_model=BatchOut,
+# the body is declared here and parsed by pydantic-core straight from the bytes (see ``parse_batch``)
+_BATCH_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}}}}}
+
+
+def parse_batch(raw: bytes) -> BatchIn:
+    """The request body as a BatchIn, validated from the JSON bytes in one pass (pydantic-core's parser:
+    about half the CPU of FastAPI's json.loads, then validating the Python objects); a 422 otherwise."""
+    try:
+        return BatchIn.model_validate_json(raw)
+    except ValidationError as exc:
+        errors: list[Any] = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+@router.post("/{endpoint_id}/predictions", status_code=201, response_model=BatchOut, openapi_extra=_BATCH_BODY,
              responses={200: {"model": BatchOut, "description": "A repeat under the same Idempotency-Key: the first "
                                                                 "answer, nothing stored"},
                         **problems(400, 401, 403, 404, 413, 422)})
-def ingest_batch(endpoint_id: EndpointId, body: BatchIn, request: Request,
-                 _: Annotated[str, Depends(require("ingest"))],
-                 idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> JSONResponse:
-    """Store up to 10,000 logged predictions in one transaction. A repeat with the same `Idempotency-Key`
-    stores nothing and returns the first answer; the same key with another body is a 400."""
-    from app.analysis.ingest_records import ingest_records
+async def ingest_batch(endpoint_id: EndpointId, request: Request, _: Annotated[str, Depends(require("ingest"))],
+                       idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> JSONResponse:
+    """Store up to 10,000 logged predictions (a BatchIn) in one transaction. A repeat with the same
+    `Idempotency-Key` stores nothing and returns the first answer; the same key with another body is a 400."""
+    raw = await request.body()
+    return await asyncio.to_thread(_ingest, request, endpoint_id, raw, idempotency_key)
 
+
+def _ingest(request: Request, endpoint_id: int, raw: bytes, idempotency_key: str | None) -> JSONResponse:
+    from app.analysis.ingest_records import PredictionRecord, ingest_records
+
+    body = parse_batch(raw)
     name = _endpoint_name(request, endpoint_id)
     idem = None
     if idempotency_key is not None:
         digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
         idem = (idempotency_key, digest)
-    got = ingest_records(request.app.state.store, name, [r.record() for r in body.predictions], idempotency=idem)
+    records = [PredictionRecord(r.features, r.prediction, r.confidence, r.label, r.latency_ms,
+                                r.timestamp if not isinstance(r.timestamp, str) else None) for r in body.predictions]
+    got = ingest_records(request.app.state.store, name, records, idempotency=idem)
     return json_response({"endpoint": name, "ingested": got.ingested, "prediction_ids": got.prediction_ids,
                           "replayed": got.replayed}, status_code=200 if got.replayed else 201)
 

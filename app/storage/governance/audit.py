@@ -12,9 +12,13 @@ from app.storage.tables import no_nul
 __all__ = ["audit_rows", "audit_tail", "count_audit", "has_audit_event", "insert_audit_row", "storable_actor"]
 
 
-def audit_rows(conn: Connection, *, limit: int | None = None, newest_first: bool = False) -> list[dict[str, Any]]:
-    """Rows of ``audit_log`` (seq, ts, event, actor, payload_json, prev_hash, hash), oldest first by default."""
+def audit_rows(conn: Connection, *, limit: int | None = None, newest_first: bool = False,
+               before_seq: int | None = None) -> list[dict[str, Any]]:
+    """Rows of ``audit_log`` (seq, ts, event, actor, payload_json, prev_hash, hash), oldest first by default;
+    ``before_seq`` keeps the rows with a smaller seq (a page of the newest-first list)."""
     q = select(t.audit_log).order_by(t.audit_log.c.seq.desc() if newest_first else t.audit_log.c.seq)
+    if before_seq is not None:
+        q = q.where(t.audit_log.c.seq < before_seq)
     if limit is not None:
         q = q.limit(limit)
     return [dict(r) for r in conn.execute(q).mappings()]

@@ -72,9 +72,11 @@ def get_incident(conn: Connection, incident_id: int) -> Incident | None:
 
 
 def list_incidents(engine: Engine, *, status: str | None = None, endpoint: str | None = None,
-                   root_cause: str | None = None, limit: int = 500) -> list[Incident]:
-    """Newest first, optionally filtered."""
+                   root_cause: str | None = None, limit: int = 500, before_id: int | None = None) -> list[Incident]:
+    """Newest first, optionally filtered; ``before_id`` continues a page (ids below it)."""
     q = _query()
+    if before_id is not None:
+        q = q.where(t.incidents.c.id < before_id)
     if status:
         q = q.where(t.incidents.c.status == status)
     if endpoint:

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from app.schemas import Report
 from app.storage import tables as t
 
-__all__ = ["report_by_id", "thinned_reports"]
+__all__ = ["report_by_id", "report_ts", "thinned_reports"]
 
 
 def thinned_reports(engine: Engine, eid: int, *, since: float | None,
@@ -39,3 +39,10 @@ def report_by_id(engine: Engine, report_id: int) -> Report | None:
     rep = Report.model_validate_json(raw)
     rep.report_id = report_id
     return rep
+
+
+def report_ts(engine: Engine, report_id: int) -> float | None:
+    """The stored time of a report (its sort key in ``list_reports``), or None."""
+    with engine.connect() as conn:
+        ts = conn.execute(select(t.reports.c.ts).where(t.reports.c.id == report_id)).scalar()
+    return None if ts is None else float(ts)
