@@ -53,6 +53,9 @@ class Settings(BaseSettings):
 
     # watcher
     watch_interval_s: float = 5.0
+    # variable sampling interval: an endpoint whose sequential test nears its threshold, or whose incident's
+    # recovery test runs, is probed this often instead (never more often than its own interval)
+    fast_interval_s: float = 1.0
     watch_concurrency: int = 32
     analysis_every_s: float = 30.0
     window_size: int = 150
@@ -156,6 +159,13 @@ class Settings(BaseSettings):
     def _probability(cls, v: float) -> float:
         if not 0 < v < 1:
             raise ValueError(f"must be between 0 and 1 (exclusive), got {v}")
+        return v
+
+    @field_validator("fast_interval_s")
+    @classmethod
+    def _fast_interval(cls, v: float) -> float:
+        if not 0.05 <= v <= 86_400:     # NaN fails both comparisons
+            raise ValueError(f"must be between 0.05 and 86400 seconds, got {v}")
         return v
 
     @field_validator("false_alarm_every")

@@ -47,7 +47,7 @@ def main() -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(3000):     # a loaded host can take minutes to import and train
             try:
                 requests.get(f"{base}/health", timeout=1)
                 break

@@ -7,7 +7,7 @@ import click
 __all__ = ["register"]
 
 _MODES = ("healthy", "degraded_accuracy", "low_confidence", "latency", "errors", "silent_failure", "malformed",
-          "prediction_drift")  # = app.demo.model.MODES (kept literal so the CLI starts without numpy/sklearn)
+          "prediction_drift", "accuracy_drop_40")  # = app.demo.model.MODES (kept literal so the CLI starts without numpy/sklearn)
 
 
 @click.command("serve-demo-model")

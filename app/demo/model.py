@@ -19,6 +19,8 @@ Failure modes, each meant to produce one distinct root cause:
 ``degraded_accuracy``  ~30 % of answers are wrong (class swapped with its probabilities), with
                        class-dependent rates that keep the predicted-class mix and the confidence
                        distribution unchanged -> only accuracy drops (``accuracy_drop``).
+``accuracy_drop_40``   as ``degraded_accuracy`` with about 40 % of answers wrong (-40 points): the
+                       severe drop of the live-detection goal (open and resolve within 60 s).
 ``low_confidence``     probabilities shrunk toward 0.5 (same argmax, confidence 0.5-0.62): accuracy and
                        class mix unchanged, confidence collapses (``confidence_drop``).
 ``latency``            150-300 ms added to every answer, outputs unchanged (``latency_degradation``).
@@ -63,7 +65,8 @@ __all__ = [
 ]
 
 MODES = ("healthy", "degraded_accuracy", "low_confidence", "latency", "errors", "silent_failure", "malformed",
-         "prediction_drift")
+         "prediction_drift", "accuracy_drop_40")
+_FLIP = {"degraded_accuracy": 0.22, "accuracy_drop_40": 0.38}   # flip rate of the majority class
 MODEL_VERSION = "demo-breast-cancer-lr-1"
 SEED = 42
 TEST_SIZE = 0.35
@@ -150,11 +153,11 @@ class Behaviour:
         classes = self.model.classes
         top = int(np.argmax(p))
         u = _unit(values, mode)
-        if mode == "degraded_accuracy":
+        if mode in _FLIP:
             # flip rates per class chosen so the predicted-class mix stays the same: r0 * s0 = r1 * s1
-            s = self.model.class_share
+            s, r = self.model.class_share, _FLIP[mode]
             major = max(classes, key=lambda c: s[c])
-            rate = {major: 0.22, **{c: min(0.9, 0.22 * s[major] / s[c]) for c in classes if c != major}}
+            rate = {major: r, **{c: min(0.9, r * s[major] / s[c]) for c in classes if c != major}}
             if u < rate[classes[top]]:
                 p = p[::-1].copy()
         elif mode == "prediction_drift" and classes[top] == classes[0] and u < 0.6:

@@ -37,6 +37,8 @@ class _Endpoint:
     config_error: str | None = None
     config_retry_at: float = 0.0
     future: Future[Any] | None = None
+    fast: bool = False              # variable sampling interval: near or in an alarm, probed at the fast interval
+    last_due: float | None = None   # the slot of the last probe started
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ transaction per batch (samples and endpoint status together, all or nothing).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import queue
 import threading
@@ -84,6 +85,7 @@ class Scheduler(ProbeJobs):
         self._buffer = WriteBuffer(store)
         self.sequential = SequentialWatch(settings, store)   # fed after each committed batch
         self.alarms: dict[int, AlarmHint] = {}               # endpoint id -> alarm not yet handed on
+        self.fast_probes = 0                                 # probes started at the fast interval
         # MLFI_STORE_INPUTS=none: the inputs the database does not get, for the analysis (bounded, in memory)
         self.inputs = InputWindow(settings.window_size) if not store.keeps_inputs else None
         self._rows = RowCache()
@@ -169,15 +171,32 @@ class Scheduler(ProbeJobs):
             due = st.next_due
             row, label = st.pick()
             st.future = self._pool.submit(self._job, st.id, st.name, st.target, row, label, due)
-            nxt = due + st.interval_s
+            step = self._step(st)
+            nxt = due + step
             if nxt <= now:            # more than one interval behind: skip the missed slots
-                missed = math.floor((now - due) / st.interval_s)
+                missed = math.floor((now - due) / step)
                 self._cycle.skipped += missed
-                nxt = due + (missed + 1) * st.interval_s
-            st.next_due = nxt
+                nxt = due + (missed + 1) * step
+            st.next_due, st.last_due = nxt, due
+            self.fast_probes += st.fast
             n += 1
         self._cycle.submitted += n
         return n
+
+    def _step(self, st: _Endpoint) -> float:
+        """The endpoint's interval now: the fast one while it is near or in an alarm, never slower than its own."""
+        return min(st.interval_s, self.settings.fast_interval_s) if st.fast else st.interval_s
+
+    def _set_fast(self, fast: set[int]) -> None:
+        """Variable sampling interval: switch endpoints in and out of the fast interval after a feed."""
+        for eid, st in self._states.items():
+            on = eid in fast
+            if on and not st.fast and st.last_due is not None and st.failures == 0:
+                st.next_due = min(st.next_due, st.last_due + min(st.interval_s, self.settings.fast_interval_s))
+            if on != st.fast:
+                logger.info(f"endpoint {st.name}: {'fast' if on else 'normal'} probe interval "
+                            f"({self._step(dataclasses.replace(st, fast=on)):g} s)")
+            st.fast = on
 
     def collect(self) -> int:
         """Take completed probes off the queue: update backoff state and the write buffer."""
@@ -228,6 +247,7 @@ class Scheduler(ProbeJobs):
                 self.inputs.add(self._buffer.last_written)
             try:
                 self.alarms.update(self.sequential.feed(self._buffer.last_written))
+                self._set_fast(self.sequential.fast())
             except Exception as exc:  # noqa: BLE001 - sequential detection must never stop sample writes
                 log_failure("sequential detection failed", exc)
         return written, failed

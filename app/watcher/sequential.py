@@ -92,6 +92,8 @@ def monitor_baseline(b: Baseline) -> MonitorBaseline | None:
     lat = [float(v) for v in b.latencies_ms if v and v > 0]
     n_pred = sum(b.class_counts.values())
     return MonitorBaseline(
+        sizes={"errors": b.n_samples, "correctness": len(b.correct), "confidence": len(conf), "latency": len(lat),
+               "class_mix": n_pred},
         error_rate=float(b.metrics.error_rate or 0.0),
         accuracy=sum(b.correct) / len(b.correct) if len(b.correct) >= MIN_BASELINE else None,
         confidence_quantiles=baseline_quantiles(conf) if len(conf) >= MIN_BASELINE else None,
@@ -220,6 +222,12 @@ class SequentialWatch:
         start = min(self._start.get(eid, alarm.change_point), alarm.change_point)
         return AlarmHint("more", alarm.signal, first.change_point_at, first.delay_samples, mon.n - start,
                          *_state(mon))
+
+    def fast(self) -> set[int]:
+        """Endpoints to probe at the fast interval (variable sampling interval): a signal's CUSUM statistic
+        is at half its threshold or more, or its episode is open (the recovery test runs). A signal left in
+        alarm after its incident resolved (a quantile chart that never reads back) does not keep it fast."""
+        return {eid for eid, mon in self.monitors.items() if mon.warning or eid in self._episode}
 
     def ongoing(self) -> dict[int, AlarmHint]:
         """The endpoints inside an episode (changed, not yet recovered), as ``ongoing`` hints."""

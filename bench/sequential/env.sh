@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 
 PYTHON="${PYTHON:-python3}"
 VENV="${MLFI_RIVER_VENV:-bench/.venv-river}"
-REQS="river==0.26.1 numpy>=2.2.5,<3 scipy>=1.14.1,<2 pydantic>=2.6 pydantic-settings>=2.2 loguru>=0.7"
+REQS="river==0.26.1 numpy>=2.2.5,<3 scipy>=1.14.1,<2 pandas>=2.2,<3 pydantic>=2.6 pydantic-settings>=2.2 loguru>=0.7"
 STAMP="$VENV/.installed"
 
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$REQS" ]; then

@@ -134,7 +134,7 @@ class SequentialDetector:
     def to_dict(self) -> dict[str, Any]:
         """Parameters and state as a JSON-able dict; :func:`detector_from_dict` rebuilds the detector."""
         return {"kind": self.kind, "params": {**self.params(), "false_alarm_every": self.false_alarm_every},
-                "state": {"n": self.n, "stats": list(self.stats), "starts": list(self.starts),
+                "state": {"threshold": self.threshold, "n": self.n, "stats": list(self.stats), "starts": list(self.starts),
                           "drift": self._drift_detected, "change_point": self.change_point,
                           "detected_at": self.detected_at, "chart": self.chart}}
 
@@ -144,6 +144,7 @@ class SequentialDetector:
         if len(stats) != k or len(starts) != k:
             raise ValueError(f"{self.kind}: state has {len(stats)} charts, parameters give {k}")
         self.n, self.stats, self.starts = int(state["n"]), [float(s) for s in stats], starts
+        self.threshold = float(state.get("threshold", self.threshold))    # a calibrated threshold is kept
         self._drift_detected = bool(state["drift"])
         self.change_point, self.detected_at, self.chart = state["change_point"], state["detected_at"], state["chart"]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from statistics import NormalDist
 from typing import Any
@@ -92,6 +92,11 @@ class MeanScaleCusum(SequentialDetector):
         """Normal score of a transformed value against the baseline quantiles."""
         q = self.quantiles
         i = bisect_right(q, y)
+        j = bisect_left(q, y, 0, i)
+        if j < i:       # y is a tied quantile (a point mass, e.g. confidences rounded to 1.0): mid-rank
+            a = _PROBS[j - 1] if j > 0 else 0.0
+            b = _PROBS[i] if i < len(q) else 1.0
+            return _INV(min(max((a + b) / 2, _CLIP), 1 - _CLIP))
         if i == 0:
             u = _PROBS[0] if y == q[0] else _CLIP
         elif i == len(q):

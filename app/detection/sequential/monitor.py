@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from statistics import NormalDist
 from typing import Any
 
 from app.detection.sequential.base import SequentialDetector, detector_from_dict
-from app.detection.sequential.bernoulli import BernoulliCusum
+from app.detection.sequential.bernoulli import DEFAULT_SHIFTS, BernoulliCusum
 from app.detection.sequential.classmix import ClassMixCusum
+from app.detection.sequential.estimation import CAP, bootstrap_threshold
 from app.detection.sequential.meanscale import _PROBS, MeanScaleCusum, baseline_quantiles
 from app.detection.sequential.recovery import RecoveryTest
 
@@ -44,6 +45,7 @@ LATENCY_TOLERANCE = math.log(1.2)
 LATENCY_OFFSET_MS = 20.0
 LATENCY_JITTER = math.log(1.25)
 CONFIDENCE_TOLERANCE = 0.02
+WARNING_SHARE = 0.5           # a statistic at half its threshold is a warning: the watcher probes faster
 RECOVERY_SHARE = 10            # recovery budget: false_alarm_every / 10 still-failing samples per false recovery
 MIN_BASELINE = 20
 _INV = NormalDist().inv_cdf
@@ -88,6 +90,9 @@ class MonitorBaseline:
     confidence_quantiles: list[float] | None = None
     latency_quantiles: list[float] | None = None
     class_shares: dict[str, float] | None = field(default=None)
+    # baseline samples behind each signal's estimate: the thresholds are then bootstrapped for the
+    # estimation error (:mod:`app.detection.sequential.estimation`); None keeps the nominal thresholds
+    sizes: dict[str, int] | None = field(default=None)
 
     @classmethod
     def from_samples(cls, samples: Iterable[Sample]) -> MonitorBaseline:
@@ -105,6 +110,8 @@ class MonitorBaseline:
                 counts[str(s.predicted)] = counts.get(str(s.predicted), 0) + 1
         n_pred = sum(counts.values())
         return cls(
+            sizes={"errors": len(rows), "correctness": len(labelled), "confidence": len(conf), "latency": len(lat),
+                   "class_mix": n_pred},
             error_rate=sum(s.error for s in rows) / len(rows),
             accuracy=sum(labelled) / len(labelled) if len(labelled) >= MIN_BASELINE else None,
             confidence_quantiles=baseline_quantiles(conf) if len(conf) >= MIN_BASELINE else None,
@@ -150,6 +157,58 @@ def _signals(b: MonitorBaseline) -> dict[str, tuple[Callable[[float], Sequential
     return out
 
 
+def _calibrated(name: str, det: SequentialDetector, b: MonitorBaseline, n: int, arl: float) -> SequentialDetector:
+    """One signal's detector with its bootstrap threshold for a baseline of ``n`` samples (see estimation).
+
+    Where even the capped threshold cannot keep the budget, the smallest alternative is dropped (a mean
+    shift of 0.5 sd, a class taking a 10 % share, an error rate 5 points up: changes the baseline's own
+    sampling error can fake)
+    until it can: better a chart less than a budget broken for every chart."""
+    weights: list[float] | None = None
+    grids: list[Any] = [None]
+    if name in ("errors", "correctness"):
+        p = b.error_rate if name == "errors" else 1.0 - float(b.accuracy or 0.0)
+        atoms, weights = [0, 1], [1.0 - p, p]
+        grids = [tuple(DEFAULT_SHIFTS[i:]) for i in range(len(DEFAULT_SHIFTS) - 1)]
+
+        def make(xs: list[Any] | None, g: Any) -> SequentialDetector:
+            p0 = p if xs is None else min(sum(xs) / len(xs), 0.97)
+            return BernoulliCusum(p0=p0, shifts=g, false_alarm_every=arl)
+    elif name == "confidence" and b.confidence_quantiles is not None:
+        atoms, q0 = list(b.confidence_quantiles), list(b.confidence_quantiles)
+        grids = [(0.5, 1.0, 2.0), (1.0, 2.0), (2.0,)]
+
+        def make(xs: list[Any] | None, g: Any) -> SequentialDetector:
+            return MeanScaleCusum(quantiles=q0 if xs is None else baseline_quantiles(xs), deltas=g,
+                                  tolerance=CONFIDENCE_TOLERANCE, false_alarm_every=arl)
+    elif name == "latency" and b.latency_quantiles is not None:
+        atoms = [math.exp(q) + LATENCY_OFFSET_MS for q in b.latency_quantiles]   # what the detector is fed
+        lq0 = list(b.latency_quantiles)
+
+        def make(xs: list[Any] | None, g: Any) -> SequentialDetector:
+            lq = lq0 if xs is None else baseline_quantiles([x - LATENCY_OFFSET_MS for x in xs], "log")
+            return MeanScaleCusum(quantiles=latency_scale_quantiles(lq), transform="log", direction="up",
+                                  tolerance=LATENCY_TOLERANCE, false_alarm_every=arl)
+    elif name == "class_mix" and b.class_shares is not None:
+        shares = dict(b.class_shares)
+        atoms, weights = list(shares), list(shares.values())
+        grids = [(0.1, 0.2, 0.4, 0.8), (0.2, 0.4, 0.8), (0.4, 0.8), (0.8,)]
+
+        def make(xs: list[Any] | None, g: Any) -> SequentialDetector:
+            sh = shares if xs is None else {c: float(xs.count(c)) for c in atoms}
+            return ClassMixCusum(shares=sh, weights=g, false_alarm_every=arl)
+    else:
+        return det
+    for g in grids:
+        full = make(None, g) if g is not None else det
+        nominal = full.threshold
+        h = bootstrap_threshold(lambda xs, g=g: make(xs, g), atoms, weights, n, arl, nominal, seed=n)
+        if h < 0.999 * CAP * nominal or g is grids[-1]:
+            full.threshold = h
+            return full
+    return det
+
+
 class SequentialMonitor:
     """Feeds each sample to every active signal; returns change and recovery events.
 
@@ -171,6 +230,10 @@ class SequentialMonitor:
         specs = _signals(baseline)
         per_signal = self.false_alarm_every * len(specs)
         self.detectors = {name: make(per_signal) for name, (make, _) in specs.items()}
+        for name, det in self.detectors.items():     # the baseline is an estimate: thresholds for its error
+            n = (baseline.sizes or {}).get(name)
+            if n:
+                self.detectors[name] = _calibrated(name, det, baseline, n, per_signal)
         self._extract = {name: get for name, (_, get) in specs.items()}
         self.recovering: dict[str, RecoveryTest] = {}
         self.n = 0
@@ -200,6 +263,13 @@ class SequentialMonitor:
         return events
 
     @property
+    def warning(self) -> bool:
+        """A signal not in alarm is near one (its CUSUM statistic at ``WARNING_SHARE`` of its threshold): the
+        watcher's variable sampling interval probes faster while this holds, or while an incident is open."""
+        return any(d.statistic >= WARNING_SHARE * d.threshold
+                   for name, d in self.detectors.items() if name not in self.recovering)
+
+    @property
     def failing(self) -> list[str]:
         """Signals in alarm (changed, not yet recovered)."""
         return sorted(self.recovering)
@@ -217,7 +287,10 @@ class SequentialMonitor:
         try:
             if data.get("version") != 1:
                 raise ValueError(f"unknown monitor state version {data.get('version')!r}")
-            mon = cls(MonitorBaseline(**data["baseline"]), false_alarm_every=float(data["false_alarm_every"]))
+            base = MonitorBaseline(**data["baseline"])
+            # built without the bootstrap (the saved detectors carry their calibrated thresholds), then the baseline
+            mon = cls(replace(base, sizes=None), false_alarm_every=float(data["false_alarm_every"]))
+            mon.baseline = base
             if set(data["detectors"]) != set(mon.detectors):
                 raise ValueError(f"saved signals {sorted(data['detectors'])} differ from {sorted(mon.detectors)}")
             mon.detectors = {k: detector_from_dict(v) for k, v in data["detectors"].items()}
