@@ -181,7 +181,13 @@ def test_from_scratch_to_an_approved_fix(stack: dict[str, Any], tmp_path: Path) 
             wait_text(page, r"demo", 20)
             page.get_by_role("button", name="Details").first.click()
             wait_text(page, r"vs baseline v1", 90)
-            m = wait_text(page, r"([\d,]+) samples in range", 30)
+            # the baseline can be learned while the page still shows the count of an earlier rerun: poll it
+            end = time.monotonic() + 60
+            while True:
+                m = wait_text(page, r"([\d,]+) samples in range", 30)
+                if int(m.group(1).replace(",", "")) >= 40 or time.monotonic() > end:
+                    break
+                time.sleep(2.0)
             assert int(m.group(1).replace(",", "")) >= 40
             page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=30_000)
             wait_text(page, r"HEALTHY|PENDING", 60)
