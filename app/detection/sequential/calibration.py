@@ -12,9 +12,9 @@ is ``h / KL(f1 || f0)`` as ``h`` grows, and no test with the same ARL0 beats ``l
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-__all__ = ["cusum_bound", "cusum_threshold", "wald_arl0"]
+__all__ = ["bisect_threshold", "cusum_bound", "cusum_threshold", "wald_arl0"]
 
 
 def wald_arl0(h: float, kl0: float) -> float:
@@ -45,12 +45,21 @@ def cusum_threshold(kl0: Sequence[float], arl0: float) -> float:
     def rate(h: float) -> float:
         return sum(1.0 / wald_arl0(h, k) for k in kls)
 
-    lo, hi = 1e-6, 1.0
+    hi = 1.0
     while rate(hi) > 1.0 / arl0:
         hi *= 2.0
-    for _ in range(80):
+    return bisect_threshold(rate, 1.0 / arl0, 1e-6, hi, iters=80)
+
+
+def bisect_threshold(rate: Callable[[float], float], budget: float, lo: float, hi: float, *, iters: int) -> float:
+    """The smallest threshold in [lo, hi] whose false-alarm rate (decreasing in h) is within ``budget``, by bisection.
+
+    >>> round(bisect_threshold(lambda h: math.exp(-h), math.exp(-3.0), 0.0, 10.0, iters=60), 6)
+    3.0
+    """
+    for _ in range(iters):
         mid = (lo + hi) / 2.0
-        if rate(mid) > 1.0 / arl0:
+        if rate(mid) > budget:
             lo = mid
         else:
             hi = mid

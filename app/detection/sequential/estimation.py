@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from app.detection.sequential.calibration import bisect_threshold
+
 __all__ = ["CAP", "adjustment_coefficient", "adjustment_coefficients", "bootstrap_threshold", "threshold_for_rates"]
 
 CAP = 3.0          # never more than 3x the nominal threshold (a chart that drifts up is then still bounded)
@@ -90,14 +92,7 @@ def threshold_for_rates(charts: Sequence[tuple[float, float]], arl0: float, cap:
         return 0.0
     if rate(cap) > 1.0 / arl0:
         return cap
-    lo, hi = 1e-6, cap
-    for _ in range(60):
-        mid = (lo + hi) / 2.0
-        if rate(mid) > 1.0 / arl0:
-            lo = mid
-        else:
-            hi = mid
-    return hi
+    return bisect_threshold(rate, 1.0 / arl0, 1e-6, cap, iters=60)
 
 
 def bootstrap_threshold(make: Callable[[list[Any]], Any], atoms: Sequence[Any], weights: Sequence[float] | None,
