@@ -212,6 +212,48 @@ def test_a_stale_analysis_claim_cannot_open_refine_or_resolve_an_incident(pgs: t
     assert state()[0][0][1] == "resolved"
 
 
+def test_a_takeover_cannot_land_inside_an_analysis_write(pgs: tuple[Settings, Store]) -> None:
+    """The incident change, report and audit entries are one transaction holding the job row: a worker that
+    tries to take the (expired) job over while it runs gets nothing until it committed, all of it."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from gov_helpers import make_report
+
+    from app.governance import audit, on_report
+    from app.governance.api import list_incidents
+    from app.storage import analysis_jobs as J
+
+    settings, store = pgs
+    eng = store.engine
+    [eid] = _endpoints(store, 1)
+    name = store.list_endpoints()[0].name
+    J.enqueue(eng, [(eid, 1)])
+    [job] = J.claim_jobs(eng, 1, 5, ttl_s=0.2)
+    inside, go = threading.Event(), threading.Event()
+    real = store.save_report
+
+    def paused_save(report, **kw):  # type: ignore[no-untyped-def]
+        inside.set()                 # the incident change is written (not committed): hold here
+        go.wait(10)
+        return real(report, **kw)
+
+    store.save_report = paused_save  # type: ignore[method-assign]
+    store.report_guard = (job.id, job.fence)
+    th = threading.Thread(target=on_report, args=(store, make_report(endpoint=name), settings))
+    th.start()
+    assert inside.wait(10)
+    time.sleep(0.3)                                    # the claim's TTL has passed
+    assert J.claim_jobs(eng, 2, 5, ttl_s=30.0) == []   # the job row is locked by the writing transaction
+    go.set()
+    th.join(10)
+    store.report_guard, store.save_report = None, real  # type: ignore[method-assign]
+    [again] = J.claim_jobs(eng, 2, 5, ttl_s=30.0)      # now it can be taken over: after the whole write
+    assert again.fence == job.fence + 1
+    assert len(list_incidents(store, endpoint=name)) == 1 and len(store.list_reports(name)) == 1
+    assert audit.entries(store)
+
+
 # ---- three watcher processes ---------------------------------------------------------------------------
 class _Recorder:
     """Every request the loopback model server receives: (path, time, pid of the watcher that sent it).

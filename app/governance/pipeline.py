@@ -75,7 +75,10 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
     ep = store.upsert_endpoint(report.endpoint)
     eid, protocol = ep.id, ep.protocol
     alert = report.rca.root_cause != "none"
-    with locked(store) as conn:    # a stale analysis claim (PostgreSQL jobs) writes nothing: refused here
+    # ONE transaction: the incident change, the report, its links, recommendations and audit entries are
+    # stored together or not at all. The analysis claim is checked first (a stale claim writes nothing) and
+    # its job row stays locked until the commit, so no takeover can land between them (PostgreSQL jobs).
+    with locked(store) as conn:
         store.check_guard(conn, f"incident update of {report.endpoint}")
         change = track(conn, eid, report, now, resolve_after=resolve_after_of(settings),
                        change_point=change_point, episode=episode)
@@ -86,10 +89,8 @@ def on_report(store: Store, report: Report, settings: Settings, *, persist: bool
                 rec.status = known.get(rec.id, rec.status)  # type: ignore[assignment]
         else:
             report.recommendations = []
-    report.incident_id = change.incident_id  # type: ignore[attr-defined]
-    rid = store.save_report(report, incident_id=change.incident_id)
-    with locked(store) as conn:
-        store.check_guard(conn, f"incident links of {report.endpoint}")
+        report.incident_id = change.incident_id  # type: ignore[attr-defined]
+        rid = store.save_report(report, incident_id=change.incident_id, conn=conn)
         for inc_id, outcome in change.closed:
             results = record_outcomes(conn, inc_id, report)
             _safe_append(conn, settings, "incident_closed", {

@@ -43,18 +43,27 @@ class ReportsMixin:
             if not job_is_current(conn, *guard):
                 raise StaleClaimError(f"{what} refused: its analysis job was claimed again by another worker")
 
-    def save_report(self, report: Report, *, incident_id: int | None = None) -> int:
-        eid = self._endpoint_id(report.endpoint)
-        ts = report.created_at or time.time()
-        with self.engine.begin() as conn:
-            self.check_guard(conn, f"report of {report.endpoint}")
-            res = conn.execute(t.reports.insert().values(
-                endpoint_id=eid, ts=ts, root_cause=report.rca.root_cause, severity=report.rca.severity,
-                alert=report.alert, incident_id=incident_id,
-                metrics_json=report.metrics.model_dump_json(), report_json=report.model_dump_json()))
-            rid = int(res.inserted_primary_key[0])
+    def save_report(self, report: Report, *, incident_id: int | None = None, conn: Connection | None = None) -> int:
+        """Insert the report; inside ``conn`` (an open transaction: the incident change and audit entries
+        that go with it) or in a transaction of its own. Either way under the analysis claim's guard."""
+        if conn is not None:        # read on the open transaction (a second connection could wait on its lock)
+            eid = conn.execute(select(t.endpoints.c.id).where(t.endpoints.c.name == report.endpoint)).scalar()
+            rid = self._insert_report(conn, report, int(eid) if eid is not None else self._endpoint_id(
+                report.endpoint), incident_id)
+        else:
+            eid = self._endpoint_id(report.endpoint)
+            with self.engine.begin() as own:
+                rid = self._insert_report(own, report, eid, incident_id)
         report.report_id = rid
         return rid
+
+    def _insert_report(self, conn: Connection, report: Report, eid: int, incident_id: int | None) -> int:
+        self.check_guard(conn, f"report of {report.endpoint}")
+        res = conn.execute(t.reports.insert().values(
+            endpoint_id=eid, ts=report.created_at or time.time(), root_cause=report.rca.root_cause,
+            severity=report.rca.severity, alert=report.alert, incident_id=incident_id,
+            metrics_json=report.metrics.model_dump_json(), report_json=report.model_dump_json()))
+        return int(res.inserted_primary_key[0])
 
     def list_reports(self, name: str, *, limit: int = 100, alerts_only: bool = False,
                      before: tuple[float, int] | None = None) -> list[Report]:
