@@ -58,7 +58,11 @@ def test_claims_are_exclusive_fenced_and_a_stale_write_is_refused(pgs: tuple[Set
     got_b = L.claim(eng, b, 10, ttl_s=30.0)
     assert len(got_a) == 4 and len(got_b) == 2 and not set(got_a) & set(got_b)     # no endpoint twice
     assert set(got_a.values()) == {1} and L.claim(eng, b, 10, ttl_s=30.0) == {}      # nothing free left
+    assert 0.0 < L.next_expiry_in(eng, b) <= 0.3 < 29.0 < L.next_expiry_in(eng, a)   # b wakes when a's expire
+    assert L.live_watcher_count(eng, 15.0) == 2
     time.sleep(0.4)                                    # a's leases expire (a was "paused")
+    assert L.live_watcher_count(eng, 15.0) == 1        # a still beat recently, but it stopped renewing
+    assert L.next_expiry_in(eng, b) is None            # a lapsed lease is no reason to wake (never spins)
     taken = L.claim(eng, b, 10, ttl_s=30.0)
     assert set(taken) == set(got_a) and set(taken.values()) == {2}                  # fence grew on the claim
     assert L.renew(eng, a, got_a, ttl_s=30.0) == {}                                 # a learns it lost them
@@ -462,15 +466,16 @@ def test_three_watchers_share_sixty_endpoints_take_over_after_kill_and_fence_a_p
               f"{ {k: v for k, v in got.items() if k != 'counts'} }; "
               f"{len(rec.records)} requests on {rec.connections} connections so far")
         assert got["unknown_sender"] == 0 and not got["unexplained_doubles"], got
-        # never more than ceil + 1 (a second holder would double it). Fewer: the scheduler skips a slot when
-        # it is more than one interval behind; at load 10-12 on these 2 cores 4 of 60 endpoints missed two
-        # slots in one of six runs, so +-1 must hold for 90 % of them and -2 for all (never probed: 0)
-        counts, want = got.pop("counts"), (t2 - t1) / interval
-        assert max(counts.values()) <= math.ceil(want) + 1, got
-        assert min(counts.values()) >= math.floor(want) - 2, (got, _error_kinds(store, t1, t2))
-        assert len(got["off_by_more_than_one"]) <= 0.1 * n_ep, (got, _error_kinds(store, t1, t2))
+        # every endpoint, every interval +-1: never more than ceil + 1 (a second holder would double it), never
+        # fewer than floor - 1 (a slot the scheduler reaches late is probed late, not skipped)
+        by_db = _samples_by_endpoint(store)      # the watchers' own probe start times, for a failure's message
+        detail = {p: ([(round(ts - t1, 2), pid) for p2, ts, pid in rec.records if p2 == p and t1 - 3 <= ts < t2],
+                      [round(x - t1, 2) for x in by_db.get(paths[p], []) if t1 - 3 <= x < t2],
+                      f1.get(paths[p]), f2.get(paths[p])) for p in got["off_by_more_than_one"]}
+        assert not got["off_by_more_than_one"], (got, detail, _error_kinds(store, t1, t2))
 
-        # kill -9: its endpoints are probed again within TTL + one interval (+ one heartbeat of slack)
+        # kill -9: its endpoints are probed again within TTL + one interval (the issue's line, no slack: the
+        # survivors wake when its leases expire and probe the overdue endpoints at once)
         victim = procs[2]
         lost = [e for e, w in L.holders(store.engine).items() if w == wids[victim.pid]]
         assert lost
@@ -478,7 +483,7 @@ def test_three_watchers_share_sixty_endpoints_take_over_after_kill_and_fence_a_p
         t_kill = time.time()
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
-        limit = ttl + interval + 2 * settings.heartbeat_every_s + 0.5
+        limit = ttl + interval
 
         def taken_over() -> bool:
             by = _samples_by_endpoint(store)

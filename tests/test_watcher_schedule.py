@@ -104,6 +104,40 @@ def test_each_endpoint_keeps_its_own_interval(settings: Settings, store: Store, 
     assert store.count_samples("fast") == 4 and store.count_samples("slow") == 2
 
 
+def test_a_late_slot_is_probed_late_once_never_skipped_nor_burst(settings: Settings, store: Store,
+                                                                  tmp_path: Path) -> None:
+    _add(store, "a", _probe_set(tmp_path), interval=1.0)
+    clk, probe = Clock(0.0), FakeProbe()
+    sched = Scheduler(settings, store, probe_fn=probe, clock=clk)
+    starts, skipped = [], 0
+    for t in (0.0, 1.0, 2.6, 4.3, 4.35, 5.0, 9.5, 9.55, 9.6, 10.0):
+        clk.t = t
+        st = sched.cycle(wait=True)
+        skipped += st.skipped_busy
+        starts += [t] * st.probes_submitted
+    sched.close()
+    # slot 3 reached 1.3 s late (slot 4 has passed too): 3 at 4.3, 4 caught up right after, 5 on time;
+    # a 4.5 s stall: slot 6 at 9.5 and the latest missed one (9) right after, 7 and 8 skipped, 10 on time
+    assert starts == [0.0, 1.0, 2.6, 4.3, 4.35, 5.0, 9.5, 9.55, 10.0] and skipped == 2
+
+
+def test_an_overdue_endpoint_that_appears_later_is_probed_now_not_staggered(settings: Settings, store: Store,
+                                                                            tmp_path: Path) -> None:
+    ps = _probe_set(tmp_path)
+    _add(store, "a", ps)
+    _add(store, "b", ps, enabled=False)        # as an endpoint another watcher held until it died
+    b = store.get_endpoint("b").id
+    write_batch(store.engine, [], [ProbeStatus(b, 990.0, "ok", 0)])
+    clk, probe = Clock(1000.0), FakeProbe()
+    sched = Scheduler(settings, store, probe_fn=probe, clock=clk, stagger=True)
+    assert sched.cycle(wait=True).probes_submitted == 0      # the first schedule spreads over the interval
+    store.set_enabled("b", True)
+    clk.t = 1000.01
+    sched.cycle(wait=True)
+    sched.close()
+    assert probe.count("b") == 1 and probe.count("a") == 0   # b was due at 991: probed at once
+
+
 def test_enabled_flag_is_read_every_cycle(settings: Settings, store: Store, tmp_path: Path) -> None:
     ps = _probe_set(tmp_path)
     _add(store, "a", ps)

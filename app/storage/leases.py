@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from app.storage import tables as t
 
 __all__ = ["FORGET_AFTER_S", "FenceCheck", "beat_watcher", "claim", "db_now", "enabled_endpoint_count",
-           "holders", "list_watchers", "live_watcher_count", "register_watcher", "release", "renew",
+           "holders", "list_watchers", "live_watcher_count", "next_expiry_in", "register_watcher", "release", "renew",
            "stale_endpoints", "supports_leases"]
 
 FORGET_AFTER_S = 86400.0   # rows of watchers silent this long are deleted when a new watcher registers
@@ -61,10 +61,16 @@ def list_watchers(engine: Engine) -> list[dict[str, Any]]:
 
 
 def live_watcher_count(engine: Engine, ttl_s: float) -> int:
-    """Watchers that say running and beat within ``ttl_s`` (the peers work is shared among)."""
+    """Watchers that say running and beat within ``ttl_s`` (the peers work is shared among).
+
+    One still holding an expired lease is not counted: it stopped renewing (killed or paused), and its
+    last heartbeat, written just after its last renewal, would otherwise keep it "live" for one more
+    rebalance after its leases became free, which delays their takeover by a heartbeat."""
+    w, le = t.watchers, t.leases
+    lapsed = select(le.c.endpoint_id).where(le.c.holder == w.c.id, le.c.expires_at < db_now()).exists()
     with engine.connect() as conn:
-        n = conn.execute(select(func.count()).select_from(t.watchers).where(
-            t.watchers.c.status == "running", t.watchers.c.last_beat >= time.time() - ttl_s)).scalar()
+        n = conn.execute(select(func.count()).select_from(w).where(
+            w.c.status == "running", w.c.last_beat >= time.time() - ttl_s, ~lapsed)).scalar()
     return int(n or 0)
 
 
@@ -125,6 +131,16 @@ def release(engine: Engine, wid: int, endpoint_ids: list[int] | None = None) -> 
         q = q.where(le.c.endpoint_id.in_(endpoint_ids))
     with engine.begin() as conn:
         return int(conn.execute(q.values(holder=None, expires_at=0.0)).rowcount or 0)
+
+
+def next_expiry_in(engine: Engine, wid: int) -> float | None:
+    """Seconds until the first lease held by another watcher expires (None: none held). A live peer renews
+    long before; a dead one's leases expire then, and waking at that moment takes them over at once."""
+    le = t.leases
+    with engine.connect() as conn:
+        v = conn.execute(select(func.min(le.c.expires_at) - db_now()).where(     # unexpired only: a lapsed
+            le.c.holder.is_not(None), le.c.holder != wid, le.c.expires_at >= db_now())).scalar()  # one never spins
+    return None if v is None else max(0.0, float(v))
 
 
 def holders(engine: Engine) -> dict[int, int]:

@@ -55,6 +55,10 @@ class LeaseKeeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()         # one tick at a time (the thread's, or the caller's)
+        self.wake: threading.Event | None = None   # set after a claim (the scheduler's: refresh and probe now)
+        self.claimed = threading.Event()      # a claim since the probe loop last refreshed its schedule
+        self.expiry_in: float | None = None   # seconds until another watcher's first lease expires (at read)
+        self._expiry_read = 0.0
 
     def holds(self, endpoint_id: int) -> bool:
         return not self.leasing or endpoint_id in self.current()
@@ -71,11 +75,18 @@ class LeaseKeeper:
         """Renew and rebalance every ``every_s`` on a thread of its own: a busy probe loop (or a slow cycle)
         never lets the leases lapse. ``rate`` gives the probes per minute shown in ``watchers``."""
         def run() -> None:
-            while not self._stop.wait(every_s):
+            while not self._stop.wait(self._wait_s(every_s)):
                 self.tick(probes_per_minute=rate() if rate is not None else None)
 
         self._thread = threading.Thread(target=run, daemon=True, name="mlfi-leases")
         self._thread.start()
+
+    def _wait_s(self, every_s: float) -> float:
+        """Until the next tick: the heartbeat period, or less when another watcher's lease expires sooner
+        (it stopped renewing: it is taken over right after its expiry, not up to a heartbeat later)."""
+        if self.expiry_in is None:
+            return every_s
+        return min(every_s, max(0.02, self.expiry_in - (time.monotonic() - self._expiry_read) + 0.02))
 
     def tick(self, *, probes_per_minute: float | None = None) -> None:
         """Renew, count peers, rebalance; then write this watcher's heartbeat row. Errors are logged."""
@@ -111,7 +122,11 @@ class LeaseKeeper:
             if got:
                 self._fences = {**self._fences, **got}
                 self.held = {**kept, **got}
+                self.claimed.set()
+                if self.wake is not None:
+                    self.wake.set()
                 logger.info(f"claimed {len(got)} endpoint leases (holding {len(self.held)}, share {target})")
+        self.expiry_in, self._expiry_read = L.next_expiry_in(eng, self.id), time.monotonic()
 
     def close(self) -> None:
         """Release every lease at once and mark this watcher stopped (errors are logged)."""

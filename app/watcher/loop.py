@@ -169,7 +169,8 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
             sched.wake.clear()
             now = time.time()
             try:
-                if now >= next_cycle:
+                if now >= next_cycle or keeper.claimed.is_set():   # new leases: schedule them at once
+                    keeper.claimed.clear()
                     next_cycle = now + cycle_s
                     sched.cycle()
                     cycles += 1

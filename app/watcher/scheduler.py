@@ -2,8 +2,9 @@
 
 Each enabled endpoint with a URL is probed on its own fixed-rate grid (``interval_s`` from the
 database, read every cycle). At most one probe per endpoint is in flight; a probe that is still
-running when its next slot comes delays only that endpoint (slots more than one interval behind are
-skipped and counted). Consecutive failures that say the endpoint cannot take requests (refused, timed
+running when its next slot comes delays only that endpoint: a slot missed that way (or by a stalled
+loop) is probed late, right after, once (a catch-up, never a burst); older missed slots are skipped and
+counted. Consecutive failures that say the endpoint cannot take requests (refused, timed
 out, 429/502/503/504: :func:`~app.watcher.targets.backs_off`) push the next probe out exponentially
 (:func:`~app.watcher.targets.backoff_delay`, capped by ``settings.backoff_max_s``); answered errors keep
 the interval, so a partly failing model stays sampled at full rate. Workers never
@@ -91,12 +92,14 @@ class Scheduler(ProbeJobs):
         self._rows = RowCache()
         self._cycle = _Cycle()
         self._closed = False
+        self._refreshed = False      # after the first refresh, an overdue endpoint that appears is probed now
         self.leases: Any = None      # a LeaseKeeper (app.watcher.leases): probe only the endpoints it holds
 
     def use_leases(self, keeper: Any) -> None:
         """Share the endpoints with other watchers: probe what ``keeper`` holds, write with its fences."""
         self.leases = keeper
         self._buffer.fence = keeper.fence_check
+        keeper.wake = self.wake      # a claim wakes the loop: taken-over endpoints are probed without waiting
 
     # ---- configuration -------------------------------------------------------------------------
     def refresh(self) -> list[Endpoint]:
@@ -124,6 +127,7 @@ class Scheduler(ProbeJobs):
             del self._states[eid]      # disabled or removed: an in-flight probe still gets recorded
         if self.inputs is not None:
             self.inputs.forget(seen)
+        self._refreshed = True
         return rows
 
     def _interval(self, ep: Endpoint) -> float:
@@ -137,7 +141,9 @@ class Scheduler(ProbeJobs):
         last = ep.last_probe_at
         if last is not None and float(last) <= now:   # restart: honour the stored backoff
             due = float(last) + backoff_delay(interval, failures, self.settings.backoff_max_s)
-        if self.stagger and due <= now:
+        # the first schedule (a start or restart) spreads its overdue endpoints over their interval; one that
+        # appears later with an overdue slot (taken over from a dead watcher) is probed now: it is late already
+        if self.stagger and due <= now and (not self._refreshed or last is None):
             due = now + phase_of(eid) * interval
         return _Endpoint(id=eid, name=ep.name, interval_s=interval, next_due=max(due, 0.0), failures=failures)
 
@@ -173,10 +179,10 @@ class Scheduler(ProbeJobs):
             st.future = self._pool.submit(self._job, st.id, st.name, st.target, row, label, due)
             step = self._step(st)
             nxt = due + step
-            if nxt <= now:            # more than one interval behind: skip the missed slots
-                missed = math.floor((now - due) / step)
-                self._cycle.skipped += missed
-                nxt = due + (missed + 1) * step
+            if nxt <= now:   # more than one interval late: the latest missed slot is probed next (right after
+                missed = math.floor((now - due) / step)   # this one: a catch-up), any older ones are skipped
+                self._cycle.skipped += missed - 1
+                nxt = due + missed * step
             st.next_due, st.last_due = nxt, due
             self.fast_probes += st.fast
             n += 1
