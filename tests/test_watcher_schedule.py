@@ -138,6 +138,43 @@ def test_an_overdue_endpoint_that_appears_later_is_probed_now_not_staggered(sett
     assert probe.count("b") == 1 and probe.count("a") == 0   # b was due at 991: probed at once
 
 
+def test_a_handed_over_endpoint_keeps_its_grid_unless_its_holder_missed_a_slot(settings: Settings, store: Store,
+                                                                                tmp_path: Path) -> None:
+    class Keeper:            # what the scheduler reads of a LeaseKeeper (app.watcher.leases)
+        def __init__(self) -> None:
+            self.held: dict[int, int] = {}
+            self.wake = None
+
+        def current(self) -> dict[int, int]:
+            return self.held
+
+        def holds(self, eid: int) -> bool:
+            return eid in self.held
+
+        def fence_check(self) -> None:
+            return None
+
+    ps = _probe_set(tmp_path)
+    ids = {}
+    for name, last in (("a", 990.0), ("shed", 999.2), ("dead", 998.0)):
+        _add(store, name, ps)
+        ids[name] = store.get_endpoint(name).id
+        write_batch(store.engine, [], [ProbeStatus(ids[name], last, "ok", 0)])
+    clk, probe, keeper = Clock(1000.0), FakeProbe(), Keeper()
+    keeper.held = {ids["a"]: 1}
+    sched = Scheduler(settings, store, probe_fn=probe, clock=clk, stagger=True)
+    sched.use_leases(keeper)
+    sched.cycle(wait=True)
+    keeper.held = {ids[n]: 1 for n in ids}              # two more claimed: one released, one of a dead watcher
+    clk.t = 1000.3
+    sched.cycle(wait=True)
+    assert probe.count("dead") == 1 and probe.count("shed") == 0   # missed its 999.0 slot: now; 1000.2: maybe done
+    clk.t = 1001.25
+    sched.cycle(wait=True)
+    sched.close()
+    assert probe.count("shed") == 1                                # on its previous holder's grid (1001.2)
+
+
 def test_enabled_flag_is_read_every_cycle(settings: Settings, store: Store, tmp_path: Path) -> None:
     ps = _probe_set(tmp_path)
     _add(store, "a", ps)
