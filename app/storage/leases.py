@@ -21,7 +21,7 @@ from app.storage import tables as t
 
 __all__ = ["FORGET_AFTER_S", "FenceCheck", "beat_watcher", "claim", "db_now", "enabled_endpoint_count",
            "holders", "list_watchers", "live_watcher_count", "next_expiry_in", "register_watcher", "release", "renew",
-           "stale_endpoints", "supports_leases"]
+           "share_counts", "stale_endpoints", "supports_leases"]
 
 FORGET_AFTER_S = 86400.0   # rows of watchers silent this long are deleted when a new watcher registers
 
@@ -60,7 +60,7 @@ def list_watchers(engine: Engine) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def live_watcher_count(engine: Engine, ttl_s: float) -> int:
+def _live(ttl_s: float) -> Any:
     """Watchers that say running and beat within ``ttl_s`` (the peers work is shared among).
 
     One still holding an expired lease is not counted: it stopped renewing (killed or paused), and its
@@ -68,17 +68,30 @@ def live_watcher_count(engine: Engine, ttl_s: float) -> int:
     rebalance after its leases became free, which delays their takeover by a heartbeat."""
     w, le = t.watchers, t.leases
     lapsed = select(le.c.endpoint_id).where(le.c.holder == w.c.id, le.c.expires_at < db_now()).exists()
+    return select(func.count()).select_from(w).where(w.c.status == "running",
+                                                     w.c.last_beat >= time.time() - ttl_s, ~lapsed)
+
+
+def _enabled() -> Any:
+    return select(func.count()).select_from(t.endpoints).where(t.endpoints.c.enabled.is_(True),
+                                                               t.endpoints.c.url.is_not(None))
+
+
+def live_watcher_count(engine: Engine, ttl_s: float) -> int:
     with engine.connect() as conn:
-        n = conn.execute(select(func.count()).select_from(w).where(
-            w.c.status == "running", w.c.last_beat >= time.time() - ttl_s, ~lapsed)).scalar()
-    return int(n or 0)
+        return int(conn.execute(_live(ttl_s)).scalar() or 0)
 
 
 def enabled_endpoint_count(engine: Engine) -> int:
     with engine.connect() as conn:
-        n = conn.execute(select(func.count()).select_from(t.endpoints).where(
-            t.endpoints.c.enabled.is_(True), t.endpoints.c.url.is_not(None))).scalar()
-    return int(n or 0)
+        return int(conn.execute(_enabled()).scalar() or 0)
+
+
+def share_counts(engine: Engine, ttl_s: float) -> tuple[int, int]:
+    """(probed enabled endpoints, live watchers) in one round trip: what a fair share is computed from."""
+    with engine.connect() as conn:
+        n, w = conn.execute(select(_enabled().scalar_subquery(), _live(ttl_s).scalar_subquery())).one()
+    return int(n or 0), int(w or 0)
 
 
 # ---- leases ---------------------------------------------------------------------------------------

@@ -109,8 +109,7 @@ class LeaseKeeper:
             self.lost += len(gone)
             logger.warning(f"{len(gone)} endpoint leases were taken over by other watchers; dropping them")
         self.held = kept          # replaced, never mutated: the probe loop reads it from another thread
-        L.beat_watcher(eng, self.id, status="running", held=len(kept), probes_per_minute=None)
-        target = fair_share(L.enabled_endpoint_count(eng), L.live_watcher_count(eng, self.ttl_s))
+        target = fair_share(*L.share_counts(eng, self.ttl_s))     # the heartbeat row is written after (tick)
         if len(kept) > target:
             shed = sorted(kept)[target:]
             gone_now = set(shed)

@@ -169,8 +169,10 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
             sched.wake.clear()
             now = time.time()
             try:
-                if now >= next_cycle or keeper.claimed.is_set():   # new leases: schedule them at once
+                if keeper.claimed.is_set():     # leases just claimed: probe them now, from the rows last read
                     keeper.claimed.clear()
+                    sched.refresh(reread=False)
+                if now >= next_cycle:
                     next_cycle = now + cycle_s
                     sched.cycle()
                     cycles += 1

@@ -93,6 +93,7 @@ class Scheduler(ProbeJobs):
         self._cycle = _Cycle()
         self._closed = False
         self._refreshed = False      # after the first refresh, an overdue endpoint that appears is probed now
+        self._all: list[Endpoint] | None = None   # every enabled row of the last read (held or not)
         self.leases: Any = None      # a LeaseKeeper (app.watcher.leases): probe only the endpoints it holds
 
     def use_leases(self, keeper: Any) -> None:
@@ -102,9 +103,11 @@ class Scheduler(ProbeJobs):
         keeper.wake = self.wake      # a claim wakes the loop: taken-over endpoints are probed without waiting
 
     # ---- configuration -------------------------------------------------------------------------
-    def refresh(self) -> list[Endpoint]:
-        """Read enabled endpoints from the database; add, update or drop schedule entries."""
-        rows = self.store.list_endpoints(enabled_only=True)
+    def refresh(self, *, reread: bool = True) -> list[Endpoint]:
+        """Read enabled endpoints from the database; add, update or drop schedule entries. ``reread=False``
+        reuses the rows of the last read (leases just claimed: scheduled without waiting for the database)."""
+        rows = self.store.list_endpoints(enabled_only=True) if reread or self._all is None else self._all
+        self._all = rows
         if self.leases is not None:   # another watcher probes (and analyses) the endpoints it holds
             rows = [ep for ep in rows if not is_probed(ep) or self.leases.holds(ep.id)]
         self.endpoints = rows
