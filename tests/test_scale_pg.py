@@ -454,7 +454,9 @@ def test_three_watchers_share_sixty_endpoints_take_over_after_kill_and_fence_a_p
         assert sum(w["endpoints"] for w in live) == n_ep and {w["pid"] for w in live} == set(wids)
         held_by = endpoint_holders(settings, store)    # `mlfi endpoints list --json`: held_by
         assert len(held_by) == n_ep and {h["pid"] for h in held_by.values()} == set(wids)
-        t1, f1 = time.time(), _lease_fences(store)
+        f1 = _lease_fences(store)     # hand-overs are counted from one interval before the window: a probe of
+        time.sleep(interval)          # the previous holder sent just before one may still land inside it
+        t1 = time.time()
         print(f"settled after {t1 - t_start:.1f} s")
         time.sleep(6.0)
         t2, f2 = time.time(), _lease_fences(store)

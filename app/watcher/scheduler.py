@@ -144,8 +144,8 @@ class Scheduler(ProbeJobs):
         last = ep.last_probe_at
         if last is not None and float(last) <= now:   # restart: honour the stored backoff
             due = float(last) + backoff_delay(interval, failures, self.settings.backoff_max_s)
-            if self.leases is not None and self._refreshed and now - 0.5 * interval < due <= now:
-                due += interval   # handed over just now: the previous holder may have probed this slot already
+            if self.leases is not None and self._refreshed and now - interval < due <= now:
+                due += interval   # handed over: the previous holder may have probed this slot (write not stored)
         # the first schedule (a start or restart) spreads its overdue endpoints over their interval; one that
         # appears later with an overdue slot (taken over from a dead watcher) is probed now: it is late already
         if self.stagger and due <= now and (not self._refreshed or last is None):
