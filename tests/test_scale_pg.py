@@ -59,9 +59,9 @@ def test_claims_are_exclusive_fenced_and_a_stale_write_is_refused(pgs: tuple[Set
     assert len(got_a) == 4 and len(got_b) == 2 and not set(got_a) & set(got_b)     # no endpoint twice
     assert set(got_a.values()) == {1} and L.claim(eng, b, 10, ttl_s=30.0) == {}      # nothing free left
     assert 0.0 < L.next_expiry_in(eng, b) <= 0.3 and L.next_expiry_in(eng, a) > 29.0  # b wakes when a's expire
-    assert L.share_counts(eng, 15.0) == (6, 2)        # (endpoints, live watchers)
+    assert L.share_counts(eng, 15.0) == (6, 2, 0)     # (endpoints, live watchers, lapsed leases)
     time.sleep(0.4)                                    # a's leases expire (a was "paused")
-    assert L.share_counts(eng, 15.0) == (6, 1)        # a still beat recently, but it stopped renewing
+    assert L.share_counts(eng, 15.0) == (6, 1, 4)     # a still beat recently, but it stopped renewing
     assert L.next_expiry_in(eng, b) is None            # a lapsed lease is no reason to wake (never spins)
     taken = L.claim(eng, b, 10, ttl_s=30.0)
     assert set(taken) == set(got_a) and set(taken.values()) == {2}                  # fence grew on the claim

@@ -87,11 +87,17 @@ def enabled_endpoint_count(engine: Engine) -> int:
         return int(conn.execute(_enabled()).scalar() or 0)
 
 
-def share_counts(engine: Engine, ttl_s: float) -> tuple[int, int]:
-    """(probed enabled endpoints, live watchers) in one round trip: what a fair share is computed from."""
+def share_counts(engine: Engine, ttl_s: float) -> tuple[int, int, int]:
+    """(probed enabled endpoints, live watchers, lapsed leases) in one round trip: what a fair share is
+    computed from, and how many leases a dead or paused watcher left to take over (held, expired)."""
+    le, ep = t.leases, t.endpoints
+    lapsed = (select(func.count()).select_from(le).join(ep, ep.c.id == le.c.endpoint_id)
+              .where(le.c.holder.is_not(None), le.c.expires_at < db_now(), ep.c.enabled.is_(True),
+                     ep.c.url.is_not(None)))
     with engine.connect() as conn:
-        n, w = conn.execute(select(_enabled().scalar_subquery(), _live(ttl_s).scalar_subquery())).one()
-    return int(n or 0), int(w or 0)
+        n, w, x = conn.execute(select(_enabled().scalar_subquery(), _live(ttl_s).scalar_subquery(),
+                                      lapsed.scalar_subquery())).one()
+    return int(n or 0), int(w or 0), int(x or 0)
 
 
 # ---- leases ---------------------------------------------------------------------------------------

@@ -109,7 +109,14 @@ class LeaseKeeper:
             self.lost += len(gone)
             logger.warning(f"{len(gone)} endpoint leases were taken over by other watchers; dropping them")
         self.held = kept          # replaced, never mutated: the probe loop reads it from another thread
-        target = fair_share(*L.share_counts(eng, self.ttl_s))     # the heartbeat row is written after (tick)
+        endpoints, live, lapsed = L.share_counts(eng, self.ttl_s)   # the heartbeat row is written after (tick)
+        target = fair_share(endpoints, live)
+        if lapsed:       # a dead (or paused) watcher's leases: whoever sees them first takes them all at once;
+            got = L.claim(eng, self.id, lapsed, self.ttl_s)     # the fair share is restored at the next ticks
+            if got:
+                logger.info(f"took over {len(got)} expired endpoint leases")
+                self._took(kept, got)
+                kept = self.held
         if len(kept) > target:
             shed = sorted(kept)[target:]
             gone_now = set(shed)
@@ -119,13 +126,17 @@ class LeaseKeeper:
         elif len(kept) < target:
             got = L.claim(eng, self.id, target - len(kept), self.ttl_s)
             if got:
-                self._fences = {**self._fences, **got}
-                self.held = {**kept, **got}
-                self.claimed.set()
-                if self.wake is not None:
-                    self.wake.set()
+                self._took(kept, got)
                 logger.info(f"claimed {len(got)} endpoint leases (holding {len(self.held)}, share {target})")
         self.expiry_in, self._expiry_read = L.next_expiry_in(eng, self.id), time.monotonic()
+
+    def _took(self, kept: dict[int, int], got: dict[int, int]) -> None:
+        """Add claimed leases and wake the probe loop (it schedules them at once)."""
+        self._fences = {**self._fences, **got}
+        self.held = {**kept, **got}
+        self.claimed.set()
+        if self.wake is not None:
+            self.wake.set()
 
     def close(self) -> None:
         """Release every lease at once and mark this watcher stopped (errors are logged)."""
