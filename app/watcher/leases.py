@@ -57,6 +57,7 @@ class LeaseKeeper:
         self._lock = threading.Lock()         # one tick at a time (the thread's, or the caller's)
         self.wake: threading.Event | None = None   # set after a claim (the scheduler's: refresh and probe now)
         self.claimed = threading.Event()      # a claim since the probe loop last refreshed its schedule
+        self._shed: list[int] = []            # leases no longer probed, given back at the next tick
         self.expiry_in: float | None = None   # seconds until another watcher's first lease expires (at read)
         self._expiry_read = 0.0
 
@@ -109,6 +110,10 @@ class LeaseKeeper:
             self.lost += len(gone)
             logger.warning(f"{len(gone)} endpoint leases were taken over by other watchers; dropping them")
         self.held = kept          # replaced, never mutated: the probe loop reads it from another thread
+        if self._shed:            # not probed since the last tick: their last samples are written by now
+            n = L.release(eng, self.id, self._shed)
+            self._shed = []
+            logger.info(f"released {n} endpoint leases to other watchers")
         endpoints, live, lapsed = L.share_counts(eng, self.ttl_s)   # the heartbeat row is written after (tick)
         target = fair_share(endpoints, live)
         if lapsed:       # a dead (or paused) watcher's leases: whoever sees them first takes them all at once;
@@ -118,11 +123,12 @@ class LeaseKeeper:
                 self._took(kept, got)
                 kept = self.held
         if len(kept) > target:
-            shed = sorted(kept)[target:]
-            gone_now = set(shed)
-            self.held = {e: f for e, f in kept.items() if e not in gone_now}   # stop probing them first
-            L.release(eng, self.id, shed)
-            logger.info(f"released {len(shed)} endpoint leases to other watchers (share {target})")
+            # stop probing them now, give them back at the next tick: released now, the write of a probe
+            # still in flight would be refused, and the next holder would not see it and probe that slot again
+            self._shed = sorted(kept)[target:]
+            gone_now = set(self._shed)
+            self.held = {e: f for e, f in kept.items() if e not in gone_now}
+            logger.info(f"releasing {len(self._shed)} endpoint leases to other watchers (share {target})")
         elif len(kept) < target:
             got = L.claim(eng, self.id, target - len(kept), self.ttl_s)
             if got:
