@@ -31,6 +31,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         app.include_router(importlib.import_module(f"app.api.routes.{name}").router)
     app.include_router(importlib.import_module("app.api.metrics").router)     # GET /metrics (Prometheus)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.router.on_startup.append(lambda: _start_runner(app))
     app.router.on_shutdown.append(lambda: _close_runner(app))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -47,6 +48,16 @@ def _body_schemas() -> dict[str, Any]:
         out.update(schema.pop("$defs", {}))
         out[model.__name__] = schema
     return out
+
+
+def _start_runner(app: FastAPI) -> None:
+    """Resume the analyses requested over HTTP that no process runs (queued when a service stopped, or
+    orphaned by a dead one), now and periodically (app.api.analysis_runner)."""
+    from app.api.analysis_runner import AnalysisRunner
+
+    if getattr(app.state, "analysis_runner", None) is None:
+        app.state.analysis_runner = AnalysisRunner(app.state.settings)
+    app.state.analysis_runner.start()
 
 
 def _close_runner(app: FastAPI) -> None:
