@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
@@ -86,19 +87,36 @@ async def ingest_batch(endpoint_id: EndpointId, request: Request, _: Annotated[s
 
 
 def _ingest(request: Request, endpoint_id: int, raw: bytes, idempotency_key: str | None) -> JSONResponse:
-    from app.analysis.ingest_records import PredictionRecord, ingest_records
-
     body = parse_batch(raw)
     name = _endpoint_name(request, endpoint_id)
     idem = None
     if idempotency_key is not None:
         digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
         idem = (idempotency_key, digest)
-    records = [PredictionRecord(r.features, r.prediction, r.confidence, r.label, r.latency_ms,
-                                r.timestamp if not isinstance(r.timestamp, str) else None) for r in body.predictions]
-    got = ingest_records(request.app.state.store, name, records, idempotency=idem)
+    got = _store_rows(request.app.state.store, name, body.predictions, idem)
     return json_response({"endpoint": name, "ingested": got.ingested, "prediction_ids": got.prediction_ids,
                           "replayed": got.replayed}, status_code=200 if got.replayed else 201)
+
+
+def _store_rows(store: Any, name: str, rows: list[BatchRow], idem: tuple[str, str] | None) -> Any:
+    """Insert the rows in one transaction: built straight from the columns when the batch is plain
+    (app.api.batch_rows), else by the frame path of `mlfi ingest` (which also words every error)."""
+    from app.analysis.ingest import refuse_probed
+    from app.analysis.ingest_records import PredictionRecord, ingest_records
+    from app.analysis.ingest_rows import ROW_COLUMNS
+    from app.api.batch_rows import batch_columns
+    from app.storage.api_ingest import insert_rows
+
+    cols = batch_columns(rows, store.keeps_inputs, time.time())
+    if cols is None:
+        records = [PredictionRecord(r.features, r.prediction, r.confidence, r.label, r.latency_ms,
+                                    r.timestamp if not isinstance(r.timestamp, str) else None) for r in rows]
+        return ingest_records(store, name, records, idempotency=idem)
+    refuse_probed(store, name)
+    eid = store.upsert_endpoint(name, protocol="ingest").id
+    n = len(rows)
+    return insert_rows(store.engine, eid, ROW_COLUMNS, list(zip([eid] * n, cols[0], ["ingest"] * n, *cols[1:])),
+                       idempotency=idem)
 
 
 @router.post("/{endpoint_id}/labels", responses=problems(400, 401, 403, 404, 413, 422))
