@@ -15,7 +15,7 @@ from app.api.routes import ROUTERS
 from app.config import Settings
 from app.storage import Store
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "from_env"]
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
@@ -35,6 +35,17 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.router.on_shutdown.append(lambda: _close_runner(app))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def from_env() -> FastAPI:
+    """The application over the settings of the environment: the factory each uvicorn worker process calls
+    (`mlfi serve-api --workers N`)."""
+    from app.logging_setup import setup_logging
+
+    settings = Settings()
+    settings.ensure_dirs()
+    setup_logging(settings, quiet=False)
+    return create_app(settings)
 
 
 def _body_schemas() -> dict[str, Any]:

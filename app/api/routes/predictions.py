@@ -18,7 +18,7 @@ from app.api.jsonout import json_response
 from app.api.problems import problems
 from app.api.routes.endpoints import by_id
 from app.api.routes.monitoring import PredictionIn
-from app.errors import InputError
+from app.errors import InputError, NotFoundError
 
 __all__ = ["BatchIn", "router"]
 
@@ -88,19 +88,22 @@ async def ingest_batch(endpoint_id: EndpointId, request: Request, _: Annotated[s
 
 def _ingest(request: Request, endpoint_id: int, raw: bytes, idempotency_key: str | None) -> JSONResponse:
     body = parse_batch(raw)
-    name = _endpoint_name(request, endpoint_id)
+    ep = by_id(request, endpoint_id)
+    name = ep.name
     idem = None
     if idempotency_key is not None:
         digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
         idem = (idempotency_key, digest)
-    got = _store_rows(request.app.state.store, name, body.predictions, idem)
+    got = _store_rows(request.app.state.store, ep, body.predictions, idem)
     return json_response({"endpoint": name, "ingested": got.ingested, "prediction_ids": got.prediction_ids,
                           "replayed": got.replayed}, status_code=200 if got.replayed else 201)
 
 
-def _store_rows(store: Any, name: str, rows: list[BatchRow], idem: tuple[str, str] | None) -> Any:
+def _store_rows(store: Any, ep: Any, rows: list[BatchRow], idem: tuple[str, str] | None) -> Any:
     """Insert the rows in one transaction: built straight from the columns when the batch is plain
     (app.api.batch_rows), else by the frame path of `mlfi ingest` (which also words every error)."""
+    from sqlalchemy.exc import IntegrityError
+
     from app.analysis.ingest import refuse_probed
     from app.analysis.ingest_records import PredictionRecord, ingest_records
     from app.analysis.ingest_rows import ROW_COLUMNS
@@ -111,12 +114,17 @@ def _store_rows(store: Any, name: str, rows: list[BatchRow], idem: tuple[str, st
     if cols is None:
         records = [PredictionRecord(r.features, r.prediction, r.confidence, r.label, r.latency_ms,
                                     r.timestamp if not isinstance(r.timestamp, str) else None) for r in rows]
-        return ingest_records(store, name, records, idempotency=idem)
-    refuse_probed(store, name)
-    eid = store.upsert_endpoint(name, protocol="ingest").id
+        return ingest_records(store, ep.name, records, idempotency=idem)
+    eid = ep.id
+    if ep.protocol != "ingest":          # a probed endpoint is refused; a new one becomes an ingest endpoint
+        refuse_probed(store, ep.name)
+        eid = store.upsert_endpoint(ep.name, protocol="ingest").id
     n = len(rows)
-    return insert_rows(store.engine, eid, ROW_COLUMNS, list(zip([eid] * n, cols[0], ["ingest"] * n, *cols[1:])),
-                       idempotency=idem)
+    try:
+        return insert_rows(store.engine, eid, ROW_COLUMNS, list(zip([eid] * n, cols[0], ["ingest"] * n, *cols[1:])),
+                           idempotency=idem)
+    except IntegrityError:               # the endpoint was deleted meanwhile
+        raise NotFoundError(f"no endpoint with id {eid}") from None
 
 
 @router.post("/{endpoint_id}/labels", responses=problems(400, 401, 403, 404, 413, 422))
