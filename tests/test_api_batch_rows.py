@@ -10,7 +10,7 @@ import pytest
 from app.analysis.ingest_records import PredictionRecord, _frame
 from app.analysis.ingest_rows import chunk_rows
 from app.api.batch_rows import batch_columns
-from app.api.routes.predictions import BatchIn
+from app.api.routes.predictions import BatchIn, _LaxBatch
 
 NOW = 1_800_000_000.0
 
@@ -42,6 +42,9 @@ def _same(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]]) -> None:
 
 
 PLAIN = [
+    # every feature a float (the frame is built from one float64 matrix)
+    [{"features": {"a": 0.1 + 0.2, "b": -3.0, "c": 1e-7, "d": 123456789.123456789}, "prediction": i % 2,
+      "confidence": 0.5} for i in range(10)],
     # numbers only, int predictions, confidences, no label, no time (the bench's shape)
     [{"features": {"a": 0.12345, "b": -3, "c": 1e-7}, "prediction": i % 2, "confidence": 0.5 + i / 100}
      for i in range(20)],
@@ -62,6 +65,13 @@ PLAIN = [
 def test_column_rows_equal_the_frame_path(case: int, keep: bool) -> None:
     rows = _rows(PLAIN[case])
     _same(_fast_rows(rows, keep), _frame_rows(rows, keep))
+
+
+@pytest.mark.parametrize("case", range(len(PLAIN)))
+def test_the_lax_parse_gives_the_same_columns(case: int) -> None:
+    raw = BatchIn.model_validate({"predictions": PLAIN[case]}).model_dump_json().encode()
+    lax = batch_columns(_LaxBatch.model_validate_json(raw).predictions, True, NOW)
+    assert lax is not None and lax == batch_columns(BatchIn.model_validate_json(raw).predictions, True, NOW)
 
 
 def _one(**over: Any) -> list[dict[str, Any]]:
@@ -85,3 +95,11 @@ def _one(**over: Any) -> list[dict[str, Any]]:
 ], ids=lambda b: repr(b[1])[:40])
 def test_what_it_cannot_build_exactly_goes_to_the_frame_path(batch: list[dict[str, Any]]) -> None:
     assert batch_columns(_rows(batch), True, NOW) is None
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_a_value_the_strict_model_refuses_is_never_built_from_the_lax_parse(keep: bool) -> None:
+    raw = b'{"predictions": [{"features": {"a": [1, 2]}, "prediction": 1}]}'
+    assert batch_columns(_LaxBatch.model_validate_json(raw).predictions, keep, NOW) is None
+    with pytest.raises(ValueError, match="features.a"):
+        BatchIn.model_validate_json(raw)

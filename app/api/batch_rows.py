@@ -67,29 +67,33 @@ def _times(values: list[Any], now: float, n: int) -> list[float] | None:
     return [now if v is None else v for v in vals]
 
 
-def _features_ok(feats: Sequence[dict[str, Any]]) -> bool:
-    """Every row has the first row's feature names (none reserved, none with a NUL) and only finite
-    numbers, booleans, gaps or short strings without NUL as values."""
-    names = feats[0].keys()
-    if any(k.startswith(_ROLE) or "\x00" in k for k in names):
-        return False
+def _features_ok(feats: Sequence[dict[str, Any]], same_names: bool) -> tuple[bool, bool]:
+    """(whether every feature value is a finite number, a boolean, a gap or a short string without NUL, no
+    name holds a NUL or the reserved prefix, and with ``same_names`` every row has the first row's names in
+    its order; whether every value is a float)."""
+    names = tuple(feats[0])
+    floats = True
     for f in feats:
-        if f.keys() != names:
-            return False
+        if same_names and tuple(f) != names:
+            return False, False
+        if (not same_names or f is feats[0]) and any(k.startswith(_ROLE) or "\x00" in k for k in f):
+            return False, False
         for v in f.values():
             tv = type(v)
             if tv is float:
                 if not math.isfinite(v):
-                    return False
-            elif tv is int:
+                    return False, False
+                continue
+            floats = False
+            if tv is int:
                 if not -_INT64 <= v < _INT64:
-                    return False
+                    return False, False
             elif tv is str:
                 if not _ok_str(v):
-                    return False
+                    return False, False
             elif tv is not bool and v is not None:
-                return False
-    return True
+                return False, False
+    return True, floats
 
 
 def batch_columns(rows: Sequence[Any], keep_inputs: bool, now: float) -> list[list[Any]] | None:
@@ -107,15 +111,14 @@ def batch_columns(rows: Sequence[Any], keep_inputs: bool, now: float) -> list[li
     if labels is None or confs is None or lats is None or ts is None:
         return None
     feats = [r.features for r in rows]
-    if not keep_inputs:
-        if any("\x00" in k or (type(v) is str and "\x00" in v) for f in feats for k, v in f.items()):
-            return None
-        inputs: list[str | None] = [None] * n
-    elif not _features_ok(feats):
+    ok, floats = _features_ok(feats, same_names=keep_inputs)
+    if not ok:
         return None
-    elif not feats[0]:
-        inputs = [None] * n
-    else:
-        inputs = list(_inputs_json(pd.DataFrame.from_records(feats)))
+    inputs: list[str | None] = [None] * n
+    if keep_inputs and feats[0]:
+        names = list(feats[0])            # all floats: the float64 frame from_records would build, directly
+        frame = (pd.DataFrame(np.array([list(f.values()) for f in feats], dtype=np.float64), columns=names)
+                 if floats else pd.DataFrame.from_records(feats))
+        inputs = list(_inputs_json(frame))
     correct = [None if lab is None else int(lab == pr) for lab, pr in zip(labels, preds)]
     return [ts, preds, confs, labels, correct, lats, inputs]
