@@ -22,7 +22,7 @@ def register(group: click.Group) -> None:
         """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
         import uvicorn
 
-        from app.api import create_app
+        from app.api.app import serving_app
         from app.commands.dashboard import _check_port_free
         from app.logging_setup import setup_logging
 
@@ -32,7 +32,7 @@ def register(group: click.Group) -> None:
         opts: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "access_log": False,
                                 "server_header": False, "proxy_headers": False}
         if workers == 1:
-            uvicorn.run(create_app(settings), **opts)
+            uvicorn.run(serving_app(settings), **opts)
         else:        # each worker process builds the app from the same environment (app.api.app.from_env)
             uvicorn.run("app.api.app:from_env", factory=True, workers=workers, **opts)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import time
 from typing import Annotated, Any
@@ -113,7 +114,7 @@ def _ingest(request: Request, endpoint_id: int, raw: bytes, idempotency_key: str
         cols = batch_columns(lax.predictions, store.keeps_inputs, now) if lax is not None else None
         if cols is not None:
             ep = by_id(request, endpoint_id)
-            return _answer(ep.name, _insert(store, ep, cols, None))
+            return _answer(request, ep.name, _insert(store, ep, cols, None))
     body = parse_batch(raw)
     ep = by_id(request, endpoint_id)
     idem = None
@@ -122,14 +123,18 @@ def _ingest(request: Request, endpoint_id: int, raw: bytes, idempotency_key: str
         idem = (idempotency_key, digest)
     cols = batch_columns(body.predictions, store.keeps_inputs, now)
     if cols is not None:
-        return _answer(ep.name, _insert(store, ep, cols, idem))
+        return _answer(request, ep.name, _insert(store, ep, cols, idem))
     # the frame path of `mlfi ingest`: any batch, and the wording of every error
     records = [PredictionRecord(r.features, r.prediction, r.confidence, r.label, r.latency_ms,
                                 r.timestamp if not isinstance(r.timestamp, str) else None) for r in body.predictions]
-    return _answer(ep.name, ingest_records(store, ep.name, records, idempotency=idem))
+    return _answer(request, ep.name, ingest_records(store, ep.name, records, idempotency=idem))
 
 
-def _answer(name: str, got: Any) -> JSONResponse:
+def _answer(request: Request, name: str, got: Any) -> JSONResponse:
+    state = request.app.state
+    if getattr(state, "freeze_gc", False) and not getattr(state, "gc_frozen_after_ingest", False):
+        state.gc_frozen_after_ingest = True      # once: what the first batch imported (app.api.app.serving_app)
+        gc.freeze()
     return json_response({"endpoint": name, "ingested": got.ingested, "prediction_ids": got.prediction_ids,
                           "replayed": got.replayed}, status_code=200 if got.replayed else 201)
 
