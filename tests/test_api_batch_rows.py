@@ -103,3 +103,15 @@ def test_a_value_the_strict_model_refuses_is_never_built_from_the_lax_parse(keep
     assert batch_columns(_LaxBatch.model_validate_json(raw).predictions, keep, NOW) is None
     with pytest.raises(ValueError, match="features.a"):
         BatchIn.model_validate_json(raw)
+
+
+def test_rows_for_an_endpoint_deleted_meanwhile_are_a_not_found(store: Any) -> None:
+    from app.analysis.ingest_rows import ROW_COLUMNS
+    from app.errors import NotFoundError
+    from app.storage.api_ingest import insert_rows
+
+    cols = batch_columns(_rows(PLAIN[0]), True, NOW)
+    assert cols is not None
+    n = len(cols[0])
+    with pytest.raises(NotFoundError, match="no endpoint with id 4242"):
+        insert_rows(store.engine, 4242, ROW_COLUMNS, list(zip([4242] * n, cols[0], ["ingest"] * n, *cols[1:])))

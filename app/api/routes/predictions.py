@@ -19,7 +19,7 @@ from app.api.jsonout import json_response
 from app.api.problems import problems
 from app.api.routes.endpoints import by_id
 from app.api.routes.monitoring import PredictionIn
-from app.errors import InputError, NotFoundError
+from app.errors import InputError
 
 __all__ = ["BatchIn", "router"]
 
@@ -141,8 +141,6 @@ def _answer(request: Request, name: str, got: Any) -> JSONResponse:
 
 def _insert(store: Any, ep: Any, cols: list[list[Any]], idem: tuple[str, str] | None) -> Any:
     """Insert the rows built by app.api.batch_rows in one transaction (with the idempotency receipt)."""
-    from sqlalchemy.exc import IntegrityError
-
     from app.analysis.ingest import refuse_probed
     from app.analysis.ingest_rows import ROW_COLUMNS
     from app.storage.api_ingest import insert_rows
@@ -151,12 +149,9 @@ def _insert(store: Any, ep: Any, cols: list[list[Any]], idem: tuple[str, str] | 
     if ep.protocol != "ingest":          # a probed endpoint is refused; a new one becomes an ingest endpoint
         refuse_probed(store, ep.name)
         eid = store.upsert_endpoint(ep.name, protocol="ingest").id
-    n = len(cols[0])
-    try:
-        return insert_rows(store.engine, eid, ROW_COLUMNS, list(zip([eid] * n, cols[0], ["ingest"] * n, *cols[1:])),
-                           idempotency=idem)
-    except IntegrityError:               # the endpoint was deleted meanwhile
-        raise NotFoundError(f"no endpoint with id {eid}") from None
+    n = len(cols[0])                     # a 404 if the endpoint was deleted meanwhile
+    return insert_rows(store.engine, eid, ROW_COLUMNS, list(zip([eid] * n, cols[0], ["ingest"] * n, *cols[1:])),
+                       idempotency=idem)
 
 
 @router.post("/{endpoint_id}/labels", responses=problems(400, 401, 403, 404, 413, 422))
