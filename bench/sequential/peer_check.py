@@ -87,8 +87,8 @@ def main() -> None:
              ("Each row: the bench's calibration (most sensitive knob with at most calib/10,000 alarms on calib "
              "healthy samples, 10,000-sample streams) repeated on independent draws; the picked knob then "
              f"runs on {a.fresh:,} fresh healthy samples (10,000-sample streams, fresh detector each). "
-             "Rates per 10,000 samples with exact Poisson 95 % intervals. 'first' counts only a fresh detector's "
-             f"first alarm per stream (what a delay run can meet); 'clustered': alarms within {CLUSTER} samples "
+             "Rates per 10,000 samples with exact Poisson 95 % intervals. 'first': a fresh detector's first alarm "
+             "per 10,000-sample stream only, so 1.00 means every stream alarmed; 'clustered': alarms within {CLUSTER} samples "
              "of the previous one."), "",
              ("| signal | detector | calibrated on | knob | alarms in calibration | fresh: all alarms / 10k | "
               "fresh: first alarms / 10k | clustered |"), "|---|---|---|---|---|---|---|---|"]
