@@ -66,6 +66,7 @@ def main() -> None:
     ap.add_argument("--calib", type=int, default=100_000, help="healthy samples per signal to calibrate peers")
     ap.add_argument("--quick", action="store_true", help="5 reps, 20k healthy, 20k calibration")
     ap.add_argument("--no-peers", action="store_true", help="mlfi and windowed only (no river venv needed)")
+    ap.add_argument("--baseline", type=int, default=5000, help="healthy samples in mlfi's baseline (live: 150)")
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "sequential.md"))
     a = ap.parse_args()
     global PEERS
@@ -75,9 +76,9 @@ def main() -> None:
         from peers import PEERS, calibrate
     if a.quick:
         a.reps, a.healthy, a.calib = 5, 20_000, 20_000
-    t0 = time.time()
+    t0, src = time.time(), _source()         # the code as it was when the run started
     rng = np.random.default_rng(2026)
-    base = draw(rng, 5000, HEALTHY)
+    base = draw(rng, a.baseline, HEALTHY)
     mb = MonitorBaseline.from_samples(base)
     chunk = 10_000
     healthy = [draw(rng, chunk, HEALTHY) for _ in range(max(1, a.healthy // chunk))]
@@ -158,7 +159,7 @@ def main() -> None:
         print(f"{mode}: bound {bound:.1f} mlfi {_delay(d['mlfi'])} alone {_delay(d['alone'])} "
               f"windowed {_delay(d['windowed'])} "
               + " ".join(f"{p} {_delay(d[p])}" for p in PEERS) + f" rec {_delay(d['mlfi rec'])}", flush=True)
-    write(a, rows, fa, knobs, n_healthy, n_cal, time.time() - t0)
+    write(a, rows, fa, knobs, n_healthy, n_cal, time.time() - t0, src)
 
 
 def _source() -> str:
@@ -174,12 +175,12 @@ def _source() -> str:
 
 
 def write(a: argparse.Namespace, rows: list, fa: dict[str, float], knobs: dict, n_healthy: int, n_cal: int,
-          secs: float) -> None:
+          secs: float, src: str) -> None:
     peers = list(PEERS)
     lines = ["# Sequential detection: delay, false alarms, recovery", "",
              (f"Command: `bash bench/sequential/run.sh{' --quick' if a.quick else ''}"
-              f"{' --no-peers' if a.no_peers else ''} --reps {a.reps} --healthy {a.healthy} --calib {a.calib}` "
-              f"on source {_source()} (reps {a.reps}, healthy "
+              f"{' --no-peers' if a.no_peers else ''} --reps {a.reps} --healthy {a.healthy} --calib {a.calib} --baseline {a.baseline}` "
+              f"on source {src} (reps {a.reps}, healthy "
              f"{n_healthy}, calibration {n_cal} per signal) · {os.cpu_count()} cores · {secs / 60:.0f} min."), "",
              ("Detection delay in endpoint samples after the change, median / 95th percentile over the runs "
              "(a run that does not detect within 1,000 samples counts as missed). Bound: Lorden's "
