@@ -26,11 +26,8 @@ sixty-sample failures (``tests/test_sequential.py``, ``bench/sequential``).
 
 from __future__ import annotations
 
-import copy
 import json
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from statistics import NormalDist
@@ -41,6 +38,7 @@ from app.detection.sequential.bernoulli import DEFAULT_SHIFTS, BernoulliCusum
 from app.detection.sequential.classmix import ClassMixCusum
 from app.detection.sequential.estimation import CAP, bootstrap_threshold
 from app.detection.sequential.meanscale import _PROBS, MeanScaleCusum, baseline_quantiles
+from app.detection.sequential.memo import memoised
 from app.detection.sequential.recovery import RecoveryTest
 
 __all__ = ["Alarm", "MonitorBaseline", "Sample", "SequentialMonitor", "latency_scale_quantiles"]
@@ -52,10 +50,7 @@ CONFIDENCE_TOLERANCE = 0.02
 WARNING_SHARE = 0.5           # a statistic at half its threshold is a warning: the watcher probes faster
 RECOVERY_SHARE = 10            # recovery budget: false_alarm_every / 10 still-failing samples per false recovery
 MIN_BASELINE = 20
-CACHE_SIZE = 512               # calibrated detectors kept (one per signal, baseline and budget)
 _INV = NormalDist().inv_cdf
-_CACHE: OrderedDict[tuple[str, int, float, str], SequentialDetector] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -164,26 +159,6 @@ def _signals(b: MonitorBaseline) -> dict[str, tuple[Callable[[float], Sequential
     return out
 
 
-def _calibrated_cached(name: str, det: SequentialDetector, b: MonitorBaseline, n: int,
-                       arl: float) -> SequentialDetector:
-    """:func:`_calibrated`, memoised on (signal, baseline content, size, budget): the bootstrap is
-    deterministic (seeded by ``n``), so a monitor rebuilt for the same baseline and budget (a watcher
-    restart, another process's endpoint with the same baseline, a benchmark's fresh monitors) gets
-    the same thresholds from a copy of the fresh detector instead of a second bootstrap."""
-    key = (name, n, arl, json.dumps(asdict(b), sort_keys=True))
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None:
-            _CACHE.move_to_end(key)
-            return copy.deepcopy(hit)
-    fresh = _calibrated(name, det, b, n, arl)
-    with _CACHE_LOCK:
-        _CACHE[key] = copy.deepcopy(fresh)
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return fresh
-
-
 def _calibrated(name: str, det: SequentialDetector, b: MonitorBaseline, n: int, arl: float) -> SequentialDetector:
     """One signal's detector with its bootstrap threshold for a baseline of ``n`` samples (see estimation).
 
@@ -260,7 +235,9 @@ class SequentialMonitor:
         for name, det in self.detectors.items():     # the baseline is an estimate: thresholds for its error
             n = (baseline.sizes or {}).get(name)
             if n:
-                self.detectors[name] = _calibrated_cached(name, det, baseline, n, per_signal)
+                key = (name, n, per_signal, json.dumps(asdict(baseline), sort_keys=True))   # memo: a rebuild is free
+                self.detectors[name] = memoised(key, lambda name=name, det=det, n=n: _calibrated(
+                    name, det, baseline, n, per_signal))
         self._extract = {name: get for name, (_, get) in specs.items()}
         self.recovering: dict[str, RecoveryTest] = {}
         self.n = 0
