@@ -5,13 +5,16 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from app.analysis.csv_stream import CsvHead, blocks, parse_block, read_head
 from app.analysis.ingest_rows import ROW_COLUMNS, Roles, chunk_rows
+from app.analysis.prefetch import prefetch
 from app.errors import InputError
 from app.storage import Store
 
@@ -151,6 +154,35 @@ def refuse_probed(store: Store, name: str) -> None:
                          f"predictions under another name, e.g. --endpoint '{name}-logs'")
 
 
+@dataclass(frozen=True)
+class _BadBlock:
+    """A block whose values cannot be stored: the consumer raises ``error`` after committing the blocks before."""
+
+    error: InputError
+
+
+def _prepared(head: CsvHead, path: Path, roles: Roles, offset: int, rows_done: int, hasher: hashlib._Hash,
+              eid: list[int], min_rows: int) -> Iterator[tuple[int, list[tuple[Any, ...]], str] | _BadBlock]:
+    """``(end offset, samples rows, sha256 of the file up to the end)`` of each block from ``offset``; a
+    :class:`_BadBlock` (and nothing after it) for the first block whose values cannot be stored."""
+    now, first = time.time(), True
+    line = 2 + rows_done           # file line of the next row (rows holding quoted newlines shift it)
+    for end, block in blocks(path, offset):
+        df = parse_block(head, block, path, first_line=line)
+        if first and len(df) < min_rows and end == path.stat().st_size and not rows_done:
+            raise InputError(f"{path.name} has {len(df)} rows: too few to learn a baseline from (at least {min_rows})")
+        try:
+            rows = chunk_rows(df, roles, eid[0], path=path, first_line=line, now=now, first_row=rows_done)
+        except InputError as exc:
+            yield _BadBlock(exc)
+            return
+        hasher.update(block)
+        rows_done += len(rows)
+        yield end, rows, hasher.hexdigest()
+        line += block.count(b"\n")
+        first = False
+
+
 def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: str | None = None,
                confidence_column: str | None = None, label_column: str | None = None,
                ts_column: str | None = None, min_rows: int = 0) -> IngestOutcome:
@@ -171,28 +203,26 @@ def ingest_csv(store: Store, name: str, path: str | Path, *, prediction_column: 
         roles = Roles(roles.prediction, roles.confidence, roles.label, roles.ts, roles.latency, [])
     position, offset, rows_done, hasher = _resume_point(store, name, p, head)
     _return_freed_blocks()
-    resumed_after, now, added = rows_done, time.time(), 0
-    line = 2 + rows_done           # file line of the next row (rows holding quoted newlines shift it)
-    endpoint_id: int | None = None
-    for end, block in blocks(p, offset):
-        df = parse_block(head, block, p, first_line=line)
-        if endpoint_id is None and len(df) < min_rows and end == p.stat().st_size and not rows_done:
-            raise InputError(f"{p.name} has {len(df)} rows: too few to learn a baseline from (at least {min_rows})")
-        try:
-            rows = chunk_rows(df, roles, endpoint_id or 0, path=p, first_line=line, now=now, first_row=rows_done)
-        except InputError as exc:
+    resumed_after, added = rows_done, 0
+    eid = [0]                        # the endpoint's id once known: rows made before that carry 0
+    prepared = _prepared(head, p, roles, offset, rows_done, hasher, eid, min_rows)
+    # the next block is parsed and hashed in a background thread while this one is written (pandas' parser
+    # and SQLite's steps and fsyncs release the GIL): on 2 cores about a fifth less wall time, one more block
+    # in memory. The blocks still commit in file order, each with its own position.
+    for item in prefetch(prepared, depth=1, name="mlfi-ingest-read"):
+        if isinstance(item, _BadBlock):
             if added or resumed_after:
-                raise InputError(f"{exc} (rows 1-{rows_done} are stored: fix the file and run the same "
-                                 "command again to resume after them)") from exc
-            raise
-        if endpoint_id is None:        # created only once the first block is known to be good
-            endpoint_id = store.upsert_endpoint(name, protocol="ingest").id
-            rows = [(endpoint_id, *r[1:]) for r in rows]
-        hasher.update(block)
+                raise InputError(f"{item.error} (rows 1-{rows_done} are stored: fix the file and run the same "
+                                 "command again to resume after them)") from item.error
+            raise item.error
+        end, rows, digest = item
+        if not eid[0]:               # created only once the first block is known to be good
+            eid[0] = store.upsert_endpoint(name, protocol="ingest").id
+        if rows and rows[0][0] != eid[0]:
+            rows = [(eid[0], *r[1:]) for r in rows]
         rows_done += len(rows)
-        position = store.add_ingest_chunk(endpoint_id, ROW_COLUMNS, rows, position, hasher.hexdigest(), end, rows_done)
+        position = store.add_ingest_chunk(eid[0], ROW_COLUMNS, rows, position, digest, end, rows_done)
         added += len(rows)
-        line += block.count(b"\n")
     if not added and not resumed_after:
         raise InputError(f"CSV {p} has no rows")
     return IngestOutcome(added, resumed_after)

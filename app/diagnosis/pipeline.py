@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -12,28 +11,25 @@ from typing import Any
 from app.config import Settings
 from app.diagnosis.evidence import build_evidence
 from app.diagnosis.history import similar_diagnoses
-from app.diagnosis.intake import from_dict, from_file, from_prompt, measure
+from app.diagnosis.learned import revise
 from app.diagnosis.learning import MAP_DOC, MAP_SECTION, learning_path
-from app.diagnosis.measure import DatasetMeasurements
 from app.diagnosis.models import Diagnosis, EvidenceItem, LearningItem, RemediationPlan
 from app.diagnosis.normalise import lost_values
 from app.diagnosis.payload import CONFIDENCE_FORMULA, HASH_EXCLUDED, canonical_json, confidence, payload_hash
 from app.diagnosis.plan import build_plan
 from app.diagnosis.readiness import readiness_questions
-from app.diagnosis.reasoning import configured as reasoning_configured
-from app.diagnosis.reasoning import read_prompt, with_reasoning
+from app.diagnosis.reading import Reading, read
+from app.diagnosis.reasoning import with_reasoning
 from app.diagnosis.record import ExperimentRecord
-from app.diagnosis.rules import RULES_PATH, load_rules
-from app.diagnosis.signals import Signals, compute_signals
-from app.diagnosis.signatures import LARGE_DROP, TEXT_LIMIT, gather, match_signatures
-from app.diagnosis.signatures.numbers import record_text
+from app.diagnosis.rules import RULES_PATH
+from app.diagnosis.signals import Signals
+from app.diagnosis.signatures import LARGE_DROP, match_signatures
 from app.diagnosis.taxonomy import TaxonomyResult, classify
 from app.diagnosis.validate import validate
-from app.errors import InputError
 from app.knowledge.models import Citation
 from app.knowledge.retriever import Retriever, build_retriever
 
-__all__ = ["TAXONOMY_DOC", "collapsed", "deployment_gate", "diagnose", "fairness_status"]
+__all__ = ["TAXONOMY_DOC", "Reading", "collapsed", "deployment_gate", "diagnose", "fairness_status", "read"]
 
 TAXONOMY_DOC = "taxonomy-ml-experiment-failures"
 
@@ -82,11 +78,13 @@ def deployment_gate(
     rai_status: str,
     lost_input: bool = False,
     collapse: bool = False,
+    doubt: bool = False,
 ) -> str:
     """BLOCKED for any diagnosed failure; CLEAR only for complete, healthy numbers with no concern at all.
 
     ``lost_input``: the intake dropped a value it could not read, so the numbers are not complete.
     ``collapse``: a large drop between two splits or offline and production (``collapsed``): never CLEAR.
+    ``doubt``: the learned reader leaned towards a failure but abstained (below its threshold): never CLEAR.
     """
     if tax.primary != "unknown":
         return "BLOCKED_PENDING_HUMAN_REVIEW"
@@ -97,6 +95,7 @@ def deployment_gate(
         or lost_input
         or collapse
         or bool(rec.training_issues)
+        or doubt
     )
     if (
         any(f.kind == "support" for f in tax.fired)
@@ -135,46 +134,6 @@ def _citations(
     return out
 
 
-def _with_measured_classes(rec: ExperimentRecord, meas: DatasetMeasurements | None) -> ExperimentRecord:
-    if meas is None or rec.class_distribution or len(meas.class_distribution_train) < 2:
-        return rec
-    prov = {**rec.provenance, "class_distribution": f"measured: {meas.train_csv}"}
-    return rec.model_copy(update={"class_distribution": meas.class_distribution_train, "provenance": prov})
-
-
-def _load(
-    prompt: str | None, experiment: str | Path | dict[str, Any] | None, base_dir: Path | None, warnings: list[str],
-    settings: Settings | None = None, reasoning: dict[str, Any] | None = None,
-) -> tuple[ExperimentRecord, Path, str]:
-    if (prompt is None) == (experiment is None):
-        raise InputError("give exactly one of --prompt or --experiment")
-    if settings is not None and reasoning_configured(settings) and reasoning is not None:
-        # the model reads free text only; a structured record is read locally (reasoning stays "local")
-        reasoning.update(reasoning="local", reasoning_configured=True, reasoning_model=settings.reasoning_model)
-    if prompt is not None and settings is not None and reasoning_configured(settings):
-        out = read_prompt(prompt, settings, warnings)
-        if reasoning is not None:
-            reasoning.update(reasoning="remote" if out.remote else "local", reasoning_error=out.error)
-        return out.record, base_dir or Path.cwd(), "prompt"
-    if prompt is not None:
-        return from_prompt(prompt), base_dir or Path.cwd(), "prompt"
-    if isinstance(experiment, dict):
-        return from_dict(experiment, warnings), base_dir or Path.cwd(), "experiment"
-    rec, base = from_file(experiment, warnings)  # type: ignore[arg-type]
-    return rec, base_dir or base, "experiment"
-
-
-def _record_fields(experiment: str | Path | dict[str, Any] | None) -> str:
-    """The raw record's scalar fields as text lines (empty for a prompt or a file that cannot be re-read)."""
-    if experiment is None:
-        return ""
-    try:
-        raw = experiment if isinstance(experiment, dict) else json.loads(Path(experiment).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ""
-    return record_text(raw)
-
-
 def diagnose(
     *,
     prompt: str | None = None,
@@ -188,21 +147,11 @@ def diagnose(
     now: dt.datetime | None = None,
 ) -> Diagnosis:
     """Diagnose one failed experiment. Same input (and knowledge base) -> same payload_hash."""
-    intake_warnings: list[str] = []
-    reasoning: dict[str, Any] = {}
-    rec, base, source = _load(prompt, experiment, base_dir, intake_warnings, settings, reasoning)
-    rules = load_rules(rules_path)
-    meas = measure(rec, base, alpha=settings.alpha if settings else 0.05)
-    rec = _with_measured_classes(rec, meas)
-    sig = compute_signals(rec, meas, rules.future_feature_patterns, rules.identifier_patterns)
-    text = prompt if prompt is not None else rec.notes
-    truncated = text is not None and len(text) > TEXT_LIMIT
-    if truncated:
-        intake_warnings.append(
-            f"notes longer than {TEXT_LIMIT} characters: failure signatures read the first {TEXT_LIMIT}"
-        )
-    facts, fact_sources = gather(text, rec, sig.values, sig.sources, _record_fields(experiment))
-    tax = classify(sig, rules, match_signatures(facts, fact_sources))
+    rd = read(prompt=prompt, experiment=experiment, settings=settings, rules_path=rules_path, base_dir=base_dir)
+    rec, meas, sig, rules, intake_warnings, facts = rd.rec, rd.meas, rd.sig, rd.rules, rd.warnings, rd.facts
+    matched = match_signatures(facts, rd.fact_sources)
+    tax = classify(sig, rules, matched)
+    tax, doubt = revise(tax, rules, rd.reader_text, facts, lambda extra: classify(sig, rules, [*matched, extra]))
     evidence, counter = build_evidence(tax, meas)
     r = retriever or build_retriever(settings, knowledge_dir)
     plan = build_plan(r, tax)
@@ -230,7 +179,7 @@ def diagnose(
         evidence=evidence,
         counter_evidence=counter,
         deployment_gate=deployment_gate(  # type: ignore[arg-type]
-            tax, sig, rec, rai, lost_values(intake_warnings) or truncated, collapsed(sig, facts)
+            tax, sig, rec, rai, lost_values(intake_warnings) or rd.truncated, collapsed(sig, facts), doubt
         ),
         report_ready=True,
         deployment_ready=False,
@@ -241,7 +190,7 @@ def diagnose(
         learning_path=learning,
         remediation_plan=plan,
         citations=citations,
-        grounding=with_reasoning(r.grounding, reasoning),
+        grounding=with_reasoning(r.grounding, rd.reasoning),
         contradictions=[],
         intake_warnings=intake_warnings,
         readiness_questions=readiness_questions(r.local, tax.primary, tax.secondary_risks, evidence),
@@ -252,7 +201,7 @@ def diagnose(
         signals=dict(sorted(sig.values.items())),
         assumptions=sorted(set(sig.assumptions)),
         input={
-            "source": source,
+            "source": rd.source,
             "experiment_id": rec.experiment_id,
             "title": rec.title,
             "fingerprint": fingerprint,
@@ -265,7 +214,7 @@ def diagnose(
             "canonical_json": "sorted keys, no whitespace, floats rounded to 6 places",
             "excluded": list(HASH_EXCLUDED),
         },
-        created_at=(now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+        created_at=(now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
     )
     d = validate(draft, rec.input_conflicts)
     unknown = tax.primary == "unknown"

@@ -1,0 +1,98 @@
+"""The reader's document (text plus parsed-evidence tokens) and its exported linear model, scored without sklearn.
+
+The model is fitted offline (``bench/diagnosis/train_reader.py``, scikit-learn ``TfidfVectorizer`` with word 1-2
+grams and sublinear tf, then multinomial ``LogisticRegression``) and exported to ``reader_model.json``: vocabulary,
+idf, coefficients and intercepts. Scoring here repeats the vectoriser exactly (same token pattern, lowercase,
+``1 + log tf``, idf, l2 norm) so ``mlfi diagnose`` never imports scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MODEL_PATH", "ReaderModel", "document", "evidence_tokens", "load_model", "tokens"]
+
+MODEL_PATH = Path(__file__).with_name("reader_model.json")
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
+
+
+def evidence_tokens(facts: dict[str, Any]) -> list[str]:
+    """One token per parsed fact that holds (true, or a number was read): ``fx_<fact name>``, sorted.
+
+    >>> evidence_tokens({"said_nan": True, "gap_train_heldout": 0.2, "said_drop": False, "x": None})
+    ['fx_gap_train_heldout', 'fx_said_nan']
+    """
+    out = []
+    for k, v in facts.items():
+        if v is True or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+            out.append("fx_" + re.sub(r"\W", "_", str(k)).lower())
+    return sorted(set(out))
+
+
+def document(text: str, facts: dict[str, Any]) -> str:
+    """What the reader reads: the write-up's text, then its evidence tokens."""
+    return f"{text}\n{' '.join(evidence_tokens(facts))}"
+
+
+def tokens(doc: str) -> list[str]:
+    """Unigrams and bigrams as scikit-learn's word analyser makes them (lowercase, default token pattern).
+
+    >>> tokens("Loss is NaN")
+    ['loss', 'is', 'nan', 'loss is', 'is nan']
+    """
+    words = _TOKEN.findall(doc.lower())
+    return words + [f"{a} {b}" for a, b in pairwise(words)]
+
+
+@dataclass(frozen=True)
+class ReaderModel:
+    """An exported multinomial logistic model over tf-idf vectors, with its abstention threshold."""
+
+    classes: tuple[str, ...]
+    vocabulary: dict[str, int]
+    idf: tuple[float, ...]
+    coef: tuple[dict[int, float], ...]
+    intercept: tuple[float, ...]
+    threshold: float
+    meta: dict[str, Any]
+
+    def vector(self, doc: str) -> dict[int, float]:
+        """The l2-normalised sublinear tf-idf vector of ``doc`` (sparse: index -> weight)."""
+        counts: dict[int, int] = {}
+        for t in tokens(doc):
+            i = self.vocabulary.get(t)
+            if i is not None:
+                counts[i] = counts.get(i, 0) + 1
+        vec = {i: (1.0 + math.log(c)) * self.idf[i] for i, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
+        return {i: w / norm for i, w in vec.items()}
+
+    def probabilities(self, doc: str) -> dict[str, float]:
+        """Class probabilities (softmax of the linear scores) for ``doc``."""
+        vec = self.vector(doc)
+        scores = [b + sum(w * c.get(i, 0.0) for i, w in vec.items()) for c, b in zip(self.coef, self.intercept)]
+        top = max(scores)
+        exp = [math.exp(s - top) for s in scores]
+        total = sum(exp)
+        return {k: e / total for k, e in zip(self.classes, exp)}
+
+
+@lru_cache(maxsize=4)
+def load_model(path: Path = MODEL_PATH) -> ReaderModel | None:
+    """The exported reader model, or None when the file is absent (the rules then decide alone)."""
+    if not path.is_file():
+        return None
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    vocab = {t: i for i, t in enumerate(raw["terms"])}
+    coef = tuple({int(i): float(w) for i, w in row.items()} for row in raw["coef"])
+    return ReaderModel(
+        classes=tuple(raw["classes"]), vocabulary=vocab, idf=tuple(raw["idf"]), coef=coef,
+        intercept=tuple(raw["intercept"]), threshold=float(raw["threshold"]), meta=raw.get("meta", {}),
+    )

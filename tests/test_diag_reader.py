@@ -1,0 +1,127 @@
+"""The learned reader (issue 13): exported model = scikit-learn's, and the safety rules hold around it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import app.diagnosis.learned.decide as revise_mod
+from app.diagnosis import diagnose
+from app.diagnosis.learned import MODEL_PATH, ReaderModel, document, load_model
+from app.diagnosis.learned.decide import reader_evidence
+from app.diagnosis.learned.vectors import tokens
+from app.diagnosis.reading import read
+from app.diagnosis.signatures import load_signatures, match_signatures
+from app.diagnosis.taxonomy import classify
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "bench" / "diagnosis" / "reader_corpus.json"
+HEALTHY = "Train accuracy 0.91, validation 0.90, test 0.90 on a random split; nothing else to report."
+
+
+def fake(probs: dict[str, float], threshold: float = 0.5) -> ReaderModel:
+    """A reader whose probabilities are exactly ``probs`` whatever the text (a bias-only linear model)."""
+    classes = tuple(sorted(probs))
+    return ReaderModel(classes=classes, vocabulary={}, idf=(), coef=tuple({} for _ in classes),
+                       intercept=tuple(math.log(max(probs[c], 1e-12)) for c in classes), threshold=threshold,
+                       meta={"n_cases": 0})
+
+
+def probs(top: str, p: float) -> dict[str, float]:
+    rest = ["unknown", "overfitting", "data_leakage", "label_noise", "training_instability"]
+    others = [c for c in rest if c != top]
+    return {top: p, **{c: (1 - p) / len(others) for c in others}}
+
+
+def rules_only(prompt: str) -> Any:
+    rd = read(prompt=prompt)
+    matched = match_signatures(rd.facts, rd.fact_sources)
+    return rd, matched, classify(rd.sig, rd.rules, matched)
+
+
+def test_exported_model_scores_like_scikit_learn_and_comes_from_the_stored_corpus() -> None:
+    """The pure-Python scorer reproduces scikit-learn's probabilities recorded at export (no sklearn import here)."""
+    model = load_model()
+    assert model is not None and model.threshold == pytest.approx(model.meta["cv"]["threshold"])
+    assert model.meta["corpus_sha256"] == hashlib.sha256(CORPUS.read_bytes()).hexdigest()
+    rows = json.loads(CORPUS.read_text(encoding="utf-8"))["rows"]
+    assert model.meta["n_cases"] == len(rows) and {r["batch"] for r in rows} == {"A", "B", "C", "D", "E"}
+    assert len(model.meta["selfcheck"]) >= 8
+    for check in model.meta["selfcheck"]:
+        mine = model.probabilities(check["doc"])
+        assert max(abs(mine[c] - p) for c, p in zip(model.classes, check["proba"])) < 2e-3, check["doc"][:60]
+
+
+def test_corpus_documents_are_what_the_product_reads_today() -> None:
+    """A stale corpus (parsers changed since the fit) would make the exported model read other documents."""
+    rows = json.loads(CORPUS.read_text(encoding="utf-8"))["rows"]
+    cases = {c["id"]: c for f in ("diagnosis_holdout_b.json", "diagnosis_batch_e.json")
+             for c in json.loads((ROOT / "tests" / "fixtures" / f).read_text())["cases"]}
+    picked = [r for r in rows if r["id"] in cases][::9][:4]
+    assert picked
+    for r in picked:
+        c = cases[r["id"]]
+        rd = read(prompt=c["prompt"]) if "prompt" in c else read(experiment=c["record"])
+        assert document(rd.reader_text, rd.facts) == r["doc"], r["id"]
+
+
+def test_tokens_match_the_vectoriser() -> None:
+    """As scikit-learn's word analyser with ngram_range (1, 2): lowercase, tokens of 2+ word characters."""
+    assert tokens("Val-AUC 0.61 -> 0.50; fx_said_drop OK a b") == [
+        "val", "auc", "61", "50", "fx_said_drop", "ok",
+        "val auc", "auc 61", "61 50", "50 fx_said_drop", "fx_said_drop ok",
+    ]
+
+
+def test_confident_reader_names_the_category_and_cites_a_signature_of_it() -> None:
+    rd, matched, tax = rules_only(HEALTHY)
+    assert tax.primary == "unknown"
+    rule, doubt = reader_evidence(tax, rd.reader_text, rd.facts, fake(probs("label_noise", 0.7)))
+    assert rule is not None and not doubt and rule.category == "label_noise" and not rule.concrete
+    assert (rule.cite_doc, rule.cite_section) in {(s.doc_id, s.section) for s in load_signatures()
+                                                  if s.category == "label_noise"}
+    assert classify(rd.sig, rd.rules, [*matched, rule]).primary == "label_noise"
+
+
+def test_reader_never_makes_leakage_primary() -> None:
+    rd, matched, tax = rules_only(HEALTHY)
+    rule, _ = reader_evidence(tax, rd.reader_text, rd.facts, fake(probs("data_leakage", 0.95)))
+    assert rule is not None
+    revised = classify(rd.sig, rd.rules, [*matched, rule])
+    assert revised.primary == "unknown" and not revised.concrete_leakage and revised.leakage_audit_recommended
+
+
+def test_counter_evidence_wins_over_the_reader() -> None:
+    rd, _, tax = rules_only(HEALTHY)
+    countered = [s.category for s in tax.scores if s.counter > 0]
+    assert "overfitting" in countered  # the small gap argues against overfitting
+    assert reader_evidence(tax, rd.reader_text, rd.facts, fake(probs("overfitting", 0.9))) == (None, False)
+
+
+def test_rules_that_decided_are_left_alone() -> None:
+    rd, _, tax = rules_only("step 100 loss 2.1\nstep 200 loss nan\nstep 300 loss nan")
+    assert tax.primary == "training_instability"
+    assert reader_evidence(tax, rd.reader_text, rd.facts, fake(probs("label_noise", 0.99))) == (None, False)
+
+
+def test_abstention_is_unknown_with_review_never_clear(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(revise_mod, "load_model", lambda: None)
+    assert diagnose(prompt=HEALTHY).payload()["deployment_gate"] == "CLEAR"  # the rules alone: a healthy run
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("label_noise", 0.4)))
+    d = diagnose(prompt=HEALTHY).payload()
+    assert (d["primary_category"], d["deployment_gate"]) == ("unknown", "REVIEW_RECOMMENDED")
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("unknown", 0.6)))
+    assert diagnose(prompt=HEALTHY).payload()["deployment_gate"] == "CLEAR"  # the reader agrees it is healthy
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("label_noise", 0.8)))
+    d = diagnose(prompt=HEALTHY).payload()
+    assert (d["primary_category"], d["deployment_gate"]) == ("label_noise", "BLOCKED_PENDING_HUMAN_REVIEW")
+    assert any(e["rule_id"] == "learned.reader" and not e["concrete"] for e in d["evidence"])
+
+
+def test_model_file_is_present_and_small() -> None:
+    assert MODEL_PATH.is_file() and MODEL_PATH.stat().st_size < 1_000_000
