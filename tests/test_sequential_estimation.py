@@ -11,7 +11,13 @@ import numpy as np
 
 from app.detection.sequential import ClassMixCusum, MeanScaleCusum, MonitorBaseline, SequentialMonitor
 from app.detection.sequential.calibration import cusum_threshold
-from app.detection.sequential.estimation import CAP, adjustment_coefficient, bootstrap_threshold, threshold_for_rates
+from app.detection.sequential.estimation import (
+    CAP,
+    adjustment_coefficient,
+    bootstrap_threshold,
+    threshold_for_rates,
+    thresholds_for_rates,
+)
 from app.detection.sequential.meanscale import baseline_quantiles
 from app.detection.sequential.monitor import Sample
 
@@ -66,3 +72,37 @@ def test_a_point_mass_scores_at_its_mid_rank() -> None:
     z = det.score(1.0)
     assert 0.5 < z < 1.5               # the middle of the top 37.5 % (~ Phi^-1(0.81)), not the 99.5 % quantile's 2.58
     assert abs(det.score(0.6 + 0.3 * 50 / 99) - det.score(0.6 + 0.3 * 51 / 99)) < 0.1
+
+
+def test_the_vectorised_bootstrap_pieces_equal_the_per_value_ones() -> None:
+    """The array versions that made a monitor build ~4x cheaper: llr of every atom at once, every redraw's
+    threshold at once (ties, clipped ends, tolerance, rising and dead charts included)."""
+    rng = random.Random(5)
+    values = [round(rng.betavariate(9, 1.5), 2) for _ in range(150)] + [1.0] * 20
+    det = MeanScaleCusum(quantiles=baseline_quantiles(values), tolerance=0.02, false_alarm_every=10_000)
+    xs = [*values, 0.0, 0.999, 1.0, 1.5, *det.quantiles]
+    assert np.abs(det.llr_many(xs) - np.array([det.llr(x) for x in xs])).max() < 1e-12
+    lat = MeanScaleCusum(quantiles=baseline_quantiles([rng.lognormvariate(3, 0.4) for _ in range(150)], "log"),
+                         transform="log", direction="up", tolerance=math.log(1.2), false_alarm_every=10_000)
+    ys = [rng.lognormvariate(3, 0.6) for _ in range(300)]
+    assert np.abs(lat.llr_many(ys) - np.array([lat.llr(y) for y in ys])).max() < 1e-12
+    thetas = np.array([[1.0, 0.7], [0.0, 1.0], [math.inf, math.inf], [2.0, math.inf], [0.3, 5.0]])
+    means = np.array([[0.5, 0.1], [0.2, 0.3], [0.0, 0.0], [0.05, 0.0], [0.01, 0.9]])
+    many = thresholds_for_rates(thetas, means, 10_000, 40.0)
+    one = [threshold_for_rates(list(zip(t.tolist(), m.tolist())), 10_000, 40.0) for t, m in zip(thetas, means)]
+    assert np.abs(many - np.array(one)).max() < 1e-9
+    assert many[1] == 40.0 and many[2] == 0.0                  # a rising chart: the cap; no live chart: 0
+
+
+def test_a_rebuilt_monitor_reuses_the_thresholds_but_not_the_state() -> None:
+    rng = random.Random(8)
+    b = MonitorBaseline.from_samples([Sample(error=rng.random() < 0.02, correct=rng.random() > 0.05)
+                                      for _ in range(150)])
+    first = SequentialMonitor(b)
+    for _ in range(30):
+        first.update(Sample(error=False, correct=False))
+    again = SequentialMonitor(b)                                  # same baseline and budget: from the memo
+    assert {k: d.threshold for k, d in again.detectors.items()} == {k: d.threshold for k, d in first.detectors.items()}
+    assert first.failing and not again.failing and all(d.statistic == 0.0 for d in again.detectors.values())
+    other = SequentialMonitor(b, false_alarm_every=20_000)        # another budget: its own thresholds
+    assert other.detectors["correctness"].threshold > first.detectors["correctness"].threshold

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 from typing import Any
 
@@ -15,7 +16,7 @@ from app.api.routes import ROUTERS
 from app.config import Settings
 from app.storage import Store
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "from_env", "serving_app"]
 
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
@@ -31,9 +32,21 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         app.include_router(importlib.import_module(f"app.api.routes.{name}").router)
     app.include_router(importlib.import_module("app.api.metrics").router)     # GET /metrics (Prometheus)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.router.on_startup.append(lambda: _start_runner(app))
     app.router.on_shutdown.append(lambda: _close_runner(app))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def from_env() -> FastAPI:
+    """The application over the settings of the environment: the factory each uvicorn worker process calls
+    (`mlfi serve-api --workers N`)."""
+    from app.logging_setup import setup_logging
+
+    settings = Settings()
+    settings.ensure_dirs()
+    setup_logging(settings, quiet=False)
+    return serving_app(settings)
 
 
 def _body_schemas() -> dict[str, Any]:
@@ -47,6 +60,28 @@ def _body_schemas() -> dict[str, Any]:
         out.update(schema.pop("$defs", {}))
         out[model.__name__] = schema
     return out
+
+
+def _start_runner(app: FastAPI) -> None:
+    """Resume the analyses requested over HTTP that no process runs (queued when a service stopped, or
+    orphaned by a dead one), now and periodically (app.api.analysis_runner)."""
+    from app.api.analysis_runner import AnalysisRunner
+
+    if getattr(app.state, "analysis_runner", None) is None:
+        app.state.analysis_runner = AnalysisRunner(app.state.settings)
+    app.state.analysis_runner.start()
+    if getattr(app.state, "freeze_gc", False):
+        gc.freeze()
+
+
+def serving_app(settings: Settings) -> FastAPI:
+    """The application `mlfi serve-api` runs: what was imported by the time it serves (and after its first
+    batch) is frozen out of the collector's full passes, which walk the whole heap: a 1,000-row batch makes
+    tens of thousands of objects, and those passes cost about a tenth of its CPU. (Process-wide, hence not
+    in ``create_app``, which tests also use in-process.)"""
+    app = create_app(settings)
+    app.state.freeze_gc = True
+    return app
 
 
 def _close_runner(app: FastAPI) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from app.commands._io import emit, get_settings
@@ -13,20 +15,26 @@ def register(group: click.Group) -> None:
     @group.command("serve-api")
     @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
     @click.option("--port", type=click.IntRange(min=1, max=65535), default=8000, show_default=True)
+    @click.option("--workers", type=click.IntRange(min=1, max=32), default=1, show_default=True,
+                  help="Server processes (uvicorn workers); on SQLite their writes take turns.")
     @click.pass_context
-    def serve_api_cmd(ctx: click.Context, host: str, port: int) -> None:
+    def serve_api_cmd(ctx: click.Context, host: str, port: int, workers: int) -> None:
         """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
         import uvicorn
 
-        from app.api import create_app
+        from app.api.app import serving_app
         from app.commands.dashboard import _check_port_free
         from app.logging_setup import setup_logging
 
         settings = get_settings(ctx)
         setup_logging(settings, quiet=False)
         _check_port_free(host, port)
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False,
-                    server_header=False, proxy_headers=False)
+        opts: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "access_log": False,
+                                "server_header": False, "proxy_headers": False}
+        if workers == 1:
+            uvicorn.run(serving_app(settings), **opts)
+        else:        # each worker process builds the app from the same environment (app.api.app.from_env)
+            uvicorn.run("app.api.app:from_env", factory=True, workers=workers, **opts)
 
     @group.group("tokens")
     def tokens_group() -> None:

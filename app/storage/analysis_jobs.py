@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, and_, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.storage import tables as t
+from app.storage.api_analyses import API_WINDOW_BASE
 from app.storage.leases import db_now
 
 __all__ = ["ClaimedJob", "claim_jobs", "enqueue", "finish_job", "job_is_current", "prune_jobs", "window_of"]
@@ -53,12 +54,14 @@ def enqueue(engine: Engine, items: list[tuple[int, int]]) -> int:
 
 
 def claim_jobs(engine: Engine, holder: int, limit: int, ttl_s: float, *, max_attempts: int = 3) -> list[ClaimedJob]:
-    """Claim up to ``limit`` jobs: ``todo`` ones, or ``doing`` ones whose claim expired (a crashed worker)."""
+    """Claim up to ``limit`` jobs: ``todo`` ones, or ``doing`` ones whose claim expired (a crashed worker).
+    Analyses requested over HTTP are left to the service, which records their outcome (app.api.analysis_runner)."""
     if limit <= 0:
         return []
     j = t.analysis_jobs
     with engine.begin() as conn:
-        cand = (select(j.c.id).where(or_(j.c.status == "todo",
+        cand = (select(j.c.id).where(j.c.window_no > API_WINDOW_BASE,
+                                     or_(j.c.status == "todo",
                                          and_(j.c.status == "doing", j.c.expires_at < db_now(),
                                               j.c.attempts < max_attempts)))
                 .order_by(j.c.id).limit(limit).with_for_update(skip_locked=True).cte("cand"))

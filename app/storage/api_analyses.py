@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.storage import tables as t
 
-__all__ = ["API_WINDOW_BASE", "ApiAnalysis", "claim_analysis", "finish_analysis", "get_analysis", "list_analyses",
-           "request_analysis"]
+__all__ = ["API_WINDOW_BASE", "MAX_ATTEMPTS", "ApiAnalysis", "claim_analysis", "finish_analysis", "get_analysis",
+           "give_up_analyses", "list_analyses", "pending_analyses", "renew_analysis", "request_analysis"]
 
 API_WINDOW_BASE = -(10**17)     # window_no = API_WINDOW_BASE - epoch microseconds (alarms: about -1.8e12)
+MAX_ATTEMPTS = 3                # claims of one analysis before it is given up (a stated error, never silence)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ def request_analysis(engine: Engine, endpoint_id: int, requested_by: str) -> int
     raise RuntimeError("no free analysis window number")   # unreachable in practice: 100 in one microsecond
 
 
-def claim_analysis(engine: Engine, job_id: int, holder: int, ttl_s: float, *, max_attempts: int = 3) -> int | None:
+def claim_analysis(engine: Engine, job_id: int, holder: int, ttl_s: float, *,
+                   max_attempts: int = MAX_ATTEMPTS) -> int | None:
     """Claim job ``job_id`` if it is ``todo`` (or ``doing`` with an expired claim); its new fence, or None
     when another worker holds it or finished it."""
     j = t.analysis_jobs
@@ -69,6 +71,38 @@ def claim_analysis(engine: Engine, job_id: int, holder: int, ttl_s: float, *, ma
         if not n:
             return None
         return int(conn.execute(select(j.c.fence).where(j.c.id == job_id)).scalar_one())
+
+
+def renew_analysis(engine: Engine, job_id: int, fence: int, ttl_s: float) -> bool:
+    """Extend the claim with ``fence`` by ``ttl_s`` from now (the runner's heartbeat); False once it was lost."""
+    j = t.analysis_jobs
+    with engine.begin() as conn:
+        return bool(conn.execute(j.update().where(and_(j.c.id == job_id, j.c.fence == fence, j.c.status == "doing"))
+                                 .values(expires_at=time.time() + ttl_s)).rowcount)
+
+
+def pending_analyses(engine: Engine, *, max_attempts: int = MAX_ATTEMPTS, limit: int = 100) -> list[tuple[int, int]]:
+    """(job id, endpoint id) of requested analyses nobody runs: still ``todo`` (queued when a service stopped),
+    or ``doing`` under a claim that expired (its process died); oldest first."""
+    j = t.analysis_jobs
+    q = (select(j.c.id, j.c.endpoint_id).where(and_(j.c.window_no < API_WINDOW_BASE, or_(
+        j.c.status == "todo",
+        and_(j.c.status == "doing", j.c.expires_at < time.time(), j.c.attempts < max_attempts))))
+        .order_by(j.c.id).limit(limit))
+    with engine.connect() as conn:
+        return [(int(a), int(b)) for a, b in conn.execute(q)]
+
+
+def give_up_analyses(engine: Engine, *, max_attempts: int = MAX_ATTEMPTS) -> int:
+    """End with a stated error each requested analysis whose last of ``max_attempts`` claims expired (its
+    runs kept dying); returns how many."""
+    j = t.analysis_jobs
+    with engine.connect() as conn:
+        stuck = [(int(i), int(f), int(n)) for i, f, n in conn.execute(select(j.c.id, j.c.fence, j.c.attempts).where(
+            and_(j.c.window_no < API_WINDOW_BASE, j.c.status == "doing", j.c.expires_at < time.time(),
+                 j.c.attempts >= max_attempts)))]
+    return sum(finish_analysis(engine, i, f, outcome="failed", detail=f"abandoned: {n} attempts did not finish")
+               for i, f, n in stuck)
 
 
 def finish_analysis(engine: Engine, job_id: int, fence: int, *, outcome: str, detail: str = "",

@@ -79,12 +79,15 @@ def insert_rows(engine: Engine, endpoint_id: int, columns: tuple[str, ...], rows
                     endpoint_id=endpoint_id, key=idempotency[0], request_sha256=idempotency[1],
                     receipt_json=json.dumps(body), created_at=time.time()))
     except IntegrityError:
-        if idempotency is None:
-            raise
-        again = _replay(engine, endpoint_id, *idempotency)   # a concurrent twin committed first
-        if again is None:
-            raise
-        return again
+        if idempotency is not None:
+            again = _replay(engine, endpoint_id, *idempotency)   # a concurrent twin committed first
+            if again is not None:
+                return again
+        with engine.connect() as conn:                           # or the endpoint was deleted meanwhile
+            gone = conn.execute(select(t.endpoints.c.id).where(t.endpoints.c.id == endpoint_id)).first() is None
+        if gone:
+            raise NotFoundError(f"no endpoint with id {endpoint_id}") from None
+        raise
     return receipt
 
 

@@ -40,7 +40,7 @@ def main() -> None:
         if r["kind"] == "synthetic" and "flag" in r:
             new[(r["shift"], r["n"], r["d"])].append(bool(r["flag"]))
     names = {"none": "no shift", "mean0.2": "mean +0.2 sd on one feature", "mean0.5": "mean +0.5 sd on one feature",
-             "var1.5": "variance x1.5 on one feature", "all0.1": "+0.1 sd on every numeric feature",
+             "var1.5": "variance x1.5 on one feature", "all0.1": "mean +0.1 sd on every numeric feature",
              "cat10": "class proportion 50% -> 60%"}
     old = old_rates()
     print("| shift | n | d | before | now | change |\n|---|---|---|---|---|---|")
@@ -51,6 +51,19 @@ def main() -> None:
         b = f"{before:.0f} %" if before is not None else "?"
         ch = f"{now - before:+.0f}" if before is not None else ""
         print(f"| {shift} | {n:,} | {d} | {b} | {now:.0f} % ({sum(flags)}/{len(flags)}) | {ch} |")
+    none = [f for (shift, _, _), flags in new.items() if shift == "none" for f in flags]
+    if none:
+        print(f"| none, pooled over {len({k for k in new if k[0] == 'none'})} cells | | | | "
+              f"{100 * sum(none) / len(none):.2f} % ({sum(none)}/{len(none)}) | |")
+    big: dict[tuple[str, int, int], list[bool]] = defaultdict(list)
+    for r in rows:
+        if r["kind"] == "big" and "flag" in r:
+            big[(r["shift"], r["n"], r["d"])].append(bool(r["flag"]))
+    for (shift, n, d), flags in sorted(big.items()):
+        before = old.get(("Large windows: no shift and a negligible shift", n, d))
+        b = f"{before:.0f} %" if before is not None else "?"
+        print(f"| big {shift} | {n:,} | {d} | {b} | {100 * sum(flags) / len(flags):.0f} % "
+              f"({sum(flags)}/{len(flags)}) | |")
     real = defaultdict(list)
     for r in rows:
         if r["kind"] == "real" and "flag" in r:

@@ -11,6 +11,7 @@ is ``h / KL(f1 || f0)`` as ``h`` grows, and no test with the same ARL0 beats ``l
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 
@@ -38,12 +39,20 @@ def cusum_threshold(kl0: Sequence[float], arl0: float) -> float:
     """
     if arl0 <= 1:
         raise ValueError(f"arl0 must be > 1, got {arl0}")
-    kls = [k for k in kl0 if k > 0]
+    kls = [float(k) for k in kl0 if k > 0]
     if not kls:
         raise ValueError("no chart with a positive KL divergence")
+    return _threshold(math.fsum(kls), float(arl0))
+
+
+@functools.lru_cache(maxsize=4096)
+def _threshold(kl_sum: float, arl0: float) -> float:
+    """:func:`cusum_threshold` of charts whose KLs add to ``kl_sum``: they share ``h``, so their rates
+    ``KL_k / (e^h - h - 1)`` add to ``kl_sum / (e^h - h - 1)`` (memoised: the bootstrap of a monitor's
+    thresholds builds hundreds of detectors, many with the same charts)."""
 
     def rate(h: float) -> float:
-        return sum(1.0 / wald_arl0(h, k) for k in kls)
+        return 1.0 / wald_arl0(h, kl_sum)
 
     hi = 1.0
     while rate(hi) > 1.0 / arl0:

@@ -30,7 +30,8 @@ import numpy as np
 
 from app.detection.sequential.calibration import bisect_threshold
 
-__all__ = ["CAP", "adjustment_coefficient", "adjustment_coefficients", "bootstrap_threshold", "threshold_for_rates"]
+__all__ = ["CAP", "adjustment_coefficient", "adjustment_coefficients", "bootstrap_threshold", "threshold_for_rates",
+           "thresholds_for_rates"]
 
 CAP = 3.0          # never more than 3x the nominal threshold (a chart that drifts up is then still bounded)
 LEVEL = 0.9
@@ -95,6 +96,33 @@ def threshold_for_rates(charts: Sequence[tuple[float, float]], arl0: float, cap:
     return bisect_threshold(rate, 1.0 / arl0, 1e-6, cap, iters=60)
 
 
+def thresholds_for_rates(thetas: np.ndarray, means: np.ndarray, arl0: float, cap: float) -> np.ndarray:
+    """:func:`threshold_for_rates` of every row (one bootstrap baseline, charts in columns) at once: the same
+    cases and the same 60-step bisection, on arrays.
+
+    >>> thresholds_for_rates(np.array([[1.0], [0.0]]), np.array([[0.5], [0.5]]), 10_000, 100.0).round(2).tolist()
+    [8.52, 100.0]
+    """
+    live = np.isfinite(thetas)
+    t, m = np.where(live, thetas, 0.0), np.where(live, means, 0.0)
+    rising = (live & (thetas == 0)).any(axis=1)
+    budget = 1.0 / arl0
+
+    def rate(h: np.ndarray) -> np.ndarray:
+        th = t * h[:, None]
+        den = np.maximum(np.expm1(np.minimum(th, 700.0)) - th, 1e-300)
+        return np.where(live, t * m / den, 0.0).sum(axis=1)
+
+    lo, hi = np.full(len(t), 1e-6), np.full(len(t), float(cap))
+    for _ in range(60):
+        mid = (lo + hi) / 2.0
+        over = rate(mid) > budget
+        lo, hi = np.where(over, mid, lo), np.where(over, hi, mid)
+    out = np.where(rate(np.full(len(t), float(cap))) > budget, cap, hi)
+    out = np.where(rising, cap, out)
+    return np.where(live.any(axis=1) | rising, out, 0.0)
+
+
 def bootstrap_threshold(make: Callable[[list[Any]], Any], atoms: Sequence[Any], weights: Sequence[float] | None,
                         n: int, arl0: float, nominal: float, *, reps: int = REPS, level: float = LEVEL,
                         seed: int = 0) -> float:
@@ -109,12 +137,20 @@ def bootstrap_threshold(make: Callable[[list[Any]], Any], atoms: Sequence[Any], 
     rng = random.Random(seed)
     cum = list(np.cumsum(w))
     cap = CAP * nominal
-    hs = []
+    incs = []
     for _ in range(reps):
         draw = rng.choices(list(atoms), cum_weights=cum, k=max(int(n), 1))
         det = make(draw)
-        inc = np.array([det.llr(a) for a in atoms], dtype=float)        # atoms x charts
-        thetas, means = adjustment_coefficients(inc, w), np.abs(w @ inc)
-        hs.append(threshold_for_rates(list(zip(thetas.tolist(), means.tolist())), arl0, cap))
-    h = float(np.quantile(np.array(hs), level))
+        many = getattr(det, "llr_many", None)                                  # atoms x charts
+        incs.append(many(atoms) if many else np.array([det.llr(a) for a in atoms], dtype=float))
+    inc = np.concatenate(incs, axis=1)             # atoms x (all redraws' charts): solved in one go
+    theta_all, mean_all = adjustment_coefficients(inc, w), np.abs(w @ inc)
+    k = max(x.shape[1] for x in incs)              # a redraw may have fewer charts: pad with dead ones
+    thetas, means = np.full((reps, k), np.inf), np.zeros((reps, k))
+    at = 0
+    for r, x in enumerate(incs):
+        thetas[r, :x.shape[1]], means[r, :x.shape[1]] = theta_all[at:at + x.shape[1]], mean_all[at:at + x.shape[1]]
+        at += x.shape[1]
+    hs = thresholds_for_rates(thetas, means, arl0, cap)
+    h = float(np.quantile(hs, level))
     return min(max(h, nominal), cap)

@@ -25,6 +25,9 @@ from collections.abc import Sequence
 from statistics import NormalDist
 from typing import Any
 
+import numpy as np
+from scipy.special import ndtri
+
 from app.detection.sequential.base import SequentialDetector
 
 __all__ = ["MeanScaleCusum", "baseline_quantiles"]
@@ -32,6 +35,7 @@ __all__ = ["MeanScaleCusum", "baseline_quantiles"]
 _PROBS = [i / 200 for i in range(1, 200)]  # 0.5% .. 99.5%
 _CLIP = 0.0025
 _INV = NormalDist().inv_cdf
+_P = np.array(_PROBS)
 TRANSFORMS = {"identity": lambda v: v, "log": lambda v: math.log(max(v, 1e-9))}
 
 
@@ -105,6 +109,31 @@ class MeanScaleCusum(SequentialDetector):
             lo, hi = q[i - 1], q[i]
             u = _PROBS[i - 1] + (_PROBS[i] - _PROBS[i - 1]) * ((y - lo) / (hi - lo) if hi > lo else 0.5)
         return _INV(min(max(u, _CLIP), 1 - _CLIP))
+
+    def scores(self, y: np.ndarray) -> np.ndarray:
+        """:meth:`score` of every value of ``y`` at once (same cases, on arrays)."""
+        q = np.asarray(self.quantiles)
+        i, j = np.searchsorted(q, y, "right"), np.searchsorted(q, y, "left")
+        nq = len(q)
+        pad = np.concatenate(([0.0], _P, [1.0]))          # pad[k + 1] = _PROBS[k], pad[0] = 0, pad[-1] = 1
+        tied = (pad[j] + pad[i + 1]) / 2                  # mid-rank of a tied quantile (a point mass)
+        lo, hi = q[np.maximum(i - 1, 0)], q[np.minimum(i, nq - 1)]
+        frac = np.where(hi > lo, (y - lo) / np.where(hi > lo, hi - lo, 1.0), 0.5)
+        inner = _P[np.maximum(i - 1, 0)] + (_P[np.minimum(i, nq - 1)] - _P[np.maximum(i - 1, 0)]) * frac
+        u = np.where(j < i, tied, np.where(i == 0, _CLIP, np.where(i == nq, 1 - _CLIP, inner)))
+        return ndtri(np.clip(u, _CLIP, 1 - _CLIP))
+
+    def llr_many(self, xs: Sequence[Any]) -> np.ndarray:
+        """:meth:`llr` of many values at once: values x charts (the bootstrap of the thresholds scores every
+        baseline atom against every redrawn baseline)."""
+        x = np.asarray(xs, dtype=float)
+        y = np.log(np.maximum(x, 1e-9)) if self.transform == "log" else x
+        z = self.scores(y)
+        z_up = self.scores(y - self.tolerance) if self.tolerance else z
+        z_down = self.scores(y + self.tolerance) if self.tolerance else z
+        cols = [m * (z_up if m > 0 else z_down) - m * m / 2 for m in self._means]
+        cols += [-math.log(s) + z * z * (1 - 1 / (s * s)) / 2 for s in self.sigmas]
+        return np.stack(cols, axis=1)
 
     def labels(self) -> list[str]:
         return [f"mean {m:+g} sd" for m in self._means] + [f"scale x{s:g}" for s in self.sigmas]

@@ -26,6 +26,7 @@ sixty-sample failures (``tests/test_sequential.py``, ``bench/sequential``).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -37,6 +38,7 @@ from app.detection.sequential.bernoulli import DEFAULT_SHIFTS, BernoulliCusum
 from app.detection.sequential.classmix import ClassMixCusum
 from app.detection.sequential.estimation import CAP, bootstrap_threshold
 from app.detection.sequential.meanscale import _PROBS, MeanScaleCusum, baseline_quantiles
+from app.detection.sequential.memo import memoised
 from app.detection.sequential.recovery import RecoveryTest
 
 __all__ = ["Alarm", "MonitorBaseline", "Sample", "SequentialMonitor", "latency_scale_quantiles"]
@@ -233,7 +235,9 @@ class SequentialMonitor:
         for name, det in self.detectors.items():     # the baseline is an estimate: thresholds for its error
             n = (baseline.sizes or {}).get(name)
             if n:
-                self.detectors[name] = _calibrated(name, det, baseline, n, per_signal)
+                key = (name, n, per_signal, json.dumps(asdict(baseline), sort_keys=True))   # memo: a rebuild is free
+                self.detectors[name] = memoised(key, lambda name=name, det=det, n=n: _calibrated(
+                    name, det, baseline, n, per_signal))
         self._extract = {name: get for name, (_, get) in specs.items()}
         self.recovering: dict[str, RecoveryTest] = {}
         self.n = 0
