@@ -108,3 +108,13 @@ def test_privacy_mode_keeps_feature_values_out_of_the_database(settings, tmp_pat
         assert all(s.inputs is None for s in st.recent_samples("e"))
     finally:
         st.dispose()
+
+
+def test_rows_keep_their_order_and_values_across_multi_row_statements(store, tmp_path):
+    # 100 rows per INSERT on SQLite: 250 rows are two full statements and a rest of 50, in file order
+    f = _write(tmp_path / "rows.csv", 250)
+    assert ingest_csv(store, "m", f).ingested == 250
+    got = store.recent_samples("m")
+    assert [s.inputs["x"] for s in got] == [i + 0.5 for i in range(250)]
+    assert [s.prediction for s in got] == [str(i % 2) for i in range(250)]
+    assert [s.ts for s in got] == sorted(s.ts for s in got) and len({s.ts for s in got}) == 250
