@@ -1,7 +1,8 @@
 """Many watchers on one REAL PostgreSQL (issue 16): leases, fencing, rebalancing, takeover, analysis jobs.
 
 The issue's 3 watchers x 60 endpoints x 60 s run is scaled down to a 6 s settled window after the leases
-settle (the suite's time budget; 60 s would add about 54 s to a suite near its 15 minutes); the lease TTL is 2 s and the heartbeat 0.4 s.
+settle (the suite's time budget: 60 s would add about 54 s to a suite near its 15 minutes); the lease TTL
+is 2 s and the heartbeat 0.4 s.
 """
 
 from __future__ import annotations
