@@ -111,7 +111,7 @@ def test_privacy_mode_keeps_feature_values_out_of_the_database(settings, tmp_pat
 
 
 def test_rows_keep_their_order_and_values_across_multi_row_statements(store, tmp_path):
-    # 100 rows per INSERT on SQLite: 250 rows are two full statements and a rest of 50, in file order
+    # 111 rows per INSERT on SQLite (999 parameters): 250 rows are two full statements and a rest of 28
     f = _write(tmp_path / "rows.csv", 250)
     assert ingest_csv(store, "m", f).ingested == 250
     got = store.recent_samples("m")
