@@ -30,23 +30,14 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_sequential import _delay
 from peer_check import _ci
-from peers import PEERS, calibrate, count_alarms
+from peers import PEERS, bisect_knob, calibrate, count_alarms
 from streams import HEALTHY, MODES, cusum_bound, draw, peer_value
 
 from app.detection.sequential import MonitorBaseline, SequentialMonitor
 
 CHUNK, WARM, CHANGED = 10_000, 500, 1000
-
-
-def _q(xs: list[float], q: float) -> str:
-    xs = [x for x in xs if math.isfinite(x)]
-    return f"{np.quantile(xs, q):.0f}" if xs else "-"
-
-
-def _delay(xs: list[float]) -> str:
-    miss = sum(not math.isfinite(x) for x in xs)
-    return f"{_q(xs, 0.5)} / {_q(xs, 0.95)}" + (f" ({miss} missed)" if miss else "")
 
 
 def _mlfi_calibrate(det0, streams: list[list], max_alarms: int, steps: int = 9) -> tuple[float, int]:
@@ -58,16 +49,7 @@ def _mlfi_calibrate(det0, streams: list[list], max_alarms: int, steps: int = 9) 
         d.threshold = h
         return d
 
-    safe, sensitive = det0.threshold, det0.threshold / 4
-    best = (safe, count_alarms(lambda: make(safe), streams))
-    for _ in range(steps):
-        mid = math.exp((math.log(safe) + math.log(sensitive)) / 2)
-        a = count_alarms(lambda m=mid: make(m), streams)
-        if a <= max_alarms:
-            safe, best = mid, (mid, a)
-        else:
-            sensitive = mid
-    return best
+    return bisect_knob(make, det0.threshold, det0.threshold / 4, streams, max_alarms, steps)
 
 
 def _first(det, vals: list[tuple[int, object]]) -> float:

@@ -82,8 +82,14 @@ def calibrate(peer: str, streams: Sequence[Sequence[float]], max_alarms: int, st
     """Most sensitive knob value with at most ``max_alarms`` healthy alarms; returns (knob, alarms)."""
     make, lo, hi, larger_alarms_more = PEERS[peer]
     safe, sensitive = (lo, hi) if larger_alarms_more else (hi, lo)
-    safe_alarms = count_alarms(lambda: make(safe), streams)
-    best = (safe, safe_alarms)
+    return bisect_knob(make, safe, sensitive, streams, max_alarms, steps)
+
+
+def bisect_knob(make, safe: float, sensitive: float, streams: Sequence[Sequence[float]], max_alarms: int,
+                steps: int = 9) -> tuple[float, int]:
+    """Log bisection from ``safe`` towards ``sensitive``: the most sensitive knob with at most ``max_alarms``
+    healthy alarms over ``streams`` (a fresh ``make(knob)`` per stream); ``safe`` when even it has more."""
+    best = (safe, count_alarms(lambda: make(safe), streams))
     for _ in range(steps):
         mid = math.exp((math.log(safe) + math.log(sensitive)) / 2)
         a = count_alarms(lambda m=mid: make(m), streams)
