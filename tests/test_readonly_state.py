@@ -13,10 +13,15 @@ REPO_SAMPLE = "data/samples/logged_reference.csv"
 
 
 def _digest(home) -> str:
+    """Every stored byte. SQLite's own ``-shm`` index and an empty ``-wal`` are left out: a reader of a WAL
+    database creates them (SQLite >= 3.22), and they hold no data. A write would put frames in the WAL."""
     h = hashlib.sha256()
     for p in sorted((home / "data").rglob("*")):
-        if p.is_file() and p.suffix not in (".log",):
-            h.update(p.name.encode() + p.read_bytes())
+        if not p.is_file() or p.suffix == ".log" or p.name.endswith("-shm"):
+            continue
+        if p.name.endswith("-wal") and p.stat().st_size == 0:
+            continue
+        h.update(p.name.encode() + p.read_bytes())
     return h.hexdigest()
 
 

@@ -12,7 +12,7 @@ import click
 from app.config import Settings
 from app.errors import MlfiError
 
-__all__ = ["RegistryChoice", "emit", "get_settings", "protocol_choices"]
+__all__ = ["RegistryChoice", "emit", "get_settings", "protocol_choices", "settings_store"]
 
 
 def get_settings(ctx: click.Context) -> Settings:
@@ -32,6 +32,20 @@ def get_settings(ctx: click.Context) -> Settings:
                             "(set MLFI_HOME to a writable directory)") from exc
         root.obj["settings"] = settings
     return root.obj["settings"]  # type: ignore[no-any-return]
+
+
+def settings_store(ctx: click.Context, *, quiet: bool = True, read_only: bool = False) -> tuple[Settings, Any]:
+    """The invocation's Settings and a Store on its database, with logging set up. The store is disposed when
+    the command ends, so its pooled connections close (and SQLite checkpoints its WAL) then, not whenever
+    garbage collection happens to run: an in-process caller sees the files settle when ``main`` returns."""
+    from app.logging_setup import setup_logging
+    from app.storage import Store
+
+    settings = get_settings(ctx)
+    setup_logging(settings, quiet=quiet)
+    store = Store.from_settings(settings, read_only=read_only)
+    ctx.call_on_close(store.dispose)
+    return settings, store
 
 
 def _settings_problem(exc: Exception) -> str:

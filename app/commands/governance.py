@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from app.commands._io import emit, get_settings
+from app.commands._io import emit, settings_store
 
 __all__ = ["register"]
 
@@ -15,12 +15,7 @@ STATUS_CHOICES = ["pending", "approved", "rejected", "executed", "superseded"]
 
 
 def _ctx(ctx: click.Context, *, read_only: bool = False) -> tuple[Any, Any]:
-    from app.logging_setup import setup_logging
-    from app.storage import Store
-
-    settings = get_settings(ctx)
-    setup_logging(settings, quiet=True)
-    return settings, Store.from_settings(settings, read_only=read_only)
+    return settings_store(ctx, read_only=read_only)
 
 
 def _when(ts: float | None) -> str:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.commands._io import RegistryChoice, emit, get_settings, protocol_choices
+from app.commands._io import RegistryChoice, emit, protocol_choices, settings_store
 
 if TYPE_CHECKING:
     from app.analysis.target import EndpointSpec
@@ -51,12 +51,7 @@ def _spec(url: str, protocol: str | None, probe_set: str | None, label_column: s
 
 
 def _store(ctx: click.Context) -> tuple[Settings, Store]:
-    from app.logging_setup import setup_logging
-    from app.storage import Store
-
-    settings = get_settings(ctx)
-    setup_logging(settings, quiet=True)
-    return settings, Store.from_settings(settings)
+    return settings_store(ctx)
 
 
 def _verdict_line(rep: Report) -> str:

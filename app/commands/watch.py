@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from app.commands._io import RegistryChoice, emit, get_settings, protocol_choices
+from app.commands._io import RegistryChoice, emit, protocol_choices, settings_store
 
 __all__ = ["register"]
 
@@ -41,12 +41,7 @@ def _died(st: dict[str, Any]) -> str:
 
 
 def _settings_store(ctx: click.Context, *, quiet: bool = True, read_only: bool = False) -> tuple[Any, Any]:
-    from app.logging_setup import setup_logging
-    from app.storage import Store
-
-    settings = get_settings(ctx)
-    setup_logging(settings, quiet=quiet)
-    return settings, Store.from_settings(settings, read_only=read_only)
+    return settings_store(ctx, quiet=quiet, read_only=read_only)
 
 
 def _register_kwargs(protocol: str | None, probe_set: str | None, label_column: str | None,
