@@ -190,6 +190,21 @@ CUES: tuple[Cue, ...] = (
          r"confident learning|cleanlab|filed under|incorrect(?:ly)? (?:label\w*|annotat\w*)|reviewers? let|"
          r"(?:annotated|labell?ed|tagged) (?:wrongly|incorrectly|wrong)|text-?mined|label\w* [^.;]{0,20}disagree\w* "
          r"with)"),
+    _cue("said_heuristic_labels",
+         r"\b(?:labels?|labell?ed|labell?ing|annotations?|ground truth|targets?)\b",
+         r"\b(?:regex\w*|regular expressions?|heuristic\w*|keyword (?:rules?|match\w*|lists?)|rule-?based|"
+         r"labell?ing functions?|weak(?:ly)?[ -]supervis\w+|distant(?:ly)?[ -]supervis\w+|auto-?labell?\w*|"
+         r"automatically (?:labell?ed|generated|assigned|derived)|pseudo-?labels?|silver[ -](?:labels?|standard)|"
+         r"string match\w*)"),
+    _cue("said_annotator_disagreement",
+         r"\b(?:annotators?|labell?ers?|raters?|coders?|graders?|crowd ?workers?|turkers?|reviewers?)\b",
+         r"\b(?:disagree\w*|inconsisten\w*|by some\b[^.;]{0,40}\bby others|differently|low agreement|"
+         r"agreement (?:is |was )?(?:low|poor)|not consistent|conflicting)"),
+    _cue("said_rare_class",
+         r"\b(?:far|much|many times|\d+ ?(?:x|times)) fewer\b|\b(?:rare|minority|under-?represented) "
+         r"(?:class|category|label|event|outcome|cases?)\b|\bonly (?:about |around |roughly )?\d+(?:\.\d+)? ?% "
+         r"(?:are |of (?:the )?)?(?:positives?|fraud\w*|defects?|events?|rows|samples|cases)",
+         r"\b(?:accuracy|recall|f1|precision|false negatives?|missed|detect\w*|found|flagged|caught)\b", window=2),
     _cue("said_eval_mode_missing",
          r"(?:\b(?:without|never|not|no|forgot\w*|missing)\b[^;]{0,30}\beval\(\)|\beval\(\)[^;]{0,30}\b(?:never|not|"
          r"missing)\b|\bbatch ?norm\w*\b[^.;]{0,60}\bstatistics of the (?:current )?(?:validation|test|eval\w*) batch|"
