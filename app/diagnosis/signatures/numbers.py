@@ -20,7 +20,7 @@ _TRAIN = re.compile(r"\btrain\w*\W{0,3}$", _I)
 _LABEL_ERR = re.compile(r"\blabel\w* (?:error|noise|disagreement|mistake)\w*(?: rate| share)?\b[^\d\n;]{0,30}?"
                         + _VALUE, _I)
 _AGREEMENT = re.compile(r"\b(?:kappa|krippendorff'?s? alpha|inter-?annotator agreement|(?:annotators?|labell?ers?|"
-                        r"raters?) agree(?:ment|d)?)\b[^\d\n;]{0,25}?" + _VALUE, _I)
+                        r"raters?) agree(?:ment|d)?)\b[^\d\n;]{0,40}?" + _VALUE, _I)
 _ANNOTATOR_ACC = re.compile(r"\b(?:annotators?|labell?ers?|raters?|graders?|crowd ?workers?)\b[^\d\n;]{0,40}?"
                             r"(?:\baccura\w*[^\d\n;]{0,20}?" + _VALUE + r"|" + _VALUE + r" ?accura\w*)", _I)
 _ERROR = re.compile(r"\b(mape|smape|rmse|mae|mse|wer|cer|error rate)\b[^\d\n;]{0,40}?(\d+(?:\.\d+)?)\s?%?", _I)

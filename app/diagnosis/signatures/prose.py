@@ -104,7 +104,8 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:random\w*|shuffl\w+|ordinary k-?fold|k-?fold|kfold|train_test_split)\b",
          r"\b(?:time[- ]series|time-ordered|over time|timestamps?|daily|days|dates?|history|chronolog\w*|trading|"
          r"forecast\w*|temporal|monthly|weekly|hourly|sensor readings|ordered in time)\b",
-         r"\b(?:split|folds?|drawn|partition\w*|validat\w+|cross-?validat\w+|trains? on)\b"),
+         r"\b(?:split|folds?|drawn|partition\w*|validat\w+|cross-?validat\w+|trains? on)\b|\btrain_test_split\b|"
+         r"\bshuffle ?= ?true\b"),
     _cue("said_drop", r"\b" + DROP + r"\b"),
     _cue("said_auc_wrong_input",
          r"(?:\b|_)(?:auc|roc)(?:\b|_)",
@@ -199,7 +200,9 @@ CUES: tuple[Cue, ...] = (
     _cue("said_annotator_disagreement",
          r"\b(?:annotators?|labell?ers?|raters?|coders?|graders?|crowd ?workers?|turkers?|reviewers?)\b",
          r"\b(?:disagree\w*|inconsisten\w*|by some\b[^.;]{0,40}\bby others|differently|low agreement|"
-         r"agreement (?:is |was )?(?:low|poor)|not consistent|conflicting)"),
+         r"agreement (?:is |was )?(?:low|poor)|not consistent|conflicting)",
+         unless=r"\b(?:do(?:es)? ?n[o']t|did ?n[o']t|never|rarely|seldom|no longer) (?:\w+ )?(?:disagree|conflict)|"
+                r"\bhigh agreement|\bagree\w* (?:well|strongly|closely|almost always)"),
     _cue("said_rare_class",
          r"\b(?:far|much|many times|\d+ ?(?:x|times)) fewer\b|\b(?:rare|minority|under-?represented) "
          r"(?:class|category|label|event|outcome|cases?)\b|\bonly (?:about |around |roughly )?\d+(?:\.\d+)? ?% "

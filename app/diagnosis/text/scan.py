@@ -80,7 +80,10 @@ _COUNT_UNITS = re.compile(
 _COUNT_PREFIX = re.compile(
     r"(?:\b(?:epoch|step|seed|version|v|layer|top|k\s*=|n\s*=|batch size|lr|learning rate|"
     r"fold|iteration|round|day|week|month|year|dropout|weight decay|momentum|alpha|lambda|gamma|"
-    r"max[ _]depth|depth|num[ _]leaves|n[ _]estimators|estimators|patience|warm-?up|temperature)|#)\s*[-:=]?\s*$",
+    r"max[ _]depth|depth|num[ _]leaves|n[ _]estimators|estimators|patience|warm-?up|temperature|"
+    # a name with a number is a label, not a value: "class 1", "hospital 2", "figure 3", "stage 2"
+    r"class|label|category|cluster|group|figure|fig\.|table|section|issue|phase|stage|part|type|rank|hospital|"
+    r"site|sensor|camera|gpu|node)|#)\s*[-:=]?\s*$",
     _I,
 )
 # a hyper-parameter or other named setting: "C=0.001", "max_depth=14" (masked as a feature), "p = 0.03"
