@@ -10,6 +10,7 @@ import pytest
 from app.diagnosis import diagnose
 from app.diagnosis.signatures import read_facts
 from app.diagnosis.signatures.epochs import accuracy_pairs, epoch_facts
+from app.diagnosis.signatures.healthy import healthy_facts
 from app.diagnosis.signatures.numbers import number_facts
 from app.diagnosis.signatures.prose import prose_facts
 from app.diagnosis.signatures.report import read_report, report_facts
@@ -89,3 +90,19 @@ def test_new_readers_end_to_end() -> None:
     assert weak.primary_category == "label_noise"
     assert any("1605.07723" in (c.path or "") or c.section == "Labels from a heuristic or weak source"
                for c in weak.citations)
+
+
+def test_a_healthy_write_up_can_be_clear_but_a_collapse_or_a_failure_cue_never_is() -> None:
+    healthy = ("Small ViT on cats vs dogs: validation accuracy is consistently a little higher than training accuracy. "
+               "It comes from the RandomResizedCrop and RandomHorizontalFlip applied to the training images only.")
+    d = diagnose(prompt=healthy)
+    assert (d.primary_category, d.deployment_gate) == ("unknown", "CLEAR")
+    assert "said_regularised_gap" in healthy_facts(healthy)
+    asked = "Validation accuracy stays above training accuracy with dropout 0.5. Is this normal?"
+    assert "said_expected_behaviour" not in healthy_facts(asked)  # a question states nothing
+    collapse = healthy + " On last month's production traffic the F1 is 0.41 against 0.97 in validation."
+    assert diagnose(prompt=collapse).deployment_gate != "CLEAR"
+    nan = "The evaluation mAP matches the fp32 run, but after step 4000 the loss became nan."
+    assert "said_matches_reference" in healthy_facts(nan)
+    assert diagnose(prompt=nan).deployment_gate != "CLEAR"  # a failure cue: not healthy
+    assert not healthy_facts("I cannot match the paper's reported accuracy; mine is far lower.")
