@@ -1,4 +1,5 @@
-"""The shared checker for the frozen diagnosis batches C, D, E and F (issue 13): one spec per batch, one set of checks.
+"""The shared checker for the frozen diagnosis batches C, D, E, F and G (issue 13): one spec per batch, one set of
+checks.
 
 Each batch is a JSON file of cases rephrased from public write-ups, frozen by sha256 before the changes it measures.
 The checks (run for every batch by tests/test_diag_batches.py):
@@ -107,6 +108,16 @@ BATCHES = (
         sha256="27d33321f9fdfc3438db50d76bd709169a47abe9e6be9e0aea4a3e243801dd1c",
         kinds=frozenset({"prose", "log", "confusion_matrix", "code", "table", "record"}),
         earlier=("diagnosis_batch_c.json", "diagnosis_batch_d.json", "diagnosis_batch_e.json"),
+    ),
+    Batch(
+        # Held out in session 8 (written and frozen before any change of that session, no source shared with A-F):
+        # 31/46 on the code before it (one collapse CLEAR), GFIGURE measured once after it.
+        name="G", file="diagnosis_batch_g.json", prefix="hg", min_cases=40, measured=GMEASURED,
+        sha256="1bd8aa9ef7a2ecef2071bf5554c55187993530a4c2ce9aa0ca3140b0ee6568ac",
+        kinds=frozenset({"prose", "log", "confusion_matrix", "code", "table", "record"}),
+        domains=frozenset({"image", "genomics", "time_series", "fraud", "nlp", "iot", "tabular"}),
+        earlier=("diagnosis_batch_c.json", "diagnosis_batch_d.json", "diagnosis_batch_e.json",
+                 "diagnosis_batch_f.json"),
     ),
 )
 

@@ -106,3 +106,11 @@ def test_a_healthy_write_up_can_be_clear_but_a_collapse_or_a_failure_cue_never_i
     assert "said_matches_reference" in healthy_facts(nan)
     assert diagnose(prompt=nan).deployment_gate != "CLEAR"  # a failure cue: not healthy
     assert not healthy_facts("I cannot match the paper's reported accuracy; mine is far lower.")
+
+
+def test_a_value_that_becomes_nan_is_instability_not_missing_data() -> None:
+    d = diagnose(prompt="Training blew up: loss went from 0.7 to NaN around step 1200 with lr 3e-3 and no gradient "
+                        "clipping.")
+    assert d.primary_category == "training_instability"
+    assert "data_checks" not in d.input["record"] or "missing_fraction" not in d.input["record"]["data_checks"]
+    assert diagnose(prompt="30% of the incomes are missing.").primary_category == "data_quality"
