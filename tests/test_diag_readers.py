@@ -114,3 +114,15 @@ def test_a_value_that_becomes_nan_is_instability_not_missing_data() -> None:
     assert d.primary_category == "training_instability"
     assert "data_checks" not in d.input["record"] or "missing_fraction" not in d.input["record"]["data_checks"]
     assert diagnose(prompt="30% of the incomes are missing.").primary_category == "data_quality"
+
+
+def test_a_share_of_the_data_is_not_a_score_and_the_loss_scaler_message_is_not_a_divergence() -> None:
+    d = diagnose(prompt="Validation accuracy plateaued at 81%. An out-of-fold check flagged about 8% of training reviews "
+                        "whose label disagrees with the text; an audit confirmed most were annotated wrongly.")
+    assert "train" not in d.input["record"].get("metrics", {})  # 8 % of the reviews is not a training accuracy
+    assert d.primary_category == "label_noise"
+    amp = ("3D detector with fp16 mixed precision:\nGradient overflow.  Skipping step, loss scaler 0 reducing loss "
+           "scale to 256.0\nstep 2000 loss 1.21\nstep 4000 loss 0.87\nThe loss keeps going down and the evaluation mAP "
+           "matches the fp32 run.")
+    assert "said_nan_or_explosion" not in read_facts(amp)[0]
+    assert "said_nan_or_explosion" in read_facts("Gradient overflow everywhere: the loss exploded to 1e9.")[0]

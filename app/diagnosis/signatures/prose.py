@@ -144,7 +144,8 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:loss|gradients?|weights|activations|outputs?)\w*\b",
          r"\b(?:nan|inf|infinity|explod\w*|diverg\w+|blows? up|blew up|overflow\w*|shoots? up|jumps? (?:from|to)|"
          r"spik\w+|jump\w* (?:from|to))\b",
-         unless=r"\b(?:skipping step|reducing loss scale|loss scaler?\b[^.;]{0,20}\b(?:reduc|lower|halv)\w*)"),
+         unless=r"\b(?:skipping step|reducing loss scale|loss scaler?\b[^.;]{0,20}\b(?:reduc|lower|halv)\w*)|"
+                r"^\W*gradient overflow\W*$"),  # the dynamic loss scaler's routine message, not a divergence
     _cue("said_seed_variance",
          r"\b(?:seeds?|runs?|restarts?|re-?runs?)\b",
          r"\b(?:(?:more than |over |by )?\d+(?:\.\d+)? ?(?:percentage )?points|\d+ ?pp|half of (?:my|the) runs|"

@@ -77,6 +77,14 @@ _COUNT_UNITS = re.compile(
     r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b)",
     _I,
 )
+# "8% of training reviews", "5 % of the test images": a share of the data, never a metric value
+_SHARE_OF_DATA = re.compile(
+    r"\s*(?:%|percent)?\s*of\s+(?:the\s+|all\s+|our\s+)?(?:(?:train\w*|val\w*|valid\w*|test\w*|held-?out|"
+    r"holdout)\s+)?(?:set\s+|data\s+)?(?:reviews|rows|samples|examples|images|records|items|cases|documents|texts|"
+    r"sentences|files|pictures|transactions|users|customers|patients|labels|annotations|tweets|messages|"
+    r"emails|photos|scans|videos|clips)\b",
+    re.IGNORECASE,
+)
 _COUNT_PREFIX = re.compile(
     r"(?:\b(?:epoch|step|seed|version|v|layer|top|k\s*=|n\s*=|batch size|lr|learning rate|"
     r"fold|iteration|round|day|week|month|year|dropout|weight decay|momentum|alpha|lambda|gamma|"
@@ -282,7 +290,7 @@ def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Nu
         )
         if pair and float(pair.group(1)) + val == 100:
             continue  # 80/20 or 50/50: a split or class ratio, never a metric value
-        count = bool(_COUNT_UNITS.match(masked, m.end())) and not pct
+        count = (bool(_COUNT_UNITS.match(masked, m.end())) and not pct) or bool(_SHARE_OF_DATA.match(masked, m.end()))
         before = masked[max(0, m.start() - 24) : m.start()]
         count = count or bool(_COUNT_PREFIX.search(before[-16:])) or bool(_STAT_PREFIX.search(before))
         named = _ASSIGNED.search(before)
