@@ -1,4 +1,5 @@
-"""The shared checker for the frozen diagnosis batches C, D, E and F (issue 13): one spec per batch, one set of checks.
+"""The shared checker for the frozen diagnosis batches C, D, E, F and G (issue 13): one spec per batch, one set of
+checks.
 
 Each batch is a JSON file of cases rephrased from public write-ups, frozen by sha256 before the changes it measures.
 The checks (run for every batch by tests/test_diag_batches.py):
@@ -11,7 +12,8 @@ The checks (run for every batch by tests/test_diag_batches.py):
 - provenance: exactly the listed cases share a source with an earlier batch (found after freezing, reported apart);
 - accuracy: measured through bench/diagnosis/measure_batch.py (records through the CLI) and not below the recorded
   figure minus a margin, no record refused at intake;
-- safety: leakage only on concrete evidence, every failure blocked, never CLEAR a failure or a stated collapse.
+- safety: leakage only on concrete evidence, every failure blocked, never CLEAR a failure or a stated collapse
+  (a held-out batch may list the violations its one measurement found, ``known_violations``; nothing else may occur).
 
 The recorded figures and their history are in bench/results/diagnosis_batch_*.md and the README.
 """
@@ -60,6 +62,9 @@ class Batch:
     min_record_share: float = 0.0
     unknown_gates: dict[str, int] = field(default_factory=dict)
     mlflow_records: bool = False
+    known_violations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Safety violations found by the one measurement of a held-out batch, reported and kept visible (never tuned
+    away on that batch): the check asserts exactly these, so a new violation fails and a fix must update the list."""
 
     @property
     def path(self) -> Path:
@@ -85,16 +90,16 @@ BATCHES = (
     ),
     Batch(
         # 17/48 before the signatures, 27/48 measured once after them, 42/48 after session 4 (developed on D's
-        # misses, so D is a development set since); 43/48 with the learned reader (in-sample).
-        name="D", file="diagnosis_batch_d.json", prefix="hd", min_cases=40, measured=43 / 48,
+        # misses, so D is a development set since); 43/48 with the learned reader (in-sample); 44/48 after session 8.
+        name="D", file="diagnosis_batch_d.json", prefix="hd", min_cases=40, measured=44 / 48,
         sha256="137a35bed237a3c700531f4c6b3d3b1f703a04386c6d641a28d0f4028aa3abef",
         domains=DOMAINS, earlier=("diagnosis_batch_c.json",),
         shared_with_earlier=("hd_017_class_imbalance", "hd_020_class_imbalance", "hd_026_data_quality"),
     ),
     Batch(
         # Held out in session 5: 20/37 before, 29/37 after (15/30 -> 23/30 on the 30 new-source cases); used for
-        # development of the learned reader in session 6: 32/37 with it (in-sample).
-        name="E", file="diagnosis_batch_e.json", prefix="he", min_cases=30, measured=32 / 37,
+        # development of the learned reader in session 6: 32/37 with it (in-sample); 34/37 after session 8.
+        name="E", file="diagnosis_batch_e.json", prefix="he", min_cases=30, measured=34 / 37,
         sha256="8dd92399cde7c4e5a9b1682dc1e6d7c61db8d147e04b55c0988e024eea444236",
         earlier=("diagnosis_batch_c.json", "diagnosis_batch_d.json"),
         shared_with_earlier=("he_007_training_instability", "he_012_class_imbalance", "he_023_data_quality",
@@ -102,11 +107,24 @@ BATCHES = (
     ),
     Batch(
         # Held out in session 6 (written and frozen before the learned reader, no source shared with A-E): 21/34 on
-        # the code before it, 22/34 measured once after it.
-        name="F", file="diagnosis_batch_f.json", prefix="hf", min_cases=30, measured=22 / 34,
+        # the code before it, 22/34 measured once after it; a development set in session 8 (its misses used, the reader
+        # refit on A-F): 31/34.
+        name="F", file="diagnosis_batch_f.json", prefix="hf", min_cases=30, measured=31 / 34,
         sha256="27d33321f9fdfc3438db50d76bd709169a47abe9e6be9e0aea4a3e243801dd1c",
         kinds=frozenset({"prose", "log", "confusion_matrix", "code", "table", "record"}),
         earlier=("diagnosis_batch_c.json", "diagnosis_batch_d.json", "diagnosis_batch_e.json"),
+    ),
+    Batch(
+        # Held out in session 8 (written and frozen before any change of that session, no source shared with A-F):
+        # 31/46 on the code before it, 30/46 measured once after it; both runs CLEAR hg_007 (an overfitting write-up
+        # whose validation figure is given in words only, "very low"): reported, not tuned away on G.
+        name="G", file="diagnosis_batch_g.json", prefix="hg", min_cases=40, measured=30 / 46,
+        known_violations={"hg_007_overfitting": ("collapse_clear",)},
+        sha256="1bd8aa9ef7a2ecef2071bf5554c55187993530a4c2ce9aa0ca3140b0ee6568ac",
+        kinds=frozenset({"prose", "log", "confusion_matrix", "code", "table", "record"}),
+        domains=frozenset({"image", "genomics", "time_series", "fraud", "nlp", "iot", "tabular"}),
+        earlier=("diagnosis_batch_c.json", "diagnosis_batch_d.json", "diagnosis_batch_e.json",
+                 "diagnosis_batch_f.json"),
     ),
 )
 

@@ -1,4 +1,4 @@
-"""Every frozen diagnosis batch (C, D, E, F) through the same checks: see tests/diag_batches.py."""
+"""Every frozen diagnosis batch (C, D, E, F, G) through the same checks: see tests/diag_batches.py."""
 
 from __future__ import annotations
 
@@ -84,7 +84,8 @@ def test_batch_accuracy_does_not_regress(batch: Batch) -> None:
 @pytest.mark.parametrize("batch", BATCHES, ids=IDS)
 def test_batch_safety_rules_hold_on_every_case(batch: Batch) -> None:
     """Leakage only on concrete evidence, every failure blocked, never CLEAR a failure or a stated collapse."""
-    assert summary(batch.name)["safety_violation_ids"] == {}
+    found = {k: tuple(v) for k, v in summary(batch.name)["safety_violation_ids"].items()}
+    assert found == batch.known_violations
 
 
 def test_safety_rules_of_the_script_catch_each_violation() -> None:

@@ -24,6 +24,7 @@ from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.rules import RULES_PATH
 from app.diagnosis.signals import Signals
 from app.diagnosis.signatures import LARGE_DROP, match_signatures
+from app.diagnosis.signatures.healthy import healthy, healthy_facts
 from app.diagnosis.taxonomy import TaxonomyResult, classify
 from app.diagnosis.validate import validate
 from app.knowledge.models import Citation
@@ -79,15 +80,26 @@ def deployment_gate(
     lost_input: bool = False,
     collapse: bool = False,
     doubt: bool = False,
+    well: bool = False,
 ) -> str:
     """BLOCKED for any diagnosed failure; CLEAR only for complete, healthy numbers with no concern at all.
 
     ``lost_input``: the intake dropped a value it could not read, so the numbers are not complete.
     ``collapse``: a large drop between two splits or offline and production (``collapsed``): never CLEAR.
     ``doubt``: the learned reader leaned towards a failure but abstained (below its threshold): never CLEAR.
+    ``well``: the write-up states healthy numbers and nothing fails (``signatures.healthy``): CLEAR although it voices
+    a worry or gives one split only, unless the input is incomplete or conflicting, training went wrong, a concrete
+    signature or a collapse was found, or fairness gaps were measured.
     """
     if tax.primary != "unknown":
         return "BLOCKED_PENDING_HUMAN_REVIEW"
+    if (
+        well
+        and not (collapse or lost_input or rec.input_conflicts or rec.training_issues)
+        and not any(f.concrete for f in tax.fired)
+        and rai_status != "EVALUATED_CONCERNS"
+    ):
+        return "CLEAR"
     worried = (
         bool(rec.concerns)
         or any(o.direction == "drop" for o in rec.observations)
@@ -151,7 +163,14 @@ def diagnose(
     rec, meas, sig, rules, intake_warnings, facts = rd.rec, rd.meas, rd.sig, rd.rules, rd.warnings, rd.facts
     matched = match_signatures(facts, rd.fact_sources)
     tax = classify(sig, rules, matched)
-    tax, doubt = revise(tax, rules, rd.reader_text, facts, lambda extra: classify(sig, rules, [*matched, extra]))
+    collapse = collapsed(sig, facts)
+    large_drop = any(o.direction == "drop" and o.magnitude == "large" for o in rec.observations)
+    well = tax.primary == "unknown" and healthy(healthy_facts(rd.reader_text or ""), facts, len(matched), collapse,
+                                                large_drop)
+    if well:  # the write-up states healthy numbers and nothing fails: the reader's words do not overrule that
+        doubt = False
+    else:
+        tax, doubt = revise(tax, rules, rd.reader_text, facts, lambda extra: classify(sig, rules, [*matched, extra]))
     evidence, counter = build_evidence(tax, meas)
     r = retriever or build_retriever(settings, knowledge_dir)
     plan = build_plan(r, tax)
@@ -179,7 +198,7 @@ def diagnose(
         evidence=evidence,
         counter_evidence=counter,
         deployment_gate=deployment_gate(  # type: ignore[arg-type]
-            tax, sig, rec, rai, lost_values(intake_warnings) or rd.truncated, collapsed(sig, facts), doubt
+            tax, sig, rec, rai, lost_values(intake_warnings) or rd.truncated, collapse, doubt, well
         ),
         report_ready=True,
         deployment_ready=False,

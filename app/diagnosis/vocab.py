@@ -54,6 +54,8 @@ SPLIT_ALIASES = {
     "test": "test",
     "testing": "test",
     "held-out test": "test",
+    "held-out": "test",
+    "unseen": "test",
     "out-of-time": "test",
     "oot": "test",
     "production": "production",

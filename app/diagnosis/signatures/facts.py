@@ -7,9 +7,11 @@ from typing import Any
 
 from app.diagnosis.signatures.code import code_facts
 from app.diagnosis.signatures.confusion import confusion_facts
+from app.diagnosis.signatures.epochs import epoch_facts
 from app.diagnosis.signatures.logs import log_facts
 from app.diagnosis.signatures.numbers import number_facts
 from app.diagnosis.signatures.prose import prose_facts
+from app.diagnosis.signatures.report import report_facts
 from app.diagnosis.signatures.tables import table_facts
 
 __all__ = ["read_facts", "stated_auc_min"]
@@ -38,7 +40,8 @@ def read_facts(text: str) -> tuple[dict[str, Any], dict[str, str]]:
     facts: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for name, reader in (("confusion matrix", confusion_facts), ("log", log_facts), ("code", code_facts),
-                         ("table", table_facts)):
+                         ("table", table_facts), ("classification report", report_facts),
+                         ("epoch log", epoch_facts)):
         for k, v in reader(text).items():
             facts[k] = v
             sources[k] = f"parsed {name}"

@@ -19,6 +19,10 @@ _RECALL = re.compile(r"\b(?:recall|sensitivity|detection rate|true positive rate
 _TRAIN = re.compile(r"\btrain\w*\W{0,3}$", _I)
 _LABEL_ERR = re.compile(r"\blabel\w* (?:error|noise|disagreement|mistake)\w*(?: rate| share)?\b[^\d\n;]{0,30}?"
                         + _VALUE, _I)
+_AGREEMENT = re.compile(r"\b(?:kappa|krippendorff'?s? alpha|inter-?annotator agreement|(?:annotators?|labell?ers?|"
+                        r"raters?) agree(?:ment|d)?)\b[^\d\n;]{0,40}?" + _VALUE, _I)
+_ANNOTATOR_ACC = re.compile(r"\b(?:annotators?|labell?ers?|raters?|graders?|crowd ?workers?)\b[^\d\n;]{0,40}?"
+                            r"(?:\baccura\w*[^\d\n;]{0,20}?" + _VALUE + r"|" + _VALUE + r" ?accura\w*)", _I)
 _ERROR = re.compile(r"\b(mape|smape|rmse|mae|mse|wer|cer|error rate)\b[^\d\n;]{0,40}?(\d+(?:\.\d+)?)\s?%?", _I)
 
 
@@ -29,7 +33,8 @@ def _fraction(v: str) -> float | None:
 
 
 def number_facts(text: str) -> dict[str, Any]:
-    """``stated_recall_min``, ``label_error_rate`` and ``error_rise_ratio`` (largest / smallest value of one error
+    """``stated_recall_min``, ``label_error_rate``, ``annotator_agreement`` (kappa, alpha or percent agreement),
+    ``annotator_accuracy`` (annotators against gold items) and ``error_rise_ratio`` (largest / smallest value of one error
     metric, when it is named twice or more).
 
     >>> number_facts("Accuracy 0.95; class 1 recall is 0.15 while class 0 recall is 1.00.")
@@ -40,6 +45,8 @@ def number_facts(text: str) -> dict[str, Any]:
     {'error_rise_ratio': 3.548387}
     >>> number_facts("audited label error rate 0.06")
     {'label_error_rate': 0.06}
+    >>> number_facts("Cohen's kappa 0.41 between two annotators; labelers averaged about 80 % accuracy on gold items")
+    {'annotator_agreement': 0.41, 'annotator_accuracy': 0.8}
     """
     out: dict[str, Any] = {}
     recalls, train = [], []
@@ -54,6 +61,12 @@ def number_facts(text: str) -> dict[str, Any]:
     errs = [f for f in (_fraction(m.group(1)) for m in _LABEL_ERR.finditer(text)) if f is not None]
     if errs:
         out["label_error_rate"] = max(errs)
+    agree = [f for f in (_fraction(m.group(1)) for m in _AGREEMENT.finditer(text)) if f is not None]
+    if agree:
+        out["annotator_agreement"] = min(agree)
+    acc = [f for f in (_fraction(m.group(1) or m.group(2)) for m in _ANNOTATOR_ACC.finditer(text)) if f is not None]
+    if acc:
+        out["annotator_accuracy"] = min(acc)
     by_metric: dict[str, list[float]] = defaultdict(list)
     for m in _ERROR.finditer(text):
         by_metric[m.group(1).lower()].append(float(m.group(2)))

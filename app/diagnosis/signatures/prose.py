@@ -104,7 +104,8 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:random\w*|shuffl\w+|ordinary k-?fold|k-?fold|kfold|train_test_split)\b",
          r"\b(?:time[- ]series|time-ordered|over time|timestamps?|daily|days|dates?|history|chronolog\w*|trading|"
          r"forecast\w*|temporal|monthly|weekly|hourly|sensor readings|ordered in time)\b",
-         r"\b(?:split|folds?|drawn|partition\w*|validat\w+|cross-?validat\w+|trains? on)\b"),
+         r"\b(?:split|folds?|drawn|partition\w*|validat\w+|cross-?validat\w+|trains? on)\b|\btrain_test_split\b|"
+         r"\bshuffle ?= ?true\b"),
     _cue("said_drop", r"\b" + DROP + r"\b"),
     _cue("said_auc_wrong_input",
          r"(?:\b|_)(?:auc|roc)(?:\b|_)",
@@ -143,7 +144,8 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:loss|gradients?|weights|activations|outputs?)\w*\b",
          r"\b(?:nan|inf|infinity|explod\w*|diverg\w+|blows? up|blew up|overflow\w*|shoots? up|jumps? (?:from|to)|"
          r"spik\w+|jump\w* (?:from|to))\b",
-         unless=r"\b(?:skipping step|reducing loss scale|loss scaler?\b[^.;]{0,20}\b(?:reduc|lower|halv)\w*)"),
+         unless=r"\b(?:skipping step|reducing loss scale|loss scaler?\b[^.;]{0,20}\b(?:reduc|lower|halv)\w*)|"
+                r"^\W*gradient overflow\W*$"),  # the dynamic loss scaler's routine message, not a divergence
     _cue("said_seed_variance",
          r"\b(?:seeds?|runs?|restarts?|re-?runs?)\b",
          r"\b(?:(?:more than |over |by )?\d+(?:\.\d+)? ?(?:percentage )?points|\d+ ?pp|half of (?:my|the) runs|"
@@ -190,6 +192,23 @@ CUES: tuple[Cue, ...] = (
          r"confident learning|cleanlab|filed under|incorrect(?:ly)? (?:label\w*|annotat\w*)|reviewers? let|"
          r"(?:annotated|labell?ed|tagged) (?:wrongly|incorrectly|wrong)|text-?mined|label\w* [^.;]{0,20}disagree\w* "
          r"with)"),
+    _cue("said_heuristic_labels",
+         r"\b(?:labels?|labell?ed|labell?ing|annotations?|ground truth|targets?)\b",
+         r"\b(?:regex\w*|regular expressions?|heuristic\w*|keyword (?:rules?|match\w*|lists?)|rule-?based|"
+         r"labell?ing functions?|weak(?:ly)?[ -]supervis\w+|distant(?:ly)?[ -]supervis\w+|auto-?labell?\w*|"
+         r"automatically (?:labell?ed|generated|assigned|derived)|pseudo-?labels?|silver[ -](?:labels?|standard)|"
+         r"string match\w*)"),
+    _cue("said_annotator_disagreement",
+         r"\b(?:annotators?|labell?ers?|raters?|coders?|graders?|crowd ?workers?|turkers?|reviewers?)\b",
+         r"\b(?:disagree\w*|inconsisten\w*|by some\b[^.;]{0,40}\bby others|differently|low agreement|"
+         r"agreement (?:is |was )?(?:low|poor)|not consistent|conflicting)",
+         unless=r"\b(?:do(?:es)? ?n[o']t|did ?n[o']t|never|rarely|seldom|no longer) (?:\w+ )?(?:disagree|conflict)|"
+                r"\bhigh agreement|\bagree\w* (?:well|strongly|closely|almost always)"),
+    _cue("said_rare_class",
+         r"\b(?:far|much|many times|\d+ ?(?:x|times)) fewer\b|\b(?:rare|minority|under-?represented) "
+         r"(?:class|category|label|event|outcome|cases?)\b|\bonly (?:about |around |roughly )?\d+(?:\.\d+)? ?% "
+         r"(?:are |of (?:the )?)?(?:positives?|fraud\w*|defects?|events?|rows|samples|cases)",
+         r"\b(?:accuracy|recall|f1|precision|false negatives?|missed|detect\w*|found|flagged|caught)\b", window=2),
     _cue("said_eval_mode_missing",
          r"(?:\b(?:without|never|not|no|forgot\w*|missing)\b[^;]{0,30}\beval\(\)|\beval\(\)[^;]{0,30}\b(?:never|not|"
          r"missing)\b|\bbatch ?norm\w*\b[^.;]{0,60}\bstatistics of the (?:current )?(?:validation|test|eval\w*) batch|"

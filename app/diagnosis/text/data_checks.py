@@ -20,6 +20,10 @@ _I = re.IGNORECASE
 _ABOUT = r"(?:about\s+|around\s+|roughly\s+|nearly\s+|almost\s+|over\s+|~)?"
 # between a share and what it counts: "12% of the labels are", "3% of rows have"
 _SHARE_OF = r"\s+(?:of\s+(?:the\s+)?)?(?:[\w-]+\s+){0,3}?(?:are\s+|were\s+|is\s+|was\s+|have\s+|had\s+)?"
+# a value that turns into NaN ("loss went from 0.7 to NaN", "epochs=30 gives the same nan") is a number that
+# became non-finite, not a share of missing data: the words between may not say so
+_SHARE_OF_MISSING = r"\s+(?:of\s+(?:the\s+)?)?(?:(?!(?:to|into|became|becomes|become|turn\w*|goes|went|gives?|gave|" \
+    r"same|then|and|after)\b)[\w-]+\s+){0,3}?(?:are\s+|were\s+|is\s+|was\s+|have\s+|had\s+)?"
 # a share written after what it counts: "... in about 7% of", "... make up 4% of"
 _SHARE_AFTER = r"\s+" + _ABOUT + N + r"\s*(%|percent\b)\s+of\b"
 
@@ -87,7 +91,7 @@ CHECKS: tuple[Check, ...] = (
     _check(
         "MISSING_SHARE",
         "data_checks.missing_fraction",
-        N + PCT + _SHARE_OF + r"(?:missing|null|nulls|nan|empty|blank)\b",
+        N + PCT + _SHARE_OF_MISSING + r"(?:missing|null|nulls|nan|empty|blank)\b",
         "30% of the incomes are missing",
     ),
     _check(

@@ -77,10 +77,21 @@ _COUNT_UNITS = re.compile(
     r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b)",
     _I,
 )
+# "8% of training reviews", "5 % of the test images": a share of the data, never a metric value
+_SHARE_OF_DATA = re.compile(
+    r"\s*(?:%|percent)?\s*of\s+(?:the\s+|all\s+|our\s+)?(?:(?:train\w*|val\w*|valid\w*|test\w*|held-?out|"
+    r"holdout)\s+)?(?:set\s+|data\s+)?(?:reviews|rows|samples|examples|images|records|items|cases|documents|texts|"
+    r"sentences|files|pictures|transactions|users|customers|patients|labels|annotations|tweets|messages|"
+    r"emails|photos|scans|videos|clips)\b",
+    re.IGNORECASE,
+)
 _COUNT_PREFIX = re.compile(
     r"(?:\b(?:epoch|step|seed|version|v|layer|top|k\s*=|n\s*=|batch size|lr|learning rate|"
     r"fold|iteration|round|day|week|month|year|dropout|weight decay|momentum|alpha|lambda|gamma|"
-    r"max[ _]depth|depth|num[ _]leaves|n[ _]estimators|estimators|patience|warm-?up|temperature)|#)\s*[-:=]?\s*$",
+    r"max[ _]depth|depth|num[ _]leaves|n[ _]estimators|estimators|patience|warm-?up|temperature|"
+    # a name with a number is a label, not a value: "class 1", "hospital 2", "figure 3", "stage 2"
+    r"class|label|category|cluster|group|figure|fig\.|table|section|issue|phase|stage|part|type|rank|hospital|"
+    r"site|sensor|camera|gpu|node)|#)\s*[-:=]?\s*$",
     _I,
 )
 # a hyper-parameter or other named setting: "C=0.001", "max_depth=14" (masked as a feature), "p = 0.03"
@@ -279,7 +290,7 @@ def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Nu
         )
         if pair and float(pair.group(1)) + val == 100:
             continue  # 80/20 or 50/50: a split or class ratio, never a metric value
-        count = bool(_COUNT_UNITS.match(masked, m.end())) and not pct
+        count = (bool(_COUNT_UNITS.match(masked, m.end())) and not pct) or bool(_SHARE_OF_DATA.match(masked, m.end()))
         before = masked[max(0, m.start() - 24) : m.start()]
         count = count or bool(_COUNT_PREFIX.search(before[-16:])) or bool(_STAT_PREFIX.search(before))
         named = _ASSIGNED.search(before)
