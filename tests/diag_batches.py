@@ -117,9 +117,11 @@ BATCHES = (
     Batch(
         # Held out in session 8 (written and frozen before any change of that session, no source shared with A-F):
         # 31/46 on the code before it, 30/46 measured once after it; both runs CLEAR hg_007 (an overfitting write-up
-        # whose validation figure is given in words only, "very low"): reported, not tuned away on G.
+        # whose validation figure is given in words only, "very low"). The lead then made "what is going on" and a
+        # split said to be "very low" complaints (they only keep the gate from CLEAR): hg_007 is REVIEW since, so
+        # G's safety figure is no longer held out for that case; accuracy and gates elsewhere on A-G unchanged.
         name="G", file="diagnosis_batch_g.json", prefix="hg", min_cases=40, measured=30 / 46,
-        known_violations={"hg_007_overfitting": ("collapse_clear",)},
+        known_violations={},
         sha256="1bd8aa9ef7a2ecef2071bf5554c55187993530a4c2ce9aa0ca3140b0ee6568ac",
         kinds=frozenset({"prose", "log", "confusion_matrix", "code", "table", "record"}),
         domains=frozenset({"image", "genomics", "time_series", "fraud", "nlp", "iot", "tabular"}),

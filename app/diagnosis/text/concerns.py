@@ -76,7 +76,11 @@ def concern_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
 COMPLAINT = re.compile(
     r"\b(?:fail\w*|problems?|issues?|bad|poor\w*|wrong|broken|bug\w*|stuck|plateau\w*|"
     r"disappoint\w*|worse|underperform\w*|(?:does|did|do)\s*n[o']t\s+help|not\s+help\w*|"
-    r"can'?t\s+(?:get|reach|exceed)|cannot\s+(?:get|reach|exceed))\b",
+    r"can'?t\s+(?:get|reach|exceed)|cannot\s+(?:get|reach|exceed)|terribl\w*|awful|horribl\w*|useless|"
+    r"what(?:'s|\s+is)\s+going\s+on|what\s+went\s+wrong|(?:very|extremely|really|surprisingly)\s+"
+    r"(?:low|poor|bad)\s+(?:on|for|in)\s+(?:the\s+)?(?:held[- ]out|validation|val|test|dev|unseen)|"
+    r"(?:held[- ]out|validation|val|test|dev)\s+\w+\s+(?:\w+\s+)?(?:is|was|are|were)\s+"
+    r"(?:very|extremely|really)\s+(?:low|poor|bad))\b",
     re.IGNORECASE,
 )
 """A reported problem that names no category: "the model is broken", "more data did not help"."""
@@ -87,6 +91,12 @@ def complaint_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
 
     >>> COMPLAINT.search("the model is broken").group(0), COMPLAINT.search("more data did not help").group(0)
     ('broken', 'did not help')
+    >>> COMPLAINT.search("accuracy on the held-out images is very low. What is going on?").group(0)
+    'held-out images is very low'
+    >>> COMPLAINT.search("Training looks fine. What is going on?").group(0)
+    'What is going on'
+    >>> COMPLAINT.search("validation accuracy is very low").group(0), COMPLAINT.search("a very low loss") is None
+    ('validation accuracy is very low', True)
     """
     m = COMPLAINT.search(scan.masked, s, e)
     if m and "unknown" not in out.concerns and not negated(scan.masked, s, m.start()):
