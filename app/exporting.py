@@ -35,7 +35,7 @@ def metrics_frame(store: Store, name: str, *, bucket_s: float = 60.0, since: flo
 
 
 ESTIMATE_COLUMNS = ["estimated_accuracy", "estimate_low", "estimate_high", "realised_accuracy", "estimate_unreliable",
-                    "estimate_reason"]
+                    "estimate_reason", "estimate_note"]
 MAX_ESTIMATE_REPORTS = 100_000
 
 
@@ -52,7 +52,8 @@ def estimate_frame(store: Store, name: str, *, limit: int = MAX_ESTIMATE_REPORTS
         low, high = (ep.band + [None, None])[:2] if ep.band else (None, None)
         recs.append({"report_id": rep.report_id, "ts": rep.created_at, "estimated_accuracy": ep.estimate,
                      "estimate_low": low, "estimate_high": high, "realised_accuracy": ep.realised,
-                     "estimate_unreliable": ep.unreliable, "estimate_reason": "; ".join(ep.reasons)})
+                     "estimate_unreliable": ep.unreliable, "estimate_reason": "; ".join(ep.reasons),
+                     "estimate_note": "; ".join(ep.notes)})
     df = pd.DataFrame(recs, columns=["report_id", "ts", *ESTIMATE_COLUMNS])
     return df.sort_values("ts", kind="stable").reset_index(drop=True) if not df.empty else df
 

@@ -162,6 +162,8 @@ class EstimatedPerformance(BaseModel):
     unreliable: bool = False
     reasons: list[str] = Field(default_factory=list)
     domain_auc: float | None = None
+    notes: list[str] = Field(default_factory=list,
+                             description="what changed without making the estimate unreliable (an input mix shift)")
 
 
 class Report(BaseModel):

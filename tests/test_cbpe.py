@@ -49,7 +49,10 @@ def test_estimate_equals_the_direct_computation() -> None:
     assert est.band == pytest.approx((pi.mean() - half, pi.mean() + half), abs=1e-5)
     assert est.realised == 0.7 and est.n_labelled == 100
     d = est.to_dict()
-    assert d["error"] == round(est.estimate - 0.7, 4) and d["unreliable"] is False and d["reasons"] == []
+    # 100 rows at ~73 %: the band is +- 9.5 points, too wide to trust the estimate to within a few points
+    assert d["error"] == round(est.estimate - 0.7, 4) and d["unreliable"] is True and d["notes"] == []
+    assert d["reasons"] == [f"the band is +- {100 * half:.1f} points (more than +- 4): too few rows or too uncertain "
+                            "a calibration to trust the estimate to within a few points"]
 
 
 def test_auc_matches_the_pairwise_definition() -> None:
@@ -62,7 +65,7 @@ def test_auc_matches_the_pairwise_definition() -> None:
 
 def test_healthy_estimate_is_close_and_not_flagged() -> None:
     cal = ConfidenceCalibrator(seed=0).fit(*_healthy(2000, 1))
-    c, y = _healthy(400, 2)
+    c, y = _healthy(1500, 2)
     est = estimate_accuracy(cal, c, y)
     assert not est.unreliable and est.reasons == ()
     assert abs(est.estimate - est.realised) < 0.05            # type: ignore[operator]
@@ -80,16 +83,34 @@ def test_failed_calibration_is_flagged_with_its_reason(pairs: tuple[np.ndarray, 
     assert est.unreliable and any(needle in r for r in est.reasons), est.reasons
 
 
-def test_inputs_outside_the_reference_support_are_flagged() -> None:
+def test_band_wider_than_four_points_is_flagged() -> None:
+    cal = ConfidenceCalibrator(seed=0).fit(*_healthy(3000, 9))
+    c, y = _healthy(3000, 10)
+    wide, narrow = estimate_accuracy(cal, c[:100], y[:100]), estimate_accuracy(cal, c, y)
+    assert wide.band[1] - wide.band[0] > 0.08 and wide.unreliable and "the band is +-" in wide.reasons[0]
+    assert narrow.band[1] - narrow.band[0] < 0.08 and not narrow.unreliable and narrow.reasons == ()
+    assert not estimate_accuracy(cal, c[:100], max_half_width=0.2).unreliable
+
+
+def test_inputs_outside_the_reference_support_are_flagged_a_changed_mix_is_a_note() -> None:
     cal = ConfidenceCalibrator(seed=0).fit(*_healthy(1000, 7))
     window = np.full(100, 0.9)
-    assert not estimate_accuracy(cal, window, support=SupportEvidence(auc=0.7, drift_detected=True)).unreliable
-    assert not estimate_accuracy(cal, window, support=SupportEvidence(auc=0.95, drift_detected=False)).unreliable
-    est = estimate_accuracy(cal, window, support=SupportEvidence(auc=0.93, drift_detected=True))
-    assert est.unreliable and "left the reference support" in est.reasons[0] and est.domain_auc == 0.93
-    low = estimate_accuracy(cal, np.r_[np.full(80, 0.9), np.full(20, 0.2)])
+
+    def est_of(auc: float, detected: bool = True):  # noqa: ANN202 - the band rule is tested above
+        return estimate_accuracy(cal, window, support=SupportEvidence(auc=auc, drift_detected=detected),
+                                 max_half_width=1.0)
+
+    quiet = est_of(0.7)
+    assert not quiet.unreliable and quiet.notes == ()
+    assert not est_of(0.999, detected=False).unreliable and est_of(0.999, detected=False).notes == ()
+    mix = est_of(0.93)                     # a selection shift: the classifier tells the windows apart
+    assert not mix.unreliable and mix.reasons == () and "input mix changed" in mix.notes[0] and "0.93" in mix.notes[0]
+    assert mix.to_dict()["notes"] == list(mix.notes) and mix.domain_auc == 0.93
+    est = est_of(0.998)                    # inputs left the support: the classifier separates them almost perfectly
+    assert est.unreliable and "left the reference support" in est.reasons[0] and est.notes == ()
+    low = estimate_accuracy(cal, np.r_[np.full(80, 0.9), np.full(20, 0.2)], max_half_width=1.0)
     assert low.unreliable and "below the lowest one" in low.reasons[0]
-    assert "only 5 predictions" in estimate_accuracy(cal, window[:5]).reasons[0]
+    assert "only 5 predictions" in estimate_accuracy(cal, window[:5], max_half_width=1.0).reasons[0]
 
 
 def test_calibrator_refuses_bad_use() -> None:
@@ -110,9 +131,10 @@ def test_compare_report_carries_estimate_and_realised() -> None:
         pred = rng.integers(0, 2, n)
         return pd.DataFrame({"x": rng.normal(size=n), "conf": c, "pred": pred, "y": np.where(right, pred, 1 - pred)})
 
-    rep = compare_frames(frame(400, 0.0), frame(200, 0.0), target="y", prediction_column="pred", confidence_column="conf")
+    rep = compare_frames(frame(1500, 0.0), frame(1200, 0.0), target="y", prediction_column="pred",
+                         confidence_column="conf")
     ep = rep.estimated_performance
-    assert ep is not None and ep.n_rows == 200 and ep.n_labelled == 200 and not ep.unreliable
+    assert ep is not None and ep.n_rows == 1200 and ep.n_labelled == 1200 and not ep.unreliable, ep.reasons
     assert abs(ep.error) < 0.06 and ep.band[0] < ep.estimate < ep.band[1]   # type: ignore[arg-type, operator]
     assert "estimated_performance" in rep.model_dump(mode="json")
 

@@ -109,14 +109,32 @@ def test_proportion_detectors_equal_scipy_fisher(name: str, alt: str, ref_p: flo
     assert r.statistic == pytest.approx(cur.mean())
 
 
-def test_latency_exceedance_equals_scipy_fisher() -> None:
+def test_latency_typical_answer_equals_scipy_mann_whitney_doubled() -> None:
     g = np.random.default_rng(6)
-    ref, cur = g.gamma(4, 5, 300), g.gamma(4, 5, 200) * 1.5
+    ref, cur = g.gamma(4, 5, 300), g.gamma(4, 5, 200) * 1.5 + 80.0      # every answer slower: the typical test
     r = one("latency_shift", ref, cur)[0]
-    t = np.quantile(ref, 0.95)
-    k1, k2 = int((ref > t).sum()), int((cur > t).sum())
+    s = stats.mannwhitneyu(cur, ref, alternative="greater", method="asymptotic")
+    assert r.statistic == pytest.approx(s.statistic) and r.p_value == pytest.approx(min(1.0, 2 * s.pvalue), rel=1e-9)
+    med = np.median(ref)
+    assert r.effect_size == pytest.approx((np.median(cur) - med) / max(med, 50.0 / 0.5)) and r.effect_floor == 0.5
+    # a small shift gives a p-value that is not clipped: the doubling is visible
+    small = g.gamma(4, 5, 200) + 0.5
+    r2 = one("latency_shift", ref, small)[0]
+    s2 = stats.mannwhitneyu(small, ref, alternative="greater", method="asymptotic")
+    assert 0.002 < s2.pvalue < 0.5 and r2.p_value == pytest.approx(2 * s2.pvalue, rel=1e-9)
+
+
+def test_latency_slow_tail_equals_scipy_fisher_doubled() -> None:
+    g = np.random.default_rng(8)
+    ref, cur = g.gamma(4, 5, 300), g.gamma(4, 5, 200)
+    cur[:30] += g.uniform(200, 400, 30)                                 # 15 % of answers 200-400 ms slower
+    r = one("latency_shift", ref, cur)[0]
+    line = np.quantile(ref, 0.95) + 100.0
+    k1, k2 = int((ref > line).sum()), int((cur > line).sum())
     s = stats.fisher_exact([[k2, 200 - k2], [k1, 300 - k1]], alternative="greater")
-    assert r.p_value == pytest.approx(s.pvalue, rel=1e-9)
+    assert r.p_value == pytest.approx(min(1.0, 2 * s.pvalue), rel=1e-9)
+    assert r.effect_size == pytest.approx(k2 / 200 - k1 / 300) and r.effect_floor == 0.1
+    assert "slow tail" in r.detail
 
 
 def test_domain_classifier_fold_statistic_equals_scipy_mann_whitney() -> None:

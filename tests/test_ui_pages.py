@@ -160,3 +160,24 @@ def test_passive_endpoint_shows_no_probe_schedule_and_no_start_stop(ui_env):
     ov = clean(page("overview").run())
     assert not [b for b in ov.button if (b.key or "").startswith("ov_toggle")]
     assert "ingested data (passive)" in " ".join(m.value for m in ov.markdown)
+
+
+def test_endpoint_page_shows_a_changed_input_mix_as_a_note_not_unreliable(seeded, ui_env):
+    """Issue 11: a domain classifier that tells the windows apart (AUC 0.8-0.998) is a note on the estimate; the
+    caption says so, and the reports export carries it in ``estimate_note``."""
+    import time as _time
+
+    from app.exporting import reports_frame
+
+    _, store = ui_env
+    last = store.list_reports(seeded["name"], limit=1)[0]
+    note = ("the input mix changed (a classifier tells the window from the reference, AUC 0.93) but the inputs "
+            "stay within the reference's range")
+    ep = last.estimated_performance.model_copy(update={"unreliable": False, "reasons": [], "notes": [note]})
+    store.save_report(last.model_copy(update={"estimated_performance": ep, "created_at": _time.time()}))
+    at = clean(page("endpoint").run())
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Latest label-free estimate, note: the input mix changed") for c in captions), captions
+    assert not any("estimate is unreliable" in c for c in captions)
+    df = reports_frame(store, seeded["name"])
+    assert df["estimate_note"].iloc[-1] == note and (df["estimate_note"].iloc[:-1].fillna("") == "").all()

@@ -76,7 +76,7 @@ def _estimate(cal: Any, samples: list[Sample], drift: bool) -> EstimatedPerforma
 
     conf = np.array([s.confidence for s in samples if s.confidence is not None])
     right = np.array([float(s.correct) for s in samples if s.correct is not None])
-    est = estimate_accuracy(cal, conf, right, support=SupportEvidence(auc=0.95, drift_detected=True) if drift else None)
+    est = estimate_accuracy(cal, conf, right, support=SupportEvidence(auc=0.999, drift_detected=True) if drift else None)
     return EstimatedPerformance.model_validate(est.to_dict())
 
 

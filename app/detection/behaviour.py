@@ -8,13 +8,18 @@ detectors.) Each is one-sided: only a change for the worse is a finding.
 - ``error_rate``: 1/0 failure per sample; one-sided Fisher exact test. Effect: rise of the error
   rate; floor 0.02, so one stray timeout in 150 probes or a 0.1% -> 0.15% wobble in a million
   logged rows is not an incident.
-- ``latency_shift``: share of current latencies above the reference's 95th percentile, compared
-  with the reference share by a one-sided Fisher exact test: sensitive to a shifted median and to
-  a fattened tail alike. Effect: the rise of the p95, relative to ``max(p95_ref, min_abs_ms /
-  floor)``; floor 0.5. So the p95 must rise by 50% *and* by ``min_abs_ms`` (50 ms): loopback
-  latency of 2-5 ms jitters by a few ms, and a busy client (the prober on a loaded machine: p95
-  1.8 -> 25.9 ms seen with load 18 on 2 cores) adds tens of ms that are not the model's; neither
-  may page anybody.
+- ``latency_shift``: two one-sided tests, Bonferroni-corrected (each p doubled), the finding is
+  the one that is significant *and* passes its own practical size:
+  *typical answer*: Mann-Whitney U (current latencies stochastically larger), effect the rise of
+  the median relative to ``max(median_ref, min_abs_ms / floor)``; floor 0.5, so the median must
+  rise by 50 % *and* by ``min_abs_ms`` (50 ms);
+  *slow tail*: share of answers slower than the reference p95 + ``tail_ms`` (100 ms) against the
+  reference's own share above that line (one-sided Fisher exact), effect the excess share; floor
+  ``tail_share`` (0.10), so one answer in ten must be 100 ms slower than the reference p95.
+  A busy client (the prober on a loaded machine) adds tens of ms to some answers and stalls a
+  few by 100-200 ms (healthy windows recorded at load 4-5: p95 15-171 ms, up to 9 % of answers
+  above 100 ms); neither test may read that as the model (bench/bench_latency_replay.py, where
+  ``tail_ms`` and ``tail_share`` were chosen on one recording and reported on another).
 - ``silent_failure``: degenerate outputs while the reference varied: a single predicted class
   (p-value: probability of n answers all in one class under the reference class shares,
   sum_k p_k**n) or collapsed confidence variance (p-value: chi-square variance test,
@@ -24,6 +29,7 @@ detectors.) Each is one-sided: only a change for the worse is a finding.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -90,23 +96,45 @@ class ErrorRateDetector(_ProportionDetector):
 
 @register
 class LatencyShiftDetector(Detector):
-    """Tail-exceedance test of slower answers with a relative-and-absolute p95 floor."""
+    """Slower answers: Mann-Whitney on the typical answer, exceedance on the slow tail, each with a practical size."""
 
     name = "latency_shift"
     input_kind = "numeric"
     default_floor = 0.5
-    effect_label = "relative p95 rise"
+    effect_label = "relative median rise (typical answers) or excess share of slow answers (tail)"
 
     def __init__(self, *, effect_floor: float | None = None, seed: int = 0, min_abs_ms: float = 50.0,
-                 quantile: float = 0.95) -> None:
+                 tail_ms: float = 100.0, tail_share: float = 0.10) -> None:
         super().__init__(effect_floor=effect_floor, seed=seed)
-        if min_abs_ms < 0 or not 0.5 <= quantile < 1:
-            raise ValueError(f"min_abs_ms must be >= 0 and 0.5 <= quantile < 1, got {min_abs_ms}, {quantile}")
-        self.min_abs_ms, self.quantile = float(min_abs_ms), float(quantile)
+        if min_abs_ms < 0 or tail_ms < 0 or not 0 < tail_share < 1:
+            raise ValueError(f"min_abs_ms and tail_ms must be >= 0 and 0 < tail_share < 1, "
+                             f"got {min_abs_ms}, {tail_ms}, {tail_share}")
+        self.min_abs_ms, self.tail_ms, self.tail_share = float(min_abs_ms), float(tail_ms), float(tail_share)
 
     def _fit(self, reference: np.ndarray) -> None:
         self.ref_ = [finite_column(reference[:, j]) for j in range(reference.shape[1])]
-        self.p95_ = [float(np.quantile(c, self.quantile)) if c.size else math.nan for c in self.ref_]
+        self.med_ = [float(np.median(c)) if c.size else math.nan for c in self.ref_]
+        self.p95_ = [float(np.quantile(c, 0.95)) if c.size else math.nan for c in self.ref_]
+
+    def _typical(self, name: str, ref: np.ndarray, cur: np.ndarray, med: float) -> TestResult:
+        u = stats.mannwhitneyu(cur, ref, alternative="greater", method="asymptotic")
+        m = float(np.median(cur))
+        base = max(med, self.min_abs_ms / self.effect_floor if self.effect_floor > 0 else med, 1e-9)
+        return self.result(name, float(u.statistic), min(1.0, 2 * float(u.pvalue)), (m - med) / base, ref.size,
+                           cur.size, delta=m - med,
+                           detail=f"typical answer slower: median {med:.1f} ms -> {m:.1f} ms "
+                                  f"(Mann-Whitney, p doubled for the two latency tests)")
+
+    def _tail(self, name: str, ref: np.ndarray, cur: np.ndarray, p95: float) -> TestResult:
+        line = p95 + self.tail_ms
+        k1, k2 = int((ref > line).sum()), int((cur > line).sum())
+        p = float(stats.fisher_exact([[k2, cur.size - k2], [k1, ref.size - k1]], alternative="greater").pvalue)
+        r1, r2 = k1 / ref.size, k2 / cur.size
+        scale = self.effect_floor / self.default_floor          # a sensitivity scales both practical sizes
+        res = self.result(name, r2, min(1.0, 2 * p), r2 - r1, ref.size, cur.size, delta=r2 - r1,
+                          detail=f"slow tail: {r2:.0%} of answers above {line:.0f} ms (reference p95 {p95:.1f} ms "
+                                 f"+ {self.tail_ms:.0f} ms), {r1:.0%} in the reference")
+        return dataclasses.replace(res, effect_floor=self.tail_share * scale)
 
     def _score(self, current: np.ndarray) -> list[TestResult]:
         out = []
@@ -115,15 +143,11 @@ class LatencyShiftDetector(Detector):
             if ref.size == 0 or cur.size == 0:
                 out.append(self.result(name, None, None, None, ref.size, cur.size, detail="no latencies on one side"))
                 continue
-            t = self.p95_[j]
-            k1, k2 = int((ref > t).sum()), int((cur > t).sum())
-            p = float(stats.fisher_exact([[k2, cur.size - k2], [k1, ref.size - k1]], alternative="greater").pvalue)
-            p95_cur = float(np.quantile(cur, self.quantile))
-            base = max(t, self.min_abs_ms / self.effect_floor if self.effect_floor > 0 else t, 1e-9)
-            effect = (p95_cur - t) / base
-            out.append(self.result(name, k2 / cur.size, p, effect, ref.size, cur.size, delta=p95_cur - t,
-                                   detail=f"p95 {t:.1f} ms -> {p95_cur:.1f} ms; {k2 / cur.size:.0%} of answers "
-                                          f"slower than the reference p95 (expected {k1 / ref.size:.0%})"))
+            both = [self._typical(name, ref, cur, self.med_[j]), self._tail(name, ref, cur, self.p95_[j])]
+            # report the test that passes its practical size with the smaller p (below 1e-6 a tie, won by the
+            # typical answer, the plainer finding); when neither passes, the one nearer to its size
+            out.append(min(both, key=lambda r: (r.strength < 1.0, max(r.p_value, 1e-6) if r.strength >= 1.0
+                                                else -r.strength)))
         return out
 
 

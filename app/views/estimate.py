@@ -12,7 +12,7 @@ __all__ = ["estimate_series"]
 
 def estimate_series(store: Store, name: str, *, since: float | None = None, limit: int = 500) -> pd.DataFrame:
     """Per stored report (oldest first): time, estimated_accuracy, estimate_low/high, realised_accuracy,
-    estimate_unreliable, estimate_reason; only reports since ``since`` (epoch seconds) when given."""
+    estimate_unreliable, estimate_reason, estimate_note; only reports since ``since`` (epoch seconds) when given."""
     df = estimate_frame(store, name, limit=limit)
     if since is not None and not df.empty:
         df = df[df["ts"] >= since].reset_index(drop=True)

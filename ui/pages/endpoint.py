@@ -170,6 +170,8 @@ if not est.empty and est["estimated_accuracy"].notna().any():
     st.plotly_chart(estimate_chart(est), key="chart_estimate", config=charts.CONFIG)
     if bool(est["estimate_unreliable"].iloc[-1]):
         st.caption(f"Latest label-free estimate is unreliable: {est['estimate_reason'].iloc[-1]}")
+    elif est["estimate_note"].iloc[-1]:
+        st.caption(f"Latest label-free estimate, note: {est['estimate_note'].iloc[-1]}")
 
 grid = data.drift(db, name, since)
 if grid.empty:
