@@ -35,11 +35,13 @@ from typing import Any
 
 from app.detection.sequential.base import SequentialDetector, detector_from_dict
 from app.detection.sequential.bernoulli import DEFAULT_SHIFTS, BernoulliCusum
+from app.detection.sequential.calibration import cusum_threshold
 from app.detection.sequential.classmix import ClassMixCusum
 from app.detection.sequential.estimation import CAP, bootstrap_threshold
-from app.detection.sequential.meanscale import _PROBS, MeanScaleCusum, baseline_quantiles
+from app.detection.sequential.meanscale import _PROBS, MeanScaleCusum, baseline_quantiles, untolerated_deltas
 from app.detection.sequential.memo import memoised
 from app.detection.sequential.recovery import RecoveryTest
+from app.detection.sequential.simulated import conservatism, corrected_budget
 
 __all__ = ["Alarm", "MonitorBaseline", "Sample", "SequentialMonitor", "latency_scale_quantiles"]
 
@@ -50,6 +52,9 @@ CONFIDENCE_TOLERANCE = 0.02
 WARNING_SHARE = 0.5           # a statistic at half its threshold is a warning: the watcher probes faster
 RECOVERY_SHARE = 10            # recovery budget: false_alarm_every / 10 still-failing samples per false recovery
 MIN_BASELINE = 20
+# signals whose nominal threshold is the analytic one corrected by simulating its healthy law (simulated.py);
+# latency's healthy law is the jitter-widened baseline, which its untolerated chart does not tolerate by design
+SIMULATED = ("errors", "correctness", "confidence", "class_mix")
 _INV = NormalDist().inv_cdf
 
 
@@ -133,6 +138,12 @@ def latency_scale_quantiles(log_quantiles: list[float]) -> list[float]:
     return [math.log(math.exp(q) + LATENCY_OFFSET_MS) + LATENCY_JITTER * _INV(p) for q, p in zip(log_quantiles, _PROBS)]
 
 
+def latency_raw_quantiles(log_quantiles: list[float]) -> list[float]:
+    """Baseline quantiles of ``ln(latency + 20 ms)`` without the jitter: what the untolerated latency charts score
+    against (only where the baseline's own spread makes them tolerate the jitter, see ``untolerated_deltas``)."""
+    return [math.log(math.exp(q) + LATENCY_OFFSET_MS) for q in log_quantiles]
+
+
 def _signals(b: MonitorBaseline) -> dict[str, tuple[Callable[[float], SequentialDetector], Callable[[Sample], Any]]]:
     out: dict[str, tuple[Callable[[float], SequentialDetector], Callable[[Sample], Any]]] = {
         "errors": (lambda arl: BernoulliCusum(p0=b.error_rate, false_alarm_every=arl), lambda s: int(bool(s.error))),
@@ -143,13 +154,16 @@ def _signals(b: MonitorBaseline) -> dict[str, tuple[Callable[[float], Sequential
                               lambda s: None if s.error or s.correct is None else int(not s.correct))
     if b.confidence_quantiles is not None:
         q = b.confidence_quantiles
-        out["confidence"] = (lambda arl: MeanScaleCusum(quantiles=q, tolerance=CONFIDENCE_TOLERANCE,
+        cr = untolerated_deltas(q, CONFIDENCE_TOLERANCE)
+        out["confidence"] = (lambda arl: MeanScaleCusum(quantiles=q, tolerance=CONFIDENCE_TOLERANCE, raw_deltas=cr,
                                                         false_alarm_every=arl),
                              lambda s: None if s.error else s.confidence)
     if b.latency_quantiles is not None:
-        lq = latency_scale_quantiles(b.latency_quantiles)
+        lq, lr = latency_scale_quantiles(b.latency_quantiles), latency_raw_quantiles(b.latency_quantiles)
+        lrd = untolerated_deltas(lr, LATENCY_JITTER)
         out["latency"] = (lambda arl: MeanScaleCusum(quantiles=lq, transform="log", direction="up",
-                                                     tolerance=LATENCY_TOLERANCE, false_alarm_every=arl),
+                                                     tolerance=LATENCY_TOLERANCE, raw_deltas=lrd, raw_quantiles=lr,
+                                                     false_alarm_every=arl),
                           lambda s: None if s.error or s.latency_ms is None or s.latency_ms <= 0
                           else s.latency_ms + LATENCY_OFFSET_MS)
     if b.class_shares is not None:
@@ -179,18 +193,21 @@ def _calibrated(name: str, det: SequentialDetector, b: MonitorBaseline, n: int, 
     elif name == "confidence" and b.confidence_quantiles is not None:
         atoms, q0 = list(b.confidence_quantiles), list(b.confidence_quantiles)
         grids = [(0.5, 1.0, 2.0), (1.0, 2.0), (2.0,)]
+        cr = untolerated_deltas(q0, CONFIDENCE_TOLERANCE)
 
         def make(xs: list[Any] | None, g: Any) -> SequentialDetector:
-            return MeanScaleCusum(quantiles=q0 if xs is None else baseline_quantiles(xs), deltas=g,
+            return MeanScaleCusum(quantiles=q0 if xs is None else baseline_quantiles(xs), deltas=g, raw_deltas=cr,
                                   tolerance=CONFIDENCE_TOLERANCE, false_alarm_every=arl)
     elif name == "latency" and b.latency_quantiles is not None:
         atoms = [math.exp(q) + LATENCY_OFFSET_MS for q in b.latency_quantiles]   # what the detector is fed
         lq0 = list(b.latency_quantiles)
+        lrd = untolerated_deltas(latency_raw_quantiles(lq0), LATENCY_JITTER)
 
         def make(xs: list[Any] | None, g: Any) -> SequentialDetector:
             lq = lq0 if xs is None else baseline_quantiles([x - LATENCY_OFFSET_MS for x in xs], "log")
             return MeanScaleCusum(quantiles=latency_scale_quantiles(lq), transform="log", direction="up",
-                                  tolerance=LATENCY_TOLERANCE, false_alarm_every=arl)
+                                  tolerance=LATENCY_TOLERANCE, raw_deltas=lrd, raw_quantiles=latency_raw_quantiles(lq),
+                                  false_alarm_every=arl)
     elif name == "class_mix" and b.class_shares is not None:
         shares = dict(b.class_shares)
         atoms, weights = list(shares), list(shares.values())
@@ -204,7 +221,9 @@ def _calibrated(name: str, det: SequentialDetector, b: MonitorBaseline, n: int, 
     for g in grids:
         full = make(None, g) if g is not None else det
         nominal = full.threshold
-        h = bootstrap_threshold(lambda xs, g=g: make(xs, g), atoms, weights, n, arl, nominal, seed=n)
+        floor = (cusum_threshold(full.kl0(), corrected_budget(arl, conservatism(full, seed=n))) if name in SIMULATED
+                 else nominal)
+        h = bootstrap_threshold(lambda xs, g=g: make(xs, g), atoms, weights, n, arl, nominal, seed=n, floor=floor)
         if h < 0.999 * CAP * nominal or g is grids[-1]:
             full.threshold = h
             return full
