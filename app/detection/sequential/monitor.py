@@ -12,7 +12,12 @@ tiny spread does not make every scheduler hiccup a many-sd outlier. A real slow-
 
 False-alarm budget: ``false_alarm_every`` expected healthy samples between false alarms for the whole
 endpoint (default 10,000). With ``m`` active signals each detector gets ``m * false_alarm_every``, so
-the alarm rates add up to the budget. After an alarm the signal runs a :class:`RecoveryTest` instead of
+the alarm rates add up to the budget. With a baseline of known size the thresholds are the larger of
+the bootstrap for its estimation error (analytic, :mod:`~app.detection.sequential.estimation`) and,
+for errors, correctness, confidence and class mix, the analytic threshold corrected by simulating the
+detector's own healthy law (:mod:`~app.detection.sequential.simulated`; the analytic one alone ran at
+0.00-0.25 false alarms per 10,000 when set for 1). Confidence and latency also get untolerated mean
+charts where the baseline's spread lets them tolerate the tolerance (``untolerated_deltas``). After an alarm the signal runs a :class:`RecoveryTest` instead of
 its detector; when that passes, a ``recovered`` event is returned and the detector starts afresh.
 
 Recovery budget: a signal still failing at (or beyond) its recovery alternative is declared healthy less
