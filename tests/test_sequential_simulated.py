@@ -60,3 +60,18 @@ def test_untolerated_charts_catch_a_large_shift_sooner_and_ignore_one_within_the
     assert (inc.mean(axis=0) < 0).all()                                           # every untolerated chart drifts down
     again = detector_from_dict(both.to_dict())
     assert again.labels() == both.labels() and again.llr(0.5) == both.llr(0.5)
+
+
+def test_a_quiet_host_gets_no_untolerated_latency_chart_and_a_slower_one_no_alarm() -> None:
+    from app.detection.sequential import MonitorBaseline, Sample, SequentialMonitor
+
+    rng = random.Random(4)
+    quiet = [Sample(error=False, latency_ms=rng.gauss(2.0, 0.3)) for _ in range(150)]
+    mon = SequentialMonitor(MonitorBaseline.from_samples(quiet))
+    lat = mon.detectors["latency"]
+    assert not any("untolerated" in label for label in lat.labels())
+    slower = [Sample(error=False, latency_ms=rng.gauss(6.0, 0.9)) for _ in range(3000)]       # 2 -> 6 ms
+    assert not [e for s in slower for e in mon.update(s) if e.signal == "latency"]
+    spread = [Sample(error=False, latency_ms=rng.lognormvariate(math.log(40.0), 0.35)) for _ in range(150)]
+    assert any("untolerated" in label for label in SequentialMonitor(MonitorBaseline.from_samples(spread))
+               .detectors["latency"].labels())
