@@ -75,12 +75,12 @@ def main() -> None:
     mb = MonitorBaseline.from_samples(base)
     alone = SequentialMonitor(mb, false_alarm_every=10_000.0 / len(SequentialMonitor(mb).detectors))
     peers = a.peers.split(",")
-    names = ["mlfi analytic h", "mlfi calibrated h", *peers]
+    names = ["mlfi stated h", "mlfi calibrated h", *peers]
     lines = ["# Delay at a matched false-alarm rate: every detector calibrated by the same rule", "",
              (f"`PYTHONPATH=. bench/.venv-river/bin/python bench/sequential/matched.py --calib {a.calib} "
               f"--fresh {a.fresh} --reps {a.reps}`"), "",
              ("Per signal: one set of healthy calibration streams calibrates every detector (most sensitive knob "
-              f"with at most {a.calib // 10_000} alarms in {a.calib:,} samples); 'mlfi analytic h' is the "
+              f"with at most {a.calib // 10_000} alarms in {a.calib:,} samples); 'mlfi stated h' is the "
               "detector at its stated threshold for 1 per 10,000 samples of the signal (no calibration). "
               f"False alarms: on {a.fresh:,} fresh healthy samples, per 10,000 with a 95 % interval. Delay: "
               f"median / p95 samples over {a.reps} change streams, the same streams for every detector."), "",
@@ -103,7 +103,7 @@ def main() -> None:
 
         makers = {}
         h, k = _mlfi_calibrate(det0, [mlfi_vals(r) for r in cal_rows], a.calib // 10_000)
-        makers["mlfi analytic h"] = (lambda det0=det0: copy.deepcopy(det0), f"h {det0.threshold:.2f}", "mlfi")
+        makers["mlfi stated h"] = (lambda det0=det0: copy.deepcopy(det0), f"h {det0.threshold:.2f}", "mlfi")
 
         def with_h(h: float = h, det0=det0):
             d = copy.deepcopy(det0)

@@ -64,6 +64,11 @@ class SequentialDetector:
         """Constructor keyword arguments (JSON-able) that rebuild this detector."""
         raise NotImplementedError
 
+    def healthy_atoms(self) -> tuple[list[Any], list[float] | None]:
+        """Values (and their probabilities; None for equal) of the healthy law the charts assume, ``f0``: what
+        :func:`~app.detection.sequential.simulated.conservatism` draws healthy streams from."""
+        raise NotImplementedError
+
     def recovery_chart(self, chart: int) -> int:
         """The chart a recovery test reverses after ``chart`` alarmed: the next smaller alternative of the
         same family (a burst can fire a large alternative first while the change is moderate)."""

@@ -82,6 +82,9 @@ class BernoulliCusum(SequentialDetector):
     def kl1(self) -> list[float]:
         return [bernoulli_kl(p1, self.rate0) for p1 in self.rates1]
 
+    def healthy_atoms(self) -> tuple[list[Any], list[float] | None]:
+        return [0, 1], [1.0 - self.rate0, self.rate0]
+
     def recovery_chart(self, chart: int) -> int:
         return max(0, chart - 1)
 

@@ -80,6 +80,9 @@ class ClassMixCusum(SequentialDetector):
     def kl1(self) -> list[float]:
         return [_kl(pi1, self.pi0) for _, _, pi1 in self._alts]
 
+    def healthy_atoms(self) -> tuple[list[Any], list[float] | None]:
+        return list(self.classes), list(self.pi0)
+
     def recovery_chart(self, chart: int) -> int:
         return chart - 1 if chart % len(self.weights) else chart  # charts run class by class, weights ascending
 

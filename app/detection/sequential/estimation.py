@@ -125,12 +125,12 @@ def thresholds_for_rates(thetas: np.ndarray, means: np.ndarray, arl0: float, cap
 
 def bootstrap_threshold(make: Callable[[list[Any]], Any], atoms: Sequence[Any], weights: Sequence[float] | None,
                         n: int, arl0: float, nominal: float, *, reps: int = REPS, level: float = LEVEL,
-                        seed: int = 0) -> float:
+                        seed: int = 0, floor: float | None = None) -> float:
     """The ``level`` quantile over ``reps`` bootstrap baselines of the threshold that keeps ``arl0``.
 
     ``atoms`` (with ``weights``, default equal) stand for the healthy distribution; ``make(values)``
-    builds the detector from ``n`` values drawn from it. Never below ``nominal``, never above
-    ``CAP * nominal``.
+    builds the detector from ``n`` values drawn from it. Never below ``floor`` (default ``nominal``), never
+    above ``CAP * nominal``.
     """
     w = np.full(len(atoms), 1.0 / len(atoms)) if weights is None else np.asarray(weights, dtype=float)
     w = w / w.sum()
@@ -153,4 +153,4 @@ def bootstrap_threshold(make: Callable[[list[Any]], Any], atoms: Sequence[Any], 
         at += x.shape[1]
     hs = thresholds_for_rates(thetas, means, arl0, cap)
     h = float(np.quantile(hs, level))
-    return min(max(h, nominal), cap)
+    return min(max(h, nominal if floor is None else floor), cap)

@@ -12,6 +12,13 @@ with increment ``delta z - delta^2 / 2``, and scale rises ``sigma`` (default 1.5
 off a rise and added to a drop before scoring (latency: ``ln 1.2``, a +20% slow-down is tolerated),
 and shifts below half the smallest ``delta`` have a negative drift and never alarm.
 
+Untolerated charts (``raw_deltas``, against ``raw_quantiles``, default the same quantiles): mean shifts of
+``delta`` sd scored without the tolerance, so a large change is caught near its own bound instead of at
+the delay of the smaller alternative the tolerance leaves of it (a 2 sd slow-down the tolerance and the
+jitter widening shrink to 0.7 sd). A chart at ``delta`` drifts down on any shift below ``delta / 2`` sd, so
+:func:`untolerated_deltas` keeps only the deltas whose half is at least the practical floor in the units of
+``y``: a change within the tolerance still never alarms.
+
 False-alarm budget: ``false_alarm_every`` healthy samples between false alarms. Expected delay after a
 shift of ``delta`` sd: ``h / (delta^2 / 2)`` (Lorden's bound ``2 ln(ARL0) / delta^2``).
 """
@@ -30,12 +37,14 @@ from scipy.special import ndtri
 
 from app.detection.sequential.base import SequentialDetector
 
-__all__ = ["MeanScaleCusum", "baseline_quantiles"]
+__all__ = ["MeanScaleCusum", "baseline_quantiles", "untolerated_deltas"]
 
 _PROBS = [i / 200 for i in range(1, 200)]  # 0.5% .. 99.5%
 _CLIP = 0.0025
 _INV = NormalDist().inv_cdf
 _P = np.array(_PROBS)
+_SD_SPAN = _INV(0.84) - _INV(0.16)           # z distance between the 16 % and 84 % quantiles (about 2 sd)
+RAW_DELTAS = (1.0, 2.5)
 TRANSFORMS = {"identity": lambda v: v, "log": lambda v: math.log(max(v, 1e-9))}
 
 
@@ -58,6 +67,21 @@ def baseline_quantiles(values: Sequence[float], transform: str = "identity") -> 
     return out
 
 
+def untolerated_deltas(quantiles: Sequence[float], floor: float,
+                       candidates: Sequence[float] = RAW_DELTAS) -> tuple[float, ...]:
+    """The candidate deltas (sd units) whose half-shift ``delta * sd / 2`` is at least ``floor`` (units of ``y``).
+
+    ``sd`` is read from the 16 % and 84 % quantiles (robust to the tails). A chart at such a delta drifts down
+    on every shift smaller than ``floor``, so it needs no tolerance subtracted.
+
+    >>> q = baseline_quantiles([NormalDist(0.8, 0.1).inv_cdf(i / 1000) for i in range(1, 1000)])
+    >>> untolerated_deltas(q, 0.02), untolerated_deltas(q, 0.08), untolerated_deltas(q, 0.2)
+    ((1.0, 2.5), (2.5,), ())
+    """
+    sd = (quantiles[_PROBS.index(0.84)] - quantiles[_PROBS.index(0.16)]) / _SD_SPAN
+    return tuple(float(d) for d in candidates if sd > 0 and d * sd / 2 >= floor)
+
+
 class MeanScaleCusum(SequentialDetector):
     """Gaussian mean-shift and scale-rise CUSUM charts on normal scores against baseline quantiles.
 
@@ -76,13 +100,19 @@ class MeanScaleCusum(SequentialDetector):
 
     def __init__(self, *, quantiles: Sequence[float], transform: str = "identity", direction: str = "both",
                  tolerance: float = 0.0, deltas: Sequence[float] = (0.5, 1.0, 2.0),
-                 sigmas: Sequence[float] = (1.5, 2.5), false_alarm_every: float = 10_000.0) -> None:
+                 sigmas: Sequence[float] = (1.5, 2.5), raw_deltas: Sequence[float] = (),
+                 raw_quantiles: Sequence[float] | None = None, false_alarm_every: float = 10_000.0) -> None:
         if transform not in TRANSFORMS:
             raise ValueError(f"transform must be one of {sorted(TRANSFORMS)}, got {transform!r}")
         if direction not in ("up", "down", "both"):
             raise ValueError(f"direction must be 'up', 'down' or 'both', got {direction!r}")
         if len(quantiles) != len(_PROBS) or any(b < a for a, b in itertools.pairwise(quantiles)):
             raise ValueError(f"quantiles must be {len(_PROBS)} sorted values from baseline_quantiles()")
+        if raw_quantiles is not None and (len(raw_quantiles) != len(_PROBS)
+                                          or any(b < a for a, b in itertools.pairwise(raw_quantiles))):
+            raise ValueError(f"raw_quantiles must be {len(_PROBS)} sorted values from baseline_quantiles()")
+        if any(d <= 0 for d in raw_deltas):
+            raise ValueError(f"raw_deltas must be > 0, got {list(raw_deltas)}")
         if tolerance < 0 or any(d <= 0 for d in deltas) or any(s <= 1 for s in sigmas) or not (deltas or sigmas):
             raise ValueError(f"need tolerance >= 0, deltas > 0, sigmas > 1; got {tolerance}, {deltas}, {sigmas}")
         self.quantiles = [float(q) for q in quantiles]
@@ -90,11 +120,14 @@ class MeanScaleCusum(SequentialDetector):
         self.deltas, self.sigmas = sorted(float(d) for d in deltas), sorted(float(s) for s in sigmas)
         signs = {"up": [1.0], "down": [-1.0], "both": [1.0, -1.0]}[direction]
         self._means = [s * d for s in signs for d in self.deltas]
+        self.raw_deltas = sorted(float(d) for d in raw_deltas)
+        self.raw_quantiles = None if raw_quantiles is None else [float(q) for q in raw_quantiles]
+        self._raw_means = [s * d for s in signs for d in self.raw_deltas]
         super().__init__(false_alarm_every=false_alarm_every)
 
-    def score(self, y: float) -> float:
-        """Normal score of a transformed value against the baseline quantiles."""
-        q = self.quantiles
+    def score(self, y: float, quantiles: Sequence[float] | None = None) -> float:
+        """Normal score of a transformed value against the baseline quantiles (or ``quantiles``)."""
+        q = self.quantiles if quantiles is None else quantiles
         i = bisect_right(q, y)
         j = bisect_left(q, y, 0, i)
         if j < i:       # y is a tied quantile (a point mass, e.g. confidences rounded to 1.0): mid-rank
@@ -110,9 +143,9 @@ class MeanScaleCusum(SequentialDetector):
             u = _PROBS[i - 1] + (_PROBS[i] - _PROBS[i - 1]) * ((y - lo) / (hi - lo) if hi > lo else 0.5)
         return _INV(min(max(u, _CLIP), 1 - _CLIP))
 
-    def scores(self, y: np.ndarray) -> np.ndarray:
+    def scores(self, y: np.ndarray, quantiles: Sequence[float] | None = None) -> np.ndarray:
         """:meth:`score` of every value of ``y`` at once (same cases, on arrays)."""
-        q = np.asarray(self.quantiles)
+        q = np.asarray(self.quantiles if quantiles is None else quantiles)
         i, j = np.searchsorted(q, y, "right"), np.searchsorted(q, y, "left")
         nq = len(q)
         pad = np.concatenate(([0.0], _P, [1.0]))          # pad[k + 1] = _PROBS[k], pad[0] = 0, pad[-1] = 1
@@ -133,10 +166,14 @@ class MeanScaleCusum(SequentialDetector):
         z_down = self.scores(y + self.tolerance) if self.tolerance else z
         cols = [m * (z_up if m > 0 else z_down) - m * m / 2 for m in self._means]
         cols += [-math.log(s) + z * z * (1 - 1 / (s * s)) / 2 for s in self.sigmas]
+        if self._raw_means:
+            zr = self.scores(y, self.raw_quantiles) if self.raw_quantiles is not None else z
+            cols += [m * zr - m * m / 2 for m in self._raw_means]
         return np.stack(cols, axis=1)
 
     def labels(self) -> list[str]:
-        return [f"mean {m:+g} sd" for m in self._means] + [f"scale x{s:g}" for s in self.sigmas]
+        return ([f"mean {m:+g} sd" for m in self._means] + [f"scale x{s:g}" for s in self.sigmas]
+                + [f"mean {m:+g} sd untolerated" for m in self._raw_means])
 
     def llr(self, x: Any) -> list[float]:
         y = TRANSFORMS[self.transform](float(x))
@@ -145,20 +182,34 @@ class MeanScaleCusum(SequentialDetector):
         z_down = self.score(y + self.tolerance) if self.tolerance else z
         out = [m * (z_up if m > 0 else z_down) - m * m / 2 for m in self._means]
         out += [-math.log(s) + z * z * (1 - 1 / (s * s)) / 2 for s in self.sigmas]
+        if self._raw_means:
+            zr = self.score(y, self.raw_quantiles) if self.raw_quantiles is not None else z
+            out += [m * zr - m * m / 2 for m in self._raw_means]
         return out
 
     def kl0(self) -> list[float]:
-        return [m * m / 2 for m in self._means] + [math.log(s) + 1 / (2 * s * s) - 0.5 for s in self.sigmas]
+        return ([m * m / 2 for m in self._means] + [math.log(s) + 1 / (2 * s * s) - 0.5 for s in self.sigmas]
+                + [m * m / 2 for m in self._raw_means])
 
     def kl1(self) -> list[float]:
-        return [m * m / 2 for m in self._means] + [-math.log(s) + s * s / 2 - 0.5 for s in self.sigmas]
+        return ([m * m / 2 for m in self._means] + [-math.log(s) + s * s / 2 - 0.5 for s in self.sigmas]
+                + [m * m / 2 for m in self._raw_means])
+
+    def healthy_atoms(self) -> tuple[list[Any], list[float] | None]:
+        q = self.quantiles
+        return ([math.exp(v) for v in q] if self.transform == "log" else list(q)), None
 
     def recovery_chart(self, chart: int) -> int:
         n_d = len(self.deltas)
+        first_raw = len(self._means) + len(self.sigmas)
+        if chart >= first_raw:      # untolerated: recover on the smallest tolerated shift of the same sign
+            sign = (chart - first_raw) // max(len(self.raw_deltas), 1)
+            return sign * n_d if n_d else chart
         if chart < len(self._means):
             return chart - 1 if chart % n_d else chart  # mean charts: per sign, deltas ascending
         return chart - 1 if chart > len(self._means) else chart  # scale charts, sigmas ascending
 
     def params(self) -> dict[str, Any]:
         return {"quantiles": list(self.quantiles), "transform": self.transform, "direction": self.direction,
-                "tolerance": self.tolerance, "deltas": list(self.deltas), "sigmas": list(self.sigmas)}
+                "tolerance": self.tolerance, "deltas": list(self.deltas), "sigmas": list(self.sigmas),
+                "raw_deltas": list(self.raw_deltas), "raw_quantiles": self.raw_quantiles}
