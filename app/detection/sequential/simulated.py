@@ -50,15 +50,23 @@ def simulated_alarms(inc: np.ndarray, weights: np.ndarray, h: float, *, streams:
     rng = np.random.default_rng(seed)
     w = np.asarray(weights, dtype=float)
     cum = np.cumsum(w / w.sum())
+    inc = np.asarray(inc, dtype=float)
     s = np.zeros((streams, inc.shape[1]))
     alarms = 0
-    for _ in range(length):
-        idx = np.minimum(np.searchsorted(cum, rng.random(streams), side="right"), len(cum) - 1)
-        s = np.maximum(s + inc[idx], 0.0)
-        hit = (s >= h).any(axis=1)
-        if hit.any():
-            alarms += int(hit.sum())
-            s[hit] = 0.0
+    # the same draws, step by step, as one rng.random(streams) per step (row-major), in blocks to bound memory
+    block = max(1, min(length, 4_000_000 // max(1, streams * inc.shape[1])))
+    for start in range(0, length, block):
+        n = min(block, length - start)
+        idx = np.searchsorted(cum, rng.random((n, streams)), side="right")
+        np.minimum(idx, len(cum) - 1, out=idx)
+        steps = inc[idx]                                   # n x streams x charts
+        for t in range(n):
+            s += steps[t]
+            np.maximum(s, 0.0, out=s)
+            if s.max() >= h:
+                hit = (s >= h).any(axis=1)
+                alarms += int(hit.sum())
+                s[hit] = 0.0
     return alarms
 
 
