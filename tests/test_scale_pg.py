@@ -8,9 +8,11 @@ second fleet of 2 watchers on its own database. Lease TTL 2 s, heartbeat 0.4 s.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -351,7 +353,12 @@ def rec_server() -> Iterator[tuple[str, _Recorder]]:
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+
+    def serve() -> None:
+        _raise_thread_priority()     # inherited by the handler threads it starts (see _PRIORITY)
+        srv.serve_forever()
+
+    threading.Thread(target=serve, daemon=True).start()
     yield f"http://127.0.0.1:{srv.server_address[1]}", rec
     rec.release.set()
     srv.shutdown()
@@ -429,6 +436,19 @@ def _error_kinds(store: Store, t1: float, t2: float) -> dict[str, int]:
     return {str(k): int(n) for k, n in rows}
 
 
+# The watchers (and the model server's threads) run at nice -10 where the suite may raise priority (root; elsewhere
+# `nice` says it cannot and runs them at normal priority). The checks are about leases and the schedule, not
+# about CPU starvation: at nice 0 on 2 cores shared with other work at load 12-24, 4 of 7 runs failed the 60 s
+# window (2 of them with no second fleet running), on endpoints of a watcher that had sent nothing for 2.2-2.8 s.
+_PRIORITY = ["nice", "-n", "-10"] if shutil.which("nice") else []
+
+
+def _raise_thread_priority() -> None:
+    """nice -10 for the calling thread and the threads it starts (Linux: niceness is per thread)."""
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -10)
+
+
 class _Fleet:
     """``mlfi watch`` processes on one PostgreSQL database and the loopback endpoints they share."""
 
@@ -455,7 +475,7 @@ class _Fleet:
                    MLFI_HEARTBEAT_EVERY_S=str(settings.heartbeat_every_s), MLFI_PROBE_TIMEOUT_S=str(probe_timeout_s),
                    MLFI_WINDOW_SIZE="1000", MLFI_ANALYSIS_EVERY_S="600")
         self.logs = [home / f"w{k}.err" for k in range(n_watchers)]
-        self.procs = [subprocess.Popen([sys.executable, "-m", "app", "watch"], cwd=REPO_ROOT,
+        self.procs = [subprocess.Popen([*_PRIORITY, sys.executable, "-m", "app", "watch"], cwd=REPO_ROOT,
                                        env={**env, "MLFI_HOME": str(home / f"h{k}")}, stdout=subprocess.DEVNULL,
                                        stderr=log.open("w")) for k, log in enumerate(self.logs)]
 
@@ -491,11 +511,11 @@ class _Fleet:
                 p.wait(10)
 
 
-def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float) -> list[str]:
+def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float, t0: float) -> list[str]:
     """On a fleet of two: ``kill -STOP`` one with a probe surely in flight (the model server holds its answer),
     past its TTL, then ``kill -CONT``: that probe's write is refused (fencing) and the watcher rejoins. Then
     ``kill -9`` the other: its endpoints are probed again within TTL + one interval, no committed sample lost.
-    Returns the lines to print."""
+    Returns the lines to print (times from ``t0``)."""
     import signal
 
     eng, ttl, n = side.store.engine, side.settings.lease_ttl_s, side.n_ep
@@ -519,7 +539,8 @@ def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float)
         return len(h) == n and set(h.values()) == {w}
     assert _wait(lambda: all_held_by(wb), ttl + 5), L.holders(eng)    # past its TTL: all taken over
     assert _lease_fences(side.store)[eid] == (wb, fence + 1)
-    out.append(f"kill -STOP: all {n} endpoints taken over {time.time() - t_stop:.2f} s after SIGSTOP (TTL {ttl:g} s)")
+    out.append(f"kill -STOP at {t_stop - t0:.1f} s: all {n} endpoints taken over {time.time() - t_stop:.2f} s after it "
+               f"(TTL {ttl:g} s)")
     rec.release.set()                             # the answer now waits in the paused process's socket
     os.kill(a.pid, signal.SIGCONT)
     t_cont = time.time()
@@ -531,7 +552,7 @@ def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float)
         return (wa in live and int(live[wa]["endpoints_held"]) > 0 and bool(mine)
                 and any(x > t_cont for e in mine for x in by.get(e, [])))
     assert _wait(rejoined, 15), (side.live(), L.holders(eng))
-    out.append(f"rejoined (holding and probing again) {time.time() - t_cont:.1f} s after SIGCONT")
+    out.append(f"kill -CONT at {t_cont - t0:.1f} s: rejoined (holding and probing again) {time.time() - t_cont:.1f} s after")
     # the held probe's write was refused: the watcher logged it after SIGCONT, and no sample of that endpoint
     # started between its previous request and the held one is stored (its start time lies in that span)
     logged = side.logs[0].read_text()[log_at:]
@@ -561,7 +582,8 @@ def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float)
     assert max(delays) <= limit, sorted(delays)[-5:]
     assert sum(1 for v in by_ep.values() for x in v if x <= t_kill) >= before     # committed samples stay
     assert _wait(lambda: all_held_by(wa), 5)
-    out.append(f"kill -9: {len(lost)} endpoints taken over in {max(delays):.2f} s (TTL + interval {ttl + interval:g} s)")
+    out.append(f"kill -9 at {t_kill - t0:.1f} s: {len(lost)} endpoints taken over in {max(delays):.2f} s "
+               f"(TTL + interval {ttl + interval:g} s)")
     return out
 
 
@@ -598,7 +620,7 @@ def test_three_watchers_share_sixty_endpoints_for_a_minute_while_others_are_paus
         t1 = time.time()
         print(f"settled after {t1 - t_start:.1f} s")
 
-        side_t0, side_lines = t_start, _pause_fence_rejoin_then_kill(side, rec, interval)
+        side_t0, side_lines = t_start, _pause_fence_rejoin_then_kill(side, rec, interval, t1)
         side_f = _lease_fences(side_store)
         side.stop()
         side_t1 = time.time()
@@ -614,11 +636,11 @@ def test_three_watchers_share_sixty_endpoints_for_a_minute_while_others_are_paus
         # the issue's check, from the model server's side: per endpoint every interval +-1, and no interval
         # probed by two distinct watchers (except at a hand-over, when the lease's fence changed)
         got = probes_by_holder(rec.records, (f1, f2), main.paths, t1, t2, interval)
-        gaps = {}              # per watcher, the longest silence between its requests (a stalled process)
+        stalls = {}            # per watcher, its silences over 1.2 s (start in the window, length): a stalled process
         for pid in wids:
-            ts = sorted(x for _, x, p in rec.records if p == pid and t1 <= x < t2)
-            gaps[pid] = round(max((b - a for a, b in itertools.pairwise(ts)), default=0.0), 2)
-        print(f"longest gap between one watcher's requests: {sorted(gaps.values())} s")
+            ts = sorted(x for _, x, p in rec.records if p == pid and t1 - 3 <= x < t2)
+            stalls[pid] = [(round(a - t1, 1), round(b - a, 2)) for a, b in itertools.pairwise(ts) if b - a > 1.2]
+        print(f"silences over 1.2 s of each watcher (start in the window s, length s): {list(stalls.values())}")
         print(f"settled window {t2 - t1:.1f} s, load {os.getloadavg()[0]:.1f}: "
               f"{ {k: v for k, v in got.items() if k != 'counts'} }; hand-overs {sum(f2[e][1] - f1[e][1] for e in f2)}; "
               f"{len(rec.records)} requests on {rec.connections} connections")
