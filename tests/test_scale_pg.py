@@ -315,7 +315,18 @@ class _Recorder:
         return None
 
     def sender(self, client_port: int, server_port: int) -> int | None:
+        """The watcher pid owning the client end of this connection. Tried up to 5 times: /proc/net/tcp is read
+        in chunks, not as one snapshot, so a row can be missed while other connections come and go."""
         self.connections += 1
+        for attempt in range(5):
+            if attempt:
+                time.sleep(0.02)
+            pid = self._sender(client_port, server_port)
+            if pid is not None:
+                return pid
+        return None
+
+    def _sender(self, client_port: int, server_port: int) -> int | None:
         inode = self._inode(client_port, server_port)
         if inode is None:
             return None
@@ -404,12 +415,12 @@ def probes_by_holder(records: list[tuple[str, float, int | None]], fences: tuple
             doubled, "unexplained_doubles": unexplained, "unknown_sender": unknown}
 
 
-def _wait(cond, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+def _wait(cond, timeout: float, every: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if cond():
             return True
-        time.sleep(0.1)
+        time.sleep(every)
     return bool(cond())
 
 
@@ -447,6 +458,38 @@ def _raise_thread_priority() -> None:
     """nice -10 for the calling thread and the threads it starts (Linux: niceness is per thread)."""
     with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -10)
+
+
+@contextlib.contextmanager
+def _priority_for(pg_cluster) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """nice -10 for what the watchers wait on, for the duration: this test's thread (it shares the GIL with the
+    model server's threads) and the PostgreSQL server's processes (new backends inherit the postmaster's).
+    Back to 0 afterwards. Without the right to (not root) nothing changes."""
+    pids: list[int] = []
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        post = int((pg_cluster.data / "postmaster.pid").read_text().split()[0])
+        pids = [post] + [int(d) for d in os.listdir("/proc") if d.isdigit() and _ppid(int(d)) == post]
+    changed = []
+    for pid in [threading.get_native_id(), *pids]:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, pid, -10)
+            changed.append(pid)
+    try:
+        yield
+    finally:
+        if pids:    # and the backends started meanwhile (they inherited -10 from the postmaster)
+            changed += [int(d) for d in os.listdir("/proc") if d.isdigit() and _ppid(int(d)) == pids[0]]
+        for pid in changed:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, pid, 0)
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(raw[raw.rindex(")") + 2:].split()[1])
 
 
 class _Fleet:
@@ -538,7 +581,7 @@ def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float,
     def all_held_by(w: int) -> bool:
         h = L.holders(eng)
         return len(h) == n and set(h.values()) == {w}
-    assert _wait(lambda: all_held_by(wb), ttl + 5), L.holders(eng)    # past its TTL: all taken over
+    assert _wait(lambda: all_held_by(wb), ttl + 5, every=0.25), L.holders(eng)    # past its TTL: all taken over
     assert _lease_fences(side.store)[eid] == (wb, fence + 1)
     out.append(f"kill -STOP at {t_stop - t0:.1f} s: all {n} endpoints taken over {time.time() - t_stop:.2f} s after it "
                f"(TTL {ttl:g} s)")
@@ -552,7 +595,7 @@ def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float,
         by = _samples_by_endpoint(side.store)
         return (wa in live and int(live[wa]["endpoints_held"]) > 0 and bool(mine)
                 and any(x > t_cont for e in mine for x in by.get(e, [])))
-    assert _wait(rejoined, 15), (side.live(), L.holders(eng))
+    assert _wait(rejoined, 15, every=0.25), (side.live(), L.holders(eng))
     out.append(f"kill -CONT at {t_cont - t0:.1f} s: rejoined (holding and probing again) {time.time() - t_cont:.1f} s after")
     # the held probe's write was refused: the watcher logged it after SIGCONT, and no sample of that endpoint
     # started between its previous request and the held one is stored (its start time lies in that span)
@@ -577,12 +620,12 @@ def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float,
     def taken_over() -> bool:
         by = _samples_by_endpoint(side.store)
         return all(any(x > t_kill + 0.3 for x in by.get(e, [])) for e in lost)
-    assert _wait(taken_over, limit + 3)
+    assert _wait(taken_over, limit + 3, every=0.25)
     by_ep = _samples_by_endpoint(side.store)
     delays = [min(x for x in by_ep[e] if x > t_kill + 0.3) - t_kill for e in lost]
     assert max(delays) <= limit, sorted(delays)[-5:]
     assert sum(1 for v in by_ep.values() for x in v if x <= t_kill) >= before     # committed samples stay
-    assert _wait(lambda: all_held_by(wa), 5)
+    assert _wait(lambda: all_held_by(wa), 5, every=0.25)
     out.append(f"kill -9 at {t_kill - t0:.1f} s: {len(lost)} endpoints taken over in {max(delays):.2f} s "
                f"(TTL + interval {ttl + interval:g} s)")
     return out
@@ -601,6 +644,8 @@ def test_three_watchers_share_sixty_endpoints_for_a_minute_while_others_are_paus
     server, rec = rec_server
     interval, window = 1.0, 60.0
     side_settings, side_store = _pg_settings_store(tmp_path / "side-state", pg_cluster)
+    stack = contextlib.ExitStack()
+    stack.enter_context(_priority_for(pg_cluster))
     t_start = time.time()
     # the minute's fleet keeps the default lease TTL (15 s); the second fleet's is 2 s, so its takeovers are quick.
     # With 2 s for both, a watcher starved for 2 s lost its leases inside the minute (1 of 4 runs at nice -10,
@@ -663,3 +708,4 @@ def test_three_watchers_share_sixty_endpoints_for_a_minute_while_others_are_paus
         main.kill()
         side.kill()
         side_store.dispose()
+        stack.close()
