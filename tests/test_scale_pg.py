@@ -555,7 +555,38 @@ class _Fleet:
                 p.wait(10)
 
 
-def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float, t0: float) -> list[str]:
+def _pg_client_ports(pid: int, pg_port: int) -> set[int]:
+    """Local ports of ``pid``'s TCP connections to PostgreSQL (its socket inodes, found in /proc/net/tcp; read
+    twice, as a row can be missed while other connections come and go)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    ports = set()
+    for _ in range(2):
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError):
+                for line in Path(table).read_text().splitlines()[1:]:
+                    f = line.split()
+                    if f[9] in inodes and int(f[2].rsplit(":", 1)[1], 16) == pg_port:
+                        ports.add(int(f[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def _in_transaction(store: Store, pid: int, pg_port: int) -> bool:
+    """Whether process ``pid`` has a transaction open on PostgreSQL (its row locks hold until it commits)."""
+    from sqlalchemy import text
+
+    ports = _pg_client_ports(pid, pg_port)
+    with store.engine.connect() as conn:
+        open_ = {int(p) for (p,) in conn.execute(text(
+            "SELECT client_port FROM pg_stat_activity WHERE xact_start IS NOT NULL AND client_port IS NOT NULL"))}
+    return bool(ports & open_)
+
+
+def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float, t0: float, pg_port: int) -> list[str]:
     """On a fleet of two: ``kill -STOP`` one with a probe surely in flight (the model server holds its answer),
     past its TTL, then ``kill -CONT``: that probe's write is refused (fencing) and the watcher rejoins. Then
     ``kill -9`` the other: its endpoints are probed again within TTL + one interval, no committed sample lost.
@@ -568,9 +599,20 @@ def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float,
     wa, wb = wids[a.pid], wids[b.pid]
     out = []
 
-    rec.hold_next_from(a.pid)
-    assert rec.arrived.wait(10), "the watcher to pause sent no request"
-    os.kill(a.pid, signal.SIGSTOP)                # its probe of `path` is in flight: the answer is held
+    # A watcher paused inside a transaction (a sample batch's write, a renewal) keeps the lease rows it locked
+    # until it resumes: SKIP LOCKED claims pass them by, so those endpoints are not taken over while it is paused
+    # (2 of 12 runs paused one there before this check; see README). Such a pause is let go and made again.
+    for repaused in range(5):
+        rec.hold_next_from(a.pid)
+        assert rec.arrived.wait(10), "the watcher to pause sent no request"
+        os.kill(a.pid, signal.SIGSTOP)            # its probe of `path` is in flight: the answer is held
+        if not _in_transaction(side.store, a.pid, pg_port):
+            break
+        os.kill(a.pid, signal.SIGCONT)
+        rec.release.set()
+        time.sleep(0.3)
+    else:
+        raise AssertionError("the watcher was paused inside a transaction 5 times running")
     assert rec.held is not None
     path, t_arrival = rec.held
     eid, log_at = side.paths[path], side.logs[0].stat().st_size
@@ -583,8 +625,8 @@ def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float,
         return len(h) == n and set(h.values()) == {w}
     assert _wait(lambda: all_held_by(wb), ttl + 5, every=0.25), L.holders(eng)    # past its TTL: all taken over
     assert _lease_fences(side.store)[eid] == (wb, fence + 1)
-    out.append(f"kill -STOP at {t_stop - t0:.1f} s: all {n} endpoints taken over {time.time() - t_stop:.2f} s after it "
-               f"(TTL {ttl:g} s)")
+    out.append(f"kill -STOP at {t_stop - t0:.1f} s (paused again {repaused} times: inside a transaction): all {n} "
+               f"endpoints taken over {time.time() - t_stop:.2f} s after it (TTL {ttl:g} s)")
     rec.release.set()                             # the answer now waits in the paused process's socket
     os.kill(a.pid, signal.SIGCONT)
     t_cont = time.time()
@@ -642,7 +684,7 @@ def test_three_watchers_share_sixty_endpoints_for_a_minute_while_others_are_paus
 
     settings, store = pgs
     server, rec = rec_server
-    interval, window = 1.0, 60.0
+    interval, window, pg_port = 1.0, 60.0, int(pg_cluster.port)
     side_settings, side_store = _pg_settings_store(tmp_path / "side-state", pg_cluster)
     stack = contextlib.ExitStack()
     stack.enter_context(_priority_for(pg_cluster))
@@ -680,7 +722,7 @@ def test_three_watchers_share_sixty_endpoints_for_a_minute_while_others_are_paus
         t1 = time.time()
         print(f"settled after {t1 - t_start:.1f} s")
 
-        side_t0, side_lines = t_start, _pause_fence_rejoin_then_kill(side, rec, interval, t1)
+        side_t0, side_lines = t_start, _pause_fence_rejoin_then_kill(side, rec, interval, t1, pg_port)
         side_f = _lease_fences(side_store)
         side.stop()
         side_t1 = time.time()
