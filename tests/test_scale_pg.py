@@ -660,9 +660,9 @@ def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float,
     t_kill = time.time()
     b.send_signal(signal.SIGKILL)
     b.wait(10)
-    # the survivor wakes when the leases expire and probes the overdue endpoints at once (measured 1.8-3.2 s
-    # against TTL + interval = 3 s): one more second of slack, so a starved survivor on a shared CI machine
-    # does not fail the suite; the delay is printed, the benchmark figures are in the README
+    # the survivor wakes when the leases expire and probes the overdue endpoints at once (measured 1.58-2.71 s
+    # against TTL + interval = 3 s, once 3.95 s at load 17-23): one more second of slack, so a starved survivor
+    # on a shared CI machine does not fail the suite; the delay is printed, the figures are in the README
     limit = ttl + interval + 1.0
 
     def taken_over() -> bool:
