@@ -1,15 +1,18 @@
 """Many watchers on one REAL PostgreSQL (issue 16): leases, fencing, rebalancing, takeover, analysis jobs.
 
-The issue's 3 watchers x 60 endpoints x 60 s run is scaled down to a 6 s settled window after the leases
-settle (the suite's time budget: 60 s would add about 54 s to a suite near its 15 minutes); the lease TTL
-is 2 s and the heartbeat 0.4 s.
+The issue's run is checked as written: 3 watcher processes x 60 endpoints at 1 s, every endpoint probed every
+interval (+-1) and no interval probed by two watchers, over 60 s once the leases settled. kill -STOP/-CONT
+(with a probe held in flight by the model server, so a stale write is certain) and kill -9 run meanwhile on a
+second fleet of 2 watchers on its own database. Lease TTL 2 s (the minute's fleet: 15 s, the default), heartbeat 0.4 s.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -29,13 +32,18 @@ pytestmark = pytest.mark.integration
 _db_numbers = itertools.count(1)
 
 
-@pytest.fixture
-def pgs(tmp_path: Path, pg_cluster) -> Iterator[tuple[Settings, Store]]:  # type: ignore[no-untyped-def]
+def _pg_settings_store(home: Path, pg_cluster) -> tuple[Settings, Store]:  # type: ignore[no-untyped-def]
+    """A new database on the suite's PostgreSQL: lease TTL 2 s, heartbeat 0.4 s."""
     url = pg_cluster.create_database(f"mlfi_scale{next(_db_numbers)}")
-    s = Settings(home=tmp_path / "st", database_url=url, lease_ttl_s=2.0, heartbeat_every_s=0.4,
+    s = Settings(home=home, database_url=url, lease_ttl_s=2.0, heartbeat_every_s=0.4,
                  _env_file=None)  # type: ignore[call-arg]
     s.ensure_dirs()
-    st = Store.from_settings(s)
+    return s, Store.from_settings(s)
+
+
+@pytest.fixture
+def pgs(tmp_path: Path, pg_cluster) -> Iterator[tuple[Settings, Store]]:  # type: ignore[no-untyped-def]
+    s, st = _pg_settings_store(tmp_path / "st", pg_cluster)
     yield s, st
     st.dispose()
 
@@ -265,13 +273,33 @@ class _Recorder:
 
     The sender is found from the connection: the client side's port in /proc/net/tcp gives its socket
     inode, and the watcher process holding that inode among its file descriptors is the sender (once per
-    connection: a kept-alive connection stays with its process)."""
+    connection: a kept-alive connection stays with its process). ``hold_next_from(pid)`` makes the server
+    hold the answer to that watcher's next request until ``release`` is set: a probe surely in flight."""
 
     def __init__(self) -> None:
         self.pids: list[int] = []
         self.records: list[tuple[str, float, int | None]] = []
         self.lock = threading.Lock()
         self.connections = 0                  # senders looked up (one per connection)
+        self.hold_pid: int | None = None
+        self.held: tuple[str, float] | None = None    # (path, arrival) of the request being held
+        self.arrived, self.release = threading.Event(), threading.Event()
+
+    def hold_next_from(self, pid: int) -> None:
+        self.arrived.clear()
+        self.release.clear()
+        with self.lock:
+            self.hold_pid, self.held = pid, None
+
+    def record(self, path: str, pid: int | None) -> bool:
+        """Record one request; True if it is the one to hold (the first from ``hold_pid`` since armed)."""
+        now = time.time()
+        with self.lock:
+            self.records.append((path, now, pid))
+            if pid is not None and pid == self.hold_pid and self.held is None:
+                self.held = (path, now)
+                return True
+        return False
 
     @staticmethod
     def _inode(client_port: int, server_port: int) -> str | None:
@@ -287,7 +315,18 @@ class _Recorder:
         return None
 
     def sender(self, client_port: int, server_port: int) -> int | None:
+        """The watcher pid owning the client end of this connection. Tried up to 5 times: /proc/net/tcp is read
+        in chunks, not as one snapshot, so a row can be missed while other connections come and go."""
         self.connections += 1
+        for attempt in range(5):
+            if attempt:
+                time.sleep(0.02)
+            pid = self._sender(client_port, server_port)
+            if pid is not None:
+                return pid
+        return None
+
+    def _sender(self, client_port: int, server_port: int) -> int | None:
         inode = self._inode(client_port, server_port)
         if inode is None:
             return None
@@ -305,6 +344,12 @@ class _Recorder:
         return None
 
 
+# Requests whose sender was not found, allowed per check: 1-3 of about 4,400 requests in 2 of 15 runs (cause not
+# found: the lookup is retried, and the owner is searched among the watcher processes only). They are not
+# counted as a second watcher in an interval; a second holder would also show in the per-endpoint count.
+_UNKNOWN_SENDERS = 5
+
+
 @pytest.fixture
 def rec_server() -> Iterator[tuple[str, _Recorder]]:
     from http.server import ThreadingHTTPServer
@@ -318,14 +363,21 @@ def rec_server() -> Iterator[tuple[str, _Recorder]]:
         def do_POST(self) -> None:
             if not self.resolved:        # once per connection (this handler serves all its requests)
                 self.pid, self.resolved = rec.sender(self.client_address[1], self.server.server_address[1]), True
-            with rec.lock:
-                rec.records.append((self.path, time.time(), self.pid))
+            if rec.record(self.path, self.pid):
+                rec.arrived.set()
+                rec.release.wait(60)     # the answer is sent when the test says so
             super().do_POST()
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+
+    def serve() -> None:
+        _raise_thread_priority()     # inherited by the handler threads it starts (see _PRIORITY)
+        srv.serve_forever()
+
+    threading.Thread(target=serve, daemon=True).start()
     yield f"http://127.0.0.1:{srv.server_address[1]}", rec
+    rec.release.set()
     srv.shutdown()
     srv.server_close()
 
@@ -358,8 +410,8 @@ def probes_by_holder(records: list[tuple[str, float, int | None]], fences: tuple
             off[path] = len(got)
         counts[path] = len(got)
         slots: dict[int, set[int | None]] = {}
-        for ts, pid in got:
-            slots.setdefault(int((ts - t1) // interval), set()).add(pid)
+        for ts, pid in got:      # a request whose sender was not found is not counted as a second watcher
+            slots.setdefault(int((ts - t1) // interval), set()).update([] if pid is None else [pid])
         two = sum(1 for v in slots.values() if len(v) > 1)
         doubled += two
         claims = fences[1].get(eid, (None, 0))[1] - fences[0].get(eid, (None, 0))[1]   # hand-overs in between
@@ -369,12 +421,12 @@ def probes_by_holder(records: list[tuple[str, float, int | None]], fences: tuple
             doubled, "unexplained_doubles": unexplained, "unknown_sender": unknown}
 
 
-def _wait(cond, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+def _wait(cond, timeout: float, every: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if cond():
             return True
-        time.sleep(0.1)
+        time.sleep(every)
     return bool(cond())
 
 
@@ -401,151 +453,317 @@ def _error_kinds(store: Store, t1: float, t2: float) -> dict[str, int]:
     return {str(k): int(n) for k, n in rows}
 
 
-def _live(store: Store) -> dict[int, dict]:  # type: ignore[type-arg]
-    rows = L.list_watchers(store.engine)
-    return {int(r["id"]): r for r in rows if r["status"] == "running" and time.time() - r["last_beat"] < 1.5}
+# The watchers (and the model server's threads) run at nice -10 where the suite may raise priority (root; elsewhere
+# `nice` says it cannot and runs them at normal priority). The checks are about leases and the schedule, not
+# about CPU starvation: at nice 0 on 2 cores shared with other work at load 12-24, 4 of 7 runs failed the 60 s
+# window (2 of them with no second fleet running), on endpoints of a watcher that had sent nothing for 2.2-2.8 s.
+_PRIORITY = ["nice", "-n", "-10"] if shutil.which("nice") else []
 
 
-def test_three_watchers_share_sixty_endpoints_take_over_after_kill_and_fence_a_paused_one(
-        pgs: tuple[Settings, Store], tmp_path: Path, rec_server: tuple[str, _Recorder]) -> None:
+def _raise_thread_priority() -> None:
+    """nice -10 for the calling thread and the threads it starts (Linux: niceness is per thread)."""
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -10)
+
+
+@contextlib.contextmanager
+def _priority_for(pg_cluster) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """nice -10 for what the watchers wait on, for the duration: this test's thread (it shares the GIL with the
+    model server's threads) and the PostgreSQL server's processes (new backends inherit the postmaster's).
+    Back to 0 afterwards. Without the right to (not root) nothing changes."""
+    pids: list[int] = []
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        post = int((pg_cluster.data / "postmaster.pid").read_text().split()[0])
+        pids = [post] + [int(d) for d in os.listdir("/proc") if d.isdigit() and _ppid(int(d)) == post]
+    changed = []
+    for pid in [threading.get_native_id(), *pids]:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, pid, -10)
+            changed.append(pid)
+    try:
+        yield
+    finally:
+        if pids:    # and the backends started meanwhile (they inherited -10 from the postmaster)
+            changed += [int(d) for d in os.listdir("/proc") if d.isdigit() and _ppid(int(d)) == pids[0]]
+        for pid in changed:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, pid, 0)
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(raw[raw.rindex(")") + 2:].split()[1])
+
+
+class _Fleet:
+    """``mlfi watch`` processes on one PostgreSQL database and the loopback endpoints they share."""
+
+    def __init__(self, settings: Settings, store: Store, server: str, prefix: str, n_ep: int, n_watchers: int,
+                 home: Path, *, interval: float, probe_timeout_s: float, ttl_s: float) -> None:
+        import subprocess
+        import sys
+
+        from app.config import REPO_ROOT
+
+        self.settings, self.store, self.n_ep, self.ttl_s = settings, store, n_ep, ttl_s
+        self.live_s = min(5.0, 0.75 * ttl_s)      # a watcher silent this long is not counted as live
+        home.mkdir(parents=True)
+        probes = home / "p.csv"
+        probes.write_text("a,target\n" + "\n".join(f"{i},{int(i > 5)}" for i in range(12)) + "\n")
+        for i in range(n_ep):
+            u = f"{server}{prefix}{i}"
+            store.upsert_endpoint(u, url=u, protocol="generic", probe_set=str(probes), label_column="target",
+                                  interval_s=interval)
+        eps = sorted(store.list_endpoints(), key=lambda e: e.id)
+        self.paths = {f"{prefix}{i}": ep.id for i, ep in enumerate(eps)}    # model-server path -> endpoint id
+        assert all(ep.url == f"{server}{path}" for path, ep in zip(self.paths, eps, strict=True))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFI_")}
+        env.update(MLFI_DATABASE_URL=str(settings.database_url), MLFI_LEASE_TTL_S=str(ttl_s),
+                   MLFI_HEARTBEAT_EVERY_S=str(settings.heartbeat_every_s), MLFI_PROBE_TIMEOUT_S=str(probe_timeout_s),
+                   MLFI_WINDOW_SIZE="1000", MLFI_ANALYSIS_EVERY_S="600")
+        self.logs = [home / f"w{k}.err" for k in range(n_watchers)]
+        self.procs = [subprocess.Popen([*_PRIORITY, sys.executable, "-m", "app", "watch"], cwd=REPO_ROOT,
+                                       env={**env, "MLFI_HOME": str(home / f"h{k}")}, stdout=subprocess.DEVNULL,
+                                       stderr=log.open("w")) for k, log in enumerate(self.logs)]
+
+    def live(self) -> dict[int, dict]:  # type: ignore[type-arg]
+        """Watcher id -> row, of the watchers that say running and beat within ``live_s``."""
+        rows = L.list_watchers(self.store.engine)
+        return {int(r["id"]): r for r in rows if r["status"] == "running" and time.time() - r["last_beat"] < self.live_s}
+
+    def settled(self) -> bool:
+        """Every watcher live, all endpoints held, none holding more than ceil(N/W) + 1."""
+        held = [int(r["endpoints_held"]) for r in self.live().values()]
+        return (len(held) == len(self.procs) and sum(held) == self.n_ep
+                and max(held) <= math.ceil(self.n_ep / len(self.procs)) + 1)
+
+    def wids(self) -> dict[int, int]:
+        """Pid -> watcher id of the live watchers."""
+        return {int(r["pid"]): wid for wid, r in self.live().items()}
+
+    def stop(self) -> None:
+        """SIGTERM every watcher still running: each exits 0 and gives its leases back at once."""
+        import signal
+
+        alive = [p for p in self.procs if p.poll() is None]
+        for p in alive:
+            p.send_signal(signal.SIGTERM)
+        assert [p.wait(30) for p in alive] == [0] * len(alive)
+        assert L.holders(self.store.engine) == {}
+
+    def kill(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(10)
+
+
+def _pg_client_ports(pid: int, pg_port: int) -> set[int]:
+    """Local ports of ``pid``'s TCP connections to PostgreSQL (its socket inodes, found in /proc/net/tcp; read
+    twice, as a row can be missed while other connections come and go)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    ports = set()
+    for _ in range(2):
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError):
+                for line in Path(table).read_text().splitlines()[1:]:
+                    f = line.split()
+                    if f[9] in inodes and int(f[2].rsplit(":", 1)[1], 16) == pg_port:
+                        ports.add(int(f[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def _in_transaction(store: Store, pid: int, pg_port: int) -> bool:
+    """Whether process ``pid`` has a transaction open on PostgreSQL (its row locks hold until it commits)."""
+    from sqlalchemy import text
+
+    ports = _pg_client_ports(pid, pg_port)
+    with store.engine.connect() as conn:
+        open_ = {int(p) for (p,) in conn.execute(text(
+            "SELECT client_port FROM pg_stat_activity WHERE xact_start IS NOT NULL AND client_port IS NOT NULL"))}
+    return bool(ports & open_)
+
+
+def _pause_fence_rejoin_then_kill(side: _Fleet, rec: _Recorder, interval: float, t0: float, pg_port: int) -> list[str]:
+    """On a fleet of two: ``kill -STOP`` one with a probe surely in flight (the model server holds its answer),
+    past its TTL, then ``kill -CONT``: that probe's write is refused (fencing) and the watcher rejoins. Then
+    ``kill -9`` the other: its endpoints are probed again within TTL + one interval, no committed sample lost.
+    Returns the lines to print (times from ``t0``)."""
     import signal
-    import subprocess
-    import sys
 
-    from app.config import REPO_ROOT
+    eng, ttl, n = side.store.engine, side.ttl_s, side.n_ep
+    a, b = side.procs
+    wids = side.wids()
+    wa, wb = wids[a.pid], wids[b.pid]
+    out = []
+
+    # A watcher paused inside a transaction (a sample batch's write, a renewal) keeps the lease rows it locked
+    # until it resumes: SKIP LOCKED claims pass them by, so those endpoints are not taken over while it is paused
+    # (2 of 12 runs paused one there before this check; see README). Such a pause is let go and made again.
+    for repaused in range(5):
+        rec.hold_next_from(a.pid)
+        assert rec.arrived.wait(10), "the watcher to pause sent no request"
+        os.kill(a.pid, signal.SIGSTOP)            # its probe of `path` is in flight: the answer is held
+        if not _in_transaction(side.store, a.pid, pg_port):
+            break
+        os.kill(a.pid, signal.SIGCONT)
+        rec.release.set()
+        time.sleep(0.3)
+    else:
+        raise AssertionError("the watcher was paused inside a transaction 5 times running")
+    assert rec.held is not None
+    path, t_arrival = rec.held
+    eid, log_at = side.paths[path], side.logs[0].stat().st_size
+    assert _lease_fences(side.store)[eid][0] == wa
+    fence = _lease_fences(side.store)[eid][1]
+    t_stop = time.time()
+
+    def all_held_by(w: int) -> bool:
+        h = L.holders(eng)
+        return len(h) == n and set(h.values()) == {w}
+    assert _wait(lambda: all_held_by(wb), ttl + 5, every=0.25), L.holders(eng)    # past its TTL: all taken over
+    assert _lease_fences(side.store)[eid] == (wb, fence + 1)
+    out.append(f"kill -STOP at {t_stop - t0:.1f} s (paused again {repaused} times: inside a transaction): all {n} "
+               f"endpoints taken over {time.time() - t_stop:.2f} s after it (TTL {ttl:g} s)")
+    rec.release.set()                             # the answer now waits in the paused process's socket
+    os.kill(a.pid, signal.SIGCONT)
+    t_cont = time.time()
+
+    def rejoined() -> bool:   # live again, holding endpoints, and a probe it started after SIGCONT is stored
+        live = side.live()
+        mine = [e for e, w in L.holders(eng).items() if w == wa]
+        by = _samples_by_endpoint(side.store)
+        return (wa in live and int(live[wa]["endpoints_held"]) > 0 and bool(mine)
+                and any(x > t_cont for e in mine for x in by.get(e, [])))
+    assert _wait(rejoined, 15, every=0.25), (side.live(), L.holders(eng))
+    out.append(f"kill -CONT at {t_cont - t0:.1f} s: rejoined (holding and probing again) {time.time() - t_cont:.1f} s after")
+    # the held probe's write was refused: the watcher logged it after SIGCONT, and no sample of that endpoint
+    # started between its previous request and the held one is stored (its start time lies in that span)
+    logged = side.logs[0].read_text()[log_at:]
+    assert "refused" in logged and "stale sample writes" in logged, logged
+    prev = max(ts for p, ts, _ in rec.records if p == path and ts < t_arrival)
+    stored = [x for x in _samples_by_endpoint(side.store).get(eid, []) if prev < x <= t_arrival]
+    assert stored == [], (stored, prev, t_arrival)
+    out.append(f"stale write refused: {[ln for ln in logged.splitlines() if 'refused' in ln]}")
+
+    lost = [e for e, w in L.holders(eng).items() if w == wb]
+    assert lost
+    before = sum(len(v) for v in _samples_by_endpoint(side.store).values())
+    t_kill = time.time()
+    b.send_signal(signal.SIGKILL)
+    b.wait(10)
+    # the survivor wakes when the leases expire and probes the overdue endpoints at once (measured 1.58-2.71 s
+    # against TTL + interval = 3 s, once 3.95 s at load 17-23): one more second of slack, so a starved survivor
+    # on a shared CI machine does not fail the suite; the delay is printed, the figures are in the README
+    limit = ttl + interval + 1.0
+
+    def taken_over() -> bool:
+        by = _samples_by_endpoint(side.store)
+        return all(any(x > t_kill + 0.3 for x in by.get(e, [])) for e in lost)
+    assert _wait(taken_over, limit + 3, every=0.25)
+    by_ep = _samples_by_endpoint(side.store)
+    delays = [min(x for x in by_ep[e] if x > t_kill + 0.3) - t_kill for e in lost]
+    assert max(delays) <= limit, sorted(delays)[-5:]
+    assert sum(1 for v in by_ep.values() for x in v if x <= t_kill) >= before     # committed samples stay
+    assert _wait(lambda: all_held_by(wa), 5, every=0.25)
+    out.append(f"kill -9 at {t_kill - t0:.1f} s: {len(lost)} endpoints taken over in {max(delays):.2f} s "
+               f"(TTL + interval {ttl + interval:g} s)")
+    return out
+
+
+def test_three_watchers_share_sixty_endpoints_for_a_minute_while_others_are_paused_fenced_and_killed(
+        pgs: tuple[Settings, Store], pg_cluster, tmp_path: Path,  # type: ignore[no-untyped-def]
+        rec_server: tuple[str, _Recorder]) -> None:
+    """The issue's run: 3 watchers x 60 endpoints at 1 s, checked over 60 s once the leases settled. The
+    kill -STOP/-CONT and kill -9 phases run meanwhile on a second fleet (2 watchers x 12 endpoints, its own
+    database, the same model server), so the settled minute costs the suite one minute, not one plus them."""
+    from app.watcher.control import watcher_status
+    from app.watcher.fleet import endpoint_holders
 
     settings, store = pgs
     server, rec = rec_server
-    n_ep, interval, ttl = 60, 1.0, settings.lease_ttl_s
-    probes = tmp_path / "p.csv"
-    probes.write_text("a,target\n" + "\n".join(f"{i},{int(i > 5)}" for i in range(12)) + "\n")
-    for i in range(n_ep):
-        u = f"{server}/ok/{i}"
-        store.upsert_endpoint(u, url=u, protocol="generic", probe_set=str(probes), label_column="target",
-                              interval_s=interval)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFI_")}
-    env.update(MLFI_DATABASE_URL=str(settings.database_url), MLFI_LEASE_TTL_S=str(ttl),
-               MLFI_HEARTBEAT_EVERY_S=str(settings.heartbeat_every_s), MLFI_PROBE_TIMEOUT_S="5.0",
-               MLFI_WINDOW_SIZE="1000", MLFI_ANALYSIS_EVERY_S="600")
-    procs, logs = [], []
+    interval, window, pg_port = 1.0, 60.0, int(pg_cluster.port)
+    side_settings, side_store = _pg_settings_store(tmp_path / "side-state", pg_cluster)
+    stack = contextlib.ExitStack()
+    stack.enter_context(_priority_for(pg_cluster))
     t_start = time.time()
-    for k in range(3):
-        logs.append(tmp_path / f"w{k}.err")
-        procs.append(subprocess.Popen([sys.executable, "-m", "app", "watch"], cwd=REPO_ROOT,
-                                      env={**env, "MLFI_HOME": str(tmp_path / f"h{k}")},
-                                      stdout=subprocess.DEVNULL, stderr=logs[-1].open("w")))
-    rec.pids = [p.pid for p in procs]
-    paths = {f"/ok/{i}": ep.id for i, ep in enumerate(sorted(store.list_endpoints(), key=lambda e: e.id))}
-    assert all(ep.url.endswith(path) for path, ep in zip(paths, sorted(store.list_endpoints(), key=lambda e: e.id),
-                                                          strict=True))
+    # the minute's fleet keeps the default lease TTL (15 s); the second fleet's is 2 s, so its takeovers are quick.
+    # With 2 s for both, a watcher starved for 2 s lost its leases inside the minute (1 of 4 runs at nice -10,
+    # load 16): a hand-over, and slots missed on its 20 endpoints
+    main = _Fleet(settings, store, server, "/ok/", 60, 3, tmp_path / "main", interval=interval, probe_timeout_s=5.0,
+                  ttl_s=15.0)
+    side = _Fleet(side_settings, side_store, server, "/side/", 12, 2, tmp_path / "side", interval=interval,
+                  probe_timeout_s=30.0, ttl_s=side_settings.lease_ttl_s)   # the held answer comes back, no timeout
+    rec.pids = [p.pid for p in main.procs + side.procs]
     try:
-        # settled: 3 live watchers hold all 60 endpoints, none more than ceil(60/3) + 1
-        def settled() -> bool:
-            live = _live(store)
-            held = [int(r["endpoints_held"]) for r in live.values()]
-            return len(live) == 3 and sum(held) == n_ep and max(held) <= 21
-        assert _wait(settled, 40), L.list_watchers(store.engine)
-        wids = {int(r["pid"]): wid for wid, r in _live(store).items()}
-        from app.watcher.control import watcher_status
-        from app.watcher.fleet import endpoint_holders
-
+        assert _wait(lambda: main.settled() and side.settled(), 90), (L.list_watchers(store.engine),
+                                                                    L.list_watchers(side_store.engine))
+        wids = main.wids()
         st = watcher_status(settings, store)           # what `mlfi watcher status --json` prints
         live = [w for w in st["watchers"] if w["alive"]]
         assert st["mode"] == "leases" and st["alive"] and len(live) == 3
-        assert sum(w["endpoints"] for w in live) == n_ep and {w["pid"] for w in live} == set(wids)
+        assert sum(w["endpoints"] for w in live) == main.n_ep and {w["pid"] for w in live} == set(wids)
         held_by = endpoint_holders(settings, store)    # `mlfi endpoints list --json`: held_by
-        assert len(held_by) == n_ep and {h["pid"] for h in held_by.values()} == set(wids)
-        f1 = _lease_fences(store)     # hand-overs are counted from one interval before the window: a probe of
-        time.sleep(interval)          # the previous holder sent just before one may still land inside it
+        assert len(held_by) == main.n_ep and {h["pid"] for h in held_by.values()} == set(wids)
+        # the window starts once no lease changed hands for 3 intervals: a taken-over endpoint is probed at once and
+        # its latest missed slot right after (a settle seen from the heartbeat rows alone let those 2 extra probes,
+        # plus one, fall inside the window: 63 probes in 60 s, once at load 4). Hand-overs are counted from
+        # there: a probe of the previous holder sent just before one may still land inside it
+        f1, deadline = _lease_fences(store), time.monotonic() + 60
+        while True:
+            time.sleep(3 * interval)
+            f_now = _lease_fences(store)
+            if f_now == f1:
+                break
+            assert time.monotonic() < deadline, "the leases kept changing hands"
+            f1 = f_now
         t1 = time.time()
         print(f"settled after {t1 - t_start:.1f} s")
-        time.sleep(6.0)
+
+        side_t0, side_lines = t_start, _pause_fence_rejoin_then_kill(side, rec, interval, t1, pg_port)
+        side_f = _lease_fences(side_store)
+        side.stop()
+        side_t1 = time.time()
+        print(*side_lines, f"second fleet done {side_t1 - t1:.1f} s into the window", sep="\n")
+        # the second fleet's whole run: two watchers probed one endpoint in one interval only where its lease
+        # changed hands (counted from the first claim: fences start at 0)
+        whole = probes_by_holder(rec.records, ({}, side_f), side.paths, side_t0, side_t1, interval)
+        assert not whole["unexplained_doubles"] and whole["unknown_sender"] <= _UNKNOWN_SENDERS, whole
+
+        time.sleep(max(0.0, t1 + window - time.time()))
         t2, f2 = time.time(), _lease_fences(store)
-        assert settled()
+        assert main.settled()
         # the issue's check, from the model server's side: per endpoint every interval +-1, and no interval
         # probed by two distinct watchers (except at a hand-over, when the lease's fence changed)
-        got = probes_by_holder(rec.records, (f1, f2), paths, t1, t2, interval)
-        gaps = {}              # per watcher, the longest silence between its requests (a stalled process)
+        got = probes_by_holder(rec.records, (f1, f2), main.paths, t1, t2, interval)
+        stalls = {}            # per watcher, its silences over 1.2 s (start in the window, length): a stalled process
         for pid in wids:
-            ts = sorted(x for _, x, p in rec.records if p == pid and t1 <= x < t2)
-            gaps[pid] = round(max((b - a for a, b in itertools.pairwise(ts)), default=0.0), 2)
-        print(f"longest gap between one watcher's requests: {sorted(gaps.values())} s")
+            ts = sorted(x for _, x, p in rec.records if p == pid and t1 - 3 <= x < t2)
+            stalls[pid] = [(round(a - t1, 1), round(b - a, 2)) for a, b in itertools.pairwise(ts) if b - a > 1.2]
+        print(f"silences over 1.2 s of each watcher (start in the window s, length s): {list(stalls.values())}")
         print(f"settled window {t2 - t1:.1f} s, load {os.getloadavg()[0]:.1f}: "
-              f"{ {k: v for k, v in got.items() if k != 'counts'} }; "
-              f"{len(rec.records)} requests on {rec.connections} connections so far")
-        assert got["unknown_sender"] == 0 and not got["unexplained_doubles"], got
+              f"{ {k: v for k, v in got.items() if k != 'counts'} }; hand-overs {sum(f2[e][1] - f1[e][1] for e in f2)}; "
+              f"{len(rec.records)} requests on {rec.connections} connections")
+        assert got["unknown_sender"] <= _UNKNOWN_SENDERS and not got["unexplained_doubles"], got
         # every endpoint, every interval +-1: never more than ceil + 1 (a second holder would double it), never
         # fewer than floor - 1 (a slot the scheduler reaches late is probed late, not skipped)
         by_db = _samples_by_endpoint(store)      # the watchers' own probe start times, for a failure's message
         detail = {p: ([(round(ts - t1, 2), pid) for p2, ts, pid in rec.records if p2 == p and t1 - 3 <= ts < t2],
-                      [round(x - t1, 2) for x in by_db.get(paths[p], []) if t1 - 3 <= x < t2],
-                      f1.get(paths[p]), f2.get(paths[p])) for p in got["off_by_more_than_one"]}
+                      [round(x - t1, 2) for x in by_db.get(main.paths[p], []) if t1 - 3 <= x < t2],
+                      f1.get(main.paths[p]), f2.get(main.paths[p])) for p in got["off_by_more_than_one"]}
         assert not got["off_by_more_than_one"], (got, detail, _error_kinds(store, t1, t2))
-
-        # kill -9: its endpoints are probed again within TTL + one interval (the issue's line: the survivors wake
-        # when its leases expire and probe the overdue endpoints at once; measured 1.83-2.79 s, median ~2.05 s,
-        # against TTL + interval = 3.0 s). The assertion allows one more second: the worst runs came within
-        # 0.2 s of the line at load 3, and a starved survivor on a shared CI machine must not fail the suite;
-        # the takeover time is printed, and the benchmark figures are in the README
-        victim = procs[2]
-        lost = [e for e, w in L.holders(store.engine).items() if w == wids[victim.pid]]
-        assert lost
-        before = sum(len(v) for v in _samples_by_endpoint(store).values())
-        t_kill = time.time()
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(10)
-        limit = ttl + interval + 1.0
-
-        def taken_over() -> bool:
-            by = _samples_by_endpoint(store)
-            return all(any(x > t_kill + 0.3 for x in by.get(e, [])) for e in lost)
-        assert _wait(taken_over, limit + 3)
-        by_ep = _samples_by_endpoint(store)
-        delays = [min(x for x in by_ep[e] if x > t_kill + 0.3) - t_kill for e in lost]
-        assert max(delays) <= limit, sorted(delays)[-5:]
-        print(f"kill -9: {len(lost)} endpoints taken over in {max(delays):.2f} s (TTL + interval {ttl + interval:.1f} s)")
-        assert sum(1 for v in by_ep.values() for x in v if x <= t_kill) >= before   # committed samples stay
-
-        # kill -STOP past the TTL, then -CONT: its late writes are refused (fencing) and it rejoins
-        paused = procs[1]
-        os.kill(paused.pid, signal.SIGSTOP)
-        time.sleep(ttl + 2.0)
-        assert all(w != wids[paused.pid] for w in L.holders(store.engine).values())    # all taken over
-        os.kill(paused.pid, signal.SIGCONT)
-
-        def rejoined() -> bool:
-            live = _live(store)
-            w = live.get(wids[paused.pid])
-            return (w is not None and int(w["endpoints_held"]) > 0
-                    and sum(int(r["endpoints_held"]) for r in live.values()) == n_ep)
-        t_cont = time.time()
-        assert _wait(rejoined, 10)
-        print(f"rejoined {time.time() - t_cont:.1f} s after SIGCONT; whole run {time.time() - t_start:.1f} s")
-        # its stale writes are refused: a write is pending at SIGCONT only when a probe's answer was in flight at
-        # SIGSTOP, which a process-level test cannot arrange (a CI run failed waiting for the log line it had
-        # nothing to log about). The refusal itself is asserted deterministically, on the same PostgreSQL, by
-        # test_claims_are_exclusive_fenced_and_a_stale_write_is_refused (a stale-fenced batch writes nothing); here it
-        # is reported, and the whole-run check below still finds no probe of a taken-over slot stored twice
-        refused = _wait(lambda: "refused" in logs[1].read_text(), 2)
-        print(f"paused watcher logged a refused stale write after SIGCONT: {refused}")
-
-        # the whole run, kill -9 and kill -STOP included: two watchers probed one endpoint in one interval
-        # only where its lease changed hands (the paused one's late probes are the documented case: their
-        # writes are refused)
-        t3, f3 = time.time(), _lease_fences(store)
-        whole = probes_by_holder(rec.records, (f1, f3), paths, t1, t3, interval)
-        print(f"whole run {t3 - t1:.1f} s: two watchers in one interval {whole['two_watchers_in_one_interval']}"
-              f" times, unexplained {whole['unexplained_doubles']}")
-        assert not whole["unexplained_doubles"] and whole["unknown_sender"] == 0, whole
-
-        # SIGTERM: leases come back at once
-        for p in (procs[0], procs[1]):
-            p.send_signal(signal.SIGTERM)
-        for p in (procs[0], procs[1]):
-            assert p.wait(30) == 0
-        assert L.holders(store.engine) == {}
+        main.stop()                                    # SIGTERM: leases come back at once
+        print(f"whole test {time.time() - t_start:.1f} s")
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait(10)
+        main.kill()
+        side.kill()
+        side_store.dispose()
+        stack.close()
