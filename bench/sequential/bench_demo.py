@@ -130,7 +130,8 @@ def one_run(base: str, learn: int, fail_s: float, heal_s: float, rep: int, mode:
 
     n_sig = 5                                   # signals of the demo's monitor: the budget is split over them
     p0, p1 = max(wrong(rows[:switch]), 0.01), wrong(rows[switch:switch + fail])   # p0 floored as the detector does
-    kl1, kl0 = bernoulli_kl(p1, p0), bernoulli_kl(p0, p1)
+    # the bounds are for the correctness signal: a mode that does not raise wrong answers (latency, errors) has none
+    kl1, kl0 = (bernoulli_kl(p1, p0), bernoulli_kl(p0, p1)) if p1 > p0 else (0.0, 0.0)
     budget = settings.false_alarm_every
     bound = math.log(budget * n_sig) / kl1 if kl1 > 0 else math.inf
     rec_bound = math.log(budget / RECOVERY_SHARE) / kl0 if kl0 > 0 else math.inf
