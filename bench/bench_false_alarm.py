@@ -10,8 +10,6 @@ root cause is the expected one.  Writes bench/results/false_alarm.md.
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +26,7 @@ from app.analysis.target import EndpointSpec  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.logging_setup import setup_logging  # noqa: E402
 from app.storage import Store  # noqa: E402
+from bench.demo_server import demo_model  # noqa: E402
 
 EXPECTED = {"degraded_accuracy": "accuracy_drop", "low_confidence": "confidence_drop",
             "latency": "latency_degradation", "errors": "error_spike", "silent_failure": "silent_failure",
@@ -40,19 +39,7 @@ def main() -> None:
     ap.add_argument("--mode-runs", type=int, default=5)
     ap.add_argument("--samples", type=int, default=150)
     args = ap.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "app", "serve-demo-model", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(3000):     # a loaded host can take minutes to import and train
-            try:
-                requests.get(f"{base}/health", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.2)
+    with demo_model() as base:
         home = Path(tempfile.mkdtemp(prefix="mlfi-fa-"))
         settings = Settings(home=home, _env_file=None)  # type: ignore[call-arg]
         setup_logging(settings, quiet=True)
@@ -76,9 +63,6 @@ def main() -> None:
             requests.post(f"{base}/_control", json={"mode": "healthy"}, timeout=5)
             hits = sum(n for c, n in got.items() if c in want.split("|"))
             mode_rows.append((mode, want, hits, args.mode_runs, dict(got)))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     lines = [
         "# Healthy false-alarm rate and failure-mode root causes (demo model over HTTP)",
         "",

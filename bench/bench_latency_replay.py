@@ -32,11 +32,8 @@ import argparse
 import json
 import math
 import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.detection.behaviour import LatencyShiftDetector  # noqa: E402
+from bench.demo_server import demo_model  # noqa: E402
 
 RECORDING = ROOT / "bench" / "results" / "latency_windows.json"
 ALPHA = 0.025
@@ -65,20 +63,8 @@ def record(windows: int, slow_windows: int, out: Path) -> None:
     from app.logging_setup import setup_logging
     from app.storage import Store
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "app", "serve-demo-model", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     load_before = _load()
-    try:
-        for _ in range(3000):
-            try:
-                requests.get(f"{base}/health", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.2)
+    with demo_model() as base:
         settings = Settings(home=Path(tempfile.mkdtemp(prefix="mlfi-lat-")), _env_file=None)  # type: ignore[call-arg]
         setup_logging(settings, quiet=True)
         store = Store.from_settings(settings)
@@ -93,9 +79,6 @@ def record(windows: int, slow_windows: int, out: Path) -> None:
         slow = [window(5000 + i) for i in range(slow_windows)]
         requests.post(f"{base}/_control", json={"mode": "healthy"}, timeout=5)
         store.dispose()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     out.write_text(json.dumps({"load_before": load_before, "load_after": _load(), "probes_per_window": N,
                                "concurrency": 4, "healthy": healthy, "latency_mode": slow}) + "\n")
     print(f"recorded {windows} healthy and {slow_windows} slow windows to {out} "
