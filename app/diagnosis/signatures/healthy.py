@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.diagnosis.signatures.prose import _cue, _holds, sentences
+from app.diagnosis.signatures.prose import _cue, cue_facts
 
 __all__ = ["HEALTHY_CUES", "healthy", "healthy_facts"]
 
@@ -59,15 +59,7 @@ def healthy_facts(text: str) -> dict[str, str]:
     >>> healthy_facts("Is this normal? I cannot reproduce the paper's numbers.")
     {}
     """
-    out: dict[str, str] = {}
-    sents = sentences(text)
-    pairs = [f"{a} {b}" for a, b in zip(sents, sents[1:], strict=False)]
-    for cue in HEALTHY_CUES:
-        for s in sents + (pairs if cue.window > 1 else []):
-            if _holds(cue, s):
-                out[cue.name] = s[:200]
-                break
-    return out
+    return cue_facts(text, HEALTHY_CUES)
 
 
 def healthy(text_facts: dict[str, str], facts: dict[str, Any], matched: int, collapse: bool, large_drop: bool) -> bool:

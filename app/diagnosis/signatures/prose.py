@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
-__all__ = ["CUES", "Cue", "prose_facts", "sentences"]
+__all__ = ["CUES", "Cue", "cue_facts", "prose_facts", "sentences"]
 
 _I = re.IGNORECASE
 _HEDGE = re.compile(r"\b(?:worr\w+|suspect\w*|maybe|might|could|perhaps|wonder\w*|whether|not sure|afraid|"
@@ -263,10 +263,15 @@ def prose_facts(text: str) -> dict[str, str]:
     >>> prose_facts("We checked for duplicate images across the splits and found none.")
     {}
     """
+    return cue_facts(text, CUES)
+
+
+def cue_facts(text: str, cues: tuple[Cue, ...]) -> dict[str, str]:
+    """Cue name -> the first sentence (or pair of sentences, for a cue with ``window`` 2) where ``cues`` hold."""
     out: dict[str, str] = {}
     sents = sentences(text)
     pairs = [f"{a} {b}" for a, b in pairwise(sents)]
-    for cue in CUES:
+    for cue in cues:
         for s in sents + (pairs if cue.window > 1 else []):
             if _holds(cue, s):
                 out[cue.name] = s[:200]
