@@ -197,3 +197,32 @@ def test_closing_does_not_wait_for_a_build_in_progress():
 def test_an_unknown_build_mode_is_refused():
     with pytest.raises(ValueError, match="process"):
         MonitorBuilds("process")
+
+
+def test_the_scheduler_closes_without_waiting_for_a_monitor_being_built(tmp_path):
+    from app.detection.baseline import learn_baseline
+    from app.storage import Store
+    from app.storage.baselines import save_baseline
+    from app.watcher.scheduler import Scheduler
+    from tests.test_watcher_schedule import Clock, FakeProbe, _add, _probe_set
+
+    settings = Settings(home=tmp_path / "home", _env_file=None)  # type: ignore[call-arg]
+    store = Store.from_settings(settings)
+    _add(store, "a", _probe_set(tmp_path))
+    rng = random.Random(1)
+    save_baseline(settings, store, learn_baseline("a", [
+        Sample(endpoint="a", ts=float(i), inputs={"a": i, "b": 2 * i}, label="1", prediction="1",
+               confidence=0.8 + 0.1 * rng.random(), latency_ms=1.0 + rng.random()) for i in range(40)]))
+    gate = _Gate()
+    sched = Scheduler(settings, store, probe_fn=FakeProbe(), clock=Clock(), monitor_builds="thread")
+    sched.sequential.builds = MonitorBuilds("thread", build=gate)
+    try:
+        sched.cycle(wait=True)                      # one sample written: its endpoint's monitor is requested
+        assert gate.wait_started(1) == 1 and sched.sequential.building
+        t0 = time.monotonic()
+        sched.close()
+        assert time.monotonic() - t0 < 2.0          # the build (blocked) is not waited for
+        assert store.count_samples("a") == 1 and sched.sequential.monitors == {}
+    finally:
+        gate.open.set()
+        store.dispose()
