@@ -107,6 +107,26 @@ def test_samples_written_during_a_build_are_fed_in_order_with_the_alarms_of_an_i
     assert w.monitors[1].to_dict() == inline.monitors[1].to_dict()
 
 
+def test_a_change_and_its_follow_up_inside_one_replayed_queue_hand_on_the_change(tmp_path, store):
+    stream = _stream(4, [(300, 0.99), (60, 0.5), (300, 0.99)])
+    inline = _watch(tmp_path, store)
+    expected = [h for s in stream for h in inline.feed([s]).values()]
+    gate = _Gate()
+    w = _watch(tmp_path, store, "thread", gate)
+    queued = 345                                   # the change alarm and its 20-sample follow-up are both queued
+    for s in stream[:queued]:
+        w.feed([s])
+    gate.open.set()
+    got: list[AlarmHint] = []
+    _settle(w, got)
+    change, more = expected[0], expected[1]
+    assert (change.kind, more.kind) == ("change", "more")
+    assert got == [change.__class__(**{**change.__dict__, "since_samples": more.since_samples})]
+    for s in stream[queued:]:
+        got += list(w.feed([s]).values())
+    assert got[1:] == expected[2:]
+
+
 def test_a_full_queue_drops_the_oldest_and_the_monitor_starts_on_the_newest(tmp_path, store, monkeypatch):
     monkeypatch.setattr("app.watcher.sequential.MAX_QUEUED", 5)
     gate = _Gate()

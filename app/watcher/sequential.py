@@ -99,6 +99,16 @@ class _Pending:
         self.samples.append(s)
 
 
+def _put(hints: dict[int, AlarmHint], eid: int, hint: AlarmHint, *, keep: bool = False) -> None:
+    """Record ``hint`` as the endpoint's hint of this call. One call can replay a queue of samples: a ``change``
+    stays the hint when a ``more`` follows it, with the later (longer) window; ``keep``: an earlier hint wins."""
+    old = hints.get(eid)
+    if old is not None and old.kind == "change" and hint.kind == "more":
+        hints[eid] = replace(old, since_samples=hint.since_samples)
+    elif old is None or not keep:
+        hints[eid] = hint
+
+
 def _evidence(alarm: Alarm) -> str:
     return (f"{alarm.alternative}, CUSUM {alarm.statistic:.1f} >= threshold {alarm.threshold:.1f}, "
             f"{alarm.delay} samples since the change point")
@@ -256,18 +266,14 @@ class SequentialWatch:
             logger.warning(f"SEQUENTIAL {alarm.kind} on {s.endpoint}: {alarm.signal} "
                            f"({alarm.alternative}), {alarm.delay} samples after the change point")
             hint = self._hint(eid, mon, alarm)
-            if hint is None:
-                continue
-            old = hints.get(eid)
-            # one call can replay a queue: a change stays the hint, with the window of the later alarm
-            hints[eid] = replace(old, since_samples=hint.since_samples) \
-                if old is not None and old.kind == "change" and hint.kind == "more" else hint
+            if hint is not None:
+                _put(hints, eid, hint)
         start = self._follow.get(eid)
         if start is not None and mon.n - start >= MIN_ALARM_WINDOW and eid in self._episode:
             del self._follow[eid]       # the first window made only of changed samples: refine
             first = self._episode[eid]
-            hints.setdefault(eid, AlarmHint("more", first.signal, first.change_point_at, first.delay_samples,
-                                            mon.n - start, *_state(mon)))
+            _put(hints, eid, AlarmHint("more", first.signal, first.change_point_at, first.delay_samples,
+                                       mon.n - start, *_state(mon)), keep=True)
 
     def _hint(self, eid: int, mon: SequentialMonitor, alarm: Alarm) -> AlarmHint | None:
         at = self._ts_at(eid, mon, alarm.change_point)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import inspect
 import json
 import os
 import subprocess
@@ -94,7 +95,7 @@ def _run(builds: str, n_endpoints: int, interval: float, seconds: float) -> dict
     cycles: list[float] = []
     at: list[float] = []
     starts: list[float] = []
-    seen: dict[str, Any] = {"sched": None, "first_sample": None, "all_built": None, "queued_max": 0}
+    seen: dict[str, Any] = {"sched": None, "first_sample": None, "half_built": None, "all_built": None, "queued_max": 0}
 
     def timed(fn: Any, is_cycle: bool) -> Any:
         @functools.wraps(fn)
@@ -114,6 +115,8 @@ def _run(builds: str, n_endpoints: int, interval: float, seconds: float) -> dict
                         seen["first_sample"] = t0
                     queued = sum(len(p.samples) for p in getattr(w, "_pending", {}).values())
                     seen["queued_max"] = max(seen["queued_max"], queued)
+                    if seen["half_built"] is None and 2 * len(w.monitors) >= n_endpoints:
+                        seen["half_built"] = t1
                     if seen["all_built"] is None and len(w.monitors) == n_endpoints:
                         seen["all_built"] = t1
         return wrapper
@@ -122,7 +125,7 @@ def _run(builds: str, n_endpoints: int, interval: float, seconds: float) -> dict
 
     def timed_close(self: Scheduler, **k: Any) -> Any:
         t0 = time.perf_counter()
-        seen["building_at_close"] = self.sequential.building
+        seen["building_at_close"] = getattr(self.sequential, "building", None)
         try:
             return close(self, **k)
         finally:
@@ -132,8 +135,10 @@ def _run(builds: str, n_endpoints: int, interval: float, seconds: float) -> dict
     Scheduler.cycle = timed(Scheduler.cycle, True)           # type: ignore[method-assign]
     Scheduler.tick = timed(Scheduler.tick, False)            # type: ignore[method-assign]
     if builds == "inline":                                   # the code path before: built on the owner thread
-        def inline(*a: Any, **k: Any) -> Scheduler:
-            return Scheduler(*a, **{**k, "monitor_builds": "inline"})
+        def inline(*a: Any, **k: Any) -> Scheduler:     # (a source tree from before the builder: no keyword)
+            if "monitor_builds" in inspect.signature(Scheduler).parameters:
+                k = {**k, "monitor_builds": "inline"}
+            return Scheduler(*a, **k)
 
         loop.Scheduler = inline                              # type: ignore[misc,assignment]
     cpu0 = time.process_time()
@@ -142,12 +147,14 @@ def _run(builds: str, n_endpoints: int, interval: float, seconds: float) -> dict
     snap = totals.snapshot()
     first, done = seen["first_sample"], seen["all_built"]
     return {"builds": builds, "endpoints": n_endpoints, "interval_s": interval, "seconds": seconds,
-            "cycles": len(cycles), "cycle_max_s": float(max(cycles)), "cycle_p99_s": float(np.quantile(cycles, 0.99)),
+            "cycles": len(cycles), "cycle_max_s": float(max(cycles)), "first_cycle_s": float(cycles[0]),
+            "cycle_max_after_first_s": float(max(cycles[1:], default=0.0)), "cycle_p99_s": float(np.quantile(cycles, 0.99)),
             "cycle_median_s": float(np.median(cycles)), "gap_max_s": float(gaps.max()) if len(gaps) else 0.0,
             "steps_over_0_5_s": int((gaps > 0.5).sum()), "on_time_ratio": snap.get("on_time_ratio"),
             "probes_completed": snap.get("probes_completed"),
             "monitors": len(seen["sched"].sequential.monitors) if seen["sched"] else 0,
             "all_built_after_s": None if first is None or done is None else done - first,
+            "half_built_after_s": None if first is None or seen["half_built"] is None else seen["half_built"] - first,
             "queued_max": seen["queued_max"], "close_s": seen.get("close_s"),
             "building_at_close": seen.get("building_at_close"), "process_cpu_s": time.process_time() - cpu0,
             "load": os.getloadavg(),
@@ -155,7 +162,8 @@ def _run(builds: str, n_endpoints: int, interval: float, seconds: float) -> dict
 
 
 def _table(runs: list[dict[str, Any]]) -> str:
-    rows = [("longest owner `cycle`", lambda r: f"{r['cycle_max_s']:.3f} s"),
+    rows = [("first owner `cycle` (start-up: first reads and writes)", lambda r: f"{r['first_cycle_s']:.3f} s"),
+            ("**longest owner `cycle` after the first**", lambda r: f"**{r['cycle_max_after_first_s']:.3f} s**"),
             ("99th percentile `cycle`", lambda r: f"{r['cycle_p99_s']:.3f} s"),
             ("median `cycle`", lambda r: f"{r['cycle_median_s'] * 1000:.1f} ms"),
             ("longest gap between two owner steps", lambda r: f"{r['gap_max_s']:.3f} s"),
@@ -163,14 +171,15 @@ def _table(runs: list[dict[str, Any]]) -> str:
             ("probes on time (watcher's count)", lambda r: str(r["on_time_ratio"])),
             ("probes completed", lambda r: str(r["probes_completed"])),
             ("monitors built / endpoints", lambda r: f"{r['monitors']} / {r['endpoints']}"),
-            ("first sample -> every monitor built", lambda r: "-" if r["all_built_after_s"] is None
-             else f"{r['all_built_after_s']:.1f} s"),
+            ("first sample -> half / every monitor built (- : not within the run)",
+             lambda r: " / ".join("-" if r[k] is None else f"{r[k]:.1f} s"
+                                  for k in ("half_built_after_s", "all_built_after_s"))),
             ("most samples queued at once", lambda r: str(r["queued_max"])),
             ("`Scheduler.close` at the end (a build still running?)",
-             lambda r: f"{r['close_s']:.2f} s ({'yes' if r['building_at_close'] else 'no'})"),
+             lambda r: f"{r['close_s']:.2f} s ({ {True: 'yes', False: 'no', None: 'n/a'}[r['building_at_close']]})"),
             ("process CPU", lambda r: f"{r['process_cpu_s']:.1f} s"),
             ("load average (1/5/15 min) at the end", lambda r: " / ".join(f"{x:.1f}" for x in r["load"]))]
-    head = "| | " + " | ".join(f"builds `{r['builds']}`" for r in runs) + " |"
+    head = "| | " + " | ".join(r.get("label", r["builds"]) for r in runs) + " |"
     out = [head, "|---|" + "---|" * len(runs)]
     out += [f"| {name} | " + " | ".join(f(r) for r in runs) + " |" for name, f in rows]
     return "\n".join(out)
@@ -181,33 +190,46 @@ def main() -> None:
     ap.add_argument("--builds", choices=("inline", "thread", "both"), default="both")
     ap.add_argument("--endpoints", type=int, default=30)
     ap.add_argument("--interval", type=float, default=5.0)
-    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--seconds", type=float, default=90.0)
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "sequential_owner_stall.md"))
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--label", default=None, help="name of the run in the table (default: the build mode)")
+    ap.add_argument("--before-source", default=None,
+                    help="also run an exported older tree first (git archive REV app bench/sequential/streams.py, "
+                         "plus this script)")
+    ap.add_argument("--before-label", default="before (older source)")
     a = ap.parse_args()
     if a.builds != "both":
         res = _run(a.builds, a.endpoints, a.interval, a.seconds)
+        res["label"] = a.label or f"builds `{a.builds}`"
         print(json.dumps(res) if a.json else _table([res]))
         return
+    plan = [("inline", REPO, "builds `inline`"), ("thread", REPO, "builds `thread`")]
+    if a.before_source:     # an exported older tree (git archive REV app bench/sequential/streams.py) with this script
+        plan.insert(0, ("inline", Path(a.before_source), a.before_label))
     runs = []
-    for mode in ("inline", "thread"):
+    for mode, src, label in plan:
         up = os.getloadavg()
-        cp = subprocess.run([sys.executable, __file__, "--builds", mode, "--endpoints", str(a.endpoints),
-                             "--interval", str(a.interval), "--seconds", str(a.seconds), "--json"],
-                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
+        cp = subprocess.run([sys.executable, str(src / "bench" / "sequential" / Path(__file__).name), "--builds", mode,
+                             "--endpoints", str(a.endpoints), "--interval", str(a.interval), "--seconds",
+                             str(a.seconds), "--json"],
+                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(src)}, check=False)
         if cp.returncode != 0:
-            raise SystemExit(f"{mode} run failed: {cp.stderr.strip().splitlines()[-1] if cp.stderr.strip() else cp.returncode}")
+            raise SystemExit(f"{label} run failed: "
+                             f"{cp.stderr.strip().splitlines()[-1] if cp.stderr.strip() else cp.returncode}")
         r = json.loads(cp.stdout.strip().splitlines()[-1])
-        r["load_before"] = up
+        r["load_before"], r["label"] = up, label
         runs.append(r)
     sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
                          check=False).stdout.strip()
     text = (f"# Watcher owner thread at start: {a.endpoints} endpoints with baselines, every {a.interval:g} s, "
             f"{a.seconds:g} s\n\n"
             f"Command: `PYTHONPATH=. .venv/bin/python bench/sequential/bench_owner_stall.py --builds both "
-            f"--endpoints {a.endpoints} --interval {a.interval:g} --seconds {a.seconds:g}` (source `{sha}`, "
+            f"--endpoints {a.endpoints} --interval {a.interval:g} --seconds {a.seconds:g}"
+            + (f" --before-source {a.before_source} --before-label '{a.before_label}'" if a.before_source else "")
+            + f"` (source `{sha}`, "
             f"{os.cpu_count()} cores shared; load before each run: "
-            + ", ".join(f"{r['builds']} {r['load_before'][0]:.1f}" for r in runs) + ").\n\n"
+            + ", ".join(f"{r['label']} {r['load_before'][0]:.1f}" for r in runs) + ").\n\n"
             "`inline`: monitors built on the owner thread at each endpoint's first sample (the code before); "
             "`thread`: built on the watcher's builder thread, samples queued meanwhile (now).\n\n"
             + _table(runs) + "\n")
