@@ -246,3 +246,33 @@ def test_the_scheduler_closes_without_waiting_for_a_monitor_being_built(tmp_path
     finally:
         gate.open.set()
         store.dispose()
+
+
+def test_two_alarms_in_one_call_hand_on_the_change_with_its_evidence(tmp_path):
+    """Two signals alarming in one call (one sample, or a replayed queue): the first is the change that opens the
+    episode (its evidence opens the incident), the second only widens its window; before, it replaced it."""
+    from collections import deque
+
+    from app.detection.sequential import Alarm
+
+    class _Two:
+        detectors = {"correctness": None, "confidence": None}
+        failing = ["confidence", "correctness"]
+        n = 0
+
+        def update(self, sample):
+            self.n += 1
+            if self.n < 30:
+                return []
+            return [Alarm("correctness", "change", 24, 29, 6, 12.0, 10.0, "rate 1% -> 41%", 6.0),
+                    Alarm("confidence", "change", 22, 29, 8, 11.0, 10.0, "mean -1 sd", 8.0)]
+
+    settings = Settings(home=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    w = SequentialWatch(settings, store=None)  # type: ignore[arg-type]
+    w.monitors[1], w._ts[1] = _Two(), deque(maxlen=5000)  # type: ignore[assignment]
+    hints = {}
+    for _, s in _stream(6, [(30, 0.99)]):
+        hints.update(w.feed([(1, s)]))
+    h = hints[1]
+    assert (h.kind, h.signal, h.change_point_at) == ("change", "correctness", 24.0)
+    assert "CUSUM 12.0 >= threshold 10.0" in h.evidence and h.since_samples == 30 - 22   # the wider window
