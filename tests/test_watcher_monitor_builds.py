@@ -256,9 +256,10 @@ def test_two_alarms_in_one_call_hand_on_the_change_with_its_evidence(tmp_path):
     from app.detection.sequential import Alarm
 
     class _Two:
-        detectors = {"correctness": None, "confidence": None}
-        failing = ["confidence", "correctness"]
-        n = 0
+        def __init__(self) -> None:
+            self.detectors = {"correctness": None, "confidence": None}
+            self.failing = ["confidence", "correctness"]
+            self.n = 0
 
         def update(self, sample):
             self.n += 1
