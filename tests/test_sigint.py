@@ -25,15 +25,40 @@ def _count(db: Path, table: str) -> int:
         con.close()
 
 
+def _ignores_sigint(pid: int) -> bool:
+    """Whether process ``pid`` ignores SIGINT (Linux: bit 2 of SigIgn in /proc/PID/status)."""
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        return False
+    line = next(x for x in status.read_text().splitlines() if x.startswith("SigIgn:"))
+    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+
+
+def _popen_as_from_a_console(cmd: list[str], **kw) -> subprocess.Popen:
+    """Start ``cmd`` with SIGINT at its default, as a shell in a terminal does for a foreground command.
+
+    A test run started as a background job (``pytest ... &`` in a script, no job control) inherits SIGINT
+    *ignored*, and an ignored signal stays ignored across exec: the child would never see the Ctrl-C this
+    test sends (seen as "still running 5 s after SIGINT" with an empty stderr, every time). A handled signal
+    is reset to its default at exec, so the parent handles SIGINT (briefly) while it starts the child."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(cmd, **kw)
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 def _interrupt(args: list[str], env: dict[str, str], started: callable) -> tuple[int, float, str]:
     """Start ``mlfi ARGS``, wait until ``started()`` is true, send one SIGINT; (exit code, seconds to exit, stderr)."""
-    proc = subprocess.Popen([sys.executable, "-m", "app", *args], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = _popen_as_from_a_console([sys.executable, "-m", "app", *args], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
+        assert not _ignores_sigint(proc.pid), "the command must start with SIGINT at its default"
+        deadline = time.monotonic() + 120          # start-up (imports) takes tens of seconds on a loaded host
         while not started() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
         assert proc.poll() is None, proc.communicate()[1][-2000:]
+        assert started(), "the command never started probing"
         t0 = time.monotonic()
         proc.send_signal(signal.SIGINT)
         try:

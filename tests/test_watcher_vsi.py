@@ -24,8 +24,13 @@ from tests.test_watcher_schedule import Clock, FakeProbe, _add, _probe_set
 class _Fast:
     """Stands in for SequentialWatch: no alarms, the fast set is what the test says."""
 
+    building = False
+
     def __init__(self) -> None:
         self.on: set[int] = set()
+
+    def close(self) -> None:
+        pass
 
     def feed(self, batch):
         return {}

@@ -145,7 +145,7 @@ def main(settings: Settings, urls: list[str] | None = None, interval: float | No
     stop = stop_event or threading.Event()
     totals = Totals()
     sched = Scheduler(settings, store, probe_fn=probe_fn, stagger=True,
-                      interval_override=None if urls else interval, totals=totals)
+                      interval_override=None if urls else interval, totals=totals, monitor_builds="thread")
     analyzer = Analyzer(settings, store, background="process", stagger=True, totals=totals)
     analyzer.inputs = sched.inputs             # MLFI_STORE_INPUTS=none: the in-memory window of inputs
     old = _install_signals(stop, sched.wake)

@@ -65,11 +65,14 @@ class Scheduler(ProbeJobs):
     concurrency : worker threads; default ``settings.watch_concurrency``.
     stagger : spread first probes over each endpoint's interval (the long-running loop) instead of now.
     interval_override : probe every endpoint at this interval instead of its stored one.
+    monitor_builds : where sequential monitors are built: ``"inline"`` (on this thread at an endpoint's first
+        sample; simulated clocks) or ``"thread"`` (off the owner thread, samples queued meanwhile; the live watcher).
     """
 
     def __init__(self, settings: Settings, store: Store, *, probe_fn: ProbeFn | None = None,
                  clock: Callable[[], float] = time.time, concurrency: int | None = None, stagger: bool = False,
-                 interval_override: float | None = None, totals: Totals | None = None) -> None:
+                 interval_override: float | None = None, totals: Totals | None = None,
+                 monitor_builds: str = "inline") -> None:
         self.settings, self.store, self.clock = settings, store, clock
         self.stagger, self.interval_override = stagger, interval_override
         self.totals = totals or Totals()
@@ -84,7 +87,7 @@ class Scheduler(ProbeJobs):
         self._states: dict[int, _Endpoint] = {}
         self._done: queue.SimpleQueue[_Result] = queue.SimpleQueue()
         self._buffer = WriteBuffer(store)
-        self.sequential = SequentialWatch(settings, store)   # fed after each committed batch
+        self.sequential = SequentialWatch(settings, store, builds=monitor_builds)   # fed after each committed batch
         self.alarms: dict[int, AlarmHint] = {}               # endpoint id -> alarm not yet handed on
         self.fast_probes = 0                                 # probes started at the fast interval
         # MLFI_STORE_INPUTS=none: the inputs the database does not get, for the analysis (bounded, in memory)
@@ -253,8 +256,8 @@ class Scheduler(ProbeJobs):
             self.totals.add(stale_writes_refused=self._buffer.refused - refused)
         if failed:
             self.totals.add(write_failures=1)
-        elif self._buffer.last_written:
-            if self.inputs is not None:
+        elif self._buffer.last_written or self.sequential.building:   # (monitors built meanwhile take their queue)
+            if self.inputs is not None and self._buffer.last_written:
                 self.inputs.add(self._buffer.last_written)
             try:
                 self.alarms.update(self.sequential.feed(self._buffer.last_written))
@@ -322,6 +325,7 @@ class Scheduler(ProbeJobs):
             logger.warning(f"{left} probes still running at shutdown; their results are dropped")
         self.collect()
         written, failed = self.flush()
+        self.sequential.close()           # never waits for a monitor being built
         self._pool.shutdown(wait=False, cancel_futures=True)
         with self._sessions_lock:
             for s in self._sessions:

@@ -2,8 +2,14 @@
 
 The monitors live in memory and are rebuilt on restart and when the endpoint's active baseline version
 changes (re-learned or re-activated; looked up every 20 samples): the CUSUM statistics start afresh
-against the new baseline, and an open episode ends (its incident then follows the cadence rules). Runs in the owner thread, after a batch commits. Each alarm becomes an
-:class:`AlarmHint` that makes the endpoint due at once:
+against the new baseline, and an open episode ends (its incident then follows the cadence rules). Runs in the
+owner thread, after a batch commits; the monitors themselves are built off it (:mod:`app.watcher.monitor_builds`,
+``builds="thread"`` in the live watcher). While an endpoint's monitor is being built its samples wait in a
+queue (at most ``MAX_QUEUED``; beyond that the oldest are dropped and counted: the monitor then starts on the
+newest, as if it had been built later) and are fed to it in write order once it is ready, before any newer
+sample. A rebuild (new baseline version) drops the old monitor first: a sample is fed to the old monitor or
+queued for the new one, never both, and a build superseded meanwhile is discarded (its token no longer matches).
+Each alarm becomes an :class:`AlarmHint` that makes the endpoint due at once:
 
 - the first ``change`` opens an episode; its analysis runs at the alarm on the samples since the change
   point, padded with the samples just before it to the stated minimum ``MIN_ALARM_WINDOW`` (20): the
@@ -23,7 +29,7 @@ against the new baseline, and an open episode ends (its incident then follows th
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from loguru import logger
 
@@ -36,13 +42,16 @@ from app.errors import BaselineMissingError
 from app.schemas import Baseline
 from app.schemas import Sample as StoredSample
 from app.storage import Store
+from app.watcher.logs import log_failure
+from app.watcher.monitor_builds import MonitorBuilds
 
-__all__ = ["MIN_ALARM_WINDOW", "AlarmHint", "SequentialWatch", "monitor_baseline", "to_sequential"]
+__all__ = ["MAX_QUEUED", "MIN_ALARM_WINDOW", "AlarmHint", "SequentialWatch", "monitor_baseline", "to_sequential"]
 
 MIN_ALARM_WINDOW = 20          # the windowed suite never analyses fewer samples after a change alarm
 _RETRY_EVERY = 10              # an endpoint without a usable baseline is looked at again every 10 samples
 _KEEP_TS = 5000                # timestamps kept per endpoint to date a change point
 _RECHECK_EVERY = 20            # samples between two looks at the endpoint's active baseline version
+MAX_QUEUED = 1000              # samples kept per endpoint while its monitor is being built (oldest dropped)
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,31 @@ class AlarmHint:
     def episode(self) -> str:
         """The incident-tracking state (:func:`app.governance.incidents.track`)."""
         return "change" if self.kind == "more" else self.kind
+
+
+@dataclass
+class _Pending:
+    """An endpoint whose monitor is being built: the build's token and the samples written meanwhile."""
+
+    token: int
+    name: str
+    version: int | None
+    samples: deque[StoredSample] = field(default_factory=lambda: deque(maxlen=MAX_QUEUED))
+    dropped: int = 0
+
+    def add(self, s: StoredSample) -> None:
+        self.dropped += len(self.samples) == MAX_QUEUED
+        self.samples.append(s)
+
+
+def _put(hints: dict[int, AlarmHint], eid: int, hint: AlarmHint, *, keep: bool = False) -> None:
+    """Record ``hint`` as the endpoint's hint of this call. One call can replay a queue of samples: a ``change``
+    stays the hint when a ``more`` follows it, with the later (longer) window; ``keep``: an earlier hint wins."""
+    old = hints.get(eid)
+    if old is not None and old.kind == "change" and hint.kind == "more":
+        hints[eid] = replace(old, since_samples=hint.since_samples)
+    elif old is None or not keep:
+        hints[eid] = hint
 
 
 def _evidence(alarm: Alarm) -> str:
@@ -115,13 +149,17 @@ class SequentialWatch:
 
     An episode runs from the first change alarm to the moment no signal is failing any more: alarms
     of other signals inside it are the same change (``more``), and :meth:`ongoing` tells a cadence
-    analysis that the change is not over, so one change makes one incident.
+    analysis that the change is not over, so one change makes one incident. ``builds``: where monitors
+    are built (``"inline"``: at the first sample, on the caller's thread; ``"thread"``: off it).
     """
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, *, builds: str = "inline") -> None:
         self.settings, self.store = settings, store
         self.false_alarm_every = float(settings.false_alarm_every)
+        self.builds = MonitorBuilds(builds)
         self.monitors: dict[int, SequentialMonitor] = {}
+        self._pending: dict[int, _Pending] = {}         # endpoint id -> monitor being built, samples queued
+        self._token = 0                                 # the newest build request's token
         self._retry_at: dict[int, int] = {}             # no usable baseline yet: samples until the next look
         self._ts: dict[int, deque[float]] = {}          # newest sample times, by monitor index
         self._episode: dict[int, AlarmHint] = {}        # endpoint id -> the change that opened its episode
@@ -150,15 +188,13 @@ class SequentialWatch:
                         f"({'the open episode ends' if eid in self._episode else 'no episode open'})")
             self.forget(eid)
 
-    def _monitor(self, eid: int, name: str) -> SequentialMonitor | None:
+    def _request(self, eid: int, name: str) -> bool:
+        """Ask for the endpoint's monitor (True: a build was submitted); the baseline is read here, built off here."""
         from app.storage.baselines import load_baseline
 
-        self._rebuild_if_relearned(eid, name)
-        if eid in self.monitors:
-            return self.monitors[eid]
         if self._retry_at.get(eid, 0) > 0:
             self._retry_at[eid] -= 1
-            return None
+            return False
         try:
             b = load_baseline(self.settings, self.store, name)
         except BaselineMissingError:
@@ -166,12 +202,40 @@ class SequentialWatch:
         mb = monitor_baseline(b) if b is not None else None
         if mb is None:
             self._retry_at[eid] = _RETRY_EVERY
-            return None
-        mon = SequentialMonitor(mb, false_alarm_every=self.false_alarm_every)
-        self.monitors[eid], self._ts[eid] = mon, deque(maxlen=_KEEP_TS)
-        self._version[eid] = (b.version if b is not None else None, _RECHECK_EVERY)
-        logger.info(f"sequential monitor for {name}: signals {', '.join(sorted(mon.detectors))}")
-        return mon
+            return False
+        self._token += 1
+        self._pending[eid] = _Pending(self._token, name, b.version if b is not None else None)
+        self.builds.submit(eid, self._token, mb, self.false_alarm_every)
+        return True
+
+    def _install(self, hints: dict[int, AlarmHint]) -> None:
+        """Take the monitors built since the last look; feed each its queued samples, oldest first."""
+        for built in self.builds.take():
+            eid = built.endpoint_id
+            p = self._pending.get(eid)
+            if p is None or p.token != built.token:
+                continue                                 # forgotten or superseded meanwhile: dropped
+            del self._pending[eid]
+            name = p.name
+            if built.monitor is None:
+                log_failure(f"sequential monitor for {name} not built (retried in {_RETRY_EVERY} samples)",
+                            built.error or RuntimeError("no monitor"))
+                self._retry_at[eid] = _RETRY_EVERY
+                continue
+            mon = self.monitors[eid] = built.monitor
+            self._ts[eid] = deque(maxlen=_KEEP_TS)
+            self._version[eid] = (p.version, _RECHECK_EVERY)
+            lost = f", the {p.dropped} oldest dropped" if p.dropped else ""
+            logger.info(f"sequential monitor for {name}: signals {', '.join(sorted(mon.detectors))}"
+                        + (f" ({len(p.samples)} samples written while it was built{lost})" if self.builds.mode != "inline"
+                           else ""))
+            for s in p.samples:
+                self._step(eid, mon, s, hints)
+
+    @property
+    def building(self) -> bool:
+        """Monitor builds submitted and not yet installed (the owner should look again soon)."""
+        return self.builds.busy
 
     def _ts_at(self, eid: int, mon: SequentialMonitor, index: int) -> float:
         ts = self._ts[eid]
@@ -179,26 +243,37 @@ class SequentialWatch:
         return ts[min(max(index - first, 0), len(ts) - 1)]
 
     def feed(self, batch: list[tuple[int, StoredSample]]) -> dict[int, AlarmHint]:
-        """Feed a committed batch (in write order); returns endpoint id -> the alarm that makes it due."""
+        """Feed a committed batch (in write order); returns endpoint id -> the alarm that makes it due.
+
+        Monitors built since the last call first take the samples queued for them; an empty batch only
+        does that."""
         hints: dict[int, AlarmHint] = {}
+        self._install(hints)
         for eid, s in batch:
-            mon = self._monitor(eid, s.endpoint)
-            if mon is None:
-                continue
-            self._ts[eid].append(s.ts)
-            for alarm in mon.update(to_sequential(s)):
-                logger.warning(f"SEQUENTIAL {alarm.kind} on {s.endpoint}: {alarm.signal} "
-                               f"({alarm.alternative}), {alarm.delay} samples after the change point")
-                hint = self._hint(eid, mon, alarm)
-                if hint is not None:
-                    hints[eid] = hint
-            start = self._follow.get(eid)
-            if start is not None and mon.n - start >= MIN_ALARM_WINDOW and eid in self._episode:
-                del self._follow[eid]       # the first window made only of changed samples: refine
-                first = self._episode[eid]
-                hints.setdefault(eid, AlarmHint("more", first.signal, first.change_point_at, first.delay_samples,
-                                                mon.n - start, *_state(mon)))
+            self._rebuild_if_relearned(eid, s.endpoint)
+            if eid in self.monitors:
+                self._step(eid, self.monitors[eid], s, hints)
+            elif eid in self._pending:
+                self._pending[eid].add(s)
+            elif self._request(eid, s.endpoint):         # this sample is the first the new monitor gets
+                self._pending[eid].add(s)
+                self._install(hints)                     # inline builds are ready already
         return hints
+
+    def _step(self, eid: int, mon: SequentialMonitor, s: StoredSample, hints: dict[int, AlarmHint]) -> None:
+        self._ts[eid].append(s.ts)
+        for alarm in mon.update(to_sequential(s)):
+            logger.warning(f"SEQUENTIAL {alarm.kind} on {s.endpoint}: {alarm.signal} "
+                           f"({alarm.alternative}), {alarm.delay} samples after the change point")
+            hint = self._hint(eid, mon, alarm)
+            if hint is not None:
+                _put(hints, eid, hint)
+        start = self._follow.get(eid)
+        if start is not None and mon.n - start >= MIN_ALARM_WINDOW and eid in self._episode:
+            del self._follow[eid]       # the first window made only of changed samples: refine
+            first = self._episode[eid]
+            _put(hints, eid, AlarmHint("more", first.signal, first.change_point_at, first.delay_samples,
+                                       mon.n - start, *_state(mon)), keep=True)
 
     def _hint(self, eid: int, mon: SequentialMonitor, alarm: Alarm) -> AlarmHint | None:
         at = self._ts_at(eid, mon, alarm.change_point)
@@ -237,5 +312,10 @@ class SequentialWatch:
 
     def forget(self, eid: int) -> None:
         """Drop an endpoint's monitor (its baseline changed); it is rebuilt from the new one."""
-        for d in (self.monitors, self._retry_at, self._ts, self._episode, self._start, self._follow, self._version):
+        for d in (self.monitors, self._pending, self._retry_at, self._ts, self._episode, self._start, self._follow,
+                  self._version):
             d.pop(eid, None)
+
+    def close(self) -> None:
+        """Stop building monitors (a build in progress is not waited for)."""
+        self.builds.close()
