@@ -81,3 +81,22 @@ def test_monitor_confidence_detector_has_binned_charts_and_survives_a_round_trip
     assert back.labels() == det.labels() and back.stats == det.stats and back.threshold == det.threshold
     for c in (0.2, 0.85, 0.999):
         np.testing.assert_allclose(back.llr(c), det.llr(c))
+
+
+def test_scale_tolerance_ignores_a_tail_off_by_less_than_the_tolerance_and_keeps_a_real_scale_rise() -> None:
+    rng = np.random.default_rng(4)
+    healthy = np.clip(1.0 - rng.exponential(0.05, 150), 0.0, 1.0)
+    q = baseline_quantiles(list(np.minimum(healthy, 0.9997)))   # a baseline whose top tail came out 3e-4 too low
+    stream = np.clip(1.0 - rng.exponential(0.05, 20_000), 0.0, 1.0)
+    stream[:2_000] = 0.99995                                   # 10 % of the values just above the baseline's top
+    plain = MeanScaleCusum(quantiles=q, deltas=(2.0,), sigmas=(1.5,), false_alarm_every=10_000)
+    tolerant = MeanScaleCusum(quantiles=q, deltas=(2.0,), sigmas=(1.5,), scale_tolerance=0.005,
+                              false_alarm_every=10_000)
+    scale = plain.labels().index("scale x1.5")
+    assert plain.llr_many(list(stream)).mean(axis=0)[scale] > 0          # without: the scale chart rises on healthy data
+    assert tolerant.llr_many(list(stream)).mean(axis=0)[scale] < 0
+    med = q[99]
+    wider = np.clip(med + 2.5 * (stream - med), 0.0, 1.0)              # the spread 2.5x around the median: a real change
+    assert tolerant.llr_many(list(wider)).mean(axis=0)[scale] > 0
+    for y in (0.2, med, 0.999, 0.99995):
+        np.testing.assert_allclose(tolerant.llr(y), tolerant.llr_many([y])[0])

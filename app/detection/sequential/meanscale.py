@@ -19,6 +19,11 @@ jitter widening shrink to 0.7 sd). A chart at ``delta`` drifts down on any shift
 :func:`untolerated_deltas` keeps only the deltas whose half is at least the practical floor in the units of
 ``y``: a change within the tolerance still never alarms.
 
+Scale tolerance (``scale_tolerance``, units of ``y``): the scale charts score each value moved that much towards the
+baseline median, so a spread that differs from the baseline's by less than the practical floor does not count (the
+upper tail of a confidence piled up under 1 spans 0.9997-0.99999, where a 150-sample baseline's quantiles can be off
+by a few 1e-4, which made every such value a 2.8 sd outlier and the scale chart rise on healthy data).
+
 Binned shift charts (``bin_deltas``, against the same quantiles as the untolerated ones): the alternative "every
 value moved by ``delta`` sd" scored as the exact log-likelihood ratio of the values' bins on their own scale
 (:mod:`app.detection.sequential.shiftbins`), not as a normal-score mean shift: a skewed signal (confidence piled up
@@ -113,7 +118,7 @@ class MeanScaleCusum(SequentialDetector):
                  tolerance: float = 0.0, deltas: Sequence[float] = (0.5, 1.0, 2.0),
                  sigmas: Sequence[float] = (1.5, 2.5), raw_deltas: Sequence[float] = (),
                  raw_quantiles: Sequence[float] | None = None, bin_deltas: Sequence[float] = (),
-                 false_alarm_every: float = 10_000.0) -> None:
+                 scale_tolerance: float = 0.0, false_alarm_every: float = 10_000.0) -> None:
         if transform not in TRANSFORMS:
             raise ValueError(f"transform must be one of {sorted(TRANSFORMS)}, got {transform!r}")
         if direction not in ("up", "down", "both"):
@@ -125,10 +130,13 @@ class MeanScaleCusum(SequentialDetector):
             raise ValueError(f"raw_quantiles must be {len(_PROBS)} sorted values from baseline_quantiles()")
         if any(d <= 0 for d in raw_deltas) or any(d <= 0 for d in bin_deltas):
             raise ValueError(f"raw_deltas and bin_deltas must be > 0, got {list(raw_deltas)}, {list(bin_deltas)}")
+        if not scale_tolerance >= 0:
+            raise ValueError(f"scale_tolerance must be >= 0, got {scale_tolerance}")
         if tolerance < 0 or any(d <= 0 for d in deltas) or any(s <= 1 for s in sigmas) or not (deltas or sigmas):
             raise ValueError(f"need tolerance >= 0, deltas > 0, sigmas > 1; got {tolerance}, {deltas}, {sigmas}")
         self.quantiles = [float(q) for q in quantiles]
         self.transform, self.direction, self.tolerance = transform, direction, float(tolerance)
+        self.scale_tolerance = float(scale_tolerance)
         self.deltas, self.sigmas = sorted(float(d) for d in deltas), sorted(float(s) for s in sigmas)
         signs = {"up": [1.0], "down": [-1.0], "both": [1.0, -1.0]}[direction]
         self._means = [s * d for s in signs for d in self.deltas]
@@ -181,6 +189,11 @@ class MeanScaleCusum(SequentialDetector):
         u = np.where(j < i, tied, np.where(i == 0, _CLIP, np.where(i == nq, 1 - _CLIP, inner)))
         return ndtri(np.clip(u, _CLIP, 1 - _CLIP))
 
+    def _towards_median(self, y: Any) -> Any:
+        """``y`` moved ``scale_tolerance`` towards the baseline median (never past it): what the scale charts score."""
+        med, tol = self.quantiles[len(self.quantiles) // 2], self.scale_tolerance
+        return np.where(y - tol > med, y - tol, np.where(y + tol < med, y + tol, med))
+
     def llr_many(self, xs: Sequence[Any]) -> np.ndarray:
         """:meth:`llr` of many values at once: values x charts (the bootstrap of the thresholds scores every
         baseline atom against every redrawn baseline)."""
@@ -190,7 +203,8 @@ class MeanScaleCusum(SequentialDetector):
         z_up = self.scores(y - self.tolerance) if self.tolerance else z
         z_down = self.scores(y + self.tolerance) if self.tolerance else z
         cols = [m * (z_up if m > 0 else z_down) - m * m / 2 for m in self._means]
-        cols += [-math.log(s) + z * z * (1 - 1 / (s * s)) / 2 for s in self.sigmas]
+        zs = self.scores(self._towards_median(y)) if self.scale_tolerance else z
+        cols += [-math.log(s) + zs * zs * (1 - 1 / (s * s)) / 2 for s in self.sigmas]
         if self._raw_means:
             zr = self.scores(y, self.raw_quantiles) if self.raw_quantiles is not None else z
             cols += [m * zr - m * m / 2 for m in self._raw_means]
@@ -209,7 +223,12 @@ class MeanScaleCusum(SequentialDetector):
         z_up = self.score(y - self.tolerance) if self.tolerance else z
         z_down = self.score(y + self.tolerance) if self.tolerance else z
         out = [m * (z_up if m > 0 else z_down) - m * m / 2 for m in self._means]
-        out += [-math.log(s) + z * z * (1 - 1 / (s * s)) / 2 for s in self.sigmas]
+        if self.scale_tolerance:
+            med, tol = self.quantiles[len(self.quantiles) // 2], self.scale_tolerance
+            zs = self.score(y - tol if y - tol > med else min(med, y + tol))
+        else:
+            zs = z
+        out += [-math.log(s) + zs * zs * (1 - 1 / (s * s)) / 2 for s in self.sigmas]
         if self._raw_means:
             zr = self.score(y, self.raw_quantiles) if self.raw_quantiles is not None else z
             out += [m * zr - m * m / 2 for m in self._raw_means]
@@ -247,4 +266,4 @@ class MeanScaleCusum(SequentialDetector):
         return {"quantiles": list(self.quantiles), "transform": self.transform, "direction": self.direction,
                 "tolerance": self.tolerance, "deltas": list(self.deltas), "sigmas": list(self.sigmas),
                 "raw_deltas": list(self.raw_deltas), "raw_quantiles": self.raw_quantiles,
-                "bin_deltas": list(self.bin_deltas)}
+                "bin_deltas": list(self.bin_deltas), "scale_tolerance": self.scale_tolerance}
