@@ -105,11 +105,11 @@ def _with_h(det0, h: float):
     return make
 
 
-def _first(det, vals: list[tuple[int, object]]) -> float:
+def _first(det, vals: list[tuple[int, object]], warm: int = WARM) -> float:
     for i, v in vals:
         det.update(v)
-        if det.drift_detected and i >= WARM:
-            return i - WARM + 1
+        if det.drift_detected and i >= warm:
+            return i - warm + 1
     return math.inf
 
 
@@ -120,11 +120,14 @@ def main() -> None:
     ap.add_argument("--calib", type=int, default=50_000)
     ap.add_argument("--fresh", type=int, default=200_000)
     ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--warm-jitter", type=int, default=0,
+                    help="change after 500 + U{0..J-1} healthy samples (ADWIN checks every 32 samples: a fixed change "
+                         "position puts every change at the same phase of its clock)")
     ap.add_argument("--every", type=float, default=10_000.0, help="matched rate: 1 false alarm per EVERY samples")
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "sequential_matched.md"))
     a = ap.parse_args()
     t0, cpu0 = time.time(), time.process_time()
-    rng = np.random.default_rng(11)
+    rng, jit = np.random.default_rng(11), np.random.default_rng(12)
     base = draw(rng, 5000, HEALTHY)
     mb = MonitorBaseline.from_samples(base)
     alone = SequentialMonitor(mb, false_alarm_every=a.every / len(SequentialMonitor(mb).detectors))
@@ -134,12 +137,15 @@ def main() -> None:
     rate = f"1 per {a.every:,.0f}"
     lines = ["# Delay at a matched false-alarm rate: every detector calibrated by the same rule", "",
              (f"`PYTHONPATH=. bench/.venv-river/bin/python bench/sequential/matched.py --every {a.every:.0f} "
-              f"--calib {a.calib} --fresh {a.fresh} --reps {a.reps}` on source {_source()}"), "",
+              f"--calib {a.calib} --fresh {a.fresh} --reps {a.reps}"
+              + (f" --warm-jitter {a.warm_jitter}" if a.warm_jitter else "") + f"` on source {_source()}"), "",
              (f"Matched rate: {rate} samples of the signal. Per signal: one set of healthy calibration streams "
               f"calibrates every detector (most sensitive knob with at most {max_alarms} alarms in {a.calib:,} "
               f"samples); 'mlfi stated h' is mlfi's detector at its own threshold for {rate} samples of the signal "
               "(no calibration; at 1 per 50,000 that is the product's detector). Delay: median / p95 samples over "
-              f"{a.reps} change streams (500 healthy samples, then the change), the same streams for every detector; "
+              f"{a.reps} change streams (500 healthy samples"
+              + (f" plus 0-{a.warm_jitter - 1} drawn per stream" if a.warm_jitter else "")
+              + ", then the change), the same streams for every detector; "
               f"[in brackets: that detector's false alarms per 10,000 on {a.fresh:,} fresh healthy samples]."), "",
              "| signal | mode | CUSUM bound | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
     fa_lines = ["", ("Knobs and false alarms per 10,000 fresh healthy samples with exact Poisson 95 % intervals "
@@ -189,7 +195,8 @@ def main() -> None:
                 continue
             d: dict[str, list[float]] = {n: [] for n in names}
             for _ in range(a.reps):
-                stream = draw(rng, WARM, HEALTHY) + draw(rng, CHANGED, after)
+                warm = WARM + (int(jit.integers(0, a.warm_jitter)) if a.warm_jitter else 0)
+                stream = draw(rng, warm, HEALTHY) + draw(rng, CHANGED, after)
                 for n in names:
                     make, _, kind = makers[n]
                     if kind == "mlfi":
@@ -197,7 +204,7 @@ def main() -> None:
                     else:
                         vals = [(i, (x - mu) / sd) for i, s in enumerate(stream)
                                 if (x := peer_value(sig, s)) is not None]
-                    d[n].append(_first(make(), vals))
+                    d[n].append(_first(make(), vals, warm))
             lines.append(f"| {sig} | {mode} | {cusum_bound(sig, after, a.every):.1f} | "
                          + " | ".join(f"{_delay(d[n])} [{1e4 * rates[n] / n_fresh[makers[n][2]]:.2f}]"
                                       for n in names) + " |")
