@@ -46,7 +46,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from app.detection.sequential.base import SequentialDetector
-from app.detection.sequential.shiftbins import bin_edges, shift_llr
+from app.detection.sequential.shiftbins import bin_edges, bin_probabilities, shift_llr
 
 __all__ = ["MeanScaleCusum", "baseline_quantiles", "robust_sd", "untolerated_deltas"]
 
@@ -151,7 +151,7 @@ class MeanScaleCusum(SequentialDetector):
         sd = robust_sd(bq)
         self._bin_llr = np.stack([shift_llr(bq, self._edges, m * sd) for m in self._bin_means], axis=1) \
             if self._bin_means else np.zeros((len(self._edges) + 1, 0))
-        p0 = np.bincount(np.searchsorted(self._edges, bq, side="right"), minlength=len(self._edges) + 1) / len(bq)
+        p0 = bin_probabilities(bq, self._edges)
         p1 = p0[:, None] * np.exp(self._bin_llr)
         self._bin_kl0 = [float(v) for v in -(p0 @ self._bin_llr)]
         self._bin_kl1 = [float(v) for v in (p1 * self._bin_llr).sum(axis=0)]

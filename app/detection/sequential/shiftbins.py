@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["BINS", "EPS", "bin_edges", "shift_llr"]
+__all__ = ["BINS", "EPS", "bin_edges", "bin_probabilities", "shift_llr"]
 
 BINS = 20
 EPS = 0.02
@@ -47,9 +47,8 @@ def shift_llr(quantiles: Sequence[float], edges: np.ndarray, shift: float, eps: 
     (True, -3.91)
     """
     q = np.asarray(quantiles, dtype=float)
-    k = len(edges) + 1
-    p0 = np.bincount(np.searchsorted(edges, q, side="right"), minlength=k) / len(q)
-    p1 = np.bincount(np.searchsorted(edges, q + shift, side="right"), minlength=k) / len(q)
+    p0 = bin_probabilities(q, edges)
+    p1 = bin_probabilities(q + shift, edges)
     p1 = (1.0 - eps) * p1 + eps * p0
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(p0 > 0, np.log(p1 / np.where(p0 > 0, p0, 1.0)), 0.0)
