@@ -16,8 +16,12 @@ the alarm rates add up to the budget. With a baseline of known size the threshol
 the bootstrap for its estimation error (analytic, :mod:`~app.detection.sequential.estimation`) and,
 for errors, correctness, confidence and class mix, the analytic threshold corrected by simulating the
 detector's own healthy law (:mod:`~app.detection.sequential.simulated`; the analytic one alone ran at
-0.00-0.25 false alarms per 10,000 when set for 1). Confidence and latency also get untolerated mean
-charts where the baseline's spread lets them tolerate the tolerance (``untolerated_deltas``). After an alarm the signal runs a :class:`RecoveryTest` instead of
+0.00-0.25 false alarms per 10,000 when set for 1). Confidence gets binned shift charts (1 and 2.5 sd on the
+confidence scale, :mod:`~app.detection.sequential.shiftbins`) and latency untolerated mean charts, each where the
+baseline's spread lets them tolerate the tolerance (``untolerated_deltas``). Confidence's scale charts score each value moved 0.005
+towards the baseline median (``scale_tolerance``): a 150-sample baseline's top quantiles of a confidence piled up
+under 1 can be off by a few 1e-4, which made the scale chart rise on healthy digits data (19 of 21 false alarms in
+200,000 samples came from one such baseline). After an alarm the signal runs a :class:`RecoveryTest` instead of
 its detector; when that passes, a ``recovered`` event is returned and the detector starts afresh.
 
 Recovery budget: a signal still failing at (or beyond) its recovery alternative is declared healthy less
@@ -54,6 +58,11 @@ LATENCY_TOLERANCE = math.log(1.2)
 LATENCY_OFFSET_MS = 20.0
 LATENCY_JITTER = math.log(1.25)
 CONFIDENCE_TOLERANCE = 0.02
+# confidence's untolerated charts: Gaussian mean shifts on normal scores (RAW) and binned shifts on the confidence
+# scale itself (BIN, shiftbins.py), each kept only where its half-shift is at least the tolerance
+CONFIDENCE_SCALE_TOLERANCE = 0.005   # the scale charts: values moved this much towards the median
+CONFIDENCE_RAW: tuple[float, ...] = ()
+CONFIDENCE_BIN = (1.0, 2.5)
 WARNING_SHARE = 0.5           # a statistic at half its threshold is a warning: the watcher probes faster
 RECOVERY_SHARE = 10            # recovery budget: false_alarm_every / 10 still-failing samples per false recovery
 MIN_BASELINE = 20
@@ -149,6 +158,12 @@ def latency_raw_quantiles(log_quantiles: list[float]) -> list[float]:
     return [math.log(math.exp(q) + LATENCY_OFFSET_MS) for q in log_quantiles]
 
 
+def _confidence_untolerated(q: list[float]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Deltas (sd) of confidence's untolerated normal-score and binned shift charts on baseline quantiles ``q``."""
+    return (untolerated_deltas(q, CONFIDENCE_TOLERANCE, CONFIDENCE_RAW),
+            untolerated_deltas(q, CONFIDENCE_TOLERANCE, CONFIDENCE_BIN))
+
+
 def _signals(b: MonitorBaseline) -> dict[str, tuple[Callable[[float], SequentialDetector], Callable[[Sample], Any]]]:
     out: dict[str, tuple[Callable[[float], SequentialDetector], Callable[[Sample], Any]]] = {
         "errors": (lambda arl: BernoulliCusum(p0=b.error_rate, false_alarm_every=arl), lambda s: int(bool(s.error))),
@@ -159,8 +174,9 @@ def _signals(b: MonitorBaseline) -> dict[str, tuple[Callable[[float], Sequential
                               lambda s: None if s.error or s.correct is None else int(not s.correct))
     if b.confidence_quantiles is not None:
         q = b.confidence_quantiles
-        cr = untolerated_deltas(q, CONFIDENCE_TOLERANCE)
+        cr, cb = _confidence_untolerated(q)
         out["confidence"] = (lambda arl: MeanScaleCusum(quantiles=q, tolerance=CONFIDENCE_TOLERANCE, raw_deltas=cr,
+                                                        bin_deltas=cb, scale_tolerance=CONFIDENCE_SCALE_TOLERANCE,
                                                         false_alarm_every=arl),
                              lambda s: None if s.error else s.confidence)
     if b.latency_quantiles is not None:
@@ -198,11 +214,12 @@ def _calibrated(name: str, det: SequentialDetector, b: MonitorBaseline, n: int, 
     elif name == "confidence" and b.confidence_quantiles is not None:
         atoms, q0 = list(b.confidence_quantiles), list(b.confidence_quantiles)
         grids = [(0.5, 1.0, 2.0), (1.0, 2.0), (2.0,)]
-        cr = untolerated_deltas(q0, CONFIDENCE_TOLERANCE)
+        cr, cb = _confidence_untolerated(q0)
 
         def make(xs: list[Any] | None, g: Any) -> SequentialDetector:
             return MeanScaleCusum(quantiles=q0 if xs is None else baseline_quantiles(xs), deltas=g, raw_deltas=cr,
-                                  tolerance=CONFIDENCE_TOLERANCE, false_alarm_every=arl)
+                                  bin_deltas=cb, tolerance=CONFIDENCE_TOLERANCE, scale_tolerance=CONFIDENCE_SCALE_TOLERANCE,
+                                  false_alarm_every=arl)
     elif name == "latency" and b.latency_quantiles is not None:
         atoms = [math.exp(q) + LATENCY_OFFSET_MS for q in b.latency_quantiles]   # what the detector is fed
         lq0 = list(b.latency_quantiles)
