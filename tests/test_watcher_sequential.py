@@ -65,6 +65,8 @@ def test_change_follow_up_and_recovery_make_one_episode(tmp_path):
     assert 297 <= change.change_point_at <= at                    # a stored sample's time, near the switch
     assert more.since_samples == MIN_ALARM_WINDOW and more.change_point_at == change.change_point_at
     assert set(w.ongoing()) == {1} and w.ongoing()[1].kind == "ongoing" and not w.ongoing()[1].due
+    # a cadence analysis inside the episode reads the samples since its change point, not a straddling window
+    assert w.ongoing()[1].since_samples == change.since_samples + 360 - (at + 1)
     healed = []
     for i, s in enumerate(_samples(rng, 400, 0.99, 400)):
         h = w.feed([s])

@@ -305,10 +305,17 @@ class SequentialWatch:
         return {eid for eid, mon in self.monitors.items() if mon.warning or eid in self._episode}
 
     def ongoing(self) -> dict[int, AlarmHint]:
-        """The endpoints inside an episode (changed, not yet recovered), as ``ongoing`` hints."""
-        return {eid: AlarmHint("ongoing", h.signal, h.change_point_at, h.delay_samples, None,
-                               *_state(self.monitors[eid]))
+        """The endpoints inside an episode (changed, not yet recovered), as ``ongoing`` hints. Their window is
+        the samples since the episode's change point (at least ``MIN_ALARM_WINDOW``, at most the usual window):
+        a cadence analysis inside an episode reads the changed samples, not a window that straddles the change
+        and dilutes it with healthy ones (a constant answer is not "every answer the same" any more then)."""
+        return {eid: AlarmHint("ongoing", h.signal, h.change_point_at, h.delay_samples,
+                               self._since_start(eid), *_state(self.monitors[eid]))
                 for eid, h in self._episode.items() if eid in self.monitors}
+
+    def _since_start(self, eid: int) -> int | None:
+        start = self._start.get(eid)
+        return None if start is None else self.monitors[eid].n - start
 
     def forget(self, eid: int) -> None:
         """Drop an endpoint's monitor (its baseline changed); it is rebuilt from the new one."""
