@@ -37,6 +37,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 DEV_BATCHES = {
     "A": "diagnosis_holdout_a.json", "B": "diagnosis_holdout_b.json", "C": "diagnosis_batch_c.json",
     "D": "diagnosis_batch_d.json", "E": "diagnosis_batch_e.json", "F": "diagnosis_batch_f.json",
+    "G": "diagnosis_batch_g.json",
 }
 CORPUS = ROOT / "bench" / "diagnosis" / "reader_corpus.json"
 MODEL = ROOT / "app" / "diagnosis" / "learned" / "reader_model.json"
@@ -45,6 +46,8 @@ GRID_C = (0.3, 1.0, 3.0, 10.0, 30.0)
 GRID_WEIGHT = (None, "balanced")
 THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))
 SEED = 0
+VECTORISERS = ("word", "word+char")
+FEATURES = "word"  # the exported scorer (app/diagnosis/learned/vectors.py) repeats the word vectoriser only
 
 
 def read_case(case: dict[str, Any]) -> dict[str, Any]:
@@ -80,12 +83,13 @@ def build_corpus() -> dict[str, Any]:
 def _pipeline(c: float, weight: str | None) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
+    from sklearn.pipeline import make_pipeline, make_union
 
-    return make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, lowercase=True),
-        LogisticRegression(C=c, class_weight=weight, max_iter=5000),
-    )
+    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, lowercase=True)
+    if FEATURES == "word+char":  # compared by bench/diagnosis/lobo_reader.py only
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
+        return make_pipeline(make_union(words, chars), LogisticRegression(C=c, class_weight=weight, max_iter=5000))
+    return make_pipeline(words, LogisticRegression(C=c, class_weight=weight, max_iter=5000))
 
 
 def out_of_fold(docs: list[str], labels: list[str], c: float, weight: str | None) -> tuple[list[str], Any]:

@@ -72,7 +72,7 @@ _CLAUSE_RE = re.compile(
     _I,
 )
 _COUNT_UNITS = re.compile(
-    r"\s*-?\s*(seeds?|epochs?|steps?|iterations?|folds?|rows?|examples?|samples?|records?|"
+    r"\s*(?:(?:-|to)\s*\d+(?:\.\d+)?\s*)?-?\s*(seeds?|epochs?|steps?|iterations?|folds?|rows?|examples?|samples?|records?|"
     r"images?|days?|weeks?|months?|years?|hours?|minutes?|features?|columns?|classes|class\b|"
     r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b)",
     _I,
