@@ -30,6 +30,10 @@ _COUNTS = re.compile(
     rf"(?<![\w.,]){_PRE}{_NUM}\s+{_HEAD}[^.;]{{0,40}}?\b(?:and|vs\.?|versus|against|but|while|compared to)\s+"
     rf"(?:only\s+)?{_PRE}{_NUM}\s+{_HEAD}", _I)
 # words after a count that name a unit, a split or a model part, not a class
+# "positives: 120, negatives: 9,880": class names with their counts, read only next to a class word
+_NAMED_COUNT = re.compile(rf"\b([a-z][\w-]*)\s?[:=]\s?{_NUM}", _I)
+_CLASS_WORDS = re.compile(r"\b(?:class\w*|labels?|positives?|negatives?|minority|majority|counts?|distribution|"
+                          r"imbalance\w*|balance)\b", _I)
 _UNITS = frozenset("""
 epoch epochs step steps iteration iterations layer layers feature features column columns second seconds minute
 minutes hour hours day days week weeks month months year years ms gb mb kb tb images image samples sample rows row
@@ -50,6 +54,8 @@ def class_count_share(text: str) -> tuple[float, str] | None:
 
     >>> class_count_share("The training set has 714 ham and 36 spam emails.")[0]
     0.048
+    >>> class_count_share("Positives: 120, negatives: 9,880.")[0]
+    0.012
     >>> class_count_share("Trained for 10 epochs and 500 steps on 2086 train and 2084 validation rows.") is None
     True
     """
@@ -65,6 +71,12 @@ def class_count_share(text: str) -> tuple[float, str] | None:
             if a + b < 20 or 1900 <= a <= 2100 or 1900 <= b <= 2100:  # too few to weigh, or years
                 continue
             share = round(min(a, b) / (a + b), 4)
+            if best is None or share < best[0]:
+                best = (share, s[:200])
+        named = [(m.group(1).lower(), int(m.group(2).replace(",", ""))) for m in _NAMED_COUNT.finditer(s)]
+        named = [(h, n) for h, n in named if h not in _UNITS and not 1900 <= n <= 2100]
+        if len(named) >= 2 and _CLASS_WORDS.search(s) and sum(n for _, n in named) >= 20:
+            share = round(min(n for _, n in named) / sum(n for _, n in named), 4)
             if best is None or share < best[0]:
                 best = (share, s[:200])
     return best
@@ -93,7 +105,8 @@ _DATA = r"(?:data|dataset|data set|set|cohort|population|distribution|domain|cor
 CONCEPT_CUES: tuple[Cue, ...] = (
     _cue("said_data_differs",
          r"\b(?:differs?|different|differ(?:ed|ing)|dissimilar|unlike|mismatch\w*|shift\w*)\b[^.;]{0,40}\b"
-         r"(?:from|to|than|between)\b|\bnot (?:\w+ )?representative of\b|\b(?:only|exclusively|solely) "
+         r"(?:from|to|than|between)\b|\bnot (?:\w+ )?representative of\b|\b(?:looks?|is|are|was|were) nothing like\b|"
+         r"\b(?:trained|fine-?tuned|fitted)\b[^.;]{0,30}\bon [^.;]{0,40}\bonly\b|\b(?:only|exclusively|solely) "
          r"(?:been )?(?:trained|fine-?tuned|pre-?trained|fitted) on\b|\b(?:trained|fine-?tuned|fitted) (?:only|"
          r"exclusively|solely) on\b|\b(?:other|different|new) (?:kinds?|types?|sorts?|styles?) of\b|"
          r"\bout[- ]of[- ](?:domain|distribution)\b|\b(?:domain|distribution|covariate|dataset) (?:shift|gap|"
@@ -131,6 +144,10 @@ CONCEPT_CUES: tuple[Cue, ...] = (
          r"vote|guess)|(?:constant|trivial|dummy|null) (?:model|classifier|baseline|predictor))",
          r"\b(?:would (?:score|get|reach|achieve|have)|scores? (?:the same|as (?:high|well|much))|better than "
          r"(?:ours|our|the model|my|the classifier)|beats? (?:ours|our|the model|my)|as good as|same accuracy)"),
+    _cue("said_one_answer_for_all",
+         r"\b(?:predict\w*|output\w*|answer\w*|label\w*|say\w*|says|return\w*|classif\w*|flag\w*)\b[^.;]{0,30}"
+         r"\b(?:every (?:time|input|case|sample|image|row|example|email|transaction|record|item|instance|one|"
+         r"patient|user|customer|text|document)|for (?:every|all|each)(?: \w+)?|everything|anything)\b"),
     _cue("said_metric_low",
          r"\b(?:precision|recall|f1|f-?score|accuracy|auc|dice|iou|map|bleu|score|scores|performance)\b[^.;]{0,40}\b"
          r"(?:(?:extremely|very|really|terribly|abysmally|surprisingly) (?:low|poor|bad)|near(?:ly)? zero|close to "

@@ -59,6 +59,8 @@ def read_facts(text: str) -> tuple[dict[str, Any], dict[str, str]]:
         facts[k], sources[k] = v, found_src[k]
     if facts.get("said_item_two_labels") and not facts.get("said_conflicting_labels"):  # one item, two labels
         facts["said_conflicting_labels"], sources["said_conflicting_labels"] = True, found_src["said_item_two_labels"]
+    if facts.get("said_one_answer_for_all") and not facts.get("said_single_class"):  # one answer for every input
+        facts["said_single_class"], sources["said_single_class"] = True, found_src["said_one_answer_for_all"]
     rate = facts.get("stated_detect_rate")
     if rate is not None and rate < facts.get("stated_recall_min", 2.0):  # "detects k of n" is a recall
         facts["stated_recall_min"], sources["stated_recall_min"] = rate, found_src["stated_detect_rate"]

@@ -18,6 +18,7 @@ __all__ = ["CUES", "Cue", "cue_facts", "prose_facts", "sentences"]
 _I = re.IGNORECASE
 _HEDGE = re.compile(r"\b(?:worr\w+|suspect\w*|maybe|might|could|perhaps|wonder\w*|whether|not sure|afraid|"
                     r"should I|is it|are there|can it)\b|\?\s*$", _I)
+_QUESTION = re.compile(r"\?\s*$")
 _NEG_BEFORE = re.compile(r"\b(?:no|not|never|without|ruled out|free of|none of the)\b[^.;]{0,25}$", _I)
 _NONE_AFTER = re.compile(r"^[^.;]{0,40}\b(?:found none|none found|found no|were none|was none|is clean|"
                          r"no overlap|zero overlap|0 overlap)\b", _I)
@@ -244,13 +245,18 @@ def sentences(text: str) -> list[str]:
 
 def _holds(cue: Cue, sentence: str) -> bool:
     first = cue.parts[0].search(sentence)
-    if first is None or any(p.search(sentence) is None for p in cue.parts[1:]):
+    rest = [p.search(sentence) for p in cue.parts[1:]]
+    if first is None or any(m is None for m in rest):
         return False
     if cue.unless is not None and cue.unless.search(sentence):
         return False
     if not cue.statement:
         return True
-    if _HEDGE.search(sentence) or _NEG_BEFORE.search(sentence[max(0, first.start() - 60) : first.start()]):
+    # a hedge counts where it governs the idea: before or inside it, or a question; one after the idea is
+    # stated ("..., and it barely moves whether I train on 10 % or 100 %") leaves the statement standing
+    stated_to = max([first.end(), *(m.end() for m in rest if m is not None)])
+    if _HEDGE.search(sentence[:stated_to]) or _QUESTION.search(sentence) \
+            or _NEG_BEFORE.search(sentence[max(0, first.start() - 60) : first.start()]):
         return False
     return _NONE_AFTER.search(sentence[first.end() :]) is None
 

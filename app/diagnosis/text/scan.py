@@ -82,7 +82,7 @@ _SHARE_OF_DATA = re.compile(
     r"\s*(?:%|percent)?\s*of\s+(?:the\s+|all\s+|our\s+)?(?:(?:train\w*|val\w*|valid\w*|test\w*|held-?out|"
     r"holdout)\s+)?(?:set\s+|data\s+)?(?:reviews|rows|samples|examples|images|records|items|cases|documents|texts|"
     r"sentences|files|pictures|transactions|users|customers|patients|labels|annotations|tweets|messages|"
-    r"emails|photos|scans|videos|clips)\b",
+    r"emails|photos|scans|videos|clips|data|data ?set|set)\b",
     re.IGNORECASE,
 )
 _COUNT_PREFIX = re.compile(
