@@ -50,6 +50,10 @@ PHRASINGS = {
     "said_one_answer_for_all": [
         "The classifier outputs 'negative' for every input.",
     ],
+    "said_constant_output": [
+        "The LSTM forecaster outputs nearly the same value for every hour of the week.",
+        "The regressor just predicts the mean for all houses.",
+    ],
     "said_metric_low": [
         "On the partner site the recall comes out extremely low.",
     ],
@@ -70,6 +74,18 @@ def test_each_concept_is_read_from_several_phrasings(fact: str, text: str) -> No
 ])
 def test_negations_questions_and_mentions_state_no_concept(text: str) -> None:
     assert not [k for k, v in concept_facts(text)[0].items() if k.startswith("said_") and v]
+
+
+def test_one_class_for_every_input_is_a_classification_idea_only() -> None:
+    assert concept_facts("The classifier outputs 'negative' for every input.")[0].get("said_one_answer_for_all")
+    assert not concept_facts("The forecaster predicts the same value for every day.")[0].get("said_one_answer_for_all")
+
+
+def test_several_patients_on_both_sides_is_an_entity_split_statement() -> None:
+    facts, _ = read_facts("Several patients have scans in both the training and the test set.")
+    assert facts.get("said_entity_both_sides") is True
+    assert not read_facts("Patients in the training and the test set come from one hospital.")[0].get(
+        "said_entity_both_sides")
 
 
 def test_class_counts_give_the_minority_share_and_skip_units_splits_and_years() -> None:
@@ -106,6 +122,8 @@ def test_frozen_held_out_accuracy_in_an_epoch_log() -> None:
     ("The status column has 5 distinct values instead of 3 because one export adds a trailing space.",
      "data_quality"),
     ("The evaluation script reports the validation split as the test score.", "evaluation_error"),
+    ("The demand regressor predicts almost the same value for every store; training and validation MAE are both "
+     "close to the spread of the target.", "underfitting"),
 ])
 def test_concepts_decide_the_category_end_to_end(text: str, category: str) -> None:
     p = diagnose(prompt=text).payload()

@@ -147,7 +147,12 @@ CONCEPT_CUES: tuple[Cue, ...] = (
     _cue("said_one_answer_for_all",
          r"\b(?:predict\w*|output\w*|answer\w*|label\w*|say\w*|says|return\w*|classif\w*|flag\w*)\b[^.;]{0,30}"
          r"\b(?:every (?:time|input|case|sample|image|row|example|email|transaction|record|item|instance|one|"
-         r"patient|user|customer|text|document)|for (?:every|all|each)(?: \w+)?|everything|anything)\b"),
+         r"patient|user|customer|text|document)|for (?:every|all|each)(?: \w+)?|everything|anything)\b",
+         unless=r"\b(?:value|number|forecast\w*|regress\w*|mse|rmse|mae|mean|average|price|amount)s?\b"),
+    _cue("said_constant_output",
+         r"\b(?:predict\w*|output\w*|forecast\w*|return\w*|gives?|produces?)\b[^.;]{0,30}\b(?:(?:almost |nearly |"
+         r"roughly |about )?the same (?:value|number|output|prediction|curve)|constant (?:values?|outputs?|"
+         r"predictions?)|the (?:mean|average)(?: value)?|a flat line)\b"),
     _cue("said_metric_low",
          r"\b(?:precision|recall|f1|f-?score|accuracy|auc|dice|iou|map|bleu|score|scores|performance)\b[^.;]{0,40}\b"
          r"(?:(?:extremely|very|really|terribly|abysmally|surprisingly) (?:low|poor|bad)|near(?:ly)? zero|close to "

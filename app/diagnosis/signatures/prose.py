@@ -78,7 +78,9 @@ CUES: tuple[Cue, ...] = (
     _cue("said_entity_both_sides",
          r"\b(?:same|each|individual|one) (?:patient|subject|user|customer|person|speaker|participant|animal|"
          r"household|device|driver|player|account|company|store|site|mouse|donor|individual)s?\b|"
-         r"\b(?:patients?|subjects?|users?|customers?|speakers?|participants?) (?:appear|occur|sit|are|land)",
+         r"\b(?:patients?|subjects?|users?|customers?|speakers?|participants?) (?:appear|occur|sit|are|land)|"
+         r"\b(?:several|some|many|multiple|most|\d+) (?:of the )?(?:patients|subjects|users|customers|speakers|"
+         r"participants|animals|donors|individuals|households|devices|drivers) (?:have|had|contribute\w*|with)\b",
          SPLITS_BOTH + r"|\bon both\b|\bin both\b"),
     _cue("said_slices_split_randomly",
          r"\b(?:slices|frames|patches|windows|crops|segments|tiles|clips|beats|time slices)\b",
