@@ -46,6 +46,7 @@ GRID_C = (0.3, 1.0, 3.0, 10.0, 30.0)
 GRID_WEIGHT = (None, "balanced")
 THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))
 SEED = 0
+N_FOLDS = 5
 VECTORISERS = ("word", "word+char")
 FEATURES = "word"  # the exported scorer (app/diagnosis/learned/vectors.py) repeats the word vectoriser only
 
@@ -93,13 +94,13 @@ def _pipeline(c: float, weight: str | None) -> Any:
 
 
 def out_of_fold(docs: list[str], labels: list[str], c: float, weight: str | None) -> tuple[list[str], Any]:
-    """Class order and out-of-fold probabilities (5-fold stratified, fixed seed)."""
+    """Class order and out-of-fold probabilities (``N_FOLDS``-fold stratified, fixed seed)."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
     classes = sorted(set(labels))
     proba = np.zeros((len(docs), len(classes)))
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
+    folds = StratifiedKFold(n_splits=N_FOLDS, shuffle=True, random_state=SEED)
     for train, test in folds.split(docs, labels):
         model = _pipeline(c, weight).fit([docs[i] for i in train], [labels[i] for i in train])
         cols = [classes.index(k) for k in model.classes_]
@@ -178,10 +179,13 @@ def export(rows: list[dict[str, Any]], chosen: dict[str, Any], cv: dict[str, Any
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reuse-corpus", action="store_true", help="fit from the stored corpus instead of re-reading")
+    ap.add_argument("--corpus-only", action="store_true", help="re-read the batches into the corpus and stop")
     args = ap.parse_args(argv)
     corpus = json.loads(CORPUS.read_text()) if args.reuse_corpus else build_corpus()
     if not args.reuse_corpus:
         CORPUS.write_text(json.dumps(corpus, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
+    if args.corpus_only:
+        return 0
     cv = select(corpus["rows"])
     out = export(corpus["rows"], cv["chosen"], cv, corpus["batches"], hashlib.sha256(CORPUS.read_bytes()).hexdigest())
     MODEL.write_text(json.dumps(out, separators=(",", ":")) + "\n", encoding="utf-8")
