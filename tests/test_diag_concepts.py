@@ -18,10 +18,14 @@ PHRASINGS = {
         "The tagger was trained on newswire only, and it is now used on forum posts.",
         "Live traffic looks nothing like the training sample.",
         "There is a domain shift between the synthetic training renders and real photos.",
+        "Since 2021 the vocabulary of the support tickets has shifted a lot.",
     ],
     "said_gap_widens": [
         "After epoch 10 the difference between training and validation loss grows every epoch.",
         "The train-val gap keeps getting bigger as training continues.",
+    ],
+    "said_val_loss_rises": [
+        "Training loss keeps falling but the validation loss starts to increase after epoch 4.",
     ],
     "said_train_metric_stuck": [
         "Training accuracy is stuck around 0.55 no matter how long I train.",

@@ -17,7 +17,7 @@ way on all seven batches. The corpus is the one ``train_reader.py`` writes (the 
 rules-only answers kept), so run ``train_reader.py --corpus-only`` first after any change of the rules.
 
 ``--features``: ``word`` (the exported vectoriser: word 1-2 grams), ``word+char`` (plus character 3-5 grams within
-words) and ``+neg`` (the three words after a negation marked ``neg_``, ``learned.vectors.mark_negations``).
+words) and ``+neg`` (the three words after a negation marked ``neg_``, ``mark_negations``).
 
 Run (from the repository root; about 2-4 minutes of CPU per feature set):
     PYTHONPATH=$PWD .venv/bin/python bench/diagnosis/lobo_reader.py [--features word word+neg word+char] [--json]
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,25 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import train_reader as tr  # noqa: E402
+
+_NEGATION = re.compile(r"\b(?:no|not|never|without|none|nothing|cannot|can't|don't|doesn't|didn't|isn't|aren't|"
+                       r"wasn't|weren't|won't|neither|nor)\b((?:\W+\w+){1,3})", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+
+
+def mark_negations(text: str) -> str:
+    """The up to three words after a negation, prefixed ``neg_`` ("no duplicates" reads unlike "duplicates").
+
+    >>> mark_negations("We found no duplicates across splits. Leakage is present.")
+    'We found no neg_duplicates neg_across neg_splits. Leakage is present.'
+    """
+    def _mark(m: re.Match[str]) -> str:
+        head = m.group(0)[: len(m.group(0)) - len(m.group(1))]
+        tail = re.split(r"[.;:!?,]", m.group(1), maxsplit=1)[0]
+        return head + _WORD.sub(lambda w: "neg_" + w.group(0), tail) + m.group(1)[len(tail):]
+
+    return _NEGATION.sub(_mark, text)
+
 
 GRID = ((3.0, None), (10.0, None), (30.0, None), (3.0, "balanced"), (10.0, "balanced"), (30.0, "balanced"))
 
@@ -96,8 +116,6 @@ def evaluate(rows: list[dict[str, Any]], classes: list[str], proba: Any) -> dict
 
 
 def run(rows: list[dict[str, Any]], features: list[str]) -> dict[str, Any]:
-    from app.diagnosis.learned.vectors import mark_negations
-
     out = {}
     for feat in features:
         tr.FEATURES = feat.replace("+neg", "")

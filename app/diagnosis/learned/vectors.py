@@ -17,29 +17,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MODEL_PATH", "ReaderModel", "document", "evidence_tokens", "load_model", "mark_negations", "tokens"]
+__all__ = ["MODEL_PATH", "ReaderModel", "document", "evidence_tokens", "load_model", "tokens"]
 
 MODEL_PATH = Path(__file__).with_name("reader_model.json")
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
-_NEGATION = re.compile(r"\b(?:no|not|never|without|none|nothing|cannot|can't|don't|doesn't|didn't|isn't|aren't|"
-                       r"wasn't|weren't|won't|neither|nor)\b((?:\W+\w+){1,3})", re.IGNORECASE)
-_WORD = re.compile(r"\w+")
-
-
-def mark_negations(text: str) -> str:
-    """The up to three words after a negation, prefixed ``neg_`` ("no duplicates" reads unlike "duplicates").
-
-    >>> mark_negations("We found no duplicates across splits. Leakage is present.")
-    'We found no neg_duplicates neg_across neg_splits. Leakage is present.'
-    """
-    def _mark(m: re.Match[str]) -> str:
-        head = m.group(0)[: len(m.group(0)) - len(m.group(1))]
-        tail = re.split(r"[.;:!?,]", m.group(1), maxsplit=1)
-        marked = _WORD.sub(lambda w: "neg_" + w.group(0), tail[0])
-        rest = m.group(1)[len(tail[0]):]
-        return head + marked + rest
-
-    return _NEGATION.sub(_mark, text)
 
 
 def evidence_tokens(facts: dict[str, Any]) -> list[str]:

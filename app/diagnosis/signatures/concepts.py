@@ -106,17 +106,24 @@ CONCEPT_CUES: tuple[Cue, ...] = (
     _cue("said_data_differs",
          r"\b(?:differs?|different|differ(?:ed|ing)|dissimilar|unlike|mismatch\w*|shift\w*)\b[^.;]{0,40}\b"
          r"(?:from|to|than|between)\b|\bnot (?:\w+ )?representative of\b|\b(?:looks?|is|are|was|were) nothing like\b|"
-         r"\b(?:trained|fine-?tuned|fitted)\b[^.;]{0,30}\bon [^.;]{0,40}\bonly\b|\b(?:only|exclusively|solely) "
+         r"\b(?:trained|fine-?tuned|fitted)\b[^.;]{0,30}\bon [^.;]{0,40}\bonly\b|\b(?:distribution|vocabulary|language|"
+         r"slang|mix|behaviou?r|population|demographics?|user base|customer base|case mix)\b[^.;]{0,30}\b(?:has |have |had )?"
+         r"(?:changed|shifted|evolved|drifted)\b|\b(?:only|exclusively|solely) "
          r"(?:been )?(?:trained|fine-?tuned|pre-?trained|fitted) on\b|\b(?:trained|fine-?tuned|fitted) (?:only|"
          r"exclusively|solely) on\b|\b(?:other|different|new) (?:kinds?|types?|sorts?|styles?) of\b|"
          r"\bout[- ]of[- ](?:domain|distribution)\b|\b(?:domain|distribution|covariate|dataset) (?:shift|gap|"
          r"mismatch)\b|\bcase mix\b",
          _DATA + r"|\b(?:training|trained|test|validation|production|live|deploy\w*|reviews|emails|scans|photos|"
-         r"reports|speech|tweets|recordings|transactions|devices|cameras|sources?)\b"),
+         r"reports|speech|tweets|recordings|transactions|devices|cameras|sources?|vocabulary|language|tickets|queries|"
+         r"requests|messages|posts|documents|articles)\b"),
     _cue("said_gap_widens",
          r"\b(?:gap|difference|divergence|distance|spread)\b",
          r"\b(?:widen\w*|grow\w*|grew|increas\w*|keeps? (?:getting )?(?:bigger|larger|wider)|opens? up|opening)\b",
          r"\b(?:train\w*|validation|val|test|held-?out)\b"),
+    _cue("said_val_loss_rises",
+         r"\b(?:val\w*|validation|held-?out|test|dev)\b[^.;]{0,12}\b(?:loss|error)\b[^.;]{0,30}\b(?:increas\w*|"
+         r"ris(?:es|ing)|rose|goes up|went up|climb\w*|grow\w*|turns? up|starts? (?:to )?(?:increase|rise|go up|climb))",
+         r"\btrain\w*\b"),
     _cue("said_train_metric_stuck",
          r"\btrain(?:ing)?\b[^.;]{0,25}\b(?:acc\w*|loss|error|score|f1|auc|r2|metric)\b",
          r"\b(?:never (?:gets|goes|rises|climbs|improves|exceeds|reaches|passes)|stuck|plateau\w*|won'?t (?:go|get|"

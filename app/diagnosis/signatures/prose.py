@@ -166,7 +166,8 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:season\w*|redesign\w*|new (?:ui|layout|product|policy|market|pricing|campaign|app version)|"
          r"traffic (?:mix|pattern\w*|sources?)|user behaviou?r|covid|pandemic|(?:interest )?rates? (?:rose|rise)|"
          r"recalibrat\w+|ambient|over time|since (?:launch|deployment|the (?:\w+ )?(?:launch|release))|trend\w*|"
-         r"(?:product|feature) launch\w*|market (?:cooled|crashed|turned|shifted|changed)|"
+         r"(?:product|feature) launch\w*|market (?:cooled|crashed|turned|shifted|changed)|(?:after|since) (?:the |a |our )?"
+         r"(?:\w+ ){0,3}(?:launch(?:ed)?|release[sd]?|rolled out|went live|introduc\w+)|"
          r"(?:trained|fine-tuned) on [^.;]{0,60}(?:applied|tested|evaluated|deployed|zero-shot) (?:on|to)|"
          r"zero-shot on|inflation|holiday|marketing|mix (?:changed|shifted))\b"),
     _cue("said_upstream_change",

@@ -74,7 +74,8 @@ _CLAUSE_RE = re.compile(
 _COUNT_UNITS = re.compile(
     r"\s*(?:(?:-|to)\s*\d+(?:\.\d+)?\s*)?-?\s*(seeds?|epochs?|steps?|iterations?|folds?|rows?|examples?|samples?|records?|"
     r"images?|days?|weeks?|months?|years?|hours?|minutes?|features?|columns?|classes|class\b|"
-    r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b)",
+    r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b|m\b|b\b|million\b|"
+    r"billion\b|parameters|params\b|weights\b|neurons|tokens)",
     _I,
 )
 # "8% of training reviews", "5 % of the test images": a share of the data, never a metric value
