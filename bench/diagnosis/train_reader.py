@@ -199,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse-corpus", action="store_true", help="fit from the stored corpus instead of re-reading")
     ap.add_argument("--corpus-only", action="store_true", help="re-read the batches into the corpus and stop")
     ap.add_argument("--lobo", type=Path, help="reuse a stored `lobo_reader.py --json` result on this corpus")
+    ap.add_argument("--threshold", type=float, help="export this threshold instead of the LOBO one (say why)")
+    ap.add_argument("--threshold-reason", default="", help="recorded in the model's meta with --threshold")
     args = ap.parse_args(argv)
     corpus = json.loads(CORPUS.read_text()) if args.reuse_corpus else build_corpus()
     if not args.reuse_corpus:
@@ -207,6 +209,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     stored = json.loads(args.lobo.read_text()) if args.lobo else None
     cv = select_lobo(corpus["rows"], stored)
+    if args.threshold is not None:
+        if not args.threshold_reason:
+            print("Error: --threshold needs --threshold-reason", file=sys.stderr)
+            return 2
+        cv = {**cv, "lobo_threshold": cv["threshold"], "threshold": args.threshold,
+              "threshold_reason": args.threshold_reason}
     out = export(corpus["rows"], cv["chosen"], cv, corpus["batches"], hashlib.sha256(CORPUS.read_bytes()).hexdigest())
     MODEL.write_text(json.dumps(out, separators=(",", ":")) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in cv.items() if k != "threshold_curve"}, indent=1))
