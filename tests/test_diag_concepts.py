@@ -118,16 +118,15 @@ def test_frozen_held_out_accuracy_in_an_epoch_log() -> None:
 
 @pytest.mark.parametrize(("text", "category"), [
     ("The tagger was trained on newswire only; on forum posts its F1 degrades badly.", "data_drift"),
-    ("There are 19,000 good parts and 300 defective ones. Accuracy is 98% but the model catches only 12 of the "
-     "300 defects.", "class_imbalance"),
+    (("There are 19,000 good parts and 300 defective ones. Accuracy is 98% but the model catches only 12 of the "
+      "300 defects."), "class_imbalance"),
     ("After epoch 5 training keeps improving while validation stalls, and the gap keeps widening.", "overfitting"),
     ("Training accuracy never gets past 0.58 on this binary task and validation sits at 0.57.", "underfitting"),
     ("Some identical images are labelled as both cat and dog in the annotation export.", "label_noise"),
-    ("The status column has 5 distinct values instead of 3 because one export adds a trailing space.",
-     "data_quality"),
+    ("The status column has 5 distinct values instead of 3 because one export adds a trailing space.", "data_quality"),
     ("The evaluation script reports the validation split as the test score.", "evaluation_error"),
-    ("The demand regressor predicts almost the same value for every store; training and validation MAE are both "
-     "close to the spread of the target.", "underfitting"),
+    (("The demand regressor predicts almost the same value for every store; training and validation MAE are both "
+      "close to the spread of the target."), "underfitting"),
 ])
 def test_concepts_decide_the_category_end_to_end(text: str, category: str) -> None:
     p = diagnose(prompt=text).payload()

@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import train_reader as tr  # noqa: E402
+import train_reader as tr
 
 _NEGATION = re.compile(r"\b(?:no|not|never|without|none|nothing|cannot|can't|don't|doesn't|didn't|isn't|aren't|"
                        r"wasn't|weren't|won't|neither|nor)\b((?:\W+\w+){1,3})", re.IGNORECASE)

@@ -20,8 +20,8 @@ THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.7, 1.01)
 
 
 def main(argv: list[str] | None = None) -> int:
-    import app.diagnosis.learned.decide as decide
     from app.diagnosis import diagnose
+    from app.diagnosis.learned import decide
     from app.diagnosis.learned.vectors import load_model
 
     args = sys.argv[1:] if argv is None else argv

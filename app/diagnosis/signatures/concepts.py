@@ -34,15 +34,18 @@ _COUNTS = re.compile(
 _NAMED_COUNT = re.compile(rf"\b([a-z][\w-]*)\s?[:=]\s?{_NUM}", _I)
 _CLASS_WORDS = re.compile(r"\b(?:class\w*|labels?|positives?|negatives?|minority|majority|counts?|distribution|"
                           r"imbalance\w*|balance)\b", _I)
-_UNITS = frozenset("""
-epoch epochs step steps iteration iterations layer layers feature features column columns second seconds minute
-minutes hour hours day days week weeks month months year years ms gb mb kb tb images image samples sample rows row
-examples example records record files file items item tokens token words word sentences documents classes class
-categories labels label train training test testing val validation dev holdout folds fold runs run seeds seed trees
-trees estimators neurons units parameters params gpus gpu cores batches batch times subjects patients users people
-texts pixels channels dimensions dims points percent per of in on at for to the a an with from by total more fewer
-less than out times
-""".split())
+_UNITS = frozenset({
+    "epoch", "epochs", "step", "steps", "iteration", "iterations", "layer", "layers", "feature", "features",
+    "column", "columns", "second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks",
+    "month", "months", "year", "years", "ms", "gb", "mb", "kb", "tb", "images", "image", "samples", "sample", "rows",
+    "row", "examples", "example", "records", "record", "files", "file", "items", "item", "tokens", "token", "words",
+    "word", "sentences", "documents", "classes", "class", "categories", "labels", "label", "train", "training",
+    "test", "testing", "val", "validation", "dev", "holdout", "folds", "fold", "runs", "run", "seeds", "seed",
+    "trees", "estimators", "neurons", "units", "parameters", "params", "gpus", "gpu", "cores", "batches", "batch",
+    "times", "subjects", "patients", "users", "people", "texts", "pixels", "channels", "dimensions", "dims",
+    "points", "percent", "per", "of", "in", "on", "at", "for", "to", "the", "a", "an", "with", "from", "by", "total",
+    "more", "fewer", "less", "than", "out",
+})
 _DETECT = re.compile(
     rf"\b(?:detect\w*|catch\w*|caught|find\w*|found|flag\w*|recover\w*|identif\w*|recogni[sz]\w*|spot\w*|"
     rf"correctly (?:predict\w*|classif\w*|label\w*))\s+(?:only\s+|just\s+)?{_NUM}\s+(?:out\s+)?of\s+"
