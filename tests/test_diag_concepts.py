@@ -131,3 +131,16 @@ def test_frozen_held_out_accuracy_in_an_epoch_log() -> None:
 def test_concepts_decide_the_category_end_to_end(text: str, category: str) -> None:
     p = diagnose(prompt=text).payload()
     assert p["primary_category"] == category and p["deployment_gate"] == "BLOCKED_PENDING_HUMAN_REVIEW"
+
+
+def test_a_concrete_leak_explains_the_production_drop_that_drift_reads_as_its_sign() -> None:
+    text = ("Offline AUC 0.91, online AUC 0.74. The session features were aggregated from events logged after each "
+            "scored request, which the live service cannot see yet.")
+    facts, _ = read_facts(text)
+    assert facts.get("said_future_info") is True
+    p = diagnose(prompt=text).payload()
+    assert p["primary_category"] == "data_leakage" and p["deployment_gate"] == "BLOCKED_PENDING_HUMAN_REVIEW"
+    assert "data_drift" not in p["secondary_risks"]  # the drop is explained, not a second failure
+    # without the cause, the same drop stays a drift sign
+    assert diagnose(prompt="Offline AUC 0.91, online AUC 0.74 since the spring campaign changed the traffic mix."
+                    ).payload()["primary_category"] == "data_drift"

@@ -92,6 +92,8 @@ CUES: tuple[Cue, ...] = (
          r"recorded|filled|entered|set|updated) (?:\w+ )?after|not (?:yet )?(?:known|available) at "
          r"(?:prediction|scoring|inference|decision) time|hour after the|(?:filled|updated|recorded) (?:in )?"
          r"after|only exists? (?:once|after)|(?:has|have) not (?:yet )?happened|not happened yet|"
+         r"after (?:each|every) (?:scored |predicted |labell?ed )?(?:impression|payment|prediction|transaction|event|order|"
+         r"request|decision|visit|session|application|claim|loan|sale|scoring|click)s?\b|"
          r"(?:window|aggregate|average|mean|feature)\w*\b[^.;]{0,60}\b(?:includ\w+|contain\w*|cover\w*) (?:the |that )?"
          r"(?:very |same |current |own )?(?:day|bar|row|step|period|hour|event|target|outcome|label|price)\w*"
          r"[^.;]{0,40}(?:predict\w*|target|label|outcome|built|own)|(?:train\w*|data) (?:on|from) [^.;]{0,30}after "
