@@ -144,3 +144,10 @@ def test_a_concrete_leak_explains_the_production_drop_that_drift_reads_as_its_si
     # without the cause, the same drop stays a drift sign
     assert diagnose(prompt="Offline AUC 0.91, online AUC 0.74 since the spring campaign changed the traffic mix."
                     ).payload()["primary_category"] == "data_drift"
+
+
+def test_rolling_features_over_the_full_series_before_the_split_is_preprocessing_leakage() -> None:
+    text = ("Energy demand model: lag features and rolling means were computed over the full series before splitting "
+            "into train and validation; validation MAPE 4 %, live MAPE 21 %.")
+    assert read_facts(text)[0].get("said_preprocess_on_all") is True
+    assert diagnose(prompt=text).payload()["primary_category"] == "data_leakage"

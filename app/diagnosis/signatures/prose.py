@@ -65,7 +65,8 @@ CUES: tuple[Cue, ...] = (
          r"(?:on|with|using) (?:the )?(?:whole|complete|full|entire) )"),
     _cue("said_preprocess_on_all",
          r"\b(?:scal\w+|normali[sz]\w+|standardi[sz]\w+|imput\w+|target[- ]encod\w+|encod\w+|smote|"
-         r"oversampl\w+|upsampl\w+|pca|vectori[sz]\w+|fit_transform|tf-?idf)",
+         r"oversampl\w+|upsampl\w+|pca|vectori[sz]\w+|fit_transform|tf-?idf|rolling|moving averages?|lag features?|"
+         r"aggregat\w+)",
          r"\b(?:(?:whole|all|entire|full|complete) (?:data|data ?set|rows|corpus|sample|history|series)|including the "
          r"(?:test|validation|holdout|evaluation) (?:period|rows|set|data)|before (?:the )?"
          r"(?:train[/ -]test )?split\w*|before (?:cross-?validation|cv))"),
