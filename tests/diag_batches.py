@@ -81,6 +81,8 @@ BATCHES = (
     Batch(
         # 40/131 before issue 13; 54 after intake; 119 after the signatures (developed on C's misses); 121 after
         # session 4; development set since; 124 with the learned reader (fitted on A-E, so in-sample). 131 cases.
+        # Session 9: 124/131 (hc_012 now leakage: a concrete leak explains the production drop; hc_046 no longer
+        # called by the reader refit on A-G).
         name="C", file="diagnosis_batch_c.json", prefix="hc", min_cases=120, measured=124 / 131,
         sha256="643b4f9750e29bf1804f451a3cff686fb6bcf206de36ba3037cdf3ff8bfdf990",
         domains=DOMAINS, min_hard_negatives=5,
@@ -90,16 +92,18 @@ BATCHES = (
     ),
     Batch(
         # 17/48 before the signatures, 27/48 measured once after them, 42/48 after session 4 (developed on D's
-        # misses, so D is a development set since); 43/48 with the learned reader (in-sample); 44/48 after session 8.
-        name="D", file="diagnosis_batch_d.json", prefix="hd", min_cases=40, measured=44 / 48,
+        # misses, so D is a development set since); 43/48 with the learned reader (in-sample); 44/48 after session 8;
+        # 45/48 after session 9 (hd_006 now leakage).
+        name="D", file="diagnosis_batch_d.json", prefix="hd", min_cases=40, measured=45 / 48,
         sha256="137a35bed237a3c700531f4c6b3d3b1f703a04386c6d641a28d0f4028aa3abef",
         domains=DOMAINS, earlier=("diagnosis_batch_c.json",),
         shared_with_earlier=("hd_017_class_imbalance", "hd_020_class_imbalance", "hd_026_data_quality"),
     ),
     Batch(
         # Held out in session 5: 20/37 before, 29/37 after (15/30 -> 23/30 on the 30 new-source cases); used for
-        # development of the learned reader in session 6: 32/37 with it (in-sample); 34/37 after session 8.
-        name="E", file="diagnosis_batch_e.json", prefix="he", min_cases=30, measured=34 / 37,
+        # development of the learned reader in session 6: 32/37 with it (in-sample); 34/37 after session 8; 35/37
+        # after session 9 (he_002 now leakage).
+        name="E", file="diagnosis_batch_e.json", prefix="he", min_cases=30, measured=35 / 37,
         sha256="8dd92399cde7c4e5a9b1682dc1e6d7c61db8d147e04b55c0988e024eea444236",
         earlier=("diagnosis_batch_c.json", "diagnosis_batch_d.json"),
         shared_with_earlier=("he_007_training_instability", "he_012_class_imbalance", "he_023_data_quality",
@@ -108,7 +112,7 @@ BATCHES = (
     Batch(
         # Held out in session 6 (written and frozen before the learned reader, no source shared with A-E): 21/34 on
         # the code before it, 22/34 measured once after it; a development set in session 8 (its misses used, the reader
-        # refit on A-F): 31/34.
+        # refit on A-F): 31/34; 31/34 after session 9.
         name="F", file="diagnosis_batch_f.json", prefix="hf", min_cases=30, measured=31 / 34,
         sha256="27d33321f9fdfc3438db50d76bd709169a47abe9e6be9e0aea4a3e243801dd1c",
         kinds=frozenset({"prose", "log", "confusion_matrix", "code", "table", "record"}),
@@ -120,7 +124,9 @@ BATCHES = (
         # whose validation figure is given in words only, "very low"). The lead then made "what is going on" and a
         # split said to be "very low" complaints (they only keep the gate from CLEAR): hg_007 is REVIEW since, so
         # G's safety figure is no longer held out for that case; accuracy and gates elsewhere on A-G unchanged.
-        name="G", file="diagnosis_batch_g.json", prefix="hg", min_cases=40, measured=30 / 46,
+        # Session 9: G is development data (its misses drove the concept detectors; the reader is fitted on A-G):
+        # 43/46, no safety violation (its leave-one-batch-out figure, the reader fitted without G, is 43/46 too).
+        name="G", file="diagnosis_batch_g.json", prefix="hg", min_cases=40, measured=43 / 46,
         known_violations={},
         sha256="1bd8aa9ef7a2ecef2071bf5554c55187993530a4c2ce9aa0ca3140b0ee6568ac",
         kinds=frozenset({"prose", "log", "confusion_matrix", "code", "table", "record"}),

@@ -75,7 +75,8 @@ def test_unknown_fields_are_ignored_and_their_prose_kept_as_notes() -> None:
     })
     assert "ignored unknown field 'model'" in warn
     assert "ignored unknown field 'data_summary' (its text kept as notes)" in warn
-    assert rec.notes == "data_summary.comment: almost every transaction is labelled non-fraud"
+    # the field's name labels its text with spaces, so it is never read as a model feature's identifier
+    assert rec.notes == "data summary.comment: almost every transaction is labelled non-fraud"
     assert rec.metrics["test"] == {"accuracy": 0.95}
 
 

@@ -50,7 +50,8 @@ def test_exported_model_scores_like_scikit_learn_and_comes_from_the_stored_corpu
     assert model is not None and model.threshold == pytest.approx(model.meta["cv"]["threshold"])
     assert model.meta["corpus_sha256"] == hashlib.sha256(CORPUS.read_bytes()).hexdigest()
     rows = json.loads(CORPUS.read_text(encoding="utf-8"))["rows"]
-    assert model.meta["n_cases"] == len(rows) and {r["batch"] for r in rows} == {"A", "B", "C", "D", "E", "F"}  # never G (held out)
+    # G is development data since session 9 (the reader is judged leave-one-batch-out, bench/diagnosis/lobo_reader.py)
+    assert model.meta["n_cases"] == len(rows) and {r["batch"] for r in rows} == {"A", "B", "C", "D", "E", "F", "G"}
     assert len(model.meta["selfcheck"]) >= 8
     for check in model.meta["selfcheck"]:
         mine = model.probabilities(check["doc"])

@@ -13,6 +13,7 @@ from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.signals import Signals
 from app.diagnosis.signatures import load_signatures, read_facts
 from app.diagnosis.signatures.code import code_facts
+from app.diagnosis.signatures.concepts import CONCEPT_CUES
 from app.diagnosis.signatures.confusion import confusion_facts
 from app.diagnosis.signatures.library import SIGNATURE_DIR
 from app.diagnosis.signatures.logs import log_facts
@@ -100,11 +101,12 @@ def test_parsers_are_linear_on_adversarial_text() -> None:
 def test_every_signature_is_complete_and_names_facts_that_exist() -> None:
     sigs = load_signatures()
     assert len(sigs) >= 20
-    cue_names = {c.name for c in CUES}
+    cue_names = {c.name for c in (*CUES, *CONCEPT_CUES)}
     parser_facts = {"cm_min_recall", "cm_min_precision", "cm_empty_column", "cm_majority_share", "log_loss_nan",
                     "log_loss_explodes", "log_loss_chance_plateau", "log_loss_flat", "log_val_loss_rises",
                     "table_max_drop", "auc_min", "drop_seen", "max_split_drop", "max_heldout_drop",
-                    "log_acc_pairs", "log_train_acc_last", "log_acc_gap_last", "log_acc_gap_max", "log_acc_gap_grows"}
+                    "log_acc_pairs", "log_train_acc_last", "log_acc_gap_last", "log_acc_gap_max", "log_acc_gap_grows",
+                    "log_heldout_acc_range", "log_train_acc_max"}
     parser_facts |= {"code_eval_on_train", "code_fit_before_split", "code_select_before_cv",
                      "code_shuffled_time_split", "code_auc_on_labels", "code_unshuffled_validation_split",
                      "code_window_includes_target"}

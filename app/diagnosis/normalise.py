@@ -242,7 +242,9 @@ def normalise(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
                 flat.setdefault(sm[0], {})[sm[1]] = v
                 warn.append(f"read {key!r} as metrics.{sm[0]}.{sm[1]}")
         else:
-            texts = _texts(value, str(key))
+            # the field's name labels its text ("maintainer answer: ..."): written with spaces, it is never read as
+            # a model feature's identifier (a field called maintainer_answer is not a leaking column)
+            texts = _texts(value, str(key).replace("_", " "))
             notes.extend(texts)
             warn.append(f"ignored unknown field {key!r}" + (" (its text kept as notes)" if texts else ""))
     if "metrics" in out:

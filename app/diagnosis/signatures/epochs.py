@@ -47,12 +47,13 @@ def accuracy_pairs(text: str) -> list[tuple[float, float]]:
 
 
 def epoch_facts(text: str) -> dict[str, float | bool]:
-    """``log_acc_pairs``, ``log_train_acc_last``, ``log_acc_gap_last``, ``log_acc_gap_max`` and
-    ``log_acc_gap_grows`` (the last gap at least 0.03 above the first, over three or more epochs).
+    """``log_acc_pairs``, ``log_train_acc_last``, ``log_acc_gap_last``, ``log_acc_gap_max``,
+    ``log_acc_gap_grows`` (the last gap at least 0.03 above the first, over three or more epochs) and, over three or
+    more epochs, ``log_heldout_acc_range`` (highest minus lowest held-out accuracy) and ``log_train_acc_max``.
 
     >>> f = epoch_facts("epoch 1 acc 0.80 val_acc 0.70\\nepoch 2 acc 0.90 val_acc 0.68\\nepoch 3 acc 0.97 val_acc 0.66")
-    >>> f["log_acc_gap_last"], f["log_acc_gap_grows"]
-    (0.31, True)
+    >>> f["log_acc_gap_last"], f["log_acc_gap_grows"], f["log_heldout_acc_range"], f["log_train_acc_max"]
+    (0.31, True, 0.04, 0.97)
     """
     pairs = accuracy_pairs(text)
     if not pairs:
@@ -66,4 +67,8 @@ def epoch_facts(text: str) -> dict[str, float | bool]:
     }
     if len(pairs) >= 3 and gaps[-1] >= gaps[0] + 0.03:
         out["log_acc_gap_grows"] = True
+    if len(pairs) >= 3:  # a held-out accuracy that does not move while training runs: the model is not learning
+        held = [h for _, h in pairs]
+        out["log_heldout_acc_range"] = round(max(held) - min(held), 6)
+        out["log_train_acc_max"] = max(t for t, _ in pairs)
     return out

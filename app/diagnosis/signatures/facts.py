@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from app.diagnosis.signatures.code import code_facts
+from app.diagnosis.signatures.concepts import concept_facts
 from app.diagnosis.signatures.confusion import confusion_facts
 from app.diagnosis.signatures.epochs import epoch_facts
 from app.diagnosis.signatures.logs import log_facts
@@ -53,4 +54,16 @@ def read_facts(text: str) -> tuple[dict[str, Any], dict[str, str]]:
     for k, quote in prose_facts(text).items():
         facts[k] = True
         sources[k] = f'prompt: "{quote}"'
+    found, found_src = concept_facts(text)
+    for k, v in found.items():
+        facts[k], sources[k] = v, found_src[k]
+    if facts.get("said_item_two_labels") and not facts.get("said_conflicting_labels"):  # one item, two labels
+        facts["said_conflicting_labels"], sources["said_conflicting_labels"] = True, found_src["said_item_two_labels"]
+    if facts.get("said_one_answer_for_all") and not facts.get("said_single_class"):  # one answer for every input
+        facts["said_single_class"], sources["said_single_class"] = True, found_src["said_one_answer_for_all"]
+    rate = facts.get("stated_detect_rate")
+    if rate is not None and rate < facts.get("stated_recall_min", 2.0):  # "detects k of n" is a recall
+        facts["stated_recall_min"], sources["stated_recall_min"] = rate, found_src["stated_detect_rate"]
+    if facts.get("said_metric_low") and not facts.get("said_drop"):  # a metric stated very low is a drop in words
+        facts["said_drop"], sources["said_drop"] = True, found_src["said_metric_low"]
     return facts, sources

@@ -82,6 +82,9 @@ class Signature(BaseModel):
     needs: tuple[Condition, ...] = ()
     supports: tuple[Condition, ...] = ()
     against: tuple[Condition, ...] = ()
+    explains: tuple[str, ...] = ()
+    """Categories whose shared symptom this cause explains: a match counts against them by its own contribution
+    when a drop was seen (a concrete leak explains the offline-to-production drop that drift reads as its sign)."""
     symptoms: str = Field(min_length=10)
     check: str = Field(min_length=10)
     fix: str = Field(min_length=10)
@@ -93,6 +96,15 @@ class Signature(BaseModel):
         if v not in CATEGORIES or v == "unknown":
             raise ValueError(f"unknown category {v!r}")
         return v
+
+    @field_validator("explains", mode="before")
+    @classmethod
+    def _categories(cls, v: Any) -> Any:
+        out = tuple(p.strip() for p in v.split(",") if p.strip()) if isinstance(v, str) else v
+        bad = [c for c in out if c not in CATEGORIES or c == "unknown"]
+        if bad:
+            raise ValueError(f"explains: unknown category {bad[0]!r}")
+        return out
 
     @field_validator("requires", "needs", "supports", "against", mode="before")
     @classmethod

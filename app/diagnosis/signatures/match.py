@@ -1,7 +1,8 @@
 """Score every signature on the parsed facts and the measured signals; a match is a cited piece of evidence.
 
 A signature matches when one of its ``requires`` conditions holds, all of its ``needs`` hold and none of its
-``against`` conditions does.
+``against`` conditions does. A matched cause that ``explains`` a category (a concrete leak explains the drop drift
+reads as its sign) counts against that category by its own contribution when a drop was seen.
 Its strength is 0.7 plus 0.3 times the share of its ``supports`` that hold, so evidence that agrees with the
 main symptom counts, and its contribution to the category score is weight x strength, like a taxonomy rule.
 """
@@ -97,4 +98,16 @@ def match_signatures(facts: dict[str, Any], sources: dict[str, str], root: Path 
                 action=s.fix,
             )
         )
+        if s.explains and facts.get("drop_seen"):
+            out += [_explained(s, cat, round(s.weight * st, 6), srcs) for cat in s.explains]
     return out
+
+
+def _explained(s: Signature, category: str, amount: float, sources: list[str]) -> FiredRule:
+    """Counter-evidence against ``category``: the drop it reads as its sign is explained by the cause ``s``."""
+    return FiredRule(
+        rule_id=f"sig.{s.id}.explains_{category}", category=category, subtype=None, kind="counter",
+        concrete=False, weight=s.weight, strength=round(amount / s.weight, 6), contribution=amount,
+        statement=f"The drop is explained by '{s.section}', not by {category.replace('_', ' ')}.",
+        values={"drop_seen": True}, sources=sources, cite_doc=s.doc_id, cite_section=s.section, action=None,
+    )

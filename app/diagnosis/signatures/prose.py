@@ -18,6 +18,7 @@ __all__ = ["CUES", "Cue", "cue_facts", "prose_facts", "sentences"]
 _I = re.IGNORECASE
 _HEDGE = re.compile(r"\b(?:worr\w+|suspect\w*|maybe|might|could|perhaps|wonder\w*|whether|not sure|afraid|"
                     r"should I|is it|are there|can it)\b|\?\s*$", _I)
+_QUESTION = re.compile(r"\?\s*$")
 _NEG_BEFORE = re.compile(r"\b(?:no|not|never|without|ruled out|free of|none of the)\b[^.;]{0,25}$", _I)
 _NONE_AFTER = re.compile(r"^[^.;]{0,40}\b(?:found none|none found|found no|were none|was none|is clean|"
                          r"no overlap|zero overlap|0 overlap)\b", _I)
@@ -64,7 +65,8 @@ CUES: tuple[Cue, ...] = (
          r"(?:on|with|using) (?:the )?(?:whole|complete|full|entire) )"),
     _cue("said_preprocess_on_all",
          r"\b(?:scal\w+|normali[sz]\w+|standardi[sz]\w+|imput\w+|target[- ]encod\w+|encod\w+|smote|"
-         r"oversampl\w+|upsampl\w+|pca|vectori[sz]\w+|fit_transform|tf-?idf)",
+         r"oversampl\w+|upsampl\w+|pca|vectori[sz]\w+|fit_transform|tf-?idf|rolling|moving averages?|lag features?|"
+         r"aggregat\w+)",
          r"\b(?:(?:whole|all|entire|full|complete) (?:data|data ?set|rows|corpus|sample|history|series)|including the "
          r"(?:test|validation|holdout|evaluation) (?:period|rows|set|data)|before (?:the )?"
          r"(?:train[/ -]test )?split\w*|before (?:cross-?validation|cv))"),
@@ -77,7 +79,9 @@ CUES: tuple[Cue, ...] = (
     _cue("said_entity_both_sides",
          r"\b(?:same|each|individual|one) (?:patient|subject|user|customer|person|speaker|participant|animal|"
          r"household|device|driver|player|account|company|store|site|mouse|donor|individual)s?\b|"
-         r"\b(?:patients?|subjects?|users?|customers?|speakers?|participants?) (?:appear|occur|sit|are|land)",
+         r"\b(?:patients?|subjects?|users?|customers?|speakers?|participants?) (?:appear|occur|sit|are|land)|"
+         r"\b(?:several|some|many|multiple|most|\d+) (?:of the )?(?:patients|subjects|users|customers|speakers|"
+         r"participants|animals|donors|individuals|households|devices|drivers) (?:have|had|contribute\w*|with)\b",
          SPLITS_BOTH + r"|\bon both\b|\bin both\b"),
     _cue("said_slices_split_randomly",
          r"\b(?:slices|frames|patches|windows|crops|segments|tiles|clips|beats|time slices)\b",
@@ -89,6 +93,8 @@ CUES: tuple[Cue, ...] = (
          r"recorded|filled|entered|set|updated) (?:\w+ )?after|not (?:yet )?(?:known|available) at "
          r"(?:prediction|scoring|inference|decision) time|hour after the|(?:filled|updated|recorded) (?:in )?"
          r"after|only exists? (?:once|after)|(?:has|have) not (?:yet )?happened|not happened yet|"
+         r"after (?:each|every) (?:scored |predicted |labell?ed )?(?:impression|payment|prediction|transaction|event|order|"
+         r"request|decision|visit|session|application|claim|loan|sale|scoring|click)s?\b|"
          r"(?:window|aggregate|average|mean|feature)\w*\b[^.;]{0,60}\b(?:includ\w+|contain\w*|cover\w*) (?:the |that )?"
          r"(?:very |same |current |own )?(?:day|bar|row|step|period|hour|event|target|outcome|label|price)\w*"
          r"[^.;]{0,40}(?:predict\w*|target|label|outcome|built|own)|(?:train\w*|data) (?:on|from) [^.;]{0,30}after "
@@ -163,7 +169,8 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:season\w*|redesign\w*|new (?:ui|layout|product|policy|market|pricing|campaign|app version)|"
          r"traffic (?:mix|pattern\w*|sources?)|user behaviou?r|covid|pandemic|(?:interest )?rates? (?:rose|rise)|"
          r"recalibrat\w+|ambient|over time|since (?:launch|deployment|the (?:\w+ )?(?:launch|release))|trend\w*|"
-         r"(?:product|feature) launch\w*|market (?:cooled|crashed|turned|shifted|changed)|"
+         r"(?:product|feature) launch\w*|market (?:cooled|crashed|turned|shifted|changed)|(?:after|since) (?:the |a |our )?"
+         r"(?:\w+ ){0,3}(?:launch(?:ed)?|release[sd]?|rolled out|went live|introduc\w+)|"
          r"(?:trained|fine-tuned) on [^.;]{0,60}(?:applied|tested|evaluated|deployed|zero-shot) (?:on|to)|"
          r"zero-shot on|inflation|holiday|marketing|mix (?:changed|shifted))\b"),
     _cue("said_upstream_change",
@@ -244,13 +251,18 @@ def sentences(text: str) -> list[str]:
 
 def _holds(cue: Cue, sentence: str) -> bool:
     first = cue.parts[0].search(sentence)
-    if first is None or any(p.search(sentence) is None for p in cue.parts[1:]):
+    rest = [p.search(sentence) for p in cue.parts[1:]]
+    if first is None or any(m is None for m in rest):
         return False
     if cue.unless is not None and cue.unless.search(sentence):
         return False
     if not cue.statement:
         return True
-    if _HEDGE.search(sentence) or _NEG_BEFORE.search(sentence[max(0, first.start() - 60) : first.start()]):
+    # a hedge counts where it governs the idea: before or inside it, or a question; one after the idea is
+    # stated ("..., and it barely moves whether I train on 10 % or 100 %") leaves the statement standing
+    stated_to = max([first.end(), *(m.end() for m in rest if m is not None)])
+    if _HEDGE.search(sentence[:stated_to]) or _QUESTION.search(sentence) \
+            or _NEG_BEFORE.search(sentence[max(0, first.start() - 60) : first.start()]):
         return False
     return _NONE_AFTER.search(sentence[first.end() :]) is None
 

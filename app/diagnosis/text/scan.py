@@ -72,9 +72,10 @@ _CLAUSE_RE = re.compile(
     _I,
 )
 _COUNT_UNITS = re.compile(
-    r"\s*-?\s*(seeds?|epochs?|steps?|iterations?|folds?|rows?|examples?|samples?|records?|"
+    r"\s*(?:(?:-|to)\s*\d+(?:\.\d+)?\s*)?-?\s*(seeds?|epochs?|steps?|iterations?|folds?|rows?|examples?|samples?|records?|"
     r"images?|days?|weeks?|months?|years?|hours?|minutes?|features?|columns?|classes|class\b|"
-    r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b)",
+    r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b|m\b|b\b|million\b|"
+    r"billion\b|parameters|params\b|weights\b|neurons|tokens)",
     _I,
 )
 # "8% of training reviews", "5 % of the test images": a share of the data, never a metric value
@@ -82,7 +83,7 @@ _SHARE_OF_DATA = re.compile(
     r"\s*(?:%|percent)?\s*of\s+(?:the\s+|all\s+|our\s+)?(?:(?:train\w*|val\w*|valid\w*|test\w*|held-?out|"
     r"holdout)\s+)?(?:set\s+|data\s+)?(?:reviews|rows|samples|examples|images|records|items|cases|documents|texts|"
     r"sentences|files|pictures|transactions|users|customers|patients|labels|annotations|tweets|messages|"
-    r"emails|photos|scans|videos|clips)\b",
+    r"emails|photos|scans|videos|clips|data|data ?set|set)\b",
     re.IGNORECASE,
 )
 _COUNT_PREFIX = re.compile(
@@ -268,6 +269,15 @@ def mentions_in(masked: str, start: int, end: int) -> list[Mention]:
     return merged
 
 
+_OF_COUNT = re.compile(r"\s*(?:out\s+)?of\s+(?:the\s+|all\s+|those\s+)?\d|\s*/\s*\d", re.IGNORECASE)
+_FRACTION_BEFORE = re.compile(r"\d\s*/\s*$|\d\s+(?:out\s+)?of\s+(?:the\s+|all\s+|those\s+)?$")
+
+
+def _before(masked: str, m: re.Match[str]) -> str:
+    """The sixteen characters before a match."""
+    return masked[max(0, m.start() - 16) : m.start()]
+
+
 def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Num]:
     """Numbers in every common form: 98%, 98 percent, 0.98, .98, 98 (values as fractions when percent).
 
@@ -291,6 +301,8 @@ def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Nu
         if pair and float(pair.group(1)) + val == 100:
             continue  # 80/20 or 50/50: a split or class ratio, never a metric value
         count = (bool(_COUNT_UNITS.match(masked, m.end())) and not pct) or bool(_SHARE_OF_DATA.match(masked, m.end()))
+        if raw.isdigit() and not pct and (_OF_COUNT.match(masked, m.end()) or _FRACTION_BEFORE.search(_before(masked, m))):
+            count = True  # "3 of the 36", "1/12", "714/750": counts and the terms of a fraction, not metric values
         before = masked[max(0, m.start() - 24) : m.start()]
         count = count or bool(_COUNT_PREFIX.search(before[-16:])) or bool(_STAT_PREFIX.search(before))
         named = _ASSIGNED.search(before)
