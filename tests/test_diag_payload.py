@@ -81,6 +81,15 @@ def test_gates() -> None:
     assert one_split["deployment_gate"] == "REVIEW_RECOMMENDED"
 
 
+def test_a_question_the_rules_did_not_read_is_never_clear() -> None:
+    """Healthy-looking numbers and a doubt nothing matched: a person should look (session 9, batch H)."""
+    numbers = "Train accuracy 0.91, validation accuracy 0.90, test accuracy 0.90."
+    asked = diagnose(prompt=numbers + " Were the test rows really scored by this model?").payload()
+    assert asked["primary_category"] == "unknown" and asked["deployment_gate"] == "REVIEW_RECOMMENDED"
+    stated = diagnose(prompt=numbers + " Is this normal? It matches the published paper.").payload()
+    assert stated["deployment_gate"] == "CLEAR"   # a stated healthy result still clears although it asks
+
+
 def test_validator_fails_closed(overfit: Diagnosis) -> None:
     bad = overfit.model_copy(deep=True)
     bad.deployment_gate = "CLEAR"

@@ -81,6 +81,7 @@ def deployment_gate(
     collapse: bool = False,
     doubt: bool = False,
     well: bool = False,
+    asks: bool = False,
 ) -> str:
     """BLOCKED for any diagnosed failure; CLEAR only for complete, healthy numbers with no concern at all.
 
@@ -90,6 +91,9 @@ def deployment_gate(
     ``well``: the write-up states healthy numbers and nothing fails (``signatures.healthy``): CLEAR although it voices
     a worry or gives one split only, unless the input is incomplete or conflicting, training went wrong, a concrete
     signature or a collapse was found, or fairness gaps were measured.
+    ``asks``: the write-up asks a question. Without a healthy statement (``well``) nothing matched in a text that
+    asks something ("were these baselines really re-run?"): that is a doubt the rules did not read, so
+    REVIEW_RECOMMENDED, not CLEAR. Bare healthy numbers ("validation AUC 0.86, test 0.85") stay CLEAR.
     """
     if tax.primary != "unknown":
         return "BLOCKED_PENDING_HUMAN_REVIEW"
@@ -117,7 +121,7 @@ def deployment_gate(
         or rai_status == "EVALUATED_CONCERNS"
     ):
         return "REVIEW_RECOMMENDED"
-    return "CLEAR"
+    return "REVIEW_RECOMMENDED" if asks else "CLEAR"
 
 
 def _query(tax: TaxonomyResult, evidence: list[EvidenceItem]) -> str:
@@ -198,7 +202,8 @@ def diagnose(
         evidence=evidence,
         counter_evidence=counter,
         deployment_gate=deployment_gate(  # type: ignore[arg-type]
-            tax, sig, rec, rai, lost_values(intake_warnings) or rd.truncated, collapse, doubt, well
+            tax, sig, rec, rai, lost_values(intake_warnings) or rd.truncated, collapse, doubt, well,
+            asks="?" in (prompt or ""),
         ),
         report_ready=True,
         deployment_ready=False,
