@@ -1,4 +1,4 @@
-"""The shared checker for the frozen diagnosis batches C, D, E, F and G (issue 13): one spec per batch, one set of
+"""The shared checker for the frozen diagnosis batches C, D, E, F, G and H (issue 13): one spec per batch, one set of
 checks.
 
 Each batch is a JSON file of cases rephrased from public write-ups, frozen by sha256 before the changes it measures.
@@ -133,6 +133,21 @@ BATCHES = (
         domains=frozenset({"image", "genomics", "time_series", "fraud", "nlp", "iot", "tabular"}),
         earlier=("diagnosis_batch_c.json", "diagnosis_batch_d.json", "diagnosis_batch_e.json",
                  "diagnosis_batch_f.json"),
+    ),
+    Batch(
+        # Held out in session 9: written and frozen (commit 5c720fa) by an engineer who did not read the diagnosis
+        # rules, while others changed them; no source shared with A-G. 22/51 on the code before session 9 (419bffd),
+        # 24/51 (47.1 %) measured once after its changes (5ebd77f): the figure to expect on unseen write-ups. That
+        # one measurement CLEARed hh_043 (doubted baseline figures, a question and no healthy statement). The lead
+        # then made such a write-up REVIEW_RECOMMENDED (pipeline.deployment_gate, ``asks``): H's zero-violation
+        # figure is not held out for that case; answers elsewhere on A-H unchanged.
+        name="H", file="diagnosis_batch_h.json", prefix="hh", min_cases=40, measured=24 / 51,
+        known_violations={},
+        sha256="8922621f7ad355e2b095582c2b6229ad0f33d61c1e0410d92264a79e713e6c6a",
+        kinds=frozenset({"prose", "log", "confusion_matrix", "code", "table", "record"}),
+        domains=frozenset({"image", "genomics", "time_series", "fraud", "nlp", "iot", "tabular"}),
+        earlier=("diagnosis_batch_c.json", "diagnosis_batch_d.json", "diagnosis_batch_e.json",
+                 "diagnosis_batch_f.json", "diagnosis_batch_g.json"),
     ),
 )
 
