@@ -273,11 +273,6 @@ _OF_COUNT = re.compile(r"\s*(?:out\s+)?of\s+(?:the\s+|all\s+|those\s+)?\d|\s*/\s
 _FRACTION_BEFORE = re.compile(r"\d\s*/\s*$|\d\s+(?:out\s+)?of\s+(?:the\s+|all\s+|those\s+)?$")
 
 
-def _before(masked: str, m: re.Match[str]) -> str:
-    """The sixteen characters before a match."""
-    return masked[max(0, m.start() - 16) : m.start()]
-
-
 def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Num]:
     """Numbers in every common form: 98%, 98 percent, 0.98, .98, 98 (values as fractions when percent).
 
@@ -301,9 +296,9 @@ def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Nu
         if pair and float(pair.group(1)) + val == 100:
             continue  # 80/20 or 50/50: a split or class ratio, never a metric value
         count = (bool(_COUNT_UNITS.match(masked, m.end())) and not pct) or bool(_SHARE_OF_DATA.match(masked, m.end()))
-        if raw.isdigit() and not pct and (_OF_COUNT.match(masked, m.end()) or _FRACTION_BEFORE.search(_before(masked, m))):
-            count = True  # "3 of the 36", "1/12", "714/750": counts and the terms of a fraction, not metric values
         before = masked[max(0, m.start() - 24) : m.start()]
+        if raw.isdigit() and not pct and (_OF_COUNT.match(masked, m.end()) or _FRACTION_BEFORE.search(before[-16:])):
+            count = True  # "3 of the 36", "1/12", "714/750": counts and the terms of a fraction, not metric values
         count = count or bool(_COUNT_PREFIX.search(before[-16:])) or bool(_STAT_PREFIX.search(before))
         named = _ASSIGNED.search(before)
         if named and canonical_metric(named.group(1)) not in METRIC_ALIASES and not canonical_split(named.group(1)):
