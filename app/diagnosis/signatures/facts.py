@@ -18,6 +18,10 @@ from app.diagnosis.signatures.tables import table_facts
 __all__ = ["read_facts", "stated_auc_min"]
 
 _AUC = re.compile(r"\b(?:roc[ _-]?)?auc\b[^\d\n.;]{0,25}(0?\.\d+|[01]\.\d+)", re.IGNORECASE)
+# a concept fact that states an existing fact in other words: one item with two labels is conflicting labels, one
+# answer for every input is a single-class answer, a metric stated very low is a drop said in words
+_CONCEPT_IMPLIES = (("said_item_two_labels", "said_conflicting_labels"), ("said_one_answer_for_all", "said_single_class"),
+                    ("said_metric_low", "said_drop"))
 
 
 def stated_auc_min(text: str) -> float | None:
@@ -57,13 +61,10 @@ def read_facts(text: str) -> tuple[dict[str, Any], dict[str, str]]:
     found, found_src = concept_facts(text)
     for k, v in found.items():
         facts[k], sources[k] = v, found_src[k]
-    if facts.get("said_item_two_labels") and not facts.get("said_conflicting_labels"):  # one item, two labels
-        facts["said_conflicting_labels"], sources["said_conflicting_labels"] = True, found_src["said_item_two_labels"]
-    if facts.get("said_one_answer_for_all") and not facts.get("said_single_class"):  # one answer for every input
-        facts["said_single_class"], sources["said_single_class"] = True, found_src["said_one_answer_for_all"]
+    for concept, fact in _CONCEPT_IMPLIES:
+        if facts.get(concept) and not facts.get(fact):
+            facts[fact], sources[fact] = True, found_src[concept]
     rate = facts.get("stated_detect_rate")
     if rate is not None and rate < facts.get("stated_recall_min", 2.0):  # "detects k of n" is a recall
         facts["stated_recall_min"], sources["stated_recall_min"] = rate, found_src["stated_detect_rate"]
-    if facts.get("said_metric_low") and not facts.get("said_drop"):  # a metric stated very low is a drop in words
-        facts["said_drop"], sources["said_drop"] = True, found_src["said_metric_low"]
     return facts, sources
