@@ -223,11 +223,7 @@ class MeanScaleCusum(SequentialDetector):
         z_up = self.score(y - self.tolerance) if self.tolerance else z
         z_down = self.score(y + self.tolerance) if self.tolerance else z
         out = [m * (z_up if m > 0 else z_down) - m * m / 2 for m in self._means]
-        if self.scale_tolerance:
-            med, tol = self.quantiles[len(self.quantiles) // 2], self.scale_tolerance
-            zs = self.score(y - tol if y - tol > med else min(med, y + tol))
-        else:
-            zs = z
+        zs = self.score(float(self._towards_median(y))) if self.scale_tolerance else z
         out += [-math.log(s) + zs * zs * (1 - 1 / (s * s)) / 2 for s in self.sigmas]
         if self._raw_means:
             zr = self.score(y, self.raw_quantiles) if self.raw_quantiles is not None else z
