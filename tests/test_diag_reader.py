@@ -24,16 +24,16 @@ CORPUS = ROOT / "bench" / "diagnosis" / "reader_corpus.json"
 HEALTHY = "Train accuracy 0.91, validation 0.90, test 0.90 on a random split; nothing else to report."
 
 
-def fake(probs: dict[str, float], threshold: float = 0.5) -> ReaderModel:
+def fake(probs: dict[str, float], threshold: float = 0.5, **policy: Any) -> ReaderModel:
     """A reader whose probabilities are exactly ``probs`` whatever the text (a bias-only linear model)."""
     classes = tuple(sorted(probs))
     return ReaderModel(classes=classes, vocabulary={}, idf=(), coef=tuple({} for _ in classes),
                        intercept=tuple(math.log(max(probs[c], 1e-12)) for c in classes), threshold=threshold,
-                       meta={"n_cases": 0})
+                       meta={"n_cases": 0}, **policy)
 
 
 def probs(top: str, p: float) -> dict[str, float]:
-    rest = ["unknown", "overfitting", "data_leakage", "label_noise", "training_instability"]
+    rest = ["unknown", "overfitting", "data_leakage", "label_noise", "training_instability", "data_quality"]
     others = [c for c in rest if c != top]
     return {top: p, **{c: (1 - p) / len(others) for c in others}}
 
@@ -126,3 +126,47 @@ def test_abstention_is_unknown_with_review_never_clear(monkeypatch: pytest.Monke
 
 def test_model_file_is_present_and_small() -> None:
     assert MODEL_PATH.is_file() and MODEL_PATH.stat().st_size < 1_000_000
+
+
+WORDS_DQ = "The CSV has missing values in half the rows and the age column has negative numbers."
+
+
+def test_reader_overrules_a_category_read_from_words_and_keeps_it_as_a_risk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With an overrule level, a confident reader replaces a words-only category; the rules' one stays visible."""
+    _, _, tax = rules_only(WORDS_DQ)
+    assert tax.primary == "data_quality" and revise_mod.overrulable(tax)
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("label_noise", 0.8)))  # no overrule level
+    assert diagnose(prompt=WORDS_DQ).payload()["primary_category"] == "data_quality"
+    model = fake(probs("label_noise", 0.8), overrule_at=0.6, overrule_margin=0.3)
+    monkeypatch.setattr(revise_mod, "load_model", lambda: model)
+    d = diagnose(prompt=WORDS_DQ).payload()
+    assert (d["primary_category"], d["deployment_gate"]) == ("label_noise", "BLOCKED_PENDING_HUMAN_REVIEW")
+    assert "data_quality" in d["secondary_risks"]
+    assert any("overruled" in c["reason"] for c in d["conflicts"])
+    # below the level, or within the margin of the rules' category: the rules stand
+    weak = fake(probs("label_noise", 0.55), overrule_at=0.6, overrule_margin=0.0)
+    monkeypatch.setattr(revise_mod, "load_model", lambda: weak)
+    assert diagnose(prompt=WORDS_DQ).payload()["primary_category"] == "data_quality"
+    close = fake({"label_noise": 0.5, "data_quality": 0.45, "unknown": 0.05}, overrule_at=0.4, overrule_margin=0.1)
+    monkeypatch.setattr(revise_mod, "load_model", lambda: close)
+    assert diagnose(prompt=WORDS_DQ).payload()["primary_category"] == "data_quality"
+
+
+def test_reader_withdraws_a_words_only_category_to_review_never_clear(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = fake(probs("unknown", 0.8), withdraw_at=0.6, overrule_margin=0.2)
+    monkeypatch.setattr(revise_mod, "load_model", lambda: model)
+    d = diagnose(prompt=WORDS_DQ).payload()
+    assert (d["primary_category"], d["deployment_gate"]) == ("unknown", "REVIEW_RECOMMENDED")
+    assert d["secondary_risks"][0] == "data_quality"
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("unknown", 0.8)))  # no withdraw level
+    assert diagnose(prompt=WORDS_DQ).payload()["primary_category"] == "data_quality"
+
+
+def test_reader_never_overrules_or_withdraws_concrete_leakage(monkeypatch: pytest.MonkeyPatch) -> None:
+    prompt = ("Churn model hit AUC 0.995 on the holdout. Feature importance is dominated by days_since_cancellation, "
+              "which is only populated after the customer has already churned.")
+    _, _, tax = rules_only(prompt)
+    assert tax.primary == "data_leakage" and tax.concrete_leakage and not revise_mod.overrulable(tax)
+    for m in (fake(probs("label_noise", 0.9), overrule_at=0.3), fake(probs("unknown", 0.9), withdraw_at=0.3)):
+        monkeypatch.setattr(revise_mod, "load_model", lambda m=m: m)
+        assert diagnose(prompt=prompt).payload()["primary_category"] == "data_leakage"

@@ -1,17 +1,27 @@
-"""When the rules abstain (``unknown``), let the learned reader speak.
+"""When the rules abstain (``unknown``), or decided on weak grounds, let the learned reader speak.
 
 - Rules say ``unknown``: if the reader's most probable class is a failure category with probability at or above
-  the model's threshold (chosen by cross-validation on the development batches, see ``reader_model.json``), that
-  category gets one piece of evidence, scored like a rule (weight 1, strength = the probability) and citing the
-  failure signature of that category nearest to the text. If the reader leans towards a failure below the
-  threshold it abstains: the answer stays ``unknown`` and the gate can no longer be CLEAR (``doubt``).
-- Rules that decided (a close call included) are left alone: on a close call the deciding number is usually
-  measured (a PSI, a gap), and a tie-break by the reader's words overturned such a decision on the acceptance cases
-  (an upstream schema change with PSI 0.6 is drift, the words said data quality).
+  the model's threshold (chosen on the batches the rules were never written on, see ``reader_model.json`` and
+  ``bench/diagnosis/honest_reader.py``), that category gets one piece of evidence, scored like a rule (weight 1,
+  strength = the probability) and citing the failure signature of that category nearest to the text. If the reader
+  leans towards a failure below the threshold it abstains: the answer stays ``unknown`` and the gate can no longer be
+  CLEAR (``doubt``).
+- Rules decided a category from words (``overrulable``: never leakage, never one a concrete rule supports): the
+  reader overrules them only when the model carries an
+  ``overrule_at`` level, its top class is another failure category with at least that probability, and that
+  probability exceeds the reader's probability of the rules' category by ``overrule_margin``. The rules' category
+  stays listed as a secondary risk and the overruling is recorded as a conflict. Both levels are chosen on the
+  batches the rules never saw, where the rules' own errors are out-of-sample (on the batches they were written on
+  the rules are nearly always right, so only there can the trade be judged).
+- Rules decided a category from words and the reader reads no failure at all (its top class is ``unknown``) with
+  at least the model's ``withdraw_at`` probability, ``overrule_margin`` above the rules' category: the category is
+  withdrawn, the answer is ``unknown`` with the rules' reading kept as a secondary risk and a conflict, and the gate
+  is REVIEW_RECOMMENDED (a person decides; never CLEAR). On the batches the rules never saw, most hard negatives
+  the rules mistook for a failure are of this kind.
 - A category the rules hold counter-evidence against (a counter-rule fired, e.g. a small train/validation gap
   against overfitting) gets nothing from the reader: measured numbers win over words.
-- Otherwise the rules decide alone. The reader's evidence is never concrete, so it can never make leakage the
-  primary category on its own (``taxonomy.classify`` requires concrete leakage evidence).
+- The reader's evidence is never concrete, so it can never make leakage the primary category on its own
+  (``taxonomy.classify`` requires concrete leakage evidence) and never overrules a leakage reading.
 """
 
 from __future__ import annotations
@@ -22,9 +32,9 @@ from typing import Any
 from app.diagnosis.learned.vectors import ReaderModel, document, load_model
 from app.diagnosis.rules import RuleSet
 from app.diagnosis.signatures.library import Signature, load_signatures
-from app.diagnosis.taxonomy import FiredRule, TaxonomyResult
+from app.diagnosis.taxonomy import Conflict, FiredRule, TaxonomyResult
 
-__all__ = ["nearest_signature", "reader_evidence", "revise"]
+__all__ = ["nearest_signature", "overrulable", "overruled", "reader_evidence", "revise", "withdrawn", "withdraws"]
 
 
 def nearest_signature(model: ReaderModel, category: str, doc: str) -> Signature | None:
@@ -41,6 +51,13 @@ def nearest_signature(model: ReaderModel, category: str, doc: str) -> Signature 
     return best
 
 
+def overrulable(tax: TaxonomyResult) -> bool:
+    """A category the rules decided from words only: not leakage, and no concrete rule (one that shows the failure
+    itself, such as a NaN in a parsed loss log) supports it."""
+    return (tax.primary not in ("unknown", "data_leakage") and not tax.concrete_leakage
+            and not any(f.concrete and f.kind == "support" and f.category == tax.primary for f in tax.fired))
+
+
 def reader_evidence(
     tax: TaxonomyResult, text: str, facts: dict[str, Any], model: ReaderModel | None = None
 ) -> tuple[FiredRule | None, bool]:
@@ -48,20 +65,27 @@ def reader_evidence(
     m = model if model is not None else load_model()
     if m is None:
         return None, False
-    if tax.primary != "unknown":
+    decided = tax.primary != "unknown"
+    if decided and (m.overrule_at is None or not overrulable(tax)):
         return None, False
-    allowed = [c for c in m.classes if c != "unknown"]
     doc = document(text, facts)
     probs = m.probabilities(doc)
     top = max(m.classes, key=lambda c: (probs[c], -m.classes.index(c)))
     p = probs[top]
     if any(s.category == top and s.counter > 0 for s in tax.scores):
         return None, False  # the numbers argue against that category: they win over the words
-    if top not in allowed or p < m.threshold:
-        return None, tax.primary == "unknown" and top != "unknown"
+    if decided:
+        if (top in ("unknown", "data_leakage", tax.primary) or m.overrule_at is None or p < m.overrule_at
+                or p - probs.get(tax.primary, 0.0) < m.overrule_margin):
+            return None, False
+    elif top == "unknown" or p < m.threshold:
+        return None, top != "unknown"
     sig = nearest_signature(m, top, doc)
     if sig is None or math.isnan(p):
-        return None, tax.primary == "unknown"
+        return None, not decided
+    why = (f"probability {p:.2f}, threshold {m.threshold:.2f}" if not decided else
+           f"probability {p:.2f} against {probs.get(tax.primary, 0.0):.2f} for the rules' reading "
+           f"'{tax.primary}', overruling at {m.overrule_at:.2f} with a margin of {m.overrule_margin:.2f}")
     rule = FiredRule(
         rule_id="learned.reader",
         category=top,
@@ -72,11 +96,11 @@ def reader_evidence(
         strength=round(p, 6),
         contribution=round(p, 6),
         statement=(
-            f"Learned reader: the write-up reads most like '{top}' (probability {p:.2f}, threshold "
-            f"{m.threshold:.2f}; a linear model over {m.meta.get('n_cases', '?')} development write-ups); "
-            f"nearest failure signature: '{sig.section}'. {sig.symptoms}"
+            f"Learned reader: the write-up reads most like '{top}' ({why}; a linear model over "
+            f"{m.meta.get('n_cases', '?')} development write-ups); nearest failure signature: '{sig.section}'. "
+            f"{sig.symptoms}"
         ),
-        values={"probability": round(p, 6), "threshold": m.threshold},
+        values={"probability": round(p, 6), "threshold": m.threshold if not decided else m.overrule_at},
         sources=["text (learned reader)"],
         cite_doc=sig.doc_id,
         cite_section=sig.section,
@@ -85,14 +109,62 @@ def reader_evidence(
     return rule, False
 
 
+def withdraws(tax: TaxonomyResult, text: str, facts: dict[str, Any], model: ReaderModel | None = None
+              ) -> float | None:
+    """The reader's probability of ``unknown`` when it withdraws the rules' category (module docstring), else None."""
+    m = model if model is not None else load_model()
+    if m is None or m.withdraw_at is None or tax.primary == "unknown" or not overrulable(tax):
+        return None
+    probs = m.probabilities(document(text, facts))
+    top = max(m.classes, key=lambda c: (probs[c], -m.classes.index(c)))
+    p = probs[top]
+    if top != "unknown" or p < m.withdraw_at or p - probs.get(tax.primary, 0.0) < m.overrule_margin:
+        return None
+    return p
+
+
+def withdrawn(tax: TaxonomyResult, p_none: float) -> TaxonomyResult:
+    """``tax`` with its category withdrawn to ``unknown``: kept as a secondary risk and a conflict."""
+    conflict = Conflict(
+        categories=[tax.primary], scores=[tax.primary_score],
+        reason=(f"the rules read '{tax.primary}' (score {tax.primary_score:.2f}) from the write-up's words, but the "
+                f"learned reader reads no failure (probability {p_none:.2f}): left to a person to decide"),
+    )
+    secondary = [tax.primary] + [c for c in tax.secondary_risks if c != tax.primary]
+    return tax.model_copy(update={"primary": "unknown", "subtype": None, "secondary_risks": secondary,
+                                  "runner_up_score": tax.primary_score, "conflicts": [*tax.conflicts, conflict]})
+
+
+def overruled(revised: TaxonomyResult, rule: FiredRule, rules_primary: str, rules_score: float) -> TaxonomyResult:
+    """``revised`` with the reader's category as primary and the rules' one kept as a secondary risk and a conflict."""
+    if revised.primary == rule.category:
+        return revised
+    secondary = [rules_primary] + [c for c in revised.secondary_risks if c not in (rules_primary, rule.category)]
+    conflict = Conflict(
+        categories=[rule.category, rules_primary], scores=[rule.contribution, rules_score],
+        reason=(f"the learned reader overruled the rules' reading '{rules_primary}' (score {rules_score:.2f}, "
+                f"from the write-up's words): it reads '{rule.category}' with probability {rule.contribution:.2f}"),
+    )
+    return revised.model_copy(update={
+        "primary": rule.category, "subtype": rule.subtype, "primary_score": rule.contribution,
+        "runner_up_score": max(revised.primary_score, revised.runner_up_score), "secondary_risks": secondary,
+        "conflicts": [*revised.conflicts, conflict],
+    })
+
+
 def revise(
     tax: TaxonomyResult, rules: RuleSet, text: str, facts: dict[str, Any], reclassify: Any,
     model: ReaderModel | None = None,
 ) -> tuple[TaxonomyResult, bool]:
     """The taxonomy result after the reader's evidence (``reclassify(extra)`` re-scores with it), and doubt."""
     del rules  # the thresholds live in the taxonomy result already (close call) and in the model (abstention)
+    p_none = withdraws(tax, text, facts, model)
+    if p_none is not None:
+        return withdrawn(tax, p_none), True
     rule, doubt = reader_evidence(tax, text, facts, model)
     if rule is None:
         return tax, doubt
     revised = reclassify(rule)
+    if tax.primary != "unknown":
+        return overruled(revised, rule, tax.primary, tax.primary_score), doubt
     return revised, doubt or revised.primary == "unknown"

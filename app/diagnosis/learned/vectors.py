@@ -62,6 +62,13 @@ class ReaderModel:
     intercept: tuple[float, ...]
     threshold: float
     meta: dict[str, Any]
+    # overruling a category the rules decided on words (see decide.py): the reader's top probability must reach
+    # ``overrule_at`` and exceed its probability of the rules' category by ``overrule_margin``; None: never
+    overrule_at: float | None = None
+    overrule_margin: float = 0.0
+    # withdrawing a category the rules decided on words: the reader's top class is ``unknown`` (no failure) with at
+    # least ``withdraw_at`` probability, ``overrule_margin`` above its probability of the rules' category; None: never
+    withdraw_at: float | None = None
 
     def vector(self, doc: str) -> dict[int, float]:
         """The l2-normalised sublinear tf-idf vector of ``doc`` (sparse: index -> weight)."""
@@ -95,4 +102,7 @@ def load_model(path: Path = MODEL_PATH) -> ReaderModel | None:
     return ReaderModel(
         classes=tuple(raw["classes"]), vocabulary=vocab, idf=tuple(raw["idf"]), coef=coef,
         intercept=tuple(raw["intercept"]), threshold=float(raw["threshold"]), meta=raw.get("meta", {}),
+        overrule_at=None if raw.get("overrule_at") is None else float(raw["overrule_at"]),
+        overrule_margin=float(raw.get("overrule_margin", 0.0)),
+        withdraw_at=None if raw.get("withdraw_at") is None else float(raw["withdraw_at"]),
     )
