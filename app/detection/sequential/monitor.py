@@ -262,7 +262,7 @@ def _calibrated(name: str, det: SequentialDetector, b: MonitorBaseline, n: int, 
     sizes = [n]
     counted = refine and name in ("errors", "correctness", "class_mix")
     while counted and sizes[-1] < REFINE_CAP:
-        sizes.append(min(2 * sizes[-1], REFINE_CAP))
+        sizes.append(REFINE_CAP if 4 * sizes[-1] > 0.9 * REFINE_CAP else 4 * sizes[-1])
     first, ladder = _ladder_from(name, det, make, grids, atoms, weights, n, arl, sizes=tuple(sizes))
     if len(sizes) < 2:
         return first, None
@@ -295,7 +295,8 @@ def _ladder_from(name: str, det: SequentialDetector, make: Callable[[list[Any] |
             # safety is needed there); from LARGE_REFERENCE samples on, the simulated budget (the estimate is then
             # close enough to the truth for the simulated factor, measured on it, to hold: bench/sequential)
             boot = budget if m >= LARGE_REFERENCE else arl
-            h = bootstrap_threshold(lambda xs, g=g: make(xs, g), atoms, weights, m, boot, nominal, seed=m, floor=floor)
+            h = bootstrap_threshold(lambda xs, g=g: make(xs, g), atoms, weights, m, boot, nominal, seed=m, floor=floor,
+                                    order_free=bool(ladder))     # the later rungs: counts drawn at once
             if h < 0.999 * CAP * nominal or gi == last:
                 if ladder and ladder[-1][1] == g:
                     h = min(h, ladder[-1][2])
