@@ -158,7 +158,7 @@ def main() -> None:
     base = draw(rng, a.baseline, HEALTHY)
     mb = MonitorBaseline.from_samples(base)
     refine = not a.no_refine and "refine" in inspect.signature(SequentialMonitor).parameters
-    kw = {} if a.no_refine else {"refine": True} if refine else {}
+    kw = {"refine": False} if a.no_refine else {"refine": True} if refine else {}
     alone = SequentialMonitor(mb, false_alarm_every=a.every / len(SequentialMonitor(mb, **kw).detectors), **kw)
     max_alarms = int(a.calib // a.every)
     peers = a.peers.split(",")
