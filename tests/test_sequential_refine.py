@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import statistics
@@ -68,7 +69,7 @@ def test_ladder_thresholds_fall_with_the_reference_and_interpolate_in_one_over_n
         ladder = mon.refining[name].ladder
         assert ladder[0][0] == baseline.sizes[name] and ladder[-1][0] == CAP
         assert ladder[0][2] == pytest.approx(mon.detectors[name].threshold)
-        for (s0, g0, h0), (s1, g1, h1) in zip(ladder, ladder[1:]):
+        for (s0, g0, h0), (s1, g1, h1) in itertools.pairwise(ladder):
             assert s1 > s0
             if g0 == g1:
                 assert h1 <= h0
@@ -127,3 +128,29 @@ def test_a_state_saved_before_the_refinement_resumes_without_one(baseline: Monit
     del old["refining"]
     mon = SequentialMonitor.from_dict(old)
     assert mon.refining == {} and mon.update(Sample(error=False, correct=True, predicted="a")) == []
+
+
+def test_a_large_reference_spends_its_budget_not_a_fifth_of_it() -> None:
+    """From 2,400 reference samples the bootstrap is solved for the simulated budget: the threshold is lower than the
+    analytic one, and simulated healthy streams (the truth, not the baseline's estimate) still keep the budget."""
+    import numpy as np
+
+    from app.detection.sequential.estimation import bootstrap_threshold
+    from app.detection.sequential.monitor import _bootstrap_spec
+    from app.detection.sequential.simulated import simulated_alarms
+
+    rng = random.Random(4)
+    truth = 0.08
+    rows = [Sample(error=False, correct=rng.random() >= truth) for _ in range(5000)]
+    b = MonitorBaseline.from_samples(rows)
+    mon = SequentialMonitor(b, false_alarm_every=50_000.0)          # one signal: correctness at 1 per 50,000
+    det = mon.detectors["correctness"]
+    assert "correctness" not in mon.refining                       # nothing left to refine at 5,000
+    make, _grids, atoms, weights = _bootstrap_spec("correctness", det, b, 50_000.0)
+    g = tuple(det.shifts)
+    analytic = bootstrap_threshold(lambda xs: make(xs, g), atoms, weights, 5000, 50_000.0, make(None, g).threshold,
+                                   seed=5000)
+    assert det.threshold < analytic - 1.0                          # measured 10.8 vs 12.1
+    inc = np.array([det.llr(0), det.llr(1)], dtype=float)
+    alarms = simulated_alarms(inc, np.array([1 - truth, truth]), det.threshold, streams=100, length=50_000, seed=9)
+    assert alarms <= 130, alarms            # measured 46; 100 expected at exactly the budget (5,000,000 / 50,000)
