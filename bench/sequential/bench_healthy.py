@@ -4,8 +4,10 @@ Populations of real healthy answers: the demo model over HTTP (`mlfi serve-demo-
 real latencies), and scikit-learn's wine (3 classes) and digits (10 classes) data through a logistic
 regression (out-of-fold probabilities; latencies drawn from the demo's). Per repetition a 150-sample
 baseline and a healthy stream are drawn with replacement from the same population, and the same stream
-runs through two monitors: thresholds nominal (the baseline taken as the truth) and bootstrapped for
-the baseline's estimation error (the default). Change alarms are counted per signal.
+runs through three monitors: thresholds nominal (the baseline taken as the truth), bootstrapped for the
+baseline's estimation error with the baseline fixed (``refine=False``, the product before branch i11-ref10),
+and refined (the default: errors, correctness and class mix pool calm stream samples into their reference,
+:mod:`app.detection.sequential.refine`). Change alarms are counted per signal.
 
     PYTHONPATH=. .venv/bin/python bench/sequential/bench_healthy.py [--reps 40 --stream 10000]
 """
@@ -74,11 +76,12 @@ def _sklearn(name: str, lat: list[float]) -> list[Sample]:
 
 
 def run(pop: list[Sample], reps: int, stream: int, base_n: int = 150) -> dict[str, dict[str, int]]:
-    alarms = {"nominal": dict.fromkeys(SIGNALS, 0), "bootstrapped": dict.fromkeys(SIGNALS, 0)}
+    alarms = {k: dict.fromkeys(SIGNALS, 0) for k in ("nominal", "bootstrapped", "refined")}
     for rep in range(reps):
         rng = random.Random(rep)
         b = MonitorBaseline.from_samples(rng.choices(pop, k=base_n))
-        mons = {"bootstrapped": SequentialMonitor(b), "nominal": SequentialMonitor(replace(b, sizes=None))}
+        mons = {"refined": SequentialMonitor(b), "bootstrapped": SequentialMonitor(b, refine=False),
+                "nominal": SequentialMonitor(replace(b, sizes=None))}
         for s in rng.choices(pop, k=stream):
             for kind, mon in mons.items():
                 for e in mon.update(s):
@@ -108,7 +111,7 @@ def main() -> None:
         for kind, counts in res.items():
             per = [1e4 * counts[s] / n for s in SIGNALS]
             lines.append(f"| {name} | {kind} | " + " | ".join(f"{v:.2f}" for v in per) + f" | {sum(per):.2f} |")
-        print(lines[-2], lines[-1], sep="\n", flush=True)
+        print("\n".join(lines[-3:]), flush=True)
     lines += ["", (f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {(time.time() - t0) / 60:.1f} min wall, "
                    f"{(time.process_time() - c0) / 60:.1f} min CPU."), ""]
     Path(a.out).write_text("\n".join(lines))

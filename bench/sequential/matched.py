@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import inspect
 import math
 import os
 import sys
@@ -46,8 +47,10 @@ from peers import PEERS, calibrate, count_alarms
 from streams import HEALTHY, MODES, cusum_bound, draw, peer_value
 
 from app.detection.sequential import MonitorBaseline, SequentialMonitor
+from app.detection.sequential.monitor import WARNING_SHARE
 
 CHUNK, WARM, CHANGED = 10_000, 500, 1000
+SIGNALS = "correctness,errors,confidence,class_mix,latency"
 
 
 def _increments(det, streams: list[list]) -> np.ndarray:
@@ -105,6 +108,25 @@ def _with_h(det0, h: float):
     return make
 
 
+class _Refined:
+    """mlfi's detector with its signal's refinement, stepped as :meth:`SequentialMonitor.update` steps them (an
+    alarm here resets the detector, as every detector of this bench, instead of starting a recovery test)."""
+
+    def __init__(self, det, ref) -> None:
+        self.det, self.ref = copy.deepcopy(det), copy.deepcopy(ref)
+
+    @property
+    def drift_detected(self) -> bool:
+        return self.det.drift_detected
+
+    def update(self, x) -> _Refined:
+        self.det.update(x)
+        calm = not self.det.drift_detected and self.det.statistic < WARNING_SHARE * self.det.threshold
+        if self.ref.observe(x, calm):
+            self.det = self.ref.rebuild(self.det)
+        return self
+
+
 def _first(det, vals: list[tuple[int, object]], warm: int = WARM) -> float:
     for i, v in vals:
         det.update(v)
@@ -115,7 +137,7 @@ def _first(det, vals: list[tuple[int, object]], warm: int = WARM) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--signals", default="correctness,errors,confidence,class_mix,latency")
+    ap.add_argument("--signals", default=SIGNALS)
     ap.add_argument("--peers", default="river ADWIN,river Page-Hinkley")
     ap.add_argument("--calib", type=int, default=50_000)
     ap.add_argument("--fresh", type=int, default=200_000)
@@ -124,13 +146,20 @@ def main() -> None:
                     help="change after 500 + U{0..J-1} healthy samples (ADWIN checks every 32 samples: a fixed change "
                          "position puts every change at the same phase of its clock)")
     ap.add_argument("--every", type=float, default=10_000.0, help="matched rate: 1 false alarm per EVERY samples")
+    ap.add_argument("--seed", type=int, default=11, help="streams' seed (the change positions' is seed + 1)")
+    ap.add_argument("--baseline", type=int, default=5000, help="healthy samples in mlfi's baseline (live: 150)")
+    ap.add_argument("--warm", type=int, default=WARM, help="healthy samples before the change (plus the jitter)")
+    ap.add_argument("--no-refine", action="store_true",
+                    help="mlfi's reference fixed at the baseline (the product before branch i11-ref10)")
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "sequential_matched.md"))
     a = ap.parse_args()
     t0, cpu0 = time.time(), time.process_time()
-    rng, jit = np.random.default_rng(11), np.random.default_rng(12)
-    base = draw(rng, 5000, HEALTHY)
+    rng, jit = np.random.default_rng(a.seed), np.random.default_rng(a.seed + 1)
+    base = draw(rng, a.baseline, HEALTHY)
     mb = MonitorBaseline.from_samples(base)
-    alone = SequentialMonitor(mb, false_alarm_every=a.every / len(SequentialMonitor(mb).detectors))
+    refine = not a.no_refine and "refine" in inspect.signature(SequentialMonitor).parameters
+    kw = {"refine": False} if a.no_refine else {"refine": True} if refine else {}
+    alone = SequentialMonitor(mb, false_alarm_every=a.every / len(SequentialMonitor(mb, **kw).detectors), **kw)
     max_alarms = int(a.calib // a.every)
     peers = a.peers.split(",")
     names = ["mlfi stated h", "mlfi calibrated h", *peers]
@@ -138,12 +167,15 @@ def main() -> None:
     lines = ["# Delay at a matched false-alarm rate: every detector calibrated by the same rule", "",
              (f"`PYTHONPATH=. bench/.venv-river/bin/python bench/sequential/matched.py --every {a.every:.0f} "
               f"--calib {a.calib} --fresh {a.fresh} --reps {a.reps}"
-              + (f" --warm-jitter {a.warm_jitter}" if a.warm_jitter else "") + f"` on source {_source()}"), "",
+              + (f" --warm-jitter {a.warm_jitter}" if a.warm_jitter else "")
+              + (f" --baseline {a.baseline}" if a.baseline != 5000 else "") + (f" --warm {a.warm}" if a.warm != WARM else "")
+              + (" --no-refine" if a.no_refine else "") + (f" --seed {a.seed}" if a.seed != 11 else "") + (f" --signals {a.signals}" if a.signals != SIGNALS else "")
+              + f"` on source {_source()}"), "",
              (f"Matched rate: {rate} samples of the signal. Per signal: one set of healthy calibration streams "
               f"calibrates every detector (most sensitive knob with at most {max_alarms} alarms in {a.calib:,} "
               f"samples); 'mlfi stated h' is mlfi's detector at its own threshold for {rate} samples of the signal "
               "(no calibration; at 1 per 50,000 that is the product's detector). Delay: median / p95 samples over "
-              f"{a.reps} change streams (500 healthy samples"
+              f"{a.reps} change streams ({a.warm} healthy samples"
               + (f" plus 0-{a.warm_jitter - 1} drawn per stream" if a.warm_jitter else "")
               + ", then the change), the same streams for every detector; "
               f"[in brackets: that detector's false alarms per 10,000 on {a.fresh:,} fresh healthy samples]."), "",
@@ -178,10 +210,15 @@ def main() -> None:
         if one != _mlfi_alarms(inc_cal[:1], det0.threshold):
             print(f"warning: {sig}: array count differs from update() on one stream", flush=True)
         h, k = _mlfi_calibrate(det0, inc_cal, max_alarms)
+        ref = getattr(alone, "refining", {}).get(sig)
         makers = {"mlfi stated h": (lambda det0=det0: copy.deepcopy(det0), f"h {det0.threshold:.2f}", "mlfi"),
                   "mlfi calibrated h": (_with_h(det0, h), f"h {h:.2f} ({k} in calib)", "mlfi")}
         n_fresh = {kind: sum(len(x) for x in fresh[kind]) for kind in fresh}
         rates = {"mlfi stated h": _mlfi_alarms(inc_fresh, det0.threshold), "mlfi calibrated h": _mlfi_alarms(inc_fresh, h)}
+        if ref is not None:       # the product's detector refines its reference: run it sample by sample
+            makers["mlfi stated h"] = (lambda det0=det0, ref=ref: _Refined(det0, ref),
+                                       f"h {det0.threshold:.2f} at n {ref.n}, refined to n {ref.ladder[-1][0]}", "mlfi")
+            rates["mlfi stated h"] = count_alarms(makers["mlfi stated h"][0], fresh["mlfi"])
         for peer in peers:
             knob, kk = calibrate(peer, cal["peer"], max_alarms=max_alarms)
             makers[peer] = (lambda knob=knob, make=PEERS[peer][0]: make(knob), f"{knob:.3g} ({kk} in calib)", "peer")
@@ -195,7 +232,7 @@ def main() -> None:
                 continue
             d: dict[str, list[float]] = {n: [] for n in names}
             for _ in range(a.reps):
-                warm = WARM + (int(jit.integers(0, a.warm_jitter)) if a.warm_jitter else 0)
+                warm = a.warm + (int(jit.integers(0, a.warm_jitter)) if a.warm_jitter else 0)
                 stream = draw(rng, warm, HEALTHY) + draw(rng, CHANGED, after)
                 for n in names:
                     make, _, kind = makers[n]

@@ -54,6 +54,7 @@ class ClassMixCusum(SequentialDetector):
         if not 0 < floor < 0.1 or not weights or any(not 0 < w < 1 for w in weights):
             raise ValueError(f"need 0 < floor < 0.1 and weights in (0, 1), got {floor}, {list(weights)}")
         self.shares = {str(k): float(v) / total for k, v in shares.items()}
+        self._given = {str(k): float(v) for k, v in shares.items()}   # rebuilt from these (counts or shares) exactly
         self.floor, self.weights = float(floor), sorted(float(w) for w in weights)
         names = sorted(self.shares) + [OTHER]
         raw = [max(self.shares.get(c, 0.0), self.floor) for c in names]
@@ -87,4 +88,4 @@ class ClassMixCusum(SequentialDetector):
         return chart - 1 if chart % len(self.weights) else chart  # charts run class by class, weights ascending
 
     def params(self) -> dict[str, Any]:
-        return {"shares": dict(self.shares), "floor": self.floor, "weights": list(self.weights)}
+        return {"shares": dict(self._given), "floor": self.floor, "weights": list(self.weights)}

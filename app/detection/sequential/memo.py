@@ -12,23 +12,24 @@ import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-
-from app.detection.sequential.base import SequentialDetector
+from typing import Any, TypeVar
 
 __all__ = ["CACHE_SIZE", "memoised"]
 
 CACHE_SIZE = 512
-_CACHE: OrderedDict[Hashable, SequentialDetector] = OrderedDict()
+_CACHE: OrderedDict[Hashable, Any] = OrderedDict()
 _LOCK = threading.Lock()
+T = TypeVar("T")
 
 
-def memoised(key: Hashable, build: Callable[[], SequentialDetector]) -> SequentialDetector:
-    """A fresh copy of the detector memoised under ``key``, built (and memoised) on the first call."""
+def memoised(key: Hashable, build: Callable[[], T]) -> T:
+    """A fresh copy of the detector (with its refinement) memoised under ``key``, built (and memoised) on the first
+    call."""
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
             _CACHE.move_to_end(key)
-            return copy.deepcopy(hit)
+            return copy.deepcopy(hit)  # type: ignore[no-any-return]
     fresh = build()
     with _LOCK:
         _CACHE[key] = copy.deepcopy(fresh)

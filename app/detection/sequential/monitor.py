@@ -50,6 +50,8 @@ from app.detection.sequential.estimation import CAP, bootstrap_threshold
 from app.detection.sequential.meanscale import _PROBS, MeanScaleCusum, baseline_quantiles, untolerated_deltas
 from app.detection.sequential.memo import memoised
 from app.detection.sequential.recovery import RecoveryTest
+from app.detection.sequential.refine import CAP as REFINE_CAP
+from app.detection.sequential.refine import Refinement
 from app.detection.sequential.simulated import conservatism, corrected_budget
 
 __all__ = ["Alarm", "MonitorBaseline", "Sample", "SequentialMonitor", "latency_scale_quantiles"]
@@ -66,6 +68,7 @@ CONFIDENCE_BIN = (1.0, 2.5)
 WARNING_SHARE = 0.5           # a statistic at half its threshold is a warning: the watcher probes faster
 RECOVERY_SHARE = 10            # recovery budget: false_alarm_every / 10 still-failing samples per false recovery
 MIN_BASELINE = 20
+LARGE_REFERENCE = REFINE_CAP   # a reference this large gets its bootstrap solved for the simulated budget
 # signals whose nominal threshold is the analytic one corrected by simulating its healthy law (simulated.py);
 # latency's healthy law is the jitter-widened baseline, which its untolerated chart does not tolerate by design
 SIMULATED = ("errors", "correctness", "confidence", "class_mix")
@@ -194,13 +197,12 @@ def _signals(b: MonitorBaseline) -> dict[str, tuple[Callable[[float], Sequential
     return out
 
 
-def _calibrated(name: str, det: SequentialDetector, b: MonitorBaseline, n: int, arl: float) -> SequentialDetector:
-    """One signal's detector with its bootstrap threshold for a baseline of ``n`` samples (see estimation).
+_Spec = tuple[Callable[[list[Any] | None, Any], SequentialDetector], list[Any], list[Any], list[float] | None]
 
-    Where even the capped threshold cannot keep the budget, the smallest alternative is dropped (a mean
-    shift of 0.5 sd, a class taking a 10 % share, an error rate 5 points up: changes the baseline's own
-    sampling error can fake)
-    until it can: better a chart less than a budget broken for every chart."""
+
+def _bootstrap_spec(name: str, det: SequentialDetector, b: MonitorBaseline, arl: float) -> _Spec | None:
+    """What the bootstrap of one signal needs: ``make(values, grid)`` (values None: the baseline's own estimate),
+    the grids of alternatives from the fullest down, and the healthy atoms with their weights (None if none)."""
     weights: list[float] | None = None
     grids: list[Any] = [None]
     if name in ("errors", "correctness"):
@@ -239,19 +241,81 @@ def _calibrated(name: str, det: SequentialDetector, b: MonitorBaseline, n: int, 
             sh = shares if xs is None else {c: float(xs.count(c)) for c in atoms}
             return ClassMixCusum(shares=sh, weights=g, false_alarm_every=arl)
     else:
-        return det
-    for g in grids:
-        full = make(None, g) if g is not None else det
-        nominal = full.threshold
-        budget = corrected_budget(arl, conservatism(full, seed=n)) if name in SIMULATED else arl
-        floor = cusum_threshold(full.kl0(), budget) if name in SIMULATED else nominal
-        # the bootstrap for the baseline's estimation error stays analytic (solving it for the simulated budget too
-        # put digits at 1.80 false alarms per 10,000 with 150-sample baselines: its safety is needed there)
-        h = bootstrap_threshold(lambda xs, g=g: make(xs, g), atoms, weights, n, arl, nominal, seed=n, floor=floor)
-        if h < 0.999 * CAP * nominal or g is grids[-1]:
-            full.threshold = h
-            return full
-    return det
+        return None
+    return make, grids, atoms, weights
+
+
+def _calibrated(name: str, det: SequentialDetector, b: MonitorBaseline, n: int, arl: float, *,
+                refine: bool = False) -> tuple[SequentialDetector, Refinement | None]:
+    """One signal's detector with its bootstrap threshold for a baseline of ``n`` samples (see estimation) and,
+    with ``refine``, for a count signal (errors, correctness, class mix) whose baseline is below the refinement
+    cap, its :class:`Refinement`: the ladder of thresholds for the baseline size doubled up to the cap.
+
+    Where even the capped threshold cannot keep the budget, the smallest alternative is dropped (a mean
+    shift of 0.5 sd, a class taking a 10 % share, an error rate 5 points up: changes the baseline's own
+    sampling error can fake)
+    until it can: better a chart less than a budget broken for every chart."""
+    spec = _bootstrap_spec(name, det, b, arl)
+    if spec is None:
+        return det, None
+    make, grids, atoms, weights = spec
+    sizes = [n]
+    counted = refine and name in ("errors", "correctness", "class_mix")
+    while counted and sizes[-1] < REFINE_CAP:
+        sizes.append(REFINE_CAP if 4 * sizes[-1] > 0.9 * REFINE_CAP else 4 * sizes[-1])
+    first, ladder = _ladder_from(name, det, make, grids, atoms, weights, n, arl, sizes=tuple(sizes))
+    if len(sizes) < 2:
+        return first, None
+    kind = "class_mix" if name == "class_mix" else "bernoulli"
+    counts = _split(n, dict(zip(map(str, atoms), weights or [], strict=True)))
+    return first, Refinement(kind, counts, ladder)
+
+
+def _ladder_from(name: str, det: SequentialDetector, make: Callable[[list[Any] | None, Any], SequentialDetector],
+                 grids: list[Any], atoms: list[Any], weights: list[float] | None, n: int, arl: float, *,
+                 sizes: tuple[int, ...]) -> tuple[SequentialDetector, list[list[Any]]]:
+    """The detector calibrated at ``sizes[0]`` and the ladder ``[size, grid, h]`` over ``sizes``: per size the fullest
+    grid whose bootstrap threshold is below the cap (the build's rule for a baseline of that size; never fewer
+    alternatives than the size before); per grid, a larger size never gets a larger threshold."""
+    floors: dict[Any, tuple[float, float]] = {}     # grid -> (simulated budget, floor)
+    ladder: list[list[Any]] = []
+    first: SequentialDetector = det
+    last = len(grids) - 1
+    for m in sizes:
+        for gi in range(last + 1):
+            g = grids[gi]
+            full = make(None, g) if g is not None else det
+            nominal = full.threshold
+            if g not in floors:
+                budget = corrected_budget(arl, conservatism(full, seed=n)) if name in SIMULATED else arl
+                floors[g] = (budget, cusum_threshold(full.kl0(), budget) if name in SIMULATED else nominal)
+            budget, floor = floors[g]
+            # the bootstrap for the reference's estimation error stays analytic for a small reference (solving it for
+            # the simulated budget too put digits at 1.80 false alarms per 10,000 with 150-sample baselines: its
+            # safety is needed there); from LARGE_REFERENCE samples on, the simulated budget (the estimate is then
+            # close enough to the truth for the simulated factor, measured on it, to hold: bench/sequential)
+            boot = budget if m >= LARGE_REFERENCE else arl
+            h = bootstrap_threshold(lambda xs, g=g: make(xs, g), atoms, weights, m, boot, nominal, seed=m, floor=floor,
+                                    order_free=bool(ladder))     # the later rungs: counts drawn at once
+            if h < 0.999 * CAP * nominal or gi == last:
+                if ladder and ladder[-1][1] == g:
+                    h = min(h, ladder[-1][2])
+                if not ladder:
+                    full.threshold = h
+                    first = full
+                ladder.append([m, g, h])
+                last = gi
+                break
+    return first, ladder
+
+
+def _split(n: int, shares: dict[str, float]) -> dict[str, int]:
+    """``n`` baseline values split into counts by their shares (the baseline's own counts, up to rounding).
+
+    >>> _split(150, {"0": 0.92, "1": 0.08})
+    {'0': 138, '1': 12}
+    """
+    return {str(k): round(v * n) for k, v in shares.items()}
 
 
 class SequentialMonitor:
@@ -268,19 +332,23 @@ class SequentialMonitor:
     [('correctness', 'change', 1)]
     """
 
-    def __init__(self, baseline: MonitorBaseline, *, false_alarm_every: float = 10_000.0) -> None:
+    def __init__(self, baseline: MonitorBaseline, *, false_alarm_every: float = 10_000.0, refine: bool = True) -> None:
         if not false_alarm_every > 1:
             raise ValueError(f"false_alarm_every must be > 1, got {false_alarm_every}")
         self.baseline, self.false_alarm_every = baseline, float(false_alarm_every)
         specs = _signals(baseline)
         per_signal = self.false_alarm_every * len(specs)
         self.detectors = {name: make(per_signal) for name, (make, _) in specs.items()}
+        # count signals whose baseline is small: a reference refined from calm stream samples (refine.py)
+        self.refining: dict[str, Refinement] = {}
         for name, det in self.detectors.items():     # the baseline is an estimate: thresholds for its error
             n = (baseline.sizes or {}).get(name)
             if n:
-                key = (name, n, per_signal, json.dumps(asdict(baseline), sort_keys=True))   # memo: a rebuild is free
-                self.detectors[name] = memoised(key, lambda name=name, det=det, n=n: _calibrated(
-                    name, det, baseline, n, per_signal))
+                key = (name, n, per_signal, refine, json.dumps(asdict(baseline), sort_keys=True))   # memo: a rebuild is free
+                self.detectors[name], ref = memoised(key, lambda name=name, det=det, n=n: _calibrated(
+                    name, det, baseline, n, per_signal, refine=refine))
+                if ref is not None:
+                    self.refining[name] = ref
         self._extract = {name: get for name, (_, get) in specs.items()}
         self.recovering: dict[str, RecoveryTest] = {}
         self.n = 0
@@ -301,13 +369,24 @@ class SequentialMonitor:
                                         rec.threshold, det.labels()[rec.chart] + " back", rec.expected_delay()))
                     del self.recovering[name]
                     det._reset()
+                self._refine(name, x, det)
                 continue
             if det.update(x, t).drift_detected:
                 assert det.chart is not None and det.change_point is not None and det.delay is not None
                 events.append(Alarm(name, "change", det.change_point, t, det.delay, det.stats[det.chart],
                                     det.threshold, det.labels()[det.chart], det.expected_delay(det.chart)))
                 self.recovering[name] = RecoveryTest(det, false_recovery_every=self.false_alarm_every / RECOVERY_SHARE)
+            self._refine(name, x, det)
         return events
+
+    def _refine(self, name: str, x: Any, det: SequentialDetector) -> None:
+        """Offer ``x`` to the signal's reference (a calm chart: no alarm, statistic below the warning share)."""
+        ref = self.refining.get(name)
+        if ref is None:
+            return
+        calm = name not in self.recovering and det.statistic < WARNING_SHARE * det.threshold
+        if ref.observe(x, calm):
+            self.detectors[name] = ref.rebuild(det)
 
     @property
     def warning(self) -> bool:
@@ -326,7 +405,8 @@ class SequentialMonitor:
         return {"version": 1, "false_alarm_every": self.false_alarm_every, "n": self.n,
                 "baseline": asdict(self.baseline),
                 "detectors": {k: d.to_dict() for k, d in self.detectors.items()},
-                "recovering": {k: r.to_dict() for k, r in self.recovering.items()}}
+                "recovering": {k: r.to_dict() for k, r in self.recovering.items()},
+                "refining": {k: r.to_dict() for k, r in self.refining.items()}}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SequentialMonitor:
@@ -342,6 +422,8 @@ class SequentialMonitor:
                 raise ValueError(f"saved signals {sorted(data['detectors'])} differ from {sorted(mon.detectors)}")
             mon.detectors = {k: detector_from_dict(v) for k, v in data["detectors"].items()}
             mon.recovering = {k: RecoveryTest.from_dict(v) for k, v in data["recovering"].items()}
+            # a state saved before the refinement existed resumes without one (its thresholds stay as saved)
+            mon.refining = {k: Refinement.from_dict(v) for k, v in data.get("refining", {}).items()}
             mon.n = int(data["n"])
         except (KeyError, TypeError) as e:
             raise ValueError(f"not a saved sequential monitor: {e}") from e
