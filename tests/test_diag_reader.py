@@ -22,6 +22,8 @@ from app.diagnosis.taxonomy import classify
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "bench" / "diagnosis" / "reader_corpus.json"
 HEALTHY = "Train accuracy 0.91, validation 0.90, test 0.90 on a random split; nothing else to report."
+# the rules find nothing and the write-up states no healthy numbers: the reader may speak
+VAGUE = "Our churn model behaves strangely on the new customers and we are not sure why; nothing else to report."
 
 
 def fake(probs: dict[str, float], threshold: float = 0.5, **policy: Any) -> ReaderModel:
@@ -50,8 +52,9 @@ def test_exported_model_scores_like_scikit_learn_and_comes_from_the_stored_corpu
     assert model is not None and model.threshold == pytest.approx(model.meta["cv"]["threshold"])
     assert model.meta["corpus_sha256"] == hashlib.sha256(CORPUS.read_bytes()).hexdigest()
     rows = json.loads(CORPUS.read_text(encoding="utf-8"))["rows"]
-    # G is development data since session 9 (the reader is judged leave-one-batch-out, bench/diagnosis/lobo_reader.py)
-    assert model.meta["n_cases"] == len(rows) and {r["batch"] for r in rows} == {"A", "B", "C", "D", "E", "F", "G"}
+    # since session 10 the reader is fitted on every batch but the held-out L (H-K were never used to write rules:
+    # bench/diagnosis/honest_reader.py chooses the features and the policy on them)
+    assert model.meta["n_cases"] == len(rows) and {r["batch"] for r in rows} == set("ABCDEFGHIJK")
     assert len(model.meta["selfcheck"]) >= 8
     for check in model.meta["selfcheck"]:
         mine = model.probabilities(check["doc"])
@@ -80,7 +83,7 @@ def test_tokens_match_the_vectoriser() -> None:
 
 
 def test_confident_reader_names_the_category_and_cites_a_signature_of_it() -> None:
-    rd, matched, tax = rules_only(HEALTHY)
+    rd, matched, tax = rules_only(VAGUE)
     assert tax.primary == "unknown"
     rule, doubt = reader_evidence(tax, rd.reader_text, rd.facts, fake(probs("label_noise", 0.7)))
     assert rule is not None and not doubt and rule.category == "label_noise" and not rule.concrete
@@ -90,7 +93,7 @@ def test_confident_reader_names_the_category_and_cites_a_signature_of_it() -> No
 
 
 def test_reader_never_makes_leakage_primary() -> None:
-    rd, matched, tax = rules_only(HEALTHY)
+    rd, matched, tax = rules_only(VAGUE)
     rule, _ = reader_evidence(tax, rd.reader_text, rd.facts, fake(probs("data_leakage", 0.95)))
     assert rule is not None
     revised = classify(rd.sig, rd.rules, [*matched, rule])
@@ -111,21 +114,24 @@ def test_rules_that_decided_are_left_alone() -> None:
 
 
 def test_abstention_is_unknown_with_review_never_clear(monkeypatch: pytest.MonkeyPatch) -> None:
+    # two splits 0.04 apart: not a drop the rules read, not close enough to be healthy numbers the reader respects
+    plain = "Validation accuracy 0.90, test accuracy 0.86 for our gradient boosting model on the customer table."
     monkeypatch.setattr(revise_mod, "load_model", lambda: None)
-    assert diagnose(prompt=HEALTHY).payload()["deployment_gate"] == "CLEAR"  # the rules alone: a healthy run
+    assert diagnose(prompt=plain).payload()["deployment_gate"] == "CLEAR"  # the rules alone
     monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("label_noise", 0.4)))
-    d = diagnose(prompt=HEALTHY).payload()
+    d = diagnose(prompt=plain).payload()
     assert (d["primary_category"], d["deployment_gate"]) == ("unknown", "REVIEW_RECOMMENDED")
     monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("unknown", 0.6)))
-    assert diagnose(prompt=HEALTHY).payload()["deployment_gate"] == "CLEAR"  # the reader agrees it is healthy
+    assert diagnose(prompt=plain).payload()["deployment_gate"] == "CLEAR"  # the reader agrees it is healthy
     monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("label_noise", 0.8)))
-    d = diagnose(prompt=HEALTHY).payload()
+    d = diagnose(prompt=plain).payload()
     assert (d["primary_category"], d["deployment_gate"]) == ("label_noise", "BLOCKED_PENDING_HUMAN_REVIEW")
     assert any(e["rule_id"] == "learned.reader" and not e["concrete"] for e in d["evidence"])
+    assert diagnose(prompt=HEALTHY).payload()["deployment_gate"] == "CLEAR"  # healthy numbers: the words stand down
 
 
 def test_model_file_is_present_and_small() -> None:
-    assert MODEL_PATH.is_file() and MODEL_PATH.stat().st_size < 1_000_000
+    assert MODEL_PATH.is_file() and MODEL_PATH.stat().st_size < 2_000_000
 
 
 WORDS_DQ = "The CSV has missing values in half the rows and the age column has negative numbers."
@@ -170,3 +176,40 @@ def test_reader_never_overrules_or_withdraws_concrete_leakage(monkeypatch: pytes
     for m in (fake(probs("label_noise", 0.9), overrule_at=0.3), fake(probs("unknown", 0.9), withdraw_at=0.3)):
         monkeypatch.setattr(revise_mod, "load_model", lambda m=m: m)
         assert diagnose(prompt=prompt).payload()["primary_category"] == "data_leakage"
+
+
+def test_a_failure_the_reader_reads_keeps_a_healthy_looking_write_up_from_clear(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write-up the rules read as healthy stays ``unknown`` (words never overrule healthy numbers), but the gate
+    is not CLEAR when the reader reads a failure at or above its threshold."""
+    prompt = "Validation AUC 0.86. The model is healthy and works as expected; the code is fine."
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("unknown", 0.6)))
+    assert diagnose(prompt=prompt).payload()["deployment_gate"] == "CLEAR"
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("data_drift", 0.3), threshold=0.4))
+    assert diagnose(prompt=prompt).payload()["deployment_gate"] == "CLEAR"  # below the threshold: no doubt
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("data_drift", 0.7), threshold=0.4))
+    d = diagnose(prompt=prompt).payload()
+    assert (d["primary_category"], d["deployment_gate"]) == ("unknown", "REVIEW_RECOMMENDED")
+
+
+def test_reader_is_silent_on_healthy_numbers_a_bare_suspicion_and_a_few_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Numbers win over words; a one-line suspicion or a handful of words gives the reader nothing to read."""
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("overfitting", 0.9), threshold=0.2))
+    assert diagnose(prompt=HEALTHY).payload()["primary_category"] == "unknown"
+    log = "epoch 1 acc 0.80 val_acc 0.79\nepoch 2 acc 0.86 val_acc 0.85\nepoch 3 acc 0.89 val_acc 0.88"
+    assert diagnose(prompt="Classifier, curves stay together.\n" + log).payload()["primary_category"] == "unknown"
+    low = "epoch 1 acc 0.30 val_acc 0.29\nepoch 2 acc 0.31 val_acc 0.30\nepoch 3 acc 0.31 val_acc 0.31"
+    assert not revise_mod.numbers_healthy(read(prompt=low).facts)  # together but low: underfitting stays possible
+    d = diagnose(prompt="I think we might have overfitting, not sure.").payload()
+    assert (d["primary_category"], d["deployment_gate"]) == ("unknown", "REVIEW_RECOMMENDED")
+    d = diagnose(prompt="Validation accuracy 0.9.").payload()
+    assert (d["primary_category"], d["deployment_gate"]) == ("unknown", "REVIEW_RECOMMENDED")
+    assert diagnose(prompt=VAGUE).payload()["primary_category"] == "overfitting"  # enough words, no numbers
+
+
+def test_reader_never_overrules_a_category_read_from_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    prompt = "After the upstream schema change, PSI on `income` is 0.6 and production AUC dropped from 0.83 to 0.69."
+    _, _, tax = rules_only(prompt)
+    assert tax.primary == "data_drift" and revise_mod.measured(tax) and not revise_mod.overrulable(tax)
+    for m in (fake(probs("data_quality", 0.9), overrule_at=0.1), fake(probs("unknown", 0.9), withdraw_at=0.1)):
+        monkeypatch.setattr(revise_mod, "load_model", lambda m=m: m)
+        assert diagnose(prompt=prompt).payload()["primary_category"] == "data_drift"

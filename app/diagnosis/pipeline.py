@@ -11,7 +11,7 @@ from typing import Any
 from app.config import Settings
 from app.diagnosis.evidence import build_evidence
 from app.diagnosis.history import similar_diagnoses
-from app.diagnosis.learned import revise
+from app.diagnosis.learned import reader_doubts, revise
 from app.diagnosis.learning import MAP_DOC, MAP_SECTION, learning_path
 from app.diagnosis.models import Diagnosis, EvidenceItem, LearningItem, RemediationPlan
 from app.diagnosis.normalise import lost_values
@@ -171,8 +171,10 @@ def diagnose(
     large_drop = any(o.direction == "drop" and o.magnitude == "large" for o in rec.observations)
     well = tax.primary == "unknown" and healthy(healthy_facts(rd.reader_text or ""), facts, len(matched), collapse,
                                                 large_drop)
-    if well:  # the write-up states healthy numbers and nothing fails: the reader's words do not overrule that
-        doubt = False
+    if well:  # the write-up states healthy numbers and nothing fails: the reader's words do not overrule that,
+        # but a failure it reads at or above its threshold keeps the gate from CLEAR (a person looks)
+        doubt = reader_doubts(rd.reader_text or "", facts)
+        well = not doubt
     else:
         tax, doubt = revise(tax, rules, rd.reader_text, facts, lambda extra: classify(sig, rules, [*matched, extra]))
     evidence, counter = build_evidence(tax, meas)

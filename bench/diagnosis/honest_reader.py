@@ -13,9 +13,9 @@ without reading the rules (I, J, K). On those:
   probability of the rules' category by ``margin`` (``t_over`` None: never); ``t_none``: it withdraws such a category
   (answer ``unknown``) when its top class is ``unknown`` with that probability and the same margin. Only a category
   the rules decided from words can be overruled or withdrawn: never leakage, never one a concrete rule (the failure
-  itself shown) supports. The reader never names leakage (not
-  concrete evidence), never a category the rules hold counter-evidence against, and stays silent on a write-up the
-  rules read as healthy;
+  itself shown) or a number supports. The reader never names leakage (not concrete evidence), never a category the
+  rules hold counter-evidence against, and stays silent on a write-up the rules read as healthy, on healthy numbers
+  (across splits or in an epoch log), on a write-up of a few words and on a bare suspicion of the author's;
 - ``nested``: X's policy is chosen on the other honest batches only (most right answers; then fewer wrong hard
   negatives; then the more conservative policy), and applied to X: the honest figure of the whole procedure.
 
@@ -40,11 +40,11 @@ import train_reader as tr
 HONEST = ("H", "I", "J", "K")
 CACHE = Path(__file__).resolve().parent / ".corpus_cache"
 T_UNKNOWN = (0.0, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 1.01)
-T_OVER = (None, 0.3, 0.4, 0.5, 0.6, 0.7)
-T_NONE = (None, 0.3, 0.4, 0.5, 0.6)
-MARGIN = (0.0, 0.1, 0.2, 0.3)
-GRID = ((3.0, "balanced", 0), (10.0, "balanced", 0), (30.0, "balanced", 0), (3.0, "balanced", 2),
-        (10.0, "balanced", 2), (30.0, "balanced", 2))  # C, class weighting, signature copies (train_reader)
+T_OVER = (None, 0.0, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
+T_NONE = (None, 0.0, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+MARGIN = (0.0, 0.05, 0.1, 0.2, 0.3)
+GRID = ((3.0, "balanced", 0), (10.0, "balanced", 0), (3.0, "balanced", 2),
+        (10.0, "balanced", 2))  # C, class weighting, signature copies (train_reader.signature_rows)
 
 
 def batch_rows(name: str) -> list[dict[str, Any]]:
@@ -54,7 +54,7 @@ def batch_rows(name: str) -> list[dict[str, Any]]:
         return []
     sha = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     CACHE.mkdir(exist_ok=True)
-    cached = CACHE / f"{name}_{sha}_v2.json"
+    cached = CACHE / f"{name}_{sha}_v5.json"
     if cached.is_file():
         return json.loads(cached.read_text(encoding="utf-8"))
     rows = [{"batch": name, **tr.read_case(c)} for c in json.loads(path.read_text(encoding="utf-8"))["cases"]]
@@ -68,17 +68,17 @@ def answer(row: dict[str, Any], probs: dict[str, float], policy: tuple) -> str:
     rules = row["rules_primary"]
     top = max(probs, key=lambda c: probs[c])
     p = probs[top]
-    if rules == "unknown" or rules == "data_leakage" or row.get("concrete_leakage") or row.get("rules_concrete"):
-        overrulable = False
-    else:
-        overrulable = True
+    overrulable = not (rules in ("unknown", "data_leakage") or row.get("concrete_leakage")
+                       or row.get("rules_concrete") or row.get("rules_measured"))
     if (top == "unknown" and overrulable
             and t_none is not None and p >= t_none and p - probs.get(rules, 0.0) >= margin):
         return "unknown"
     if top in ("unknown", "data_leakage") or top in row["countered"] or top == rules:
         return rules
     if rules == "unknown":
-        return top if (p >= t_unknown and not row.get("healthy")) else rules
+        silent = (row.get("healthy") or row.get("numbers_healthy") or row.get("few_words")
+                  or top in row.get("bare_worry", []))
+        return top if (p >= t_unknown and not silent) else rules
     if t_over is None or not overrulable:
         return rules
     return top if (p >= t_over and p - probs.get(rules, 0.0) >= margin) else rules
@@ -153,7 +153,7 @@ def run(honest: list[str], features: str = "word") -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--honest", nargs="+", default=list(HONEST))
-    ap.add_argument("--features", nargs="+", default=["word"])
+    ap.add_argument("--features", nargs="+", default=list(tr.EXPORTABLE))
     ap.add_argument("--json", type=Path, help="also write the full result here")
     args = ap.parse_args(argv)
     res = {}

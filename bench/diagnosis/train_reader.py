@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -55,12 +56,16 @@ THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))
 SEED = 0
 N_FOLDS = 5
 VECTORISERS = ("word", "word+char")
-FEATURES = "word"  # the exported scorer (app/diagnosis/learned/vectors.py) repeats the word vectoriser only
+FEATURES = "word"  # session 9's exported vectoriser; session 10 chooses between "word" and "char" (select_honest)
+EXPORTABLE = ("word", "char")
+CHAR_NGRAMS = (3, 5)
+CHAR_MIN_DF = 5
 
 
 def read_case(case: dict[str, Any]) -> dict[str, Any]:
     """The document the reader sees for one case, and the rules-only answer."""
     from app.diagnosis.learned import document
+    from app.diagnosis.learned.decide import MIN_WORDS, bare_suspicion, measured, numbers_healthy
     from app.diagnosis.pipeline import collapsed
     from app.diagnosis.reading import read
     from app.diagnosis.signatures import match_signatures
@@ -77,7 +82,10 @@ def read_case(case: dict[str, Any]) -> dict[str, Any]:
             "rules_primary": tax.primary, "countered": sorted(s.category for s in tax.scores if s.counter > 0),
             "healthy": well, "rules_score": tax.primary_score, "rules_runner_up": tax.runner_up_score,
             "concrete_leakage": tax.concrete_leakage,
-            "rules_concrete": any(f.concrete and f.kind == "support" and f.category == tax.primary for f in tax.fired)}
+            "rules_concrete": any(f.concrete and f.kind == "support" and f.category == tax.primary for f in tax.fired),
+            "rules_measured": measured(tax), "numbers_healthy": numbers_healthy(rd.facts),
+            "few_words": len(re.findall(r"[^\W\d_]{2,}", rd.reader_text)) < MIN_WORDS,
+            "bare_worry": sorted(c for c in {f.category for f in tax.fired} if bare_suspicion(tax, c, rd.reader_text))}
 
 
 def build_corpus() -> dict[str, Any]:
@@ -103,26 +111,25 @@ def signature_rows(copies: int) -> list[dict[str, Any]]:
             for s in load_signatures() for _ in range(copies)]
 
 
-def _pipeline(c: float, weight: str | None) -> Any:
+def _pipeline(c: float, weight: str | None, features: str | None = None) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union
 
+    features = features or FEATURES
+    if features == "char":  # exported since session 10 (app/diagnosis/learned/vectors.py: char_wb_tokens)
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=CHAR_MIN_DF)
+        return make_pipeline(chars, LogisticRegression(C=c, class_weight=weight, max_iter=5000))
     words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, lowercase=True)
-    if FEATURES == "word+char":  # compared by bench/diagnosis/lobo_reader.py only
+    if features == "word+char":  # compared by bench/diagnosis/lobo_reader.py only
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
         return make_pipeline(make_union(words, chars), LogisticRegression(C=c, class_weight=weight, max_iter=5000))
     return make_pipeline(words, LogisticRegression(C=c, class_weight=weight, max_iter=5000))
 
 
 def pipeline_for(features: str, c: float, weight: str | None) -> Any:
-    """The reader's pipeline for a feature set: ``word`` (exported), ``word+char`` or ``word+neg`` (see doc_for)."""
-    global FEATURES
-    saved, FEATURES = FEATURES, ("word+char" if features == "word+char" else "word")
-    try:
-        return _pipeline(c, weight)
-    finally:
-        FEATURES = saved
+    """The reader's pipeline for a feature set: ``word``, ``char`` (both exportable), ``word+char``, ``word+neg``."""
+    return _pipeline(c, weight, "word" if features == "word+neg" else features)
 
 
 def doc_for(row: dict[str, Any], features: str) -> str:
@@ -212,11 +219,12 @@ def select_honest(stored: dict[str, Any] | None = None) -> dict[str, Any]:
     on all honest batches."""
     import honest_reader
 
-    res = stored if stored is not None else honest_reader.run(list(honest_reader.HONEST), FEATURES)
+    res = stored if stored is not None else {k: v for f in EXPORTABLE
+                                             for k, v in honest_reader.run(list(honest_reader.HONEST), f).items()}
     best = max(res.values(), key=lambda r: (r["total"]["product"], -r["total"]["wrong_hard_negatives"], -r["C"]))
     t_unknown, t_over, margin, t_none = best["policy_all"]
     return {"method": "nested leave-one-batch-out over the batches the rules never saw (bench/diagnosis/honest_reader.py)",
-            "chosen": {"C": best["C"], "class_weight": best["class_weight"],
+            "chosen": {"features": best["features"], "C": best["C"], "class_weight": best["class_weight"],
                        "signature_copies": best.get("signature_copies", 0)},
             "threshold": t_unknown, "overrule_at": t_over, "overrule_margin": margin, "withdraw_at": t_none,
             "honest_nested": best["nested"], "honest_total": best["total"],
@@ -234,16 +242,20 @@ SELFCHECK_DOCS = (
 def export(rows: list[dict[str, Any]], chosen: dict[str, Any], cv: dict[str, Any], batches: dict[str, Any],
            corpus_sha256: str) -> dict:
     fit_rows = rows + signature_rows(int(chosen.get("signature_copies", 0)))
-    model = _pipeline(chosen["C"], chosen["class_weight"]).fit([r["doc"] for r in fit_rows],
-                                                               [r["label"] for r in fit_rows])
+    features = chosen.get("features", "word")
+    model = _pipeline(chosen["C"], chosen["class_weight"], features).fit([r["doc"] for r in fit_rows],
+                                                                         [r["label"] for r in fit_rows])
     vec, lr = model.steps[0][1], model.steps[1][1]
     terms = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
-    coef = [{str(i): round(float(w), 4) for i, w in enumerate(row) if abs(w) >= 1e-4} for row in lr.coef_]
+    coef = [[round(float(w), 4) for w in row] for row in lr.coef_]  # dense rows (char n-grams: most weights != 0)
     docs = list(SELFCHECK_DOCS) + [r["doc"] for r in rows[::40]]
     selfcheck = [{"doc": d, "proba": [round(float(p), 6) for p in row]}
                  for d, row in zip(docs, model.predict_proba(docs))]
+    analyzer, ngrams = ("char_wb", list(CHAR_NGRAMS)) if features == "char" else ("word", [1, 2])
     return {
-        "format": "mlfi learned reader v1: tf-idf (word 1-2 grams, sublinear tf, l2) + multinomial logistic",
+        "format": f"mlfi learned reader v2: tf-idf ({analyzer} {ngrams[0]}-{ngrams[1]} grams, sublinear tf, l2) + "
+                  "multinomial logistic",
+        "analyzer": analyzer, "ngram_range": ngrams,
         "classes": [str(c) for c in lr.classes_], "terms": terms,
         "idf": [round(float(x), 6) for x in vec.idf_], "coef": coef,
         "intercept": [round(float(b), 6) for b in lr.intercept_], "threshold": cv["threshold"],
@@ -258,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reuse-corpus", action="store_true", help="fit from the stored corpus instead of re-reading")
     ap.add_argument("--corpus-only", action="store_true", help="re-read the batches into the corpus and stop")
-    ap.add_argument("--lobo", type=Path, help="reuse a stored `lobo_reader.py --json` result on this corpus")
+    ap.add_argument("--lobo", type=Path, help="reuse a stored `honest_reader.py --json` result (with --lobo-only: a "
+                    "`lobo_reader.py --json` one) on this corpus")
     ap.add_argument("--lobo-only", action="store_true", help="session 9's choice: LOBO over A-G (in-sample rules)")
     ap.add_argument("--threshold", type=float, help="export this threshold instead of the LOBO one (say why)")
     ap.add_argument("--threshold-reason", default="", help="recorded in the model's meta with --threshold")

@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from app.diagnosis.learned.vectors import ReaderModel, document, load_model
@@ -34,7 +35,7 @@ from app.diagnosis.rules import RuleSet
 from app.diagnosis.signatures.library import Signature, load_signatures
 from app.diagnosis.taxonomy import Conflict, FiredRule, TaxonomyResult
 
-__all__ = ["nearest_signature", "overrulable", "overruled", "reader_evidence", "revise", "withdrawn", "withdraws"]
+__all__ = ["nearest_signature", "overrulable", "reader_doubts", "overruled", "reader_evidence", "revise", "withdrawn", "withdraws"]
 
 
 def nearest_signature(model: ReaderModel, category: str, doc: str) -> Signature | None:
@@ -51,10 +52,63 @@ def nearest_signature(model: ReaderModel, category: str, doc: str) -> Signature 
     return best
 
 
+HEALTHY_SPLIT_DROP = 0.03
+"""Two or more splits whose figures differ by at most this much (bounded metrics) read as healthy numbers."""
+
+
+def numbers_healthy(facts: dict[str, Any]) -> bool:
+    """Measured numbers that the reader's words do not overrule, with no drop stated: one metric on two or more
+    splits, none lower than another by more than ``HEALTHY_SPLIT_DROP``; or an epoch log whose training and held-out
+    accuracy stay within that distance on every epoch, ending at 0.8 or more (curves together at a low level are
+    underfitting, which the reader may still name)."""
+    if facts.get("drop_seen") or facts.get("said_drop"):
+        return False
+    drop = facts.get("max_split_drop")
+    if (facts.get("n_splits_with_metric") or 0) >= 2 and isinstance(drop, (int, float)) and drop <= HEALTHY_SPLIT_DROP:
+        return True
+    gap, last = facts.get("log_acc_gap_max"), facts.get("log_train_acc_last")
+    return ((facts.get("log_acc_pairs") or 0) >= 2 and isinstance(gap, (int, float)) and abs(gap) <= HEALTHY_SPLIT_DROP
+            and isinstance(last, (int, float)) and last >= 0.8)
+
+
+def measured(tax: TaxonomyResult) -> bool:
+    """A support rule of the rules' category fired on a number (a PSI, a gap, a production drop), not on words."""
+    return any(f.category == tax.primary and f.kind == "support"
+               and any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in f.values.values())
+               for f in tax.fired)
+
+
+MIN_WORDS = 6
+"""The reader names nothing in a write-up of fewer words than this ("Validation accuracy 0.9."): it would only
+repeat its prior."""
+BARE_WORDS = 20
+"""A write-up of at most this many words that only voices a suspicion describes nothing the reader could confirm."""
+
+
+def bare_suspicion(tax: TaxonomyResult, category: str, text: str) -> bool:
+    """A short write-up (``BARE_WORDS``) whose only support for ``category`` is the author's stated suspicion (a
+    ``*.worry`` rule): "I think we might have overfitting, not sure". Naming the category would only echo it.
+    (On the batches the rules never saw, no write-up the reader got right is of this kind.)"""
+    rules = [f.rule_id for f in tax.fired if f.category == category and f.kind == "support"]
+    return (bool(rules) and all(r.endswith(".worry") for r in rules)
+            and len(re.findall(r"\w+", text)) <= BARE_WORDS)
+
+
+def reader_doubts(text: str, facts: dict[str, Any], model: ReaderModel | None = None) -> bool:
+    """On a write-up the rules read as healthy: does the reader read a failure at or above its threshold? Then the
+    gate is not CLEAR (the category stays the rules' ``unknown``: healthy numbers are not overruled by words)."""
+    m = model if model is not None else load_model()
+    if m is None or numbers_healthy(facts):
+        return False
+    probs = m.probabilities(document(text, facts))
+    top = max(m.classes, key=lambda c: (probs[c], -m.classes.index(c)))
+    return top != "unknown" and probs[top] >= m.threshold
+
+
 def overrulable(tax: TaxonomyResult) -> bool:
-    """A category the rules decided from words only: not leakage, and no concrete rule (one that shows the failure
-    itself, such as a NaN in a parsed loss log) supports it."""
-    return (tax.primary not in ("unknown", "data_leakage") and not tax.concrete_leakage
+    """A category the rules decided from words only: not leakage, no rule that fired on a number supports it
+    (``measured``: numbers win over words), and no concrete rule (one that shows the failure itself) does."""
+    return (tax.primary not in ("unknown", "data_leakage") and not tax.concrete_leakage and not measured(tax)
             and not any(f.concrete and f.kind == "support" and f.category == tax.primary for f in tax.fired))
 
 
@@ -78,8 +132,14 @@ def reader_evidence(
         if (top in ("unknown", "data_leakage", tax.primary) or m.overrule_at is None or p < m.overrule_at
                 or p - probs.get(tax.primary, 0.0) < m.overrule_margin):
             return None, False
+    elif numbers_healthy(facts):
+        return None, False  # healthy numbers across splits: the words do not overrule them
+    elif len(re.findall(r"[^\W\d_]{2,}", text)) < MIN_WORDS:
+        return None, top != "unknown"  # too little text to read: a doubt at most
     elif top == "unknown" or p < m.threshold:
         return None, top != "unknown"
+    elif bare_suspicion(tax, top, text):
+        return None, True  # the reader would echo the author's own suspicion: a doubt, not a finding
     sig = nearest_signature(m, top, doc)
     if sig is None or math.isnan(p):
         return None, not decided
