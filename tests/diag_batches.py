@@ -1,4 +1,4 @@
-"""The shared checker for the frozen diagnosis batches C, D, E, F, G and H (issue 13): one spec per batch, one set of
+"""The shared checker for the frozen diagnosis batches C to L (issue 13): one spec per batch, one set of
 checks.
 
 Each batch is a JSON file of cases rephrased from public write-ups, frozen by sha256 before the changes it measures.
@@ -40,6 +40,9 @@ CATEGORIES = frozenset({
 GATES = frozenset({"BLOCKED_PENDING_HUMAN_REVIEW", "REVIEW_RECOMMENDED", "CLEAR"})
 KINDS = frozenset({"prose", "log", "confusion_matrix", "code", "table"})
 DOMAINS = frozenset({"image", "genomics", "time_series", "fraud", "nlp", "iot", "tabular"})
+ALL_DOMAINS = DOMAINS | {"speech", "recommender"}
+BEFORE_I = ("diagnosis_batch_c.json", "diagnosis_batch_d.json", "diagnosis_batch_e.json", "diagnosis_batch_f.json",
+            "diagnosis_batch_g.json", "diagnosis_batch_h.json")
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ BATCHES = (
         # session 4; development set since; 124 with the learned reader (fitted on A-E, so in-sample). 131 cases.
         # Session 9: 124/131 (hc_012 now leakage: a concrete leak explains the production drop; hc_046 no longer
         # called by the reader refit on A-G).
-        name="C", file="diagnosis_batch_c.json", prefix="hc", min_cases=120, measured=124 / 131,
+        name="C", file="diagnosis_batch_c.json", prefix="hc", min_cases=120, measured=125 / 131,
         sha256="643b4f9750e29bf1804f451a3cff686fb6bcf206de36ba3037cdf3ff8bfdf990",
         domains=DOMAINS, min_hard_negatives=5,
         record_shapes=frozenset({"names_list", "object_features", "unknown_fields", "text_for_number", "flat_metrics",
@@ -94,7 +97,7 @@ BATCHES = (
         # 17/48 before the signatures, 27/48 measured once after them, 42/48 after session 4 (developed on D's
         # misses, so D is a development set since); 43/48 with the learned reader (in-sample); 44/48 after session 8;
         # 45/48 after session 9 (hd_006 now leakage).
-        name="D", file="diagnosis_batch_d.json", prefix="hd", min_cases=40, measured=45 / 48,
+        name="D", file="diagnosis_batch_d.json", prefix="hd", min_cases=40, measured=47 / 48,
         sha256="137a35bed237a3c700531f4c6b3d3b1f703a04386c6d641a28d0f4028aa3abef",
         domains=DOMAINS, earlier=("diagnosis_batch_c.json",),
         shared_with_earlier=("hd_017_class_imbalance", "hd_020_class_imbalance", "hd_026_data_quality"),
@@ -103,7 +106,7 @@ BATCHES = (
         # Held out in session 5: 20/37 before, 29/37 after (15/30 -> 23/30 on the 30 new-source cases); used for
         # development of the learned reader in session 6: 32/37 with it (in-sample); 34/37 after session 8; 35/37
         # after session 9 (he_002 now leakage).
-        name="E", file="diagnosis_batch_e.json", prefix="he", min_cases=30, measured=35 / 37,
+        name="E", file="diagnosis_batch_e.json", prefix="he", min_cases=30, measured=36 / 37,
         sha256="8dd92399cde7c4e5a9b1682dc1e6d7c61db8d147e04b55c0988e024eea444236",
         earlier=("diagnosis_batch_c.json", "diagnosis_batch_d.json"),
         shared_with_earlier=("he_007_training_instability", "he_012_class_imbalance", "he_023_data_quality",
@@ -113,7 +116,7 @@ BATCHES = (
         # Held out in session 6 (written and frozen before the learned reader, no source shared with A-E): 21/34 on
         # the code before it, 22/34 measured once after it; a development set in session 8 (its misses used, the reader
         # refit on A-F): 31/34; 31/34 after session 9.
-        name="F", file="diagnosis_batch_f.json", prefix="hf", min_cases=30, measured=31 / 34,
+        name="F", file="diagnosis_batch_f.json", prefix="hf", min_cases=30, measured=32 / 34,
         sha256="27d33321f9fdfc3438db50d76bd709169a47abe9e6be9e0aea4a3e243801dd1c",
         kinds=frozenset({"prose", "log", "confusion_matrix", "code", "table", "record"}),
         earlier=("diagnosis_batch_c.json", "diagnosis_batch_d.json", "diagnosis_batch_e.json"),
@@ -126,7 +129,7 @@ BATCHES = (
         # G's safety figure is no longer held out for that case; accuracy and gates elsewhere on A-G unchanged.
         # Session 9: G is development data (its misses drove the concept detectors; the reader is fitted on A-G):
         # 43/46, no safety violation (its leave-one-batch-out figure, the reader fitted without G, is 43/46 too).
-        name="G", file="diagnosis_batch_g.json", prefix="hg", min_cases=40, measured=43 / 46,
+        name="G", file="diagnosis_batch_g.json", prefix="hg", min_cases=40, measured=44 / 46,
         known_violations={},
         sha256="1bd8aa9ef7a2ecef2071bf5554c55187993530a4c2ce9aa0ca3140b0ee6568ac",
         kinds=frozenset({"prose", "log", "confusion_matrix", "code", "table", "record"}),
@@ -141,13 +144,51 @@ BATCHES = (
         # one measurement CLEARed hh_043 (doubted baseline figures, a question and no healthy statement). The lead
         # then made such a write-up REVIEW_RECOMMENDED (pipeline.deployment_gate, ``asks``): H's zero-violation
         # figure is not held out for that case; answers elsewhere on A-H unchanged.
-        name="H", file="diagnosis_batch_h.json", prefix="hh", min_cases=40, measured=24 / 51,
+        # Session 10: development data of the reader (fitted on A-K): 45/51 in-sample; its honest figure is the
+        # nested leave-one-batch-out one of bench/diagnosis/honest_reader.py (reader fitted without H): 36/51.
+        name="H", file="diagnosis_batch_h.json", prefix="hh", min_cases=40, measured=45 / 51,
         known_violations={},
         sha256="8922621f7ad355e2b095582c2b6229ad0f33d61c1e0410d92264a79e713e6c6a",
         kinds=frozenset({"prose", "log", "confusion_matrix", "code", "table", "record"}),
         domains=frozenset({"image", "genomics", "time_series", "fraud", "nlp", "iot", "tabular"}),
         earlier=("diagnosis_batch_c.json", "diagnosis_batch_d.json", "diagnosis_batch_e.json",
                  "diagnosis_batch_f.json", "diagnosis_batch_g.json"),
+    ),
+    # Session 10: I, J, K written by three engineers who did not read the rules, from sources no earlier batch used,
+    # as training data for the learned reader (and, with H, as the batches on which the way rules and reader are
+    # combined is chosen: the rules were never written on them). The product before session 10 (a0a70ac) got
+    # 42/114, 35/120, 43/110 on them; the figures below are in-sample (the reader is fitted on A-K). Their
+    # descriptions gained "Frozen ... never edit" at the merge (cases unchanged).
+    Batch(
+        name="I", file="diagnosis_batch_i.json", prefix="hi", min_cases=100, measured=98 / 114,
+        sha256="d74418951f2d56f669b03975575f7d87d4836db52afa1e5f3e6fa77a64074ad3",
+        domains=ALL_DOMAINS, earlier=BEFORE_I, min_record_share=0.1,
+        record_shapes=frozenset({"flat_metrics", "mlflow_run", "names_list", "text_for_number", "unknown_fields"}),
+    ),
+    Batch(
+        name="J", file="diagnosis_batch_j.json", prefix="hj", min_cases=100, measured=95 / 120,
+        sha256="c0466328333012ac0221a4920e156776be608b3fa1696e47715c5daff12a80a1",
+        domains=ALL_DOMAINS, earlier=(*BEFORE_I, "diagnosis_batch_i.json"), min_record_share=0.1,
+        record_shapes=frozenset({"flat_metrics", "mlflow_run", "names_list", "text_for_number", "unknown_fields"}),
+    ),
+    Batch(
+        name="K", file="diagnosis_batch_k.json", prefix="hk", min_cases=100, measured=94 / 110,
+        sha256="ff9a51f22c8668945f7da3ed628bdcff42a22d43a09bbdac68d52b7156bdd48f",
+        domains=ALL_DOMAINS, earlier=(*BEFORE_I, "diagnosis_batch_i.json", "diagnosis_batch_j.json"),
+        min_record_share=0.1, mlflow_records=True,
+        record_shapes=frozenset({"flat_metrics", "mlflow_run", "names_list", "object_features", "text_for_number",
+                                 "unknown_fields"}),
+    ),
+    Batch(
+        # Held out in session 10: written and frozen (commit ea887f0, sha256 below) by an engineer who did not read
+        # the rules, while the reader and its policy were changed, from sources no batch A-K used; never fitted on.
+        # Measured once after session 10's changes (d8299ff): 43/60 (71.7 %), no safety violation; the code before
+        # the session (a0a70ac) gets 26/60 (43.3 %) and CLEARs hl_005 (a leakage write-up with a collapse).
+        name="L", file="diagnosis_batch_l.json", prefix="hl", min_cases=50, measured=43 / 60,
+        sha256="6e83a07a11172a241aa9cf2d489937cc3c4f82d7c132b3594fec44054371f911",
+        domains=ALL_DOMAINS, min_hard_negatives=5,
+        earlier=(*BEFORE_I, "diagnosis_batch_i.json", "diagnosis_batch_j.json", "diagnosis_batch_k.json"),
+        record_shapes=frozenset({"flat_metrics", "mlflow_run", "names_list", "text_for_number", "unknown_fields"}),
     ),
 )
 

@@ -1,4 +1,4 @@
-"""Every frozen diagnosis batch (C, D, E, F, G, H) through the same checks: see tests/diag_batches.py."""
+"""Every frozen diagnosis batch (C to L) through the same checks: see tests/diag_batches.py."""
 
 from __future__ import annotations
 
