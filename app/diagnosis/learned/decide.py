@@ -6,18 +6,22 @@
   strength = the probability) and citing the failure signature of that category nearest to the text. If the reader
   leans towards a failure below the threshold it abstains: the answer stays ``unknown`` and the gate can no longer be
   CLEAR (``doubt``).
-- Rules decided a category from words (``overrulable``: never leakage, never one a concrete rule supports): the
-  reader overrules them only when the model carries an
-  ``overrule_at`` level, its top class is another failure category with at least that probability, and that
-  probability exceeds the reader's probability of the rules' category by ``overrule_margin``. The rules' category
-  stays listed as a secondary risk and the overruling is recorded as a conflict. Both levels are chosen on the
+- Rules decided a category from words (``overrulable``: never leakage, never one a concrete rule or a number
+  supports): the reader overrules them only when the model carries an ``overrule_at`` level, its top class is
+  another failure category with at least that probability, and that probability exceeds the reader's probability
+  of the rules' category by ``overrule_margin``. The rules' category stays listed as a secondary risk and the
+  overruling is recorded as a conflict. Both levels are chosen on the
   batches the rules never saw, where the rules' own errors are out-of-sample (on the batches they were written on
   the rules are nearly always right, so only there can the trade be judged).
 - Rules decided a category from words and the reader reads no failure at all (its top class is ``unknown``) with
   at least the model's ``withdraw_at`` probability, ``overrule_margin`` above the rules' category: the category is
   withdrawn, the answer is ``unknown`` with the rules' reading kept as a secondary risk and a conflict, and the gate
-  is REVIEW_RECOMMENDED (a person decides; never CLEAR). On the batches the rules never saw, most hard negatives
+  is REVIEW_RECOMMENDED (a person decides; never CLEAR). On the batches the rules never saw, many hard negatives
   the rules mistook for a failure are of this kind.
+- Numbers win over words: a category a number supports (``measured``) is never overruled or withdrawn, and on
+  ``unknown`` the reader stays silent on healthy numbers (``numbers_healthy``); it names nothing in fewer than
+  ``MIN_WORDS`` words and only doubts a bare suspicion of the author's (``bare_suspicion``). On a write-up the rules
+  read as healthy from words only, a failure the reader reads keeps the gate from CLEAR (``reader_doubts``).
 - A category the rules hold counter-evidence against (a counter-rule fired, e.g. a small train/validation gap
   against overfitting) gets nothing from the reader: measured numbers win over words.
 - The reader's evidence is never concrete, so it can never make leakage the primary category on its own
@@ -35,7 +39,10 @@ from app.diagnosis.rules import RuleSet
 from app.diagnosis.signatures.library import Signature, load_signatures
 from app.diagnosis.taxonomy import Conflict, FiredRule, TaxonomyResult
 
-__all__ = ["nearest_signature", "overrulable", "reader_doubts", "overruled", "reader_evidence", "revise", "withdrawn", "withdraws"]
+__all__ = [
+    "bare_suspicion", "measured", "nearest_signature", "numbers_healthy", "overrulable", "overruled", "reader_doubts",
+    "reader_evidence", "revise", "withdrawn", "withdraws",
+]
 
 
 def nearest_signature(model: ReaderModel, category: str, doc: str) -> Signature | None:
