@@ -190,6 +190,19 @@ BATCHES = (
         earlier=(*BEFORE_I, "diagnosis_batch_i.json", "diagnosis_batch_j.json", "diagnosis_batch_k.json"),
         record_shapes=frozenset({"flat_metrics", "mlflow_run", "names_list", "text_for_number", "unknown_fields"}),
     ),
+    Batch(
+        # Held out in session 10, a second time: written after session 10's reader changes (commit ac28a1d) by an
+        # engineer who did not read the rules, from sources no batch A-L used; never fitted on. Measured once on the
+        # same code as L (33d85de; only a docstring since d8299ff): 34/48 (70.8 %), no safety violation; the code
+        # before the session (a0a70ac) gets 24/48 (50.0 %) and CLEARs hm_013 (an underfitting write-up).
+        name="M", file="diagnosis_batch_m.json", prefix="hm", min_cases=40, measured=34 / 48,
+        sha256="9e8069168a4d054830ca8480e78aa4dd887fef90f9dfafea818175b13207b713",
+        domains=ALL_DOMAINS, min_hard_negatives=5,
+        earlier=(*BEFORE_I, "diagnosis_batch_i.json", "diagnosis_batch_j.json", "diagnosis_batch_k.json",
+                 "diagnosis_batch_l.json"),
+        record_shapes=frozenset({"flat_metrics", "mlflow_run", "object_features", "text_for_number",
+                                 "unknown_fields"}),
+    ),
 )
 
 
