@@ -288,7 +288,7 @@ def _ladder_from(name: str, det: SequentialDetector, make: Callable[[list[Any] |
             nominal = full.threshold
             if g not in floors:
                 budget = corrected_budget(arl, conservatism(full, seed=n)) if name in SIMULATED else arl
-                floors[g] = (budget, cusum_threshold(full.kl0(), budget) if name in SIMULATED else nominal)
+                floors[g] = (budget, cusum_threshold(full.weighted_kl0(), budget) if name in SIMULATED else nominal)
             budget, floor = floors[g]
             # the bootstrap for the reference's estimation error stays analytic for a small reference (solving it for
             # the simulated budget too put digits at 1.80 false alarms per 10,000 with 150-sample baselines: its
@@ -373,7 +373,7 @@ class SequentialMonitor:
                 continue
             if det.update(x, t).drift_detected:
                 assert det.chart is not None and det.change_point is not None and det.delay is not None
-                events.append(Alarm(name, "change", det.change_point, t, det.delay, det.stats[det.chart],
+                events.append(Alarm(name, "change", det.change_point, t, det.delay, det.scaled(det.chart),
                                     det.threshold, det.labels()[det.chart], det.expected_delay(det.chart)))
                 self.recovering[name] = RecoveryTest(det, false_recovery_every=self.false_alarm_every / RECOVERY_SHARE)
             self._refine(name, x, det)
