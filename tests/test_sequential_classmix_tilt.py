@@ -35,8 +35,10 @@ def test_tilt_chart_is_the_exponential_tilt_of_the_baseline_shares() -> None:
         pi1 = np.append(seen * np.exp(llr), rest)
         assert math.isclose(det.kl0()[k], entropy(det.pi0, pi1), rel_tol=1e-9)
     assert "'a' 49.8% -> 33.2%, 'c' 19.9% -> 33.2%" in det.labels()[-1]      # t = 1: the uniform mix
-    # a uniform baseline has no rarer class: no tilt chart
+    # a baseline near the uniform mix gets no tilt chart (it would move less than 10 % of the traffic)
     assert ClassMixCusum(shares={"a": 1, "b": 1}).tilts == []
+    assert ClassMixCusum(shares={"a": 0.33, "b": 0.40, "c": 0.27}).tilts == []     # wine: moves 6.7 %
+    assert ClassMixCusum(shares={"a": 0.63, "b": 0.37}).tilts == [1.0]             # the demo model: 13 %
 
 
 def test_offset_gives_the_tilt_charts_their_share_of_the_union_bound() -> None:
