@@ -102,3 +102,19 @@ def test_recovery_chart_of_a_tilt_is_the_next_smaller_tilt() -> None:
     det = ClassMixCusum(shares=SHARES, tilts=(0.5, 1.0))
     n = det.n_weighted
     assert det.recovery_chart(n + 1) == n and det.recovery_chart(n) == n and det.recovery_chart(1) == 0
+
+
+def test_a_reference_below_the_refinement_cap_gets_no_tilt_chart_and_the_refined_one_does() -> None:
+    """On 150-sample references the shares' estimation error fakes the tilt (fixed wine baselines: 1.10 false
+    alarms per 10,000 with it, bench/sequential/bench_healthy.py): the monitor adds it once the reference is 2,400."""
+    from app.detection.sequential import MonitorBaseline, SequentialMonitor
+    from app.detection.sequential.monitor import Sample
+
+    rng = np.random.default_rng(4)
+    classes = rng.choice(["a", "b", "c"], size=150, p=[0.5, 0.3, 0.2])
+    base = MonitorBaseline.from_samples([Sample(error=False, predicted=str(c)) for c in classes])
+    mon = SequentialMonitor(base, refine=True)
+    det, ref = mon.detectors["class_mix"], mon.refining["class_mix"]
+    assert isinstance(det, ClassMixCusum) and det.tilts == []
+    ref.counts = {"a": 1_200, "b": 720, "c": 480}                      # pooled to the cap (2,400)
+    assert ref.rebuild(det).tilts == [1.0]

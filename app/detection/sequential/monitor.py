@@ -45,7 +45,7 @@ from typing import Any
 from app.detection.sequential.base import SequentialDetector, detector_from_dict
 from app.detection.sequential.bernoulli import DEFAULT_SHIFTS, BernoulliCusum
 from app.detection.sequential.calibration import cusum_threshold
-from app.detection.sequential.classmix import ClassMixCusum
+from app.detection.sequential.classmix import ClassMixCusum, tilts_for
 from app.detection.sequential.estimation import CAP, bootstrap_threshold
 from app.detection.sequential.meanscale import _PROBS, MeanScaleCusum, baseline_quantiles, untolerated_deltas
 from app.detection.sequential.memo import memoised
@@ -192,7 +192,8 @@ def _signals(b: MonitorBaseline) -> dict[str, tuple[Callable[[float], Sequential
                           else s.latency_ms + LATENCY_OFFSET_MS)
     if b.class_shares is not None:
         shares = b.class_shares
-        out["class_mix"] = (lambda arl: ClassMixCusum(shares=shares, false_alarm_every=arl),
+        tilts = tilts_for((b.sizes or {}).get("class_mix"))
+        out["class_mix"] = (lambda arl: ClassMixCusum(shares=shares, tilts=tilts, false_alarm_every=arl),
                             lambda s: None if s.error or s.predicted is None else str(s.predicted))
     return out
 
@@ -237,9 +238,12 @@ def _bootstrap_spec(name: str, det: SequentialDetector, b: MonitorBaseline, arl:
         atoms, weights = list(shares), list(shares.values())
         grids = [(0.1, 0.2, 0.4, 0.8), (0.2, 0.4, 0.8), (0.4, 0.8), (0.8,)]
 
+        size = (b.sizes or {}).get("class_mix")
+
         def make(xs: list[Any] | None, g: Any) -> SequentialDetector:
             sh = shares if xs is None else {c: float(xs.count(c)) for c in atoms}
-            return ClassMixCusum(shares=sh, weights=g, false_alarm_every=arl)
+            return ClassMixCusum(shares=sh, weights=g, tilts=tilts_for(size if xs is None else len(xs)),
+                                 false_alarm_every=arl)
     else:
         return None
     return make, grids, atoms, weights
