@@ -106,7 +106,7 @@ def test_recovery_chart_of_a_tilt_is_the_next_smaller_tilt() -> None:
 
 def test_a_reference_below_the_refinement_cap_gets_no_tilt_chart_and_the_refined_one_does() -> None:
     """On 150-sample references the shares' estimation error fakes the tilt (fixed wine baselines: 1.10 false
-    alarms per 10,000 with it, bench/sequential/bench_healthy.py): the monitor adds it once the reference is 2,400."""
+    alarms per 10,000 with it, bench/sequential/bench_healthy.py): the monitor adds it once the reference is 600."""
     from app.detection.sequential import MonitorBaseline, SequentialMonitor
     from app.detection.sequential.monitor import Sample
 
@@ -116,5 +116,5 @@ def test_a_reference_below_the_refinement_cap_gets_no_tilt_chart_and_the_refined
     mon = SequentialMonitor(base, refine=True)
     det, ref = mon.detectors["class_mix"], mon.refining["class_mix"]
     assert isinstance(det, ClassMixCusum) and det.tilts == []
-    ref.counts = {"a": 1_200, "b": 720, "c": 480}                      # pooled to the cap (2,400)
+    ref.counts = {"a": 300, "b": 180, "c": 120}                        # pooled to 600
     assert ref.rebuild(det).tilts == [1.0]

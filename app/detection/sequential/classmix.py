@@ -22,8 +22,8 @@ later. A milder flattening over many classes (where the uniform mix is far) is l
 half-way tilt (``t = 0.5``) is so sensitive to the shares' estimation error that a 150-sample baseline's bootstrap
 dropped every weight chart but 0.8 to keep the budget. A tilt that moves less than 10 % of the traffic (total
 variation; a baseline near the uniform mix, e.g. wine's 33/40/27 or digits') gets no chart: there the shares'
-estimation error fakes it. A reference below 2,400 samples gets none either (:func:`tilts_for`; the monitor's
-refinement grows a 150-sample baseline to 2,400).
+estimation error fakes it. A reference below 600 samples gets none either (:func:`tilts_for`; the monitor's
+refinement grows a 150-sample baseline to 600 and on to 2,400).
 
 False-alarm budget and delay: as every :class:`~app.detection.sequential.base.SequentialDetector`,
 ``false_alarm_every`` healthy samples between false alarms; after a change to chart ``k``'s mix the
@@ -45,7 +45,7 @@ DEFAULT_WEIGHTS = (0.1, 0.2, 0.4, 0.8)
 DEFAULT_TILTS = (1.0,)
 TILT_SHARE = 0.25
 TILT_MIN_MOVE = 0.1      # a tilt moving less of the traffic (total variation) than the smallest weight is no chart
-TILT_MIN_REFERENCE = 2_400   # the refinement's cap: a smaller reference gets no tilt chart (tilts_for)
+TILT_MIN_REFERENCE = 600    # the refinement's second rung: a smaller reference gets no tilt chart (tilts_for)
 
 
 def _kl(p: Sequence[float], q: Sequence[float]) -> float:
@@ -57,7 +57,7 @@ def tilts_for(n: int | None) -> tuple[float, ...]:
     ``TILT_MIN_REFERENCE``. On 150-sample references the shares' estimation error faked the tilt: fixed wine
     baselines ran class mix at 1.10 false alarms per 10,000 with it (0.20 without), the bootstrap did not cover it.
 
-    >>> tilts_for(150), tilts_for(2_400), tilts_for(None)
+    >>> tilts_for(150), tilts_for(600), tilts_for(None)
     ((), (1.0,), (1.0,))
     """
     return DEFAULT_TILTS if n is None or n >= TILT_MIN_REFERENCE else ()
