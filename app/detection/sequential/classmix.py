@@ -145,9 +145,12 @@ class ClassMixCusum(SequentialDetector):
         return list(self.classes), list(self.pi0)
 
     def recovery_chart(self, chart: int) -> int:
-        if chart >= self.n_weighted:                                # tilts ascending
-            return chart - 1 if chart > self.n_weighted else chart
-        return chart - 1 if chart % len(self.weights) else chart  # charts run class by class, weights ascending
+        if chart > self.n_weighted:                                 # tilts ascending: the next smaller tilt
+            return chart - 1
+        if chart == self.n_weighted:    # the smallest tilt: the rarest seen class's smallest weight, the smaller move
+            rarest = min(range(len(self.pi0) - 1), key=self.pi0.__getitem__)   # the tilt gives it the most traffic
+            return rarest * len(self.weights)                                  # (its own chart recovered on any
+        return chart - 1 if chart % len(self.weights) else chart  # wobble of a change between it and the baseline)
 
     def params(self) -> dict[str, Any]:
         return {"shares": dict(self._given), "floor": self.floor, "weights": list(self.weights),
