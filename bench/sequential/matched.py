@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_sequential import _delay, _source
 from peer_check import _ci
 from peers import PEERS, calibrate, count_alarms
-from streams import HEALTHY, MODES, cusum_bound, draw, peer_value
+from streams import HEALTHY, MIX_DIRECTIONS, MODES, cusum_bound, draw, peer_value
 
 from app.detection.sequential import MonitorBaseline, SequentialMonitor
 from app.detection.sequential.monitor import WARNING_SHARE
@@ -70,15 +70,23 @@ def _increments(det, streams: list[list]) -> np.ndarray:
     return out
 
 
-def _mlfi_alarms(inc: np.ndarray, h: float) -> int:
+def _lims(det0, h: float) -> np.ndarray:
+    """Per chart, the level it alarms at when the detector's threshold is ``h`` (``h`` less the chart's offset)."""
+    d = copy.copy(det0)
+    d.threshold = h
+    return np.asarray(d.limits() if hasattr(d, "limits") else [h] * len(d.labels()), dtype=float)
+
+
+def _mlfi_alarms(inc: np.ndarray, h: float, det0=None) -> int:
     """Alarms of the multi-chart CUSUM at threshold ``h`` over every stream (a fresh detector per stream, every chart
-    restarting after an alarm, as :class:`SequentialDetector.update`)."""
+    restarting after an alarm, as :class:`SequentialDetector.update`; with ``det0``, each chart at its own level)."""
     s = np.zeros((inc.shape[0], inc.shape[2]))
+    lim = np.full(inc.shape[2], h) if det0 is None else _lims(det0, h)
     alarms = 0
     for t in range(inc.shape[1]):
         s += inc[:, t]
         np.maximum(s, 0.0, out=s)
-        hit = (s >= h).any(axis=1)
+        hit = (s >= lim).any(axis=1)
         if hit.any():
             alarms += int(hit.sum())
             s[hit] = 0.0
@@ -89,10 +97,10 @@ def _mlfi_calibrate(det0, inc: np.ndarray, max_alarms: int, steps: int = 9) -> t
     """The bench's rule for mlfi's threshold: smallest ``h`` (log bisection between h0 / 4 and h0) with at most
     ``max_alarms`` healthy alarms; h0 (the stated threshold) when even it has more."""
     safe, sensitive = det0.threshold, det0.threshold / 4
-    best = (safe, _mlfi_alarms(inc, safe))
+    best = (safe, _mlfi_alarms(inc, safe, det0))
     for _ in range(steps):
         mid = math.exp((math.log(safe) + math.log(sensitive)) / 2)
-        a = _mlfi_alarms(inc, mid)
+        a = _mlfi_alarms(inc, mid, det0)
         if a <= max_alarms:
             safe, best = mid, (mid, a)
         else:
@@ -151,6 +159,8 @@ def main() -> None:
     ap.add_argument("--warm", type=int, default=WARM, help="healthy samples before the change (plus the jitter)")
     ap.add_argument("--no-refine", action="store_true",
                     help="mlfi's reference fixed at the baseline (the product before branch i11-ref10)")
+    ap.add_argument("--mix-directions", action="store_true",
+                    help="also the other class-mix directions of streams.MIX_DIRECTIONS (one class doubling, ...)")
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "sequential_matched.md"))
     a = ap.parse_args()
     t0, cpu0 = time.time(), time.process_time()
@@ -169,7 +179,7 @@ def main() -> None:
               f"--calib {a.calib} --fresh {a.fresh} --reps {a.reps}"
               + (f" --warm-jitter {a.warm_jitter}" if a.warm_jitter else "")
               + (f" --baseline {a.baseline}" if a.baseline != 5000 else "") + (f" --warm {a.warm}" if a.warm != WARM else "")
-              + (" --no-refine" if a.no_refine else "") + (f" --seed {a.seed}" if a.seed != 11 else "") + (f" --signals {a.signals}" if a.signals != SIGNALS else "")
+              + (" --no-refine" if a.no_refine else "") + (" --mix-directions" if a.mix_directions else "") + (f" --seed {a.seed}" if a.seed != 11 else "") + (f" --signals {a.signals}" if a.signals != SIGNALS else "")
               + f"` on source {_source()}"), "",
              (f"Matched rate: {rate} samples of the signal. Per signal: one set of healthy calibration streams "
               f"calibrates every detector (most sensitive knob with at most {max_alarms} alarms in {a.calib:,} "
@@ -207,14 +217,15 @@ def main() -> None:
         cal, fresh = values(a.calib), values(a.fresh)
         inc_cal, inc_fresh = _increments(det0, cal["mlfi"]), _increments(det0, fresh["mlfi"])
         one = count_alarms(lambda det0=det0: copy.deepcopy(det0), cal["mlfi"][:1])
-        if one != _mlfi_alarms(inc_cal[:1], det0.threshold):
+        if one != _mlfi_alarms(inc_cal[:1], det0.threshold, det0):
             print(f"warning: {sig}: array count differs from update() on one stream", flush=True)
         h, k = _mlfi_calibrate(det0, inc_cal, max_alarms)
         ref = getattr(alone, "refining", {}).get(sig)
         makers = {"mlfi stated h": (lambda det0=det0: copy.deepcopy(det0), f"h {det0.threshold:.2f}", "mlfi"),
                   "mlfi calibrated h": (_with_h(det0, h), f"h {h:.2f} ({k} in calib)", "mlfi")}
         n_fresh = {kind: sum(len(x) for x in fresh[kind]) for kind in fresh}
-        rates = {"mlfi stated h": _mlfi_alarms(inc_fresh, det0.threshold), "mlfi calibrated h": _mlfi_alarms(inc_fresh, h)}
+        rates = {"mlfi stated h": _mlfi_alarms(inc_fresh, det0.threshold, det0),
+                 "mlfi calibrated h": _mlfi_alarms(inc_fresh, h, det0)}
         if ref is not None:       # the product's detector refines its reference: run it sample by sample
             makers["mlfi stated h"] = (lambda det0=det0, ref=ref: _Refined(det0, ref),
                                        f"h {det0.threshold:.2f} at n {ref.n}, refined to n {ref.ladder[-1][0]}", "mlfi")
@@ -227,7 +238,7 @@ def main() -> None:
         row = [sig] + [f"{makers[n][1]}, {_ci(rates[n], n_fresh[makers[n][2]])}" for n in names]
         fa_lines.append("| " + " | ".join(row) + " |")
         print(fa_lines[-1], f"{time.time() - t0:.0f}s", flush=True)
-        for mode, (msig, after) in MODES.items():
+        for mode, (msig, after) in {**MODES, **(MIX_DIRECTIONS if a.mix_directions else {})}.items():
             if msig != sig:
                 continue
             d: dict[str, list[float]] = {n: [] for n in names}

@@ -44,6 +44,12 @@ MODES: dict[str, tuple[str, Regime]] = {
     "latency x2": ("latency", replace(HEALTHY, lat=2.0)),
     "class mix 50/30/20 -> 35/30/35": ("class_mix", replace(HEALTHY, mix=(0.35, 0.3, 0.35))),
 }
+# other directions of a class-mix change (matched.py --mix-directions): what a chart for one direction must not slow
+MIX_DIRECTIONS: dict[str, tuple[str, Regime]] = {
+    "class mix: rarest doubles 50/30/20 -> 37.5/22.5/40": ("class_mix", replace(HEALTHY, mix=(0.375, 0.225, 0.4))),
+    "class mix: to the commonest 50/30/20 -> 65/21/14": ("class_mix", replace(HEALTHY, mix=(0.65, 0.21, 0.14))),
+    "class mix: middle gains 50/30/20 -> 40/45/15": ("class_mix", replace(HEALTHY, mix=(0.4, 0.45, 0.15))),
+}
 
 
 def draw(rng: np.random.Generator, n: int, r: Regime) -> list[Sample]:

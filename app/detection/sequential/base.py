@@ -5,7 +5,10 @@ A subclass names its alternatives (one chart each) and computes, per sample, the
 ``S_k <- max(0, S_k + llr_k(x))``, and the index where each statistic last left zero, which is the
 estimate of the change point (Page 1954; the maximum-likelihood change point for that alternative).
 An alarm fires when any ``S_k`` reaches the threshold calibrated for the false-alarm budget
-(:mod:`app.detection.sequential.calibration`). A grid of alternatives makes it a discretised
+(:mod:`app.detection.sequential.calibration`), less the chart's offset ``b_k`` (default 0): a chart with an offset
+alarms at ``h - b_k``, so its healthy alarm rate is that of a chart at ``h`` with ``KL(f0 || f1_k)`` times
+``e^{b_k}`` (Wald), and the union bound solves ``h`` with those weighted KLs (a weighted Bonferroni split of the
+budget, which stays the same split at every ``h``). A grid of alternatives makes it a discretised
 GLR-CUSUM (Lai 1998): each change is caught at about the delay of the chart nearest to it.
 
 The API follows river's drift detectors: ``update(x) -> self``, read-only ``drift_detected``,
@@ -39,8 +42,8 @@ class SequentialDetector:
         if not false_alarm_every > 1:
             raise ValueError(f"false_alarm_every must be > 1, got {false_alarm_every}")
         self.false_alarm_every = float(false_alarm_every)
-        kl0 = self.kl0()
-        self.threshold = cusum_threshold(kl0, self.false_alarm_every)
+        self._offsets = [float(b) for b in self.offsets()]
+        self.threshold = cusum_threshold(self.weighted_kl0(), self.false_alarm_every)
         self._reset()
 
     # --- hooks -----------------------------------------------------------------------------------------
@@ -63,6 +66,24 @@ class SequentialDetector:
     def params(self) -> dict[str, Any]:
         """Constructor keyword arguments (JSON-able) that rebuild this detector."""
         raise NotImplementedError
+
+    @classmethod
+    def saved_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Constructor arguments from a saved ``params()`` (a subclass maps a state saved by an older version)."""
+        return params
+
+    def offsets(self) -> list[float]:
+        """Per chart, how far below the threshold it alarms (``b_k >= 0``; default none)."""
+        return [0.0] * len(self.labels())
+
+    def weighted_kl0(self) -> list[float]:
+        """``KL(f0 || f1_k) e^{b_k}`` per chart: each chart's weight in the union bound of the threshold."""
+        return [k * math.exp(b) for k, b in zip(self.kl0(), self._offsets, strict=True)]
+
+    def limits(self) -> list[float]:
+        """The level at which each chart alarms: ``h - b_k`` (never below ``h / 100``)."""
+        h = self.threshold
+        return [max(h - b, h / 100.0) for b in self._offsets]
 
     def healthy_atoms(self) -> tuple[list[Any], list[float] | None]:
         """Values (and their probabilities; None for equal) of the healthy law the charts assume, ``f0``: what
@@ -93,8 +114,14 @@ class SequentialDetector:
 
     @property
     def statistic(self) -> float:
-        """Largest CUSUM statistic over the charts."""
-        return max(self.stats) if self.stats else 0.0
+        """Largest CUSUM statistic over the charts, each scaled to the common threshold (``S_k h / (h - b_k)``)."""
+        if not self.stats:
+            return 0.0
+        return max(s * self.threshold / lim for s, lim in zip(self.stats, self.limits(), strict=True))
+
+    def scaled(self, chart: int) -> float:
+        """Chart ``chart``'s statistic scaled to the common threshold, as :attr:`statistic`."""
+        return self.stats[chart] * self.threshold / self.limits()[chart]
 
     @property
     def delay(self) -> int | None:
@@ -110,6 +137,7 @@ class SequentialDetector:
         t = self.n if t is None else int(t)
         self.n += 1
         best, best_ratio = None, 0.0
+        lims = self.limits() if any(self._offsets) else [self.threshold] * len(self.stats)
         for k, inc in enumerate(self.llr(x)):
             s = self.stats[k] + inc
             if s <= 0.0:
@@ -118,8 +146,8 @@ class SequentialDetector:
             if self.starts[k] is None:
                 self.starts[k] = t
             self.stats[k] = s
-            if s >= self.threshold and s / self.threshold > best_ratio:
-                best, best_ratio = k, s / self.threshold
+            if s >= lims[k] and s / lims[k] > best_ratio:
+                best, best_ratio = k, s / lims[k]
         if best is not None:
             self._drift_detected = True
             self.chart, self.change_point, self.detected_at = best, self.starts[best], t
@@ -127,9 +155,9 @@ class SequentialDetector:
 
     # --- statements --------------------------------------------------------------------------------------
     def expected_delay(self, chart: int) -> float:
-        """Delay (samples) of chart ``chart`` when the change matches its alternative: ``h / KL(f1 || f0)``."""
+        """Delay (samples) of chart ``chart`` when the change matches its alternative: ``(h - b_k) / KL(f1 || f0)``."""
         kl = self.kl1()[chart]
-        return self.threshold / kl if kl > 0 else math.inf
+        return self.limits()[chart] / kl if kl > 0 else math.inf
 
     def bound(self, chart: int) -> float:
         """Lorden's bound ``ln(ARL0) / KL(f1 || f0)`` for chart ``chart``'s alternative."""
@@ -158,7 +186,7 @@ def detector_from_dict(data: dict[str, Any]) -> SequentialDetector:
     """Rebuild a detector saved by :meth:`SequentialDetector.to_dict`."""
     try:
         cls = _KINDS[data["kind"]]
-        det = cls(**data["params"])
+        det = cls(**cls.saved_params(dict(data["params"])))
         det._load_state(data["state"])
     except (KeyError, TypeError) as e:
         raise ValueError(f"not a saved sequential detector: {e}") from e

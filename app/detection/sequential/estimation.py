@@ -96,9 +96,11 @@ def threshold_for_rates(charts: Sequence[tuple[float, float]], arl0: float, cap:
     return bisect_threshold(rate, 1.0 / arl0, 1e-6, cap, iters=60)
 
 
-def thresholds_for_rates(thetas: np.ndarray, means: np.ndarray, arl0: float, cap: float) -> np.ndarray:
+def thresholds_for_rates(thetas: np.ndarray, means: np.ndarray, arl0: float, cap: float,
+                         offsets: np.ndarray | None = None) -> np.ndarray:
     """:func:`threshold_for_rates` of every row (one bootstrap baseline, charts in columns) at once: the same
-    cases and the same 60-step bisection, on arrays.
+    cases and the same 60-step bisection, on arrays. ``offsets`` (same shape): each chart alarms at
+    ``max(h - b, h / 100)`` (:meth:`~app.detection.sequential.base.SequentialDetector.limits`).
 
     >>> thresholds_for_rates(np.array([[1.0], [0.0]]), np.array([[0.5], [0.5]]), 10_000, 100.0).round(2).tolist()
     [8.52, 100.0]
@@ -108,8 +110,10 @@ def thresholds_for_rates(thetas: np.ndarray, means: np.ndarray, arl0: float, cap
     rising = (live & (thetas == 0)).any(axis=1)
     budget = 1.0 / arl0
 
+    b = np.zeros_like(t) if offsets is None else np.where(live, offsets, 0.0)
+
     def rate(h: np.ndarray) -> np.ndarray:
-        th = t * h[:, None]
+        th = t * np.maximum(h[:, None] - b, h[:, None] / 100.0)
         den = np.maximum(np.expm1(np.minimum(th, 700.0)) - th, 1e-300)
         return np.where(live, t * m / den, 0.0).sum(axis=1)
 
@@ -140,23 +144,25 @@ def bootstrap_threshold(make: Callable[[list[Any]], Any], atoms: Sequence[Any], 
     counts = np.random.default_rng(seed).multinomial(max(int(n), 1), w, size=reps) if order_free else None
     cum = list(np.cumsum(w))
     cap = CAP * nominal
-    incs = []
+    incs, offs = [], []
     for r in range(reps):
         if counts is not None:
             draw = [a for a, c in zip(atoms, counts[r].tolist(), strict=True) for a in [a] * c]
         else:
             draw = rng.choices(list(atoms), cum_weights=cum, k=max(int(n), 1))
         det = make(draw)
+        offs.append(np.asarray(det.offsets(), dtype=float))
         many = getattr(det, "llr_many", None)                                  # atoms x charts
         incs.append(many(atoms) if many else np.array([det.llr(a) for a in atoms], dtype=float))
     inc = np.concatenate(incs, axis=1)             # atoms x (all redraws' charts): solved in one go
     theta_all, mean_all = adjustment_coefficients(inc, w), np.abs(w @ inc)
     k = max(x.shape[1] for x in incs)              # a redraw may have fewer charts: pad with dead ones
-    thetas, means = np.full((reps, k), np.inf), np.zeros((reps, k))
+    thetas, means, bs = np.full((reps, k), np.inf), np.zeros((reps, k)), np.zeros((reps, k))
     at = 0
     for r, x in enumerate(incs):
         thetas[r, :x.shape[1]], means[r, :x.shape[1]] = theta_all[at:at + x.shape[1]], mean_all[at:at + x.shape[1]]
+        bs[r, :x.shape[1]] = offs[r]
         at += x.shape[1]
-    hs = thresholds_for_rates(thetas, means, arl0, cap)
+    hs = thresholds_for_rates(thetas, means, arl0, cap, bs)
     h = float(np.quantile(hs, level))
     return min(max(h, nominal if floor is None else floor), cap)

@@ -45,7 +45,7 @@ from typing import Any
 from app.detection.sequential.base import SequentialDetector, detector_from_dict
 from app.detection.sequential.bernoulli import DEFAULT_SHIFTS, BernoulliCusum
 from app.detection.sequential.calibration import cusum_threshold
-from app.detection.sequential.classmix import ClassMixCusum
+from app.detection.sequential.classmix import ClassMixCusum, tilts_for
 from app.detection.sequential.estimation import CAP, bootstrap_threshold
 from app.detection.sequential.meanscale import _PROBS, MeanScaleCusum, baseline_quantiles, untolerated_deltas
 from app.detection.sequential.memo import memoised
@@ -192,7 +192,8 @@ def _signals(b: MonitorBaseline) -> dict[str, tuple[Callable[[float], Sequential
                           else s.latency_ms + LATENCY_OFFSET_MS)
     if b.class_shares is not None:
         shares = b.class_shares
-        out["class_mix"] = (lambda arl: ClassMixCusum(shares=shares, false_alarm_every=arl),
+        tilts = tilts_for((b.sizes or {}).get("class_mix"))
+        out["class_mix"] = (lambda arl: ClassMixCusum(shares=shares, tilts=tilts, false_alarm_every=arl),
                             lambda s: None if s.error or s.predicted is None else str(s.predicted))
     return out
 
@@ -237,9 +238,12 @@ def _bootstrap_spec(name: str, det: SequentialDetector, b: MonitorBaseline, arl:
         atoms, weights = list(shares), list(shares.values())
         grids = [(0.1, 0.2, 0.4, 0.8), (0.2, 0.4, 0.8), (0.4, 0.8), (0.8,)]
 
+        size = (b.sizes or {}).get("class_mix")
+
         def make(xs: list[Any] | None, g: Any) -> SequentialDetector:
             sh = shares if xs is None else {c: float(xs.count(c)) for c in atoms}
-            return ClassMixCusum(shares=sh, weights=g, false_alarm_every=arl)
+            return ClassMixCusum(shares=sh, weights=g, tilts=tilts_for(size if xs is None else len(xs)),
+                                 false_alarm_every=arl)
     else:
         return None
     return make, grids, atoms, weights
@@ -288,7 +292,7 @@ def _ladder_from(name: str, det: SequentialDetector, make: Callable[[list[Any] |
             nominal = full.threshold
             if g not in floors:
                 budget = corrected_budget(arl, conservatism(full, seed=n)) if name in SIMULATED else arl
-                floors[g] = (budget, cusum_threshold(full.kl0(), budget) if name in SIMULATED else nominal)
+                floors[g] = (budget, cusum_threshold(full.weighted_kl0(), budget) if name in SIMULATED else nominal)
             budget, floor = floors[g]
             # the bootstrap for the reference's estimation error stays analytic for a small reference (solving it for
             # the simulated budget too put digits at 1.80 false alarms per 10,000 with 150-sample baselines: its
@@ -373,7 +377,7 @@ class SequentialMonitor:
                 continue
             if det.update(x, t).drift_detected:
                 assert det.chart is not None and det.change_point is not None and det.delay is not None
-                events.append(Alarm(name, "change", det.change_point, t, det.delay, det.stats[det.chart],
+                events.append(Alarm(name, "change", det.change_point, t, det.delay, det.scaled(det.chart),
                                     det.threshold, det.labels()[det.chart], det.expected_delay(det.chart)))
                 self.recovering[name] = RecoveryTest(det, false_recovery_every=self.false_alarm_every / RECOVERY_SHARE)
             self._refine(name, x, det)

@@ -38,7 +38,7 @@ from typing import Any
 
 from app.detection.sequential.base import SequentialDetector
 from app.detection.sequential.bernoulli import BernoulliCusum
-from app.detection.sequential.classmix import ClassMixCusum
+from app.detection.sequential.classmix import ClassMixCusum, tilts_for
 
 __all__ = ["CAP", "GUARD", "STEP", "Refinement", "ladder_threshold"]
 
@@ -112,7 +112,8 @@ class Refinement:
             new = BernoulliCusum(p0=p0, false_alarm_every=arl, **({} if grid is None else {"shifts": grid}))
         else:
             shares = {c: float(v) for c, v in self.counts.items()}
-            new = ClassMixCusum(shares=shares, false_alarm_every=arl, **({} if grid is None else {"weights": grid}))
+            new = ClassMixCusum(shares=shares, tilts=tilts_for(self.n), false_alarm_every=arl,
+                                **({} if grid is None else {"weights": grid}))
         new.threshold = h
         new.n = old.n
         if len(new.labels()) == len(old.labels()):

@@ -36,11 +36,12 @@ STREAMS = 200
 LENGTH = 2_000
 
 
-def simulated_alarms(inc: np.ndarray, weights: np.ndarray, h: float, *, streams: int = STREAMS,
+def simulated_alarms(inc: np.ndarray, weights: np.ndarray, h: float | np.ndarray, *, streams: int = STREAMS,
                      length: int = LENGTH, seed: int = 0) -> int:
     """Alarms of a multi-chart CUSUM at threshold ``h`` on ``streams`` x ``length`` healthy samples.
 
-    ``inc`` holds each atom's increments (atoms x charts), ``weights`` the atoms' probabilities. Every chart
+    ``inc`` holds each atom's increments (atoms x charts), ``weights`` the atoms' probabilities, ``h`` one
+    threshold or one per chart (a chart with an offset alarms lower: ``det.limits()``). Every chart
     restarts from zero after an alarm of any chart, as :class:`~app.detection.sequential.base.SequentialDetector`.
 
     >>> inc = np.log(np.array([[0.5], [1.5]]))           # an exact likelihood ratio, Bern(0.5) vs Bern(0.75)
@@ -52,6 +53,8 @@ def simulated_alarms(inc: np.ndarray, weights: np.ndarray, h: float, *, streams:
     cum = np.cumsum(w / w.sum())
     inc = np.asarray(inc, dtype=float)
     s = np.zeros((streams, inc.shape[1]))
+    lim = np.broadcast_to(np.asarray(h, dtype=float), (inc.shape[1],))
+    low = float(lim.min())
     alarms = 0
     # the same draws, step by step, as one rng.random(streams) per step (row-major), in blocks to bound memory
     block = max(1, min(length, 4_000_000 // max(1, streams * inc.shape[1])))
@@ -63,8 +66,8 @@ def simulated_alarms(inc: np.ndarray, weights: np.ndarray, h: float, *, streams:
         for t in range(n):
             s += steps[t]
             np.maximum(s, 0.0, out=s)
-            if s.max() >= h:
-                hit = (s >= h).any(axis=1)
+            if s.max() >= low:
+                hit = (s >= lim).any(axis=1)
                 alarms += int(hit.sum())
                 s[hit] = 0.0
     return alarms
@@ -84,8 +87,9 @@ def conservatism(det: Any, *, seed: int = 0, streams: int = STREAMS, length: int
     w = np.full(len(atoms), 1.0 / len(atoms)) if weights is None else np.asarray(weights, dtype=float)
     many = getattr(det, "llr_many", None)
     inc = many(list(atoms)) if many else np.array([det.llr(a) for a in atoms], dtype=float)
-    h_m = cusum_threshold(det.kl0(), ARL_M)
-    k = simulated_alarms(inc, w, h_m, streams=streams, length=length, seed=seed)
+    h_m = cusum_threshold(det.weighted_kl0(), ARL_M)
+    b = np.asarray(det.offsets(), dtype=float)
+    k = simulated_alarms(inc, w, np.maximum(h_m - b, h_m / 100.0), streams=streams, length=length, seed=seed)
     upper = float(stats.chi2.ppf(0.975, 2 * (k + 1)) / 2)       # exact Poisson 95 % upper bound on the count
     return (1.0 / ARL_M) / (upper / (streams * length))
 
