@@ -197,3 +197,40 @@ def test_a_quantile_signal_stuck_in_alarm_does_not_hold_an_accuracy_incident_ope
     healed = [h.kind for t in range(460, 1400) for h in w.feed([sample(t, 0.99, 0.45)]).values()]
     assert "class_mix" in mon.failing and "correctness" not in mon.failing
     assert healed.count("recovered") == 1 and w.ongoing() == {}
+
+
+def test_after_a_recovery_cadence_analyses_read_only_the_healed_samples(tmp_path):
+    """Seen in the screenshots run: the sequential test resolved the incident, then the cadence analysis of the
+    usual window (still holding the failure) opened a second, short incident for the same change. Until a whole
+    window of healed samples is written, a cadence analysis reads only those (``settling``), tracked as usual."""
+    w, _mon = _watch(tmp_path)
+    rng = random.Random(7)
+    w.feed(_samples(rng, 300, 0.99, 0))
+    for s in _samples(rng, 60, 0.5, 300):
+        w.feed([s])
+    recovered_at, healed = None, None
+    for i, s in enumerate(_samples(rng, 400, 0.99, 400)):
+        h = w.feed([s])
+        if h and h[1].kind == "recovered":
+            recovered_at, healed = 400 + i, h[1]
+            break
+    assert recovered_at is not None and healed is not None
+    settling = w.ongoing()[1]
+    assert (settling.kind, settling.due, settling.episode) == ("settling", False, None)
+    since = settling.since_samples
+    assert since is not None and 1 <= since <= recovered_at - int(healed.change_point_at) + 2
+    w.feed(_samples(rng, 10, 0.99, recovered_at + 1))
+    assert w.ongoing()[1].since_samples == since + 10               # counts the healed samples written since
+    w.feed(_samples(rng, w.window_size, 0.99, recovered_at + 11))
+    assert w.ongoing() == {}                                         # a whole window healed: the usual window
+
+
+def test_a_settling_analysis_waits_for_enough_healed_samples(tmp_path):
+    from app.watcher.analysis_job import AnalysisJob
+    from app.watcher.sequential import AlarmHint
+
+    job = AnalysisJob(Settings(home=tmp_path, _env_file=None), store=None)  # type: ignore[call-arg, arg-type]
+    ep = type("Ep", (), {"name": "http://x/predict", "id": 1})()
+    early = AlarmHint("settling", "correctness", 0.0, 0, MIN_ALARM_WINDOW - 1)
+    out = job.analyze(ep, early)   # returns before it reads anything: the usual window still holds the failure
+    assert out.action == "waiting" and "settling" in out.detail

@@ -108,6 +108,10 @@ class AnalysisJob:
         from app.storage.baselines import load_baseline, save_baseline
 
         name, eid, window = ep.name, ep.id, self.settings.window_size
+        if hint is not None and hint.kind == "settling" and (hint.since_samples or 0) < MIN_ALARM_WINDOW:
+            # just after a recovery: too few healed samples for a window of its own, and the usual one still holds
+            # the failure the sequential test saw end (it would open a second incident for the same change)
+            return AnalysisOutcome(name, "waiting", f"settling: {hint.since_samples} samples since the recovery")
         if hint is not None and hint.since_samples is not None:   # the samples since the change / healing
             floor = 1 if hint.kind == "recovered" else MIN_ALARM_WINDOW  # a change: padded to the minimum
             window = min(window, max(floor, hint.since_samples))
@@ -151,7 +155,7 @@ class AnalysisJob:
 
         report = analyze_window(baseline, samples, settings=self.settings,
                                 sensitivity=sensitivity_for(self.store, name))
-        if hint is not None:     # the worst finding active now heads the report; the rest are "also changed"
+        if hint is not None and hint.kind != "settling":  # the worst finding active now heads the report
             from app.analysis.headline import headline
 
             report = headline(report, watched=set(hint.watched), failing=set(hint.failing))
@@ -159,7 +163,8 @@ class AnalysisJob:
                 from app.analysis.headline import alarm_evidence
 
                 report = alarm_evidence(report, signal=hint.signal, statement=hint.evidence)
-        change_point = (hint.change_point_at, hint.delay_samples) if hint and hint.kind != "recovered" else None
+        change_point = ((hint.change_point_at, hint.delay_samples)
+                        if hint and hint.kind not in ("recovered", "settling") else None)
         extra = {"change_point": change_point, "episode": hint.episode} if hint is not None else {}
         report = on_report(self.store, report, self.settings, **extra)
         self._seen[eid] = newest

@@ -59,9 +59,12 @@ class AlarmHint:
     """Why an endpoint is due, or how to read its next analysis: the sequential state (picklable).
 
     ``kind``: ``change`` (a new change: due now), ``more`` (another signal changed in the same episode:
-    due now), ``recovered`` (every signal back at the baseline: due now) or ``ongoing`` (a cadence
-    analysis inside an episode: not due by itself). ``since_samples`` is the analysis window (samples
-    since the change or healing point; None: the usual window).
+    due now), ``recovered`` (every signal back at the baseline: due now), ``ongoing`` (a cadence
+    analysis inside an episode: not due by itself) or ``settling`` (a cadence analysis after a recovery,
+    before a whole window of healed samples was written: it reads only the samples since the healing
+    point, so the failure still in the usual window cannot open a second incident for the change the
+    sequential test just saw end; not due by itself, tracked like any report). ``since_samples`` is the
+    analysis window (samples since the change or healing point; None: the usual window).
     """
 
     kind: str
@@ -75,12 +78,14 @@ class AlarmHint:
 
     @property
     def due(self) -> bool:
-        """An alarm (not the mere state of an ongoing episode) makes the endpoint due at once."""
-        return self.kind != "ongoing"
+        """An alarm (not the mere state of an ongoing or settled episode) makes the endpoint due at once."""
+        return self.kind not in ("ongoing", "settling")
 
     @property
-    def episode(self) -> str:
-        """The incident-tracking state (:func:`app.governance.incidents.track`)."""
+    def episode(self) -> str | None:
+        """The incident-tracking state (:func:`app.governance.incidents.track`); None after a recovery."""
+        if self.kind == "settling":
+            return None
         return "change" if self.kind == "more" else self.kind
 
 
@@ -166,6 +171,10 @@ class SequentialWatch:
         self._start: dict[int, int] = {}                # endpoint id -> monitor index of that change point
         self._follow: dict[int, int] = {}               # the same, until its MIN_ALARM_WINDOW follow-up ran
         self._version: dict[int, tuple[int | None, int]] = {}   # baseline version built from, samples to recheck
+        # endpoint id -> (monitor index of the healing point, signal, its time) of the last recovery, until a whole
+        # window of healed samples was written: cadence analyses read only those (``settling`` hints)
+        self._healed: dict[int, tuple[int, str, float]] = {}
+        self.window_size = int(settings.window_size)
 
     def _active_version(self, name: str) -> int | None:
         versions = self.store.baseline_versions(name)
@@ -287,6 +296,7 @@ class SequentialWatch:
                 return None                              # the change that opened the episode is not over
             for d in (self._episode, self._start, self._follow):
                 d.pop(eid, None)
+            self._healed[eid] = (alarm.change_point, alarm.signal, at)
             return AlarmHint("recovered", alarm.signal, at, alarm.delay, since, *_state(mon))
         first = self._episode.get(eid)
         if first is None:
@@ -309,9 +319,17 @@ class SequentialWatch:
         the samples since the episode's change point (at least ``MIN_ALARM_WINDOW``, at most the usual window):
         a cadence analysis inside an episode reads the changed samples, not a window that straddles the change
         and dilutes it with healthy ones (a constant answer is not "every answer the same" any more then)."""
-        return {eid: AlarmHint("ongoing", h.signal, h.change_point_at, h.delay_samples,
-                               self._since_start(eid), *_state(self.monitors[eid]))
-                for eid, h in self._episode.items() if eid in self.monitors}
+        out = {eid: AlarmHint("ongoing", h.signal, h.change_point_at, h.delay_samples,
+                              self._since_start(eid), *_state(self.monitors[eid]))
+               for eid, h in self._episode.items() if eid in self.monitors}
+        for eid, (healed, signal, at) in list(self._healed.items()):
+            mon = self.monitors.get(eid)
+            since = None if mon is None else mon.n - healed
+            if eid in out or since is None or since >= self.window_size:
+                self._healed.pop(eid, None)              # a new episode, or a whole window of healed samples
+                continue
+            out[eid] = AlarmHint("settling", signal, at, 0, since, *_state(mon))
+        return out
 
     def _since_start(self, eid: int) -> int | None:
         start = self._start.get(eid)
@@ -320,7 +338,7 @@ class SequentialWatch:
     def forget(self, eid: int) -> None:
         """Drop an endpoint's monitor (its baseline changed); it is rebuilt from the new one."""
         for d in (self.monitors, self._pending, self._retry_at, self._ts, self._episode, self._start, self._follow,
-                  self._version):
+                  self._version, self._healed):
             d.pop(eid, None)
 
     def close(self) -> None:
