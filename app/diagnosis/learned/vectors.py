@@ -4,9 +4,9 @@ The model is fitted offline (``bench/diagnosis/train_reader.py``, scikit-learn `
 then multinomial ``LogisticRegression``) and exported to ``reader_model.json``: analyser, vocabulary, idf,
 coefficients and intercepts. Two analysers are exported: ``word`` (word 1-2 grams, scikit-learn's default token
 pattern) and, since session 10, ``char_wb`` (character n-grams inside word boundaries, each word padded with a space:
-on the batches the rules never saw it reads 248 of 395 write-ups right against 231 for word n-grams; a likely reason,
-not measured, is that it matches inflections and identifiers such as ``val_loss`` by their parts). Scoring here repeats the
-vectoriser exactly (same n-grams, lowercase, ``1 + log tf``, idf, l2 norm) so ``mlfi diagnose`` never imports
+on the batches the rules never saw it reads 248 of 395 write-ups right against 231 for word n-grams; a likely
+reason, not measured, is that it matches inflections and identifiers such as ``val_loss`` by their parts). Scoring
+here repeats the vectoriser exactly (same n-grams, lowercase, ``1 + log tf``, idf, l2 norm) so ``mlfi diagnose`` never imports
 scikit-learn.
 """
 
