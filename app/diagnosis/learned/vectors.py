@@ -6,8 +6,8 @@ coefficients and intercepts. Two analysers are exported: ``word`` (word 1-2 gram
 pattern) and, since session 10, ``char_wb`` (character n-grams inside word boundaries, each word padded with a space:
 on the batches the rules never saw it reads 248 of 395 write-ups right against 231 for word n-grams; a likely
 reason, not measured, is that it matches inflections and identifiers such as ``val_loss`` by their parts). Scoring
-here repeats the vectoriser exactly (same n-grams, lowercase, ``1 + log tf``, idf, l2 norm) so ``mlfi diagnose`` never imports
-scikit-learn.
+here repeats the vectoriser exactly (same n-grams, lowercase, ``1 + log tf``, idf, l2 norm) so ``mlfi diagnose``
+never imports scikit-learn.
 """
 
 from __future__ import annotations
