@@ -120,9 +120,11 @@ def overrulable(tax: TaxonomyResult) -> bool:
 
 
 def reader_evidence(
-    tax: TaxonomyResult, text: str, facts: dict[str, Any], model: ReaderModel | None = None
+    tax: TaxonomyResult, text: str, facts: dict[str, Any], model: ReaderModel | None = None,
+    probs: dict[str, float] | None = None,
 ) -> tuple[FiredRule | None, bool]:
-    """(evidence to add or None, doubt): see the module docstring."""
+    """(evidence to add or None, doubt): see the module docstring. ``probs``: the reader's probabilities of this
+    write-up when the caller has them already."""
     m = model if model is not None else load_model()
     if m is None:
         return None, False
@@ -130,7 +132,7 @@ def reader_evidence(
     if decided and (m.overrule_at is None or not overrulable(tax)):
         return None, False
     doc = document(text, facts)
-    probs = m.probabilities(doc)
+    probs = probs if probs is not None else m.probabilities(doc)
     top = max(m.classes, key=lambda c: (probs[c], -m.classes.index(c)))
     p = probs[top]
     if any(s.category == top and s.counter > 0 for s in tax.scores):
@@ -176,13 +178,13 @@ def reader_evidence(
     return rule, False
 
 
-def withdraws(tax: TaxonomyResult, text: str, facts: dict[str, Any], model: ReaderModel | None = None
-              ) -> float | None:
+def withdraws(tax: TaxonomyResult, text: str, facts: dict[str, Any], model: ReaderModel | None = None,
+              probs: dict[str, float] | None = None) -> float | None:
     """The reader's probability of ``unknown`` when it withdraws the rules' category (module docstring), else None."""
     m = model if model is not None else load_model()
     if m is None or m.withdraw_at is None or tax.primary == "unknown" or not overrulable(tax):
         return None
-    probs = m.probabilities(document(text, facts))
+    probs = probs if probs is not None else m.probabilities(document(text, facts))
     top = max(m.classes, key=lambda c: (probs[c], -m.classes.index(c)))
     p = probs[top]
     if top != "unknown" or p < m.withdraw_at or p - probs.get(tax.primary, 0.0) < m.overrule_margin:
@@ -225,10 +227,15 @@ def revise(
 ) -> tuple[TaxonomyResult, bool]:
     """The taxonomy result after the reader's evidence (``reclassify(extra)`` re-scores with it), and doubt."""
     del rules  # the thresholds live in the taxonomy result already (close call) and in the model (abstention)
-    p_none = withdraws(tax, text, facts, model)
+    m = model if model is not None else load_model()
+    if m is None:
+        return tax, False
+    # scored once for both questions (withdraw, then evidence), and only when one of them can use it
+    probs = m.probabilities(document(text, facts)) if tax.primary == "unknown" or overrulable(tax) else None
+    p_none = withdraws(tax, text, facts, m, probs)
     if p_none is not None:
         return withdrawn(tax, p_none), True
-    rule, doubt = reader_evidence(tax, text, facts, model)
+    rule, doubt = reader_evidence(tax, text, facts, m, probs)
     if rule is None:
         return tax, doubt
     revised = reclassify(rule)
