@@ -118,9 +118,14 @@ class ClassMixCusum(SequentialDetector):
 
     def labels(self) -> list[str]:
         out = [f"{self.classes[j]!r} {self.pi0[j]:.1%} -> {pi1[j]:.1%}" for j, _, pi1 in self._alts[:self.n_weighted]]
-        hi, lo = max(range(len(self.pi0) - 1), key=self.pi0.__getitem__), min(range(len(self.pi0) - 1), key=self.pi0.__getitem__)
+        seen = range(len(self.pi0) - 1)
+        hi, lo = max(seen, key=self.pi0.__getitem__), self._rarest()
         return out + [f"to rarer classes: {self.classes[hi]!r} {self.pi0[hi]:.1%} -> {pi1[hi]:.1%}, "
                       f"{self.classes[lo]!r} {self.pi0[lo]:.1%} -> {pi1[lo]:.1%}" for _, _, pi1 in self._alts[self.n_weighted:]]
+
+    def _rarest(self) -> int:
+        """Index of the seen class with the smallest baseline share (the unseen "other" class is last)."""
+        return min(range(len(self.pi0) - 1), key=self.pi0.__getitem__)
 
     def offsets(self) -> list[float]:
         """The tilt charts alarm ``b`` below the threshold, ``b`` such that their weighted KLs
@@ -148,7 +153,7 @@ class ClassMixCusum(SequentialDetector):
         if chart > self.n_weighted:                                 # tilts ascending: the next smaller tilt
             return chart - 1
         if chart == self.n_weighted:    # the smallest tilt: the rarest seen class's smallest weight, the smaller move
-            rarest = min(range(len(self.pi0) - 1), key=self.pi0.__getitem__)   # the tilt gives it the most traffic
+            rarest = self._rarest()                                            # the tilt gives it the most traffic
             return rarest * len(self.weights)                                  # (its own chart recovered on any
         return chart - 1 if chart % len(self.weights) else chart  # wobble of a change between it and the baseline)
 
