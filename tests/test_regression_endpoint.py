@@ -5,7 +5,6 @@ root cause. The generic REST shape ``{"prediction": 153.2}``, no confidence, num
 from __future__ import annotations
 
 import json
-import threading
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,7 +38,6 @@ class _Regressor:
         self.columns = list(x.columns)
         self.model = GradientBoostingRegressor(random_state=0, n_estimators=80).fit(x.iloc[::2], y.iloc[::2])
         self.mode = "healthy"
-        self.lock = threading.Lock()
 
     def predict(self, row: dict[str, Any]) -> float:
         x = pd.DataFrame([[float(row[c]) for c in self.columns]], columns=self.columns)
