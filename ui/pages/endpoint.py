@@ -12,7 +12,6 @@ import time
 
 import streamlit as st
 
-from app.errors import MlfiError
 from app.views import live
 from app.views.kpis import kpi_of_cause
 from app.views.long_range import LONG_RANGES
@@ -25,8 +24,8 @@ from ui.components import (
     alerts_by_incident,
     autorefresh,
     ensure_routed,
-    flash,
     kpi_tiles,
+    set_monitoring,
     show_flash,
     status_badge,
 )
@@ -68,16 +67,8 @@ else:
     h1.caption(f"{ep.protocol or 'auto'} · `{ep.url}` · every {float(ep.interval_s or 0):g} s · "
                f"last probe {ago(ep.last_probe_at)}")
     enabled = ep.enabled
-    if h2.button("Stop monitoring" if enabled else "Start monitoring", key="ep_toggle", width="stretch",
-                 type="secondary" if enabled else "primary"):
-        try:
-            data.store().set_enabled(name, not enabled)
-        except MlfiError as exc:
-            st.error(str(exc))
-        else:
-            flash("success", f"Monitoring {'stopped' if enabled else 'started'} for {name}.")
-            data.invalidate()
-            st.rerun()
+    h2.button("Stop monitoring" if enabled else "Start monitoring", key="ep_toggle", width="stretch",
+              type="secondary" if enabled else "primary", on_click=set_monitoring, args=(name, not enabled))
 
 base, version = data.baseline(db, name)
 tiles = data.window_kpis(db, name, s.window_size)

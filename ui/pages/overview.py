@@ -10,13 +10,30 @@ if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this f
 import pandas as pd
 import streamlit as st
 
-from app.errors import MlfiError
 from app.views.overview import status_counts
 from app.views.verdict import verdict_text
 from ui import data
-from ui.components import STATUS_COLORS, ago, autorefresh, badge, ensure_routed, flash, show_flash, status_badge
+from ui.components import (
+    STATUS_COLORS,
+    ago,
+    autorefresh,
+    badge,
+    ensure_routed,
+    set_monitoring,
+    show_flash,
+    status_badge,
+)
+
+
+def _open(name: str) -> None:
+    """A "Details" click (on_click): the endpoint page opens on the next run, however that run began."""
+    st.session_state["selected_endpoint"] = name
+    st.session_state["_open_endpoint"] = True
+
 
 ensure_routed()
+if st.session_state.pop("_open_endpoint", False):
+    st.switch_page("pages/endpoint.py")
 autorefresh("overview_refresh")
 db = data.db_or_stop()
 st.title("Overview")
@@ -70,20 +87,13 @@ for i, ep in enumerate(rows[:30]):
                     f"{'—' if ep.error_rate is None else f'{ep.error_rate:.1%}'} errors (last window)</span>",
                     unsafe_allow_html=True)
         # stacked, not side by side: two buttons in a narrow column shrink to "D."
-        if c5.button("Details", key=f"ov_open_{i}", width="stretch"):
-            st.session_state["selected_endpoint"] = ep.name
-            st.switch_page("pages/endpoint.py")
-        label = "Stop" if ep.enabled else "Start"
-        if not ep.passive and c5.button(label, key=f"ov_toggle_{i}", width="stretch",
-                                        type="secondary" if ep.enabled else "primary"):
-            try:
-                data.store().set_enabled(ep.name, not ep.enabled)
-            except MlfiError as exc:
-                st.error(str(exc))
-            else:
-                flash("success", f"Monitoring {'stopped' if ep.enabled else 'started'} for {ep.name}.")
-                data.invalidate()
-                st.rerun()
+        # on_click callbacks: an auto-refresh that interrupts the click's run before it reaches a button would drop
+        # a return-value click (see components.sidebar)
+        c5.button("Details", key=f"ov_open_{i}", width="stretch", on_click=_open, args=(ep.name,))
+        if not ep.passive:
+            c5.button("Stop" if ep.enabled else "Start", key=f"ov_toggle_{i}", width="stretch",
+                      type="secondary" if ep.enabled else "primary", on_click=set_monitoring,
+                      args=(ep.name, not ep.enabled))
 
 if len(rows) > 30:
     st.caption(f"Showing 30 of {len(rows)} endpoints (worst first); the table below lists all.")
