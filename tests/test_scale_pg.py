@@ -368,8 +368,16 @@ def rec_server() -> Iterator[tuple[str, _Recorder]]:
                 rec.release.wait(60)     # the answer is sent when the test says so
             super().do_POST()
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        # Python's default listen backlog is 5. Three watchers opening connections at once overflowed it: a
+        # dropped SYN is retried after 1 s, then 2 s more, so a probe stalled ~3 s and its endpoint was probed late
+        # and caught up inside the window (CI: 6 endpoints of one watcher at 63 probes, no sample of theirs in the 3 s
+        # before it, two probes 0.05 s apart at its start). A real model server listens with a deep backlog
+        # (uvicorn 2048; the demo model 256)
+        request_queue_size = 256
+        daemon_threads = True
+
+    srv = Server(("127.0.0.1", 0), Handler)
 
     def serve() -> None:
         _raise_thread_priority()     # inherited by the handler threads it starts (see _PRIORITY)

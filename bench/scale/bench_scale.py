@@ -280,6 +280,8 @@ def main() -> int:
         return 2
     srv = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
     srv.daemon_threads = True
+    srv.request_queue_size = 256    # read by server_activate's listen(), below: Python's default backlog is 5
+    srv.socket.listen(srv.request_queue_size)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{srv.server_address[1]}"
     cluster = PgCluster()
