@@ -1,4 +1,4 @@
-"""The shared checker for the frozen diagnosis batches C to L (issue 13): one spec per batch, one set of
+"""The shared checker for the frozen diagnosis batches C to Q (issue 13): one spec per batch, one set of
 checks.
 
 Each batch is a JSON file of cases rephrased from public write-ups, frozen by sha256 before the changes it measures.
@@ -43,6 +43,7 @@ DOMAINS = frozenset({"image", "genomics", "time_series", "fraud", "nlp", "iot", 
 ALL_DOMAINS = DOMAINS | {"speech", "recommender"}
 BEFORE_I = ("diagnosis_batch_c.json", "diagnosis_batch_d.json", "diagnosis_batch_e.json", "diagnosis_batch_f.json",
             "diagnosis_batch_g.json", "diagnosis_batch_h.json")
+AFTER_M = (*BEFORE_I, *(f"diagnosis_batch_{b}.json" for b in "ijklm"))
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ BATCHES = (
         record_shapes=frozenset({"flat_metrics", "mlflow_run", "names_list", "text_for_number", "unknown_fields"}),
     ),
     Batch(
-        name="K", file="diagnosis_batch_k.json", prefix="hk", min_cases=100, measured=94 / 110,
+        name="K", file="diagnosis_batch_k.json", prefix="hk", min_cases=100, measured=95 / 110,
         sha256="ff9a51f22c8668945f7da3ed628bdcff42a22d43a09bbdac68d52b7156bdd48f",
         domains=ALL_DOMAINS, earlier=(*BEFORE_I, "diagnosis_batch_i.json", "diagnosis_batch_j.json"),
         min_record_share=0.1, mlflow_records=True,
@@ -184,7 +185,8 @@ BATCHES = (
         # the rules, while the reader and its policy were changed, from sources no batch A-K used; never fitted on.
         # Measured once after session 10's changes (d8299ff): 43/60 (71.7 %), no safety violation; the code before
         # the session (a0a70ac) gets 26/60 (43.3 %) and CLEARs hl_005 (a leakage write-up with a collapse).
-        name="L", file="diagnosis_batch_l.json", prefix="hl", min_cases=50, measured=43 / 60,
+        # Training data since session 11 (the reader is fitted on A-P): 53/60 in-sample.
+        name="L", file="diagnosis_batch_l.json", prefix="hl", min_cases=50, measured=53 / 60,
         sha256="6e83a07a11172a241aa9cf2d489937cc3c4f82d7c132b3594fec44054371f911",
         domains=ALL_DOMAINS, min_hard_negatives=5,
         earlier=(*BEFORE_I, "diagnosis_batch_i.json", "diagnosis_batch_j.json", "diagnosis_batch_k.json"),
@@ -195,13 +197,47 @@ BATCHES = (
         # engineer who did not read the rules, from sources no batch A-L used; never fitted on. Measured once on the
         # same code as L (33d85de; only a docstring since d8299ff): 34/48 (70.8 %), no safety violation; the code
         # before the session (a0a70ac) gets 24/48 (50.0 %) and CLEARs hm_013 (an underfitting write-up).
-        name="M", file="diagnosis_batch_m.json", prefix="hm", min_cases=40, measured=34 / 48,
+        # Training data since session 11 (the reader is fitted on A-P): 41/48 in-sample.
+        name="M", file="diagnosis_batch_m.json", prefix="hm", min_cases=40, measured=41 / 48,
         sha256="9e8069168a4d054830ca8480e78aa4dd887fef90f9dfafea818175b13207b713",
         domains=ALL_DOMAINS, min_hard_negatives=5,
         earlier=(*BEFORE_I, "diagnosis_batch_i.json", "diagnosis_batch_j.json", "diagnosis_batch_k.json",
                  "diagnosis_batch_l.json"),
         record_shapes=frozenset({"flat_metrics", "mlflow_run", "object_features", "text_for_number",
                                  "unknown_fields"}),
+    ),
+    # Session 11: N, O, P written by three engineers who did not read the rules, from sources no batch A-M used
+    # (claims coordinated in a shared file), as training data for the reader; the product before session 11
+    # (f2a4896) got 59/100, 68/100, 62/100 on them. The figures below are in-sample (the reader is fitted on A-P).
+    Batch(
+        name="N", file="diagnosis_batch_n.json", prefix="n", min_cases=100, measured=84 / 100,
+        sha256="c970d8228d8e968ff304bfbe0d2fef26b149c3bc612986a7bcbb1e67b2fa1c40",
+        domains=ALL_DOMAINS, earlier=AFTER_M, min_record_share=0.1,
+        record_shapes=frozenset({"flat_metrics", "mlflow_run", "text_for_number", "unknown_fields"}),
+    ),
+    Batch(
+        name="O", file="diagnosis_batch_o.json", prefix="o", min_cases=100, measured=87 / 100,
+        sha256="d6ae1b0e7f51085157b2846e822f9e03f965c403652e39aebaecb05f53667c3f",
+        domains=ALL_DOMAINS, earlier=(*AFTER_M, "diagnosis_batch_n.json"), min_record_share=0.1,
+        record_shapes=frozenset({"flat_metrics", "mlflow_run", "names_list", "text_for_number", "unknown_fields"}),
+    ),
+    Batch(
+        name="P", file="diagnosis_batch_p.json", prefix="p", min_cases=100, measured=88 / 100,
+        sha256="8535a19444fa7caafb7ab996c441110628c00c7a09f1508ad3a5244f1b0939d3",
+        domains=ALL_DOMAINS, earlier=(*AFTER_M, "diagnosis_batch_n.json", "diagnosis_batch_o.json"),
+        min_record_share=0.25, mlflow_records=True,
+        record_shapes=frozenset({"flat_metrics", "mlflow_run", "names_list", "text_for_number", "unknown_fields"}),
+    ),
+    Batch(
+        # Held out in session 11: written and frozen (commit 54d599e, sha256 below) by an engineer who did not read
+        # the rules, from sources no batch A-P used, while N-P were written; never fitted on, never read by the lead.
+        # Measured on the code before session 11's reader change (f2a4896): 32/50 (64.0 %); after it (the reader
+        # refitted on A-P, its policy chosen nested on H-P): 34/50 (68.0 %). No safety violation either time.
+        name="Q", file="diagnosis_batch_q.json", prefix="hq", min_cases=40, measured=34 / 50,
+        sha256="122c978a9e6909ba638590aa4edd36e19f62b74b86a3e2cb7f68c5674aaf72bc",
+        domains=ALL_DOMAINS, min_hard_negatives=5,
+        earlier=(*AFTER_M, "diagnosis_batch_n.json", "diagnosis_batch_o.json", "diagnosis_batch_p.json"),
+        record_shapes=frozenset({"flat_metrics", "mlflow_run", "names_list", "text_for_number", "unknown_fields"}),
     ),
 )
 

@@ -44,9 +44,10 @@ DEV_BATCHES = {
     "G": "diagnosis_batch_g.json",
 }
 # every batch with its file: H was held out in session 9 (measured once), I-K are written in session 10 without
-# reading the rules; bench/diagnosis/honest_reader.py judges rules + reader on those (the rules never saw them)
-ALL_BATCHES = {**DEV_BATCHES, "H": "diagnosis_batch_h.json", "I": "diagnosis_batch_i.json",
-               "J": "diagnosis_batch_j.json", "K": "diagnosis_batch_k.json"}
+# reading the rules, L and M held out in session 10 (measured once each), N-P written in session 11 without reading
+# the rules; bench/diagnosis/honest_reader.py judges rules + reader on those (the rules never saw them). Batch Q
+# (session 11) is held out: never in this map
+ALL_BATCHES = {**DEV_BATCHES, **{b: f"diagnosis_batch_{b.lower()}.json" for b in "HIJKLMNOP"}}
 CORPUS = ROOT / "bench" / "diagnosis" / "reader_corpus.json"
 MODEL = ROOT / "app" / "diagnosis" / "learned" / "reader_model.json"
 TARGET_PRECISION = 0.85
