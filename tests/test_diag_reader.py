@@ -115,7 +115,9 @@ def test_rules_that_decided_are_left_alone() -> None:
 
 def test_abstention_is_unknown_with_review_never_clear(monkeypatch: pytest.MonkeyPatch) -> None:
     # two splits 0.04 apart: not a drop the rules read, not close enough to be healthy numbers the reader respects
-    plain = "Validation accuracy 0.90, test accuracy 0.86 for our gradient boosting model on the customer table."
+    # (at least MIN_WORDS words: on a shorter write-up the reader only doubts, see the few-words test)
+    plain = ("Validation accuracy 0.90, test accuracy 0.86 for our gradient boosting model on the customer table, "
+             "trained on last quarter's accounts with the default settings.")
     monkeypatch.setattr(revise_mod, "load_model", lambda: None)
     assert diagnose(prompt=plain).payload()["deployment_gate"] == "CLEAR"  # the rules alone
     monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("label_noise", 0.4)))
@@ -202,6 +204,9 @@ def test_reader_is_silent_on_healthy_numbers_a_bare_suspicion_and_a_few_words(mo
     d = diagnose(prompt="I think we might have overfitting, not sure.").payload()
     assert (d["primary_category"], d["deployment_gate"]) == ("unknown", "REVIEW_RECOMMENDED")
     d = diagnose(prompt="Validation accuracy 0.9.").payload()
+    assert (d["primary_category"], d["deployment_gate"]) == ("unknown", "REVIEW_RECOMMENDED")
+    # a one-line description, no failure stated: fewer than MIN_WORDS words, so a doubt at most, never a category
+    d = diagnose(prompt="We trained a gradient-boosted model on the churn table last week.").payload()
     assert (d["primary_category"], d["deployment_gate"]) == ("unknown", "REVIEW_RECOMMENDED")
     assert diagnose(prompt=VAGUE).payload()["primary_category"] == "overfitting"  # enough words, no numbers
 

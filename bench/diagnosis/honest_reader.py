@@ -56,7 +56,7 @@ def batch_rows(name: str) -> list[dict[str, Any]]:
         return []
     sha = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     CACHE.mkdir(exist_ok=True)
-    cached = CACHE / f"{name}_{sha}_v5.json"
+    cached = CACHE / f"{name}_{sha}_v6.json"
     if cached.is_file():
         return json.loads(cached.read_text(encoding="utf-8"))
     rows = [{"batch": name, **tr.read_case(c)} for c in json.loads(path.read_text(encoding="utf-8"))["cases"]]
