@@ -174,13 +174,22 @@ def autorefresh(key: str) -> None:
     st_autorefresh(interval=int(interval * 1000), key=key)
 
 
-def flash(kind: str, message: str) -> None:
-    """Keep a message for the next run (shown once by :func:`show_flash`)."""
-    st.session_state.setdefault("_flash", []).append((kind, message))
+FLASH_S = 8.0
+"""How long an action's outcome stays on screen (seconds). Shown once, an auto-refresh (every 1-2 s) wiped it before
+it could be read: a user test saw "Watcher stopped." in 0 of 6 clicks at a 1 s refresh."""
 
 
-def show_flash() -> None:
-    for kind, message in st.session_state.pop("_flash", []):
+def flash(kind: str, message: str, key: str = "_flash") -> None:
+    """Keep a message for the next ``FLASH_S`` seconds of runs (shown by :func:`show_flash`)."""
+    st.session_state.setdefault(key, []).append((kind, message, time.time()))
+
+
+def show_flash(key: str = "_flash") -> None:
+    """Show the messages younger than ``FLASH_S`` and forget the older ones."""
+    now = time.time()
+    kept = [m for m in st.session_state.get(key, []) if now - m[2] < FLASH_S]
+    st.session_state[key] = kept
+    for kind, message, _ in kept:
         getattr(st, kind)(message)
 
 
@@ -212,8 +221,7 @@ def sidebar() -> None:
                   args=(True,))
         c2.button("Stop", key="watcher_stop", disabled=not info.alive, width="stretch", on_click=_watcher_action,
                   args=(False,))
-        for kind, message in st.session_state.pop("_watcher_msg", []):
-            getattr(st, kind)(message)
+        show_flash("_watcher_msg")
         st.markdown("### Refresh")
         st.select_slider("Interval (s)", options=[1, 2, 5, 10, 30, 60], value=REFRESH_DEFAULT_S, key="refresh_s")
         st.toggle("Pause auto-refresh", key="refresh_paused")
@@ -233,7 +241,8 @@ def _watcher_action(start: bool) -> None:
             said = ("info", "Watcher stopped.")
     except MlfiError as exc:
         said = ("error", f"Could not {'start' if start else 'stop'} the watcher: {str(exc).splitlines()[0]}")
-    st.session_state["_watcher_msg"] = [said]
+    st.session_state["_watcher_msg"] = []       # the latest outcome only
+    flash(*said, key="_watcher_msg")
     data.invalidate()
 
 

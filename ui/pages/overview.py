@@ -7,6 +7,8 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # standalone runs (AppTest.from_file) put only this folder on the path
     sys.path.insert(0, _ROOT)
 
+import time
+
 import pandas as pd
 import streamlit as st
 
@@ -24,15 +26,19 @@ from ui.components import (
     status_badge,
 )
 
+OPEN_S = 10.0   # a "Details" click is honoured for this long (seconds) until the endpoint page opens
+
 
 def _open(name: str) -> None:
     """A "Details" click (on_click): the endpoint page opens on the next run, however that run began."""
     st.session_state["selected_endpoint"] = name
-    st.session_state["_open_endpoint"] = True
+    st.session_state["_open_endpoint"] = time.time()
 
 
 ensure_routed()
-if st.session_state.pop("_open_endpoint", False):
+# kept until the endpoint page clears it: an auto-refresh rerun of this page sent while the switch was under way
+# replaced it (a user test at a 1 s refresh: the first Details click of a session opened the page in 0 of 6)
+if time.time() - float(st.session_state.get("_open_endpoint") or 0.0) < OPEN_S:
     st.switch_page("pages/endpoint.py")
 autorefresh("overview_refresh")
 db = data.db_or_stop()
