@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -66,7 +65,7 @@ CHAR_MIN_DF = 5
 def read_case(case: dict[str, Any]) -> dict[str, Any]:
     """The document the reader sees for one case, and the rules-only answer."""
     from app.diagnosis.learned import document
-    from app.diagnosis.learned.decide import MIN_WORDS, bare_suspicion, measured, numbers_healthy
+    from app.diagnosis.learned.decide import bare_suspicion, few_words, measured, numbers_healthy
     from app.diagnosis.pipeline import collapsed
     from app.diagnosis.reading import read
     from app.diagnosis.signatures import match_signatures
@@ -85,7 +84,7 @@ def read_case(case: dict[str, Any]) -> dict[str, Any]:
             "concrete_leakage": tax.concrete_leakage,
             "rules_concrete": any(f.concrete and f.kind == "support" and f.category == tax.primary for f in tax.fired),
             "rules_measured": measured(tax), "numbers_healthy": numbers_healthy(rd.facts),
-            "few_words": len(re.findall(r"[^\W\d_]{2,}", rd.reader_text)) < MIN_WORDS,
+            "few_words": few_words(rd.reader_text),
             "bare_worry": sorted(c for c in {f.category for f in tax.fired} if bare_suspicion(tax, c, rd.reader_text))}
 
 

@@ -40,8 +40,8 @@ from app.diagnosis.signatures.library import Signature, load_signatures
 from app.diagnosis.taxonomy import Conflict, FiredRule, TaxonomyResult
 
 __all__ = [
-    "bare_suspicion", "measured", "nearest_signature", "numbers_healthy", "overrulable", "overruled", "reader_doubts",
-    "reader_evidence", "revise", "withdrawn", "withdraws",
+    "bare_suspicion", "few_words", "measured", "nearest_signature", "numbers_healthy", "overrulable", "overruled",
+    "reader_doubts", "reader_evidence", "revise", "withdrawn", "withdraws",
 ]
 
 
@@ -57,6 +57,11 @@ def nearest_signature(model: ReaderModel, category: str, doc: str) -> Signature 
         if sim > best_sim + 1e-12:
             best, best_sim = s, sim
     return best
+
+
+def _top(m: ReaderModel, probs: dict[str, float]) -> str:
+    """The reader's most probable class (a tie goes to the class listed first)."""
+    return max(m.classes, key=lambda c: (probs[c], -m.classes.index(c)))
 
 
 HEALTHY_SPLIT_DROP = 0.03
@@ -90,6 +95,13 @@ MIN_WORDS = 16
 gradient-boosted model on the churn table last week."): too little text to tell a failure from a description, so it
 would only repeat its prior (a one-line description read as drift at p 0.33). On the nine batches no rule was written
 on (H-P, 803 write-ups), no write-up under 16 words was one the reader named a category for (session 11; it was 6)."""
+
+
+def few_words(text: str) -> bool:
+    """Fewer than ``MIN_WORDS`` words of two letters or more (numbers and symbols do not count)."""
+    return len(re.findall(r"[^\W\d_]{2,}", text)) < MIN_WORDS
+
+
 BARE_WORDS = 20
 """A write-up of at most this many words that only voices a suspicion describes nothing the reader could confirm."""
 
@@ -110,7 +122,7 @@ def reader_doubts(text: str, facts: dict[str, Any], model: ReaderModel | None = 
     if m is None or numbers_healthy(facts):
         return False
     probs = m.probabilities(document(text, facts))
-    top = max(m.classes, key=lambda c: (probs[c], -m.classes.index(c)))
+    top = _top(m, probs)
     return top != "unknown" and probs[top] >= m.threshold
 
 
@@ -135,7 +147,7 @@ def reader_evidence(
         return None, False
     doc = document(text, facts)
     probs = probs if probs is not None else m.probabilities(doc)
-    top = max(m.classes, key=lambda c: (probs[c], -m.classes.index(c)))
+    top = _top(m, probs)
     p = probs[top]
     if any(s.category == top and s.counter > 0 for s in tax.scores):
         return None, False  # the numbers argue against that category: they win over the words
@@ -145,7 +157,7 @@ def reader_evidence(
             return None, False
     elif numbers_healthy(facts):
         return None, False  # healthy numbers across splits: the words do not overrule them
-    elif len(re.findall(r"[^\W\d_]{2,}", text)) < MIN_WORDS:
+    elif few_words(text):
         return None, top != "unknown"  # too little text to read: a doubt at most
     elif top == "unknown" or p < m.threshold:
         return None, top != "unknown"
@@ -187,7 +199,7 @@ def withdraws(tax: TaxonomyResult, text: str, facts: dict[str, Any], model: Read
     if m is None or m.withdraw_at is None or tax.primary == "unknown" or not overrulable(tax):
         return None
     probs = probs if probs is not None else m.probabilities(document(text, facts))
-    top = max(m.classes, key=lambda c: (probs[c], -m.classes.index(c)))
+    top = _top(m, probs)
     p = probs[top]
     if top != "unknown" or p < m.withdraw_at or p - probs.get(tax.primary, 0.0) < m.overrule_margin:
         return None
