@@ -261,6 +261,11 @@ def run(cluster: PgCluster, base: str, n_ep: int, n_w: int, interval: float, dur
     return out
 
 
+class _StubServer(ThreadingHTTPServer):
+    request_queue_size = 256     # Python's default listen backlog is 5: dropped SYNs stall probes 1-3 s
+    daemon_threads = True
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--endpoints", type=int, default=1000)
@@ -278,10 +283,7 @@ def main() -> int:
     if not counts or min(counts) < 1 or a.endpoints < 1 or a.interval <= 0 or a.duration <= 0:
         print("--watchers, --endpoints, --interval and --duration must be positive", file=sys.stderr)
         return 2
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
-    srv.daemon_threads = True
-    srv.request_queue_size = 256    # read by server_activate's listen(), below: Python's default backlog is 5
-    srv.socket.listen(srv.request_queue_size)
+    srv = _StubServer(("127.0.0.1", 0), _Stub)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{srv.server_address[1]}"
     cluster = PgCluster()
