@@ -12,6 +12,7 @@ from scipy.special import logsumexp
 from scipy.stats import entropy
 
 from app.detection.sequential import ClassMixCusum
+from app.detection.sequential.classmix import TILT_SHARE
 from app.detection.sequential.base import detector_from_dict
 from app.detection.sequential.calibration import cusum_threshold
 from app.detection.sequential.estimation import thresholds_for_rates
@@ -45,8 +46,10 @@ def test_offset_gives_the_tilt_charts_their_share_of_the_union_bound() -> None:
     det = ClassMixCusum(shares=SHARES, false_alarm_every=50_000)
     kl, w, b = det.kl0(), det.weighted_kl0(), det.offsets()
     n = det.n_weighted
-    assert math.isclose(3 * sum(w[n:]), sum(w[:n]), rel_tol=1e-9)            # tilt_share 0.25: a quarter of the union
-    assert math.isclose(det.threshold, cusum_threshold([sum(kl[:n]) * 4 / 3], 50_000), rel_tol=1e-9)
+    share = det.tilt_share
+    assert share == TILT_SHARE == 0.5
+    assert math.isclose(sum(w[n:]), share * sum(w), rel_tol=1e-9)             # the tilt's share of the union
+    assert math.isclose(det.threshold, cusum_threshold([sum(kl[:n]) / (1 - share)], 50_000), rel_tol=1e-9)
     assert det.limits()[:n] == [det.threshold] * n and det.limits()[n] == det.threshold - b[n]
     # the bootstrap's rate formula with the offset: one exact ratio (theta 1) alarms at the analytic h less b
     h = thresholds_for_rates(np.array([[1.0]]), np.array([[0.05]]), 10_000, 100.0, np.array([[2.0]]))

@@ -70,9 +70,23 @@ def test_ladder_thresholds_fall_with_the_reference_and_interpolate_in_one_over_n
         assert ladder[0][0] == baseline.sizes[name] and ladder[-1][0] == CAP
         assert ladder[0][2] == pytest.approx(mon.detectors[name].threshold)
         for (s0, g0, h0), (s1, g1, h1) in itertools.pairwise(ladder):
-            assert s1 > s0
+            assert s1 > s0 or (s1 == s0 and g1 != g0)
             if g0 == g1:
                 assert h1 <= h0
+            else:        # a fuller grid from s1 on: the grid run until then has its own rung at s1 to interpolate to
+                assert s1 == s0 and any(r[:2] == [s0, g0] for r in ladder)
+        for i, (size, g, h) in enumerate(ladder[1:], 1):
+            if ladder[i - 1][1] == g and ladder[i - 1][0] < size:   # between two rungs of one grid: 1/n interpolation
+                lo = ladder[i - 1]
+                mid = (lo[0] + size) // 2
+                got_g, got_h = ladder_threshold(ladder, mid)
+                assert got_g == g and h <= got_h <= lo[2]
+    # class mix at a 150-sample baseline starts with a coarser grid (the estimation error fakes a 10 % move): it is
+    # interpolated towards its own threshold at the next rung, not held at the rung it started on
+    lad = mon.refining["class_mix"].ladder
+    assert lad[0][1] != lad[-1][1], lad                  # this baseline's class mix does start coarser
+    size1 = next(s for s, g, _ in lad if g != lad[0][1])
+    assert ladder_threshold(lad, size1 - 1)[1] < lad[0][2]
     lad = [[100, None, 12.0], [200, (0.1,), 10.0], [400, (0.1,), 9.0]]
     assert ladder_threshold(lad, 150) == (None, 12.0)           # a different grid only from its own size on
     g, h = ladder_threshold(lad, 300)

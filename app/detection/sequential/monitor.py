@@ -302,6 +302,8 @@ def _ladder_from(name: str, det: SequentialDetector, make: Callable[[list[Any] |
             h = bootstrap_threshold(lambda xs, g=g: make(xs, g), atoms, weights, m, boot, nominal, seed=m, floor=floor,
                                     order_free=bool(ladder))     # the later rungs: counts drawn at once
             if h < 0.999 * CAP * nominal or gi == last:
+                if ladder and ladder[-1][1] != g:
+                    ladder.append(_rung_for(ladder[-1], m, make, boot, atoms, weights, floors))
                 if ladder and ladder[-1][1] == g:
                     h = min(h, ladder[-1][2])
                 if not ladder:
@@ -311,6 +313,19 @@ def _ladder_from(name: str, det: SequentialDetector, make: Callable[[list[Any] |
                 last = gi
                 break
     return first, ladder
+
+
+def _rung_for(prev: list[Any], m: int, make: Callable[[list[Any] | None, Any], SequentialDetector], boot: float,
+              atoms: list[Any], weights: list[float] | None, floors: dict[Any, tuple[float, float]]) -> list[Any]:
+    """The previous rung's grid bootstrapped at size ``m`` too, where size ``m`` gets a fuller grid: the detector
+    runs the previous grid until its reference reaches ``m``, and :func:`~app.detection.sequential.refine.
+    ladder_threshold` then interpolates its threshold towards this one in ``1 / n`` instead of holding the previous
+    rung's until the fuller grid applies (class mix at a 150-sample baseline: the chart ran at 600's threshold,
+    14.3, for the whole way to 2,400, where the same grid needs 11.8). Never above the previous rung's."""
+    _, g, h_prev = prev
+    h = bootstrap_threshold(lambda xs: make(xs, g), atoms, weights, m, boot, make(None, g).threshold, seed=m,
+                            floor=floors[g][1], order_free=True)
+    return [m, g, min(h, h_prev)]
 
 
 def _split(n: int, shares: dict[str, float]) -> dict[str, int]:

@@ -38,7 +38,7 @@ from typing import Any
 
 from app.detection.sequential.base import SequentialDetector
 from app.detection.sequential.bernoulli import BernoulliCusum
-from app.detection.sequential.classmix import ClassMixCusum, tilts_for
+from app.detection.sequential.classmix import TILT_SHARE, ClassMixCusum, tilts_for
 
 __all__ = ["CAP", "GUARD", "STEP", "Refinement", "ladder_threshold"]
 
@@ -112,7 +112,10 @@ class Refinement:
             new = BernoulliCusum(p0=p0, false_alarm_every=arl, **({} if grid is None else {"shifts": grid}))
         else:
             shares = {c: float(v) for c, v in self.counts.items()}
-            new = ClassMixCusum(shares=shares, tilts=tilts_for(self.n), false_alarm_every=arl,
+            # the tilt's share of the budget as the ladder was bootstrapped with (a state saved before a change of
+            # the default keeps its own)
+            share = getattr(old, "tilt_share", TILT_SHARE)
+            new = ClassMixCusum(shares=shares, tilts=tilts_for(self.n), tilt_share=share, false_alarm_every=arl,
                                 **({} if grid is None else {"weights": grid}))
         new.threshold = h
         new.n = old.n
