@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import copy
 import inspect
+import json
 import math
 import os
 import sys
@@ -162,6 +163,8 @@ def main() -> None:
     ap.add_argument("--mix-directions", action="store_true",
                     help="also the other class-mix directions of streams.MIX_DIRECTIONS (one class doubling, ...)")
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "sequential_matched.md"))
+    ap.add_argument("--delays", help="also write every stream's delay per mode and detector here (JSON; inf: missed), "
+                                     "to pool the streams of several seeds")
     a = ap.parse_args()
     t0, cpu0 = time.time(), time.process_time()
     rng, jit = np.random.default_rng(a.seed), np.random.default_rng(a.seed + 1)
@@ -194,6 +197,7 @@ def main() -> None:
                      f"(target {1e4 / a.every:.2f}):"), "",
                 "| signal | " + " | ".join(f"{n}: knob, healthy alarms / 10k" for n in names) + " |",
                 "|---|" + "---|" * len(names)]
+    per_stream: dict[str, dict[str, list]] = {}
     for sig in a.signals.split(","):
         v = np.array([x for x in (peer_value(sig, s) for s in base) if x is not None])
         mu, sd = float(v.mean()), float(v.std()) or 1.0
@@ -253,6 +257,7 @@ def main() -> None:
                         vals = [(i, (x - mu) / sd) for i, s in enumerate(stream)
                                 if (x := peer_value(sig, s)) is not None]
                     d[n].append(_first(make(), vals, warm))
+            per_stream[mode] = {n: [None if math.isinf(x) else x for x in d[n]] for n in names}
             lines.append(f"| {sig} | {mode} | {cusum_bound(sig, after, a.every):.1f} | "
                          + " | ".join(f"{_delay(d[n])} [{1e4 * rates[n] / n_fresh[makers[n][2]]:.2f}]"
                                       for n in names) + " |")
@@ -262,6 +267,8 @@ def main() -> None:
                    f"{time.time() - t0:.0f} s wall, {time.process_time() - cpu0:.0f} s CPU, {os.cpu_count()} cores, "
                    f"load {os.getloadavg()[0]:.1f} at the end."), ""]
     Path(a.out).write_text("\n".join(lines))
+    if a.delays:
+        Path(a.delays).write_text(json.dumps({"seed": a.seed, "source": _source(), "delays": per_stream}))
     print(f"wrote {a.out}")
 
 
