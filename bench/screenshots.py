@@ -1,4 +1,5 @@
-"""Endpoint-page screenshots at 1440 and 1024 px: healthy, failing (degraded_accuracy) and recovered.
+"""Endpoint-page screenshots at 1440 and 1024 px: healthy, failing (degraded_accuracy) and recovered; the Overview
+page while failing.
 
 Starts the demo model, ``mlfi watch`` on it and ``mlfi dashboard`` over a fresh MLFI_HOME, drives the model
 through its /_control endpoint and saves full-page PNGs after each rerun has settled (no stale elements).
@@ -96,6 +97,7 @@ def main() -> None:
                 time.sleep(10)
                 for w in (1440, 1024):
                     shoot(page, page_url, out / f"endpoint_failing_{w}.png", w, "FAILING")
+                    shoot(page, f"http://127.0.0.1:{p_ui}/", out / f"overview_failing_{w}.png", w, "Endpoints")
                 set_mode(f"http://127.0.0.1:{p_model}/_control", "healthy")
                 wait_for(lambda: incidents(env) and all(i.get("status") != "open" for i in incidents(env)), 900,
                          "the incident to resolve")

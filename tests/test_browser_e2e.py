@@ -223,6 +223,19 @@ def test_from_scratch_to_an_approved_fix(stack: dict[str, Any], tmp_path: Path) 
             no_exception(page)
             shot(page, "04_alert")
 
+            # 5b. the overview at 1024 px: no field label split over two lines ("Incid/ents" before session 12)
+            page.set_viewport_size({"width": 1024, "height": 1300})
+            page.goto(ui)
+            wait_text(page, r"Incidents", 30)
+            page.wait_for_selector("[data-testid='stMarkdownContainer'] strong", timeout=30_000)
+            split = page.evaluate("""() => [...document.querySelectorAll("[data-testid='stMarkdownContainer'] strong")]
+                .filter(e => ['Incidents', 'Samples', 'Last verdict'].includes(e.textContent.trim()))
+                .map(e => [e.textContent.trim(), e.getClientRects().length])""")
+            assert {name for name, _ in split} == {"Incidents", "Samples", "Last verdict"}, split
+            assert all(lines == 1 for _, lines in split), split
+            shot(page, "04b_overview_1024")
+            page.set_viewport_size({"width": 1500, "height": 1300})
+
             # 6. the recommendation: approve it with a reason, as a named person
             page.goto(f"{ui}/recommendations")
             wait_text(page, r"Approve", 60, reload=True)

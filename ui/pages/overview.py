@@ -29,6 +29,11 @@ from ui.components import (
 OPEN_S = 10.0   # a "Details" click is honoured for this long (seconds) until the endpoint page opens
 
 
+def _label(text: str) -> str:
+    """A bold field label that never wraps (a narrow column split "Incidents" mid-word at 1024 px)."""
+    return f"<span style='white-space:nowrap'>**{text}**</span>"
+
+
 def _open(name: str) -> None:
     """A "Details" click (on_click): the endpoint page opens on the next run, however that run began."""
     st.session_state["selected_endpoint"] = name
@@ -72,24 +77,25 @@ st.markdown("<div style='display:flex;flex-wrap:wrap;gap:0.6em 1.2em'>" + "".joi
 st.subheader("Endpoints")
 for i, ep in enumerate(rows[:30]):
     with st.container(border=True):
-        c1, c2, c3, c4, c5 = st.columns([4, 2.2, 1.3, 1.6, 2.2], vertical_alignment="center")
+        # at 1024 px the incidents column was ~75 px and split "Incidents" mid-word: wider, and labels never wrap
+        c1, c2, c3, c4, c5 = st.columns([3.6, 2.2, 1.7, 1.6, 2.0], vertical_alignment="center")
         where = ("ingested data (passive)" if ep.passive else f"{ep.protocol or 'auto'} · every {ep.interval_s:g} s · "
                  f"last probe {ago(ep.last_probe_at)} ({ep.last_probe_status or '—'})")
         c1.markdown(f"{status_badge(ep.status)} &nbsp;**`{ep.name}`**  \n"
                     f"<span style='color:#6b7280;font-size:0.85em'>{where}</span>", unsafe_allow_html=True)
         if ep.last_verdict is not None:
-            c2.markdown(f"**Last verdict**  \n{verdict_text(ep.last_verdict, ep.last_severity)}"
+            c2.markdown(f"{_label('Last verdict')}  \n{verdict_text(ep.last_verdict, ep.last_severity)}"
                         f"  \n<span style='color:#6b7280;font-size:0.85em'>{ago(ep.last_report_at)}</span>",
                         unsafe_allow_html=True)
         else:   # before the first verdict: how far the baseline is, or when the first analysis runs
             ready = data.readiness(db, ep.name, ep.samples, False)
-            c2.markdown(f"**Last verdict**  \n<span style='font-size:0.85em'>{ready.message}</span>",
+            c2.markdown(f"{_label('Last verdict')}  \n<span style='font-size:0.85em'>{ready.message}</span>",
                         unsafe_allow_html=True)
             if ready.phase == "collecting":
                 c2.progress(ready.fraction)
         inc_color = STATUS_COLORS["failing"] if ep.open_incidents else STATUS_COLORS["healthy"]
-        c3.markdown(f"**Incidents**  \n{badge(str(ep.open_incidents) + ' open', inc_color)}", unsafe_allow_html=True)
-        c4.markdown(f"**Samples**  \n{ep.samples:,}  \n<span style='color:#6b7280;font-size:0.85em'>"
+        c3.markdown(f"{_label('Incidents')}  \n{badge(str(ep.open_incidents) + ' open', inc_color)}", unsafe_allow_html=True)
+        c4.markdown(f"{_label('Samples')}  \n{ep.samples:,}  \n<span style='color:#6b7280;font-size:0.85em'>"
                     f"{'—' if ep.error_rate is None else f'{ep.error_rate:.1%}'} errors (last window)</span>",
                     unsafe_allow_html=True)
         # stacked, not side by side: two buttons in a narrow column shrink to "D."
