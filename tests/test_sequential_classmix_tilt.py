@@ -47,7 +47,7 @@ def test_offset_gives_the_tilt_charts_their_share_of_the_union_bound() -> None:
     kl, w, b = det.kl0(), det.weighted_kl0(), det.offsets()
     n = det.n_weighted
     share = det.tilt_share
-    assert share == TILT_SHARE == 0.5
+    assert share == TILT_SHARE == 0.25
     assert math.isclose(sum(w[n:]), share * sum(w), rel_tol=1e-9)             # the tilt's share of the union
     assert math.isclose(det.threshold, cusum_threshold([sum(kl[:n]) / (1 - share)], 50_000), rel_tol=1e-9)
     assert det.limits()[:n] == [det.threshold] * n and det.limits()[n] == det.threshold - b[n]

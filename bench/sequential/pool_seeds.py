@@ -23,7 +23,9 @@ MLFI = "mlfi stated h"     # the product's detector in matched.py
 def _stat(xs: list) -> tuple[float, float, int]:
     v = np.array([math.inf if x is None else x for x in xs], dtype=float)
     missed = int(np.isinf(v).sum())
-    return float(np.median(v)), float(np.percentile(v, 95)), missed
+    with np.errstate(invalid="ignore"):       # inf - inf between two missed streams: the percentile is inf
+        p95 = float(np.nan_to_num(np.percentile(v, 95), nan=math.inf))
+    return float(np.median(v)), p95, missed
 
 
 def _cell(xs: list) -> str:
