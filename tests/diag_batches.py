@@ -1,4 +1,4 @@
-"""The shared checker for the frozen diagnosis batches C to Q (issue 13): one spec per batch, one set of
+"""The shared checker for the frozen diagnosis batches C to R (issue 13): one spec per batch, one set of
 checks.
 
 Each batch is a JSON file of cases rephrased from public write-ups, frozen by sha256 before the changes it measures.
@@ -238,6 +238,17 @@ BATCHES = (
         domains=ALL_DOMAINS, min_hard_negatives=5,
         earlier=(*AFTER_M, "diagnosis_batch_n.json", "diagnosis_batch_o.json", "diagnosis_batch_p.json"),
         record_shapes=frozenset({"flat_metrics", "mlflow_run", "names_list", "text_for_number", "unknown_fields"}),
+    ),
+    Batch(
+        # Held out in session 13: written by two engineers who did not read the rules, from sources no batch A-Q
+        # used, frozen (sha256 below) before it was run; 50 written, one dropped before freezing (its thread reported
+        # no model symptom and the writer had supplied one). Measured once, on the code of session 11's reader
+        # (fitted on A-P): 28/49 (57.1 %), no safety violation. A reader refitted on A-Q got 29/49 and was not kept
+        # (bench/results/diagnosis_session13.md).
+        name="R", file="diagnosis_batch_r.json", prefix="hr", min_cases=45, measured=28 / 49,
+        sha256="740a8f17398be2848d2a004b43c3d153122de1867c4623d003f1392f57efb4f1",
+        domains=DOMAINS | {"speech"}, min_hard_negatives=5, min_record_share=0.1,
+        earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopq")),
     ),
 )
 
