@@ -36,6 +36,11 @@ PHRASINGS = {
         "Class names have a trailing space in the second CSV, so 'cat ' and 'cat' become separate classes.",
         "The gender field is coded inconsistently across the two exports.",
     ],
+    "said_inputs_blank": [
+        "After loading, I noticed every pixel in the input array was 0 because of integer division.",
+        "For one day the sensor readings are all zeros, but nothing marks the day as missing.",
+        "The spectrograms came out as all NaN after the resampling step.",
+    ],
     "said_values_misaligned": [
         "The feature columns were shifted by one relative to the header after the merge.",
         "The labels are out of sync with the images because the two lists were sorted differently.",
@@ -75,6 +80,9 @@ def test_each_concept_is_read_from_several_phrasings(fact: str, text: str) -> No
     "Training accuracy 0.99, validation 0.98; the gap is small and stable.",
     "The label column has the two values we expect.",
     "Every model was trained with the same seed.",
+    "The model predicts all zeros for the minority class.",
+    "The segmentation masks are all zeros for images without lesions, as intended.",
+    "Sequences are zero-padded, so the last frames are all zeros.",
 ])
 def test_negations_questions_and_mentions_state_no_concept(text: str) -> None:
     assert not [k for k, v in concept_facts(text)[0].items() if k.startswith("said_") and v]

@@ -204,3 +204,20 @@ def test_new_cues_need_the_idea_not_a_mention() -> None:
         "The 7-day rolling feature includes the same day's sales that the target is built from.")
     assert "said_cannot_fit_train" in prose_facts("Even on 20 examples the network cannot overfit.")
     assert "said_nan_or_explosion" not in prose_facts("Gradient overflow, skipping step, reducing loss scale to 256.")
+
+
+def test_a_model_carried_across_folds_and_a_validation_loss_that_diverges() -> None:
+    carried = "In the loop over folds the network is not re-initialised; it continues from the previous fold's weights."
+    assert "said_state_across_folds" in prose_facts(carried)
+    assert "said_state_across_folds" in prose_facts(
+        "We forgot to reset the optimizer state between folds, so it kept training the same model.")
+    assert "said_state_across_folds" not in prose_facts("The estimator is cloned for each fold, as cross_validate does.")
+    assert "said_state_across_folds" not in prose_facts("Each fold starts from the same pretrained weights.")
+    # a held-out loss that "diverges" while training improves is the overfitting picture, not a blow-up
+    val = "Training loss keeps going down, but after epoch 8 the validation loss diverges."
+    assert "said_nan_or_explosion" not in prose_facts(val)
+    assert "said_nan_or_explosion" in prose_facts("After epoch 8 the training loss diverges to NaN.")
+    # a kappa printed among a classifier's scores is not annotators' agreement
+    from app.diagnosis.signatures.numbers import number_facts
+    assert "annotator_agreement" not in number_facts("Accuracy 0.8177, No Information Rate 0.9669, Kappa 0.1729")
+    assert number_facts("The two annotators reached Cohen's kappa 0.41.")["annotator_agreement"] == 0.41

@@ -125,7 +125,8 @@ CONCEPT_CUES: tuple[Cue, ...] = (
          r"\b(?:train\w*|validation|val|test|held-?out)\b"),
     _cue("said_val_loss_rises",
          r"\b(?:val\w*|validation|held-?out|test|dev)\b[^.;]{0,12}\b(?:loss|error)\b[^.;]{0,30}\b(?:increas\w*|"
-         r"ris(?:es|ing)|rose|goes up|went up|climb\w*|grow\w*|turns? up|starts? (?:to )?(?:increase|rise|go up|climb))",
+         r"ris(?:es|ing)|rose|goes up|went up|climb\w*|grow\w*|turns? up|diverg\w*|starts? (?:to )?(?:increase|rise|go up|"
+         r"climb|diverge))",
          r"\btrain\w*\b"),
     _cue("said_train_metric_stuck",
          r"\btrain(?:ing)?\b[^.;]{0,25}\b(?:acc\w*|loss|error|score|f1|auc|r2|metric)\b",
@@ -140,6 +141,17 @@ CONCEPT_CUES: tuple[Cue, ...] = (
          r"\b(?:spelt|spelled|written|coded|encoded|capitali[sz]ed) (?:in )?(?:\w+ )?(?:differently|"
          r"inconsistently|two ways|several ways)\b|\binconsistent(?:ly)? (?:spell\w*|capitali[sz]\w*|coding|"
          r"codes|categories|case)\b"),
+    _cue("said_inputs_blank",
+         r"\b(?:inputs?|pixels?|images?|input (?:data|arrays?|tensors?|features?|files?)|x_?train|x_?test|"
+         r"features?|frames?|readings?|fields?|columns?|arrays?|tensors?|channels?|samples?|spectrograms?)\b",
+         r"\b(?:(?:are|is|were|was|became|becomes|come out as|came out as|end(?:s|ed)? up|turn(?:s|ed)? into)\s+"
+         r"(?:all\s+|entirely\s+|only\s+|just\s+)(?:zeros?|0s?|0\.0|nans?|blank|black|empty)\b|"
+         r"(?:are|is|were|was)\s+(?:zeros?|nans?|blank|black) everywhere|\ball[- ]zeros?\b|\bevery (?:single )?"
+         r"(?:pixel|value|entry|element|row|reading)\b[^.;]{0,40}\b(?:is|was|are|were|became|comes? out|came out)\s+"
+         r"(?:as\s+)?(?:0|zero|nan|blank)\b)",
+         unless=r"\b(?:predictions?|outputs?|logits|gradients?|weights|activations|probabilit\w+|masks?|labels?)\s+"
+                r"(?:are|is|were|was|become|became|come out as)\s+(?:all\s+)?(?:zeros?|0|nan|blank|empty)|"
+                r"\bpredict\w* (?:all|only) zeros?|\bpadd\w*|\bzero[- ]pad\w*"),
     _cue("said_values_misaligned",
          r"\b(?:misalign\w*|out of (?:order|sync|step|alignment)|shifted by one|off by one (?:row|column)|"
          r"(?:do|does) ?n[o']t line up|wrong order|in (?:a )?different orders?)\b",

@@ -11,6 +11,8 @@ import re
 from collections import defaultdict
 from typing import Any
 
+from app.diagnosis.text.data_checks import MODEL_AGREEMENT
+
 __all__ = ["number_facts", "record_text"]
 
 _I = re.IGNORECASE
@@ -24,6 +26,13 @@ _AGREEMENT = re.compile(r"\b(?:kappa|krippendorff'?s? alpha|inter-?annotator agr
 _ANNOTATOR_ACC = re.compile(r"\b(?:annotators?|labell?ers?|raters?|graders?|crowd ?workers?)\b[^\d\n;]{0,40}?"
                             r"(?:\baccura\w*[^\d\n;]{0,20}?" + _VALUE + r"|" + _VALUE + r" ?accura\w*)", _I)
 _ERROR = re.compile(r"\b(mape|smape|rmse|mae|mse|wer|cer|error rate)\b[^\d\n;]{0,40}?(\d+(?:\.\d+)?)\s?%?", _I)
+
+
+def _line_of(text: str, i: int) -> str:
+    """The line (or sentence, whichever is shorter) around position ``i``."""
+    a = max(text.rfind("\n", 0, i), text.rfind(". ", 0, i)) + 1
+    ends = [j for j in (text.find("\n", i), text.find(". ", i)) if j >= 0]
+    return text[a:min(ends) if ends else len(text)]
 
 
 def _fraction(v: str) -> float | None:
@@ -61,7 +70,8 @@ def number_facts(text: str) -> dict[str, Any]:
     errs = [f for f in (_fraction(m.group(1)) for m in _LABEL_ERR.finditer(text)) if f is not None]
     if errs:
         out["label_error_rate"] = max(errs)
-    agree = [f for f in (_fraction(m.group(1)) for m in _AGREEMENT.finditer(text)) if f is not None]
+    agree = [f for f in (_fraction(m.group(1)) for m in _AGREEMENT.finditer(text)
+                         if not MODEL_AGREEMENT.search(_line_of(text, m.start()))) if f is not None]
     if agree:
         out["annotator_agreement"] = min(agree)
     acc = [f for f in (_fraction(m.group(1) or m.group(2)) for m in _ANNOTATOR_ACC.finditer(text)) if f is not None]

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
+from app.diagnosis.text.training import VAL_LOSS_DIVERGES
+
 __all__ = ["CUES", "Cue", "cue_facts", "prose_facts", "sentences"]
 
 _I = re.IGNORECASE
@@ -57,6 +59,14 @@ CUES: tuple[Cue, ...] = (
          r"samples|set|getBatch|loader|filter|sampler) as (?:the )?train|\b(?:val\w*|test\w*|eval\w*)\b[^.;]{0,40}"
          r"\bon (?:almost )?the same data as (?:the )?train|\b(?:val\w*|test\w*)_?(?:loader|set|ds)\W{1,4}\w*\(?"
          r"\w*\(train"),
+    _cue("said_state_across_folds",
+         r"\b(?:weights?|model|network|net|state|optimi[sz]er|parameters|checkpoint|estimator)\b[^.;]{0,60}\b(?:not "
+         r"(?:freshly |newly )?(?:re-?)?initiali[sz]\w*|never (?:re-?)?initiali[sz]\w*|not (?:re-?)?set|not reset|"
+         r"carried over|carries over|carry over|continues? (?:training )?from|continued (?:training )?from|re-?used|"
+         r"kept training|warm[- ]start\w*)",
+         r"\b(?:previous|prior|last|earlier|other|next) (?:folds?|splits?|subjects?|iterations?)\b|\b(?:across|"
+         r"between) (?:the )?folds\b|\beach fold\b",
+         unless=r"\b(?:fresh|new|re-?initiali[sz]ed) (?:for|in|at) each fold\b|\bclone\w*\b"),
     _cue("said_selection_on_all",
          r"\b(?:select\w*|picked|chose|chosen|screen\w*|genetic algorithm|t-?tests?|feature importances?|"
          r"top[- ]?\d+ (?:features|genes|markers)|filter\w* (?:the )?(?:features|genes))",
@@ -127,7 +137,9 @@ CUES: tuple[Cue, ...] = (
          r"majority|negative|non-?\w+)\b[^.;]{0,15}\b(?:class|label|category)|never (?:be )?predict\w*|"
          r"is never predicted|always (?:answer\w*|predict\w*|say\w*|output\w*)|all zeros|"
          r"catch\w* (?:almost )?nothing|(?:second|minority) column is empty|almost every \w+ (?:as )?non-?\w+|"
-         r"almost never (?:predicted|recovered|flagged|caught)|rare side)"),
+         r"almost never (?:predicted|recovered|flagged|caught)|rare side)",
+         unless=r"\b(?:inputs?|pixels?|images?|readings?|arrays?|x_?train|x_?test|frames?|spectrograms?|tensors?)\b"
+                r"[^.;]{0,20}\b(?:is|are|were|was|became|come out as|came out as)\s+(?:all\s+)?zeros?\b"),  # blank inputs
     _cue("said_minority_missed",
          r"\b(?:minority|rare|fraud\w*|positive|defect\w*|fall\w*|attack\w*|anomal\w+|disease\w*|churn\w*|1s)\b",
          r"\b(?:(?:let|slipped|went|got) through|never (?:found|detected|caught)|went through unflagged|missed|unflagged|not (?:caught|detected|flagged)|recall (?:is |of )?"
@@ -151,7 +163,8 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:nan|inf|infinity|explod\w*|diverg\w+|blows? up|blew up|overflow\w*|shoots? up|jumps? (?:from|to)|"
          r"spik\w+|jump\w* (?:from|to))\b",
          unless=r"\b(?:skipping step|reducing loss scale|loss scaler?\b[^.;]{0,20}\b(?:reduc|lower|halv)\w*)|"
-                r"^\W*gradient overflow\W*$"),  # the dynamic loss scaler's routine message, not a divergence
+                r"^\W*gradient overflow\W*$|"  # the dynamic loss scaler's routine message, not a divergence
+                + VAL_LOSS_DIVERGES.pattern),   # a held-out loss that "diverges" (turns up): overfitting
     _cue("said_seed_variance",
          r"\b(?:seeds?|runs?|restarts?|re-?runs?)\b",
          r"\b(?:(?:more than |over |by )?\d+(?:\.\d+)? ?(?:percentage )?points|\d+ ?pp|half of (?:my|the) runs|"

@@ -7,6 +7,7 @@ import re
 from app.diagnosis.text.fragments import Facts, hedged, negated
 from app.diagnosis.text.scan import Scan
 from app.diagnosis.text.symptoms import DISCOVERY, SYMPTOMS
+from app.diagnosis.text.training import VAL_LOSS_DIVERGES
 
 __all__ = ["COMPLAINT", "CONCERN_PATTERNS", "complaint_facts", "concern_facts"]
 
@@ -70,6 +71,8 @@ def concern_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
             and _NAN_OR_NULL.search(m.group(0))
         ):
             continue  # "loss goes to NaN" is a training failure, not missing data
+        if cat == "training_instability" and m.group(0).lower().startswith("diverg") and VAL_LOSS_DIVERGES.search(seg):
+            continue  # "the validation loss diverges": the held-out curve turning up (overfitting), not a blow-up
         out.concerns[cat] = {"hedged": False, "quote": scan.quote(s, e), "finding": True}
 
 

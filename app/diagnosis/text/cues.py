@@ -25,13 +25,16 @@ from app.diagnosis.text.fragments import POS
 __all__ = [
     "BLANK_GAP",
     "CHANGE_BEFORE",
+    "ERROR_BEFORE",
     "FROM",
+    "GAP_AFTER",
     "NEGATED_BEFORE",
     "POSITIVE_CLASS",
     "PREP_GAP",
     "QUALITATIVE",
     "REF_AFTER",
     "REF_BEFORE",
+    "SETTING_BEFORE",
     "SPLITS_JOINED",
     "TEMPORAL",
     "TO",
@@ -86,6 +89,22 @@ POSITIVE_CLASS = re.compile(POS, _I)
 NEGATED_BEFORE = re.compile(r"\b(?:not|n't|never|no)\s+(?:\w+\s+)?$", _I)
 # a number written as a change, not a level: "up by 3", "+2", "-0.05"
 CHANGE_BEFORE = re.compile(r"(?:\bby|[+±-])\s*$")
+# a number that is an error rate named by no metric the vocabulary knows ("OOB error 21.47%", "class.error 0.19"):
+# not a score (read as one, 21 % error became 21 % accuracy)
+ERROR_BEFORE = re.compile(
+    r"(?<!squared )(?<!absolute )(?<!word )(?<!character )(?<!percentage )(?<!mean )"
+    r"\b(?:error|errors|error rate|misclassification(?: rate)?|class\.error|err)\s*"
+    r"(?:of|is|was|were|=|:|\(|at|around|about|~)?\s*$",
+    _I,
+)
+# a number given to a setting, not a score: "set `min_percent` to 0", "setting the dropout to 0.5"
+SETTING_BEFORE = re.compile(r"\b(?:set|sets|setting|configured?|changed?|changing)\s+(?:\S+\s+){0,4}?to\s*$", _I)
+# a number that is a difference, not a level: "a 10-20% train/val gap", "a 5 point difference"
+GAP_AFTER = re.compile(
+    r"^\s*(?:%|percent|points?|pp|pts)?\s*(?:[-–]\s*\d+(?:\.\d+)?\s*(?:%|percent|points?|pp|pts)?\s*)?"
+    r"(?:[\w/.-]+\s+){0,2}?(?:gap|difference)\b",
+    _I,
+)
 # between two split words that share one number: "train and validation", "train / test"
 SPLITS_JOINED = re.compile(r"\s*(?:[\w-]+\s+)?(?:and|or|&|/|,)\s*(?:the\s+)?", _I)
 # a sentence about time, where "from 0.89 to 0.72" on no split is production: "on 2024 data", "over the last months"

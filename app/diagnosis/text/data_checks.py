@@ -48,7 +48,8 @@ CHECKS: tuple[Check, ...] = (
         "WRONG_LABEL_SHARE",
         "data_checks.label_error_rate",
         N + PCT + _SHARE_OF + r"(?:labels?\s+(?:are|were|is|was)?\s*)?"
-        r"(?:wrong|incorrect|mislabel\w*|noisy|erroneous|flipped|label errors?|label noise)",
+        r"(?:wrong|incorrect|mislabel\w*|noisy(?!\s+(?!labels?\b|annotations?\b)[a-z])|erroneous|flipped|"
+        r"label errors?|label noise)",  # "30 on the noisy test set" is a score on noisy audio, not noisy labels
         "an audit showed 12% of the labels are wrong",
     ),
     _check(
@@ -184,6 +185,22 @@ AGREEMENT = re.compile(r"\b(?:agree\w*|agreement)\b(?:\s+on)?(?:\s+only)?(?:\s+a
 _LABELLING = re.compile(r"label|annotat|rater|radiologist|expert|crowd|review", _I)
 
 
+MODEL_AGREEMENT = re.compile(
+    r"^(?!.*\b(?:annotat\w*|raters?|inter-?rater|labell?ers?|labell?ing|coders?|reviewers?|radiologists?|"
+    r"experts?|crowd ?workers?|graders?|judges?|humans?|clinicians?|pathologists?|doctors?)\b)"
+    r".*\b(?:accuracy|no information rate|sensitivity|specificity|precision|recall|f1|auc|balanced accuracy|"
+    r"mcnemar|pos pred value|confusion matri\w+|classifier|predictions?|predicted|reference)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+"""A kappa among a model's scores and no person in sight: the classifier's agreement with the reference (caret's
+``confusionMatrix`` prints "Accuracy : 0.82 ... Kappa : 0.17"), not annotators agreeing with each other.
+
+>>> [bool(MODEL_AGREEMENT.search(x)) for x in ("Accuracy 0.8177, No Information Rate 0.9669, Kappa 0.1729",
+...     "two radiologists reached Cohen's kappa 0.41 on the reference labels", "the raters reached 0.35 kappa")]
+[True, False, False]
+"""
+
+
 def _check_value(check: Check, match: re.Match[str], scan: Scan, s: int, e: int, out: Facts, quote: str) -> Any:
     """The value a check's match gives, or None when it must not be recorded (out of range, weaker than known)."""
     path, g = check.path, check.value_group
@@ -194,7 +211,7 @@ def _check_value(check: Check, match: re.Match[str], scan: Scan, s: int, e: int,
             return None
     elif path == "data_checks.annotator_agreement":
         value = float(match.group(g))
-        if not -1.0 <= value <= 1.0 or path in out.values:
+        if not -1.0 <= value <= 1.0 or path in out.values or MODEL_AGREEMENT.search(scan.masked[s:e]):
             return None
     elif path in ("data_checks.psi", "data_checks.ks"):
         feats = features_in(scan, s, e)

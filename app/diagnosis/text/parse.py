@@ -7,13 +7,16 @@ from typing import Any
 from app.diagnosis.text.cues import (
     BLANK_GAP,
     CHANGE_BEFORE,
+    ERROR_BEFORE,
     FROM,
+    GAP_AFTER,
     NEGATED_BEFORE,
     POSITIVE_CLASS,
     PREP_GAP,
     QUALITATIVE,
     REF_AFTER,
     REF_BEFORE,
+    SETTING_BEFORE,
     SPLITS_JOINED,
     TEMPORAL,
     TO,
@@ -113,6 +116,9 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
         if not n.count
         and n.start not in consumed
         and not CHANGE_BEFORE.search(masked[max(s, n.start - 4) : n.start])
+        and not ERROR_BEFORE.search(masked[max(s, n.start - 30) : n.start])
+        and not GAP_AFTER.match(masked[n.end : n.end + 40])
+        and not SETTING_BEFORE.search(masked[max(s, n.start - 50) : n.start])
     ]
     refs = [
         n

@@ -72,7 +72,9 @@ _CLAUSE_RE = re.compile(
     _I,
 )
 _COUNT_UNITS = re.compile(
-    r"\s*(?:(?:-|to)\s*\d+(?:\.\d+)?\s*)?-?\s*(seeds?|epochs?|steps?|iterations?|folds?|rows?|examples?|samples?|records?|"
+    r"\s*(?:(?:-|to)\s*\d+(?:\.\d+)?\s*)?-?\s*(?:(?:more|extra|additional|new|fewer|other)\s+)?"
+    r"(seeds?|epochs?|steps?|iterations?|folds?|rows?|examples?|samples?|records?|"
+    r"recordings?|clips?|utterances?|speakers?|subjects?|participants?|documents?|sentences?|reviews?|videos?|scans?|"
     r"images?|days?|weeks?|months?|years?|hours?|minutes?|features?|columns?|classes|class\b|"
     r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b|m\b|b\b|million\b|"
     r"billion\b|parameters|params\b|weights\b|neurons|tokens)",
@@ -80,7 +82,8 @@ _COUNT_UNITS = re.compile(
 )
 # "8% of training reviews", "5 % of the test images": a share of the data, never a metric value
 _SHARE_OF_DATA = re.compile(
-    r"\s*(?:%|percent)?\s*of\s+(?:the\s+|all\s+|our\s+)?(?:(?:train\w*|val\w*|valid\w*|test\w*|held-?out|"
+    r"\s*(?:%|percent)?\s*of\s+(?:the\s+|all\s+|our\s+|my\s+|their\s+|this\s+|that\s+)?"
+    r"(?:(?:train\w*|val\w*|valid\w*|test\w*|held-?out|"
     r"holdout)\s+)?(?:set\s+|data\s+)?(?:reviews|rows|samples|examples|images|records|items|cases|documents|texts|"
     r"sentences|files|pictures|transactions|users|customers|patients|labels|annotations|tweets|messages|"
     r"emails|photos|scans|videos|clips|data|data ?set|set)\b",

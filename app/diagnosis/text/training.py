@@ -40,6 +40,20 @@ DIVERGENCE = re.compile(
 )
 """A run that diverged: "the loss exploded", "training quickly diverged"."""
 
+VAL_LOSS_DIVERGES = re.compile(
+    r"^(?!.*\b(?:nan|inf|infinity|explod\w*|blows? up|blew up|overflow\w*)\b)"
+    r".*\b(?:val\w*|validation|held-?out|test|dev|eval\w*)[ _-]?(?:set[ _-])?(?:loss|error)\w*\b[^.;]{0,30}\bdiverg\w*",
+    _I | re.DOTALL,
+)
+"""A held-out loss that "diverges" with nothing non-finite said: the validation curve turning up while training goes
+on, the textbook overfitting picture (Goodfellow et al., Deep Learning, 7.8 early stopping), not a run that blew up:
+"training loss keeps going down, but the validation loss diverges".
+
+>>> [bool(VAL_LOSS_DIVERGES.search(x)) for x in ("the validation loss diverges after epoch 5",
+...     "val_loss diverged while train loss fell", "the loss diverges", "validation loss diverges to NaN")]
+[True, True, False, False]
+"""
+
 LOSS_SPIKES = re.compile(r"\bloss\b[^.;]{0,30}?\bspik\w*|\bspikes? in (?:the )?loss", _I)
 """Spikes in the loss: "the loss spikes every few hundred steps"."""
 
@@ -110,7 +124,8 @@ def _issues(masked: str, s: int, seg: str, issues: list[str]) -> None:
     """
     if NAN_LOSS.search(seg):
         issues.append("nan_loss")
-    if DIVERGENCE.search(seg) and not negated(masked, s, s + seg.lower().find("loss")):
+    if (DIVERGENCE.search(seg) and not negated(masked, s, s + seg.lower().find("loss"))
+            and not VAL_LOSS_DIVERGES.search(seg)):
         issues.append("divergence")
     if LOSS_SPIKES.search(seg):
         issues.append("loss_spikes")
