@@ -244,8 +244,8 @@ BATCHES = (
         # used, frozen (sha256 below) before it was run; 50 written, one dropped before freezing (its thread reported
         # no model symptom and the writer had supplied one). Measured once, on the code of session 11's reader
         # (fitted on A-P): 28/49 (57.1 %), no safety violation. A reader refitted on A-Q got 29/49 and was not kept
-        # (bench/results/diagnosis_session13.md). Then development data for session 13's rule fixes: 34/49.
-        name="R", file="diagnosis_batch_r.json", prefix="hr", min_cases=45, measured=34 / 49,
+        # (bench/results/diagnosis_session13.md). Then development data for session 13's rule fixes: 33/49.
+        name="R", file="diagnosis_batch_r.json", prefix="hr", min_cases=45, measured=33 / 49,
         sha256="740a8f17398be2848d2a004b43c3d153122de1867c4623d003f1392f57efb4f1",
         domains=DOMAINS | {"speech"}, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopq")),
@@ -253,9 +253,9 @@ BATCHES = (
     Batch(
         # Held out in session 13: written by two more engineers who did not read the rules, from sources no batch A-R
         # used, while R was being measured; frozen (sha256 below) and run on the code before session 13's rule fixes
-        # (5eba86f): 32/48 (66.7 %), no safety violation; after them: 32/48 again, the same cases failing. Its cases
-        # were never read by the lead. Two of 50 were dropped before freezing (threads that never confirmed the label
-        # problem, as their writer noted).
+        # (5eba86f): 32/48 (66.7 %), no safety violation; after them (and after a review's fixes to them): 32/48, the
+        # same cases failing. Its cases were never read by the lead. Two of 50 were dropped before freezing (threads
+        # that never confirmed the label problem, as their writer noted).
         name="S", file="diagnosis_batch_s.json", prefix="hs", min_cases=45, measured=32 / 48,
         sha256="4dfd8d9dbb3485bea4266db86dca902f8c40fb3dc569af19f42c7010c3f0b51a",
         domains=DOMAINS | {"speech", "recommender"}, min_hard_negatives=5, min_record_share=0.1,

@@ -40,6 +40,7 @@ PHRASINGS = {
         "After loading, I noticed every pixel in the input array was 0 because of integer division.",
         "For one day the sensor readings are all zeros, but nothing marks the day as missing.",
         "The spectrograms came out as all NaN after the resampling step.",
+        "The images are black after normalisation.",
     ],
     "said_values_misaligned": [
         "The feature columns were shifted by one relative to the header after the merge.",
@@ -83,6 +84,12 @@ def test_each_concept_is_read_from_several_phrasings(fact: str, text: str) -> No
     "The model predicts all zeros for the minority class.",
     "The segmentation masks are all zeros for images without lesions, as intended.",
     "Sequences are zero-padded, so the last frames are all zeros.",
+    "The classifier outputs all zeros on the test samples.",
+    "The predictions for the test images are all zeros.",
+    "The gradients with respect to the input images are all zeros.",
+    "y_train is all zeros for 90% of the samples.",
+    "One-hot columns are all zeros for unseen categories.",
+    "The model outputs an all-zero mask.",
 ])
 def test_negations_questions_and_mentions_state_no_concept(text: str) -> None:
     assert not [k for k, v in concept_facts(text)[0].items() if k.startswith("said_") and v]

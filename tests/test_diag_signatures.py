@@ -221,3 +221,36 @@ def test_a_model_carried_across_folds_and_a_validation_loss_that_diverges() -> N
     from app.diagnosis.signatures.numbers import number_facts
     assert "annotator_agreement" not in number_facts("Accuracy 0.8177, No Information Rate 0.9669, Kappa 0.1729")
     assert number_facts("The two annotators reached Cohen's kappa 0.41.")["annotator_agreement"] == 0.41
+
+
+# a reviewer's own sentences (session 13) that the first version of the rules above misread; the code before them
+# read each of these right
+REVIEW_SENTENCES = [
+    (("Our churn model scored 0.93 accuracy on the training set. Accuracy on the test set dropped from 0.92 to 0.61 "
+      "after the data refresh in production."), "overfitting"),
+    ("The predictions for the test images are all zeros. It is a binary classifier with 5% positives.",
+     "class_imbalance"),
+    ("Both training and validation loss diverge after the warmup ends, with lr 0.1.", "training_instability"),
+    ("In PPO, the value loss diverges after 1M steps and the episode return collapses.", "training_instability"),
+    ("Training accuracy is 0.99 and validation accuracy is 0.62 and the gap keeps growing.", "overfitting"),
+    ("Two of us labelled the data; Cohen's kappa was 0.35 and the model's accuracy plateaus at 0.7 on validation.",
+     "label_noise"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), REVIEW_SENTENCES)
+def test_a_reviewers_sentences_keep_their_reading(text: str, category: str) -> None:
+    assert diagnose(prompt=text).primary_category == category
+
+
+def test_folds_said_not_to_share_a_model_are_no_leak() -> None:
+    for text in ("The model weights are not carried over between folds.", "The model is never reused across folds.",
+                 "The model is reused in each fold but re-initialised from scratch.",
+                 "We continued training from the last iteration's checkpoint."):
+        assert "said_state_across_folds" not in prose_facts(text), text
+    for text in ("The Keras model is compiled once outside the CV loop and fit again in every fold.",
+                 "The loop keeps the weights from the previous fold."):
+        assert "said_state_across_folds" in prose_facts(text), text
+    assert "said_single_class" in prose_facts("The predictions for the test images are all zeros.")
+    assert diagnose(prompt="Validation accuracy is 0.97 in 5-fold CV but 0.71 on new data. The model weights are "
+                           "not carried over between folds; I checked.").primary_category != "data_leakage"

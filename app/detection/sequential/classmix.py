@@ -20,7 +20,7 @@ the uniform chart gets 0.0685 nats per sample at ``h - 2.7`` where the best weig
 is caught 30-45 % sooner, a class doubling as before, mass moving to the commonest or the middle class up to 10 %
 later. Half of the budget was measured in session 13 (``bench/results/sequential_live_classmix_s13.md``, 500 live
 streams): that change 115 -> 103 samples (median), mass moving to the commonest class 194 -> 210, the middle class
-gaining 200 -> 211 (and 8-13 % later with a 5,000-sample baseline); a quarter is kept. A milder flattening over
+gaining 200 -> 211 (and 7-13 % later with a 5,000-sample baseline); a quarter is kept. A milder flattening over
 many classes (where the uniform mix is far) is left to the weight charts: a half-way tilt (``t = 0.5``) is so
 sensitive to the shares' estimation error that a 150-sample baseline's bootstrap dropped every weight chart but 0.8 to
 keep the budget. A tilt that moves less than 10 % of the traffic (total

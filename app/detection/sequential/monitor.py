@@ -302,8 +302,9 @@ def _ladder_from(name: str, det: SequentialDetector, make: Callable[[list[Any] |
             h = bootstrap_threshold(lambda xs, g=g: make(xs, g), atoms, weights, m, boot, nominal, seed=m, floor=floor,
                                     order_free=bool(ladder))     # the later rungs: counts drawn at once
             if h < 0.999 * CAP * nominal or gi == last:
-                if ladder and ladder[-1][1] != g:
-                    ladder.append(_rung_for(ladder[-1], m, make, boot, atoms, weights, floors))
+                if ladder and ladder[-1][1] != g:      # the previous grid at this size, with its own budget
+                    prev_boot = floors[ladder[-1][1]][0] if m >= LARGE_REFERENCE else arl
+                    ladder.append(_rung_for(ladder[-1], m, make, prev_boot, atoms, weights, floors))
                 if ladder and ladder[-1][1] == g:
                     h = min(h, ladder[-1][2])
                 if not ladder:

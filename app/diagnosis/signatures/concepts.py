@@ -143,15 +143,15 @@ CONCEPT_CUES: tuple[Cue, ...] = (
          r"codes|categories|case)\b"),
     _cue("said_inputs_blank",
          r"\b(?:inputs?|pixels?|images?|input (?:data|arrays?|tensors?|features?|files?)|x_?train|x_?test|"
-         r"features?|frames?|readings?|fields?|columns?|arrays?|tensors?|channels?|samples?|spectrograms?)\b",
+         r"features?|frames?|readings?|fields?|arrays?|tensors?|channels?|samples?|spectrograms?)\b",
          r"\b(?:(?:are|is|were|was|became|becomes|come out as|came out as|end(?:s|ed)? up|turn(?:s|ed)? into)\s+"
-         r"(?:all\s+|entirely\s+|only\s+|just\s+)(?:zeros?|0s?|0\.0|nans?|blank|black|empty)\b|"
-         r"(?:are|is|were|was)\s+(?:zeros?|nans?|blank|black) everywhere|\ball[- ]zeros?\b|\bevery (?:single )?"
-         r"(?:pixel|value|entry|element|row|reading)\b[^.;]{0,40}\b(?:is|was|are|were|became|comes? out|came out)\s+"
-         r"(?:as\s+)?(?:0|zero|nan|blank)\b)",
-         unless=r"\b(?:predictions?|outputs?|logits|gradients?|weights|activations|probabilit\w+|masks?|labels?)\s+"
-                r"(?:are|is|were|was|become|became|come out as)\s+(?:all\s+)?(?:zeros?|0|nan|blank|empty)|"
-                r"\bpredict\w* (?:all|only) zeros?|\bpadd\w*|\bzero[- ]pad\w*"),
+         r"(?:(?:all|entirely|only|just)\s+(?:zeros?|0s?|0\.0|nans?|blank|black|empty)|zeros? everywhere|blank|black|"
+         r"empty|all[- ]nans?)\b|\ball[- ]zeros?\b|\bevery (?:single )?(?:pixel|value|entry|element|row|reading)\b"
+         r"[^.;]{0,40}\b(?:is|was|are|were|became|comes? out|came out)\s+(?:as\s+)?(?:0|zero|nan|blank)\b)",
+         # zeros that belong to what the model produces or is trained towards, not to what it is fed
+         unless=r"\b(?:predict\w*|outputs?|logits|gradients?|masks?|labels?|y_?train|y_?test|targets?|one-hot|"
+                r"embeddings?|activations|weights)\b[^.;,]{0,40}\b(?:all[- ]zeros?|(?:is|are|were|was|became) (?:all )?"
+                r"(?:zeros?|0|nans?|blank|black|empty))\b|\bpadd\w*|\bzero[- ]pad\w*"),
     _cue("said_values_misaligned",
          r"\b(?:misalign\w*|out of (?:order|sync|step|alignment)|shifted by one|off by one (?:row|column)|"
          r"(?:do|does) ?n[o']t line up|wrong order|in (?:a )?different orders?)\b",

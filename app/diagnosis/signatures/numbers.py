@@ -29,10 +29,12 @@ _ERROR = re.compile(r"\b(mape|smape|rmse|mae|mse|wer|cer|error rate)\b[^\d\n;]{0
 
 
 def _line_of(text: str, i: int) -> str:
-    """The line (or sentence, whichever is shorter) around position ``i``."""
-    a = max(text.rfind("\n", 0, i), text.rfind(". ", 0, i)) + 1
-    ends = [j for j in (text.find("\n", i), text.find(". ", i)) if j >= 0]
-    return text[a:min(ends) if ends else len(text)]
+    """The line (or sentence, whichever is shorter) around position ``i``, at most 300 characters either side (a
+    text without breaks would make every match read the whole text)."""
+    lo, hi = max(0, i - 300), min(len(text), i + 300)
+    a = max(text.rfind("\n", lo, i), text.rfind(". ", lo, i), lo - 1) + 1
+    ends = [j for j in (text.find("\n", i, hi), text.find(". ", i, hi)) if j >= 0]
+    return text[a:min(ends) if ends else hi]
 
 
 def _fraction(v: str) -> float | None:

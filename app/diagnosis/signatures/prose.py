@@ -63,10 +63,15 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:weights?|model|network|net|state|optimi[sz]er|parameters|checkpoint|estimator)\b[^.;]{0,60}\b(?:not "
          r"(?:freshly |newly )?(?:re-?)?initiali[sz]\w*|never (?:re-?)?initiali[sz]\w*|not (?:re-?)?set|not reset|"
          r"carried over|carries over|carry over|continues? (?:training )?from|continued (?:training )?from|re-?used|"
-         r"kept training|warm[- ]start\w*)",
-         r"\b(?:previous|prior|last|earlier|other|next) (?:folds?|splits?|subjects?|iterations?)\b|\b(?:across|"
-         r"between) (?:the )?folds\b|\beach fold\b",
-         unless=r"\b(?:fresh|new|re-?initiali[sz]ed) (?:for|in|at) each fold\b|\bclone\w*\b"),
+         r"kept training|warm[- ]start\w*)|\b(?:keeps?|kept|reuses?|re-?used|carries|carried)\s+(?:over\s+)?"
+         r"(?:the\s+)?(?:same\s+)?(?:weights|model|network|state|parameters|optimi[sz]er)\b|\b(?:compiled|built|"
+         r"created|instantiated|defined)\s+once\b[^.;]{0,40}\b(?:outside|before)\b",
+         r"\b(?:previous|prior|last|earlier|other|next) (?:folds?|splits?|subjects?)\b|\b(?:across|between) "
+         r"(?:the )?folds\b|\b(?:each|every) fold\b|\b(?:cv|cross-?validation) loop\b",
+         # negated carrying ("not carried over", "never reused") and a fresh start per fold state no leak
+         unless=r"\b(?:not|never|n't|no longer)\s+(?:\w+\s+){0,2}?(?:carried|carry|carries|re-?used|reuse|kept|keep|"
+                r"continued|continue|shared|warm[- ]start\w*)\b|\bfrom scratch\b|\b(?:fresh|new|re-?initiali[sz]ed) "
+                r"(?:model|network|weights|estimator)? ?(?:for|in|at) (?:each|every) fold\b|\bclone\w*\b"),
     _cue("said_selection_on_all",
          r"\b(?:select\w*|picked|chose|chosen|screen\w*|genetic algorithm|t-?tests?|feature importances?|"
          r"top[- ]?\d+ (?:features|genes|markers)|filter\w* (?:the )?(?:features|genes))",
@@ -138,8 +143,9 @@ CUES: tuple[Cue, ...] = (
          r"is never predicted|always (?:answer\w*|predict\w*|say\w*|output\w*)|all zeros|"
          r"catch\w* (?:almost )?nothing|(?:second|minority) column is empty|almost every \w+ (?:as )?non-?\w+|"
          r"almost never (?:predicted|recovered|flagged|caught)|rare side)",
-         unless=r"\b(?:inputs?|pixels?|images?|readings?|arrays?|x_?train|x_?test|frames?|spectrograms?|tensors?)\b"
-                r"[^.;]{0,20}\b(?:is|are|were|was|became|come out as|came out as)\s+(?:all\s+)?zeros?\b"),  # blank inputs
+         unless=r"^(?!.*\b(?:predict\w*|outputs?|classif\w*|labels?|answers?)\b).*\b(?:inputs?|pixels?|images?|"
+                r"readings?|arrays?|x_?train|x_?test|frames?|spectrograms?|tensors?)\b[^.;]{0,20}\b(?:is|are|were|was|"
+                r"became|come out as|came out as)\s+(?:all\s+)?zeros?\b"),  # blank inputs, nothing predicted
     _cue("said_minority_missed",
          r"\b(?:minority|rare|fraud\w*|positive|defect\w*|fall\w*|attack\w*|anomal\w+|disease\w*|churn\w*|1s)\b",
          r"\b(?:(?:let|slipped|went|got) through|never (?:found|detected|caught)|went through unflagged|missed|unflagged|not (?:caught|detected|flagged)|recall (?:is |of )?"

@@ -98,11 +98,16 @@ ERROR_BEFORE = re.compile(
     _I,
 )
 # a number given to a setting, not a score: "set `min_percent` to 0", "setting the dropout to 0.5"
-SETTING_BEFORE = re.compile(r"\b(?:set|sets|setting|configured?|changed?|changing)\s+(?:\S+\s+){0,4}?to\s*$", _I)
+SETTING_BEFORE = re.compile(
+    r"(?<!test )(?<!validation )(?<!val )(?<!training )(?<!train )(?<!data )(?<!dev )(?<!held-out )(?<!holdout )"
+    r"(?<!the )(?<!a )\b(?:set|sets|setting)\s+(?:the\s+)?[`'\"]?[\w.\u0192-]+[`'\"]?\s+to\s*$",
+    _I,
+)
 # a number that is a difference, not a level: "a 10-20% train/val gap", "a 5 point difference"
 GAP_AFTER = re.compile(
     r"^\s*(?:%|percent|points?|pp|pts)?\s*(?:[-–]\s*\d+(?:\.\d+)?\s*(?:%|percent|points?|pp|pts)?\s*)?"
-    r"(?:[\w/.-]+\s+){0,2}?(?:gap|difference)\b",
+    r"(?:(?:train(?:ing)?|val(?:idation)?|test|generali[sz]ation|accuracy|performance|[a-z]+/[a-z]+)\s+)?"
+    r"(?:gap|difference)\b",
     _I,
 )
 # between two split words that share one number: "train and validation", "train / test"

@@ -186,8 +186,9 @@ _LABELLING = re.compile(r"label|annotat|rater|radiologist|expert|crowd|review", 
 
 
 MODEL_AGREEMENT = re.compile(
-    r"^(?!.*\b(?:annotat\w*|raters?|inter-?rater|labell?ers?|labell?ing|coders?|reviewers?|radiologists?|"
-    r"experts?|crowd ?workers?|graders?|judges?|humans?|clinicians?|pathologists?|doctors?)\b)"
+    r"^(?!.*\b(?:annotat\w*|raters?|inter-?rater|labell?ers?|labell?(?:ing|ed)|coders?|coded|reviewers?|"
+    r"\w+ologists?|\w+ographers?|\w+icians?|experts?|crowd ?workers?|graders?|judges?|humans?|doctors?|nurses?|"
+    r"two of us|(?:between|among) (?:us|the (?:two|three)|two|three))\b)"
     r".*\b(?:accuracy|no information rate|sensitivity|specificity|precision|recall|f1|auc|balanced accuracy|"
     r"mcnemar|pos pred value|confusion matri\w+|classifier|predictions?|predicted|reference)\b",
     re.IGNORECASE | re.DOTALL,
@@ -196,8 +197,10 @@ MODEL_AGREEMENT = re.compile(
 ``confusionMatrix`` prints "Accuracy : 0.82 ... Kappa : 0.17"), not annotators agreeing with each other.
 
 >>> [bool(MODEL_AGREEMENT.search(x)) for x in ("Accuracy 0.8177, No Information Rate 0.9669, Kappa 0.1729",
-...     "two radiologists reached Cohen's kappa 0.41 on the reference labels", "the raters reached 0.35 kappa")]
-[True, False, False]
+...     "two radiologists reached Cohen's kappa 0.41 on the reference labels", "the raters reached 0.35 kappa",
+...     "two of us labelled the data; Cohen's kappa was 0.35 and the model's accuracy 0.8",
+...     "the sonographers' kappa was 0.4 against the model's predictions")]
+[True, False, False, False, False]
 """
 
 

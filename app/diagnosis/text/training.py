@@ -42,7 +42,9 @@ DIVERGENCE = re.compile(
 
 VAL_LOSS_DIVERGES = re.compile(
     r"^(?!.*\b(?:nan|inf|infinity|explod\w*|blows? up|blew up|overflow\w*)\b)"
-    r".*\b(?:val\w*|validation|held-?out|test|dev|eval\w*)[ _-]?(?:set[ _-])?(?:loss|error)\w*\b[^.;]{0,30}\bdiverg\w*",
+    r"(?!.*\b(?:both|train(?:ing)?(?: loss)? and (?:the )?(?:val|validation|test|dev|eval\w*))\b)"
+    r".*\b(?:val|validation|held-?out|test|dev|eval|evaluation)[ _-]?(?:set[ _-])?(?:loss|error)\w*\b[^.;]{0,30}"
+    r"\bdiverg\w*",
     _I | re.DOTALL,
 )
 """A held-out loss that "diverges" with nothing non-finite said: the validation curve turning up while training goes
@@ -50,8 +52,9 @@ on, the textbook overfitting picture (Goodfellow et al., Deep Learning, 7.8 earl
 "training loss keeps going down, but the validation loss diverges".
 
 >>> [bool(VAL_LOSS_DIVERGES.search(x)) for x in ("the validation loss diverges after epoch 5",
-...     "val_loss diverged while train loss fell", "the loss diverges", "validation loss diverges to NaN")]
-[True, True, False, False]
+...     "val_loss diverged while train loss fell", "the loss diverges", "validation loss diverges to NaN",
+...     "in PPO the value loss diverges", "both training and validation loss diverge after warm-up")]
+[True, True, False, False, False, False]
 """
 
 LOSS_SPIKES = re.compile(r"\bloss\b[^.;]{0,30}?\bspik\w*|\bspikes? in (?:the )?loss", _I)
