@@ -293,18 +293,11 @@ def _ladder_from(name: str, det: SequentialDetector, make: Callable[[list[Any] |
             if g not in floors:
                 budget = corrected_budget(arl, conservatism(full, seed=n)) if name in SIMULATED else arl
                 floors[g] = (budget, cusum_threshold(full.weighted_kl0(), budget) if name in SIMULATED else nominal)
-            budget, floor = floors[g]
-            # the bootstrap for the reference's estimation error stays analytic for a small reference (solving it for
-            # the simulated budget too put digits at 1.80 false alarms per 10,000 with 150-sample baselines: its
-            # safety is needed there); from LARGE_REFERENCE samples on, the simulated budget (the estimate is then
-            # close enough to the truth for the simulated factor, measured on it, to hold: bench/sequential)
-            boot = budget if m >= LARGE_REFERENCE else arl
-            h = bootstrap_threshold(lambda xs, g=g: make(xs, g), atoms, weights, m, boot, nominal, seed=m, floor=floor,
-                                    order_free=bool(ladder))     # the later rungs: counts drawn at once
+            h = bootstrap_threshold(lambda xs, g=g: make(xs, g), atoms, weights, m, _boot(floors, g, m, arl), nominal,
+                                    seed=m, floor=floors[g][1], order_free=bool(ladder))   # later rungs: counts at once
             if h < 0.999 * CAP * nominal or gi == last:
                 if ladder and ladder[-1][1] != g:      # the previous grid at this size, with its own budget
-                    prev_boot = floors[ladder[-1][1]][0] if m >= LARGE_REFERENCE else arl
-                    ladder.append(_rung_for(ladder[-1], m, make, prev_boot, atoms, weights, floors))
+                    ladder.append(_rung_for(ladder[-1], m, make, arl, atoms, weights, floors))
                 if ladder and ladder[-1][1] == g:
                     h = min(h, ladder[-1][2])
                 if not ladder:
@@ -316,7 +309,16 @@ def _ladder_from(name: str, det: SequentialDetector, make: Callable[[list[Any] |
     return first, ladder
 
 
-def _rung_for(prev: list[Any], m: int, make: Callable[[list[Any] | None, Any], SequentialDetector], boot: float,
+def _boot(floors: dict[Any, tuple[float, float]], g: Any, m: int, arl: float) -> float:
+    """The budget grid ``g``'s bootstrap at reference size ``m`` is solved for. It stays analytic (``arl``) for a
+    small reference (solving it for the simulated budget too put digits at 1.80 false alarms per 10,000 with
+    150-sample baselines: its safety is needed there); from LARGE_REFERENCE samples on, the grid's simulated budget
+    (the estimate is then close enough to the truth for the simulated factor, measured on it, to hold:
+    bench/sequential)."""
+    return floors[g][0] if m >= LARGE_REFERENCE else arl
+
+
+def _rung_for(prev: list[Any], m: int, make: Callable[[list[Any] | None, Any], SequentialDetector], arl: float,
               atoms: list[Any], weights: list[float] | None, floors: dict[Any, tuple[float, float]]) -> list[Any]:
     """The previous rung's grid bootstrapped at size ``m`` too, where size ``m`` gets a fuller grid: the detector
     runs the previous grid until its reference reaches ``m``, and :func:`~app.detection.sequential.refine.
@@ -324,8 +326,8 @@ def _rung_for(prev: list[Any], m: int, make: Callable[[list[Any] | None, Any], S
     rung's until the fuller grid applies (class mix at a 150-sample baseline: the chart ran at 600's threshold,
     14.3, for the whole way to 2,400, where the same grid needs 11.8). Never above the previous rung's."""
     _, g, h_prev = prev
-    h = bootstrap_threshold(lambda xs: make(xs, g), atoms, weights, m, boot, make(None, g).threshold, seed=m,
-                            floor=floors[g][1], order_free=True)
+    h = bootstrap_threshold(lambda xs: make(xs, g), atoms, weights, m, _boot(floors, g, m, arl),
+                            make(None, g).threshold, seed=m, floor=floors[g][1], order_free=True)
     return [m, g, min(h, h_prev)]
 
 
