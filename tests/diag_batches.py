@@ -1,4 +1,4 @@
-"""The shared checker for the frozen diagnosis batches C to S (issue 13): one spec per batch, one set of
+"""The shared checker for the frozen diagnosis batches C to T (issue 13): one spec per batch, one set of
 checks.
 
 Each batch is a JSON file of cases rephrased from public write-ups, frozen by sha256 before the changes it measures.
@@ -233,7 +233,8 @@ BATCHES = (
         # the rules, from sources no batch A-P used, while N-P were written; never fitted on, never read by the lead.
         # Measured on the code before session 11's reader change (f2a4896): 32/50 (64.0 %); after it (the reader
         # refitted on A-P, its policy chosen nested on H-P): 34/50 (68.0 %). No safety violation either time.
-        name="Q", file="diagnosis_batch_q.json", prefix="hq", min_cases=40, measured=34 / 50,
+        # Training data since session 14 (the reader is fitted on A-S): 48/50 in-sample.
+        name="Q", file="diagnosis_batch_q.json", prefix="hq", min_cases=40, measured=48 / 50,
         sha256="122c978a9e6909ba638590aa4edd36e19f62b74b86a3e2cb7f68c5674aaf72bc",
         domains=ALL_DOMAINS, min_hard_negatives=5,
         earlier=(*AFTER_M, "diagnosis_batch_n.json", "diagnosis_batch_o.json", "diagnosis_batch_p.json"),
@@ -245,7 +246,8 @@ BATCHES = (
         # no model symptom and the writer had supplied one). Measured once, on the code of session 11's reader
         # (fitted on A-P): 28/49 (57.1 %), no safety violation. A reader refitted on A-Q got 29/49 and was not kept
         # (bench/results/diagnosis_session13.md). Then development data for session 13's rule fixes: 33/49.
-        name="R", file="diagnosis_batch_r.json", prefix="hr", min_cases=45, measured=33 / 49,
+        # Training data since session 14 (the reader is fitted on A-S): 44/49 in-sample.
+        name="R", file="diagnosis_batch_r.json", prefix="hr", min_cases=45, measured=44 / 49,
         sha256="740a8f17398be2848d2a004b43c3d153122de1867c4623d003f1392f57efb4f1",
         domains=DOMAINS | {"speech"}, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopq")),
@@ -256,10 +258,24 @@ BATCHES = (
         # (5eba86f): 32/48 (66.7 %), no safety violation; after them (and after a review's fixes to them): 32/48, the
         # same cases failing. Its cases were never read by the lead. Two of 50 were dropped before freezing (threads
         # that never confirmed the label problem, as their writer noted).
-        name="S", file="diagnosis_batch_s.json", prefix="hs", min_cases=45, measured=32 / 48,
+        # Training data since session 14 (the reader is fitted on A-S): 42/48 in-sample.
+        name="S", file="diagnosis_batch_s.json", prefix="hs", min_cases=45, measured=42 / 48,
         sha256="4dfd8d9dbb3485bea4266db86dca902f8c40fb3dc569af19f42c7010c3f0b51a",
         domains=DOMAINS | {"speech", "recommender"}, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqr")),
+    ),
+    Batch(
+        # Held out in session 14: written by two engineers who did not read the rules, from sources no batch A-S
+        # used, frozen (commit 6e08a97, sha256 below) before it was run; its cases were never read by the lead.
+        # Measured on the code before session 14's reader change (cc65e18's diagnosis code): 29/50 (58 %); after it
+        # (the reader refitted on A-S with word n-grams, a counter-evidence level, the policy chosen nested on H-S
+        # under the worked-example guard): 27/50 (54 %). Three answers changed: two right answers lost (a hard
+        # negative named evaluation_error, an underfitting write-up overruled to data_quality), none gained. No
+        # safety violation either time.
+        name="T", file="diagnosis_batch_t.json", prefix="ht", min_cases=45, measured=27 / 50,
+        sha256="1163cc0e5d7e95d2cf452d00b9af4cc86ae0bb39f61391857541b7c77daf28c0",
+        domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
+        earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrs")),
     ),
 )
 

@@ -44,9 +44,11 @@ DEV_BATCHES = {
 }
 # every batch with its file: H was held out in session 9 (measured once), I-K are written in session 10 without
 # reading the rules, L and M held out in session 10 (measured once each), N-P written in session 11 without reading
-# the rules; bench/diagnosis/honest_reader.py judges rules + reader on those (the rules never saw them). Batch Q
-# (session 11) is held out: never in this map
-ALL_BATCHES = {**DEV_BATCHES, **{b: f"diagnosis_batch_{b.lower()}.json" for b in "HIJKLMNOP"}}
+# the rules; bench/diagnosis/honest_reader.py judges rules + reader on those (the rules never saw them). Q (held out
+# in session 11), R and S (held out in session 13, measured before any rule change) are in since session 14 (Q and R
+# became development data for a few rule fixes in session 13, so the rules' answers there lean in-sample). Batch T
+# (session 14) is held out: never in this map
+ALL_BATCHES = {**DEV_BATCHES, **{b: f"diagnosis_batch_{b.lower()}.json" for b in "HIJKLMNOPQRS"}}
 CORPUS = ROOT / "bench" / "diagnosis" / "reader_corpus.json"
 MODEL = ROOT / "app" / "diagnosis" / "learned" / "reader_model.json"
 TARGET_PRECISION = 0.85
@@ -222,11 +224,12 @@ def select_honest(stored: dict[str, Any] | None = None) -> dict[str, Any]:
     res = stored if stored is not None else {k: v for f in EXPORTABLE
                                              for k, v in honest_reader.run(list(honest_reader.HONEST), f).items()}
     best = max(res.values(), key=lambda r: (r["total"]["product"], -r["total"]["wrong_hard_negatives"], -r["C"]))
-    t_unknown, t_over, margin, t_none = best["policy_all"]
+    t_unknown, t_over, margin, t_none, t_measured, t_counter = best["policy_all"]
     return {"method": "nested leave-one-batch-out over the batches the rules never saw (bench/diagnosis/honest_reader.py)",
             "chosen": {"features": best["features"], "C": best["C"], "class_weight": best["class_weight"],
                        "signature_copies": best.get("signature_copies", 0)},
             "threshold": t_unknown, "overrule_at": t_over, "overrule_margin": margin, "withdraw_at": t_none,
+            "overrule_measured_at": t_measured, "counter_at": t_counter,
             "honest_nested": best["nested"], "honest_total": best["total"],
             "honest_policy_all_right": best["policy_all_right"]}
 
@@ -260,7 +263,8 @@ def export(rows: list[dict[str, Any]], chosen: dict[str, Any], cv: dict[str, Any
         "idf": [round(float(x), 6) for x in vec.idf_], "coef": coef,
         "intercept": [round(float(b), 6) for b in lr.intercept_], "threshold": cv["threshold"],
         "overrule_at": cv.get("overrule_at"), "overrule_margin": cv.get("overrule_margin", 0.0),
-        "withdraw_at": cv.get("withdraw_at"),
+        "withdraw_at": cv.get("withdraw_at"), "overrule_measured_at": cv.get("overrule_measured_at"),
+        "counter_at": cv.get("counter_at"),
         "meta": {"n_cases": len(rows), "batches": batches, "corpus_sha256": corpus_sha256, "params": chosen,
                  "target_precision": TARGET_PRECISION, "cv": cv, "selfcheck": selfcheck},
     }
