@@ -1,4 +1,4 @@
-"""The shared checker for the frozen diagnosis batches C to T (issue 13): one spec per batch, one set of
+"""The shared checker for the frozen diagnosis batches C to U (issue 13): one spec per batch, one set of
 checks.
 
 Each batch is a JSON file of cases rephrased from public write-ups, frozen by sha256 before the changes it measures.
@@ -271,11 +271,24 @@ BATCHES = (
         # (the reader refitted on A-S with word n-grams, a counter-evidence level, the policy chosen nested on H-S
         # under the worked-example guard): 27/50 (54 %). Three answers changed: two right answers lost (a hard
         # negative named evaluation_error, an underfitting write-up overruled to data_quality), none gained. No
-        # safety violation either time.
-        name="T", file="diagnosis_batch_t.json", prefix="ht", min_cases=45, measured=27 / 50,
+        # safety violation either time. Then development data: a concept built on its misses (the evaluation items
+        # themselves were trained on) and physical units read as counts: 31/50.
+        name="T", file="diagnosis_batch_t.json", prefix="ht", min_cases=45, measured=31 / 50,
         sha256="1163cc0e5d7e95d2cf452d00b9af4cc86ae0bb39f61391857541b7c77daf28c0",
         domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrs")),
+    ),
+    Batch(
+        # Held out in session 14, a second time: written by two more engineers who did not read the rules, after the
+        # reader change (97a368c), from sources no batch A-T used; frozen (commit 354e19a, sha256 below) before it was
+        # run; its cases were never read by the lead. Measured on the code at the start of session 14 (cc65e18):
+        # 25/50 (50 %); after the reader change (97a368c): 30/50 (60 %; six gained, one lost); on the final code (the
+        # concept built on T's misses, units, the reader refitted on that reading): 29/50 (58 %; one lost). No safety
+        # violation any time.
+        name="U", file="diagnosis_batch_u.json", prefix="hu", min_cases=45, measured=29 / 50,
+        sha256="192711ad75b61f087b4e21b59b00e72f5ebfee70cd8057af1fe578b4ab7a4923",
+        domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
+        earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrst")),
     ),
 )
 

@@ -166,3 +166,38 @@ def test_rolling_features_over_the_full_series_before_the_split_is_preprocessing
             "into train and validation; validation MAPE 4 %, live MAPE 21 %.")
     assert read_facts(text)[0].get("said_preprocess_on_all") is True
     assert diagnose(prompt=text).payload()["primary_category"] == "data_leakage"
+
+
+@pytest.mark.parametrize("text", [
+    "Our ranking looked too good, and it turned out the validation documents were part of the pretraining corpus.",
+    "I found that the test windows are also in the training data because the split ran after the overlap step.",
+    "The held-out images were images the network had already been trained on.",
+    "So the evaluation set is literally the training set with a different file name.",
+    "Several of the test recordings showed up in the training manifest as well.",
+])
+def test_evaluation_items_that_were_trained_on_are_concrete_leakage(text: str) -> None:
+    """Session 14: the evaluation items themselves were in training, whatever they are called."""
+    d = diagnose(prompt=text).payload()
+    assert d["primary_category"] == "data_leakage" and d["active_leakage_signal"], text
+
+
+@pytest.mark.parametrize("text", [
+    "The validation loss is in the training log next to the learning rate.",
+    "None of the test images are in the training set; I checked the hashes.",
+    "The test images are not in the training set.",
+    "The test set is separate from the training set and comes from another month.",
+    "The eval script is in the training repo under tools/.",
+    "Test images were resized the same way as in training.",
+])
+def test_evaluation_items_kept_apart_from_training_are_no_leak(text: str) -> None:
+    facts, _ = read_facts(text)
+    assert not facts.get("group_overlap"), text
+
+
+@pytest.mark.parametrize("text", [
+    "It transcribes 16 kHz, 16-bit mono audio well, but 8 kHz telephone audio badly.",
+    "Inputs are 224 px crops at 30 fps on 8 GB GPUs.",
+])
+def test_physical_units_are_never_scores(text: str) -> None:
+    facts, _ = read_facts(text)
+    assert not any(k.startswith("score_") for k in facts), facts

@@ -32,7 +32,8 @@ On those:
   negatives; then the more conservative policy), and applied to X: the honest figure of the whole procedure.
 
 Run (from the repository root):
-    PYTHONPATH=$PWD .venv/bin/python bench/diagnosis/honest_reader.py [--honest H I J K] [--json FILE]
+    PYTHONPATH=$PWD .venv/bin/python bench/diagnosis/honest_reader.py [--honest H I J K] [--features word char]
+        [--session13-policy] [--c 10] [--json FILE]
 """
 
 from __future__ import annotations
@@ -213,7 +214,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--honest", nargs="+", default=list(HONEST))
     ap.add_argument("--features", nargs="+", default=list(tr.EXPORTABLE))
     ap.add_argument("--json", type=Path, help="also write the full result here")
+    ap.add_argument("--session13-policy", action="store_true",
+                    help="the policy space before session 14: no counter-evidence level, never overrule numbers")
+    ap.add_argument("--c", type=float, nargs="+", help="only these C values (balanced classes, no signature copies)")
     args = ap.parse_args(argv)
+    global T_MEASURED, T_COUNTER, GRID
+    if args.session13_policy:
+        T_MEASURED, T_COUNTER = (None,), (None,)
+    if args.c:
+        GRID = tuple((c, "balanced", 0) for c in args.c)
     res = {}
     for f in args.features:
         res.update(run(args.honest, f))

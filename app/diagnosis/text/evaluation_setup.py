@@ -38,6 +38,15 @@ def _setup_check(name: str, path: str, category: str, regex: str, example: str) 
     return SetupCheck(name, path, category, re.compile(regex, _I), example)
 
 
+EVAL_ITEMS = (
+    r"\b(?:test|testing|validation|val|held[- ]?out|holdout|evaluation|eval|dev)[\"'\u201d\u2019]?\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:set|sets|split|fold|folds|data|dataset|images?|clips?|videos?|samples?|examples?|rows?|"
+    r"items?|windows?|tweets?|documents?|texts?|sentences?|records?|recordings?|scans?|pairs?|cases?|points?|"
+    r"instances?|frames?|utterances?|list|files?|photos?|patches?|slides?|reads?)\b"
+)
+"""The evaluation items named as data ("the test clips", "the validation set", "my "test" images"), never as a
+metric ("the validation loss")."""
+
 SETUP_CHECKS: tuple[SetupCheck, ...] = (
     _setup_check(
         "TEST_USED_FOR_TUNING",
@@ -104,6 +113,26 @@ SETUP_CHECKS: tuple[SetupCheck, ...] = (
         r"(?:in|across|into)\s+(?:both\s+)?(?:the\s+)?train\w*\s+and\s+(?:the\s+)?(?:test|validation|val)",
         "the same patients appear in both train and test",
     ),
+    _setup_check(
+        # the evaluation items themselves were trained on, whatever they are (clips, tweets, windows, images):
+        # "the test clips are actually in the training list", "the test fold was part of the LSTM's training data",
+        # "the test set is literally the training windows", "test images the teacher had been trained on"
+        "EVAL_ITEMS_IN_TRAINING",
+        "evaluation.group_overlap",
+        "data_leakage",
+        EVAL_ITEMS + r"(?:\s+(?:[\w,'-]+\s+){0,6}?(?:(?:were|was|are|is|had\s+been|have\s+been|has\s+been)\s+"
+        r"(?:[\w-]+\s+){0,3}?(?:part\s+of|in|inside|included\s+in|contained\s+in|present\s+in|among|"
+        r"used\s+(?:in|for|during)|seen\s+(?:in|during))|(?:also\s+)?(?:appear\w*|show\w*\s+up|occur\w*|"
+        r"end\w*\s+up)\s+(?:\w+\s+){0,2}?in)\s+(?:the\s+|its\s+|their\s+|our\s+|my\s+)?(?:[\w'-]+\s+){0,2}?"
+        r"(?:pre-?)?train(?:ing)?\b(?!\s+(?:loss|accuracy|acc|curves?|logs?|time|speed|runs?|scripts?|loop|metrics?|error|"
+        r"config\w*|code|repo\w*|notebook|pipeline|recipe|function|settings?|param\w*|arguments|args|docs?|"
+        r"documentation|yaml|format|range))|"
+        r"\s+(?:is|was|are|were)\s+(?:just|actually|literally|really|simply|exactly)\s+the\s+(?:same\s+)?"
+        r"train(?:ing)?\s+(?:set|data|split|windows|images|rows|samples|examples|files|folder)|"
+        r"\s+(?:were|was|are|is)\s+(?:[\w-]+\s+){0,2}?(?:that\s+)?the\s+(?:model|network|net|teacher|classifier|"
+        r"checkpoint)\s+(?:had|has|was)\s+(?:already\s+)?(?:been\s+)?(?:trained\s+on|seen|fit\s+on))",
+        "most of the test clips are actually in the training list",
+    ),
 )
 """The set-up mistakes in the order they are tried (their examples are read in setup_facts' doctest)."""
 
@@ -131,6 +160,7 @@ TEMPORAL_SPLIT = re.compile(r"(?:time-based|temporal|chronological|out-of-time|f
 """A split by time: "a chronological split"."""
 
 _SHARE = re.compile(r"\d\s*%")
+_NOT = re.compile(r"\b(?:not|never|no|none|neither|nor)\b|n't\b", _I)  # "the test images are not in the training set"
 
 
 def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
@@ -156,7 +186,7 @@ def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
     is_hedged = hedged(seg)
     for check in SETUP_CHECKS:
         match = check.pattern.search(seg)
-        if not match or negated(masked, s, s + match.start()):
+        if not match or negated(masked, s, s + match.start()) or _NOT.search(match.group(0)):
             continue
         if check.path == "evaluation.group_overlap" and _SHARE.search(seg):
             continue  # a stated share of duplicated rows is read as train_test_overlap_fraction
