@@ -39,6 +39,7 @@ Run (from the repository root):
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import itertools
 import json
@@ -63,6 +64,21 @@ GUARD = "diagnosis_cases.json"  # the README's worked examples and the acceptanc
 GRID = ((3.0, "balanced", 0), (10.0, "balanced", 0), (30.0, "balanced", 0))  # C, class weighting, signature copies
 
 
+@functools.cache
+def reading_version() -> str:
+    """A hash of everything the product reads a write-up with (the diagnosis code, its rules and the failure
+    signatures): a cached corpus row is stale as soon as any of it changes (before session 14 the cache was keyed by
+    the fixture alone, and a rule change silently kept the old reading)."""
+    root = tr.ROOT
+    files = sorted([*(root / "app" / "diagnosis").rglob("*.py"), *(root / "app" / "diagnosis").rglob("*.toml"),
+                    *(root / "knowledge").rglob("*.md"), *(root / "app" / "rules").rglob("*.py")])
+    h = hashlib.sha256()
+    for f in files:
+        h.update(str(f.relative_to(root)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def batch_rows(name: str) -> list[dict[str, Any]]:
     """The corpus rows of one batch (the product's reading, rules-only answers), cached by the file's sha256."""
     path = tr.FIXTURES / tr.ALL_BATCHES[name]
@@ -70,7 +86,7 @@ def batch_rows(name: str) -> list[dict[str, Any]]:
         return []
     sha = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     CACHE.mkdir(exist_ok=True)
-    cached = CACHE / f"{name}_{sha}_v6.json"
+    cached = CACHE / f"{name}_{sha}_{reading_version()}.json"
     if cached.is_file():
         return json.loads(cached.read_text(encoding="utf-8"))
     rows = [{"batch": name, **tr.read_case(c)} for c in json.loads(path.read_text(encoding="utf-8"))["cases"]]
@@ -144,7 +160,7 @@ def guard_rows() -> list[dict[str, Any]]:
     path = tr.FIXTURES / GUARD
     sha = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     CACHE.mkdir(exist_ok=True)
-    cached = CACHE / f"guard_{sha}_v6.json"
+    cached = CACHE / f"guard_{sha}_{reading_version()}.json"
     if cached.is_file():
         return json.loads(cached.read_text(encoding="utf-8"))
     cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
