@@ -112,8 +112,8 @@ def answer(row: dict[str, Any], probs: dict[str, float], policy: tuple) -> str:
         if withdraw is not None and p >= withdraw and p - probs.get(rules, 0.0) >= margin:
             return "unknown"
         return rules
-    if top == "data_leakage" or top == rules:
-        return rules
+    if top == rules or (top == "data_leakage" and not (rules == "unknown" and row.get("concrete_leakage"))):
+        return rules  # leakage only where concrete evidence exists (then the product names it, as the rules would)
     if top in row["countered"] and (t_counter is None or p < t_counter):
         return rules
     if rules == "unknown":

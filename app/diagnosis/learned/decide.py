@@ -47,6 +47,7 @@ from app.diagnosis.taxonomy import Conflict, FiredRule, TaxonomyResult
 
 __all__ = [
     "bare_suspicion",
+    "basis",
     "countered",
     "few_words",
     "measured",
@@ -253,11 +254,16 @@ def withdraws(tax: TaxonomyResult, text: str, facts: dict[str, Any], model: Read
     return p
 
 
+def basis(tax: TaxonomyResult) -> str:
+    """What the rules read their category from, in words."""
+    return "the write-up's words" if overrulable(tax) else "numbers or a rule that shows the failure"
+
+
 def withdrawn(tax: TaxonomyResult, p_none: float) -> TaxonomyResult:
     """``tax`` with its category withdrawn to ``unknown``: kept as a secondary risk and a conflict."""
     conflict = Conflict(
         categories=[tax.primary], scores=[tax.primary_score],
-        reason=(f"the rules read '{tax.primary}' (score {tax.primary_score:.2f}) from the write-up's words, but the "
+        reason=(f"the rules read '{tax.primary}' (score {tax.primary_score:.2f}) from {basis(tax)}, but the "
                 f"learned reader reads no failure (probability {p_none:.2f}): left to a person to decide"),
     )
     secondary = [tax.primary] + [c for c in tax.secondary_risks if c != tax.primary]
@@ -273,7 +279,7 @@ def named(revised: TaxonomyResult, rule: FiredRule) -> TaxonomyResult:
     return revised.model_copy(update={
         "primary": rule.category, "subtype": rule.subtype,
         "primary_score": max(revised.score_of(rule.category), rule.contribution),
-        "runner_up_score": max(revised.primary_score, revised.runner_up_score),
+        "runner_up_score": max((c.score for c in revised.scores if c.category != rule.category), default=0.0),
         "secondary_risks": [c for c in revised.secondary_risks if c != rule.category],
     })
 
@@ -315,7 +321,6 @@ def revise(
         return tax, doubt
     revised = reclassify(rule)
     if tax.primary != "unknown":
-        basis = "the write-up's words" if overrulable(tax) else "numbers or a rule that shows the failure"
-        return overruled(revised, rule, tax.primary, tax.primary_score, basis), doubt
+        return overruled(revised, rule, tax.primary, tax.primary_score, basis(tax)), doubt
     revised = named(revised, rule)
     return revised, doubt or revised.primary == "unknown"

@@ -78,9 +78,9 @@ _COUNT_UNITS = re.compile(
     r"images?|days?|weeks?|months?|years?|hours?|minutes?|features?|columns?|classes|class\b|"
     r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b|m\b|b\b|million\b|"
     r"billion\b|parameters|params\b|weights\b|neurons|tokens|"
-    # physical and storage units: "16-bit", "16 kHz", "224 px", "30 fps" are never metric values
-    r"bits?|bytes?|[kmg]?hz|[kmgt]i?b\b|px|pixels?|dpi|fps|ms\b|seconds?|secs?|channels?|frames?|cores?|gpus?|"
-    r"dimensions?|dims?|mm\b|cm\b|volts?|kbps|mbps)\b",
+    # units of the set-up, never a quality value: "16-bit" audio, "16 kHz", "8 GB", "300 dpi", "30 fps", "3 channels"
+    # (not seconds, cm, px or "bits per character": an error metric can be stated in those)
+    r"(?<=-)bit|[kmg]?hz|[kmgt]i?b\b|dpi|fps|channels?|cores?|gpus?|dimensions?|dims?|kbps|mbps)\b",
     _I,
 )
 # "8% of training reviews", "5 % of the test images": a share of the data, never a metric value
