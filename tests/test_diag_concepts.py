@@ -222,3 +222,12 @@ def test_physical_units_are_never_scores(text: str) -> None:
 ])
 def test_an_error_stated_in_a_unit_is_still_read(text: str, fact: str) -> None:
     assert read(prompt=text).sig.get(fact) is not None, text
+
+
+@pytest.mark.parametrize("text", [
+    "We didn't hold out anything, the 0.97 accuracy is on the rows used for model selection.",
+    "There was no independent test split: model selection and the final report used the same 2,000 rows.",
+])
+def test_a_negated_hold_out_is_still_an_evaluation_error(text: str) -> None:
+    """The leakage concept's negation filter applies to it alone (its first version silenced these)."""
+    assert diagnose(prompt=text).payload()["primary_category"] == "evaluation_error", text
