@@ -200,6 +200,10 @@ def test_evaluation_items_that_were_trained_on_are_concrete_leakage(text: str) -
     "The test set is just the training set's last two weeks, held out chronologically.",
     "Our test data is simply the training data from the next year, a standard temporal holdout.",
     "The test fold is among the training folds in the next CV iteration.",
+    # by design: cross-validation folds take turns, the final model is refitted on everything
+    "In 5-fold cross-validation each validation fold is part of the training data in the other four folds.",
+    "After model selection we retrain on all data, so the validation set is part of the training data for the final "
+    "model.",
 ])
 def test_evaluation_items_kept_apart_from_training_are_no_leak(text: str) -> None:
     rd = read(prompt=text)
@@ -231,3 +235,10 @@ def test_an_error_stated_in_a_unit_is_still_read(text: str, fact: str) -> None:
 def test_a_negated_hold_out_is_still_an_evaluation_error(text: str) -> None:
     """The leakage concept's negation filter applies to it alone (its first version silenced these)."""
     assert diagnose(prompt=text).payload()["primary_category"] == "evaluation_error", text
+
+
+def test_choosing_a_model_on_all_data_is_not_feature_selection() -> None:
+    facts, _ = read_facts("After model selection we retrain on all data for the final model.")
+    assert not facts.get("said_selection_on_all")
+    facts, _ = read_facts("We selected the top 50 genes on the whole dataset before cross-validation.")
+    assert facts.get("said_selection_on_all")

@@ -77,7 +77,10 @@ CUES: tuple[Cue, ...] = (
          r"top[- ]?\d+ (?:features|genes|markers)|filter\w* (?:the )?(?:features|genes))",
          r"\b(?:(?:whole|all|entire|complete|full) (?:data|data ?set|sample|samples|rows|subjects|cohort|set)|"
          r"all (?:\d+ )?(?:rows|samples|subjects|patients)|before (?:the )?(?:split|cross-?validation|cv)|"
-         r"(?:on|with|using) (?:the )?(?:whole|complete|full|entire) )"),
+         r"(?:on|with|using) (?:the )?(?:whole|complete|full|entire) )",
+         # choosing a model, a checkpoint or hyperparameters is not selecting features
+         unless=r"\b(?:model|hyperparameter|checkpoint) selection\b|\b(?:select\w*|picked|chose|chosen)\s+(?:the\s+)?"
+                r"(?:best\s+|final\s+)?(?:model|checkpoint|hyperparameters?|epoch|configuration|config)\b"),
     _cue("said_preprocess_on_all",
          r"\b(?:scal\w+|normali[sz]\w+|standardi[sz]\w+|imput\w+|target[- ]encod\w+|encod\w+|smote|"
          r"oversampl\w+|upsampl\w+|pca|vectori[sz]\w+|fit_transform|tf-?idf|rolling|moving averages?|lag features?|"

@@ -44,7 +44,7 @@ _DATA_NOUNS = (
     r"files?|photos?|patches?|slides?|reads?|pool|corpus|batches)"
 )
 EVAL_ITEMS = (
-    r"\b(?:test|testing|validation|val|dev|held[- ]?out|holdout|evaluation|eval)[\"'\u201d\u2019]?\s+"
+    r"(?<![\w-])(?:test|testing|validation|val|dev|held[- ]?out|holdout|evaluation|eval)[\"'\u201d\u2019]?\s+"
     r"(?:(?!(?:on|in|at|with|of|to|for|from|against|is|are|was|were)\b)[\w-]+\s+){0,2}?" + _DATA_NOUNS + r"\b"
 )
 """The evaluation items named as data ("the test clips", "my "test" images", "the held-out set"), never as a metric
@@ -165,6 +165,11 @@ TEMPORAL_SPLIT = re.compile(r"(?:time-based|temporal|chronological|out-of-time|f
 """A split by time: "a chronological split"."""
 
 _SHARE = re.compile(r"\d\s*%")
+_BY_DESIGN = re.compile(
+    r"cross[- ]?validat\w*|\bk[- ]?fold|\b\d+[- ]?fold|\bcv\b|other\s+(?:\w+\s+)?folds|"
+    r"re-?(?:train|fit)\w*\s+(?:\w+\s+){0,3}?on\s+(?:all|the\s+(?:full|whole|entire|combined))|final\s+model", _I)
+"""Evaluation items in training by design: cross-validation folds take turns, and the final model is refitted on
+all the data after selection ("each validation fold is part of the training data in the other folds")."""
 _NOT = re.compile(r"\b(?:not|never|no|none|neither|nor|zero|nothing)\b|n't\b", _I)  # "the test images are not in the training set"
 
 
@@ -194,8 +199,9 @@ def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
         if not match or negated(masked, s, s + match.start()):
             continue
         if check.name == "EVAL_ITEMS_IN_TRAINING" and (
-                _NOT.search(match.group(0)) or _NOT.search(masked[max(s, s + match.start() - 30) : s + match.start()])):
-            continue  # "none of the test images are in the training set", "the test clips are not in the list"
+                _NOT.search(match.group(0)) or _NOT.search(masked[max(s, s + match.start() - 30) : s + match.start()])
+                or _BY_DESIGN.search(seg)):
+            continue  # "none of the test images are in the training set"; a fold in the other folds' training
         if check.path == "evaluation.group_overlap" and _SHARE.search(seg):
             continue  # a stated share of duplicated rows is read as train_test_overlap_fraction
         if is_hedged:
