@@ -202,8 +202,8 @@ def test_evaluation_items_that_were_trained_on_are_concrete_leakage(text: str) -
     "The test fold is among the training folds in the next CV iteration.",
     # by design: cross-validation folds take turns, the final model is refitted on everything
     "In 5-fold cross-validation each validation fold is part of the training data in the other four folds.",
-    "After model selection we retrain on all data, so the validation set is part of the training data for the final "
-    "model.",
+    ("After model selection we retrain on all data, so the validation set is part of the training data for the "
+     "final model."),
 ])
 def test_evaluation_items_kept_apart_from_training_are_no_leak(text: str) -> None:
     rd = read(prompt=text)
