@@ -285,14 +285,15 @@ def named(revised: TaxonomyResult, rule: FiredRule) -> TaxonomyResult:
 
 
 def overruled(revised: TaxonomyResult, rule: FiredRule, rules_primary: str, rules_score: float,
-              basis: str = "the write-up's words") -> TaxonomyResult:
+              read_from: str = "the write-up's words") -> TaxonomyResult:
     """``revised`` with the reader's category as primary and the rules' one kept as a secondary risk and a conflict
-    (also when the reader's evidence already made its category primary). ``basis``: what the rules read it from."""
+    (also when the reader's evidence already made its category primary). ``read_from``: what the rules read it from
+    (``basis``)."""
     secondary = [rules_primary] + [c for c in revised.secondary_risks if c not in (rules_primary, rule.category)]
     conflict = Conflict(
         categories=[rule.category, rules_primary], scores=[rule.contribution, rules_score],
         reason=(f"the learned reader overruled the rules' reading '{rules_primary}' (score {rules_score:.2f}, "
-                f"from {basis}): it reads '{rule.category}' with probability {rule.contribution:.2f}"),
+                f"from {read_from}): it reads '{rule.category}' with probability {rule.contribution:.2f}"),
     )
     update: dict[str, Any] = {"secondary_risks": secondary, "conflicts": [*revised.conflicts, conflict]}
     if revised.primary != rule.category:
