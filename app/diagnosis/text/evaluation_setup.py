@@ -25,17 +25,22 @@ _I = re.IGNORECASE
 
 
 class SetupCheck(NamedTuple):
-    """One set-up mistake: its record field, the category a hedged mention raises, the pattern and an example."""
+    """One set-up mistake: its record field, the category a hedged mention raises, the pattern and an example.
+    ``negations``: a stricter negation pattern, also searched inside the match (None: the shared one before it);
+    ``unless``: a sentence it matches states no mistake."""
 
     name: str
     path: str
     category: str
     pattern: re.Pattern[str]
     example: str
+    negations: re.Pattern[str] | None = None
+    unless: re.Pattern[str] | None = None
 
 
-def _setup_check(name: str, path: str, category: str, regex: str, example: str) -> SetupCheck:
-    return SetupCheck(name, path, category, re.compile(regex, _I), example)
+def _setup_check(name: str, path: str, category: str, regex: str, example: str,
+                 negations: re.Pattern[str] | None = None, unless: re.Pattern[str] | None = None) -> SetupCheck:
+    return SetupCheck(name, path, category, re.compile(regex, _I), example, negations, unless)
 
 
 _DATA_NOUNS = (
@@ -50,6 +55,14 @@ EVAL_ITEMS = (
 """The evaluation items named as data ("the test clips", "my "test" images", "the held-out set"), never as a metric
 ("the test loss") and never "test" as a verb ("we test on images"). Validation data used *during* training (early
 stopping, checkpoint selection) is normal, so only being *in* or *part of* the training data counts."""
+
+_BY_DESIGN = re.compile(
+    r"cross[- ]?validat\w*|\bk[- ]?fold|\b\d+[- ]?fold|\bcv\b|other\s+(?:\w+\s+)?folds|"
+    r"re-?(?:train|fit)\w*\s+(?:\w+\s+){0,3}?on\s+(?:all|the\s+(?:full|whole|entire|combined))|final\s+model", _I)
+"""Evaluation items in training by design: cross-validation folds take turns, and the final model is refitted on
+all the data after selection ("each validation fold is part of the training data in the other folds")."""
+_NOT = re.compile(r"\b(?:not|never|no|none|neither|nor|zero|nothing)\b|n't\b", _I)
+"""Negations of "the test images are (not) in the training set", inside the match or just before it."""
 
 SETUP_CHECKS: tuple[SetupCheck, ...] = (
     _setup_check(
@@ -137,6 +150,7 @@ SETUP_CHECKS: tuple[SetupCheck, ...] = (
         r"(?:that\s+)?the\s+(?:model|network|net|teacher|classifier|checkpoint)\s+(?:had|has|was)\s+"
         r"(?:already\s+)?(?:been\s+)?(?:trained\s+on|fit\s+on))",
         "most of the test clips are actually in the training list",
+        negations=_NOT, unless=_BY_DESIGN,
     ),
 )
 """The set-up mistakes in the order they are tried (their examples are read in setup_facts' doctest)."""
@@ -165,12 +179,6 @@ TEMPORAL_SPLIT = re.compile(r"(?:time-based|temporal|chronological|out-of-time|f
 """A split by time: "a chronological split"."""
 
 _SHARE = re.compile(r"\d\s*%")
-_BY_DESIGN = re.compile(
-    r"cross[- ]?validat\w*|\bk[- ]?fold|\b\d+[- ]?fold|\bcv\b|other\s+(?:\w+\s+)?folds|"
-    r"re-?(?:train|fit)\w*\s+(?:\w+\s+){0,3}?on\s+(?:all|the\s+(?:full|whole|entire|combined))|final\s+model", _I)
-"""Evaluation items in training by design: cross-validation folds take turns, and the final model is refitted on
-all the data after selection ("each validation fold is part of the training data in the other folds")."""
-_NOT = re.compile(r"\b(?:not|never|no|none|neither|nor|zero|nothing)\b|n't\b", _I)  # "the test images are not in the training set"
 
 
 def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
@@ -198,10 +206,11 @@ def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
         match = check.pattern.search(seg)
         if not match or negated(masked, s, s + match.start()):
             continue
-        if check.name == "EVAL_ITEMS_IN_TRAINING" and (
-                _NOT.search(match.group(0)) or _NOT.search(masked[max(s, s + match.start() - 30) : s + match.start()])
-                or _BY_DESIGN.search(seg)):
-            continue  # "none of the test images are in the training set"; a fold in the other folds' training
+        if check.negations is not None and (check.negations.search(match.group(0))
+                                            or negated(masked, s, s + match.start(), check.negations)):
+            continue  # "none of the test images are in the training set"
+        if check.unless is not None and check.unless.search(seg):
+            continue  # a fold in the other folds' training, by design
         if check.path == "evaluation.group_overlap" and _SHARE.search(seg):
             continue  # a stated share of duplicated rows is read as train_test_overlap_fraction
         if is_hedged:

@@ -78,8 +78,9 @@ def hedged(sentence: str) -> bool:
     return bool(HEDGES.search(sentence))
 
 
-def negated(masked: str, s: int, start: int) -> bool:
-    return bool(NEGATIONS.search(masked[max(s, start - 30) : start]))
+def negated(masked: str, s: int, start: int, negations: re.Pattern[str] = NEGATIONS) -> bool:
+    """A negation (``negations``) in the 30 characters before ``start``, within the sentence starting at ``s``."""
+    return bool(negations.search(masked[max(s, start - 30) : start]))
 
 
 def features_in(scan: Scan, s: int, e: int) -> list[str]:
