@@ -154,10 +154,15 @@ def overrulable(tax: TaxonomyResult) -> bool:
             and not any(f.concrete and f.kind == "support" and f.category == tax.primary for f in tax.fired))
 
 
+def _fixed(tax: TaxonomyResult) -> bool:
+    """Nothing for the reader to overrule or withdraw: ``unknown``, leakage, or any concrete leakage evidence."""
+    return tax.primary in ("unknown", "data_leakage") or tax.concrete_leakage
+
+
 def overrule_level(m: ReaderModel, tax: TaxonomyResult) -> float | None:
-    """The probability the reader needs to overrule the rules' category; None: it may not (``unknown``, leakage,
-    any concrete leakage evidence, or the model carries no level for how the category was decided)."""
-    if tax.primary in ("unknown", "data_leakage") or tax.concrete_leakage:
+    """The probability the reader needs to overrule the rules' category; None: it may not (``_fixed``, or the model
+    carries no level for how the category was decided)."""
+    if _fixed(tax):
         return None
     return m.overrule_at if overrulable(tax) else m.overrule_measured_at
 
@@ -165,7 +170,7 @@ def overrule_level(m: ReaderModel, tax: TaxonomyResult) -> float | None:
 def withdraw_level(m: ReaderModel, tax: TaxonomyResult) -> float | None:
     """The reader's probability of ``unknown`` needed to withdraw the rules' category: ``withdraw_at`` for one read
     from words; for one a number or a concrete rule supports also ``overrule_measured_at``; None: never."""
-    if m.withdraw_at is None or tax.primary in ("unknown", "data_leakage") or tax.concrete_leakage:
+    if m.withdraw_at is None or _fixed(tax):
         return None
     if overrulable(tax):
         return m.withdraw_at
