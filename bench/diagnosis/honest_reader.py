@@ -79,19 +79,25 @@ def reading_version() -> str:
     return h.hexdigest()[:12]
 
 
-def batch_rows(name: str) -> list[dict[str, Any]]:
-    """The corpus rows of one batch (the product's reading, rules-only answers), cached by the file's sha256."""
-    path = tr.FIXTURES / tr.ALL_BATCHES[name]
-    if not path.is_file():
-        return []
+def _cached_rows(tag: str, path: Path) -> list[dict[str, Any]]:
+    """The product's reading of every case in ``path`` (a record may be under ``record`` or ``experiment``), cached by
+    the file's sha256 and the reading's version."""
     sha = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     CACHE.mkdir(exist_ok=True)
-    cached = CACHE / f"{name}_{sha}_{reading_version()}.json"
+    cached = CACHE / f"{tag}_{sha}_{reading_version()}.json"
     if cached.is_file():
         return json.loads(cached.read_text(encoding="utf-8"))
-    rows = [{"batch": name, **tr.read_case(c)} for c in json.loads(path.read_text(encoding="utf-8"))["cases"]]
+    cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
+    rows = [{"batch": tag, **tr.read_case({**c, "record": c["experiment"]} if "experiment" in c else c)}
+            for c in cases]
     cached.write_text(json.dumps(rows), encoding="utf-8")
     return rows
+
+
+def batch_rows(name: str) -> list[dict[str, Any]]:
+    """The corpus rows of one batch (the product's reading, rules-only answers)."""
+    path = tr.FIXTURES / tr.ALL_BATCHES[name]
+    return _cached_rows(name, path) if path.is_file() else []
 
 
 def answer(row: dict[str, Any], probs: dict[str, float], policy: tuple) -> str:
@@ -156,18 +162,8 @@ def conservative(policy: tuple) -> tuple:
 
 
 def guard_rows() -> list[dict[str, Any]]:
-    """The worked examples and acceptance cases (``GUARD``) read by the product, cached by the file's sha256."""
-    path = tr.FIXTURES / GUARD
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    CACHE.mkdir(exist_ok=True)
-    cached = CACHE / f"guard_{sha}_{reading_version()}.json"
-    if cached.is_file():
-        return json.loads(cached.read_text(encoding="utf-8"))
-    cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
-    rows = [{"batch": "guard", **tr.read_case({**c, "record": c["experiment"]} if "experiment" in c else c)}
-            for c in cases]
-    cached.write_text(json.dumps(rows), encoding="utf-8")
-    return rows
+    """The worked examples and acceptance cases (``GUARD``) read by the product."""
+    return _cached_rows("guard", tr.FIXTURES / GUARD)
 
 
 def held_out_probs(by_batch: dict[str, list[dict[str, Any]]], target: str, c: float, weight: str | None,
