@@ -277,25 +277,18 @@ def test_a_reader_that_speaks_names_its_category_even_below_the_primary_threshol
 
 def test_the_product_answers_as_the_policy_the_bench_chose() -> None:
     """bench/diagnosis/honest_reader.py judges and chooses the policy with its own ``answer``; the product must give
-    exactly that answer (every 9th corpus write-up, about 150), so the nested figures describe what ships."""
+    exactly that answer (every 9th corpus write-up, about 150, through bench/diagnosis/policy_parity.py, which checks
+    them all), so the nested figures describe what ships."""
     import importlib
     import sys
 
     sys.path.insert(0, str(ROOT / "bench" / "diagnosis"))
     try:
-        hr = importlib.import_module("honest_reader")
+        parity = importlib.import_module("policy_parity")
     finally:
         sys.path.remove(str(ROOT / "bench" / "diagnosis"))
     model = load_model()
     assert model is not None
-    policy = (model.threshold, model.overrule_at, model.overrule_margin, model.withdraw_at,
-              model.overrule_measured_at, model.counter_at)
-    cases = {}
-    for f in hr.tr.ALL_BATCHES.values():
-        cases.update({c["id"]: c for c in json.loads((ROOT / "tests" / "fixtures" / f).read_text())["cases"]})
     rows = json.loads(CORPUS.read_text(encoding="utf-8"))["rows"][::9]
     assert len(rows) >= 140
-    for row in rows:
-        case = cases[row["id"]]
-        got = diagnose(prompt=case.get("prompt"), experiment=case.get("record")).payload()["primary_category"]
-        assert got == hr.answer(row, model.probabilities(row["doc"]), policy), row["id"]
+    assert [(r["id"], got, want) for r, got, want in parity.disagreements(rows, model)] == []

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -21,28 +22,41 @@ import honest_reader as hr
 import train_reader as tr
 
 
-def main() -> int:
+def policy_of(m: Any) -> tuple:
+    """The exported model's policy, in ``honest_reader.answer``'s order."""
+    return (m.threshold, m.overrule_at, m.overrule_margin, m.withdraw_at, m.overrule_measured_at, m.counter_at)
+
+
+def disagreements(rows: list[dict[str, Any]], m: Any) -> list[tuple[dict[str, Any], str, str]]:
+    """(row, product's answer, policy's answer) for every corpus row where the two differ."""
     from app.diagnosis import diagnose
+
+    cases = {}
+    for f in tr.ALL_BATCHES.values():
+        cases.update({c["id"]: c for c in json.loads((tr.FIXTURES / f).read_text(encoding="utf-8"))["cases"]})
+    out = []
+    for r in rows:
+        c = cases[r["id"]]
+        got = diagnose(prompt=c.get("prompt"), experiment=c.get("record")).payload()["primary_category"]
+        want = hr.answer(r, m.probabilities(r["doc"]), policy_of(m))
+        if got != want:
+            out.append((r, got, want))
+    return out
+
+
+def main() -> int:
     from app.diagnosis.learned import load_model
 
     m = load_model()
     if m is None:
         print("no exported reader model", file=sys.stderr)
         return 2
-    policy = (m.threshold, m.overrule_at, m.overrule_margin, m.withdraw_at, m.overrule_measured_at, m.counter_at)
-    cases = {}
-    for f in tr.ALL_BATCHES.values():
-        cases.update({c["id"]: c for c in json.loads((tr.FIXTURES / f).read_text(encoding="utf-8"))["cases"]})
     rows = json.loads(tr.CORPUS.read_text(encoding="utf-8"))["rows"]
-    bad = 0
-    for r in rows:
-        c = cases[r["id"]]
-        got = diagnose(prompt=c.get("prompt"), experiment=c.get("record")).payload()["primary_category"]
-        want = hr.answer(r, m.probabilities(r["doc"]), policy)
-        if got != want:
-            bad += 1
-            print(f"{r['id']}: product {got}, policy {want} (rules {r['rules_primary']}, label {r['label']})")
-    print(f"policy {policy}: {len(rows) - bad} of {len(rows)} corpus write-ups answered as the policy answers")
+    bad = disagreements(rows, m)
+    for r, got, want in bad:
+        print(f"{r['id']}: product {got}, policy {want} (rules {r['rules_primary']}, label {r['label']})")
+    print(f"policy {policy_of(m)}: {len(rows) - len(bad)} of {len(rows)} corpus write-ups answered as the policy "
+          "answers")
     return 1 if bad else 0
 
 
