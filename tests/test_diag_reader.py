@@ -54,7 +54,7 @@ def test_exported_model_scores_like_scikit_learn_and_comes_from_the_stored_corpu
     rows = json.loads(CORPUS.read_text(encoding="utf-8"))["rows"]
     # since session 14 the reader is fitted on every batch but the held-out T (bench/diagnosis/honest_reader.py
     # chooses the features and the policy on H-S, where (almost) no rule was written)
-    assert model.meta["n_cases"] == len(rows) and {r["batch"] for r in rows} == set("ABCDEFGHIJKLMNOPQRS")
+    assert model.meta["n_cases"] == len(rows) and {r["batch"] for r in rows} == set("ABCDEFGHIJKLMNOPQRSTU")
     assert model.overrule_measured_at == model.meta["cv"].get("overrule_measured_at")
     assert model.counter_at == model.meta["cv"].get("counter_at")
     assert len(model.meta["selfcheck"]) >= 8
@@ -292,3 +292,63 @@ def test_the_product_answers_as_the_policy_the_bench_chose() -> None:
     rows = json.loads(CORPUS.read_text(encoding="utf-8"))["rows"][::9]
     assert len(rows) >= 140
     assert [(r["id"], got, want) for r, got, want in parity.disagreements(rows, model)] == []
+
+
+# since session 15: a stated sharing of evaluation and training items, grounded by the reader, is concrete leakage
+SHARED = ("We built a tabular churn model last month and its holdout AUC looked far better than anything we see in "
+          "production. Later I saw the holdout customers overlap with the training customers for about a fifth of the "
+          "accounts.")
+
+
+def test_a_shared_items_sentence_is_concrete_leakage_only_where_the_reader_reads_leakage(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _, _, tax = rules_only(SHARED)
+    assert not tax.concrete_leakage  # the set-up checks do not read this phrasing
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("data_leakage", 0.5), threshold=0.2,
+                                                                grounded_leakage_at=0.3))
+    d = diagnose(prompt=SHARED).payload()
+    assert (d["primary_category"], d["deployment_gate"]) == ("data_leakage", "BLOCKED_PENDING_HUMAN_REVIEW")
+    assert d["active_leakage_signal"]
+    grounded = [e for e in d["evidence"] if e["rule_id"] == "learned.grounded_leakage"]
+    assert grounded and grounded[0]["concrete"] and "overlap with the training customers" in grounded[0]["statement"]
+    # below the level, without a level, or without the sentence: leakage stays unnamed
+    for m in (fake(probs("data_leakage", 0.25), threshold=0.2, grounded_leakage_at=0.3),
+              fake(probs("data_leakage", 0.95), threshold=0.2)):
+        monkeypatch.setattr(revise_mod, "load_model", lambda m=m: m)
+        assert diagnose(prompt=SHARED).payload()["primary_category"] != "data_leakage"
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("data_leakage", 0.95), threshold=0.2,
+                                                                grounded_leakage_at=0.3))
+    negated = SHARED.replace("the holdout customers overlap", "no holdout customers overlap")
+    assert diagnose(prompt=negated).payload()["primary_category"] != "data_leakage"
+
+
+def test_grounded_leakage_overrules_a_category_and_records_the_conflict(monkeypatch: pytest.MonkeyPatch) -> None:
+    prompt = ("Validation accuracy 0.97 but only 0.71 on the new scanner's images in production. We then found that "
+              "many validation images are the same photos as training images, saved under other names.")
+    _, _, tax = rules_only(prompt)
+    assert tax.primary not in ("unknown", "data_leakage") and not tax.concrete_leakage
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("data_leakage", 0.4), threshold=0.2,
+                                                                grounded_leakage_at=0.3))
+    d = diagnose(prompt=prompt).payload()
+    assert d["primary_category"] == "data_leakage" and d["secondary_risks"][0] == tax.primary
+    assert any("overruled" in c["reason"] for c in d["conflicts"])
+
+
+def test_numbers_of_a_short_write_up_are_overruled_only_from_the_models_word_count(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``measured_words``: ``overrule_measured_at`` applies only to write-ups of at least that many words."""
+    prompt = "After the upstream schema change, PSI on `income` is 0.6 and production AUC dropped from 0.83 to 0.69."
+    words = revise_mod.word_count(prompt)
+    for measured_words, want in ((words, "data_quality"), (words + 1, "data_drift")):
+        m = fake(probs("data_quality", 0.9), overrule_at=0.1, overrule_measured_at=0.5, measured_words=measured_words)
+        monkeypatch.setattr(revise_mod, "load_model", lambda m=m: m)
+        assert diagnose(prompt=prompt).payload()["primary_category"] == want
+
+
+def test_a_stated_share_of_shared_rows_decides_instead_of_the_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the rules read the share of test rows found in training (``overlap_fraction``), that number decides."""
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("data_leakage", 0.9), threshold=0.2,
+                                                                grounded_leakage_at=0.2))
+    small = "0.3% of test rows also appear in the training set; train accuracy 99%, validation accuracy 75%."
+    assert revise_mod.grounding_sentence(small, read(prompt=small).facts) is None
+    assert diagnose(prompt=small).payload()["primary_category"] != "data_leakage"

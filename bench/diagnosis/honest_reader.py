@@ -5,21 +5,25 @@ how far the rules can be trusted against the reader. The "honest" batches are th
 on: H (the held-out batch of session 9, measured once, then used only here), the batches written in session 10
 without reading the rules (I, J, K), L and M (held out in session 10, measured once each, training data since) and
 N, O, P (written in session 11 without reading the rules); since session 14 also Q (held out in session 11), R and S
-(held out in session 13; Q and R then gave a few rule fixes, so the rules lean in-sample there). Batch T (session 14)
-is held out and never used here.
+(held out in session 13; Q and R then gave a few rule fixes, so the rules lean in-sample there); since session 15
+also T and U (held out in session 14; T then gave one concept, and the two leakage sentences of session 15 were
+written looking at leakage write-ups of H-U). V and W (session 15) are held out and never used here.
 On those:
 
 - for each honest batch X, the reader (tf-idf + multinomial logistic, as exported) is fitted on every other batch and
   gives its probabilities on X, which it never saw;
-- a policy ``(t_unknown, t_over, margin, t_none, t_measured, t_counter)`` combines them as
-  ``app.diagnosis.learned.decide`` does: the reader's top class replaces the rules' ``unknown`` when its probability
+- a policy ``(t_unknown, t_over, margin, t_none, t_measured, t_counter, measured_words, t_grounded)`` combines
+  them as ``app.diagnosis.learned.decide`` does: the reader's top class replaces the rules' ``unknown`` when its probability
   is at least ``t_unknown``; it replaces a category the rules decided when its probability is at least the level
   for how that category was decided and exceeds the reader's probability of the rules' category by ``margin``:
   ``t_over`` for a category read from words, ``t_measured`` (since session 14) for one a number or a concrete rule
   (the failure itself shown) supports; None: never. Leakage the rules decided, and any write-up with concrete leakage
   evidence, is never overruled or withdrawn. ``t_none``: the reader withdraws a category (answer ``unknown``) when
   its top class is ``unknown`` with at least that probability (for a category a number or a concrete rule supports,
-  also at least ``t_measured``) and the same margin. The
+  also at least ``t_measured``) and the same margin. Since session 15 ``t_measured`` applies only to a write-up of
+  at least ``measured_words`` words (0: any), and where a sentence states a leakage mechanism as a fact (shared
+  evaluation and training items, or information from after the prediction time: ``decide.grounding_sentence``) and
+  the reader's leakage probability is at least ``t_grounded`` (None: never), the answer is leakage. Otherwise the
   reader never names leakage (not concrete evidence); it names a category the rules hold counter-evidence against
   only at ``t_counter`` or more (None: never; since session 14); it stays silent on a write-up the rules read as
   healthy, on healthy numbers (across splits or in an epoch log), on a write-up of a few words and on a bare
@@ -33,7 +37,7 @@ On those:
 
 Run (from the repository root):
     PYTHONPATH=$PWD .venv/bin/python bench/diagnosis/honest_reader.py [--honest H I J K] [--features word char]
-        [--session13-policy] [--c 10] [--json FILE]
+        [--session13-policy] [--c 10] [--measured-words 0 100] [--no-grounding] [--json FILE]
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import train_reader as tr
 
-HONEST = tuple("HIJKLMNOPQRS")   # (almost) no rule was written on these (see train_reader.ALL_BATCHES)
+HONEST = tuple("HIJKLMNOPQRSTU")   # (almost) no rule was written on these (see train_reader.ALL_BATCHES)
 CACHE = Path(__file__).resolve().parent / ".corpus_cache"
 T_UNKNOWN = (0.0, 0.1, 0.2, 0.3, 1.01)
 T_OVER = (None, 0.0, 0.1, 0.2, 0.3)
@@ -59,7 +63,9 @@ T_NONE = (None, 0.0, 0.2, 0.3, 0.4)
 MARGIN = (0.0, 0.05)
 T_MEASURED = (None, 0.0, 0.2, 0.3, 0.4, 0.5)
 T_COUNTER = (None, 0.0, 0.3, 0.4, 0.5)
-RULES_ONLY = (1.01, None, 0.0, None, None, None)
+MEASURED_WORDS = (0, 100, 150)
+T_GROUNDED = (None, 0.2, 0.3, 0.4)
+RULES_ONLY = (1.01, None, 0.0, None, None, None, 0, None)
 GUARD = "diagnosis_cases.json"  # the README's worked examples and the acceptance cases: a policy must keep them all
 GRID = ((3.0, "balanced", 0), (10.0, "balanced", 0), (30.0, "balanced", 0))  # C, class weighting, signature copies
 
@@ -71,7 +77,8 @@ def reading_version() -> str:
     the fixture alone, and a rule change silently kept the old reading)."""
     root = tr.ROOT
     files = sorted([*(root / "app" / "diagnosis").rglob("*.py"), *(root / "app" / "diagnosis").rglob("*.toml"),
-                    *(root / "knowledge").rglob("*.md"), *(root / "app" / "rules").rglob("*.py")])
+                    *(root / "knowledge").rglob("*.md"), *(root / "app" / "rules").rglob("*.py"),
+                    Path(tr.__file__)])  # read_case decides which fields a row carries
     h = hashlib.sha256()
     for f in files:
         h.update(str(f.relative_to(root)).encode())
@@ -102,8 +109,13 @@ def batch_rows(name: str) -> list[dict[str, Any]]:
 
 def answer(row: dict[str, Any], probs: dict[str, float], policy: tuple) -> str:
     """The product's answer under ``policy`` (see the module docstring)."""
-    t_unknown, t_over, margin, t_none, t_measured, t_counter = policy
+    t_unknown, t_over, margin, t_none, t_measured, t_counter, measured_words, t_grounded = policy
+    if row.get("words", 0) < measured_words:
+        t_measured = None  # a short write-up: its numbers decide what they support
     rules = row["rules_primary"]
+    if (t_grounded is not None and row.get("shared_items") and rules != "data_leakage"
+            and not row.get("concrete_leakage") and probs.get("data_leakage", 0.0) >= t_grounded):
+        return "data_leakage"  # a sentence states shared items and the reader reads leakage: concrete evidence
     top = max(probs, key=lambda c: probs[c])
     p = probs[top]
     withdraw = None
@@ -148,9 +160,12 @@ def keeps(rows: list[dict[str, Any]], probs: list[dict[str, float]], policy: tup
 
 def policies() -> list[tuple]:
     out = []
-    for pol in itertools.product(T_UNKNOWN, T_OVER, MARGIN, T_NONE, T_MEASURED, T_COUNTER):
-        _, t_over, margin, t_none, t_measured, _ = pol
+    for pol in itertools.product(T_UNKNOWN, T_OVER, MARGIN, T_NONE, T_MEASURED, T_COUNTER, MEASURED_WORDS,
+                                 T_GROUNDED):
+        _, t_over, margin, t_none, t_measured, _, words, _ = pol
         if t_over is None and t_none is None and t_measured is None and margin:
+            continue
+        if t_measured is None and words:
             continue
         out.append(pol)
     return out
@@ -229,10 +244,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--session13-policy", action="store_true",
                     help="the policy space before session 14: no counter-evidence level, never overrule numbers")
     ap.add_argument("--c", type=float, nargs="+", help="only these C values (balanced classes, no signature copies)")
+    ap.add_argument("--measured-words", type=int, nargs="+", help="only these minimum lengths for t_measured")
+    ap.add_argument("--no-grounding", action="store_true", help="no grounded-leakage level (before session 15)")
     args = ap.parse_args(argv)
-    global T_MEASURED, T_COUNTER, GRID
+    global T_MEASURED, T_COUNTER, GRID, MEASURED_WORDS, T_GROUNDED
     if args.session13_policy:
-        T_MEASURED, T_COUNTER = (None,), (None,)
+        T_MEASURED, T_COUNTER, MEASURED_WORDS, T_GROUNDED = (None,), (None,), (0,), (None,)
+    if args.no_grounding:
+        T_GROUNDED = (None,)
+    if args.measured_words:
+        MEASURED_WORDS = tuple(args.measured_words)
     if args.c:
         GRID = tuple((c, "balanced", 0) for c in args.c)
     res = {}

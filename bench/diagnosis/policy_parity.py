@@ -24,7 +24,8 @@ import train_reader as tr
 
 def policy_of(m: Any) -> tuple:
     """The exported model's policy, in ``honest_reader.answer``'s order."""
-    return (m.threshold, m.overrule_at, m.overrule_margin, m.withdraw_at, m.overrule_measured_at, m.counter_at)
+    return (m.threshold, m.overrule_at, m.overrule_margin, m.withdraw_at, m.overrule_measured_at, m.counter_at,
+            m.measured_words, m.grounded_leakage_at)
 
 
 def disagreements(rows: list[dict[str, Any]], m: Any) -> list[tuple[dict[str, Any], str, str]]:

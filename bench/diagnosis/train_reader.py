@@ -46,9 +46,10 @@ DEV_BATCHES = {
 # reading the rules, L and M held out in session 10 (measured once each), N-P written in session 11 without reading
 # the rules; bench/diagnosis/honest_reader.py judges rules + reader on those (the rules never saw them). Q (held out
 # in session 11), R and S (held out in session 13, measured before any rule change) are in since session 14 (Q and R
-# became development data for a few rule fixes in session 13, so the rules' answers there lean in-sample). Batch T
-# (session 14) is held out: never in this map
-ALL_BATCHES = {**DEV_BATCHES, **{b: f"diagnosis_batch_{b.lower()}.json" for b in "HIJKLMNOPQRS"}}
+# became development data for a few rule fixes in session 13, so the rules' answers there lean in-sample). T and U
+# (held out in session 14; T then gave one concept) are in since session 15. V and W (session 15) are held out: never
+# in this map
+ALL_BATCHES = {**DEV_BATCHES, **{b: f"diagnosis_batch_{b.lower()}.json" for b in "HIJKLMNOPQRSTU"}}
 CORPUS = ROOT / "bench" / "diagnosis" / "reader_corpus.json"
 MODEL = ROOT / "app" / "diagnosis" / "learned" / "reader_model.json"
 TARGET_PRECISION = 0.85
@@ -67,7 +68,14 @@ CHAR_MIN_DF = 5
 def read_case(case: dict[str, Any]) -> dict[str, Any]:
     """The document the reader sees for one case, and the rules-only answer."""
     from app.diagnosis.learned import document
-    from app.diagnosis.learned.decide import bare_suspicion, few_words, measured, numbers_healthy
+    from app.diagnosis.learned.decide import (
+        bare_suspicion,
+        few_words,
+        grounding_sentence,
+        measured,
+        numbers_healthy,
+        word_count,
+    )
     from app.diagnosis.pipeline import collapsed
     from app.diagnosis.reading import read
     from app.diagnosis.signatures import match_signatures
@@ -86,7 +94,8 @@ def read_case(case: dict[str, Any]) -> dict[str, Any]:
             "concrete_leakage": tax.concrete_leakage,
             "rules_concrete": any(f.concrete and f.kind == "support" and f.category == tax.primary for f in tax.fired),
             "rules_measured": measured(tax), "numbers_healthy": numbers_healthy(rd.facts),
-            "few_words": few_words(rd.reader_text),
+            "few_words": few_words(rd.reader_text), "words": word_count(rd.reader_text),
+            "shared_items": grounding_sentence(rd.reader_text, rd.facts) is not None,
             "bare_worry": sorted(c for c in {f.category for f in tax.fired} if bare_suspicion(tax, c, rd.reader_text))}
 
 
@@ -224,12 +233,13 @@ def select_honest(stored: dict[str, Any] | None = None) -> dict[str, Any]:
     res = stored if stored is not None else {k: v for f in EXPORTABLE
                                              for k, v in honest_reader.run(list(honest_reader.HONEST), f).items()}
     best = max(res.values(), key=lambda r: (r["total"]["product"], -r["total"]["wrong_hard_negatives"], -r["C"]))
-    t_unknown, t_over, margin, t_none, t_measured, t_counter = best["policy_all"]
+    t_unknown, t_over, margin, t_none, t_measured, t_counter, measured_words, t_grounded = best["policy_all"]
     return {"method": "nested leave-one-batch-out over the batches the rules never saw (bench/diagnosis/honest_reader.py)",
             "chosen": {"features": best["features"], "C": best["C"], "class_weight": best["class_weight"],
                        "signature_copies": best.get("signature_copies", 0)},
             "threshold": t_unknown, "overrule_at": t_over, "overrule_margin": margin, "withdraw_at": t_none,
-            "overrule_measured_at": t_measured, "counter_at": t_counter,
+            "overrule_measured_at": t_measured, "counter_at": t_counter, "measured_words": measured_words,
+            "grounded_leakage_at": t_grounded,
             "honest_nested": best["nested"], "honest_total": best["total"],
             "honest_policy_all_right": best["policy_all_right"]}
 
@@ -264,7 +274,8 @@ def export(rows: list[dict[str, Any]], chosen: dict[str, Any], cv: dict[str, Any
         "intercept": [round(float(b), 6) for b in lr.intercept_], "threshold": cv["threshold"],
         "overrule_at": cv.get("overrule_at"), "overrule_margin": cv.get("overrule_margin", 0.0),
         "withdraw_at": cv.get("withdraw_at"), "overrule_measured_at": cv.get("overrule_measured_at"),
-        "counter_at": cv.get("counter_at"),
+        "counter_at": cv.get("counter_at"), "measured_words": cv.get("measured_words", 0),
+        "grounded_leakage_at": cv.get("grounded_leakage_at"),
         "meta": {"n_cases": len(rows), "batches": batches, "corpus_sha256": corpus_sha256, "params": chosen,
                  "target_precision": TARGET_PRECISION, "cv": cv, "selfcheck": selfcheck},
     }

@@ -32,6 +32,13 @@
   figures judge), even where its one piece of evidence alone would not reach the taxonomy's primary threshold.
 - The reader's evidence is never concrete, so it can never make leakage the primary category on its own
   (``taxonomy.classify`` requires concrete leakage evidence) and never overrules a leakage reading.
+- Since session 15: ``overrule_measured_at`` applies only to a write-up of at least the model's ``measured_words``
+  words (``measured_level``). And a sentence that states a leakage mechanism as a fact (evaluation and training
+  items are shared, ``app.diagnosis.text.shared_items``; information from after the prediction time reaches the
+  model, ``app.diagnosis.text.future_information``) becomes concrete leakage evidence where the reader's leakage
+  probability reaches the model's ``grounded_leakage_at`` (``grounded_leakage``): the reader reads the whole
+  write-up, the quoted sentence is the evidence, and leakage is the answer (a category the rules read is kept as a secondary risk and a
+  conflict). Without such a sentence leakage stays unnamed, whatever the reader's probability.
 """
 
 from __future__ import annotations
@@ -44,13 +51,19 @@ from app.diagnosis.learned.vectors import ReaderModel, document, load_model
 from app.diagnosis.rules import RuleSet
 from app.diagnosis.signatures.library import Signature, load_signatures
 from app.diagnosis.taxonomy import Conflict, FiredRule, TaxonomyResult
+from app.diagnosis.text.future_information import future_information_sentence
+from app.diagnosis.text.shared_items import shared_item_sentence
 
 __all__ = [
     "bare_suspicion",
     "basis",
     "countered",
     "few_words",
+    "grounded_leakage",
+    "grounding_level",
+    "grounding_sentence",
     "measured",
+    "measured_level",
     "named",
     "nearest_signature",
     "numbers_healthy",
@@ -63,6 +76,7 @@ __all__ = [
     "withdraw_level",
     "withdrawn",
     "withdraws",
+    "word_count",
 ]
 
 
@@ -118,9 +132,14 @@ would only repeat its prior (a one-line description read as drift at p 0.33). On
 on (H-P, 803 write-ups), no write-up under 16 words was one the reader named a category for (session 11; it was 6)."""
 
 
+def word_count(text: str) -> int:
+    """The words of two letters or more in ``text`` (numbers and symbols do not count)."""
+    return len(re.findall(r"[^\W\d_]{2,}", text))
+
+
 def few_words(text: str) -> bool:
-    """Fewer than ``MIN_WORDS`` words of two letters or more (numbers and symbols do not count)."""
-    return len(re.findall(r"[^\W\d_]{2,}", text)) < MIN_WORDS
+    """Fewer than ``MIN_WORDS`` words (``word_count``)."""
+    return word_count(text) < MIN_WORDS
 
 
 BARE_WORDS = 20
@@ -159,22 +178,83 @@ def _fixed(tax: TaxonomyResult) -> bool:
     return tax.primary in ("unknown", "data_leakage") or tax.concrete_leakage
 
 
-def overrule_level(m: ReaderModel, tax: TaxonomyResult) -> float | None:
+def measured_level(m: ReaderModel, text: str) -> float | None:
+    """``overrule_measured_at`` where it applies: on a write-up of at least the model's ``measured_words`` words. In a
+    short write-up the numbers are the message and decide what they support; in a long narrative many numbers are
+    counts, settings and dates, and the rules' reading of them was right less often than the reader (session 14)."""
+    return m.overrule_measured_at if word_count(text) >= m.measured_words else None
+
+
+def overrule_level(m: ReaderModel, tax: TaxonomyResult, text: str) -> float | None:
     """The probability the reader needs to overrule the rules' category; None: it may not (``_fixed``, or the model
     carries no level for how the category was decided)."""
     if _fixed(tax):
         return None
-    return m.overrule_at if overrulable(tax) else m.overrule_measured_at
+    return m.overrule_at if overrulable(tax) else measured_level(m, text)
 
 
-def withdraw_level(m: ReaderModel, tax: TaxonomyResult) -> float | None:
+def withdraw_level(m: ReaderModel, tax: TaxonomyResult, text: str) -> float | None:
     """The reader's probability of ``unknown`` needed to withdraw the rules' category: ``withdraw_at`` for one read
-    from words; for one a number or a concrete rule supports also ``overrule_measured_at``; None: never."""
+    from words; for one a number or a concrete rule supports also ``measured_level``; None: never."""
     if m.withdraw_at is None or _fixed(tax):
         return None
     if overrulable(tax):
         return m.withdraw_at
-    return None if m.overrule_measured_at is None else max(m.withdraw_at, m.overrule_measured_at)
+    level = measured_level(m, text)
+    return None if level is None else max(m.withdraw_at, level)
+
+
+def grounding_level(m: ReaderModel, tax: TaxonomyResult) -> float | None:
+    """The reader's leakage probability at which a stated mechanism is concrete leakage evidence; None: the model
+    carries no such level, or the rules already read leakage or hold concrete leakage evidence."""
+    if m.grounded_leakage_at is None or tax.primary == "data_leakage" or tax.concrete_leakage:
+        return None
+    return m.grounded_leakage_at
+
+
+def grounding_sentence(text: str, facts: dict[str, Any]) -> tuple[str, str] | None:
+    """(what it states, the sentence) for the first sentence that may ground leakage: evaluation and training items
+    are shared (``text.shared_items``), or information from after the prediction time reaches the model
+    (``text.future_information``). Where the rules read the share of evaluation rows found in training
+    (``overlap_fraction``), that number decides instead ("0.3% of test rows also appear in the training set" is not
+    leakage, 25% is)."""
+    shared = None if facts.get("overlap_fraction") is not None else shared_item_sentence(text)
+    if shared is not None:
+        return "evaluation and training items are shared", shared
+    future = future_information_sentence(text)
+    return None if future is None else ("information from after the prediction time reaches the model", future)
+
+
+def grounded_leakage(m: ReaderModel, stated: tuple[str, str], probs: dict[str, float], level: float
+                     ) -> FiredRule | None:
+    """Concrete leakage evidence: the write-up states a leakage mechanism (``stated``: what, and the sentence, from
+    ``grounding_sentence``) and the reader reads leakage with at least ``level`` probability; None otherwise. The
+    sentence is quoted and the leakage signature nearest to it is cited."""
+    what, sentence = stated
+    p = probs.get("data_leakage", 0.0)
+    sig = nearest_signature(m, "data_leakage", sentence) if p >= level else None
+    if sig is None or math.isnan(p):
+        return None
+    return FiredRule(
+        rule_id="learned.grounded_leakage",
+        category="data_leakage",
+        subtype=sig.subtype,
+        kind="support",
+        concrete=True,
+        weight=1.0,
+        strength=round(p, 6),
+        contribution=round(p, 6),
+        statement=(
+            f"The write-up states that {what}: \"{sentence[:300]}\". The learned "
+            f"reader reads leakage with probability {p:.2f} (grounded at {level:.2f}); nearest failure signature: "
+            f"'{sig.section}'. {sig.symptoms}"
+        ),
+        values={"probability": round(p, 6), "threshold": level},
+        sources=["text"],
+        cite_doc=sig.doc_id,
+        cite_section=sig.section,
+        action=sig.fix,
+    )
 
 
 def countered(m: ReaderModel, tax: TaxonomyResult, category: str, p: float) -> bool:
@@ -194,7 +274,7 @@ def reader_evidence(
     if m is None:
         return None, False
     decided = tax.primary != "unknown"
-    level = overrule_level(m, tax) if decided else None
+    level = overrule_level(m, tax, text) if decided else None
     if decided and level is None:
         return None, False
     doc = document(text, facts)
@@ -248,7 +328,7 @@ def withdraws(tax: TaxonomyResult, text: str, facts: dict[str, Any], model: Read
               probs: dict[str, float] | None = None) -> float | None:
     """The reader's probability of ``unknown`` when it withdraws the rules' category (module docstring), else None."""
     m = model if model is not None else load_model()
-    level = withdraw_level(m, tax) if m is not None else None
+    level = withdraw_level(m, tax, text) if m is not None else None
     if level is None:
         return None
     probs = probs if probs is not None else m.probabilities(document(text, facts))
@@ -317,8 +397,18 @@ def revise(
     if m is None:
         return tax, False
     # scored once for both questions (withdraw, then evidence), and only when one of them can use it
-    speaks = (tax.primary == "unknown" or overrule_level(m, tax) is not None or withdraw_level(m, tax) is not None)
+    grounded_at = grounding_level(m, tax)
+    stated = grounding_sentence(text, facts) if grounded_at is not None else None
+    speaks = (tax.primary == "unknown" or stated is not None or overrule_level(m, tax, text) is not None
+              or withdraw_level(m, tax, text) is not None)
     probs = m.probabilities(document(text, facts)) if speaks else None
+    grounded = (grounded_leakage(m, stated, probs, grounded_at)
+                if stated is not None and probs is not None and grounded_at is not None else None)
+    if grounded is not None:
+        revised = reclassify(grounded)
+        if tax.primary != "unknown":
+            return overruled(revised, grounded, tax.primary, tax.primary_score, basis(tax)), False
+        return named(revised, grounded), False
     p_none = withdraws(tax, text, facts, m, probs)
     if p_none is not None:
         return withdrawn(tax, p_none), True

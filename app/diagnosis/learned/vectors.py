@@ -100,6 +100,12 @@ class ReaderModel:
     # (None: never, the behaviour before)
     overrule_measured_at: float | None = None
     counter_at: float | None = None
+    # since session 15: ``overrule_measured_at`` applies only to a write-up of at least ``measured_words`` words (a
+    # short one's numbers decide what they support); a sentence stating that evaluation and training items are shared
+    # (``text.shared_items``) is concrete leakage evidence where the reader's leakage probability reaches
+    # ``grounded_leakage_at`` (None: never)
+    measured_words: int = 0
+    grounded_leakage_at: float | None = None
     analyzer: str = "word"  # or "char_wb"
     ngram_range: tuple[int, int] = (1, 2)
 
@@ -147,5 +153,7 @@ def load_model(path: Path = MODEL_PATH) -> ReaderModel | None:
         withdraw_at=None if raw.get("withdraw_at") is None else float(raw["withdraw_at"]),
         overrule_measured_at=None if raw.get("overrule_measured_at") is None else float(raw["overrule_measured_at"]),
         counter_at=None if raw.get("counter_at") is None else float(raw["counter_at"]),
+        measured_words=int(raw.get("measured_words") or 0),
+        grounded_leakage_at=None if raw.get("grounded_leakage_at") is None else float(raw["grounded_leakage_at"]),
         analyzer=raw.get("analyzer", "word"), ngram_range=tuple(raw.get("ngram_range", (1, 2))),
     )

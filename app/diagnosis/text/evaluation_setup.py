@@ -12,6 +12,7 @@ from app.diagnosis.text.fragments import Facts, hedged, negated
 from app.diagnosis.text.scan import Scan
 
 __all__ = [
+    "BY_DESIGN",
     "RANDOM_SPLIT",
     "SETUP_CHECKS",
     "TEMPORAL_DATA",
@@ -56,7 +57,7 @@ EVAL_ITEMS = (
 ("the test loss") and never "test" as a verb ("we test on images"). Validation data used *during* training (early
 stopping, checkpoint selection) is normal, so only being *in* or *part of* the training data counts."""
 
-_BY_DESIGN = re.compile(
+BY_DESIGN = re.compile(
     r"cross[- ]?validat\w*|\bk[- ]?fold|\b\d+[- ]?fold|\bcv\b|other\s+(?:\w+\s+)?folds|"
     r"re-?(?:train|fit)\w*\s+(?:\w+\s+){0,3}?on\s+(?:all|the\s+(?:full|whole|entire|combined))|final\s+model", _I)
 """Evaluation items in training by design: cross-validation folds take turns, and the final model is refitted on
@@ -150,7 +151,7 @@ SETUP_CHECKS: tuple[SetupCheck, ...] = (
         r"(?:that\s+)?the\s+(?:model|network|net|teacher|classifier|checkpoint)\s+(?:had|has|was)\s+"
         r"(?:already\s+)?(?:been\s+)?(?:trained\s+on|fit\s+on))",
         "most of the test clips are actually in the training list",
-        negations=_NOT, unless=_BY_DESIGN,
+        negations=_NOT, unless=BY_DESIGN,
     ),
 )
 """The set-up mistakes in the order they are tried (their examples are read in setup_facts' doctest)."""
