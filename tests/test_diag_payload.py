@@ -90,6 +90,21 @@ def test_a_question_the_rules_did_not_read_is_never_clear() -> None:
     assert stated["deployment_gate"] == "CLEAR"   # a stated healthy result still clears although it asks
 
 
+@pytest.mark.parametrize("drop", ["way lower than", "far lower than", "much lower than", "significantly below"])
+def test_an_intensified_drop_in_words_is_never_clear(drop: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Way lower than expected" is a large drop in plain words, whatever healthy words stand beside it (session 15:
+    a held-out write-up whose only drop was told so was CLEARed because its training accuracy was "fine" and the
+    reader read no failure). The reader here reads none either, so only the drop can keep the gate from CLEAR."""
+    import app.diagnosis.learned.decide as decide_mod
+    from tests.test_diag_reader import fake, probs
+
+    monkeypatch.setattr(decide_mod, "load_model", lambda: fake(probs("unknown", 0.9)))
+    text = f"Training accuracy is fine, but the test accuracy is {drop} I expected."
+    assert diagnose(prompt=text).payload()["deployment_gate"] != "CLEAR", text
+    fine = "Training accuracy is fine, and the test accuracy is about what I expected."
+    assert diagnose(prompt=fine).payload()["deployment_gate"] == "CLEAR"
+
+
 def test_validator_fails_closed(overfit: Diagnosis) -> None:
     bad = overfit.model_copy(deep=True)
     bad.deployment_gate = "CLEAR"

@@ -50,7 +50,10 @@ QUALITATIVE: list[tuple[str, str, re.Pattern[str]]] = [
             "large",
             (r"collaps\w*|plummet\w*|crash\w*|tank\w*|fell off a cliff|drop\w* sharply|much worse|far worse|"
             r"terrible|awful|near(?:ly)? (?:chance|random)|no better than (?:chance|random)|catastroph\w*|"
-            r"fell apart|falls apart|nose-?dive\w*"),
+            r"fell apart|falls apart|nose-?dive\w*|"
+            # an intensified comparative is a large drop in plain words: "way lower than expected", "far below"
+            r"(?:much|way|far|a lot|significantly|dramatically|substantially|massively|hugely|considerably|vastly)\s+"
+            r"(?:lower|poorer|below)\b"),
         ),
         (
             "rise",
