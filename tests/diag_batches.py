@@ -285,8 +285,8 @@ BATCHES = (
         # run; its cases were never read by the lead. Measured on the code at the start of session 14 (cc65e18):
         # 25/50 (50 %); after the reader change (97a368c): 30/50 (60 %; six gained, one lost); on the final code (the
         # concept built on T's misses, units, the reader refitted on that reading): 29/50 (58 %; one lost). No safety
-        # violation any time. Training data since session 15 (the reader is fitted on A-U): 44/50 in-sample.
-        name="U", file="diagnosis_batch_u.json", prefix="hu", min_cases=45, measured=44 / 50,
+        # violation any time. Training data since session 15 (the reader is fitted on A-U): 42/50 in-sample.
+        name="U", file="diagnosis_batch_u.json", prefix="hu", min_cases=45, measured=42 / 50,
         sha256="192711ad75b61f087b4e21b59b00e72f5ebfee70cd8057af1fe578b4ab7a4923",
         domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrst")),
@@ -296,9 +296,11 @@ BATCHES = (
         # frozen (commit 30a4646, sha256 below) before it was run and before any change of the session; its cases
         # were never read by the lead. Measured on the code at the start of session 15 (ea9836c): 26/50 (52 %); after
         # the session's changes (8c1db85: leakage grounded by a stated mechanism, the reader refitted on A-U):
-        # 28/50 (56 %; three gained, two of them leakage, one lost). No safety violation either time. The same on the
-        # final code (the intensified-drop fix found on W): 28/50.
-        name="V", file="diagnosis_batch_v.json", prefix="hv", min_cases=45, measured=28 / 50,
+        # 28/50 (56 %; three gained, two of them leakage, one lost). No safety violation either time. An independent
+        # review then showed the leakage sentence readers of 8c1db85 took hedges, fixes and checks for stated leaks;
+        # on the final code (readers tightened on the review's own sentences, not on V): 26/50 (52 %), the two
+        # leakage cases lost again. No safety violation.
+        name="V", file="diagnosis_batch_v.json", prefix="hv", min_cases=45, measured=26 / 50,
         sha256="9320f173ba7aef84422debc3715868def9645db89a781a2bd9c0278e3e0108a7",
         domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrstu")),
@@ -311,8 +313,9 @@ BATCHES = (
         # beside a training accuracy that is "fine"); the code at the start of the session (ea9836c) gets 29/50 with
         # the same violation. The lead then read hw_018: an intensified comparative ("way / far / much lower",
         # "significantly below") is now a large drop in words, never CLEAR (tests/test_diag_payload.py). On the final
-        # code: 30/50, no violation; W's zero-violation figure is not held out for that case.
-        name="W", file="diagnosis_batch_w.json", prefix="hw", min_cases=45, measured=30 / 50,
+        # code (also the review-tightened leakage readers): 29/50 (58 %), no violation; W's zero-violation figure is
+        # not held out for hw_018.
+        name="W", file="diagnosis_batch_w.json", prefix="hw", min_cases=45, measured=29 / 50,
         sha256="315665f7e43e219e5d331cbbda307b1d59d181e93cb48e07b0d164a61e966a1b",
         domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrstuv")),

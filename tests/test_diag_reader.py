@@ -327,8 +327,12 @@ def test_grounded_leakage_overrules_a_category_and_records_the_conflict(monkeypa
               "many validation images are the same photos as training images, saved under other names.")
     _, _, tax = rules_only(prompt)
     assert tax.primary not in ("unknown", "data_leakage") and not tax.concrete_leakage
+    # a number supports the rules' category: the sentence grounds leakage only where the reader may overrule numbers
     monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("data_leakage", 0.4), threshold=0.2,
                                                                 grounded_leakage_at=0.3))
+    assert diagnose(prompt=prompt).payload()["primary_category"] == tax.primary
+    monkeypatch.setattr(revise_mod, "load_model", lambda: fake(probs("data_leakage", 0.4), threshold=0.2,
+                                                                grounded_leakage_at=0.3, overrule_measured_at=0.3))
     d = diagnose(prompt=prompt).payload()
     assert d["primary_category"] == "data_leakage" and d["secondary_risks"][0] == tax.primary
     assert any("overruled" in c["reason"] for c in d["conflicts"])

@@ -13,9 +13,9 @@ On those:
 - for each honest batch X, the reader (tf-idf + multinomial logistic, as exported) is fitted on every other batch and
   gives its probabilities on X, which it never saw;
 - a policy ``(t_unknown, t_over, margin, t_none, t_measured, t_counter, measured_words, t_grounded)`` combines
-  them as ``app.diagnosis.learned.decide`` does: the reader's top class replaces the rules' ``unknown`` when its probability
-  is at least ``t_unknown``; it replaces a category the rules decided when its probability is at least the level
-  for how that category was decided and exceeds the reader's probability of the rules' category by ``margin``:
+  them as ``app.diagnosis.learned.decide`` does: the reader's top class replaces the rules' ``unknown`` when its
+  probability is at least ``t_unknown``; it replaces a category the rules decided when its probability is at least
+  the level for how that category was decided and exceeds the reader's probability of the rules' category by ``margin``:
   ``t_over`` for a category read from words, ``t_measured`` (since session 14) for one a number or a concrete rule
   (the failure itself shown) supports; None: never. Leakage the rules decided, and any write-up with concrete leakage
   evidence, is never overruled or withdrawn. ``t_none``: the reader withdraws a category (answer ``unknown``) when
@@ -113,9 +113,12 @@ def answer(row: dict[str, Any], probs: dict[str, float], policy: tuple) -> str:
     if row.get("words", 0) < measured_words:
         t_measured = None  # a short write-up: its numbers decide what they support
     rules = row["rules_primary"]
+    numbers_decide = (rules != "unknown" and (row.get("rules_concrete") or row.get("rules_measured"))
+                      and t_measured is None)  # a number's category the reader may not overrule here
     if (t_grounded is not None and row.get("shared_items") and rules != "data_leakage"
-            and not row.get("concrete_leakage") and probs.get("data_leakage", 0.0) >= t_grounded):
-        return "data_leakage"  # a sentence states shared items and the reader reads leakage: concrete evidence
+            and not row.get("concrete_leakage") and not row.get("healthy") and not row.get("few_words")
+            and not numbers_decide and probs.get("data_leakage", 0.0) >= t_grounded):
+        return "data_leakage"  # a sentence states a leakage mechanism and the reader reads leakage: concrete evidence
     top = max(probs, key=lambda c: probs[c])
     p = probs[top]
     withdraw = None

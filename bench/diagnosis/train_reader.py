@@ -95,6 +95,7 @@ def read_case(case: dict[str, Any]) -> dict[str, Any]:
             "rules_concrete": any(f.concrete and f.kind == "support" and f.category == tax.primary for f in tax.fired),
             "rules_measured": measured(tax), "numbers_healthy": numbers_healthy(rd.facts),
             "few_words": few_words(rd.reader_text), "words": word_count(rd.reader_text),
+            # a stated leakage mechanism (shared items or future information: decide.grounding_sentence)
             "shared_items": grounding_sentence(rd.reader_text, rd.facts) is not None,
             "bare_worry": sorted(c for c in {f.category for f in tax.fired} if bare_suspicion(tax, c, rd.reader_text))}
 

@@ -30,15 +30,17 @@
 - Every level is chosen by nested leave-one-batch-out on the batches the rules were never written on
   (``bench/diagnosis/honest_reader.py``), and when the reader speaks its category is the answer (the policy those
   figures judge), even where its one piece of evidence alone would not reach the taxonomy's primary threshold.
-- The reader's evidence is never concrete, so it can never make leakage the primary category on its own
-  (``taxonomy.classify`` requires concrete leakage evidence) and never overrules a leakage reading.
+- The reader's own evidence is never concrete, so it can never make leakage the primary category on its own
+  (``taxonomy.classify`` requires concrete leakage evidence) and never overrules a leakage reading; only a sentence
+  that states the mechanism can (below).
 - Since session 15: ``overrule_measured_at`` applies only to a write-up of at least the model's ``measured_words``
   words (``measured_level``). And a sentence that states a leakage mechanism as a fact (evaluation and training
   items are shared, ``app.diagnosis.text.shared_items``; information from after the prediction time reaches the
   model, ``app.diagnosis.text.future_information``) becomes concrete leakage evidence where the reader's leakage
-  probability reaches the model's ``grounded_leakage_at`` (``grounded_leakage``): the reader reads the whole
-  write-up, the quoted sentence is the evidence, and leakage is the answer (a category the rules read is kept as a secondary risk and a
-  conflict). Without such a sentence leakage stays unnamed, whatever the reader's probability.
+  probability reaches the model's ``grounded_leakage_at`` (``grounded_leakage``, behind the same guards as the
+  reader: ``grounding_level``): the reader reads the whole write-up, the quoted sentence is the evidence, and leakage
+  is the answer (a category the rules read is kept as a secondary risk and a conflict). Without such a sentence
+  leakage stays unnamed, whatever the reader's probability.
 """
 
 from __future__ import annotations
@@ -204,10 +206,14 @@ def withdraw_level(m: ReaderModel, tax: TaxonomyResult, text: str) -> float | No
     return None if level is None else max(m.withdraw_at, level)
 
 
-def grounding_level(m: ReaderModel, tax: TaxonomyResult) -> float | None:
+def grounding_level(m: ReaderModel, tax: TaxonomyResult, text: str) -> float | None:
     """The reader's leakage probability at which a stated mechanism is concrete leakage evidence; None: the model
-    carries no such level, or the rules already read leakage or hold concrete leakage evidence."""
-    if m.grounded_leakage_at is None or tax.primary == "data_leakage" or tax.concrete_leakage:
+    carries no such level, the rules already read leakage or hold concrete leakage evidence, the write-up is too short
+    to read (``few_words``), or a number supports the rules' category in a write-up too short for the reader to
+    overrule it (``measured_level``). (A write-up the rules read as healthy never reaches the reader at all.)"""
+    if m.grounded_leakage_at is None or tax.primary == "data_leakage" or tax.concrete_leakage or few_words(text):
+        return None
+    if tax.primary != "unknown" and not overrulable(tax) and measured_level(m, text) is None:
         return None
     return m.grounded_leakage_at
 
@@ -397,7 +403,7 @@ def revise(
     if m is None:
         return tax, False
     # scored once for both questions (withdraw, then evidence), and only when one of them can use it
-    grounded_at = grounding_level(m, tax)
+    grounded_at = grounding_level(m, tax, text)
     stated = grounding_sentence(text, facts) if grounded_at is not None else None
     speaks = (tax.primary == "unknown" or stated is not None or overrule_level(m, tax, text) is not None
               or withdraw_level(m, tax, text) is not None)

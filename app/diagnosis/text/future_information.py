@@ -6,10 +6,12 @@ set-up checks know a few: "the backtest trains on data from later years and pred
 information you could not have had at the time", "the ranker learns from click-throughs in the future to predict the
 past", "the model was peeking at the future", "a feature only populated after the customer churned".
 
-The sentence must name the future (future data or values, seeing or peeking at the future, look-ahead, information
-that could not have been known or is not available at prediction time, a value only filled in after the outcome) and
-the model's side (a feature, an input, training, a label, a window ...), stated as a fact: no negation of the leak, no
-question, no condition or advice. "In the future we will retrain monthly" names no future data. Like the shared-items
+The sentence must name the future reaching the model (seeing or peeking at the future, using / containing / filled
+with future values, look-ahead bias, information that could not have been known or is not available at prediction
+time, a value only filled in after the outcome), and the model's side (a feature, an input, training, a label, a
+window ...), stated as a fact (``stated.states_fact``: no question, hedge, claim, plan, check, fix or safeguard),
+without negating the leak. "We predict future prices", "a look-ahead window of 5 steps as the target" and "in the
+future we will retrain monthly" name no future information in the model's inputs. Like the shared-items
 sentence it is evidence only where the reader also reads leakage.
 """
 
@@ -17,27 +19,34 @@ from __future__ import annotations
 
 import re
 
+from app.diagnosis.text.stated import states_fact
+
 __all__ = ["future_information_sentence"]
 
 _I = re.IGNORECASE
 _FUTURE = re.compile(
-    r"\b(?:from\s+the\s+future|future\s+(?:data|values?|information|prices?|rows?|observations?|events?|labels?|"
-    r"records?|timestamps?|days?|dates?)|(?:see|sees|seeing|saw|peek\w*|look\w*)\s+(?:at\s+|into\s+)?the\s+future|"
-    r"in\s+the\s+future\s+to\s+predict|look-?ahead|(?:could|would|can|will)\s*(?:not|n't|never)\s+(?:have\s+)?"
-    r"(?:had|known|be\s+known|be\s+available)|not\s+(?:yet\s+)?(?:available|known)\s+at\s+(?:prediction|inference|"
-    r"scoring|forecast)\s+time|only\s+(?:populated|filled|known|available|recorded)\s+after)", _I)
+    r"\b(?:(?:peek\w*|see|sees|seeing|saw|look\w*|cheat\w*)\s+(?:at\s+|into\s+)?the\s+future|from\s+the\s+future|"
+    r"in\s+the\s+future\s+to\s+predict|(?:uses?|used|using|contains?|contained|includes?|included|leak\w*|"
+    r"fill(?:s|ed)?\s+with|pull\w*|tak\w+\s+from|bak\w+\s+in\w*|sees?|saw)\s+(?:\w+\s+){0,2}?future\s+(?:values?|"
+    r"data|information|prices?|rows?|observations?|events?|labels?|records?)|look-?ahead\s+(?:bias|leak\w*|data|"
+    r"information|features?)|(?:could\s*(?:not|n't)|can\s*(?:not|'t)|cannot|would\s*(?:not|n't))\s+(?:have\s+)?"
+    r"(?:had|know|known|be\s+known)|"
+    r"(?:is|are|was|were)\s*(?:not|n't)\s+(?:yet\s+)?(?:known|available)\s+at\s+(?:prediction|inference|scoring|"
+    r"forecast)\s+time|(?:only\s+(?:populated|filled(?:\s+in)?|known|available|recorded|set)|(?:populated|"
+    r"filled(?:\s+in)?|recorded|set)\s+only)\s+after)", _I)
 _MODEL_SIDE = re.compile(
     r"\b(?:feature\w*|input\w*|column\w*|train\w*|fit\w*|learn\w*|model\w*|encod\w*|lag\w*|window\w*|label\w*|"
     r"target\w*|backtest\w*)\b", _I)
 _NOT = re.compile(r"\b(?:no|not|never|without)\b[\w\s-]{0,15}(?:leak|future|look-?ahead)", _I)
-_UNSURE = re.compile(r"\b(?:should|must|whether|if)\b", _I)
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
 def _states_future(sentence: str) -> bool:
     s = sentence.strip()
-    return bool(s and not s.endswith("?") and _FUTURE.search(s) and _MODEL_SIDE.search(s)
-                and not _NOT.search(s) and not _UNSURE.search(s))
+    m = _FUTURE.search(s)
+    if not (m and _MODEL_SIDE.search(s)) or _NOT.search(s):
+        return False
+    return states_fact(s[: m.start()] + " and " + s[m.end():])  # "could not have known" is the fact, not a hedge
 
 
 def future_information_sentence(text: str) -> str | None:
