@@ -101,8 +101,9 @@ class ReaderModel:
     overrule_measured_at: float | None = None
     counter_at: float | None = None
     # since session 15: ``overrule_measured_at`` applies only to a write-up of at least ``measured_words`` words (a
-    # short one's numbers decide what they support); a sentence stating a leakage mechanism (``decide.grounding_sentence``)
-    # is concrete leakage evidence where the reader's leakage probability reaches ``grounded_leakage_at`` (None: never)
+    # short one's numbers decide what they support); a sentence stating a leakage mechanism
+    # (``decide.grounding_sentence``) is concrete leakage evidence where the reader's leakage probability reaches
+    # ``grounded_leakage_at`` (None: never)
     measured_words: int = 0
     grounded_leakage_at: float | None = None
     analyzer: str = "word"  # or "char_wb"
