@@ -206,6 +206,18 @@ def withdraw_level(m: ReaderModel, tax: TaxonomyResult, text: str) -> float | No
     return None if level is None else max(m.withdraw_at, level)
 
 
+def _cited(sig: Signature, rule_id: str, category: str, p: float, threshold: float | None, *, concrete: bool,
+           source: str, statement: str) -> FiredRule:
+    """The reader's evidence for ``category`` at probability ``p``, scored like a rule (weight 1, strength = p) and
+    citing the failure signature ``sig`` (its section, and its fix as the action)."""
+    return FiredRule(
+        rule_id=rule_id, category=category, subtype=sig.subtype, kind="support", concrete=concrete, weight=1.0,
+        strength=round(p, 6), contribution=round(p, 6), statement=statement,
+        values={"probability": round(p, 6), "threshold": threshold}, sources=[source],
+        cite_doc=sig.doc_id, cite_section=sig.section, action=sig.fix,
+    )
+
+
 def grounding_level(m: ReaderModel, tax: TaxonomyResult, text: str) -> float | None:
     """The reader's leakage probability at which a stated mechanism is concrete leakage evidence; None: the model
     carries no such level, the rules already read leakage or hold concrete leakage evidence, the write-up is too short
@@ -241,26 +253,9 @@ def grounded_leakage(m: ReaderModel, stated: tuple[str, str], probs: dict[str, f
     sig = nearest_signature(m, "data_leakage", sentence) if p >= level else None
     if sig is None or math.isnan(p):
         return None
-    return FiredRule(
-        rule_id="learned.grounded_leakage",
-        category="data_leakage",
-        subtype=sig.subtype,
-        kind="support",
-        concrete=True,
-        weight=1.0,
-        strength=round(p, 6),
-        contribution=round(p, 6),
-        statement=(
-            f"The write-up states that {what}: \"{sentence[:300]}\". The learned "
-            f"reader reads leakage with probability {p:.2f} (grounded at {level:.2f}); nearest failure signature: "
-            f"'{sig.section}'. {sig.symptoms}"
-        ),
-        values={"probability": round(p, 6), "threshold": level},
-        sources=["text"],
-        cite_doc=sig.doc_id,
-        cite_section=sig.section,
-        action=sig.fix,
-    )
+    return _cited(sig, "learned.grounded_leakage", "data_leakage", p, level, concrete=True, source="text", statement=(
+        f"The write-up states that {what}: \"{sentence[:300]}\". The learned reader reads leakage with probability "
+        f"{p:.2f} (grounded at {level:.2f}); nearest failure signature: '{sig.section}'. {sig.symptoms}"))
 
 
 def countered(m: ReaderModel, tax: TaxonomyResult, category: str, p: float) -> bool:
@@ -307,26 +302,11 @@ def reader_evidence(
     why = (f"probability {p:.2f}, threshold {m.threshold:.2f}" if not decided else
            f"probability {p:.2f} against {probs.get(tax.primary, 0.0):.2f} for the rules' reading "
            f"'{tax.primary}', overruling at {level:.2f} with a margin of {m.overrule_margin:.2f}")
-    rule = FiredRule(
-        rule_id="learned.reader",
-        category=top,
-        subtype=sig.subtype,
-        kind="support",
-        concrete=False,
-        weight=1.0,
-        strength=round(p, 6),
-        contribution=round(p, 6),
-        statement=(
-            f"Learned reader: the write-up reads most like '{top}' ({why}; a linear model over "
-            f"{m.meta.get('n_cases', '?')} development write-ups); nearest failure signature: '{sig.section}'. "
-            f"{sig.symptoms}"
-        ),
-        values={"probability": round(p, 6), "threshold": m.threshold if not decided else level},
-        sources=["text (learned reader)"],
-        cite_doc=sig.doc_id,
-        cite_section=sig.section,
-        action=sig.fix,
-    )
+    rule = _cited(sig, "learned.reader", top, p, m.threshold if not decided else level, concrete=False,
+                  source="text (learned reader)", statement=(
+                      f"Learned reader: the write-up reads most like '{top}' ({why}; a linear model over "
+                      f"{m.meta.get('n_cases', '?')} development write-ups); nearest failure signature: "
+                      f"'{sig.section}'. {sig.symptoms}"))
     return rule, False
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from app.diagnosis.text.stated import states_fact
+from app.diagnosis.text.stated import first_sentence, states_fact
 
 __all__ = ["future_information_sentence"]
 
@@ -38,7 +38,6 @@ _MODEL_SIDE = re.compile(
     r"\b(?:feature\w*|input\w*|column\w*|train\w*|fit\w*|learn\w*|model\w*|encod\w*|lag\w*|window\w*|label\w*|"
     r"target\w*|backtest\w*)\b", _I)
 _NOT = re.compile(r"\b(?:no|not|never|without)\b[\w\s-]{0,15}(?:leak|future|look-?ahead)", _I)
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
 def _states_future(sentence: str) -> bool:
@@ -60,7 +59,4 @@ def future_information_sentence(text: str) -> str | None:
     >>> future_information_sentence("We checked: no future data leaks into the lag features.") is None
     True
     """
-    for sentence in _SENTENCE.split(text or ""):
-        if _states_future(sentence):
-            return sentence.strip()
-    return None
+    return first_sentence(text, _states_future)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 
 from app.diagnosis.text.evaluation_setup import BY_DESIGN
-from app.diagnosis.text.stated import states_fact
+from app.diagnosis.text.stated import first_sentence, states_fact
 
 __all__ = ["ITEMS", "shared_item_sentence"]
 
@@ -71,7 +71,6 @@ _NOT_ITEMS = re.compile(
     r"pipeline|procedure|script|code|repo\w*|budget)\b", _I)
 _NOT = re.compile(
     r"\b(?:no|not|none|never|without|nothing|zero|different|separate|disjoint|distinct|unlike)\b|n't\b", _I)
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
 def _states_sharing(sentence: str) -> bool:
@@ -101,7 +100,4 @@ def shared_item_sentence(text: str) -> str | None:
     >>> shared_item_sentence("Validation images come from the same distribution as training.") is None
     True
     """
-    for sentence in _SENTENCE.split(text or ""):
-        if _states_sharing(sentence):
-            return sentence.strip()
-    return None
+    return first_sentence(text, _states_sharing)

@@ -16,8 +16,9 @@ statement but are not one, of these kinds, and each kind is recognised here:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-__all__ = ["states_fact"]
+__all__ = ["first_sentence", "states_fact"]
 
 _I = re.IGNORECASE
 _QUESTION = re.compile(
@@ -33,6 +34,7 @@ _REMEDY = re.compile(
     r"check\w*|verif\w+|hash(?:ed|ing)|group(?:ed|ing)?\s+by|split(?:ting)?\s+by|exactly\s+one|disjoint|"
     r"prevent\w*|to\s+stop|instead|correct(?:ed|ly)|clean|strictly|only\s+on\s+(?:the\s+)?train\w*|"
     r"train\w*\s+(?:\w+\s+)?only|after\s+the\s+(?:\w+\s+)?split|augment\w*|oversampl\w*)\b", _I)
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _CONCEPT = re.compile(
     r"\b(?:happens\s+when|typical|classic|for\s+example|e\.g\.|i\s+know|known\s+to|textbook|in\s+general|"
     r"is\s+a\s+(?:common|well-known)|standard)\b", _I)
@@ -50,3 +52,12 @@ def states_fact(sentence: str) -> bool:
     """
     s = sentence.strip()
     return bool(s) and not s.endswith("?") and not any(p.search(s) for p in (_QUESTION, _HEDGE, _REMEDY, _CONCEPT))
+
+
+def first_sentence(text: str, states: Callable[[str], bool]) -> str | None:
+    """The first sentence of ``text`` (split after . ! ? ; and at line breaks) for which ``states`` holds, stripped;
+    None when there is none (the leakage sentence readers' shared loop)."""
+    for sentence in _SENTENCE.split(text or ""):
+        if states(sentence):
+            return sentence.strip()
+    return None
