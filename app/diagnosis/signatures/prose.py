@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
+from app.diagnosis.text.safeguards import describes_no_leak
 from app.diagnosis.text.training import VAL_LOSS_DIVERGES
 
-__all__ = ["CUES", "Cue", "cue_facts", "prose_facts", "sentences"]
+__all__ = ["CUES", "LEAK_CUES", "Cue", "cue_facts", "prose_facts", "sentences"]
 
 _I = re.IGNORECASE
 _HEDGE = re.compile(r"\b(?:worr\w+|suspect\w*|maybe|might|could|perhaps|wonder\w*|whether|not sure|afraid|"
@@ -45,10 +46,24 @@ class Cue:
     unless: re.Pattern[str] | None = None  # a sentence that also matches this does not state the idea
     window: int = 1  # 2: the parts may be spread over two consecutive sentences
 
+    @property
+    def leak(self) -> bool:
+        """A leakage mechanism: a sentence that names it as a safeguard, a concept or a fixed leak does not state it
+        (``text.safeguards.describes_no_leak``)."""
+        return self.name in LEAK_CUES
+
 
 def _cue(name: str, *parts: str, statement: bool = True, unless: str | None = None, window: int = 1) -> Cue:
     return Cue(name, tuple(re.compile(p, _I) for p in parts), statement,
                re.compile(unless, _I) if unless else None, window)
+
+
+LEAK_CUES = frozenset({
+    "said_eval_on_train", "said_state_across_folds", "said_selection_on_all", "said_preprocess_on_all",
+    "said_dupes_across", "said_entity_both_sides", "said_slices_split_randomly", "said_future_info",
+    "said_target_copy", "said_id_predictive", "said_random_split_time",
+})
+"""The cues that name a leakage mechanism."""
 
 
 CUES: tuple[Cue, ...] = (
@@ -277,6 +292,8 @@ def _holds(cue: Cue, sentence: str) -> bool:
     if first is None or any(m is None for m in rest):
         return False
     if cue.unless is not None and cue.unless.search(sentence):
+        return False
+    if cue.leak and describes_no_leak(sentence):
         return False
     if not cue.statement:
         return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app.diagnosis.text.fragments import Facts, hedged, negated
+from app.diagnosis.text.safeguards import describes_no_leak
 from app.diagnosis.text.scan import Scan
 from app.diagnosis.text.symptoms import DISCOVERY, SYMPTOMS
 from app.diagnosis.text.training import VAL_LOSS_DIVERGES
@@ -54,6 +55,8 @@ def concern_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
             continue
         if not _NEGATED_WORD.match(m.group(0)) and negated(scan.masked, s, s + m.start()):
             continue
+        if cat == "data_leakage" and describes_no_leak(seg):
+            continue  # "the leak ... was fixed last week", "leakage happens when ...": no leak in this experiment
         is_hedged = hedged(seg)
         prev = out.concerns.get(cat)
         if prev is None or (prev["hedged"] and not is_hedged):

@@ -9,6 +9,7 @@ import re
 from typing import NamedTuple
 
 from app.diagnosis.text.fragments import Facts, hedged, negated
+from app.diagnosis.text.safeguards import describes_no_leak
 from app.diagnosis.text.scan import Scan
 
 __all__ = [
@@ -212,6 +213,8 @@ def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
             continue  # "none of the test images are in the training set"
         if check.unless is not None and check.unless.search(seg):
             continue  # a fold in the other folds' training, by design
+        if check.category == "data_leakage" and describes_no_leak(seg):
+            continue  # a safeguard, the concept or a fixed leak: "each patient is in exactly one split"
         if check.path == "evaluation.group_overlap" and _SHARE.search(seg):
             continue  # a stated share of duplicated rows is read as train_test_overlap_fraction
         if is_hedged:
