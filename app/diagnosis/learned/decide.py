@@ -36,7 +36,8 @@
 - Since session 15: ``overrule_measured_at`` applies only to a write-up of at least the model's ``measured_words``
   words (``measured_level``). And a sentence that states a leakage mechanism as a fact (evaluation and training
   items are shared, ``app.diagnosis.text.shared_items``; information from after the prediction time reaches the
-  model, ``app.diagnosis.text.future_information``) becomes concrete leakage evidence where the reader's leakage
+  model, ``app.diagnosis.text.future_information``; since session 16 also the label reaches the model's inputs,
+  ``app.diagnosis.text.target_in_inputs``) becomes concrete leakage evidence where the reader's leakage
   probability reaches the model's ``grounded_leakage_at`` (``grounded_leakage``, behind the same guards as the
   reader: ``grounding_level``): the reader reads the whole write-up, the quoted sentence is the evidence, and leakage
   is the answer (a category the rules read is kept as a secondary risk and a conflict). Without such a sentence
@@ -55,6 +56,7 @@ from app.diagnosis.signatures.library import Signature, load_signatures
 from app.diagnosis.taxonomy import Conflict, FiredRule, TaxonomyResult
 from app.diagnosis.text.future_information import future_information_sentence
 from app.diagnosis.text.shared_items import shared_item_sentence
+from app.diagnosis.text.target_in_inputs import target_in_inputs_sentence
 
 __all__ = [
     "bare_suspicion",
@@ -232,15 +234,18 @@ def grounding_level(m: ReaderModel, tax: TaxonomyResult, text: str) -> float | N
 
 def grounding_sentence(text: str, facts: dict[str, Any]) -> tuple[str, str] | None:
     """(what it states, the sentence) for the first sentence that may ground leakage: evaluation and training items
-    are shared (``text.shared_items``), or information from after the prediction time reaches the model
-    (``text.future_information``). Where the rules read the share of evaluation rows found in training
+    are shared (``text.shared_items``), information from after the prediction time reaches the model
+    (``text.future_information``), or the label reaches the model's inputs (``text.target_in_inputs``). Where the rules read the share of evaluation rows found in training
     (``overlap_fraction``), that number decides instead ("0.3% of test rows also appear in the training set" is not
     leakage, 25% is)."""
     shared = None if facts.get("overlap_fraction") is not None else shared_item_sentence(text)
     if shared is not None:
         return "evaluation and training items are shared", shared
     future = future_information_sentence(text)
-    return None if future is None else ("information from after the prediction time reaches the model", future)
+    if future is not None:
+        return "information from after the prediction time reaches the model", future
+    target = target_in_inputs_sentence(text)
+    return None if target is None else ("the label reaches the model's inputs", target)
 
 
 def grounded_leakage(m: ReaderModel, stated: tuple[str, str], probs: dict[str, float], level: float

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 
-from app.diagnosis.text.stated import first_sentence, states_fact
+from app.diagnosis.text.safeguards import describes_no_leak
+from app.diagnosis.text.stated import first_sentence, stated_part, states_fact
 
 __all__ = ["future_information_sentence"]
 
@@ -43,9 +44,10 @@ _NOT = re.compile(r"\b(?:no|not|never|without)\b[\w\s-]{0,15}(?:leak|future|look
 def _states_future(sentence: str) -> bool:
     s = sentence.strip()
     m = _FUTURE.search(s)
-    if not (m and _MODEL_SIDE.search(s)) or _NOT.search(s):
+    if not (m and _MODEL_SIDE.search(s)) or _NOT.search(s) or describes_no_leak(s):
         return False
-    return states_fact(s[: m.start()] + " and " + s[m.end():])  # "could not have known" is the fact, not a hedge
+    part = stated_part(s, m.end())  # what follows the stated clause does not take it back
+    return states_fact(part[: m.start()] + " and " + part[m.end():])  # "could not have known" is the fact, not a hedge
 
 
 def future_information_sentence(text: str) -> str | None:

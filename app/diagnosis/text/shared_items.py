@@ -31,7 +31,8 @@ from __future__ import annotations
 import re
 
 from app.diagnosis.text.evaluation_setup import BY_DESIGN
-from app.diagnosis.text.stated import first_sentence, states_fact
+from app.diagnosis.text.safeguards import describes_no_leak
+from app.diagnosis.text.stated import first_sentence, stated_part, states_fact
 
 __all__ = ["ITEMS", "shared_item_sentence"]
 
@@ -61,8 +62,17 @@ _RELATION = re.compile(
     r"\b(?:train\w*\s+and\s+test|test\s+and\s+train\w*)\s+(?:data\s+|sets?\s+)?(?:combined|together|jointly)\b|"
     r"\b(?:scaler|normali[sz]\w*|standardi[sz]\w*|encod\w*|vocabulary|tokeni[sz]er|pca|selection|selected|imputer|"
     r"statistics|bins|binning|discreti[sz]\w*|min-?max)\b[^.;]{0,80}\b(?:whole|entire|full|all\s+(?:the\s+)?(?:rows|"
-    r"data|samples))\b", _I)
-_NEEDS_ITEM = re.compile(r"overlap|duplicat|copies|<->|across", _I)
+    r"data|samples))\b|"
+    # the training side has already learned the evaluation items, or holds them
+    r"\b(?:already|previously)\s+(?:been\s+)?(?:trained|fine-?tuned|fit(?:ted)?|learned)\s+(?:on|from)\b|"
+    r"\bcontain(?:s|ed|ing)?\s+(?:\w+\s+){0,2}?(?:the\s+)?(?:held-?out|test(?:ing)?|validation|evaluation)\s+"
+    r"(?:[\w-]+\s+){0,2}?" + ITEMS + r"\b|"
+    # items on both sides: "rows from 2021 to 2025 mixed into both train and test", "in the training folds and in the
+    # held-out fold" (a plain "spread across train and test" is any random split)
+    r"\b(?:spread|scattered|mixed)\s+(?:\w+\s+)?(?:across|over|between|into)\s+both\s+(?:the\s+)?train\w*\s+"
+    r"(?:\w+\s+)?(?:and|&)\s+(?:the\s+)?(?:val\w*|test\w*|held-?out)|"
+    r"\bin\s+(?:the\s+)?train\w*\s+(?:\w+\s+)?and\s+in\s+(?:the\s+)?(?:held-?out|test\w*|val\w*)\b", _I)
+_NEEDS_ITEM = re.compile(r"overlap|duplicat|copies|<->|across|spread|scattered|mixed|in\s", _I)
 _POPULATION = re.compile(r"\b(?:from|of)\s+the\s+$", _I)  # "drawn from the same users": a population, not items
 _PEOPLE = re.compile(r"\b(?:patients?|subjects?|participants?|speakers?|users?|customers?|individuals?|donors?|"
                      r"animals?)\b", _I)
@@ -75,14 +85,20 @@ _NOT = re.compile(
 
 def _states_sharing(sentence: str) -> bool:
     s = sentence.strip()
-    m = _RELATION.search(s)
-    if not (m and _EVAL.search(s) and _TRAIN.search(s)):
+    if not (_EVAL.search(s) and _TRAIN.search(s)) or BY_DESIGN.search(s) or _NOT_ITEMS.search(s) \
+            or describes_no_leak(s):  # a fix, a safeguard or the concept anywhere in the sentence
         return False
+    return any(_relates(s, m) for m in _RELATION.finditer(s))  # "same patient" may be a population, a later one not
+
+
+def _relates(s: str, m: re.Match[str]) -> bool:
+    """The relation ``m`` binds items of the two sides, stated as a fact."""
     if _NEEDS_ITEM.match(m.group(0)) and not _ANY_ITEM.search(s):
         return False
     if m.group(0).lower().startswith("same") and _POPULATION.search(s[: m.start()]) and _PEOPLE.search(m.group(0)):
         return False
-    return (states_fact(s) and not _NOT.search(s) and not BY_DESIGN.search(s) and not _NOT_ITEMS.search(s))
+    part = stated_part(s, m.end())  # what follows the stated clause does not take it back ("..., and a clean split
+    return states_fact(part) and not _NOT.search(part)  # would fix it")
 
 
 def shared_item_sentence(text: str) -> str | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["first_sentence", "states_fact"]
+__all__ = ["first_sentence", "stated_part", "states_fact"]
 
 _I = re.IGNORECASE
 _QUESTION = re.compile(
@@ -52,6 +52,26 @@ def states_fact(sentence: str) -> bool:
     """
     s = sentence.strip()
     return bool(s) and not s.endswith("?") and not any(p.search(s) for p in (_QUESTION, _HEDGE, _REMEDY, _CONCEPT))
+
+
+_CLAUSE_END = re.compile(r",\s+(?:and|so)\s", _I)
+
+
+def stated_part(sentence: str, end: int) -> str:
+    """``sentence`` up to the end of the clause that holds position ``end`` (the end of what a reader matched).
+
+    A hedge, question word, plan or remedy governs what comes after it in a sentence, not what came before: in "every
+    row it scored was part of the training data, and even with a clean split the model would have seen the
+    documents", the stated fact is the first clause. The clause ends at ", and" or ", so" (what follows ", but" or ",
+    which" qualifies it: "..., but in different years", "..., which is standard for BPE").
+
+    >>> stated_part("The test rows were also in training, and a clean split would fix it.", 30)
+    'The test rows were also in training'
+    >>> stated_part("Maybe the test rows overlap with the training rows.", 20)
+    'Maybe the test rows overlap with the training rows.'
+    """
+    m = _CLAUSE_END.search(sentence, end)
+    return sentence[: m.start()] if m else sentence
 
 
 def first_sentence(text: str, states: Callable[[str], bool]) -> str | None:
