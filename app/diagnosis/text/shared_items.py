@@ -68,11 +68,11 @@ _RELATION = re.compile(
     r"\bcontain(?:s|ed|ing)?\s+(?:\w+\s+){0,2}?(?:the\s+)?(?:held-?out|test(?:ing)?|validation|evaluation)\s+"
     r"(?:[\w-]+\s+){0,2}?" + ITEMS + r"\b|"
     # items on both sides: "rows from 2021 to 2025 mixed into both train and test", "in the training folds and in the
-    # held-out fold" (a plain "spread across train and test" is any random split)
-    r"\b(?:spread|scattered|mixed)\s+(?:\w+\s+)?(?:across|over|between|into)\s+both\s+(?:the\s+)?train\w*\s+"
+    # held-out fold" (classes "spread across both train and test" is a stratified split)
+    r"\bmixed\s+(?:\w+\s+)?into\s+both\s+(?:the\s+)?train\w*\s+"
     r"(?:\w+\s+)?(?:and|&)\s+(?:the\s+)?(?:val\w*|test\w*|held-?out)|"
     r"\bin\s+(?:the\s+)?train\w*\s+(?:\w+\s+)?and\s+in\s+(?:the\s+)?(?:held-?out|test\w*|val\w*)\b", _I)
-_NEEDS_ITEM = re.compile(r"overlap|duplicat|copies|<->|across|spread|scattered|mixed|in\s", _I)
+_NEEDS_ITEM = re.compile(r"overlap|duplicat|copies|<->|across|mixed|in\s", _I)
 _POPULATION = re.compile(r"\b(?:from|of)\s+the\s+$", _I)  # "drawn from the same users": a population, not items
 _PEOPLE = re.compile(r"\b(?:patients?|subjects?|participants?|speakers?|users?|customers?|individuals?|donors?|"
                      r"animals?)\b", _I)

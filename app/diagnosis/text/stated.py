@@ -34,7 +34,7 @@ _REMEDY = re.compile(
     r"check\w*|verif\w+|hash(?:ed|ing)|group(?:ed|ing)?\s+by|split(?:ting)?\s+by|exactly\s+one|disjoint|"
     r"prevent\w*|to\s+stop|instead|correct(?:ed|ly)|clean|strictly|only\s+on\s+(?:the\s+)?train\w*|"
     r"train\w*\s+(?:\w+\s+)?only|after\s+the\s+(?:\w+\s+)?split|augment\w*|oversampl\w*)\b", _I)
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _CONCEPT = re.compile(
     r"\b(?:happens\s+when|typical|classic|for\s+example|e\.g\.|i\s+know|known\s+to|textbook|in\s+general|"
     r"is\s+a\s+(?:common|well-known)|standard)\b", _I)
@@ -54,7 +54,7 @@ def states_fact(sentence: str) -> bool:
     return bool(s) and not s.endswith("?") and not any(p.search(s) for p in (_QUESTION, _HEDGE, _REMEDY, _CONCEPT))
 
 
-_CLAUSE_END = re.compile(r",\s+(?:and|so)\s", _I)
+_CLAUSE_END = re.compile(r",\s+(?:and|so)\s|;\s", _I)
 
 
 def stated_part(sentence: str, end: int) -> str:
@@ -62,8 +62,10 @@ def stated_part(sentence: str, end: int) -> str:
 
     A hedge, question word, plan or remedy governs what comes after it in a sentence, not what came before: in "every
     row it scored was part of the training data, and even with a clean split the model would have seen the
-    documents", the stated fact is the first clause. The clause ends at ", and" or ", so" (what follows ", but" or ",
-    which" qualifies it: "..., but in different years", "..., which is standard for BPE").
+    documents", the stated fact is the first clause. The clause ends at ", and", ", so" or a semicolon (what follows
+    ", but" or ", which" qualifies it: "..., but in different years", "..., which is standard for BPE"). A fix or a
+    safeguard anywhere in the sentence still takes it back (the readers check ``safeguards.describes_no_leak`` on the
+    whole sentence, semicolons included: "the label was kept in the features; that was fixed in v2").
 
     >>> stated_part("The test rows were also in training, and a clean split would fix it.", 30)
     'The test rows were also in training'
@@ -75,7 +77,7 @@ def stated_part(sentence: str, end: int) -> str:
 
 
 def first_sentence(text: str, states: Callable[[str], bool]) -> str | None:
-    """The first sentence of ``text`` (split after . ! ? ; and at line breaks) for which ``states`` holds, stripped;
+    """The first sentence of ``text`` (split after . ! ? and at line breaks) for which ``states`` holds, stripped;
     None when there is none (the leakage sentence readers' shared loop)."""
     for sentence in _SENTENCE.split(text or ""):
         if states(sentence):
