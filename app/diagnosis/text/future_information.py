@@ -34,7 +34,8 @@ _FUTURE = re.compile(
     r"(?:had|know|known|be\s+known)|"
     r"(?:is|are|was|were)\s*(?:not|n't)\s+(?:yet\s+)?(?:known|available)\s+at\s+(?:prediction|inference|scoring|"
     r"forecast)\s+time|(?:only\s+(?:populated|filled(?:\s+in)?|known|available|recorded|set)|(?:populated|"
-    r"filled(?:\s+in)?|recorded|set)\s+only)\s+after)", _I)
+    r"filled(?:\s+in)?|recorded|set)\s+only)\s+after|(?:values?|data|information|rows?|prices?)\s+from\s+after\s+"
+    r"(?:the\s+)?(?:prediction|forecast|scoring|cutoff|cut-off|decision|event|outcome))", _I)
 _MODEL_SIDE = re.compile(
     r"\b(?:feature\w*|input\w*|column\w*|train\w*|fit\w*|learn\w*|model\w*|encod\w*|lag\w*|window\w*|label\w*|"
     r"target\w*|backtest\w*)\b", _I)

@@ -40,7 +40,7 @@ _I = re.IGNORECASE
 _EVAL = re.compile(
     r"\b(?:test(?:ing|s)?|validation|valid|val|hold-?out|held-?out|evaluation|eval|dev(?:elopment)?\s+set|"
     r"leaderboard|benchmark)\b", _I)
-_TRAIN = re.compile(r"\b(?:(?:pre-?)?train(?:ing|ed)?|fit(?:ted|ting|s)?)\b", _I)
+_TRAIN = re.compile(r"\b(?:(?:pre-?)?train(?:ing|ed)?|fit(?:ted|ting|s)?|fine-?tun(?:e|ed|ing))\b", _I)
 ITEMS = (
     r"(?:images?|photos?|scans?|slides?|patients?|subjects?|participants?|speakers?|users?|customers?|individuals?|"
     r"donors?|animals?|rows?|records?|samples?|examples?|documents?|texts?|sentences?|clips?|chips?|tiles?|patches|"
@@ -60,12 +60,14 @@ _RELATION = re.compile(
     r"shared\b|\boverlap\w*|\bduplicat\w*|\bcopies\s+of\b|<->|\bacross\s+(?:the\s+)?(?:splits|sets)\b|"
     r"\b(?:included|contained|present)\s+in\s+(?:the\s+)?(?:pre-?)?train\w*\s+(?:data|set|folder|corpus|split|list)\b|"
     r"\b(?:train\w*\s+and\s+test|test\s+and\s+train\w*)\s+(?:data\s+|sets?\s+)?(?:combined|together|jointly)\b|"
-    r"\b(?:scaler|normali[sz]\w*|standardi[sz]\w*|encod\w*|vocabulary|tokeni[sz]er|pca|selection|selected|imputer|"
+    r"(?:\b|(?<=[a-z]))(?:scaler|Scaler|normali[sz]\w*|standardi[sz]\w*|encod\w*|vocabulary|tokeni[sz]er|pca|PCA|"
+    r"selection|selected|imputer|Imputer|"
     r"statistics|bins|binning|discreti[sz]\w*|min-?max)\b[^.;]{0,80}\b(?:whole|entire|full|all\s+(?:the\s+)?(?:rows|"
     r"data|samples))\b|"
     # the training side has already learned the evaluation items, or holds them
     r"\b(?:already|previously)\s+(?:been\s+)?(?:trained|fine-?tuned|fit(?:ted)?|learned)\s+(?:on|from)\b|"
-    r"\bcontain(?:s|ed|ing)?\s+(?:\w+\s+){0,2}?(?:the\s+)?(?:held-?out|test(?:ing)?|validation|evaluation)\s+"
+    r"\b(?:contain(?:s|ed|ing)?|includ(?:es|ed|ing))\s+(?:[\w'-]+\s+){0,2}?(?:the\s+)?(?:held-?out|test(?:ing)?|"
+    r"validation|evaluation)\s+"
     r"(?:[\w-]+\s+){0,2}?" + ITEMS + r"\b|"
     # items on both sides: "rows from 2021 to 2025 mixed into both train and test", "in the training folds and in the
     # held-out fold" (classes "spread across both train and test" is a stratified split)
@@ -80,7 +82,10 @@ _NOT_ITEMS = re.compile(
     r"\b(?:part\s+of|inside|in)\s+(?:the\s+)?(?:pre-?)?train\w*\s+(?:period|process|loop|phase|run|stage|time|"
     r"pipeline|procedure|script|code|repo\w*|budget)\b", _I)
 _NOT = re.compile(
-    r"\b(?:no|not|none|never|without|nothing|zero|different|separate|disjoint|distinct|unlike)\b|n't\b", _I)
+    r"\b(?:no|not|none|never|without|nothing|zero|unlike)\b|n't\b|"
+    r"\b(?:different|separate|disjoint|distinct)\b(?!\s+(?:file\s*)?(?:names?|filenames?|ids?|paths?)\b)", _I)
+"""A negation; "different", "separate" ... negate unless they describe only a name ("the same images under different
+file names" are the same items)."""
 
 
 def _states_sharing(sentence: str) -> bool:
