@@ -1,4 +1,4 @@
-"""The shared checker for the frozen diagnosis batches C to W (issue 13): one spec per batch, one set of
+"""The shared checker for the frozen diagnosis batches C to Y (issue 13): one spec per batch, one set of
 checks.
 
 Each batch is a JSON file of cases rephrased from public write-ups, frozen by sha256 before the changes it measures.
@@ -299,8 +299,9 @@ BATCHES = (
         # 28/50 (56 %; three gained, two of them leakage, one lost). No safety violation either time. An independent
         # review then showed the leakage sentence readers of 8c1db85 took hedges, fixes and checks for stated leaks;
         # on the final code (readers tightened on the review's own sentences, not on V): 26/50 (52 %), the two
-        # leakage cases lost again. No safety violation.
-        name="V", file="diagnosis_batch_v.json", prefix="hv", min_cases=45, measured=26 / 50,
+        # leakage cases lost again. No safety violation. Development data in session 16 (its leakage misses were read
+        # for the sentence readers): 27/50; training data since (the reader is fitted on A-W): 41/50 in-sample.
+        name="V", file="diagnosis_batch_v.json", prefix="hv", min_cases=45, measured=41 / 50,
         sha256="9320f173ba7aef84422debc3715868def9645db89a781a2bd9c0278e3e0108a7",
         domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrstu")),
@@ -314,11 +315,35 @@ BATCHES = (
         # the same violation. The lead then read hw_018: an intensified comparative ("way / far / much lower",
         # "significantly below") is now a large drop in words, never CLEAR (tests/test_diag_payload.py). On the final
         # code (also the review-tightened leakage readers): 29/50 (58 %), no violation; W's zero-violation figure is
-        # not held out for hw_018.
-        name="W", file="diagnosis_batch_w.json", prefix="hw", min_cases=45, measured=29 / 50,
+        # not held out for hw_018. Development data in session 16 (as V): 30/50; training data since (the reader is
+        # fitted on A-W): 46/50 in-sample.
+        name="W", file="diagnosis_batch_w.json", prefix="hw", min_cases=45, measured=46 / 50,
         sha256="315665f7e43e219e5d331cbbda307b1d59d181e93cb48e07b0d164a61e966a1b",
         domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrstuv")),
+    ),
+    Batch(
+        # Held out in session 16: written by two engineers who did not read the rules, from sources no batch A-W used,
+        # frozen (commit 28c8b1f, sha256 below, with Y) before it was run; its cases were never read by the lead.
+        # Written while the session's first change (abd9b0a) was made, so measured on the code at the start of
+        # session 16 (7c61aff): 26/50 (52 %), no safety violation; on the final code (ca41ade: the safeguards, the
+        # label-in-inputs reader and the new item relations, the reader refitted on A-W): 27/50 (54 %; three gained,
+        # one of them leakage, two lost), no safety violation.
+        name="X", file="diagnosis_batch_x.json", prefix="hx", min_cases=45, measured=27 / 50,
+        sha256="2f32b8d6edff0db0749e51346a07ba0739871f093d205d0fd24b1ef01a1af7b4",
+        domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
+        earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrstuvw")),
+    ),
+    Batch(
+        # Held out in session 16, a second time: written by two more engineers at the same time as X, from sources no
+        # batch A-W used (one, tensorflow/recommenders#119, is also X's hx_037: the writers claimed it at once),
+        # frozen with X (commit 28c8b1f) before it was run; never read by the lead. Measured once, on the session's
+        # final code (ca41ade): 32/50 (64 %), no safety violation.
+        name="Y", file="diagnosis_batch_y.json", prefix="hy", min_cases=45, measured=32 / 50,
+        sha256="42be7b37acbfa25e239d0f52b226e3a4836784617e2019a7ed6fdcb6ef95e010",
+        domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
+        earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrstuvwx")),
+        shared_with_earlier=("hy_039_overfitting",),
     ),
 )
 
