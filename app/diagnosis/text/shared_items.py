@@ -60,9 +60,10 @@ _RELATION = re.compile(
     r"shared\b|\boverlap\w*|\bduplicat\w*|\bcopies\s+of\b|<->|\bacross\s+(?:the\s+)?(?:splits|sets)\b|"
     r"\b(?:included|contained|present)\s+in\s+(?:the\s+)?(?:pre-?)?train\w*\s+(?:data|set|folder|corpus|split|list)\b|"
     r"\b(?:train\w*\s+and\s+test|test\s+and\s+train\w*)\s+(?:data\s+|sets?\s+)?(?:combined|together|jointly)\b|"
-    r"(?:\b|(?<=[a-z]))(?:scaler|Scaler|normali[sz]\w*|standardi[sz]\w*|encod\w*|vocabulary|tokeni[sz]er|pca|PCA|"
-    r"selection|selected|imputer|Imputer|"
-    r"statistics|bins|binning|discreti[sz]\w*|min-?max)\b[^.;]{0,80}\b(?:whole|entire|full|all\s+(?:the\s+)?(?:rows|"
+    # a preprocessing step (also inside an identifier: StandardScaler) fitted on the whole data
+    r"(?:(?-i:(?<=[a-z])(?:Scaler|Imputer|Encoder|Vectori[sz]er|PCA))|\b(?:scaler|normali[sz]\w*|standardi[sz]\w*|"
+    r"encod\w*|vocabulary|tokeni[sz]er|pca|selection|selected|imputer|statistics|bins|binning|discreti[sz]\w*|"
+    r"min-?max))\b[^.;]{0,80}\b(?:whole|entire|full|all\s+(?:the\s+)?(?:rows|"
     r"data|samples))\b|"
     # the training side has already learned the evaluation items, or holds them
     r"\b(?:already|previously)\s+(?:been\s+)?(?:trained|fine-?tuned|fit(?:ted)?|learned)\s+(?:on|from)\b|"
