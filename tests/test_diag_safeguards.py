@@ -72,6 +72,6 @@ def test_the_reviews_healthy_write_ups_are_not_leakage(name: str) -> None:
 def test_a_stated_leak_is_still_named() -> None:
     from app.diagnosis import diagnose
 
-    d = diagnose(prompt="Validation accuracy is 0.99 and test accuracy 0.98. Then I noticed the same patients appear in "
-                        "both the train and the test split.").payload()
+    d = diagnose(prompt=("Validation accuracy is 0.99 and test accuracy 0.98. Then I noticed the same patients "
+                         "appear in both the train and the test split.")).payload()
     assert d["primary_category"] == "data_leakage"

@@ -235,9 +235,9 @@ def grounding_level(m: ReaderModel, tax: TaxonomyResult, text: str) -> float | N
 def grounding_sentence(text: str, facts: dict[str, Any]) -> tuple[str, str] | None:
     """(what it states, the sentence) for the first sentence that may ground leakage: evaluation and training items
     are shared (``text.shared_items``), information from after the prediction time reaches the model
-    (``text.future_information``), or the label reaches the model's inputs (``text.target_in_inputs``). Where the rules read the share of evaluation rows found in training
-    (``overlap_fraction``), that number decides instead ("0.3% of test rows also appear in the training set" is not
-    leakage, 25% is)."""
+    (``text.future_information``), or the label reaches the model's inputs (``text.target_in_inputs``). Where the
+    rules read the share of evaluation rows found in training (``overlap_fraction``), that number decides instead
+    ("0.3% of test rows also appear in the training set" is not leakage, 25% is)."""
     shared = None if facts.get("overlap_fraction") is not None else shared_item_sentence(text)
     if shared is not None:
         return "evaluation and training items are shared", shared

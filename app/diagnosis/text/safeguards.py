@@ -13,7 +13,9 @@ on them:
 - a leak already removed: "the leak where test images appeared in the training set was fixed last week", "so we
   removed those columns before training";
 - the forecast target, not an input: "a 30-day lookback window to forecast future values of demand";
-- sameness across runs, not across the split: "test rows stay identical across runs".
+- sameness across runs, not across the split: "test rows stay identical across runs";
+- a choice made by design: "the target is defined from the sensor columns by design" (from the second review,
+  ``tests/fixtures/diagnosis_review_s16.json``).
 
 Such a sentence is not evidence of a current leak (``describes_no_leak``). Across the 1,450 write-ups of batches
 A-U, no sentence that a leakage check read matches this pattern, so no answer there changes.
