@@ -38,6 +38,25 @@ def _interrupted(*, from_console: bool) -> None:
     os._exit(130)
 
 
+def _log_unexpected(exc: BaseException) -> str:
+    """Write ``exc``'s traceback to the log file only (never to the terminal, never with local variable values, which
+    could hold a prompt or a key: ``setup_logging`` turns loguru's ``diagnose`` off) and say where it went."""
+    from loguru import logger
+
+    try:
+        from app.config import Settings
+        from app.logging_setup import setup_logging
+
+        settings = Settings()
+        setup_logging(settings, quiet=True)
+        where = f"the log file {settings.log_dir / 'mlfi.log'}"
+    except Exception:  # noqa: BLE001 - no usable settings: drop loguru's default handler (it prints locals)
+        logger.remove()
+        return "no log file (the settings could not be read)"
+    logger.opt(exception=exc).debug("unexpected error")
+    return where
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the group; turn known errors into one line on stderr and exit 2."""
     try:
@@ -52,12 +71,9 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(one_line(f"Error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"), err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - a bug of ours: one line for the user, the traceback in the log file
-        from loguru import logger
-
-        logger.opt(exception=exc).debug("unexpected error")
+        where = _log_unexpected(exc)
         first = one_line(str(exc), 200)
-        click.echo(f"Error: internal error ({type(exc).__name__}: {first}); details in the log file "
-                   "under the state dir (logs/mlfi.log)", err=True)
+        click.echo(f"Error: internal error ({type(exc).__name__}: {first}); details in {where}", err=True)
         sys.exit(1)
     if isinstance(rv, int):
         sys.exit(rv)

@@ -75,6 +75,8 @@ def test_export_writes_html_and_json_with_the_hash(
         ([], "exactly one of"),
         (["--prompt", "x", "--experiment", "e.json"], "exactly one of"),
         (["--experiment", "/nonexistent/e.json"], "experiment file not found"),
+        # bytes that are not UTF-8 reach argv as lone surrogates (os.fsdecode): session 16's user test crashed here
+        (["--prompt", "train 0.99 \udcff\udcfe\udc80 test 0.7"], "not UTF-8 text"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -114,3 +116,27 @@ def test_console_script_end_to_end(mlfi_env: Path) -> None:
     bad = subprocess.run([str(exe), "diagnose", "--prompt", "", "--json"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stdout == "" and bad.stderr.strip().count("\n") == 0
     assert bad.stderr.startswith("Error: empty prompt")
+    binary = subprocess.run([str(exe).encode(), b"diagnose", b"--prompt", b"\x7fELF\x02\x01\xff\xfe\x80\x81 raw",
+                             b"--json"], capture_output=True, text=True, timeout=120, check=False)
+    assert binary.returncode == 2 and binary.stdout == "" and binary.stderr.strip().count("\n") == 0, binary.stderr
+    assert "not UTF-8 text" in binary.stderr and "Traceback" not in binary.stderr
+
+
+def test_an_internal_error_is_one_line_without_a_traceback_or_local_values(
+    mlfi_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug of ours: one line naming the log file, exit 1; the traceback goes only to the log file, and never with
+    local variable values (loguru's default handler, active before set-up, prints them to the terminal)."""
+    from app.diagnosis import intake
+
+    def boom(_text: str) -> dict:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(intake, "parse_text", boom)
+    rc, out, err = run(["diagnose", "--prompt", "a prompt with sk-secret-value inside", "--json"], capsys)
+    assert rc == 1 and out == "" and err.count("\n") == 1, err
+    assert "internal error (RuntimeError: simulated bug)" in err and "Traceback" not in err
+    assert "sk-secret-value" not in err
+    log = Settings().log_dir / "mlfi.log"
+    assert "simulated bug" in log.read_text(encoding="utf-8") and "sk-secret-value" not in log.read_text(encoding="utf-8")
+    assert str(log) in err

@@ -63,6 +63,10 @@ def from_prompt(text: str | None) -> ExperimentRecord:
         raise InputError("empty prompt: describe the failed experiment (metrics per split, features, class balance)")
     if len(text) > MAX_PROMPT_CHARS:
         raise InputError(f"prompt too long ({len(text)} characters, at most {MAX_PROMPT_CHARS})")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 reach a str as lone surrogates (argv, surrogateescape)
+        raise InputError("the prompt is not UTF-8 text (binary or undecodable bytes)") from None
     data = parse_text(text)
     for _ in range(10):  # drop a value the parser misread rather than refuse the whole prompt
         try:
