@@ -75,3 +75,18 @@ def test_a_stated_leak_is_still_named() -> None:
     d = diagnose(prompt=("Validation accuracy is 0.99 and test accuracy 0.98. Then I noticed the same patients "
                          "appear in both the train and the test split.")).payload()
     assert d["primary_category"] == "data_leakage"
+
+
+def test_a_leak_removed_before_these_runs_is_not_named() -> None:
+    """A fresh user test (session 16): the feature named in "found a leak (the x column ...) and removed it" was still
+    read as a future-information input, so a healthy run after the fix was blocked as leakage."""
+    from app.diagnosis import diagnose
+
+    d = diagnose(prompt=("Fraud detector v3. Last sprint we found a leak (the chargeback_date column was in the "
+                         "features) and removed it before these runs; the numbers below are after the fix. Train AUC "
+                         "0.84, val AUC 0.82, held-out test AUC 0.81.")).payload()
+    assert d["primary_category"] != "data_leakage"
+    assert not any(e["category"] == "data_leakage" and e["concrete"] for e in d["evidence"])
+    still = diagnose(prompt=("Fraud detector v3: train AUC 0.99, test AUC 0.99. The chargeback_date column is in the "
+                             "features and is only filled in after the chargeback arrives.")).payload()
+    assert still["primary_category"] == "data_leakage"

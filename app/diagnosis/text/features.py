@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app.diagnosis.text.fragments import Facts, features_in, hedged, negated
+from app.diagnosis.text.safeguards import REMOVED, describes_no_leak
 from app.diagnosis.text.scan import Scan
 
 __all__ = ["ADDED_FEATURE", "DOMINANT", "FEATURE_REFERENCE", "KNOWN_ONLY_AFTER", "feature_facts"]
@@ -69,6 +70,9 @@ def feature_facts(scan: Scan, s: int, e: int, out: Facts) -> None:
     if feats and DOMINANT.search(seg):
         for name in feats:
             out.feature_flags.setdefault(name, {})["dominant"] = True
+    if feats and REMOVED.search(seg) and describes_no_leak(seg):  # "... and removed it before these runs"
+        for name in feats:
+            out.feature_flags.setdefault(name, {})["removed"] = True
     after = KNOWN_ONLY_AFTER.search(seg)
     if after and feats and not negated(scan.masked, s, s + after.start()):
         for name in feats:

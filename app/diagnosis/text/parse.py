@@ -247,9 +247,10 @@ def parse_text(text: str) -> dict[str, Any]:
     if b.observations:
         rec["observations"] = b.observations
     flags = facts.feature_flags
-    names = list(dict.fromkeys(sc.features))
+    # a feature a sentence says was removed ("found a leak (the x column ...) and removed it") is no input any more
+    names = [n for n in dict.fromkeys(sc.features) if not flags.get(n, {}).get("removed")]
     if names:
-        rec["features"] = [{"name": n, **flags.get(n, {})} for n in names]
+        rec["features"] = [{"name": n, **{k: v for k, v in flags.get(n, {}).items() if k != "removed"}} for n in names]
     if facts.concerns:
         rec["concerns"] = [
             {

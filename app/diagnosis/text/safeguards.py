@@ -11,7 +11,8 @@ on them:
   remain original";
 - the concept: "leakage happens when the same patients appear in train and test";
 - a leak already removed: "the leak where test images appeared in the training set was fixed last week", "so we
-  removed those columns before training";
+  removed those columns before training", "we found a leak (the chargeback_date column ...) and removed it before
+  these runs" (a fresh user test, session 16: a feature named in such a sentence is no longer an input);
 - the forecast target, not an input: "a 30-day lookback window to forecast future values of demand";
 - sameness across runs, not across the split: "test rows stay identical across runs";
 - a choice made by design: "the target is defined from the sensor columns by design" (from the second review,
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NO_CURRENT_LEAK", "describes_no_leak"]
+__all__ = ["NO_CURRENT_LEAK", "REMOVED", "describes_no_leak"]
 
 _ENTITY = (r"(?:patient|subject|user|speaker|participant|customer|person|donor|animal|household|device|driver|"
            r"individual|group|family|families|site|hospital)")
@@ -42,13 +43,17 @@ NO_CURRENT_LEAK = re.compile(
     r"\b(?:happens|occurs|arises) (?:when|if)\b|\bby design\b|"
     # a leak already removed
     r"\b(?:was|were|has been|have been|got|is now|are now) (?:\w+ )?(?:fixed|resolved|corrected|eliminated)\b|"
-    r"\bso we (?:removed|dropped|excluded)\b|\bwe (?:removed|dropped|excluded) (?:those|these|them|it)\b|"
+    r"\bso we (?:removed|dropped|excluded)\b|\b(?:removed|dropped|excluded) (?:those|these|them|it)\b|"
     # the future as the forecast target, sameness across runs
     r"\b(?:forecast|predict)\w*\s+(?:the\s+)?(?:\w+\s+)?future (?:values?|demand|prices?|sales|load|steps?)\b|"
     r"\bacross (?:runs|seeds|experiments|restarts|trials)\b",
     re.IGNORECASE,
 )
 """What keeps a sentence that names a leakage mechanism from stating a current leak (module docstring)."""
+
+
+REMOVED = re.compile(r"\b(?:removed|dropped|excluded)\b", re.IGNORECASE)
+"""A sentence that describes no current leak and says a step removed something: the features it names are gone."""
 
 
 def describes_no_leak(sentence: str) -> bool:
