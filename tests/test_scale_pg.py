@@ -280,7 +280,7 @@ class _Recorder:
         self.pids: list[int] = []
         self.records: list[tuple[str, float, int | None]] = []
         self.lock = threading.Lock()
-        self.connections = 0                  # senders looked up (one per connection)
+        self.connections = 0                  # sender lookups (one per connection, again after a miss)
         self.hold_pid: int | None = None
         self.held: tuple[str, float] | None = None    # (path, arrival) of the request being held
         self.arrived, self.release = threading.Event(), threading.Event()
@@ -358,11 +358,13 @@ def rec_server() -> Iterator[tuple[str, _Recorder]]:
 
     class Handler(_Handler):
         pid: int | None = None
-        resolved = False
 
         def do_POST(self) -> None:
-            if not self.resolved:        # once per connection (this handler serves all its requests)
-                self.pid, self.resolved = rec.sender(self.client_address[1], self.server.server_address[1]), True
+            # once per connection (this handler serves all its requests), until found: a lookup that missed (seen in
+            # session 16's CI under load: one kept-alive connection, 191 requests without a sender) is tried again
+            # on the connection's next request instead of leaving every later request of it unknown
+            if self.pid is None:
+                self.pid = rec.sender(self.client_address[1], self.server.server_address[1])
             if rec.record(self.path, self.pid):
                 rec.arrived.set()
                 rec.release.wait(60)     # the answer is sent when the test says so
