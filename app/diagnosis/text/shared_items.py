@@ -32,7 +32,7 @@ import re
 
 from app.diagnosis.text.evaluation_setup import BY_DESIGN
 from app.diagnosis.text.safeguards import describes_no_leak
-from app.diagnosis.text.stated import first_sentence, stated_part, states_fact
+from app.diagnosis.text.stated import first_sentence, stated_match
 
 __all__ = ["ITEMS", "shared_item_sentence"]
 
@@ -94,17 +94,17 @@ def _states_sharing(sentence: str) -> bool:
     if not (_EVAL.search(s) and _TRAIN.search(s)) or BY_DESIGN.search(s) or _NOT_ITEMS.search(s) \
             or describes_no_leak(s):  # a fix, a safeguard or the concept anywhere in the sentence
         return False
-    return any(_relates(s, m) for m in _RELATION.finditer(s))  # "same patient" may be a population, a later one not
+    # every relation is tried ("same patient" may be a population, a later one items), each judged on its own clause
+    # (what follows does not take it back: "..., and a clean split would fix it")
+    return stated_match(s, _RELATION, _NOT, lambda m: _binds_items(s, m))
 
 
-def _relates(s: str, m: re.Match[str]) -> bool:
-    """The relation ``m`` binds items of the two sides, stated as a fact."""
+def _binds_items(s: str, m: re.Match[str]) -> bool:
+    """The relation ``m`` binds items of the two sides (not a population, not a bare overlap of curves)."""
     if _NEEDS_ITEM.match(m.group(0)) and not _ANY_ITEM.search(s):
         return False
-    if m.group(0).lower().startswith("same") and _POPULATION.search(s[: m.start()]) and _PEOPLE.search(m.group(0)):
-        return False
-    part = stated_part(s, m.end())  # what follows the stated clause does not take it back ("..., and a clean split
-    return states_fact(part) and not _NOT.search(part)  # would fix it")
+    return not (m.group(0).lower().startswith("same") and _POPULATION.search(s[: m.start()])
+                and _PEOPLE.search(m.group(0)))
 
 
 def shared_item_sentence(text: str) -> str | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["first_sentence", "stated_part", "states_fact"]
+__all__ = ["first_sentence", "stated_match", "stated_part", "states_fact"]
 
 _I = re.IGNORECASE
 _QUESTION = re.compile(
@@ -74,6 +74,25 @@ def stated_part(sentence: str, end: int) -> str:
     """
     m = _CLAUSE_END.search(sentence, end)
     return sentence[: m.start()] if m else sentence
+
+
+def stated_match(sentence: str, relation: re.Pattern[str], negation: re.Pattern[str],
+                 binds: Callable[[re.Match[str]], bool] | None = None) -> bool:
+    """Does some match of ``relation`` in ``sentence`` (one ``binds`` accepts, if given) sit in a clause that states a
+    fact (``stated_part``, ``states_fact``) without ``negation``? The leakage sentence readers' shared test of a
+    relation they found.
+
+    >>> stated_match("The test rows were also in training, and a clean split would fix it.",
+    ...              re.compile(r"also in"), re.compile(r"\\bnot\\b"))
+    True
+    """
+    for m in relation.finditer(sentence):
+        if binds is not None and not binds(m):
+            continue
+        part = stated_part(sentence, m.end())
+        if states_fact(part) and not negation.search(part):
+            return True
+    return False
 
 
 def first_sentence(text: str, states: Callable[[str], bool]) -> str | None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 
 from app.diagnosis.text.safeguards import describes_no_leak
-from app.diagnosis.text.stated import first_sentence, stated_part, states_fact
+from app.diagnosis.text.stated import first_sentence, stated_match
 
 __all__ = ["target_in_inputs_sentence"]
 
@@ -52,13 +52,7 @@ _NOT = re.compile(r"\b(?:no|not|never|without|none)\b|n't\b", _I)
 
 def _states_target(sentence: str) -> bool:
     s = sentence.strip()
-    if describes_no_leak(s):
-        return False
-    for m in _RELATION.finditer(s):
-        part = stated_part(s, m.end())
-        if states_fact(part) and not _NOT.search(part):
-            return True
-    return False
+    return not describes_no_leak(s) and stated_match(s, _RELATION, _NOT)
 
 
 def target_in_inputs_sentence(text: str) -> str | None:
