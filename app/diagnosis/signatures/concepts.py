@@ -105,15 +105,21 @@ def detect_rate(text: str) -> tuple[float, str] | None:
 
 _DATA = r"(?:data|dataset|data set|set|cohort|population|distribution|domain|corpus|images|text|inputs?|samples|" \
         r"traffic|patients|customers|users|case mix|hospital|site|sensors?)"
+# the training split itself: "the scaler is fitted on the training rows only" is how a leak is kept out, not a model
+# that has seen one kind of data only ("trained only on the training data from 2019" still is)
+_TRAIN_SPLIT = (r"(?:the |our |its )?train(?:ing)?(?:[- ](?:rows|set|split|data|folds?|portion|part|samples|partition|"
+                r"subset|examples))?")
+_NOT_TRAIN_SPLIT = r"(?! " + _TRAIN_SPLIT + r"\s*(?:[,.;:)]|$|\b(?:and|then|before|after|so|to)\b))"
 CONCEPT_CUES: tuple[Cue, ...] = (
     _cue("said_data_differs",
          r"\b(?:differs?|different|differ(?:ed|ing)|dissimilar|unlike|mismatch\w*|shift\w*)\b[^.;]{0,40}\b"
          r"(?:from|to|than|between)\b|\bnot (?:\w+ )?representative of\b|\b(?:looks?|is|are|was|were) nothing like\b|"
-         r"\b(?:trained|fine-?tuned|fitted)\b[^.;]{0,30}\bon [^.;]{0,40}\bonly\b|\b(?:distribution|vocabulary|language|"
+         r"\b(?:trained|fine-?tuned|fitted)\b[^.;]{0,30}\bon (?!" + _TRAIN_SPLIT + r" only\b)[^.;]{0,40}\bonly\b|"
+         r"\b(?:distribution|vocabulary|language|"
          r"slang|mix|behaviou?r|population|demographics?|user base|customer base|case mix)\b[^.;]{0,30}\b(?:has |have |had )?"
          r"(?:changed|shifted|evolved|drifted)\b|\b(?:only|exclusively|solely) "
-         r"(?:been )?(?:trained|fine-?tuned|pre-?trained|fitted) on\b|\b(?:trained|fine-?tuned|fitted) (?:only|"
-         r"exclusively|solely) on\b|\b(?:other|different|new) (?:kinds?|types?|sorts?|styles?) of\b|"
+         r"(?:been )?(?:trained|fine-?tuned|pre-?trained|fitted) on\b" + _NOT_TRAIN_SPLIT + r"|\b(?:trained|fine-?tuned|"
+         r"fitted) (?:only|exclusively|solely) on\b" + _NOT_TRAIN_SPLIT + r"|\b(?:other|different|new) (?:kinds?|types?|sorts?|styles?) of\b|"
          r"\bout[- ]of[- ](?:domain|distribution)\b|\b(?:domain|distribution|covariate|dataset) (?:shift|gap|"
          r"mismatch)\b|\bcase mix\b",
          _DATA + r"|\b(?:training|trained|test|validation|production|live|deploy\w*|reviews|emails|scans|photos|"

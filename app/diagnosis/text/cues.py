@@ -78,8 +78,12 @@ BLANK_GAP = re.compile(r"^[\s%]*$")
 # a reference model whose score is quoted next to the model's own: "the naive baseline is 205", "previous model (13.1)"
 _REFERENCE_MODEL = (
     r"(?:baselines?|benchmark|na[i\u00ef]ve(?:\s+\w+)?|(?:previous|prior|old|older|last|existing|legacy|incumbent|"
-    r"current production)\s+(?:model|version|release|system|run)|champion(?:\s+model)?|majority[- ]class(?:\s+\w+)?|"
-    r"dummy(?:\s+\w+)?|random guess\w*|always predicting \w+)"
+    r"current production|current)\s+(?:[\w-]+(?:'s)?\s+)?(?:model|version|release|system|run|classifier|pipeline)|"
+    r"champion(?:\s+model)?|majority[- ]class(?:\s+\w+)?|dummy(?:\s+\w+)?|random guess\w*|always predicting \w+|"
+    # the model before this work, or another team's figure: "41 % for the base model", "the zero-shot checkpoint"
+    r"(?:base|pre-?trained|original|untuned|vanilla|off-the-shelf|zero-shot|stock|reference|teacher|published|"
+    r"paper'?s?|sota|state-of-the-art)\s+(?:model|checkpoint|version|system|network|classifier|results?|numbers?)|"
+    r"(?:the\s+)?(?:[\w-]+\s+){0,2}team\s+(?:usually|typically|normally)\s+(?:gets?|sees?|reports?|reaches))"
 )
 REF_BEFORE = re.compile(
     _REFERENCE_MODEL + r"(?:\s*\(\w+\))?[\s:=(~]*(?:(?:is|was|of|at|gets?|got|scores?|scored|had|has|with|"

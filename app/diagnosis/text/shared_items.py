@@ -50,15 +50,16 @@ ITEMS = (
 )
 """Items an evaluation set and a training set can share (not "data", "distribution" or "source")."""
 _ANY_ITEM = re.compile(r"\b" + ITEMS + r"\b", _I)
+_TRAIN_SIDE = r"(?:(?:pre-?)?train\w*|fine-?tun\w*)"  # "part of the fine-tuning corpus" is a training side too
 _RELATION = re.compile(
     r"\bsame\s+(?:\d[\d,]*\s+)?(?:[\w-]+\s+)?" + ITEMS + r"\b|"
     r"\b(?:also|already)\s+(?:\w+\s+){0,2}?(?:in|inside|part\s+of|present\s+in|appear\w*\s+in|seen|used\s+"
     r"(?:in|for|during)\s+(?:the\s+)?(?:pre-?)?train\w*)\b|"
     r"\bappear\w*\s+(?:again\s+)?in\s+(?:both|all\b)|\bin\s+(?:both|all\s+(?:three|two|the))\s+(?:splits|sets)\b|"
-    r"\bpart\s+of\s+(?:the\s+|its\s+|their\s+)?(?:pre-?)?train\w*\s+(?:data|set|corpus|folder|split|pool|list)\b|"
+    r"\bpart\s+of\s+(?:the\s+|its\s+|their\s+)?" + _TRAIN_SIDE + r"\s+(?:data|set|corpus|folder|split|pool|list)\b|"
     r"\bshar(?:e|es|ing)\s+(?:\w+\s+){0,3}?" + ITEMS + r"\b|\b" + ITEMS + r"\s+(?:\w+\s+){0,3}?(?:are|were|is|was)\s+"
     r"shared\b|\boverlap\w*|\bduplicat\w*|\bcopies\s+of\b|<->|\bacross\s+(?:the\s+)?(?:splits|sets)\b|"
-    r"\b(?:included|contained|present)\s+in\s+(?:the\s+)?(?:pre-?)?train\w*\s+(?:data|set|folder|corpus|split|list)\b|"
+    r"\b(?:included|contained|present)\s+in\s+(?:the\s+)?" + _TRAIN_SIDE + r"\s+(?:data|set|folder|corpus|split|list)\b|"
     r"\b(?:train\w*\s+and\s+test|test\s+and\s+train\w*)\s+(?:data\s+|sets?\s+)?(?:combined|together|jointly)\b|"
     # a preprocessing step (also inside an identifier: StandardScaler) fitted on the whole data
     r"(?:(?-i:(?<=[a-z])(?:Scaler|Imputer|Encoder|Vectori[sz]er|PCA))|\b(?:scaler|normali[sz]\w*|standardi[sz]\w*|"

@@ -1,0 +1,85 @@
+"""Three misreadings left open by session 16's user test, fixed by the idea behind each (issue 13, session 17).
+
+- A safeguard read as a model that saw one kind of data only: "the scaler is fitted on the training rows only, then
+  applied to val and test" blocked a healthy write-up as data unlike training.
+- Another model's figure read as this model's test score: "against 41 % for the base model" became the test accuracy
+  and an input contradiction, then overfitting.
+- Evaluation items inside the fine-tuning data read as something else than leakage: "the test documents had been
+  part of the fine-tuning corpus".
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.diagnosis import diagnose
+from app.diagnosis.signatures.concepts import concept_facts
+from app.diagnosis.text.parse import parse_text
+from app.diagnosis.text.shared_items import shared_item_sentence
+
+HEALTHY_SCALER = (
+    "We trained a gradient boosting model on 40k loan applications. The scaler is fitted on the training rows only, "
+    "then applied to val and test. Train AUC 0.86, validation AUC 0.85, test AUC 0.85."
+)
+BASE_MODEL = (
+    "Our fine-tuned classifier reaches 0.74 accuracy on the held-out test set, against 41% for the base model. "
+    "Train accuracy is 0.77."
+)
+FINE_TUNING_LEAK = (
+    "We fine-tuned a retriever and got recall@10 of 0.93 on our test queries, far above the 0.61 of last quarter's "
+    "model. Later we found that the test documents had been part of the fine-tuning corpus."
+)
+
+
+@pytest.mark.parametrize("sentence", [
+    "The scaler is fitted on the training rows only, then applied to val and test.",
+    "The encoder was fitted only on the training split.",
+    "The imputer is fitted on train only.",
+])
+def test_a_step_fitted_on_the_training_split_only_is_no_data_difference(sentence: str) -> None:
+    assert "said_data_differs" not in concept_facts(sentence)[0]
+
+
+@pytest.mark.parametrize("sentence", [
+    "The model was trained only on the training data from 2019.",
+    "We trained on hospital A scans only.",
+    "It was fine-tuned only on news articles.",
+])
+def test_a_model_trained_on_one_kind_of_data_only_still_differs(sentence: str) -> None:
+    assert concept_facts(sentence)[0].get("said_data_differs") is True
+
+
+def test_the_healthy_scaler_write_up_is_not_blocked() -> None:
+    p = diagnose(prompt=HEALTHY_SCALER).payload()
+    assert p["primary_category"] == "unknown"
+    assert p["deployment_gate"] != "BLOCKED_PENDING_HUMAN_REVIEW"
+
+
+@pytest.mark.parametrize(("text", "score", "baseline"), [
+    (BASE_MODEL, 0.74, 0.41),
+    (FINE_TUNING_LEAK, 0.93, 0.61),
+    ("Test F1 is 0.70, while the pretrained checkpoint scored 0.52.", 0.70, 0.52),
+    ("We get 0.81 on test, the 0.78 the risk team usually gets is our bar.", 0.81, 0.78),
+])
+def test_another_models_figure_is_a_baseline_not_the_test_score(text: str, score: float, baseline: float) -> None:
+    rec = parse_text(text)
+    assert list(rec["metrics"]["test"].values()) == [pytest.approx(score)]
+    assert rec["baseline_score"] == pytest.approx(baseline)
+    assert "input_conflicts" not in rec
+
+
+def test_the_base_model_write_up_has_no_contradiction_and_no_failure() -> None:
+    p = diagnose(prompt=BASE_MODEL).payload()
+    assert p["contradictions"] == []
+    assert p["primary_category"] == "unknown"
+
+
+def test_evaluation_items_in_the_fine_tuning_data_are_shared_items() -> None:
+    assert shared_item_sentence(FINE_TUNING_LEAK) == (
+        "Later we found that the test documents had been part of the fine-tuning corpus."
+    )
+    assert shared_item_sentence("The test documents were included in the fine-tuning set.") is not None
+    assert shared_item_sentence("The test documents were never part of the fine-tuning corpus.") is None
+    p = diagnose(prompt=FINE_TUNING_LEAK).payload()
+    assert p["primary_category"] == "data_leakage"
+    assert p["deployment_gate"] == "BLOCKED_PENDING_HUMAN_REVIEW"
