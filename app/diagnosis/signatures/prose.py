@@ -189,6 +189,18 @@ CUES: tuple[Cue, ...] = (
          unless=r"\b(?:skipping step|reducing loss scale|loss scaler?\b[^.;]{0,20}\b(?:reduc|lower|halv)\w*)|"
                 r"^\W*gradient overflow\W*$|"  # the dynamic loss scaler's routine message, not a divergence
                 + VAL_LOSS_DIVERGES.pattern),   # a held-out loss that "diverges" (turns up): overfitting
+    # NaN before any update could diverge: the first forward pass already meets a non-finite input, label or log(0)
+    # ("the first epoch" is many updates, so it does not count)
+    _cue("said_nan_from_start",
+         r"\b(?:loss|outputs?|predictions?|logits|values?)\w*\b",
+         r"\b(?:nan|inf|infinity|non-?finite)\b",
+         r"\b(?:from the (?:very )?(?:start|beginning|outset|first (?:step|batch|iteration|update|forward pass))|"
+         r"(?:at|on|in|after|during) the (?:very )?first (?:step|batch|iteration|update|forward pass|mini-?batch)|"
+         r"(?:for |at |on )?every (?:single )?(?:step|batch|iteration|epoch)|right away|immediately|straight away|"
+         r"at (?:step|iteration) [01]\b|before (?:any|a single) (?:update|step|epoch)|from (?:step|iteration) [01]\b)"),
+    _cue("said_half_precision",
+         r"\b(?:fp16|float16|half[- ]precision|mixed[- ]precision|use_fp16|amp|bf16|bfloat16|autocast|gradscaler|"
+         r"precision[:=]? ?16)\b", statement=False),
     _cue("said_seed_variance",
          r"\b(?:seeds?|runs?|restarts?|re-?runs?)\b",
          r"\b(?:(?:more than |over |by )?\d+(?:\.\d+)? ?(?:percentage )?points|\d+ ?pp|half of (?:my|the) runs|"

@@ -98,7 +98,8 @@ _COUNT_PREFIX = re.compile(
     r"max[ _]depth|depth|num[ _]leaves|n[ _]estimators|estimators|patience|warm-?up|temperature|"
     # a name with a number is a label, not a value: "class 1", "hospital 2", "figure 3", "stage 2"
     r"class|label|category|cluster|group|figure|fig\.|table|section|issue|phase|stage|part|type|rank|hospital|"
-    r"site|sensor|camera|gpu|node)|#)\s*[-:=]?\s*$",
+    r"site|sensor|camera|gpu|node|chapter|ch\.|page|line|cell|lesson|exercise|appendix|equation|eq\.|"
+    r"python|cuda|ubuntu|release)|#)\s*[-:=]?\s*$",
     _I,
 )
 # a hyper-parameter or other named setting: "C=0.001", "max_depth=14" (masked as a feature), "p = 0.03"

@@ -1,4 +1,6 @@
-"""Three misreadings left open by session 16's user test, fixed by the idea behind each (issue 13, session 17).
+"""Readings fixed in session 17 by the idea behind each (issue 13).
+
+Three misreadings left open by session 16's user test:
 
 - A safeguard read as a model that saw one kind of data only: "the scaler is fitted on the training rows only, then
   applied to val and test" blocked a healthy write-up as data unlike training.
@@ -6,6 +8,13 @@
   and an input contradiction, then overfitting.
 - Evaluation items inside the fine-tuning data read as something else than leakage: "the test documents had been
   part of the fine-tuning corpus".
+
+Two from the held-out batches X and Y, read after they were measured (development data now):
+- A number after "chapter", "line", "page" or "cell" is a label, not a score ("chapter 3" became a score of 0.03
+  and made a validation copy of the training set read as underfitting).
+- A loss that is NaN from the first step, before any update could diverge, points at non-finite inputs: the
+  diagnosis names data quality as a risk, with the check that confirms it (half precision overflows there too, so it
+  does not count then).
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import pytest
 
 from app.diagnosis import diagnose
 from app.diagnosis.signatures.concepts import concept_facts
+from app.diagnosis.signatures.facts import read_facts
 from app.diagnosis.text.parse import parse_text
 from app.diagnosis.text.shared_items import shared_item_sentence
 
@@ -83,3 +93,38 @@ def test_evaluation_items_in_the_fine_tuning_data_are_shared_items() -> None:
     p = diagnose(prompt=FINE_TUNING_LEAK).payload()
     assert p["primary_category"] == "data_leakage"
     assert p["deployment_gate"] == "BLOCKED_PENDING_HUMAN_REVIEW"
+
+
+@pytest.mark.parametrize("text", [
+    "Working through chapter 3 of the book, the validation images are the training images.",
+    "In train.py (around line 53) I decode the sequences; see page 12 and cell 4 of the notebook.",
+])
+def test_a_number_that_names_a_chapter_line_page_or_cell_is_no_score(text: str) -> None:
+    assert "metrics" not in parse_text(text)
+
+
+def test_a_validation_copy_of_the_training_set_is_not_underfitting() -> None:
+    p = diagnose(prompt=(
+        "Working through chapter 3: the two cells that fetch the training and the validation data download the "
+        "same file. So the 'validation' images are the training images.")).payload()
+    assert p["primary_category"] != "underfitting"
+    assert p["deployment_gate"] == "BLOCKED_PENDING_HUMAN_REVIEW"
+
+
+@pytest.mark.parametrize(("text", "from_start"), [
+    ("When I train, the loss is NaN for every single step, from the start.", True),
+    ("The loss is nan at the very first iteration.", True),
+    ("Loss is nan right away.", True),
+    ("The loss goes to nan right after the first epoch.", False),
+    ("The loss was fine for 3 epochs and then became nan.", False),
+    ("With fp16 the loss is NaN from the very first step; in fp32 it trains fine.", False),
+])
+def test_a_nan_loss_before_any_update_is_read(text: str, from_start: bool) -> None:
+    assert bool(read_facts(text)[0].get("said_nan_from_start")) is from_start
+
+
+def test_a_nan_loss_from_the_start_names_data_quality_as_a_risk_with_its_check() -> None:
+    p = diagnose(prompt="When I train, the loss is NaN for every single step, from the start. I built the "
+                        "dataset myself from the sensor CSVs.").payload()
+    assert "data_quality" in [p["primary_category"], *p["secondary_risks"]]
+    assert any(e["rule_id"] == "sig.nonfinite_inputs" for e in p["evidence"])
