@@ -60,6 +60,8 @@ def test_step_logs_show_nan_explosion_chance_plateau_and_rising_validation_loss(
          "code_select_before_cv"),
         ("df = df.sort_values('date')  # daily prices\ncv = KFold(n_splits=5, shuffle=True)", "code_shuffled_time_split"),
         ("auc = roc_auc_score(y_test, clf.predict(X_test))", "code_auc_on_labels"),
+        ("X_train = sc.fit_transform(X_train)\nX_test = sc.fit_transform(X_test)", "code_fit_on_eval"),
+        ("train = scaler.fit_transform(train)\nvalid = scaler.fit_transform(valid)", "code_fit_on_eval"),
     ],
 )
 def test_code_snippets_reveal_the_mistake(code: str, fact: str) -> None:
@@ -71,7 +73,9 @@ def test_correct_code_raises_no_code_fact() -> None:
         "X_tr, X_te, y_tr, y_te = train_test_split(X, y, stratify=y)\n"
         "pipe = make_pipeline(StandardScaler(), SelectKBest(k=20), LogisticRegression())\n"
         "cross_val_score(pipe, X_tr, y_tr, cv=TimeSeriesSplit(5))\n"
-        "val_loader = DataLoader(val_ds)\nroc_auc_score(y_te, pipe.predict_proba(X_te)[:, 1])"
+        "val_loader = DataLoader(val_ds)\nroc_auc_score(y_te, pipe.predict_proba(X_te)[:, 1])\n"
+        "sc = StandardScaler().fit(X_tr)\nX_te = sc.transform(X_te)\n"
+        "model.fit(X_tr, y_tr, validation_data=(X_val, y_val))"
     )
     assert code_facts(good) == {}
 
@@ -109,7 +113,7 @@ def test_every_signature_is_complete_and_names_facts_that_exist() -> None:
                     "log_heldout_acc_range", "log_train_acc_max"}
     parser_facts |= {"code_eval_on_train", "code_fit_before_split", "code_select_before_cv",
                      "code_shuffled_time_split", "code_auc_on_labels", "code_unshuffled_validation_split",
-                     "code_window_includes_target"}
+                     "code_window_includes_target", "code_fit_on_eval"}
     for s in sigs:
         assert s.source.startswith("https://") and s.check and s.fix and s.symptoms, s.id
         for c in (*s.requires, *s.needs, *s.supports, *s.against):

@@ -6,6 +6,8 @@ Each fact is a position test on the snippet, not a reading of prose:
   (``test_loader = DataLoader(train_ds)``, ``val_loader = dataset(train=True)``);
 - ``code_fit_before_split``: a scaler, imputer, encoder, selector or resampler is fit on the data before the
   first split or cross-validation call;
+- ``code_fit_on_eval``: a transformer or resampler is fit on the evaluation split itself
+  (``scaler.fit_transform(test)``, ``imputer.fit(X_val)``): its statistics come from the rows being scored;
 - ``code_select_before_cv``: feature selection (``SelectKBest``, ``RFE``, importances, a t-test) before it;
 - ``code_shuffled_time_split``: ``KFold(shuffle=True)``/``train_test_split`` on rows that are time-ordered;
 - ``code_auc_on_labels``: ``roc_auc_score`` given predicted labels or its arguments swapped;
@@ -32,6 +34,11 @@ _SPLIT = re.compile(r"\b(?:train_test_split|cross_val\w{0,12}|KFold|StratifiedKF
 _TRANSFORM = re.compile(r"\b(?:fit_transform|fit_resample)\([ \t]{0,4}(?!\w{0,8}(?:train|_tr\b))[A-Za-z_][\w.]{0,40}|"
                         r"\b(?:StandardScaler|MinMaxScaler|RobustScaler|SimpleImputer|PCA|TfidfVectorizer|"
                         r"OneHotEncoder|SMOTE)\([^)\n]{0,80}\)\.fit\w{0,10}\([ \t]{0,4}(?:X|df|data)\b", _I)
+# a preprocessing fit whose first argument is the evaluation split ("the model" fits use .fit(X, y) on training data)
+_FIT_ON_EVAL = re.compile(r"\b(?:scaler|imputer|encoder|vectori[sz]er|normali[sz]er|pca|transformer|sc|ss|mms|std|"
+                          r"StandardScaler\(\)|MinMaxScaler\(\)|RobustScaler\(\)|\w{0,20}_scaler)\w{0,12}\s?\.\s?"
+                          r"(?:fit|fit_transform)\([ \t]{0,4}(?:[xX]_?|df_?|data_?)?(?:test|val|valid|validation|dev|"
+                          r"holdout|eval)\w{0,12}\b", _I)
 _SELECT = re.compile(r"\b(?:SelectKBest|SelectPercentile|RFE|RFECV|VarianceThreshold|mutual_info_\w+|"
                      r"f_classif|ttest_ind|feature_importances\w{0,4})\b[^\n]{0,80}?\b(?:X|df|data)\b", _I)
 _ALL_ROWS = re.compile(r"#[^\n]{0,60}\b(?:all|whole|entire|full|complete)\b", _I)
@@ -62,6 +69,8 @@ def code_facts(text: str) -> dict[str, bool]:
     ['code_fit_before_split', 'code_select_before_cv']
     >>> code_facts("X_tr, X_te = train_test_split(X)\\nsc = StandardScaler().fit(X_tr)")
     {}
+    >>> code_facts("train = scaler.fit_transform(train)\\ntest = scaler.fit_transform(test)")
+    {'code_fit_on_eval': True}
     """
     facts: dict[str, bool] = {}
     if _EVAL_ON_TRAIN.search(text):
@@ -75,6 +84,8 @@ def code_facts(text: str) -> dict[str, bool]:
             facts["code_fit_before_split"] = True
         if fit is not None and fit < split:
             facts["code_fit_before_split"] = True
+    if _FIT_ON_EVAL.search(text):
+        facts["code_fit_on_eval"] = True
     if _SHUFFLED.search(text) and _TIME.search(text):
         facts["code_shuffled_time_split"] = True
     if _AUC_LABELS.search(text):
