@@ -12,6 +12,10 @@ Three misreadings left open by session 16's user test:
 Two from the held-out batches X and Y, read after they were measured (development data now):
 - A number after "chapter", "line", "page" or "cell" is a label, not a score ("chapter 3" became a score of 0.03
   and made a validation copy of the training set read as underfitting).
+- "I get the same picture" is the same outcome, not the same image in train and test (a hard negative was named
+  leakage on it).
+- A bracketed literal assigned to a variable in code ("x = csc_matrix(np.array([[0., 1.], ...") is data the code
+  builds, not a confusion matrix it printed.
 - A loss that is NaN from the first step, before any update could diverge, points at non-finite inputs: the
   diagnosis names data quality as a risk, with the check that confirms it (half precision overflows there too, so it
   does not count then).
@@ -23,6 +27,7 @@ import pytest
 
 from app.diagnosis import diagnose
 from app.diagnosis.signatures.concepts import concept_facts
+from app.diagnosis.signatures.confusion import confusion_facts
 from app.diagnosis.signatures.facts import read_facts
 from app.diagnosis.text.parse import parse_text
 from app.diagnosis.text.shared_items import shared_item_sentence
@@ -128,3 +133,18 @@ def test_a_nan_loss_from_the_start_names_data_quality_as_a_risk_with_its_check()
                         "dataset myself from the sensor CSVs.").payload()
     assert "data_quality" in [p["primary_category"], *p["secondary_risks"]]
     assert any(e["rule_id"] == "sig.nonfinite_inputs" for e in p["evidence"])
+
+
+def test_the_same_picture_as_an_outcome_is_no_duplicate() -> None:
+    facts = read_facts("I reshuffled images between my train, valid and test folders and retrained, but I get the "
+                       "same picture.")[0]
+    assert "said_dupes_across" not in facts and "said_dupes_within" not in facts
+    assert read_facts("The same picture appears in both the train and the test folder.")[0].get("said_dupes_across")
+
+
+def test_a_literal_the_code_builds_is_no_confusion_matrix() -> None:
+    code = "x = sp.sparse.csc_matrix(np.array([\n    [0., 1., 0., 1.],\n    [1., 0., 1., 0.],\n    [0., 1., 1., 0.],\n" \
+           "    [1., 0., 0., 1.]]))"
+    assert confusion_facts(code) == {}
+    assert confusion_facts("cm = confusion_matrix(y, p)\nprint(cm)\n[[950 0]\n [50 0]]")["cm_min_recall"] == 0.0
+    assert confusion_facts("conf_mat = np.array([[90, 10], [30, 70]])")["cm_min_recall"] == 0.7

@@ -54,9 +54,19 @@ class Matrix:
         return max(sums) / total if total else None
 
 
+# a literal assigned to a variable in code ("x = sp.sparse.csc_matrix(np.array([[0., 1.], ...") is data the code
+# builds, not a matrix it printed, unless the variable names a confusion matrix
+_ASSIGNED = re.compile(r"\b([A-Za-z_]\w{0,40})\s*=\s*(?:[\w.]{1,40}\(\s*){0,3}$")
+_CM_NAME = re.compile(r"cm|conf|matrix|mat\b", re.IGNORECASE)
+
+
 def _bracketed(text: str) -> list[Matrix]:
     out = []
     for m in _BRACKET.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        assigned = _ASSIGNED.search(text[max(line_start, m.start() - 120) : m.start()])
+        if assigned and not _CM_NAME.search(assigned.group(1)):
+            continue
         rows = []
         for r in _BRACKET_ROW.finditer(m.group(0)):
             cells = [c.rstrip(".") for c in re.split(r"[ \t,]+", r.group(1).strip()) if c]
@@ -105,6 +115,10 @@ def confusion_facts(text: str) -> dict[str, float | bool]:
 
     >>> confusion_facts("[[990, 10], [45, 5]]")["cm_min_recall"]
     0.1
+    >>> confusion_facts("cm = np.array([[990, 10], [45, 5]])")["cm_min_recall"]
+    0.1
+    >>> confusion_facts("x = sp.sparse.csc_matrix(np.array([[0., 1.], [1., 0.]]))")
+    {}
     """
     facts: dict[str, float | bool] = {}
     for m in read_matrices(text):

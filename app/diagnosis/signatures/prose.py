@@ -66,6 +66,9 @@ LEAK_CUES = frozenset({
 """The cues that name a leakage mechanism."""
 
 
+# "I get the same picture": the same outcome, not the same image
+_SAME_OUTCOME = (r"\b(?:get|gets|got|getting|see|sees|saw|seeing|gives?|gave|shows?|showed|paints?)\s+(?:\w+\s+)?"
+                 r"the same (?:picture|image)\b(?!\s+(?:appears?|is|was|in|twice))")
 CUES: tuple[Cue, ...] = (
     _cue("said_eval_on_train",
          r"\b(?:val\w*|test\w*|eval\w*|dev)\b[^.;]{0,40}\b(?:wraps?|built (?:on|from)|(?:comes?|drawn|taken|"
@@ -108,7 +111,8 @@ CUES: tuple[Cue, ...] = (
          r"scan|sentence|text)s?|byte-identical|repeated (?:images|rows|records)|(?:images?|photos?|pictures?|rows|"
          r"records|samples|files|texts|sentences|items|scans)\b[^.;]{0,30}\b(?:appear|occur|show up|are present|"
          r"exist|sit|land)\w*)",
-         SPLITS_BOTH + r"|\bin both\b|\bone (?:copy )?in (?:the )?train\w*"),
+         SPLITS_BOTH + r"|\bin both\b|\bone (?:copy )?in (?:the )?train\w*",
+         unless=_SAME_OUTCOME),
     _cue("said_entity_both_sides",
          r"\b(?:same|each|individual|one) (?:patient|subject|user|customer|person|speaker|participant|animal|"
          r"household|device|driver|player|account|company|store|site|mouse|donor|individual)s?\b|"
@@ -235,7 +239,8 @@ CUES: tuple[Cue, ...] = (
          r"many-to-many|rows? (?:multiplied|exploded|duplicated)|\d+x the expected rows|three times|"
          r"twice as many rows|not unique)\b"),
     _cue("said_dupes_within",
-         r"\b(?:duplicat\w+|byte-identical|identical (?:copies|files|images|rows)|same picture|copies)\b"),
+         r"\b(?:duplicat\w+|byte-identical|identical (?:copies|files|images|rows)|same picture|copies)\b",
+         unless=_SAME_OUTCOME),
     _cue("said_bad_values",
          r"(?:(?<![\d.])-9{3,}(?:\.0+)?\b|\bplaceholder|\b(?:absurd|impossible|sentinel|99999\d*|outliers?|meter reset|negative (?:age|price|count)|"
          r"out of range|corrupt\w*|garbage|truncated|malformed)\b)"),
