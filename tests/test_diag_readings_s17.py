@@ -16,6 +16,9 @@ Two from the held-out batches X and Y, read after they were measured (developmen
   leakage on it).
 - A bracketed literal assigned to a variable in code ("x = csc_matrix(np.array([[0., 1.], ...") is data the code
   builds, not a confusion matrix it printed.
+- Classes balanced (undersampled) before the split leave a test set with a class mix the model never meets: an
+  evaluation error, cited to imbalanced-learn's common pitfalls (``test_set_resampled``).
+- A forecast that is "almost a straight line" is a constant output, like "a flat line".
 - A loss that is NaN from the first step, before any update could diverge, points at non-finite inputs: the
   diagnosis names data quality as a risk, with the check that confirms it (half precision overflows there too, so it
   does not count then).
@@ -148,3 +151,26 @@ def test_a_literal_the_code_builds_is_no_confusion_matrix() -> None:
     assert confusion_facts(code) == {}
     assert confusion_facts("cm = confusion_matrix(y, p)\nprint(cm)\n[[950 0]\n [50 0]]")["cm_min_recall"] == 0.0
     assert confusion_facts("conf_mat = np.array([[90, 10], [30, 70]])")["cm_min_recall"] == 0.7
+
+
+@pytest.mark.parametrize(("text", "fact"), [
+    ("I applied the undersampling to the dataset and then split, so both the training and the test sets have "
+     "roughly balanced classes.", True),
+    ("We downsampled the majority class before the train/test split.", True),
+    ("Both training and validation accuracy plateau around 55% for a binary task with balanced classes.", False),
+    ("We undersample the training split only; the test set keeps the real class mix.", False),
+])
+def test_classes_balanced_before_the_split_are_read(text: str, fact: bool) -> None:
+    assert bool(read_facts(text)[0].get("said_undersampled_before_split")) is fact
+
+
+def test_a_balanced_test_set_is_cited_as_an_evaluation_error() -> None:
+    p = diagnose(prompt="I applied the undersampling to the dataset and then split, so both the training and the "
+                        "test sets have roughly balanced classes. Test F1 is 0.93.").payload()
+    scores = {c["category"]: c for c in p["category_scores"]}
+    assert "sig.test_set_resampled" in scores["evaluation_error"]["rules"]
+
+
+def test_a_forecast_that_is_a_straight_line_is_a_constant_output() -> None:
+    assert concept_facts("When I plot the predicted RUL it is almost a straight line no matter which engine.")[0] \
+        .get("said_constant_output") is True

@@ -180,7 +180,8 @@ CONCEPT_CUES: tuple[Cue, ...] = (
     _cue("said_constant_output",
          r"\b(?:predict\w*|output\w*|forecast\w*|return\w*|gives?|produces?)\b[^.;]{0,30}\b(?:(?:almost |nearly |"
          r"roughly |about )?the same (?:value|number|output|prediction|curve)|constant (?:values?|outputs?|"
-         r"predictions?)|the (?:mean|average)(?: value)?|a flat line)\b"),
+         r"predictions?)|the (?:mean|average)(?: value)?|(?:a |an )?(?:almost |nearly )?(?:flat|straight|horizontal) "
+         r"line)\b"),
     _cue("said_metric_low",
          r"\b(?:precision|recall|f1|f-?score|accuracy|auc|dice|iou|map|bleu|score|scores|performance)\b[^.;]{0,40}\b"
          r"(?:(?:extremely|very|really|terribly|abysmally|surprisingly) (?:low|poor|bad)|near(?:ly)? zero|close to "

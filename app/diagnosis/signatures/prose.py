@@ -106,6 +106,12 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:(?:whole|all|entire|full|complete) (?:data|data ?set|rows|corpus|sample|history|series)|including the "
          r"(?:test|validation|holdout|evaluation) (?:period|rows|set|data)|before (?:the )?"
          r"(?:train[/ -]test )?split\w*|before (?:cross-?validation|cv))"),
+    # the classes balanced before the split: the test set no longer has the class mix the model will meet
+    _cue("said_undersampled_before_split",
+         r"\b(?:under-?sampl\w+|down-?sampl\w+|balanc(?:ed|ing) (?:the|our|my) (?:classes|data ?set|data))\b",
+         r"\bbefore (?:the )?(?:train[/ -]test )?split\w*|\b(?:and|then) (?:then )?split\w*\b|\bboth (?:the )?"
+         r"train\w* and (?:the )?(?:test|validation|held-?out)|\b(?:test|validation|held-?out) (?:set|data|split)s? "
+         r"(?:is|are|was|were) (?:also |now )?(?:balanced|undersampled|downsampled)|\bbalanced test\b"),
     _cue("said_dupes_across",
          r"\b(?:duplicat\w+|identical|near-duplicates?|copies|same (?:image|photo|picture|record|row|sample|file|"
          r"scan|sentence|text)s?|byte-identical|repeated (?:images|rows|records)|(?:images?|photos?|pictures?|rows|"
