@@ -16,6 +16,11 @@ Two from the held-out batches X and Y, read after they were measured (developmen
   leakage on it).
 - A bracketed literal assigned to a variable in code ("x = csc_matrix(np.array([[0., 1.], ...") is data the code
   builds, not a confusion matrix it printed.
+- Numbers that name rather than measure: a version ("anomalib 2.2.0" became a 2.2 % minority class), a date or a
+  clock time in a log line, a file's line ("utils.py:21" became a training score), a module path
+  ("redshells.train.utils" is no training split), a count after an index word ("crashes before epoch 100 with NaN
+  loss" became 100 % missing values), a class's share ("70% of them class 1 and 30% class 0" became a training
+  score), and thousands in a list ("Hate 11,034, Extreme Hate 2,698" became three training scores).
 - Classes balanced (undersampled) before the split leave a test set with a class mix the model never meets: an
   evaluation error, cited to imbalanced-learn's common pitfalls (``test_set_resampled``).
 - A forecast that is "almost a straight line" is a constant output, like "a flat line".
@@ -154,8 +159,8 @@ def test_a_literal_the_code_builds_is_no_confusion_matrix() -> None:
 
 
 @pytest.mark.parametrize(("text", "fact"), [
-    ("I applied the undersampling to the dataset and then split, so both the training and the test sets have "
-     "roughly balanced classes.", True),
+    (("I applied the undersampling to the dataset and then split, so both the training and the test sets have "
+      "roughly balanced classes."), True),
     ("We downsampled the majority class before the train/test split.", True),
     ("Both training and validation accuracy plateau around 55% for a binary task with balanced classes.", False),
     ("We undersample the training split only; the test set keeps the real class mix.", False),
@@ -174,3 +179,26 @@ def test_a_balanced_test_set_is_cited_as_an_evaluation_error() -> None:
 def test_a_forecast_that_is_a_straight_line_is_a_constant_output() -> None:
     assert concept_facts("When I plot the predicted RUL it is almost a straight line no matter which engine.")[0] \
         .get("said_constant_output") is True
+
+
+@pytest.mark.parametrize("text", [
+    "anomalib 2.2.0 (pip), PatchCore and Dinomaly.",
+    "[2020/03/03 23:22:07][redshells.train.utils.utils][INFO](utils.py:21) started",
+    "Every attempt crashes before epoch 100 with NaN training loss.",
+    "~13k training images, 70% of them class 1 and 30% class 0.",
+    "Training data counts: Not Hate 64,194, Hate 11,034, Extreme Hate 2,698.",
+    "Run on 2024-05-01 with torch v2.1.0 and numpy 1.26.4.",
+])
+def test_numbers_that_name_rather_than_measure_are_no_scores_or_shares(text: str) -> None:
+    rec = parse_text(text)
+    assert "metrics" not in rec
+    assert "missing_fraction" not in rec.get("data_checks", {})
+    assert rec.get("class_distribution", {}).get("positive") != pytest.approx(0.022)
+
+
+def test_values_beside_names_are_still_read() -> None:
+    rec = parse_text("On 2024-05-01 (v2.1.0) validation accuracy was 0.81 and 30% of the incomes are missing; "
+                     "the classes are 1:99.")
+    assert rec["metrics"]["validation"]["accuracy"] == pytest.approx(0.81)
+    assert rec["data_checks"]["missing_fraction"] == pytest.approx(0.3)
+    assert parse_text("accuracy on test.csv is 0.81")["metrics"]["test"]["accuracy"] == pytest.approx(0.81)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from app.diagnosis.text.fragments import LINK, PCT, Facts, N, features_in, negated, num
-from app.diagnosis.text.scan import Scan
+from app.diagnosis.text.scan import Scan, find_numbers
 
 __all__ = ["AGREEMENT", "ANNOTATOR_AGREEMENT", "CHECKS", "DISAGREEMENT", "Check", "data_checks"]
 
@@ -220,6 +220,9 @@ def _check_value(check: Check, match: re.Match[str], scan: Scan, s: int, e: int,
         feats = features_in(scan, s, e)
         value = {**out.values.get(path, {}), (feats[0] if feats else "overall"): float(match.group(g))}
     else:
+        if path.endswith("_fraction") and not (check.percent_group and match.group(check.percent_group)) and any(
+                n.start == match.start(g) and n.count for n in find_numbers(scan.masked, s, e)):
+            return None  # a bare count or index ("crashes before epoch 100 with NaN loss"), not a share
         value = num(match, g, check.percent_group)
         feats = features_in(scan, s, e)
         if path == "data_checks.missing_fraction" and feats:

@@ -54,7 +54,8 @@ _TRANSLATE = str.maketrans(
 _BACKTICK = re.compile(r"`([^`\n]{1,80})`")
 _SNAKE = re.compile(r"(?<![\w`])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![\w`])")
 _SPLIT_WORDS = sorted(SPLIT_ALIASES, key=len, reverse=True)
-_SPLIT_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in _SPLIT_WORDS) + r")(?![\w-])", _I)
+# (not inside a dotted name: "redshells.train.utils" is a module, not the training split)
+_SPLIT_RE = re.compile(r"(?<![\w-])(?<!\w\.)(" + "|".join(re.escape(w) for w in _SPLIT_WORDS) + r")(?![\w-])", _I)
 _METRIC_WORDS = sorted({a for al in METRIC_ALIASES.values() for a in al} - {"ap", "loss"}, key=len, reverse=True)
 _METRIC_RE = re.compile(
     r"(?<![\w-])(" + "|".join(re.escape(w) for w in _METRIC_WORDS) + r"|loss|performance|score|metric)(?![\w-])", _I
@@ -83,13 +84,16 @@ _COUNT_UNITS = re.compile(
     r"(?<=-)bit|[kmg]?hz|[kmgt]i?b\b|dpi|fps|channels?|cores?|gpus?|dimensions?|dims?|kbps|mbps)\b",
     _I,
 )
-# "8% of training reviews", "5 % of the test images": a share of the data, never a metric value
+# "8% of training reviews", "5 % of the test images", "30% class 0": a share of the data, never a metric value
 _SHARE_OF_DATA = re.compile(
     r"\s*(?:%|percent)?\s*of\s+(?:the\s+|all\s+|our\s+|my\s+|their\s+|this\s+|that\s+)?"
     r"(?:(?:train\w*|val\w*|valid\w*|test\w*|held-?out|"
     r"holdout)\s+)?(?:set\s+|data\s+)?(?:reviews|rows|samples|examples|images|records|items|cases|documents|texts|"
     r"sentences|files|pictures|transactions|users|customers|patients|labels|annotations|tweets|messages|"
-    r"emails|photos|scans|videos|clips|data|data ?set|set)\b",
+    r"emails|photos|scans|videos|clips|data|data ?set|set)\b|"
+    # "70% of them class 1 and 30% class 0", "12% are positives": a class's share of the data
+    r"\s*(?:%|percent)?\s*(?:of\s+(?:them|these|those|it)\s+)?(?:(?:are|is|were|was)\s+)?(?:in\s+)?(?:class|label)\s*"
+    r"[\w\"']|\s*(?:%|percent)?\s*(?:of\s+(?:them|these|those)\s+)?(?:are|were)\s+(?:positives?|negatives?)\b",
     re.IGNORECASE,
 )
 _COUNT_PREFIX = re.compile(
@@ -121,8 +125,16 @@ _FRACTION_WORDS = tuple(
         ("half", "50%"),
     )
 )
-# a number with thousands separators: "5,000", "1,250.5"
-_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,]|\.\d)|(?<![\d.,])\d{1,3}(?:,\d{3})+(?=\.\d)")
+# a number with thousands separators: "5,000", "1,250.5", also in a list ("Hate 11,034, Extreme Hate 2,698")
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?!\d|,\d|\.\d)|(?<![\d.,])\d{1,3}(?:,\d{3})+(?=\.\d)")
+# numbers that are names, not quantities: a version ("anomalib 2.2.0", "v1.13"), a date ("2020/03/03",
+# "2024-05-01"), a clock time ("23:22:07"), a file's line ("utils.py:21"); their digits are masked so no reader takes them for a value or a share
+_NOT_A_QUANTITY = re.compile(
+    r"(?<![\w.])v?\d+\.\d+\.\d+(?:[.-]?\w+)*(?![\w.]*\d)|(?<![\w.])v\d+(?:\.\d+)+\b|"
+    r"(?<![\d/.-])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?![\d/.-]*\d)|"
+    r"(?<![\d:])\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?![\d:])|"
+    # a file and line ("utils.py:21", "train.ipynb:3:7")
+    r"\.(?:py|ipynb|js|ts|cpp|cc|cu|c|h|java|go|rs|rb|sh|ya?ml|json|r):\d+(?::\d+)?\b", re.IGNORECASE)
 # a curve-style identifier that reads as two words: "val_loss", "train_accuracy"
 _CURVE_ID = re.compile(r"\b(train|training|val|validation|test|dev)_(loss|accuracy|acc|auc|f1)\b", _I)
 # right after a number, the second half of a ratio "1:99" (handled by the class-ratio pattern)
@@ -211,6 +223,8 @@ def scan(text: str) -> Scan:
     # word fractions before "of": "half of the rows" -> "50%  of the rows" (same length)
     for fraction, pct in _FRACTION_WORDS:
         masked_s = fraction.sub(lambda m, p=pct: p.ljust(len(m.group(0))), masked_s)
+    # versions, dates and clock times: digits masked ("2.2.0" -> "#.#.#", same length)
+    masked_s = _NOT_A_QUANTITY.sub(lambda m: re.sub(r"\d", "#", m.group(0)), masked_s)
     # thousands separators: "5,000" -> "05000" (same length, same value) so offsets still match ``text``
     masked_s = _THOUSANDS.sub(lambda m: m.group(0).replace(",", "").rjust(len(m.group(0)), "0"), masked_s)
     # curve-style identifiers such as val_loss / train_accuracy read as words
