@@ -20,7 +20,8 @@ Two from the held-out batches X and Y, read after they were measured (developmen
   clock time in a log line, a file's line ("utils.py:21" became a training score), a module path
   ("redshells.train.utils" is no training split), a count after an index word ("crashes before epoch 100 with NaN
   loss" became 100 % missing values), a class's share ("70% of them class 1 and 30% class 0" became a training
-  score), and thousands in a list ("Hate 11,034, Extreme Hate 2,698" became three training scores).
+  score), a change written with a hedge ("raises testing accuracy by ~10%" became a 10 % test accuracy), a count of
+  photos or points, and thousands in a list ("Hate 11,034, Extreme Hate 2,698" became three training scores).
 - Classes balanced (undersampled) before the split leave a test set with a class mix the model never meets: an
   evaluation error, cited to imbalanced-learn's common pitfalls (``test_set_resampled``).
 - A forecast that is "almost a straight line" is a constant output, like "a flat line".
@@ -202,3 +203,9 @@ def test_values_beside_names_are_still_read() -> None:
     assert rec["metrics"]["validation"]["accuracy"] == pytest.approx(0.81)
     assert rec["data_checks"]["missing_fraction"] == pytest.approx(0.3)
     assert parse_text("accuracy on test.csv is 0.81")["metrics"]["test"]["accuracy"] == pytest.approx(0.81)
+
+
+def test_a_change_with_a_hedge_is_no_level() -> None:
+    rec = parse_text("Increase dropout (raises testing accuracy by ~10%). Validation accuracy went from ~78% to 87%.")
+    assert "test" not in rec.get("metrics", {})
+    assert rec["metrics"]["validation"]["accuracy"] == pytest.approx(0.87)

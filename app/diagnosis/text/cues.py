@@ -94,8 +94,9 @@ REF_AFTER = re.compile(r"^\s*%?\s*\)?\s*(?:for|from|of|by|with|is|was)?\s*(?:the
 POSITIVE_CLASS = re.compile(POS, _I)
 # a negation just before a qualitative word: "did not drop"
 NEGATED_BEFORE = re.compile(r"\b(?:not|n't|never|no)\s+(?:\w+\s+)?$", _I)
-# a number written as a change, not a level: "up by 3", "+2", "-0.05"
-CHANGE_BEFORE = re.compile(r"(?:\bby|[+±-])\s*$")
+# a number written as a change, not a level: "up by 3", "+2", "-0.05", "by ~10%"
+CHANGE_BEFORE = re.compile(r"(?:\bby|[+±-])\s*(?:~|about\s+|around\s+|roughly\s+|approximately\s+|nearly\s+|"
+                           r"almost\s+|over\s+)?$")  # "raises testing accuracy by ~10%" is a change too
 # a number that is an error rate named by no metric the vocabulary knows ("OOB error 21.47%", "class.error 0.19"):
 # not a score (read as one, 21 % error became 21 % accuracy)
 ERROR_BEFORE = re.compile(

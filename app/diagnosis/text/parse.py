@@ -115,7 +115,7 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
         for n in find_numbers(masked, s, e)
         if not n.count
         and n.start not in consumed
-        and not CHANGE_BEFORE.search(masked[max(s, n.start - 4) : n.start])
+        and not CHANGE_BEFORE.search(masked[max(s, n.start - 18) : n.start])
         and not ERROR_BEFORE.search(masked[max(s, n.start - 30) : n.start])
         and not GAP_AFTER.match(masked[n.end : n.end + 40])
         and not SETTING_BEFORE.search(masked[max(s, n.start - 50) : n.start])
