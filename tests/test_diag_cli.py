@@ -92,7 +92,15 @@ def test_bad_files_are_one_line_and_exit_2(mlfi_env: Path, tmp_path: Path, capsy
     bad.write_text("{not json")
     exp = tmp_path / "exp.json"
     exp.write_text(json.dumps({"dataset": {"train_csv": "train.csv", "test_csv": "test.csv", "target": "churn"}}))
-    cases = [(bad, "malformed JSON in bad.json"), (exp, "train_csv not found")]
+    # nesting deeper than the JSON decoder's recursion (a fresh user test: it was an internal error, exit 1) and
+    # deeper than a record may be, though it decodes
+    very_deep = tmp_path / "very_deep.json"
+    very_deep.write_text('{"a":' * 50_000 + "1" + "}" * 50_000)
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"notes": "x", "a":' + '{"a":' * 100 + "1" + "}" * 101)
+    cases = [(bad, "malformed JSON in bad.json"), (exp, "train_csv not found"),
+             (very_deep, "very_deep.json is nested more than 64 levels deep"),
+             (deep, "experiment record is nested more than 64 levels deep")]
     for path, message in cases:
         rc, out, err = run(["diagnose", "--experiment", str(path), "--json"], capsys)
         assert rc == 2 and out == "" and message in err and err.count("\n") == 1

@@ -151,6 +151,8 @@ def from_dict(data: Any, warnings: list[str] | None = None) -> ExperimentRecord:
     """
     if not isinstance(data, dict):
         raise InputError(f"experiment record must be a JSON object, got {_json_type(data)}")
+    if _depth(data) > MAX_DEPTH:
+        raise InputError(f"experiment record is nested more than {MAX_DEPTH} levels deep")
     warn = warnings if warnings is not None else []
     clean, found = normalise(_cap_text(data, warn))
     warn.extend(found)
@@ -167,6 +169,26 @@ def from_dict(data: Any, warnings: list[str] | None = None) -> ExperimentRecord:
     ):
         warn.append("the record gives nothing to diagnose (no metrics, notes, data checks, curves or dataset)")
     return merge_text(rec)
+
+
+MAX_DEPTH = 64
+"""Nesting a record may have: a real run export is a few levels deep; a deeper one is refused as input, before any
+reader walks it recursively."""
+
+
+def _depth(data: Any) -> int:
+    """The nesting depth of parsed JSON, counted without recursion.
+
+    >>> _depth({"a": [1, {"b": 2}]}), _depth([]), _depth(3)
+    (3, 1, 0)
+    """
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
 
 
 def _json_type(data: Any) -> str:
@@ -186,6 +208,8 @@ def from_file(path: str | Path, warnings: list[str] | None = None) -> tuple[Expe
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON in {p.name}: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise InputError(f"experiment file {p.name} is nested more than {MAX_DEPTH} levels deep") from None
     return from_dict(data, warnings), p.resolve().parent
 
 

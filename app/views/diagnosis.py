@@ -65,6 +65,8 @@ def read_record(raw: bytes) -> dict[str, Any]:
         record = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"malformed JSON: {exc}") from exc
+    except RecursionError:
+        raise InputError("the record is nested too deeply") from None
     return record  # type: ignore[no-any-return]
 
 
