@@ -22,6 +22,12 @@ Two from the held-out batches X and Y, read after they were measured (developmen
   loss" became 100 % missing values), a class's share ("70% of them class 1 and 30% class 0" became a training
   score), a change written with a hedge ("raises testing accuracy by ~10%" became a 10 % test accuracy), a count of
   photos or points, and thousands in a list ("Hate 11,034, Extreme Hate 2,698" became three training scores).
+- From a second fresh user test: an MLflow param kept as notes ("label_source") became a feature and concrete
+  leakage; the people's disagreement rates ("disagreed with the vendor's label on 21% of them") became scores; the
+  rows of a pasted epoch log were counted as contradictions (confidence 0); a confusion-matrix row of counts, "R^2",
+  "3-second windows", "1-D CNN" and "8 filters each" gave scores; another team's or a vendor's model gave the test
+  score; a second PSI value became a ROC AUC (each PSI now goes to the feature named before it); "one axis of the plot
+  is the target itself" was a target copy.
 - Classes balanced (undersampled) before the split leave a test set with a class mix the model never meets: an
   evaluation error, cited to imbalanced-learn's common pitfalls (``test_set_resampled``).
 - A forecast that is "almost a straight line" is a constant output, like "a flat line".
@@ -209,3 +215,54 @@ def test_a_change_with_a_hedge_is_no_level() -> None:
     rec = parse_text("Increase dropout (raises testing accuracy by ~10%). Validation accuracy went from ~78% to 87%.")
     assert "test" not in rec.get("metrics", {})
     assert rec["metrics"]["validation"]["accuracy"] == pytest.approx(0.87)
+
+
+def test_an_mlflow_param_kept_as_notes_is_no_feature_and_no_leak() -> None:
+    run = {"info": {"run_id": "r1", "status": "FINISHED"},
+           "data": {"metrics": {"train_accuracy": 0.81, "val_accuracy": 0.78},
+                    "params": {"lr": "0.0005", "label_source": "vendor annotation batch 3 (single annotator per image)"},
+                    "tags": {"mlflow.note.content": "Accuracy stuck around 0.78. Two inspectors disagreed with the "
+                                                    "vendor's label on 21% of the images, and with each other on 4%."}}}
+    p = diagnose(experiment=run).payload()
+    assert p["active_leakage_signal"] is False
+    assert all(f["name"] != "label_source" for f in p["input"]["record"].get("features", []))
+    assert p["contradictions"] == []
+
+
+def test_the_rows_of_an_epoch_log_are_no_contradictions() -> None:
+    log = ("Text classifier. Log:\n\nepoch 1  train_loss 0.912 val_loss 0.887 train_acc 0.612 val_acc 0.634\n"
+           "epoch 10 train_loss 0.133 val_loss 0.744 train_acc 0.962 val_acc 0.758\n"
+           "epoch 30 train_loss 0.004 val_loss 1.872 train_acc 0.999 val_acc 0.716\n")
+    rec = parse_text(log)
+    assert "input_conflicts" not in rec
+    assert rec["metrics"]["validation"]["accuracy"] == pytest.approx(0.716)
+
+
+@pytest.mark.parametrize("text", [
+    ("Confusion matrix (rows = true):\n            pred_legit  pred_fraud\nlegit           49430          20\n"
+     "fraud             530          20\n"),
+    "After the migration the validation R^2 is what we track.",
+    "We chopped every session into 3-second windows.",
+    "Keras 1-D CNN with 2 conv layers of 8 filters each.",
+])
+def test_counts_and_names_in_set_ups_are_no_scores(text: str) -> None:
+    assert "metrics" not in parse_text(text)
+
+
+def test_another_teams_or_a_vendors_model_is_a_baseline() -> None:
+    rec = parse_text("It gets 0.58 macro-F1 on the test set. The team's TF-IDF + logistic regression model got 0.86 "
+                     "macro-F1 on the same test set last quarter, and the vendor's model claims 0.91.")
+    assert rec["metrics"]["test"]["macro_f1"] == pytest.approx(0.58)
+    assert "input_conflicts" not in rec
+
+
+def test_each_psi_value_goes_to_its_feature_and_none_is_a_score() -> None:
+    rec = parse_text("Offline test AUC 0.78. PSI on `age` is 0.41 and on `num_credit_lines` 0.33. Live AUC 0.64.")
+    assert rec["data_checks"]["psi"] == {"age": 0.41, "num_credit_lines": 0.33}
+    assert "validation" not in rec["metrics"]
+
+
+def test_the_target_as_a_plot_axis_is_no_target_copy() -> None:
+    assert "said_target_copy" not in read_facts(
+        "Because one axis of the plot is the target itself, it only looks as if a linear stretch would fix it.")[0]
+    assert read_facts("One of the input columns is the target itself.")[0].get("said_target_copy") is True

@@ -126,13 +126,13 @@ def _from_mlflow(data: dict[str, Any], warn: list[str]) -> dict[str, Any]:
         warn.append(f"ignored {len(system)} MLflow system tag(s): {', '.join(system[:5])}")
     for k, v in user.items():
         if _prose(v):
-            notes.append(f"tag {k}: {v}")
+            notes.append(f"tag {_words(k)}: {v}")
             warn.append(f"MLflow tag {k!r} kept as notes text")
         else:
             warn.append(f"ignored MLflow tag {k!r}")
     for k, v in _kv(body.get("params")).items():
         if _prose(v):
-            notes.append(f"param {k}: {v}")
+            notes.append(f"param {_words(k)}: {v}")
             warn.append(f"MLflow param {k!r} kept as notes text")
         else:
             warn.append(f"ignored MLflow param {k}={v}")
@@ -140,6 +140,16 @@ def _from_mlflow(data: dict[str, Any], warn: list[str]) -> dict[str, Any]:
     if notes:
         out["notes"] = "\n".join(notes)
     return out
+
+
+def _words(name: str) -> str:
+    """An MLflow param or tag name written as words in the notes ("label_source" -> "label source"): the text reader
+    takes a snake_case name for a feature of the model, and a run's settings are not its inputs.
+
+    >>> _words("label_source"), _words("validation.split")
+    ('label source', 'validation split')
+    """
+    return re.sub(r"[_.]+", " ", name).strip()
 
 
 def _features(raw: Any, warn: list[str], notes: list[str]) -> list[dict[str, Any]]:

@@ -144,8 +144,13 @@ CUES: tuple[Cue, ...] = (
          r"the (?:period|time|date)s? (?:it is |they are )?(?:validated|tested|predicted|evaluated))"),
     _cue("said_target_copy",
          r"\b(?:(?:computed|derived|calculated|built|made) (?:directly )?from (?:the )?(?:label|target|outcome)|"
-         r"the label itself|the target itself|cop(?:y|ies) of the (?:label|target)|perfectly correlated with "
+         r"cop(?:y|ies) of the (?:label|target)|perfectly correlated with "
          r"the (?:target|label)|(?:encodes|reveals|restates) the (?:label|target|outcome))"),
+    # "the target itself" among the inputs or as what a column is (not "one axis of the plot is the target itself")
+    _cue("said_target_copy",
+         r"\b(?:the label itself|the target itself)\b",
+         r"\b(?:features?|inputs?|columns?|predictors?|variables?|fed|feeds?|X)\b|\bi\.e\.|\b(?:that is|which is|"
+         r"is just|is simply|equals?|same as)\b"),
     _cue("said_id_predictive",
          r"\b(?:id|ids|identifier|id number|row number|record number|index|file ?name|patient number)\b",
          r"\b(?:predict\w*|important|top feature|most (?:important|predictive)|leans on|signal|split on)\b"),

@@ -23,6 +23,7 @@ import re
 from app.diagnosis.text.fragments import POS
 
 __all__ = [
+    "AGREEMENT_BEFORE",
     "BLANK_GAP",
     "CHANGE_BEFORE",
     "ERROR_BEFORE",
@@ -83,11 +84,15 @@ _REFERENCE_MODEL = (
     # the model before this work, or another team's figure: "41 % for the base model", "the zero-shot checkpoint"
     r"(?:base|pre-?trained|original|untuned|vanilla|off-the-shelf|zero-shot|stock|reference|teacher|published|"
     r"paper'?s?|sota|state-of-the-art)\s+(?:model|checkpoint|version|system|network|classifier|results?|numbers?)|"
-    r"(?:the\s+)?(?:[\w-]+\s+){0,2}team\s+(?:usually|typically|normally)\s+(?:gets?|sees?|reports?|reaches))"
+    r"(?:the\s+)?(?:[\w-]+\s+){0,2}team\s+(?:usually|typically|normally)\s+(?:gets?|sees?|reports?|reaches)|"
+    # someone else's model: "the team's TF-IDF + logistic regression model", "the vendor's model"
+    r"(?:team|vendor|competitor|other team|another team|third[- ]party|their|other|external)'?s?\s+"
+    r"(?:[\w+-]+\s+){0,4}?(?:model|system|classifier|solution|baseline))"
 )
 REF_BEFORE = re.compile(
     _REFERENCE_MODEL + r"(?:\s*\(\w+\))?[\s:=(~]*(?:(?:is|was|of|at|gets?|got|scores?|scored|had|has|with|"
-    r"around|about|roughly|only|just|sits at|reaches|reached)\s+){0,3}[\s:=(~]*$",
+    r"around|about|roughly|only|just|sits at|reaches|reached|claims?|claimed|reports?|reported|achieves?|achieved)"
+    r"\s+){0,3}[\s:=(~]*$",
     _I,
 )
 REF_AFTER = re.compile(r"^\s*%?\s*\)?\s*(?:for|from|of|by|with|is|was)?\s*(?:the\s+|a\s+|our\s+)?" + _REFERENCE_MODEL, _I)
@@ -105,6 +110,11 @@ ERROR_BEFORE = re.compile(
     r"(?:of|is|was|were|=|:|\(|at|around|about|~)?\s*$",
     _I,
 )
+# a rate at which people (dis)agree, not a model's score: "they disagreed with the vendor's label on 21% of them, and
+# with each other on only 4%" (unless a metric is named in between, or the model is the one that agrees)
+AGREEMENT_BEFORE = re.compile(
+    r"^(?![^.;]*\b(?:model|classifier|predictions?|network|detector|algorithm|system)\b[^.;]{0,40}\b(?:dis)?agree)"
+    r".*\b(?:dis)?agree\w*\b(?![^.;]{0,80}\b(?:accuracy|precision|recall|f1|auc|score)\b)[^.;]{0,80}$", _I)
 # a number given to a setting, not a score: "set `min_percent` to 0", "setting the dropout to 0.5"
 SETTING_BEFORE = re.compile(
     r"(?<!test )(?<!validation )(?<!val )(?<!training )(?<!train )(?<!data )(?<!dev )(?<!held-out )(?<!holdout )"

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from app.diagnosis.text.fragments import LINK, PCT, Facts, N, features_in, negated, num
-from app.diagnosis.text.scan import Scan, find_numbers
+from app.diagnosis.text.scan import Scan, find_numbers, mentions_in
 
 __all__ = ["AGREEMENT", "ANNOTATOR_AGREEMENT", "CHECKS", "DISAGREEMENT", "Check", "data_checks"]
 
@@ -217,8 +217,9 @@ def _check_value(check: Check, match: re.Match[str], scan: Scan, s: int, e: int,
         if not -1.0 <= value <= 1.0 or path in out.values or MODEL_AGREEMENT.search(scan.masked[s:e]):
             return None
     elif path in ("data_checks.psi", "data_checks.ks"):
-        feats = features_in(scan, s, e)
-        value = {**out.values.get(path, {}), (feats[0] if feats else "overall"): float(match.group(g))}
+        found = _per_feature(scan, match.start(g), e)
+        out.consumed.update(pos for pos, _, _ in found)  # every statistic of the list, not only the first
+        value = {**out.values.get(path, {}), **{feat: v for _, feat, v in found}}
     else:
         if path.endswith("_fraction") and not (check.percent_group and match.group(check.percent_group)) and any(
                 n.start == match.start(g) and n.count for n in find_numbers(scan.masked, s, e)):
@@ -234,6 +235,34 @@ def _check_value(check: Check, match: re.Match[str], scan: Scan, s: int, e: int,
         if path.endswith("_fraction") and path in out.values:
             value = max(value, out.values[path])
     return value
+
+
+_STAT_VALUE = re.compile(N + r"(?![\d%])")
+
+
+def _per_feature(scan: Scan, start: int, e: int) -> list[tuple[int, str, float]]:
+    """(position, feature, value) of every drift statistic from ``start`` to the end of the sentence, each on the
+    feature named just before it ("PSI on `age` is 0.41 and on `num_credit_lines` 0.33": two values, each on its own
+    feature; none named: "overall"), up to a model's score or a count.
+
+    >>> from app.diagnosis.text.scan import scan as scan_text
+    >>> sc = scan_text("PSI on `age` is 0.41 and on `num_credit_lines` 0.33.")
+    >>> [(feat, v) for _, feat, v in _per_feature(sc, sc.masked.index("0.41"), len(sc.masked))]
+    [('age', 0.41), ('num_credit_lines', 0.33)]
+    """
+    out: list[tuple[int, str, float]] = []
+    sentence_start = scan.masked.rfind(".", 0, start) + 1
+    prev = sentence_start
+    for m in _STAT_VALUE.finditer(scan.masked, start, e):
+        value = float(m.group(1))
+        if value > 10 or m.group(1).isdigit() and value > 1:
+            break  # a count or another quantity: the list of statistics has ended
+        if any(x.kind in ("metric", "split") for x in mentions_in(scan.masked, prev, m.start())):
+            break  # "... and validation AUC 0.7": a model's score, not a statistic of the list
+        feats = features_in(scan, prev, m.start())
+        out.append((m.start(), feats[-1] if feats else "overall", value))
+        prev = m.end()
+    return out
 
 
 @lru_cache(maxsize=8)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.diagnosis.text.cues import (
+    AGREEMENT_BEFORE,
     BLANK_GAP,
     CHANGE_BEFORE,
     ERROR_BEFORE,
@@ -73,6 +75,11 @@ def _qualitative(seg: str) -> tuple[str, str] | None:
     return None
 
 
+# a line of a pasted training log ("epoch 5  train_loss 0.401 val_acc 0.772"): its values are points of a curve, so a
+# later line restating a split's metric is the run going on, not a contradiction (the last line's value is kept)
+_LOG_LINE = re.compile(r"^\W{0,3}(?:epoch|step|iter(?:ation)?|it|batch|round)\b\s*[:#=]?\s*\d+", re.IGNORECASE)
+
+
 class _Builder:
     def __init__(self, sc: Scan) -> None:
         self.sc = sc
@@ -93,7 +100,7 @@ class _Builder:
             return
         value = n.value / 100.0 if (metric in BOUNDED_METRICS and n.value > 1) else n.value
         old = self.metrics.get(split, {}).get(metric)
-        if old is not None and abs(old - value) > 1e-9:
+        if old is not None and abs(old - value) > 1e-9 and not _LOG_LINE.match(quote):
             self.conflicts.append(f"{split} {metric} stated as both {old:g} and {value:g}; the later value is used")
         self.metrics.setdefault(split, {})[metric] = value
         self.prov[f"metrics.{split}.{metric}"] = f'prompt: "{quote}"'
@@ -104,7 +111,7 @@ class _Builder:
                 continue  # no split and no metric named: not a metric value ("8% of rows ...")
             if metric not in self.metrics.get("validation", {}):
                 self.assign("validation", metric, n, quote)
-                self.prov[f"metrics.validation.{metric}"] += " (no split named; read as a held-out score)"
+                self.prov[f"metrics.validation.{metric}"] += " (no split named, read as a held-out score)"
 
 
 def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, Any]) -> None:
@@ -117,13 +124,14 @@ def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, 
         and n.start not in consumed
         and not CHANGE_BEFORE.search(masked[max(s, n.start - 18) : n.start])
         and not ERROR_BEFORE.search(masked[max(s, n.start - 30) : n.start])
+        and not AGREEMENT_BEFORE.search(masked[max(s, n.start - 90) : n.start])
         and not GAP_AFTER.match(masked[n.end : n.end + 40])
         and not SETTING_BEFORE.search(masked[max(s, n.start - 50) : n.start])
     ]
     refs = [
         n
         for n in nums
-        if REF_BEFORE.search(masked[max(s, n.start - 45) : n.start]) or REF_AFTER.match(masked[n.end : n.end + 40])
+        if REF_BEFORE.search(masked[max(s, n.start - 70) : n.start]) or REF_AFTER.match(masked[n.end : n.end + 40])
     ]
     if refs:
         if b.baseline is None:

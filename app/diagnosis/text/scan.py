@@ -65,7 +65,7 @@ _PROD_PHRASE = re.compile(
     r"launch|update|upgrade|migration|deployment|go-live)\b",
     re.IGNORECASE,
 )
-_NUM_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?|\.\d+)(?:\s*(%|percent\b|per cent\b|pct\b|pp\b))?")
+_NUM_RE = re.compile(r"(?<![\w.^])(\d+(?:\.\d+)?|\.\d+)(?:\s*(%|percent\b|per cent\b|pct\b|pp\b))?")  # not R^2
 _SENT_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _CLAUSE_RE = re.compile(
     r",\s*|\s+-\s+|\s+/\s+|\s+(?:but|while|whereas|although|though|however|yet|vs\.?|versus|compared "
@@ -74,6 +74,8 @@ _CLAUSE_RE = re.compile(
 )
 _COUNT_UNITS = re.compile(
     r"\s*(?:(?:-|to)\s*\d+(?:\.\d+)?\s*)?-?\s*(?:(?:more|extra|additional|new|fewer|other)\s+)?"
+    # the kind of a layer: "2 conv layers", "3 hidden layers"
+    r"(?:(?:conv\w*|dense|hidden|lstm|gru|linear|residual|transformer|attention|recurrent|fully[- ]connected)\s+)?"
     r"(seeds?|epochs?|steps?|iterations?|folds?|rows?|examples?|samples?|records?|"
     r"recordings?|clips?|utterances?|speakers?|subjects?|participants?|documents?|sentences?|reviews?|videos?|scans?|"
     r"images?|photos?|pictures?|pics|points|files?|frames?|tweets?|queries|questions?|transactions?|sessions?|"
@@ -82,7 +84,11 @@ _COUNT_UNITS = re.compile(
     r"billion\b|parameters|params\b|weights\b|neurons|tokens|"
     # units of the set-up, never a quality value: "16-bit" audio, "16 kHz", "8 GB", "300 dpi", "30 fps", "3 channels"
     # (not seconds, cm, px or "bits per character": an error metric can be stated in those)
-    r"(?<=-)bit|[kmg]?hz|[kmgt]i?b\b|dpi|fps|channels?|cores?|gpus?|dimensions?|dims?|kbps|mbps)\b",
+    r"(?<=-)bit|[kmg]?hz|[kmgt]i?b\b|dpi|fps|channels?|cores?|gpus?|dimensions?|dims?|kbps|mbps|filters|kernels|"
+    r"heads|blocks|d\b|"  # "1-D CNN", "3D scans": a dimension
+    # a duration or size written as an adjective: "3-second windows", "10-minute bins", "5-pixel border"
+    r"(?<=-)(?:seconds?|sec|ms|minutes?|min|hours?|hr|days?|weeks?|months?|years?|pixels?|px|cm|mm|km|meters?|"
+    r"metres?|mile|word|token|character|sample|frame|point|step|fold|layer|way|class))\b",
     _I,
 )
 # "8% of training reviews", "5 % of the test images", "30% class 0": a share of the data, never a metric value
@@ -291,6 +297,17 @@ def mentions_in(masked: str, start: int, end: int) -> list[Mention]:
     return merged
 
 
+# a row of counts ("legit   49430   20" in a confusion matrix, "fraud | 530 | 20"): a label and integers only, one of
+# them above 100, so none of them can be a percentage score
+_COUNT_ROW = re.compile(r"^[ \t|]*[A-Za-z_][\w ()'/.-]{0,40}?[ \t|:]+\d+(?:[ \t|,]+\d+){1,19}[ \t|]*$")
+
+
+def _in_count_row(masked: str, pos: int) -> bool:
+    start, end = masked.rfind("\n", 0, pos) + 1, masked.find("\n", pos)
+    line = masked[start : end if end >= 0 else len(masked)]
+    return bool(_COUNT_ROW.match(line)) and any(int(x) > 100 for x in re.findall(r"(?<![\w.])\d+(?![\w.])", line))
+
+
 _OF_COUNT = re.compile(r"\s*(?:out\s+)?of\s+(?:the\s+|all\s+|those\s+)?\d|\s*/\s*\d", re.IGNORECASE)
 _FRACTION_BEFORE = re.compile(r"\d\s*/\s*$|\d\s+(?:out\s+)?of\s+(?:the\s+|all\s+|those\s+)?$")
 
@@ -327,6 +344,8 @@ def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Nu
             count = True  # "C=0.001": a setting, never a metric value
         if not pct and val.is_integer() and 1900 <= val <= 2100:
             count = True  # a year
+        if not pct and raw.isdigit() and "\n" in masked and _in_count_row(masked, m.start()):
+            count = True
         out.append(
             Num(
                 value=val / 100.0 if pct else val,
