@@ -27,7 +27,8 @@ Two from the held-out batches X and Y, read after they were measured (developmen
   rows of a pasted epoch log were counted as contradictions (confidence 0); a confusion-matrix row of counts, "R^2",
   "3-second windows", "1-D CNN" and "8 filters each" gave scores; another team's or a vendor's model gave the test
   score; a second PSI value became a ROC AUC (each PSI now goes to the feature named before it); "one axis of the plot
-  is the target itself" was a target copy.
+  is the target itself" was a target copy; "a field filled in by the billing team about a week after the patient goes
+  home" was not read as information from after the prediction, and "the hospital pilot" was not production.
 - Classes balanced (undersampled) before the split leave a test set with a class mix the model never meets: an
   evaluation error, cited to imbalanced-learn's common pitfalls (``test_set_resampled``).
 - A forecast that is "almost a straight line" is a constant output, like "a flat line".
@@ -266,3 +267,14 @@ def test_the_target_as_a_plot_axis_is_no_target_copy() -> None:
     assert "said_target_copy" not in read_facts(
         "Because one axis of the plot is the target itself, it only looks as if a linear stretch would fix it.")[0]
     assert read_facts("One of the input columns is the target itself.")[0].get("said_target_copy") is True
+
+
+def test_a_field_filled_in_a_week_after_the_event_is_future_information() -> None:
+    text = ("Our readmission model scores 0.97 AUC in validation but only 0.62 in the hospital pilot. Turns out one of "
+            "the inputs, discharge_disposition_code, is filled in by the billing team about a week after the patient "
+            "goes home.")
+    rec = parse_text(text)
+    assert rec["metrics"]["production"]["roc_auc"] == pytest.approx(0.62)
+    assert rec["features"][0]["available_at_prediction_time"] is False
+    p = diagnose(prompt=text).payload()
+    assert p["primary_category"] == "data_leakage" and p["deployment_gate"] == "BLOCKED_PENDING_HUMAN_REVIEW"

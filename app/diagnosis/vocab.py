@@ -78,6 +78,7 @@ SPLIT_ALIASES = {
     "a/b test": "production",
     "shadow": "production",
     "canary": "production",
+    "pilot": "production",
     # a second, new or external test set was drawn from another population than the training data: it plays the
     # part of production (further from the fit data than the first test set)
     "test2": "production",

@@ -19,7 +19,7 @@ KNOWN_ONLY_AFTER = re.compile(
     r"label|outcome)|computed (?:after|from the (?:target|label))|(?:not|un)\s*available (?:at|before) (?:prediction|"
     r"inference|scoring) time|"
     r"after (?:a|an|the) (?:\w+ ){0,2}?(?:happens|occurs|occurred|happened|is (?:known|observed|recorded|confirmed))|"
-    r"(?:filled in|populated|updated|set|written)\s+(?:\w+\s+){0,4}?after\b",
+    r"(?:filled in|populated|entered)\s+(?:\w+\s+){0,7}?after\b|(?:updated|set|written)\s+(?:\w+\s+){0,4}?after\b",
     _I,
 )
 """A feature known only after the prediction point: "populated after the claim is settled", "future information"."""

@@ -34,7 +34,11 @@ _FUTURE = re.compile(
     r"(?:had|know|known|be\s+known)|"
     r"(?:is|are|was|were)\s*(?:not|n't)\s+(?:yet\s+)?(?:known|available)\s+at\s+(?:prediction|inference|scoring|"
     r"forecast)\s+time|(?:only\s+(?:populated|filled(?:\s+in)?|known|available|recorded|set)|(?:populated|"
-    r"filled(?:\s+in)?|recorded|set)\s+only)\s+after|(?:values?|data|information|rows?|prices?)\s+from\s+after\s+"
+    r"filled(?:\s+in)?|recorded|set)\s+only)\s+after|"
+    # filled in some time after the event: "is filled in by the billing team about a week after the patient goes home"
+    r"(?:populated|filled(?:\s+in)?|entered|recorded|updated|coded|written|added)\s+(?:[\w-]+\s+){0,5}?"
+    r"(?:(?:about|around|roughly|some|several|a\s+few|\d+)\s+)?(?:an?\s+)?(?:days?|weeks?|months?|hours?)\s+after\b|"
+    r"(?:values?|data|information|rows?|prices?)\s+from\s+after\s+"
     r"(?:the\s+)?(?:prediction|forecast|scoring|cutoff|cut-off|decision|event|outcome))", _I)
 _MODEL_SIDE = re.compile(
     r"\b(?:feature\w*|input\w*|column\w*|train\w*|fit\w*|learn\w*|model\w*|encod\w*|lag\w*|window\w*|label\w*|"
