@@ -1,4 +1,4 @@
-"""The shared checker for the frozen diagnosis batches C to Y (issue 13): one spec per batch, one set of
+"""The shared checker for the frozen diagnosis batches C to AA (issue 13): one spec per batch, one set of
 checks.
 
 Each batch is a JSON file of cases rephrased from public write-ups, frozen by sha256 before the changes it measures.
@@ -347,6 +347,26 @@ BATCHES = (
         domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrstuvwx")),
         shared_with_earlier=("hy_039_overfitting",),
+    ),
+    Batch(
+        # Held out in session 17: written by two engineers who did not read the rules, from sources no batch A-Y
+        # used, frozen (commit 362c888, sha256 below) after the session's first change (9d10b02) and before it was
+        # run; never read by the lead. Measured once on the session's final code (c9b880d: the reading fixes from X,
+        # Y and a user test, the reader refitted on A-Y): 31/50 (62 %), no safety violation; the code at the start of
+        # the session (775e8a3) gets 29/50.
+        name="Z", file="diagnosis_batch_z.json", prefix="hz", min_cases=45, measured=31 / 50,
+        sha256="fc5bee9bd7115ceeafa6a8b63fce3543bd0ee604823953eb174316be24c3d0bf",
+        domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
+        earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrstuvwxy")),
+    ),
+    Batch(
+        # Held out in session 17, a second time: two more engineers, every source a Q&A thread, blog post or paper
+        # (none a GitHub issue in one half), none used by A-Z; frozen (commit e6fe44e) before it was run, never read.
+        # Measured once on the final code (c9b880d): 23/50 (46 %), no safety violation; the starting code: 22/50.
+        name="AA", file="diagnosis_batch_aa.json", prefix="haa", min_cases=45, measured=23 / 50,
+        sha256="ef5e18f38fdbe9a93371f6c12742aecc8a131c665917758617cf0842a129d18c",
+        domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
+        earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrstuvwxyz")),
     ),
 )
 
