@@ -118,8 +118,9 @@ CONCEPT_CUES: tuple[Cue, ...] = (
          r"\b(?:distribution|vocabulary|language|"
          r"slang|mix|behaviou?r|population|demographics?|user base|customer base|case mix)\b[^.;]{0,30}\b(?:has |have |had )?"
          r"(?:changed|shifted|evolved|drifted)\b|\b(?:only|exclusively|solely) "
-         r"(?:been )?(?:trained|fine-?tuned|pre-?trained|fitted) on\b" + _NOT_TRAIN_SPLIT + r"|\b(?:trained|fine-?tuned|"
-         r"fitted) (?:only|exclusively|solely) on\b" + _NOT_TRAIN_SPLIT + r"|\b(?:other|different|new) (?:kinds?|types?|sorts?|styles?) of\b|"
+         r"(?:been )?(?:trained|fine-?tuned|pre-?trained|fitted) on\b" + _NOT_TRAIN_SPLIT +
+         r"|\b(?:trained|fine-?tuned|fitted) (?:only|exclusively|solely) on\b" + _NOT_TRAIN_SPLIT +
+         r"|\b(?:other|different|new) (?:kinds?|types?|sorts?|styles?) of\b|"
          r"\bout[- ]of[- ](?:domain|distribution)\b|\b(?:domain|distribution|covariate|dataset) (?:shift|gap|"
          r"mismatch)\b|\bcase mix\b",
          _DATA + r"|\b(?:training|trained|test|validation|production|live|deploy\w*|reviews|emails|scans|photos|"

@@ -83,7 +83,8 @@ _COUNT_UNITS = re.compile(
     r"annotators?|labell?ers?|layers?|trees?|users?|customers?|patients?|items?|k\b|x\b|m\b|b\b|million\b|"
     r"billion\b|parameters|params\b|weights\b|neurons|tokens|"
     # units of the set-up, never a quality value: "16-bit" audio, "16 kHz", "8 GB", "300 dpi", "30 fps", "3 channels"
-    # (not seconds, cm, px or "bits per character": an error metric can be stated in those)
+    # (not seconds, cm, px or "bits per character": an error metric can be stated in those, unless written as an
+    # adjective: "3-second windows")
     r"(?<=-)bit|[kmg]?hz|[kmgt]i?b\b|dpi|fps|channels?|cores?|gpus?|dimensions?|dims?|kbps|mbps|filters|kernels|"
     r"heads|blocks|d\b|"  # "1-D CNN", "3D scans": a dimension
     # a duration or size written as an adjective: "3-second windows", "10-minute bins", "5-pixel border"
@@ -135,7 +136,8 @@ _FRACTION_WORDS = tuple(
 # a number with thousands separators: "5,000", "1,250.5", also in a list ("Hate 11,034, Extreme Hate 2,698")
 _THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?!\d|,\d|\.\d)|(?<![\d.,])\d{1,3}(?:,\d{3})+(?=\.\d)")
 # numbers that are names, not quantities: a version ("anomalib 2.2.0", "v1.13"), a date ("2020/03/03",
-# "2024-05-01"), a clock time ("23:22:07"), a file's line ("utils.py:21"); their digits are masked so no reader takes them for a value or a share
+# "2024-05-01"), a clock time ("23:22:07"), a file's line ("utils.py:21"); their digits are masked so no reader takes
+# them for a value or a share
 _NOT_A_QUANTITY = re.compile(
     r"(?<![\w.])v?\d+\.\d+\.\d+(?:[.-]?\w+)*(?![\w.]*\d)|(?<![\w.])v\d+(?:\.\d+)+\b|"
     r"(?<![\d/.-])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?![\d/.-]*\d)|"
@@ -230,7 +232,7 @@ def scan(text: str) -> Scan:
     # word fractions before "of": "half of the rows" -> "50%  of the rows" (same length)
     for fraction, pct in _FRACTION_WORDS:
         masked_s = fraction.sub(lambda m, p=pct: p.ljust(len(m.group(0))), masked_s)
-    # versions, dates and clock times: digits masked ("2.2.0" -> "#.#.#", same length)
+    # versions, dates, clock times and file lines: digits masked ("2.2.0" -> "#.#.#", same length)
     masked_s = _NOT_A_QUANTITY.sub(lambda m: re.sub(r"\d", "#", m.group(0)), masked_s)
     # thousands separators: "5,000" -> "05000" (same length, same value) so offsets still match ``text``
     masked_s = _THOUSANDS.sub(lambda m: m.group(0).replace(",", "").rjust(len(m.group(0)), "0"), masked_s)

@@ -59,7 +59,8 @@ _RELATION = re.compile(
     r"\bpart\s+of\s+(?:the\s+|its\s+|their\s+)?" + _TRAIN_SIDE + r"\s+(?:data|set|corpus|folder|split|pool|list)\b|"
     r"\bshar(?:e|es|ing)\s+(?:\w+\s+){0,3}?" + ITEMS + r"\b|\b" + ITEMS + r"\s+(?:\w+\s+){0,3}?(?:are|were|is|was)\s+"
     r"shared\b|\boverlap\w*|\bduplicat\w*|\bcopies\s+of\b|<->|\bacross\s+(?:the\s+)?(?:splits|sets)\b|"
-    r"\b(?:included|contained|present)\s+in\s+(?:the\s+)?" + _TRAIN_SIDE + r"\s+(?:data|set|folder|corpus|split|list)\b|"
+    r"\b(?:included|contained|present)\s+in\s+(?:the\s+)?" + _TRAIN_SIDE +
+    r"\s+(?:data|set|folder|corpus|split|list)\b|"
     r"\b(?:train\w*\s+and\s+test|test\s+and\s+train\w*)\s+(?:data\s+|sets?\s+)?(?:combined|together|jointly)\b|"
     # a preprocessing step (also inside an identifier: StandardScaler) fitted on the whole data
     r"(?:(?-i:(?<=[a-z])(?:Scaler|Imputer|Encoder|Vectori[sz]er|PCA))|\b(?:scaler|normali[sz]\w*|standardi[sz]\w*|"
