@@ -261,6 +261,10 @@ def test_each_psi_value_goes_to_its_feature_and_none_is_a_score() -> None:
     rec = parse_text("Offline test AUC 0.78. PSI on `age` is 0.41 and on `num_credit_lines` 0.33. Live AUC 0.64.")
     assert rec["data_checks"]["psi"] == {"age": 0.41, "num_credit_lines": 0.33}
     assert "validation" not in rec["metrics"]
+    # a score before the statistic in the same sentence does not hide it
+    rec = parse_text("Validation AUC 0.7 and PSI 0.2 on `age`, then test AUC 0.6.")
+    assert rec["data_checks"]["psi"] == {"overall": 0.2}
+    assert rec["metrics"]["validation"]["roc_auc"] == pytest.approx(0.7)
 
 
 def test_the_target_as_a_plot_axis_is_no_target_copy() -> None:

@@ -217,7 +217,7 @@ def _check_value(check: Check, match: re.Match[str], scan: Scan, s: int, e: int,
         if not -1.0 <= value <= 1.0 or path in out.values or MODEL_AGREEMENT.search(scan.masked[s:e]):
             return None
     elif path in ("data_checks.psi", "data_checks.ks"):
-        found = _per_feature(scan, match.start(g), e)
+        found = _per_feature(scan, s, match.start(g), e)
         out.consumed.update(pos for pos, _, _ in found)  # every statistic of the list, not only the first
         value = {**out.values.get(path, {}), **{feat: v for _, feat, v in found}}
     else:
@@ -240,24 +240,24 @@ def _check_value(check: Check, match: re.Match[str], scan: Scan, s: int, e: int,
 _STAT_VALUE = re.compile(N + r"(?![\d%])")
 
 
-def _per_feature(scan: Scan, start: int, e: int) -> list[tuple[int, str, float]]:
-    """(position, feature, value) of every drift statistic from ``start`` to the end of the sentence, each on the
-    feature named just before it ("PSI on `age` is 0.41 and on `num_credit_lines` 0.33": two values, each on its own
-    feature; none named: "overall"), up to a model's score or a count.
+def _per_feature(scan: Scan, s: int, start: int, e: int) -> list[tuple[int, str, float]]:
+    """(position, feature, value) of the drift statistic at ``start`` and of every one listed after it in the
+    sentence (``s`` to ``e``), each on the feature named just before it ("PSI on `age` is 0.41 and on
+    `num_credit_lines` 0.33": two values, each on its own feature; none named: "overall"), up to a model's score or a
+    count.
 
     >>> from app.diagnosis.text.scan import scan as scan_text
-    >>> sc = scan_text("PSI on `age` is 0.41 and on `num_credit_lines` 0.33.")
-    >>> [(feat, v) for _, feat, v in _per_feature(sc, sc.masked.index("0.41"), len(sc.masked))]
+    >>> sc = scan_text("Test AUC 0.78 and PSI on `age` is 0.41 and on `num_credit_lines` 0.33, validation AUC 0.7.")
+    >>> [(feat, v) for _, feat, v in _per_feature(sc, 0, sc.masked.index("0.41"), len(sc.masked))]
     [('age', 0.41), ('num_credit_lines', 0.33)]
     """
     out: list[tuple[int, str, float]] = []
-    sentence_start = scan.masked.rfind(".", 0, start) + 1
-    prev = sentence_start
+    prev = s
     for m in _STAT_VALUE.finditer(scan.masked, start, e):
         value = float(m.group(1))
-        if value > 10 or m.group(1).isdigit() and value > 1:
+        if out and (value > 10 or (m.group(1).isdigit() and value > 1)):
             break  # a count or another quantity: the list of statistics has ended
-        if any(x.kind in ("metric", "split") for x in mentions_in(scan.masked, prev, m.start())):
+        if out and any(x.kind in ("metric", "split") for x in mentions_in(scan.masked, prev, m.start())):
             break  # "... and validation AUC 0.7": a model's score, not a statistic of the list
         feats = features_in(scan, prev, m.start())
         out.append((m.start(), feats[-1] if feats else "overall", value))
