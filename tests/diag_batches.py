@@ -353,8 +353,9 @@ BATCHES = (
         # used, frozen (commit 362c888, sha256 below) after the session's first change (9d10b02) and before it was
         # run; never read by the lead. Measured once on the session's final code (c9b880d: the reading fixes from X,
         # Y and a user test, the reader refitted on A-Y): 31/50 (62 %), no safety violation; the code at the start of
-        # the session (775e8a3) gets 29/50.
-        name="Z", file="diagnosis_batch_z.json", prefix="hz", min_cases=45, measured=31 / 50,
+        # the session (775e8a3) gets 29/50. Measured a second time after a read-through fix (a drift statistic after a
+        # score was lost; not informed by Z) and the refit it needed (the procedure then chose C = 30): 32/50.
+        name="Z", file="diagnosis_batch_z.json", prefix="hz", min_cases=45, measured=32 / 50,
         sha256="fc5bee9bd7115ceeafa6a8b63fce3543bd0ee604823953eb174316be24c3d0bf",
         domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrstuvwxy")),
@@ -362,8 +363,9 @@ BATCHES = (
     Batch(
         # Held out in session 17, a second time: two more engineers, every source a Q&A thread, blog post or paper
         # (none a GitHub issue in one half), none used by A-Z; frozen (commit e6fe44e) before it was run, never read.
-        # Measured once on the final code (c9b880d): 23/50 (46 %), no safety violation; the starting code: 22/50.
-        name="AA", file="diagnosis_batch_aa.json", prefix="haa", min_cases=45, measured=23 / 50,
+        # Measured on c9b880d: 23/50 (46 %), no safety violation; the starting code: 22/50; the final code (as Z):
+        # 21/50 (42 %), no safety violation.
+        name="AA", file="diagnosis_batch_aa.json", prefix="haa", min_cases=45, measured=21 / 50,
         sha256="ef5e18f38fdbe9a93371f6c12742aecc8a131c665917758617cf0842a129d18c",
         domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrstuvwxyz")),
