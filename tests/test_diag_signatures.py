@@ -110,10 +110,11 @@ def test_every_signature_is_complete_and_names_facts_that_exist() -> None:
                     "log_loss_explodes", "log_loss_chance_plateau", "log_loss_flat", "log_val_loss_rises",
                     "table_max_drop", "auc_min", "drop_seen", "max_split_drop", "max_heldout_drop",
                     "log_acc_pairs", "log_train_acc_last", "log_acc_gap_last", "log_acc_gap_max", "log_acc_gap_grows",
-                    "log_heldout_acc_range", "log_train_acc_max"}
+                    "log_heldout_acc_range", "log_train_acc_max", "log_loss_spikes", "log_grad_norm_spikes"}
     parser_facts |= {"code_eval_on_train", "code_fit_before_split", "code_select_before_cv",
                      "code_shuffled_time_split", "code_auc_on_labels", "code_unshuffled_validation_split",
-                     "code_window_includes_target", "code_fit_on_eval"}
+                     "code_window_includes_target", "code_fit_on_eval", "code_centered_window",
+                     "code_accuracy_on_regression"}
     for s in sigs:
         assert s.source.startswith("https://") and s.check and s.fix and s.symptoms, s.id
         for c in (*s.requires, *s.needs, *s.supports, *s.against):

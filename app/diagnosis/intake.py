@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from app.diagnosis.measure import DatasetMeasurements, measure_dataset
 from app.diagnosis.normalise import normalise, validate_lenient
 from app.diagnosis.record import ExperimentRecord
-from app.diagnosis.text.parse import parse_text
+from app.diagnosis.text.parse import UNNAMED_SPLIT, parse_text
 from app.errors import InputError
 
 __all__ = ["MAX_PROMPT_CHARS", "from_dict", "from_file", "from_prompt", "measure", "merge_text"]
@@ -108,8 +108,12 @@ def merge_text(rec: ExperimentRecord) -> ExperimentRecord:
         return rec
     data = rec.model_dump()
     prov = dict(rec.provenance)
+    held = {m for split in ("validation", "test") for m in data["metrics"].get(split, {})}
     for split, per in parsed.metrics.items():
         for metric, value in per.items():
+            where = parsed.provenance.get(f"metrics.{split}.{metric}", "")
+            if metric in held and UNNAMED_SPLIT in where:
+                continue  # the record names its held-out figure; a number in its notes with no split is not another
             if metric not in data["metrics"].get(split, {}):
                 data["metrics"].setdefault(split, {})[metric] = value
                 prov[f"metrics.{split}.{metric}"] = parsed.provenance.get(f"metrics.{split}.{metric}", "notes")

@@ -27,6 +27,8 @@ _SPLIT_WORDS = sorted({k for k in ("train", "training", "trn", "val", "valid", "
                                    "serving", "offline", "backtest", "test2", "test_2", "new_test", "external",
                                    "external_test", "ood", "original_test")}, key=len, reverse=True)
 _MAX_FIXES = 200
+# a metric logged per epoch or step under its own key: ``train_rmse_epoch_60``, ``val_loss@step1200``, ``test_auc_e5``
+_STEPPED = re.compile(r"^(?P<base>.+?)[_/.\- @]+(?:epoch|ep|step|iter|iteration|e)[_/.\- ]*(?P<n>\d+)$", re.IGNORECASE)
 _SIZE_WORDS = {"size", "rows", "n", "samples", "n_samples", "count", "n_rows", "examples"}
 
 
@@ -86,6 +88,34 @@ def _split_metric(key: str) -> tuple[str, str] | None:
             if rest and not any(rest == w or rest.startswith(w + " ") for w in _SPLIT_WORDS):
                 return canonical_split(word), canonical_metric(rest)  # type: ignore[return-value]
     return None
+
+
+def _collapse_steps(data: dict[str, Any], warn: list[str]) -> tuple[dict[str, Any], dict[str, list[float]]]:
+    """Metrics logged under one key per epoch become the metric at its last epoch, and a curve when there are two or
+    more: ``train_rmse_epoch_5 .. _60`` is ``train_rmse`` (the value at epoch 60) with its curve. Without this the
+    metric's name is ``rmse_epoch_60``, which no reading knows is an error (lower is better)."""
+    groups: dict[str, list[tuple[int, float]]] = {}
+    keys: dict[str, list[str]] = {}
+    for key, value in data.items():
+        m = _STEPPED.match(str(key))
+        if not m or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            continue
+        if _split_metric(m.group("base")) is None or m.group("base") in data:
+            continue
+        groups.setdefault(m.group("base"), []).append((int(m.group("n")), float(value)))
+        keys.setdefault(m.group("base"), []).append(str(key))
+    if not groups:
+        return data, {}
+    out = {k: v for k, v in data.items() if not any(k in ks for ks in keys.values())}
+    curves: dict[str, list[float]] = {}
+    for base, points in groups.items():
+        points.sort()
+        out[base] = points[-1][1]
+        if len(points) >= 2:
+            curves[base] = [v for _, v in points]
+        warn.append(f"read {len(points)} per-step key(s) {base}_<step> as {base} at step {points[-1][0]}"
+                    + (" and its curve" if len(points) >= 2 else ""))
+    return out, curves
 
 
 def is_mlflow_run(data: dict[str, Any]) -> bool:
@@ -230,6 +260,7 @@ def normalise(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if is_mlflow_run(data):
         warn.append("read an MLflow run export (info, data.metrics, data.params, data.tags)")
         data = _from_mlflow(data, warn)
+    data, stepped = _collapse_steps(data, warn)
     notes: list[str] = []
     out: dict[str, Any] = {}
     flat: dict[str, dict[str, float]] = {}
@@ -259,6 +290,9 @@ def normalise(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             warn.append(f"ignored unknown field {key!r}" + (" (its text kept as notes)" if texts else ""))
     if "metrics" in out:
         out["metrics"] = _metrics(out["metrics"], warn, notes)
+    if stepped and isinstance(out.get("curves", {}), dict):
+        for name, curve in stepped.items():
+            out.setdefault("curves", {}).setdefault(name, curve)
     for split, per in flat.items():
         for metric, v in per.items():
             out.setdefault("metrics", {}).setdefault(split, {}).setdefault(metric, v)

@@ -134,9 +134,11 @@ METRIC_ALIASES = {
     "mape": ("mape",),
     "wer": ("wer", "word error rate"),
     "cer": ("cer", "character error rate"),
+    "perplexity": ("perplexity", "ppl"),
     "r2": ("r2", "r^2", "r²", "r-squared", "r squared"),
 }
-ERROR_METRICS = frozenset({"log_loss", "loss", "rmse", "mse", "mae", "mape", "wer", "cer"})
+ERROR_METRICS = frozenset({"log_loss", "loss", "rmse", "mse", "mae", "mape", "wer", "cer", "perplexity"})
+RATE_ERRORS = frozenset({"wer", "cer"})  # error rates on a fixed scale: a share of words or characters wrong
 BOUNDED_METRICS = frozenset(
     {
         "score",

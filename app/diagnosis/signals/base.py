@@ -131,6 +131,9 @@ def chance_level(rec: ExperimentRecord, metric: str, sig: Signals) -> float | No
     if metric == "r2":
         return 0.0
     if metric in ("accuracy", "score", "f1", "macro_f1", "micro_f1"):
+        if (rec.n_classes and rec.n_classes > len(rec.class_distribution) >= 2
+                and rec.majority_rate == rec.minority_rate):
+            return 1.0 / rec.n_classes  # "the classes are balanced" with the number of classes said elsewhere
         if rec.majority_rate is not None and rec.minority_rate is not None:
             binary_f1 = metric in ("f1", "macro_f1") and len(rec.class_distribution) == 2
             return rec.minority_rate if binary_f1 else rec.majority_rate

@@ -6,7 +6,7 @@ import numpy as np
 
 from app.diagnosis.record import ExperimentRecord
 from app.diagnosis.signals.base import Signals, chance_level, choose_metric, metric_value
-from app.diagnosis.vocab import ERROR_METRICS
+from app.diagnosis.vocab import ERROR_METRICS, RATE_ERRORS
 
 __all__ = ["averaging_signals", "class_signals", "metric_signals"]
 
@@ -32,9 +32,13 @@ def metric_signals(rec: ExperimentRecord, sig: Signals) -> None:
     if metric in ERROR_METRICS:
         for s in v:
             sig.set(f"error_{s}", v[s][0], src[s])
+        if metric in RATE_ERRORS and tr is not None:
+            sig.set("train_error_rate", tr, src["train"])
         if tr is not None and va is not None and va > 0:
             sig.set("rel_error_gap_train_val", (va - tr) / va, f"{src['train']}; {src['validation']}")
         held_e, held_es = (va, src["validation"]) if va is not None else (te, src["test"])
+        if held_e is not None:
+            sig.set("error_heldout", held_e, held_es)
         if tr is not None and held_e is not None and held_e > 0:
             sig.set("rel_error_gap_train_heldout", (held_e - tr) / held_e, f"{src['train']}; {held_es}")
         _baseline_signals(rec, sig, metric, tr, held_e, src["train"], held_es)

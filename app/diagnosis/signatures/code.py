@@ -13,7 +13,12 @@ Each fact is a position test on the snippet, not a reading of prose:
 - ``code_auc_on_labels``: ``roc_auc_score`` given predicted labels or its arguments swapped;
 - ``code_unshuffled_validation_split``: Keras ``validation_split`` on rows said to be sorted;
 - ``code_window_includes_target``: a ``.rolling(...)`` window with no ``.shift(...)`` on a column the target is
-  built from, so each row's feature contains the value being predicted.
+  built from, so each row's feature contains the value being predicted;
+- ``code_centered_window``: a ``.rolling(..., center=True)`` feature on time-ordered rows: each row's window
+  holds the values after it, so the feature sees the future it is used to predict;
+- ``code_accuracy_on_regression``: a regression loss (``loss='mse'``) compiled with ``metrics=['accuracy']``:
+  accuracy counts exact matches, which a continuous target almost never has (or always has, when the values are
+  rounded), so the number says nothing about the fit.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ _EVAL_ON_TRAIN = re.compile(
     _I,
 )
 _SPLIT = re.compile(r"\b(?:train_test_split|cross_val\w{0,12}|KFold|StratifiedKFold|GroupKFold|LeaveOneOut|"
-                    r"GridSearchCV|RandomizedSearchCV|TimeSeriesSplit|\.split\()|\btrain\w{0,8}[ \t]{0,2},[ \t]{0,2}"
+                    r"GridSearchCV|RandomizedSearchCV|TimeSeriesSplit|\.split\(|\w{0,20}CV\(|"
+                    r"\w{0,20}[cC]ross[vV]al\w{0,12}\()|\btrain\w{0,8}[ \t]{0,2},[ \t]{0,2}"
                     r"(?:test|val)\w{0,8}[ \t]{0,2}=[ \t]{0,2}[\w.]{1,40}\[:", _I)
 _TRANSFORM = re.compile(r"\b(?:fit_transform|fit_resample)\([ \t]{0,4}(?!\w{0,8}(?:train|_tr\b))[A-Za-z_][\w.]{0,40}|"
                         r"\b(?:StandardScaler|MinMaxScaler|RobustScaler|SimpleImputer|PCA|TfidfVectorizer|"
@@ -40,7 +46,10 @@ _FIT_ON_EVAL = re.compile(r"\b(?:scaler|imputer|encoder|vectori[sz]er|normali[sz
                           r"(?:fit|fit_transform)\([ \t]{0,4}(?:[xX]_?|df_?|data_?)?(?:test|val|valid|validation|dev|"
                           r"holdout|eval)\w{0,12}\b", _I)
 _SELECT = re.compile(r"\b(?:SelectKBest|SelectPercentile|RFE|RFECV|VarianceThreshold|mutual_info_\w+|"
-                     r"f_classif|ttest_ind|feature_importances\w{0,4})\b[^\n]{0,80}?\b(?:X|df|data)\b", _I)
+                     r"f_classif|ttest_ind|feature_importances\w{0,4})\b[^\n]{0,80}?\b(?:X|df|data)\b|"
+                     # a selector object fit on everything: "rfe.train(data)", "selector.fit(X, y)"
+                     r"\b(?:rfe|rfecv|selector|sel|skb|kbest|fs)\w{0,8}\.(?:fit|train|fit_transform)\([ \t]{0,4}"
+                     r"(?:X|df|data)\b", _I)
 _ALL_ROWS = re.compile(r"#[^\n]{0,60}\b(?:all|whole|entire|full|complete)\b", _I)
 _SHUFFLED = re.compile(r"\bKFold\([^)\n]{0,80}shuffle[ \t]{0,2}=[ \t]{0,2}True|\bShuffleSplit\(", _I)
 _TIME = re.compile(r"\b(?:time[- ]?series|time[- ]ordered|daily|hourly|timestamp|date|forecast\w*|stock|trading|"
@@ -53,6 +62,13 @@ _SORTED = re.compile(r"\b(?:sorted|original order|ordered by|not shuffled|withou
 
 _ROLLING = re.compile(r"\[[ \t]{0,2}['\"](\w{1,40})['\"][ \t]{0,2}\]\.rolling\(", _I)
 _TARGET_LINE = re.compile(r"\b(?:target|label|y)\w{0,10}['\"]?[ \t]{0,2}\]?[ \t]{0,2}=[^\n]{0,200}", _I)
+
+
+_CENTERED = re.compile(r"\.rolling\([^)\n]{0,80}\bcenter[ \t]{0,2}=[ \t]{0,2}True", _I)
+_REGRESSION_LOSS = re.compile(r"\bloss[ \t]{0,2}=[ \t]{0,2}[\"']?(?:mse|mae|mape|msle|mean_squared_error|"
+                              r"mean_absolute_error|mean_squared_logarithmic_error|huber\w{0,6}|logcosh|"
+                              r"MeanSquaredError|MeanAbsoluteError)\b", _I)
+_ACCURACY_METRIC = re.compile(r"\bmetrics[ \t]{0,2}=[ \t]{0,2}\[[^\]\n]{0,80}[\"'](?:acc|accuracy)[\"']", _I)
 
 
 def _first(p: re.Pattern[str], text: str) -> int | None:
@@ -96,6 +112,10 @@ def code_facts(text: str) -> dict[str, bool]:
     targets = " ".join(m.group(0) for m in _TARGET_LINE.finditer(text))
     if any(f"'{c}'" in targets or f'"{c}"' in targets for c in rolled):
         facts["code_window_includes_target"] = True
+    if _CENTERED.search(text):
+        facts["code_centered_window"] = True
+    if _REGRESSION_LOSS.search(text) and _ACCURACY_METRIC.search(text):
+        facts["code_accuracy_on_regression"] = True
     if _ALL_ROWS.search(text) and _first(_SELECT, text) is not None and split is not None:
         facts["code_select_before_cv"] = True
     return facts

@@ -140,7 +140,13 @@ CONCEPT_CUES: tuple[Cue, ...] = (
          r"\b(?:never (?:gets|goes|rises|climbs|improves|exceeds|reaches|passes)|stuck|plateau\w*|won'?t (?:go|get|"
          r"rise)|can ?not (?:get|go) (?:past|above|below|beyond)|can'?t (?:get|go) (?:past|above|below|beyond)|"
          r"does ?n[o']t (?:improve|go (?:up|down|past|above|below)|rise|drop below)|stays? (?:at|around|near|"
-         r"below|above)|tops? out)\b"),
+         r"below|above)|tops? out)\b",
+         # the training figure is said to move ("the training loss goes down towards zero ..., but validation
+         # accuracy stays around 55%"): what stays is another split's figure
+         unless=r"\btrain(?:ing)?\b[^.;]{0,30}\b(?:goes down|went down|decreas\w*|drops?|dropp\w*|falls?|fell|"
+                r"towards? (?:zero|0)\b|(?:near|close to|almost) (?:zero|0)\b|approach\w* (?:zero|0|100)|reach\w* "
+                r"(?:100|99)|keeps? (?:going down|improving|decreasing|dropping|falling|rising|climbing)|improv\w*|"
+                r"ris(?:es|ing)|climb\w*)"),
     _cue("said_category_spelt_apart",
          r"\b(?:labels?|columns?|fields?|categor\w+|class(?:es)?|values?|levels?|codes?)\b",
          r"\b\d+ (?:unique|distinct|different) (?:values|labels|classes|categories|levels)\b[^.;]{0,30}\b(?:instead "

@@ -16,7 +16,8 @@ __all__ = ["Matrix", "confusion_facts", "read_matrices"]
 _NUM = r"(?:\d+(?:\.\d+)?|X|Y|\.)"
 _BRACKET_ROW = re.compile(r"\[\s*((?:\d+(?:\.\d+)?|[A-Z])\.?(?:[ \t,]+(?:\d+(?:\.\d+)?|[A-Z])\.?){1,19})\s*\]")
 _BRACKET = re.compile(r"\[\s*(?:\[[^\[\]\n]{1,200}\]\s*,?\s*){2,20}\]")
-_LABEL_ROW = re.compile(r"^[ \t|]*(?P<label>[A-Za-z0-9][\w ()'/-]{0,40}?)[ \t|:]+(?P<nums>\d+(?:[ \t|,]+\d+){1,19})[ \t|]*$")
+_LABEL_ROW = re.compile(r"^[ \t|]*(?P<label>[A-Za-z0-9][\w ()'/-]{0,40}?)[ \t|:]+\[?[ \t]*(?P<nums>\d+(?:[ \t|,]+\d+){1,19})"
+                        r"[ \t]*\]?[ \t|]*$")  # "mel 1 1 8 0 31 70 0", "mel [ 1 1 8 0 31 70 0]"
 _HEADER_PRED = re.compile(r"predict(?:ed)?[ \t:_-]*([A-Za-z]\w{0,30})", re.IGNORECASE)
 
 

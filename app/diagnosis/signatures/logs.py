@@ -2,7 +2,8 @@
 
 A log line names a step (``step 1200``, ``Epoch 3``, ``Iteration 40``, ``[10]``) and a loss (``loss 3.2e+04``,
 ``TrainLossPerSample = 1.56``, ``loss: nan``). Facts: a non-finite loss, a loss that explodes, a loss stuck at
-the chance level ln(K) of a K-class problem, a flat loss, and a validation loss that rises while training falls.
+the chance level ln(K) of a K-class problem, a flat loss, a validation loss that rises while training falls, and
+(session 18) loss spikes that recover and gradient-norm spikes (``grad_norm 41.3`` after ``grad_norm 0.71``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,26 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["log_facts", "loss_series"]
+__all__ = ["grad_norms", "log_facts", "loss_series"]
 
 _FLOAT = r"(nan|inf|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)"
 _STEP = re.compile(r"(?:\b(?:step|iter(?:ation)?|epoch|batch|minibatch)\b|^\s*\[\d+\])", re.IGNORECASE)
 _LOSS = re.compile(r"\b(?:(val(?:id(?:ation)?)?|eval|test|dev)[ _-]?)?(?:train(?:ing)?[ _-]?)?loss(?:PerSample)?\b"
                    r"[^\S\n]{0,3}[:=]?[^\S\n]{0,3}" + _FLOAT, re.IGNORECASE)
+
+
+_GNORM = re.compile(r"\b(?:grad(?:ient)?[ _-]?norm|gnorm|g_norm|grad_l2)\b[^\S\n]{0,3}[:=]?[^\S\n]{0,3}" + _FLOAT,
+                    re.IGNORECASE)
+
+
+def grad_norms(text: str) -> list[float]:
+    """The gradient norms logged on step lines, in order.
+
+    >>> grad_norms("step 10 loss 3.9 grad_norm 0.71\\nstep 20 loss 6.8 grad_norm 41.3\\n| epoch 001: 1660 gnorm=2.602")
+    [0.71, 41.3, 2.602]
+    """
+    return [float(m.group(1)) for line in text.splitlines() if _STEP.search(line) or "|" in line
+            for m in _GNORM.finditer(line)]
 
 
 def loss_series(text: str) -> tuple[list[float], list[float]]:
@@ -77,6 +92,20 @@ def log_facts(text: str) -> dict[str, float | bool]:
             facts["log_loss_chance_plateau"] = True
         if len(fin) >= 3 and (max(tail) - min(tail)) <= 0.02 * max(abs(max(tail)), 1e-6) and fin[-1] >= 0.98 * fin[0]:
             facts["log_loss_flat"] = True
+        # a spike: the loss leaps to 1.5x its best value so far and comes back down later (Chowdhery et al. 2022,
+        # PaLM, section 5.1: spikes at irregular intervals, not a run that diverges for good)
+        for i, x in enumerate(fin[1:-1], start=1):
+            best = min(fin[:i])
+            if x >= 1.5 * best and x - best >= 0.5 and min(fin[i + 1 :]) < x - 0.5 * (x - best):
+                facts["log_loss_spikes"] = True
+                break
+    norms = [x for x in grad_norms(text) if math.isfinite(x)]
+    if len(norms) >= 3:
+        for i, x in enumerate(norms[1:], start=1):
+            earlier = sorted(norms[:i])
+            if x >= 10 * max(earlier[len(earlier) // 2], 1e-6):  # ten times the median before it
+                facts["log_grad_norm_spikes"] = True
+                break
     vfin = [x for x in val if math.isfinite(x)]
     if len(vfin) >= 3 and len(fin) >= 3 and fin[-1] < fin[0] and vfin[-1] > 1.1 * min(vfin):
         facts["log_val_loss_rises"] = True

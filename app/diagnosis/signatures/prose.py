@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
-from app.diagnosis.text.safeguards import describes_no_leak
+from app.diagnosis.text.safeguards import describes_no_leak, without_batch_shuffle
 from app.diagnosis.text.training import VAL_LOSS_DIVERGES
 
 __all__ = ["CUES", "LEAK_CUES", "Cue", "cue_facts", "prose_facts", "sentences"]
@@ -228,7 +228,24 @@ CUES: tuple[Cue, ...] = (
          r"(?:labs?|sites?|hospitals?|stud(?:y|ies)|domains?|compan\w+|data ?sets?|collections?|populations?|"
          r"countr\w+|regions?|cameras?|devices?|seasons?|batch\w*|sources?|cohorts?|scanners?|vendors?|"
          r"markets?|users?|customers?|topics?|vocabular\w+|accents?|sensors?|machines?|plants?|test ?sets?)\b|"
-         r"\b(?:never (?:had|saw|seen|contained)|absent from the train\w*|not (?:present|seen) in (?:the )?train\w*)"),
+         r"\b(?:never (?:had|saw|seen|contained)|absent from the train\w*|not (?:present|seen) in (?:the )?train\w*)",
+         # a new machine to install on, not new data: "on the new machine (Python 3.11) pip just says ERROR: ..."
+         unless=r"\b(?:pip|conda|install\w*|ImportError|ModuleNotFoundError|DLL|wheels?|drivers?|requirements\.txt|"
+                r"requirements file|dependenc\w+|python \d|virtualenv|venv|docker\w*|compil\w+|segfault\w*)\b"),
+    # adversarial validation: a classifier tells the training rows from the test (or production) rows
+    _cue("said_train_test_separable",
+         r"\badversarial (?:validation|auc|classifier)|\b(?:classifier|model)\b[^.;]{0,30}\bto (?:tell|distinguish|"
+         r"separate|discriminate)\b[^.;]{0,30}\b(?:train\w*|test\w*|production|live)\b[^.;]{0,30}\b(?:from|and|vs\.?)\b|"
+         r"\btrain-?(?:vs-?|versus-?)test classifier|\bdomain classifier",
+         r"\b(?:separat\w+|distinguish\w*|tell\w* (?:them )?apart|easily|(?:almost|nearly) perfect\w*|"
+         r"auc\W{0,12}(?:of\s+)?0?\.(?:[89]\d*)|0\.9\d*|high auc)", window=2),
+    # the software failed, not the model (an install, import, memory or deadlock failure): outside the categories
+    _cue("said_environment_failure",
+         r"\b(?:ImportError|ModuleNotFoundError|DLL load failed|No module named|Could not find a version|"
+         r"undefined symbol|Illegal instruction|segmentation fault|segfault\w*|core dumped|deadlock\w*|"
+         r"CUDA out of memory|failed to build|(?:cannot|can'?t) import|version (?:conflict|mismatch))\b|"
+         r"\b(?:training|process|run|job|script|loader|dataloader)\w* (?:just )?(?:hangs?|hung|freezes|froze)\b",
+         statement=False),
     _cue("said_world_changed",
          r"\b(?:season\w*|redesign\w*|new (?:ui|layout|product|policy|market|pricing|campaign|app version)|"
          r"traffic (?:mix|pattern\w*|sources?)|user behaviou?r|covid|pandemic|(?:interest )?rates? (?:rose|rise)|"
@@ -244,7 +261,7 @@ CUES: tuple[Cue, ...] = (
          r"reports|logs|writes)|altered|update\w*|from \w+ to \w+)\b"),
     _cue("said_missing_values",
          r"\b(?:missing|nulls?|nan|empty|gaps?|blank|unpopulated|not populated|forward-?fill\w*|zero-?fill\w*)\b",
-         r"\b(?:share|rows|values|field|feature|column|%|percent|readings|entries|records)\b"),
+         r"\b(?:share|rows|values|field|feature|column|%|percent|readings?|entries|records|cells?)\b"),
     _cue("said_row_explosion",
          r"\b(?:(?:join|merge)\w*\b[^.;]{0,40}\b(?:twice|double|\d+ ?(?:x|times)) (?:the )?(?:size|rows|as many)|"
          r"many-to-many|rows? (?:multiplied|exploded|duplicated)|\d+x the expected rows|three times|"
@@ -348,7 +365,7 @@ def prose_facts(text: str) -> dict[str, str]:
 def cue_facts(text: str, cues: tuple[Cue, ...]) -> dict[str, str]:
     """Cue name -> the first sentence (or pair of sentences, for a cue with ``window`` 2) where ``cues`` hold."""
     out: dict[str, str] = {}
-    sents = sentences(text)
+    sents = sentences(without_batch_shuffle(text))
     pairs = [f"{a} {b}" for a, b in pairwise(sents)]
     for cue in cues:
         for s in sents + (pairs if cue.window > 1 else []):

@@ -248,7 +248,11 @@ def _balanced(masked: str, start: int, end: int, quote: str, out: Facts) -> bool
     sentence = masked[start:end]
     match = BALANCED.search(sentence)
     if match and not negated(masked, start, start + match.start()) and _BALANCE_CONTEXT.search(sentence):
-        out.put("class_distribution", {"class_a": 0.5, "class_b": 0.5}, quote)
+        named = N_CLASSES.search(sentence)
+        n = int(named.group(1)) if named else int(out.values.get("n_classes") or 2)
+        n = n if 2 <= n <= 1000 else 2
+        out.put("class_distribution", {f"class_{i}": 1.0 / n for i in range(n)} if n > 2 else
+                {"class_a": 0.5, "class_b": 0.5}, quote)
         return True
     return False
 

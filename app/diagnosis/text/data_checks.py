@@ -221,6 +221,8 @@ def _check_value(check: Check, match: re.Match[str], scan: Scan, s: int, e: int,
         out.consumed.update(pos for pos, _, _ in found)  # every statistic of the list, not only the first
         value = {**out.values.get(path, {}), **{feat: v for _, feat, v in found}}
     else:
+        if check.name == "WRONG_LABEL_SHARE" and not _LABELLING.search(scan.masked, s, e):
+            return None  # "am I reading the 96% wrong?": a share called wrong, with no label in the sentence
         if path.endswith("_fraction") and not (check.percent_group and match.group(check.percent_group)) and any(
                 n.start == match.start(g) and n.count for n in find_numbers(scan.masked, s, e)):
             return None  # a bare count or index ("crashes before epoch 100 with NaN loss"), not a share

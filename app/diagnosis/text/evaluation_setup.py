@@ -9,7 +9,7 @@ import re
 from typing import NamedTuple
 
 from app.diagnosis.text.fragments import Facts, hedged, negated
-from app.diagnosis.text.safeguards import describes_no_leak
+from app.diagnosis.text.safeguards import describes_no_leak, without_batch_shuffle
 from app.diagnosis.text.scan import Scan
 
 __all__ = [
@@ -226,7 +226,7 @@ def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
         out.put(check.path, "all" if check.path.endswith("fit_on") else True, quote)
     if TEST_POPULATION_DIFFERS.search(seg) and not is_hedged:
         out.put("evaluation.test_population_differs", True, quote)
-    if RANDOM_SPLIT.search(seg) and TEMPORAL_DATA.search(whole):
+    if RANDOM_SPLIT.search(without_batch_shuffle(seg)) and TEMPORAL_DATA.search(whole):
         out.put("evaluation.split_strategy", "random", quote)
         out.put("evaluation.temporal_data", True, quote)
     elif TEMPORAL_SPLIT.search(seg):

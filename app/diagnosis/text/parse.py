@@ -37,7 +37,9 @@ from app.diagnosis.text.scan import (
 )
 from app.diagnosis.vocab import BOUNDED_METRICS
 
-__all__ = ["parse_text"]
+__all__ = ["UNNAMED_SPLIT", "parse_text"]
+
+UNNAMED_SPLIT = " (no split named, read as a held-out score)"  # provenance suffix of a value given no split
 
 
 def _following_split(masked: str, n: Num, splits: list[Mention], has_preceding: bool, num_first: bool) -> str | None:
@@ -77,6 +79,13 @@ def _qualitative(seg: str) -> tuple[str, str] | None:
 
 # a line of a pasted training log ("epoch 5  train_loss 0.401 val_acc 0.772"): its values are points of a curve, so a
 # later line restating a split's metric is the run going on, not a contradiction (the last line's value is kept)
+_OTHER_SOURCE = re.compile(
+    r"\b(?:different|another|other|new|second|third|external|unseen|foreign|outside)\b[^.;]{0,20}\b(?:labs?|sites?|"
+    r"hospitals?|clinics?|centres?|centers?|countr(?:y|ies)|regions?|cameras?|devices?|scanners?|vendors?|markets?|"
+    r"sensors?|plants?|factor(?:y|ies)|instruments?|platforms?|sequencers?|microphones?|cohorts?|populations?)\b",
+    re.IGNORECASE)
+"""Data from another place or device, in the sentence of a value that names no split."""
+
 _LOG_LINE = re.compile(r"^\W{0,3}(?:epoch|step|iter(?:ation)?|it|batch|round)\b\s*[:#=]?\s*\d+", re.IGNORECASE)
 
 
@@ -109,9 +118,41 @@ class _Builder:
         for metric, n, quote in self.unassigned:
             if metric == "score":
                 continue  # no split and no metric named: not a metric value ("8% of rows ...")
+            if _OTHER_SOURCE.search(quote) and metric not in self.metrics.get("production", {}):
+                # "800 scans from a second hospital and AUC drops to 0.71": data from elsewhere, not validation
+                self.assign("production", metric, n, quote)
+                self.prov[f"metrics.production.{metric}"] += (" (no split named, data from another source: read as "
+                                                              "production)")
+                continue
             if metric not in self.metrics.get("validation", {}):
                 self.assign("validation", metric, n, quote)
-                self.prov[f"metrics.validation.{metric}"] += " (no split named, read as a held-out score)"
+                self.prov[f"metrics.validation.{metric}"] += UNNAMED_SPLIT
+
+
+_CALL_OR_KWARG_AFTER = re.compile(r"\s*(?:\(|=(?!=))")
+_ATTRIBUTE_BEFORE = re.compile(r"(?:\.|\bdef\s+|\bimport\s+|\bfrom\s+)$")
+
+
+def _code_names_only(sc: Scan, name: str) -> bool:
+    """Every mention of ``name`` is code's own vocabulary, not a column: a call (``flow_from_directory(``), a
+    keyword argument or an assignment (``target_size=(64, 64)``, ``df_rolled = ...``), or an attribute
+    (``.predict_generator``). Such a name is not a model feature (session 18: ``target_size`` and ``label_list``
+    were read as features, and as future information for their names)."""
+    spans = [(a, b) for (a, b), n in zip(sc.feature_spans, sc.features, strict=True) if n == name]
+    return bool(spans) and all(_CALL_OR_KWARG_AFTER.match(sc.text, b)
+                               or _ATTRIBUTE_BEFORE.search(sc.text[max(0, a - 8) : a])
+                               or _call_argument(sc.text, a, b) for a, b in spans)
+
+
+def _call_argument(text: str, a: int, b: int) -> bool:
+    """``text[a:b]`` is a bare argument of a function call: ``f1_score(pred_list, label_list, ...)`` (a variable), not
+    a parenthesised list in prose ("the top features (days_active, plan_type)"): the bracket follows a name."""
+    line_start = text.rfind("\n", 0, a) + 1
+    opened = text.rfind("(", line_start, a)
+    if opened < 1 or ")" in text[opened:a] or not re.match(r"\s*[,)]", text[b:]):
+        return False
+    return (bool(re.match(r"[\w\]]", text[opened - 1]))
+            and bool(re.fullmatch(r"[\w\s,.'\"\[\]=]*", text[opened + 1 : a])))
 
 
 def _sentence(b: _Builder, s: int, e: int, consumed: set[int], carry: dict[str, Any]) -> None:
@@ -256,7 +297,8 @@ def parse_text(text: str) -> dict[str, Any]:
         rec["observations"] = b.observations
     flags = facts.feature_flags
     # a feature a sentence says was removed ("found a leak (the x column ...) and removed it") is no input any more
-    names = [n for n in dict.fromkeys(sc.features) if not flags.get(n, {}).get("removed")]
+    names = [n for n in dict.fromkeys(sc.features) if not flags.get(n, {}).get("removed")
+             and (n in flags or not _code_names_only(sc, n))]
     if names:
         rec["features"] = [{"name": n, **{k: v for k, v in flags.get(n, {}).items() if k != "removed"}} for n in names]
     if facts.concerns:

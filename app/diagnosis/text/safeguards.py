@@ -26,7 +26,24 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NO_CURRENT_LEAK", "REMOVED", "describes_no_leak"]
+__all__ = ["NO_CURRENT_LEAK", "REMOVED", "describes_no_leak", "without_batch_shuffle"]
+
+# ``model.fit(X_tr, y_tr, shuffle=True)``, ``DataLoader(train_ds, shuffle=True)``: the order of the batches inside
+# the training set, not a random split of time-ordered rows (session 18: a chronological split read as a random one)
+_BATCH_CALL = re.compile(r"\b(?:fit|fit_generator|DataLoader|flow|flow_from_\w+|batch\w*)\(([^()]|\([^()]*\))*\)",
+                         re.IGNORECASE)
+_SHUFFLE_ARG = re.compile(r"\bshuffle\s*=\s*True\b", re.IGNORECASE)
+
+
+def without_batch_shuffle(text: str) -> str:
+    """``text`` with the ``shuffle=True`` arguments of training and loader calls written as batch order.
+
+    >>> without_batch_shuffle("model.fit(X[:-24], y[:-24], epochs=1, shuffle=True)")
+    'model.fit(X[:-24], y[:-24], epochs=1, batch_order=True)'
+    >>> without_batch_shuffle("KFold(n_splits=5, shuffle=True)")
+    'KFold(n_splits=5, shuffle=True)'
+    """
+    return _BATCH_CALL.sub(lambda m: _SHUFFLE_ARG.sub("batch_order=True", m.group(0)), text)
 
 _ENTITY = (r"(?:patient|subject|user|speaker|participant|customer|person|donor|animal|household|device|driver|"
            r"individual|group|family|families|site|hospital)")

@@ -301,17 +301,24 @@ def mentions_in(masked: str, start: int, end: int) -> list[Mention]:
 
 # a row of counts ("legit   49430   20" in a confusion matrix, "fraud | 530 | 20"): a label and integers only, one of
 # them above 100, so none of them can be a percentage score
-_COUNT_ROW = re.compile(r"^[ \t|]*[A-Za-z_][\w ()'/.-]{0,40}?[ \t|:]+\d+(?:[ \t|,]+\d+){1,19}[ \t|]*$")
+_COUNT_ROW = re.compile(r"^[ \t|]*[A-Za-z_][\w ()'/.-]{0,40}?[ \t|:]+(?P<open>\[)?[ \t]*\d+(?:[ \t|,]+\d+){1,19}[ \t]*"
+                        r"(?(open)\])[ \t|]*$")
 
 
 def _in_count_row(masked: str, pos: int) -> bool:
+    """A row of counts: a label and whole numbers, bracketed ("mel [ 1 1 8 0 31 70 0]") or with a count above 100."""
     start, end = masked.rfind("\n", 0, pos) + 1, masked.find("\n", pos)
     line = masked[start : end if end >= 0 else len(masked)]
-    return bool(_COUNT_ROW.match(line)) and any(int(x) > 100 for x in re.findall(r"(?<![\w.])\d+(?![\w.])", line))
+    row = _COUNT_ROW.match(line)
+    return bool(row) and (bool(row.group("open"))
+                          or any(int(x) > 100 for x in re.findall(r"(?<![\w.])\d+(?![\w.])", line)))
 
 
 _OF_COUNT = re.compile(r"\s*(?:out\s+)?of\s+(?:the\s+|all\s+|those\s+)?\d|\s*/\s*\d", re.IGNORECASE)
 _FRACTION_BEFORE = re.compile(r"\d\s*/\s*$|\d\s+(?:out\s+)?of\s+(?:the\s+|all\s+|those\s+)?$")
+
+
+_POSITION_BEFORE = re.compile(r"\b(?:first|last|top|bottom)[ -]$", re.IGNORECASE)
 
 
 def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Num]:
@@ -346,6 +353,8 @@ def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Nu
             count = True  # "C=0.001": a setting, never a metric value
         if not pct and val.is_integer() and 1900 <= val <= 2100:
             count = True  # a year
+        if not pct and raw.isdigit() and _POSITION_BEFORE.search(before):
+            count = True  # "first 400 train / last 100 test", "top 5": a position or a count, not a metric value
         if not pct and raw.isdigit() and "\n" in masked and _in_count_row(masked, m.start()):
             count = True
         out.append(

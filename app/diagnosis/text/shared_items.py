@@ -46,7 +46,7 @@ ITEMS = (
     r"donors?|animals?|rows?|records?|samples?|examples?|documents?|texts?|sentences?|clips?|chips?|tiles?|patches|"
     r"recordings?|videos?|files?|items?|molecules?|sequences?|windows?|frames?|songs?|peptides?|pieces?|fragments?|"
     r"duplicates?|copies|transactions?|accounts?|trials?|sessions?|cells?|questions?|queries|prompts?|tweets?|"
-    r"reviews?|articles?|pages?)"
+    r"reviews?|articles?|pages?|persons?|people|visits?|encounters?|admissions?|compounds?|households?|families)"
 )
 """Items an evaluation set and a training set can share (not "data", "distribution" or "source")."""
 _ANY_ITEM = re.compile(r"\b" + ITEMS + r"\b", _I)
