@@ -28,7 +28,10 @@ The sentences below are written for the tests (none is copied from a batch):
   a cross-validation call that is not scikit-learn's (``rfe.train(data)`` then ``SVM().stratifiedCV(data)``).
 - A NaN loss in a write-up that says the inputs have empty cells names missing values (data quality).
 - A classifier that tells training rows from test rows (adversarial validation) is drift.
-- "Another visit of the same person lands in the test set": persons, visits, compounds are items too.
+- "Another visit of the same person lands in the test set": persons, visits, compounds are items too; test items
+  "over 80% identical to some training sequence" are shared items.
+- "Other users' interactions from months after that point are still in train" is information from the future.
+- A write-up about a software failure (the cue above) keeps the learned reader from naming a category.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from app.diagnosis.signatures.code import code_facts
 from app.diagnosis.signatures.facts import read_facts
 from app.diagnosis.signatures.healthy import healthy_facts
 from app.diagnosis.signatures.logs import log_facts
+from app.diagnosis.text.future_information import future_information_sentence
 from app.diagnosis.text.parse import parse_text
 from app.diagnosis.text.safeguards import without_batch_shuffle
 from app.diagnosis.text.shared_items import shared_item_sentence
@@ -223,3 +227,22 @@ def test_the_same_person_on_both_sides_is_a_shared_item() -> None:
     assert shared_item_sentence("One admission of a patient sits in the training fold while another admission of "
                                 "the same person lands in the test set.")
     assert shared_item_sentence("Each person appears in exactly one of the training and test sets.") is None
+
+
+def test_evaluation_items_nearly_identical_to_training_items_are_shared() -> None:
+    assert shared_item_sentence("For test proteins that are over 90% identical to some training protein the "
+                                "correlation is 0.88.")
+    assert shared_item_sentence("No test protein is identical to any training protein.") is None
+
+
+def test_later_events_in_the_training_data_are_information_from_the_future() -> None:
+    assert future_information_sentence("With the per-user split, purchases from weeks after each test event still "
+                                       "sit in the training data.")
+    assert future_information_sentence("We never train on purchases from after the test event.") is None
+
+
+def test_a_software_failure_keeps_the_reader_silent() -> None:
+    p = diagnose(prompt="Since the driver update the training script hangs after the first epoch with num_workers=4: "
+                        "no error, GPU at 0%, the worker processes sleep. It looks like a DataLoader deadlock; with "
+                        "num_workers=0 it runs but three times slower.").payload()
+    assert p["primary_category"] == "unknown" and p["deployment_gate"] == "REVIEW_RECOMMENDED"

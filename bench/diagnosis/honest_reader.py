@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import train_reader as tr
 
-HONEST = tuple("HIJKLMNOPQRSTUVWXY")   # (almost) no rule was written on these (see train_reader.ALL_BATCHES)
+HONEST = (*"HIJKLMNOPQRSTUVWXYZ", "AA")   # (almost) no rule was written on these (see train_reader.ALL_BATCHES)
 CACHE = Path(__file__).resolve().parent / ".corpus_cache"
 T_UNKNOWN = (0.0, 0.1, 0.2, 0.3, 1.01)
 T_OVER = (None, 0.0, 0.1, 0.2, 0.3)
@@ -139,7 +139,7 @@ def answer(row: dict[str, Any], probs: dict[str, float], policy: tuple) -> str:
         return rules
     if rules == "unknown":
         silent = (row.get("healthy") or row.get("numbers_healthy") or row.get("few_words")
-                  or top in row.get("bare_worry", []))
+                  or row.get("environment") or top in row.get("bare_worry", []))
         return top if (p >= t_unknown and not silent) else rules
     if level is None:
         return rules

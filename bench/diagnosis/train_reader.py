@@ -51,7 +51,7 @@ DEV_BATCHES = {
 # once there; session 16 read their leakage misses) are in since session 16. X and Y (held out in session 16, measured
 # once there; session 17 read their misses) are in since session 17. Z and AA (session 17) are held out: never in this
 # map
-ALL_BATCHES = {**DEV_BATCHES, **{b: f"diagnosis_batch_{b.lower()}.json" for b in "HIJKLMNOPQRSTUVWXY"}}
+ALL_BATCHES = {**DEV_BATCHES, **{b: f"diagnosis_batch_{b.lower()}.json" for b in (*"HIJKLMNOPQRSTUVWXYZ", "AA")}}
 CORPUS = ROOT / "bench" / "diagnosis" / "reader_corpus.json"
 MODEL = ROOT / "app" / "diagnosis" / "learned" / "reader_model.json"
 TARGET_PRECISION = 0.85
@@ -72,6 +72,7 @@ def read_case(case: dict[str, Any]) -> dict[str, Any]:
     from app.diagnosis.learned import document
     from app.diagnosis.learned.decide import (
         bare_suspicion,
+        environment_failure,
         few_words,
         grounding_sentence,
         measured,
@@ -97,6 +98,7 @@ def read_case(case: dict[str, Any]) -> dict[str, Any]:
             "rules_concrete": any(f.concrete and f.kind == "support" and f.category == tax.primary for f in tax.fired),
             "rules_measured": measured(tax), "numbers_healthy": numbers_healthy(rd.facts),
             "few_words": few_words(rd.reader_text), "words": word_count(rd.reader_text),
+            "environment": environment_failure(rd.facts),
             # a stated leakage mechanism (shared items or future information: decide.grounding_sentence)
             "shared_items": grounding_sentence(rd.reader_text, rd.facts) is not None,
             "bare_worry": sorted(c for c in {f.category for f in tax.fired} if bare_suspicion(tax, c, rd.reader_text))}

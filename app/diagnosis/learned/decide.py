@@ -23,7 +23,8 @@
   reader read another failure than such a category, the reader was right far more often than the rules (session 14:
   19 against 4 of 31 at probability 0.4 or more): the number parsing misreads real write-ups. On ``unknown`` the
   reader stays silent on healthy numbers (``numbers_healthy``); it names nothing in fewer than
-  ``MIN_WORDS`` words and only doubts a bare suspicion of the author's (``bare_suspicion``). On a write-up the rules
+  ``MIN_WORDS`` words and only doubts a bare suspicion of the author's (``bare_suspicion``) or a write-up that
+  states a software failure (``environment_failure``, since session 18). On a write-up the rules
   read as healthy from words only, a failure the reader reads keeps the gate from CLEAR (``reader_doubts``).
 - A category the rules hold counter-evidence against (a counter-rule fired, e.g. a small train/validation gap
   against overfitting) gets the reader's word only at the model's ``counter_at`` (None: never; since session 14).
@@ -62,6 +63,7 @@ __all__ = [
     "bare_suspicion",
     "basis",
     "countered",
+    "environment_failure",
     "few_words",
     "grounded_leakage",
     "grounding_level",
@@ -157,6 +159,14 @@ def bare_suspicion(tax: TaxonomyResult, category: str, text: str) -> bool:
     rules = [f.rule_id for f in tax.fired if f.category == category and f.kind == "support"]
     return (bool(rules) and all(r.endswith(".worry") for r in rules)
             and len(re.findall(r"\w+", text)) <= BARE_WORDS)
+
+
+def environment_failure(facts: dict[str, Any]) -> bool:
+    """The write-up states that the software failed (an install or import error, CUDA out of memory, a deadlock or a
+    hang: the ``said_environment_failure`` cue). That is outside the failure categories, so on a write-up the rules
+    leave ``unknown`` the reader names none of them either (session 18: an install failure read as data quality, a
+    DataLoader deadlock as training instability); the gate stays REVIEW_RECOMMENDED."""
+    return bool(facts.get("said_environment_failure"))
 
 
 def reader_doubts(text: str, facts: dict[str, Any], model: ReaderModel | None = None) -> bool:
@@ -297,6 +307,8 @@ def reader_evidence(
         return None, False  # healthy numbers across splits: the words do not overrule them
     elif few_words(text):
         return None, top != "unknown"  # too little text to read: a doubt at most
+    elif environment_failure(facts):
+        return None, True  # the software failed, not the model: outside the categories
     elif top == "unknown" or p < m.threshold:
         return None, top != "unknown"
     elif bare_suspicion(tax, top, text):

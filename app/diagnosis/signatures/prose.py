@@ -262,6 +262,13 @@ CUES: tuple[Cue, ...] = (
     _cue("said_missing_values",
          r"\b(?:missing|nulls?|nan|empty|gaps?|blank|unpopulated|not populated|forward-?fill\w*|zero-?fill\w*)\b",
          r"\b(?:share|rows|values|field|feature|column|%|percent|readings?|entries|records|cells?)\b"),
+    # gaps in what the model is fed, in a sentence that is not about the loss or the outputs ("the CSV has empty cells
+    # where a reading was missed"; not "the loss prints nan after 2000 rows")
+    _cue("said_missing_inputs",
+         r"\b(?:missing|nulls?|empty|blank|gaps?|unpopulated|nan values?|nans)\b",
+         r"\b(?:cells?|values|readings?|entries|rows|columns?|fields?|csv|features?|inputs?)\b",
+         unless=r"\b(?:loss|gradients?|weights?|outputs?|predictions?|logits)\b|\bno (?:missing|nulls?|nans?|empty|"
+                r"gaps)\b|\bnot? (?:missing|empty)\b"),
     _cue("said_row_explosion",
          r"\b(?:(?:join|merge)\w*\b[^.;]{0,40}\b(?:twice|double|\d+ ?(?:x|times)) (?:the )?(?:size|rows|as many)|"
          r"many-to-many|rows? (?:multiplied|exploded|duplicated)|\d+x the expected rows|three times|"

@@ -39,11 +39,16 @@ _FUTURE = re.compile(
     r"(?:populated|filled(?:\s+in)?|entered|recorded|updated|coded|written|added)\s+(?:[\w-]+\s+){0,5}?"
     r"(?:(?:about|around|roughly|some|several|a\s+few|\d+)\s+)?(?:an?\s+)?(?:days?|weeks?|months?|hours?)\s+after\b|"
     r"(?:values?|data|information|rows?|prices?)\s+from\s+after\s+"
-    r"(?:the\s+)?(?:prediction|forecast|scoring|cutoff|cut-off|decision|event|outcome))", _I)
+    r"(?:the\s+)?(?:prediction|forecast|scoring|cutoff|cut-off|decision|event|outcome)|"
+    # "other users' interactions from months after that point are still in train"
+    r"(?:interactions?|events?|records?|observations?|samples?|ratings?|clicks?|transactions?|purchases?)\s+from\s+"
+    r"(?:(?:days|weeks|months|years)\s+)?(?:after|later\s+than)\s+(?:the\s+|that\s+|this\s+|each\s+)?"
+    r"(?:prediction|forecast|scoring|cutoff|cut-off|decision|point|test\w*|moment))", _I)
 _MODEL_SIDE = re.compile(
     r"\b(?:feature\w*|input\w*|column\w*|train\w*|fit\w*|learn\w*|model\w*|encod\w*|lag\w*|window\w*|label\w*|"
     r"target\w*|backtest\w*)\b", _I)
-_NOT = re.compile(r"\b(?:no|not|never|without)\b[\w\s-]{0,15}(?:leak|future|look-?ahead)", _I)
+_NOT = re.compile(r"\b(?:no|not|never|without)\b[\w\s-]{0,15}(?:leak|future|look-?ahead)|"
+                  r"\b(?:no|not|never|without)\b[\w\s'-]{0,40}?\bfrom\s+(?:\w+\s+)?(?:after|later\s+than)\b", _I)
 
 
 def _states_future(sentence: str) -> bool:

@@ -57,6 +57,9 @@ _RELATION = re.compile(
     r"(?:in|for|during)\s+(?:the\s+)?(?:pre-?)?train\w*)\b|"
     r"\bappear\w*\s+(?:again\s+)?in\s+(?:both|all\b)|\bin\s+(?:both|all\s+(?:three|two|the))\s+(?:splits|sets)\b|"
     r"\bpart\s+of\s+(?:the\s+|its\s+|their\s+)?" + _TRAIN_SIDE + r"\s+(?:data|set|corpus|folder|split|pool|list)\b|"
+    # evaluation items (nearly) identical to training items: ">80% identical to some training sequence"
+    r"\b(?:identical|near-?identical|nearly\s+identical|homologous|near-?duplicates?|near\s+copies)\s+(?:to|of|with)\s+"
+    r"(?:some|a|an|the|their|its|one|any)?\s*(?:of\s+the\s+)?" + _TRAIN_SIDE + r"\b|"
     r"\bshar(?:e|es|ing)\s+(?:\w+\s+){0,3}?" + ITEMS + r"\b|\b" + ITEMS + r"\s+(?:\w+\s+){0,3}?(?:are|were|is|was)\s+"
     r"shared\b|\boverlap\w*|\bduplicat\w*|\bcopies\s+of\b|<->|\bacross\s+(?:the\s+)?(?:splits|sets)\b|"
     r"\b(?:included|contained|present)\s+in\s+(?:the\s+)?" + _TRAIN_SIDE +
