@@ -28,7 +28,8 @@ _SPLIT_WORDS = sorted({k for k in ("train", "training", "trn", "val", "valid", "
                                    "external_test", "ood", "original_test")}, key=len, reverse=True)
 _MAX_FIXES = 200
 # a metric logged per epoch or step under its own key: ``train_rmse_epoch_60``, ``val_loss@step1200``, ``test_auc_e5``
-_STEPPED = re.compile(r"^(?P<base>.+?)[_/.\- @]+(?:epoch|ep|step|iter|iteration|e)[_/.\- ]*(?P<n>\d+)$", re.IGNORECASE)
+_STEPPED = re.compile(r"^(?P<base>.+?)[_/.\- @]+(?P<unit>epoch|ep|step|iter|iteration|e)[_/.\- ]*(?P<n>\d+)$",
+                      re.IGNORECASE)
 _SIZE_WORDS = {"size", "rows", "n", "samples", "n_samples", "count", "n_rows", "examples"}
 
 
@@ -90,20 +91,30 @@ def _split_metric(key: str) -> tuple[str, str] | None:
     return None
 
 
-def _collapse_steps(data: dict[str, Any], warn: list[str]) -> tuple[dict[str, Any], dict[str, list[float]]]:
+def _collapse_steps(data: dict[str, Any], warn: list[str], split: str | None = None
+                    ) -> tuple[dict[str, Any], dict[str, list[float]]]:
     """Metrics logged under one key per epoch become the metric at its last epoch, and a curve when there are two or
     more: ``train_rmse_epoch_5 .. _60`` is ``train_rmse`` (the value at epoch 60) with its curve. Without this the
-    metric's name is ``rmse_epoch_60``, which no reading knows is an error (lower is better)."""
+    metric's name is ``rmse_epoch_60``, which no reading knows is an error (lower is better). Inside a split's own
+    map (``metrics.test``) the keys name no split: ``split`` is that split and curves are named ``<split>_<metric>``."""
     groups: dict[str, list[tuple[int, float]]] = {}
     keys: dict[str, list[str]] = {}
+    by_unit: dict[str, set[str]] = {}
+    found = []
     for key, value in data.items():
         m = _STEPPED.match(str(key))
         if not m or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             continue
-        if _split_metric(m.group("base")) is None or m.group("base") in data:
+        if (split is None and _split_metric(m.group("base")) is None) or m.group("base") in data:
             continue
-        groups.setdefault(m.group("base"), []).append((int(m.group("n")), float(value)))
-        keys.setdefault(m.group("base"), []).append(str(key))
+        unit = "epoch" if m.group("unit").lower() in ("epoch", "ep", "e") else "step"
+        by_unit.setdefault(m.group("base"), set()).add(unit)
+        found.append((m.group("base"), unit, int(m.group("n")), float(value), str(key)))
+    for base, unit, n, value, key in found:
+        if len(by_unit[base]) > 1 and unit != "epoch":
+            continue  # logged per step and per epoch: the epochs are one scale (steps and epochs do not interleave)
+        groups.setdefault(base, []).append((n, value))
+        keys.setdefault(base, []).append(key)
     if not groups:
         return data, {}
     out = {k: v for k, v in data.items() if not any(k in ks for ks in keys.values())}
@@ -112,7 +123,7 @@ def _collapse_steps(data: dict[str, Any], warn: list[str]) -> tuple[dict[str, An
         points.sort()
         out[base] = points[-1][1]
         if len(points) >= 2:
-            curves[base] = [v for _, v in points]
+            curves[base if split is None else f"{split}_{base}"] = [v for _, v in points]
         warn.append(f"read {len(points)} per-step key(s) {base}_<step> as {base} at step {points[-1][0]}"
                     + (" and its curve" if len(points) >= 2 else ""))
     return out, curves
@@ -227,11 +238,14 @@ def _metric_value(value: Any, where: str, warn: list[str], notes: list[str]) -> 
     return None
 
 
-def _metrics(raw: Any, warn: list[str], notes: list[str]) -> dict[str, dict[str, float]]:
+def _metrics(raw: Any, warn: list[str], notes: list[str], curves: dict[str, list[float]]
+             ) -> dict[str, dict[str, float]]:
     if not isinstance(raw, dict):
         warn.append("dropped 'metrics': expected an object {split: {metric: value}}")
         notes.extend(_texts(raw, "metrics"))
         return {}
+    raw, stepped = _collapse_steps(raw, warn)  # {"metrics": {"val_loss_epoch_3": ...}}
+    curves.update(stepped)
     out: dict[str, dict[str, float]] = {}
     for split_name, per in raw.items():
         split = canonical_split(str(split_name))
@@ -247,6 +261,8 @@ def _metrics(raw: Any, warn: list[str], notes: list[str]) -> dict[str, dict[str,
             warn.append(f"dropped metrics.{split_name}: unknown split (use train, validation, test or production)")
             notes.extend(_texts(per, f"metrics.{split_name}"))
             continue
+        per, stepped = _collapse_steps(per, warn, split=str(split_name))  # {"test": {"rmse_epoch_60": ...}}
+        curves.update(stepped)
         for name, value in per.items():
             v = _metric_value(value, f"metrics.{split_name}.{name}", warn, notes)
             if v is not None:
@@ -289,7 +305,7 @@ def normalise(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             notes.extend(texts)
             warn.append(f"ignored unknown field {key!r}" + (" (its text kept as notes)" if texts else ""))
     if "metrics" in out:
-        out["metrics"] = _metrics(out["metrics"], warn, notes)
+        out["metrics"] = _metrics(out["metrics"], warn, notes, stepped)
     if stepped and isinstance(out.get("curves", {}), dict):
         for name, curve in stepped.items():
             out.setdefault("curves", {}).setdefault(name, curve)

@@ -14,9 +14,11 @@ Each fact is a position test on the snippet, not a reading of prose:
 - ``code_unshuffled_validation_split``: Keras ``validation_split`` on rows said to be sorted;
 - ``code_window_includes_target``: a ``.rolling(...)`` window with no ``.shift(...)`` on a column the target is
   built from, so each row's feature contains the value being predicted;
-- ``code_centered_window``: a ``.rolling(..., center=True)`` feature on time-ordered rows: each row's window
-  holds the values after it, so the feature sees the future it is used to predict;
-- ``code_accuracy_on_regression``: a regression loss (``loss='mse'``) compiled with ``metrics=['accuracy']``:
+- ``code_centered_window``: a ``.rolling(..., center=True)`` feature (or a rolling one shifted backwards,
+  ``.shift(-3)``) on time-ordered rows: each row's window holds the values after it, so the feature sees the future
+  it is used to predict;
+- ``code_accuracy_on_regression``: one ``compile(...)`` call with a regression loss (``loss='mse'``) and
+  ``metrics=['accuracy']``, on no classification task (a softmax, one-hot targets):
   accuracy counts exact matches, which a continuous target almost never has (or always has, when the values are
   rounded), so the number says nothing about the fit.
 """
@@ -64,11 +66,42 @@ _ROLLING = re.compile(r"\[[ \t]{0,2}['\"](\w{1,40})['\"][ \t]{0,2}\]\.rolling\("
 _TARGET_LINE = re.compile(r"\b(?:target|label|y)\w{0,10}['\"]?[ \t]{0,2}\]?[ \t]{0,2}=[^\n]{0,200}", _I)
 
 
-_CENTERED = re.compile(r"\.rolling\([^)\n]{0,80}\bcenter[ \t]{0,2}=[ \t]{0,2}True", _I)
-_REGRESSION_LOSS = re.compile(r"\bloss[ \t]{0,2}=[ \t]{0,2}[\"']?(?:mse|mae|mape|msle|mean_squared_error|"
-                              r"mean_absolute_error|mean_squared_logarithmic_error|huber\w{0,6}|logcosh|"
-                              r"MeanSquaredError|MeanAbsoluteError)\b", _I)
+# a window that reaches past the current row: centred, or a rolling statistic shifted backwards (.shift(-3))
+_CENTERED = re.compile(r"\.rolling\([^)\n]{0,80}\bcenter[ \t]{0,2}=[ \t]{0,2}True|"
+                       r"\.rolling\([^\n]{0,80}\.shift\([ \t]{0,2}-[ \t]{0,2}\d", _I)
+_COMPILE = re.compile(r"\.compile\(", _I)
+_REGRESSION_LOSS = re.compile(r"\bloss[ \t]{0,2}=[ \t]{0,2}(?:[\"']|[\w.]{0,40}\.)?(?:mse|mae|mape|msle|"
+                              r"mean_squared_error|mean_absolute_error|mean_squared_logarithmic_error|huber\w{0,6}|"
+                              r"logcosh|MeanSquaredError|MeanAbsoluteError|Huber)\b", _I)
 _ACCURACY_METRIC = re.compile(r"\bmetrics[ \t]{0,2}=[ \t]{0,2}\[[^\]\n]{0,80}[\"'](?:acc|accuracy)[\"']", _I)
+# a classifier trained with a squared loss: accuracy is meaningful there (one-hot targets, a softmax output)
+_REGRESSION = re.compile(r"\b(?:regression|regressor|linear (?:output|activation|unit)|continuous (?:target|value|"
+                         r"output)|prices?|forecast\w*|predict\w* (?:the )?(?:value|amount|price|temperature|count))\b",
+                         _I)
+_CLASSES = re.compile(r"\b(?:softmax|sigmoid|one-?hot|to_categorical|categorical|classes|class labels|classif\w*|"
+                      r"mnist|cifar)\b", _I)
+
+
+def _call_body(text: str, start: int) -> str:
+    """The argument text of the call whose ``(`` is at ``start - 1`` (brackets balanced, at most 2,000 chars)."""
+    depth, i = 1, start
+    while i < len(text) and i - start < 2000 and depth:
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        i += 1
+    return text[start : i - 1]
+
+
+def _accuracy_on_regression(text: str) -> bool:
+    """One ``compile(...)`` call with a regression loss and accuracy among its metrics, on no classification task."""
+    if _CLASSES.search(text):
+        return False
+    bodies = [_call_body(text, m.end()) for m in _COMPILE.finditer(text)]
+    if bodies:
+        return any(_REGRESSION_LOSS.search(b) and _ACCURACY_METRIC.search(b) for b in bodies)
+    # told in prose: "a linear output unit, loss='mse', and I passed metrics=['accuracy'] to compile"
+    loss = _REGRESSION_LOSS.search(text)
+    metric = _ACCURACY_METRIC.search(text)
+    return bool(loss and metric and abs(loss.start() - metric.start()) <= 200 and _REGRESSION.search(text))
 
 
 def _first(p: re.Pattern[str], text: str) -> int | None:
@@ -112,9 +145,9 @@ def code_facts(text: str) -> dict[str, bool]:
     targets = " ".join(m.group(0) for m in _TARGET_LINE.finditer(text))
     if any(f"'{c}'" in targets or f'"{c}"' in targets for c in rolled):
         facts["code_window_includes_target"] = True
-    if _CENTERED.search(text):
+    if _CENTERED.search(text) and _TIME.search(text):
         facts["code_centered_window"] = True
-    if _REGRESSION_LOSS.search(text) and _ACCURACY_METRIC.search(text):
+    if _accuracy_on_regression(text):
         facts["code_accuracy_on_regression"] = True
     if _ALL_ROWS.search(text) and _first(_SELECT, text) is not None and split is not None:
         facts["code_select_before_cv"] = True

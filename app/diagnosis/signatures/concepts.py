@@ -141,12 +141,13 @@ CONCEPT_CUES: tuple[Cue, ...] = (
          r"rise)|can ?not (?:get|go) (?:past|above|below|beyond)|can'?t (?:get|go) (?:past|above|below|beyond)|"
          r"does ?n[o']t (?:improve|go (?:up|down|past|above|below)|rise|drop below)|stays? (?:at|around|near|"
          r"below|above)|tops? out)\b",
-         # the training figure is said to move ("the training loss goes down towards zero ..., but validation
-         # accuracy stays around 55%"): what stays is another split's figure
-         unless=r"\btrain(?:ing)?\b[^.;]{0,30}\b(?:goes down|went down|decreas\w*|drops?|dropp\w*|falls?|fell|"
-                r"towards? (?:zero|0)\b|(?:near|close to|almost) (?:zero|0)\b|approach\w* (?:zero|0|100)|reach\w* "
-                r"(?:100|99)|keeps? (?:going down|improving|decreasing|dropping|falling|rising|climbing)|improv\w*|"
-                r"ris(?:es|ing)|climb\w*)"),
+         # the training figure is said to move and a held-out figure is what stays ("the training loss goes down
+         # towards zero ..., but validation accuracy stays around 55%"): the stuck figure is not the training one
+         unless=r"(?=.*\btrain(?:ing)?\b[^.;]{0,30}\b(?:goes down|went down|decreas\w*|drops?|dropp\w*|falls?|fell|"
+                r"(?:towards?|to) (?:~|about |almost |nearly |near )?(?:zero|0)\b|(?:near|close to|almost) (?:zero|0)\b|"
+                r"approach\w* (?:zero|0|100)|reach\w* (?:100|99)|keeps? (?:going down|improving|decreasing|dropping|"
+                r"falling|rising|climbing)))(?=.*\b(?:val\w*|validation|test\w*|dev|held-?out)\b[^.;,]{0,30}\b(?:never|"
+                r"stuck|plateau\w*|won'?t|can'?t|can ?not|does ?n[o']t|stays?|tops? out)\b)"),
     _cue("said_category_spelt_apart",
          r"\b(?:labels?|columns?|fields?|categor\w+|class(?:es)?|values?|levels?|codes?)\b",
          r"\b\d+ (?:unique|distinct|different) (?:values|labels|classes|categories|levels)\b[^.;]{0,30}\b(?:instead "

@@ -16,11 +16,13 @@ __all__ = ["grad_norms", "log_facts", "loss_series"]
 _FLOAT = r"(nan|inf|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)"
 _STEP = re.compile(r"(?:\b(?:step|iter(?:ation)?|epoch|batch|minibatch)\b|^\s*\[\d+\])", re.IGNORECASE)
 _LOSS = re.compile(r"\b(?:(val(?:id(?:ation)?)?|eval|test|dev)[ _-]?)?(?:train(?:ing)?[ _-]?)?loss(?:PerSample)?\b"
-                   r"[^\S\n]{0,3}[:=]?[^\S\n]{0,3}" + _FLOAT, re.IGNORECASE)
+                   r"['\"]?[^\S\n]{0,3}[:=]?[^\S\n]{0,3}" + _FLOAT, re.IGNORECASE)  # also {'loss': 0.45, ...}
 
 
-_GNORM = re.compile(r"\b(?:grad(?:ient)?[ _-]?norm|gnorm|g_norm|grad_l2)\b[^\S\n]{0,3}[:=]?[^\S\n]{0,3}" + _FLOAT,
-                    re.IGNORECASE)
+_GNORM = re.compile(r"\b(?:grad(?:ient)?[ _-]?norm|gnorm|g_norm|grad_l2|total_norm)\b['\"]?[^\S\n]{0,3}[:=]?"
+                    r"[^\S\n]{0,3}(?:tensor\()?" + _FLOAT, re.IGNORECASE)  # HF Trainer: {'grad_norm': 212.4, ...}
+_RESTARTS = re.compile(r"\b(?:warm restarts?|restarts?|cosine annealing with|cyclic\w*|cyclical|one-?cycle|"
+                       r"sgdr|new epoch resets?)\b", re.IGNORECASE)
 
 
 def grad_norms(text: str) -> list[float]:
@@ -29,8 +31,22 @@ def grad_norms(text: str) -> list[float]:
     >>> grad_norms("step 10 loss 3.9 grad_norm 0.71\\nstep 20 loss 6.8 grad_norm 41.3\\n| epoch 001: 1660 gnorm=2.602")
     [0.71, 41.3, 2.602]
     """
-    return [float(m.group(1)) for line in text.splitlines() if _STEP.search(line) or "|" in line
+    return [float(m.group(1)) for line in text.splitlines() if _STEP.search(line) or "|" in line or "{" in line
             for m in _GNORM.finditer(line)]
+
+
+def _spikes(values: list[float], jump: float, least: float) -> int:
+    """Spikes in ``values``: a point at least ``jump`` times the median of the (up to) three before it and ``least``
+    above it, that the series comes back from (a later point below the midpoint). Smooth growth has no spike, nor does a
+    last point nothing follows."""
+    n = 0
+    for i in range(1, len(values) - 1):
+        before = sorted(values[max(0, i - 3) : i])
+        base = before[len(before) // 2]
+        x = values[i]
+        if x >= jump * max(base, 1e-9) and x - base >= least and min(values[i + 1 :]) <= (x + base) / 2:
+            n += 1
+    return n
 
 
 def loss_series(text: str) -> tuple[list[float], list[float]]:
@@ -92,20 +108,14 @@ def log_facts(text: str) -> dict[str, float | bool]:
             facts["log_loss_chance_plateau"] = True
         if len(fin) >= 3 and (max(tail) - min(tail)) <= 0.02 * max(abs(max(tail)), 1e-6) and fin[-1] >= 0.98 * fin[0]:
             facts["log_loss_flat"] = True
-        # a spike: the loss leaps to 1.5x its best value so far and comes back down later (Chowdhery et al. 2022,
-        # PaLM, section 5.1: spikes at irregular intervals, not a run that diverges for good)
-        for i, x in enumerate(fin[1:-1], start=1):
-            best = min(fin[:i])
-            if x >= 1.5 * best and x - best >= 0.5 and min(fin[i + 1 :]) < x - 0.5 * (x - best):
-                facts["log_loss_spikes"] = True
-                break
+        # spikes: the loss leaps to 1.5x its recent level and comes back, at least twice, or to 3x once (Chowdhery et
+        # al. 2022, PaLM, section 5.1: spikes at irregular intervals, not a run that diverges for good; one leap of
+        # 1.5x in a small-batch log is noise). Not on a schedule that restarts on purpose (warm restarts, cyclic rates).
+        if (_spikes(fin, 1.5, 0.5) >= 2 or _spikes(fin, 3.0, 0.0) >= 1) and not _RESTARTS.search(text):
+            facts["log_loss_spikes"] = True
     norms = [x for x in grad_norms(text) if math.isfinite(x)]
-    if len(norms) >= 3:
-        for i, x in enumerate(norms[1:], start=1):
-            earlier = sorted(norms[:i])
-            if x >= 10 * max(earlier[len(earlier) // 2], 1e-6):  # ten times the median before it
-                facts["log_grad_norm_spikes"] = True
-                break
+    if _spikes(norms, 10.0, 0.0) >= 1:  # a gradient norm ten times its recent level on one step, then back
+        facts["log_grad_norm_spikes"] = True
     vfin = [x for x in val if math.isfinite(x)]
     if len(vfin) >= 3 and len(fin) >= 3 and fin[-1] < fin[0] and vfin[-1] > 1.1 * min(vfin):
         facts["log_val_loss_rises"] = True

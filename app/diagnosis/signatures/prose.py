@@ -230,22 +230,31 @@ CUES: tuple[Cue, ...] = (
          r"markets?|users?|customers?|topics?|vocabular\w+|accents?|sensors?|machines?|plants?|test ?sets?)\b|"
          r"\b(?:never (?:had|saw|seen|contained)|absent from the train\w*|not (?:present|seen) in (?:the )?train\w*)",
          # a new machine to install on, not new data: "on the new machine (Python 3.11) pip just says ERROR: ..."
-         unless=r"\b(?:pip|conda|install\w*|ImportError|ModuleNotFoundError|DLL|wheels?|drivers?|requirements\.txt|"
-                r"requirements file|dependenc\w+|python \d|virtualenv|venv|docker\w*|compil\w+|segfault\w*)\b"),
+         unless=r"\b(?:pip|conda|ImportError|ModuleNotFoundError|DLL|wheels?|requirements\.txt|requirements file|"
+                r"dependenc(?:y|ies) (?:conflict|error|hell)|python \d|virtualenv|venv|segfault\w*)\b|\binstall\w* "
+                r"(?:of |the )?(?:package|library|libraries|tensorflow|torch|pytorch|cuda|python)\b"),
     # adversarial validation: a classifier tells the training rows from the test (or production) rows
     _cue("said_train_test_separable",
-         r"\badversarial (?:validation|auc|classifier)|\b(?:classifier|model)\b[^.;]{0,30}\bto (?:tell|distinguish|"
-         r"separate|discriminate)\b[^.;]{0,30}\b(?:train\w*|test\w*|production|live)\b[^.;]{0,30}\b(?:from|and|vs\.?)\b|"
-         r"\btrain-?(?:vs-?|versus-?)test classifier|\bdomain classifier",
-         r"\b(?:separat\w+|distinguish\w*|tell\w* (?:them )?apart|easily|(?:almost|nearly) perfect\w*|"
-         r"auc\W{0,12}(?:of\s+)?0?\.(?:[89]\d*)|0\.9\d*|high auc)", window=2),
+         r"\badversarial (?:validation|auc|classifier)|\b(?:classifier|model|lightgbm|xgboost|catboost)\b[^.;]{0,30}"
+         r"\bto (?:tell|distinguish|separate|discriminate|predict)\b[^.;]{0,30}\b(?:train\w*|test\w*|production|live|"
+         r"is_test)\b|\btrain-?(?:vs-?|versus-?)test classifier|\bdomain classifier|\bcan (?:easily )?tell (?:the )?"
+         r"(?:train\w*|test\w*) (?:rows |data |set )?(?:and|from) (?:the )?(?:train\w*|test\w*)|\bis_test\b",
+         # it separates them: a high AUC attached to the classifier's statement, or in words
+         r"\b(?:auc|roc auc|auroc)\b\W{0,12}(?:of\s+|is\s+|=\s*|around\s+|about\s+)?(?:0?\.(?:[89]\d*)|1\.0+)\b|"
+         r"(?<![\d.])(?:0?\.(?:[89]\d*)|1\.0+)\s*(?:auc|roc auc|auroc)\b|"
+         r"\bseparat\w+ (?:them |the (?:two )?sets )?(?:almost |nearly )?(?:perfectly|easily|cleanly|well)|"
+         r"\b(?:easily|almost perfectly|nearly perfectly)\b|\btell\w* (?:them )?apart\b",
+         unless=r"\b(?:I read|read that|reading about|tutorial|article|blog post|should I|how (?:does|do|to|can)|"
+                r"what is|would it)\b"),
     # the software failed, not the model (an install, import, memory or deadlock failure): outside the categories
     _cue("said_environment_failure",
          r"\b(?:ImportError|ModuleNotFoundError|DLL load failed|No module named|Could not find a version|"
-         r"undefined symbol|Illegal instruction|segmentation fault|segfault\w*|core dumped|deadlock\w*|"
-         r"CUDA out of memory|failed to build|(?:cannot|can'?t) import|version (?:conflict|mismatch))\b|"
+         r"No matching distribution|undefined symbol|Illegal instruction|segmentation fault|segfault\w*|core dumped|"
+         r"deadlock\w*|CUDA out of memory|device-side assert\w*|killed by signal|cannot open shared object|"
+         r"failed to build|(?:cannot|can'?t) import)\b|"
          r"\b(?:training|process|run|job|script|loader|dataloader)\w* (?:just )?(?:hangs?|hung|freezes|froze)\b",
-         statement=False),
+         statement=False,
+         unless=r"\b(?:nan|inf|explod\w*|diverg\w*)\b"),  # "the loss becomes nan and then the process hangs"
     _cue("said_world_changed",
          r"\b(?:season\w*|redesign\w*|new (?:ui|layout|product|policy|market|pricing|campaign|app version)|"
          r"traffic (?:mix|pattern\w*|sources?)|user behaviou?r|covid|pandemic|(?:interest )?rates? (?:rose|rise)|"
@@ -265,10 +274,12 @@ CUES: tuple[Cue, ...] = (
     # gaps in what the model is fed, in a sentence that is not about the loss or the outputs ("the CSV has empty cells
     # where a reading was missed"; not "the loss prints nan after 2000 rows")
     _cue("said_missing_inputs",
-         r"\b(?:missing|nulls?|empty|blank|gaps?|unpopulated|nan values?|nans)\b",
-         r"\b(?:cells?|values|readings?|entries|rows|columns?|fields?|csv|features?|inputs?)\b",
-         unless=r"\b(?:loss|gradients?|weights?|outputs?|predictions?|logits)\b|\bno (?:missing|nulls?|nans?|empty|"
-                r"gaps)\b|\bnot? (?:missing|empty)\b"),
+         r"\b(?:missing|nulls?|empty|blank|gaps?|unpopulated|nan values?|nans?)\b",
+         r"\b(?:cells?|values|readings?|entries|rows|columns?|fields?|csv|features?|inputs?)\b|\b(?:nulls?|nans?) in\b",
+         unless=r"\b(?:loss|gradients?|weights?|outputs?|predictions?|logits)\b|\b(?:no|zero|none of the) (?:missing|"
+                r"nulls?|nans?|empty|gaps|blank)\b|\bnot? (?:missing|empty)\b|\b(?:dropped|removed|excluded|deleted|"
+                r"cleaned)\s+(?:every|all|any|the|those)?\s*(?:rows?|records?|samples?|entries)\b|"
+                r"\b(?:imputed|filled(?: in)?)\b"),
     _cue("said_row_explosion",
          r"\b(?:(?:join|merge)\w*\b[^.;]{0,40}\b(?:twice|double|\d+ ?(?:x|times)) (?:the )?(?:size|rows|as many)|"
          r"many-to-many|rows? (?:multiplied|exploded|duplicated)|\d+x the expected rows|three times|"
@@ -372,11 +383,14 @@ def prose_facts(text: str) -> dict[str, str]:
 def cue_facts(text: str, cues: tuple[Cue, ...]) -> dict[str, str]:
     """Cue name -> the first sentence (or pair of sentences, for a cue with ``window`` 2) where ``cues`` hold."""
     out: dict[str, str] = {}
-    sents = sentences(without_batch_shuffle(text))
-    pairs = [f"{a} {b}" for a, b in pairwise(sents)]
+    said = sentences(text)
+    sents = sentences(without_batch_shuffle(text))  # read with batch shuffling as batch order, quoted as written
+    if len(sents) != len(said):
+        said = sents
+    pairs = [(f"{a} {b}", f"{c} {d}") for (a, b), (c, d) in zip(pairwise(sents), pairwise(said), strict=True)]
     for cue in cues:
-        for s in sents + (pairs if cue.window > 1 else []):
+        for s, quote in [*zip(sents, said, strict=True), *(pairs if cue.window > 1 else [])]:
             if _holds(cue, s):
-                out[cue.name] = s[:200]
+                out[cue.name] = quote[:200]
                 break
     return out

@@ -98,6 +98,11 @@ BALANCED = re.compile(r"\bbalanced\b", _I)
 """The word balanced: "the classes are balanced"."""
 
 _BALANCE_CONTEXT = re.compile(r"class|label|dataset|data", _I)
+# balanced weights, accuracy or batches, or a subset of the classes: no statement of the class mix
+_NOT_A_BALANCED_MIX = re.compile(
+    r"\bbalanced[ _-](?:class[ _-])?(?:weights?|accuracy|sampl\w*|batch\w*|bagging|subsampl\w*|random forest|loss)\b|"
+    r"\bclass_weight\b|\b(?:most (?:frequent|common)|top|largest|biggest|some|a few|several|first|main|major)\b"
+    r"[^.;]{0,20}\bclasses\b", _I)
 
 _SCALE = {"k": 1e3, "m": 1e6}
 
@@ -247,7 +252,8 @@ def _balanced(masked: str, start: int, end: int, quote: str, out: Facts) -> bool
     """
     sentence = masked[start:end]
     match = BALANCED.search(sentence)
-    if match and not negated(masked, start, start + match.start()) and _BALANCE_CONTEXT.search(sentence):
+    if match and not negated(masked, start, start + match.start()) and _BALANCE_CONTEXT.search(sentence) \
+            and not _NOT_A_BALANCED_MIX.search(sentence):
         named = N_CLASSES.search(sentence)
         n = int(named.group(1)) if named else int(out.values.get("n_classes") or 2)
         n = n if 2 <= n <= 1000 else 2

@@ -16,6 +16,7 @@ __all__ = [
     "BY_DESIGN",
     "RANDOM_SPLIT",
     "SETUP_CHECKS",
+    "SPLIT_CALL",
     "TEMPORAL_DATA",
     "TEMPORAL_SPLIT",
     "TEST_POPULATION_DIFFERS",
@@ -167,12 +168,17 @@ TEST_POPULATION_DIFFERS = re.compile(
 )
 """A test set from another population: "the test set was collected at a different hospital"."""
 
-RANDOM_SPLIT = re.compile(r"random\w*\s+(?:\w+\s+){0,2}?split\w*|split\w*\s+(?:\w+\s+){0,3}?random\w*|shuffl\w+", _I)
+RANDOM_SPLIT = re.compile(r"random\w*\s+(?:\w+\s+){0,2}?split\w*|split\w*\s+(?:\w+\s+){0,3}?random\w*|"
+                          r"shuffl\w+(?!\s*=\s*False)", _I)
 """A random split: "we used a random stratified split", "rows were shuffled"."""
+
+SPLIT_CALL = re.compile(r"\brandom_split\(|\btrain_test_split\((?![^)]{0,200}shuffle\s*=\s*False)", _I)
+"""A call that splits at random, read on the unmasked text: torch's ``random_split(``, scikit-learn's
+``train_test_split(`` (it shuffles unless told ``shuffle=False``)."""
 
 TEMPORAL_DATA = re.compile(
     r"time[- ]series|temporal|timestamp\w*|chronolog\w*|forecast\w*|over time|sequential|\bdates?\b|"
-    r"daily|monthly|weekly",
+    r"daily|monthly|weekly|hourly|quarterly|yearly",
     _I,
 )
 """Anywhere in the text, data ordered in time: "daily sales forecasting"."""
@@ -226,7 +232,8 @@ def setup_facts(scan: Scan, s: int, e: int, out: Facts, whole: str) -> None:
         out.put(check.path, "all" if check.path.endswith("fit_on") else True, quote)
     if TEST_POPULATION_DIFFERS.search(seg) and not is_hedged:
         out.put("evaluation.test_population_differs", True, quote)
-    if RANDOM_SPLIT.search(without_batch_shuffle(seg)) and TEMPORAL_DATA.search(whole):
+    if (RANDOM_SPLIT.search(without_batch_shuffle(seg)) or SPLIT_CALL.search(scan.text, s, e)) \
+            and TEMPORAL_DATA.search(whole):
         out.put("evaluation.split_strategy", "random", quote)
         out.put("evaluation.temporal_data", True, quote)
     elif TEMPORAL_SPLIT.search(seg):

@@ -43,12 +43,17 @@ _FUTURE = re.compile(
     # "other users' interactions from months after that point are still in train"
     r"(?:interactions?|events?|records?|observations?|samples?|ratings?|clicks?|transactions?|purchases?)\s+from\s+"
     r"(?:(?:days|weeks|months|years)\s+)?(?:after|later\s+than)\s+(?:the\s+|that\s+|this\s+|each\s+)?"
-    r"(?:prediction|forecast|scoring|cutoff|cut-off|decision|point|test\w*|moment))", _I)
+    r"(?:prediction|forecast|scoring|cutoff|cut-off|decision|point|test\w*|moment)\b[^.;]{0,60}?\b(?:in|into|inside|"
+    r"part\s+of|used\s+(?:in|for)|for)\s+(?:the\s+)?(?:train\w*|fit\w*)|"
+    # "the training set still contains clicks logged after the test timestamp"
+    r"train\w*\s+(?:set|data|split|rows|fold)\s+(?:still\s+|also\s+)?(?:contains?|includes?|has|holds?)\s+"
+    r"[^.;]{0,40}?\b(?:logged|recorded|made|created|collected|dated|from)\s+(?:\w+\s+)?(?:after|later\s+than)\s+"
+    r"(?:the\s+|each\s+|its\s+|their\s+)?(?:test\w*|cutoff|cut-off|prediction|forecast|scoring))", _I)
 _MODEL_SIDE = re.compile(
     r"\b(?:feature\w*|input\w*|column\w*|train\w*|fit\w*|learn\w*|model\w*|encod\w*|lag\w*|window\w*|label\w*|"
     r"target\w*|backtest\w*)\b", _I)
 _NOT = re.compile(r"\b(?:no|not|never|without)\b[\w\s-]{0,15}(?:leak|future|look-?ahead)|"
-                  r"\b(?:no|not|never|without)\b[\w\s'-]{0,40}?\bfrom\s+(?:\w+\s+)?(?:after|later\s+than)\b", _I)
+                  r"\b(?:no|not|never|without)\b[\w\s'-]{0,40}?\b(?:after|later\s+than)\b", _I)
 
 
 def _states_future(sentence: str) -> bool:

@@ -80,11 +80,18 @@ def _qualitative(seg: str) -> tuple[str, str] | None:
 # a line of a pasted training log ("epoch 5  train_loss 0.401 val_acc 0.772"): its values are points of a curve, so a
 # later line restating a split's metric is the run going on, not a contradiction (the last line's value is kept)
 _OTHER_SOURCE = re.compile(
-    r"\b(?:different|another|other|new|second|third|external|unseen|foreign|outside)\b[^.;]{0,20}\b(?:labs?|sites?|"
+    r"\b(?:different|another|other|new|second|third|external|unseen|foreign|outside|partner)\b[^.;]{0,20}\b(?:labs?|sites?|"
     r"hospitals?|clinics?|centres?|centers?|countr(?:y|ies)|regions?|cameras?|devices?|scanners?|vendors?|markets?|"
     r"sensors?|plants?|factor(?:y|ies)|instruments?|platforms?|sequencers?|microphones?|cohorts?|populations?)\b",
     re.IGNORECASE)
 """Data from another place or device, in the sentence of a value that names no split."""
+_CREDITED = re.compile(
+    r"\b(?:labs?|sites?|teams?|groups?|vendors?|compan(?:y|ies)|authors?|hospitals?|papers?|stud(?:y|ies))\s+(?:\w+\s+)?"
+    r"(?:reported|reports|published|publishes|claims?|claimed|achieved|achieves|got|gets|obtained|obtains|found)\b",
+    re.IGNORECASE)
+"""Another party's own figure ("a different lab reported an AUC of 0.80"): not this model's data from elsewhere."""
+_OURS = re.compile(r"\b(?:our|my)\s+(?:model|classifier|network|system|detector|pipeline)\b|\bwith\s+(?:our|my)\b",
+                   re.IGNORECASE)
 
 _LOG_LINE = re.compile(r"^\W{0,3}(?:epoch|step|iter(?:ation)?|it|batch|round)\b\s*[:#=]?\s*\d+", re.IGNORECASE)
 
@@ -104,6 +111,8 @@ class _Builder:
     def assign(self, split: str | None, metric: str, n: Num, quote: str) -> None:
         if metric in BOUNDED_METRICS and (n.value > 100 or (n.value > 1 and not n.raw.replace(".", "").isdigit())):
             return
+        if metric == "perplexity" and n.value < 1:
+            return  # a perplexity is at least 1: "ppl on the forum say 0.9 accuracy" names people, not a perplexity
         if split is None:
             self.unassigned.append((metric, n, quote))
             return
@@ -118,6 +127,8 @@ class _Builder:
         for metric, n, quote in self.unassigned:
             if metric == "score":
                 continue  # no split and no metric named: not a metric value ("8% of rows ...")
+            if _CREDITED.search(quote) and not _OURS.search(quote):
+                continue  # another party's own figure ("a different lab reported an AUC of 0.80")
             if _OTHER_SOURCE.search(quote) and metric not in self.metrics.get("production", {}):
                 # "800 scans from a second hospital and AUC drops to 0.71": data from elsewhere, not validation
                 self.assign("production", metric, n, quote)
@@ -129,8 +140,12 @@ class _Builder:
                 self.prov[f"metrics.validation.{metric}"] += UNNAMED_SPLIT
 
 
-_CALL_OR_KWARG_AFTER = re.compile(r"\s*(?:\(|=(?!=))")
-_ATTRIBUTE_BEFORE = re.compile(r"(?:\.|\bdef\s+|\bimport\s+|\bfrom\s+)$")
+_CALL_AFTER = re.compile(r"\(")
+_KWARG_AFTER = re.compile(r"[ \t]*=(?!=)")
+_ATTRIBUTE_BEFORE = re.compile(r"(?:\.|\bdef\s+|^[ \t]*(?:from\s+\S+\s+)?import\s+(?:[\w.]+\s*,\s*)*|^[ \t]*from\s+)$",
+                               re.MULTILINE)
+# calls whose keyword arguments name new columns or values: df.assign(days_after=...), dict(...), pd.DataFrame(...)
+_COLUMN_MAKER = re.compile(r"\b(?:assign|dict|DataFrame|with_columns|eval|query|rename|Series)\s*\($")
 
 
 def _code_names_only(sc: Scan, name: str) -> bool:
@@ -139,9 +154,18 @@ def _code_names_only(sc: Scan, name: str) -> bool:
     (``.predict_generator``). Such a name is not a model feature (session 18: ``target_size`` and ``label_list``
     were read as features, and as future information for their names)."""
     spans = [(a, b) for (a, b), n in zip(sc.feature_spans, sc.features, strict=True) if n == name]
-    return bool(spans) and all(_CALL_OR_KWARG_AFTER.match(sc.text, b)
-                               or _ATTRIBUTE_BEFORE.search(sc.text[max(0, a - 8) : a])
+    return bool(spans) and all(_CALL_AFTER.match(sc.text, b) or _keyword(sc.text, a, b)
+                               or _ATTRIBUTE_BEFORE.search(sc.text[max(0, sc.text.rfind("\n", 0, a) + 1) : a])
                                or _call_argument(sc.text, a, b) for a, b in spans)
+
+
+def _keyword(text: str, a: int, b: int) -> bool:
+    """``text[a:b]`` is a keyword argument or an assigned variable (``target_size=(64, 64)``, ``df_rolled = ...``),
+    unless the call makes columns (``df.assign(days_after_discharge=...)``)."""
+    if not _KWARG_AFTER.match(text, b):
+        return False
+    opened = text.rfind("(", max(0, text.rfind("\n", 0, a)), a)
+    return opened < 0 or ")" in text[opened:a] or not _COLUMN_MAKER.search(text[max(0, opened - 30) : opened + 1])
 
 
 def _call_argument(text: str, a: int, b: int) -> bool:

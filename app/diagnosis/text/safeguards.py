@@ -28,22 +28,37 @@ import re
 
 __all__ = ["NO_CURRENT_LEAK", "REMOVED", "describes_no_leak", "without_batch_shuffle"]
 
-# ``model.fit(X_tr, y_tr, shuffle=True)``, ``DataLoader(train_ds, shuffle=True)``: the order of the batches inside
-# the training set, not a random split of time-ordered rows (session 18: a chronological split read as a random one)
-_BATCH_CALL = re.compile(r"\b(?:fit|fit_generator|DataLoader|flow|flow_from_\w+|batch\w*)\(([^()]|\([^()]*\))*\)",
-                         re.IGNORECASE)
-_SHUFFLE_ARG = re.compile(r"\bshuffle\s*=\s*True\b", re.IGNORECASE)
+# ``model.fit(X_tr, y_tr, shuffle=True)``, ``DataLoader(train_ds, shuffle=True)``, ``ds.shuffle(1000)``: the order of
+# the batches inside the training set, not a random split of time-ordered rows (session 18: a chronological split was
+# read as a random one). The word is replaced by one of the same length, so offsets and sentences still match.
+_BATCH_CALL = re.compile(r"\b(?:fit|fit_generator|DataLoader|flow|flow_from_\w+|batch\w*)\(", re.IGNORECASE)
+_SHUFFLE_ARG = re.compile(r"\bshuffle(?=\s*=\s*True\b)", re.IGNORECASE)
+_DATASET_SHUFFLE = re.compile(r"\.shuffle(?=\(\s*(?:\d|buffer_size\b))", re.IGNORECASE)
+# told in prose: "I also pass shuffle=True to fit so the batches are mixed"
+_TOLD_SHUFFLE = re.compile(r"\bshuffle(?=\s*=\s*True\s+(?:to|in|into|for)\s+(?:the\s+)?(?:model\.)?(?:fit|fit_generator|"
+                           r"DataLoader|loader|data ?loader|training loop|trainer)\b)", re.IGNORECASE)
 
 
 def without_batch_shuffle(text: str) -> str:
-    """``text`` with the ``shuffle=True`` arguments of training and loader calls written as batch order.
+    """``text`` with the ``shuffle=True`` arguments of training and loader calls (brackets balanced) and a tf.data
+    ``.shuffle(buffer)`` written as batch order, same length.
 
     >>> without_batch_shuffle("model.fit(X[:-24], y[:-24], epochs=1, shuffle=True)")
-    'model.fit(X[:-24], y[:-24], epochs=1, batch_order=True)'
-    >>> without_batch_shuffle("KFold(n_splits=5, shuffle=True)")
-    'KFold(n_splits=5, shuffle=True)'
+    'model.fit(X[:-24], y[:-24], epochs=1, b_order=True)'
+    >>> without_batch_shuffle("DataLoader(ds, collate_fn=partial(pad, value=f(0)), shuffle=True)")
+    'DataLoader(ds, collate_fn=partial(pad, value=f(0)), b_order=True)'
+    >>> without_batch_shuffle("KFold(n_splits=5, shuffle=True); np.random.shuffle(rows); ds.shuffle(1000)")
+    'KFold(n_splits=5, shuffle=True); np.random.shuffle(rows); ds.b_order(1000)'
     """
-    return _BATCH_CALL.sub(lambda m: _SHUFFLE_ARG.sub("batch_order=True", m.group(0)), text)
+    out = list(text)
+    for m in _BATCH_CALL.finditer(text):
+        depth, i = 1, m.end()
+        while i < len(text) and depth and i - m.end() < 2000:
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            i += 1
+        for arg in _SHUFFLE_ARG.finditer(text, m.end(), i):
+            out[arg.start() : arg.end()] = "b_order"
+    return _TOLD_SHUFFLE.sub("b_order", _DATASET_SHUFFLE.sub(".b_order", "".join(out)))
 
 _ENTITY = (r"(?:patient|subject|user|speaker|participant|customer|person|donor|animal|household|device|driver|"
            r"individual|group|family|families|site|hospital)")

@@ -305,11 +305,16 @@ _COUNT_ROW = re.compile(r"^[ \t|]*[A-Za-z_][\w ()'/.-]{0,40}?[ \t|:]+(?P<open>\[
                         r"(?(open)\])[ \t|]*$")
 
 
+_SCORE_LABEL = re.compile(r"acc|score|f1|auc|recall|precision|loss|error|folds?\b|cv\b|per[ _-]fold", re.IGNORECASE)
+
+
 def _in_count_row(masked: str, pos: int) -> bool:
     """A row of counts: a label and whole numbers, bracketed ("mel [ 1 1 8 0 31 70 0]") or with a count above 100."""
     start, end = masked.rfind("\n", 0, pos) + 1, masked.find("\n", pos)
     line = masked[start : end if end >= 0 else len(masked)]
     row = _COUNT_ROW.match(line)
+    if row and row.group("open") and _SCORE_LABEL.search(line[: line.find("[")]):
+        return False  # "fold accuracies [ 81 79 84 ]": scores in brackets, not counts
     return bool(row) and (bool(row.group("open"))
                           or any(int(x) > 100 for x in re.findall(r"(?<![\w.])\d+(?![\w.])", line)))
 
@@ -318,7 +323,10 @@ _OF_COUNT = re.compile(r"\s*(?:out\s+)?of\s+(?:the\s+|all\s+|those\s+)?\d|\s*/\s
 _FRACTION_BEFORE = re.compile(r"\d\s*/\s*$|\d\s+(?:out\s+)?of\s+(?:the\s+|all\s+|those\s+)?$")
 
 
-_POSITION_BEFORE = re.compile(r"\b(?:first|last|top|bottom)[ -]$", re.IGNORECASE)
+_POSITION_BEFORE = re.compile(r"\b(?:first|last)[ -]$", re.IGNORECASE)
+# what a position counts: "first 400 train / last 100 test", "the last 8 weeks"
+_POSITION_UNIT = re.compile(r"\s*(?:train\w*|test\w*|val\w*|valid\w*|hold-?out|held-?out|for\s+(?:train|test|val)\w*)\b",
+                            re.IGNORECASE)
 
 
 def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Num]:
@@ -353,8 +361,8 @@ def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Nu
             count = True  # "C=0.001": a setting, never a metric value
         if not pct and val.is_integer() and 1900 <= val <= 2100:
             count = True  # a year
-        if not pct and raw.isdigit() and _POSITION_BEFORE.search(before):
-            count = True  # "first 400 train / last 100 test", "top 5": a position or a count, not a metric value
+        if not pct and raw.isdigit() and _POSITION_BEFORE.search(before) and _POSITION_UNIT.match(masked, m.end()):
+            count = True  # "first 400 train / last 100 test": rows by position, not a metric value
         if not pct and raw.isdigit() and "\n" in masked and _in_count_row(masked, m.start()):
             count = True
         out.append(

@@ -46,7 +46,8 @@ ITEMS = (
     r"donors?|animals?|rows?|records?|samples?|examples?|documents?|texts?|sentences?|clips?|chips?|tiles?|patches|"
     r"recordings?|videos?|files?|items?|molecules?|sequences?|windows?|frames?|songs?|peptides?|pieces?|fragments?|"
     r"duplicates?|copies|transactions?|accounts?|trials?|sessions?|cells?|questions?|queries|prompts?|tweets?|"
-    r"reviews?|articles?|pages?|persons?|people|visits?|encounters?|admissions?|compounds?|households?|families)"
+    r"reviews?|articles?|pages?|persons?|people|visits?|encounters?|admissions?|compounds?|households?|families|"
+    r"proteins?|genes?|structures?|graphs?|utterances?|conversations?|dialogues?)"
 )
 """Items an evaluation set and a training set can share (not "data", "distribution" or "source")."""
 _ANY_ITEM = re.compile(r"\b" + ITEMS + r"\b", _I)
@@ -59,7 +60,7 @@ _RELATION = re.compile(
     r"\bpart\s+of\s+(?:the\s+|its\s+|their\s+)?" + _TRAIN_SIDE + r"\s+(?:data|set|corpus|folder|split|pool|list)\b|"
     # evaluation items (nearly) identical to training items: ">80% identical to some training sequence"
     r"\b(?:identical|near-?identical|nearly\s+identical|homologous|near-?duplicates?|near\s+copies)\s+(?:to|of|with)\s+"
-    r"(?:some|a|an|the|their|its|one|any)?\s*(?:of\s+the\s+)?" + _TRAIN_SIDE + r"\b|"
+    r"(?:some|a|an|the|their|its|one|any)?\s*(?:of\s+the\s+)?" + _TRAIN_SIDE + r"\s+(?:[\w-]+\s+)?" + ITEMS + r"\b|"
     r"\bshar(?:e|es|ing)\s+(?:\w+\s+){0,3}?" + ITEMS + r"\b|\b" + ITEMS + r"\s+(?:\w+\s+){0,3}?(?:are|were|is|was)\s+"
     r"shared\b|\boverlap\w*|\bduplicat\w*|\bcopies\s+of\b|<->|\bacross\s+(?:the\s+)?(?:splits|sets)\b|"
     r"\b(?:included|contained|present)\s+in\s+(?:the\s+)?" + _TRAIN_SIDE +
