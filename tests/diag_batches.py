@@ -1,4 +1,4 @@
-"""The shared checker for the frozen diagnosis batches C to AA (issue 13): one spec per batch, one set of
+"""The shared checker for the frozen diagnosis batches C to AB (issue 13): one spec per batch, one set of
 checks.
 
 Each batch is a JSON file of cases rephrased from public write-ups, frozen by sha256 before the changes it measures.
@@ -355,7 +355,10 @@ BATCHES = (
         # Y and a user test, the reader refitted on A-Y): 31/50 (62 %), no safety violation; the code at the start of
         # the session (775e8a3) gets 29/50. Measured a second time after a read-through fix (a drift statistic after a
         # score was lost; not informed by Z) and the refit it needed (the procedure then chose C = 30): 32/50.
-        name="Z", file="diagnosis_batch_z.json", prefix="hz", min_cases=45, measured=32 / 50,
+        # Development data in session 18 (its misses were read: per-epoch metric keys, batch shuffling, code
+        # vocabulary as features, another site's figure ...); training data since (the reader is fitted on A-AA):
+        # 43/50 in-sample.
+        name="Z", file="diagnosis_batch_z.json", prefix="hz", min_cases=45, measured=43 / 50,
         sha256="fc5bee9bd7115ceeafa6a8b63fce3543bd0ee604823953eb174316be24c3d0bf",
         domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrstuvwxy")),
@@ -364,11 +367,26 @@ BATCHES = (
         # Held out in session 17, a second time: two more engineers, every source a Q&A thread, blog post or paper
         # (none a GitHub issue in one half), none used by A-Z; frozen (commit e6fe44e) before it was run, never read.
         # Measured on c9b880d: 23/50 (46 %), no safety violation; the starting code: 22/50; the final code (as Z):
-        # 21/50 (42 %), no safety violation.
-        name="AA", file="diagnosis_batch_aa.json", prefix="haa", min_cases=45, measured=21 / 50,
+        # 21/50 (42 %), no safety violation. Development data in session 18 (as Z); training data since: 44/50
+        # in-sample.
+        name="AA", file="diagnosis_batch_aa.json", prefix="haa", min_cases=45, measured=44 / 50,
         sha256="ef5e18f38fdbe9a93371f6c12742aecc8a131c665917758617cf0842a129d18c",
         domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in "nopqrstuvwxyz")),
+    ),
+    Batch(
+        # Held out in session 18: written by two engineers who did not read the rules, from sources no batch A-AA
+        # used, frozen (commit f61d1c4) before it was run; never read by the lead. Measured on the session's starting
+        # code (82c9a46): 31/50, one safety violation (hab_044: a failure given CLEAR); on the final code (the
+        # reading fixes from Z, AA and a review, the reader refitted on A-AA): 31/50 (62 %), the same violation (one
+        # answer differs between the two codes). Only then was hab_044 read: an MLflow run saved with "notes" and an
+        # error analysis beside "info" and "data" lost that text at intake (the notes said about 30 % of the test
+        # errors were gold-label errors). Keys beside a run are now read like any record field: hab_044 is unknown /
+        # REVIEW_RECOMMENDED, no violation; still 31/50.
+        name="AB", file="diagnosis_batch_ab.json", prefix="hab", min_cases=45, measured=31 / 50,
+        sha256="82ac1a6d5826b93873fba3e6ce94206e45cc01269408110fc05b9350a39af2fb",
+        domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
+        earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in (*"nopqrstuvwxyz", "aa"))),
     ),
 )
 

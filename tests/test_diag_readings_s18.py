@@ -372,3 +372,26 @@ def test_no_leak_sentences_after_the_review(sentence: str) -> None:
 def test_the_training_set_holding_later_clicks_is_information_from_the_future() -> None:
     assert future_information_sentence("The training set still contains clicks logged after the test timestamp of "
                                        "each user.")
+
+
+def test_keys_saved_beside_an_mlflow_run_are_read_like_record_fields() -> None:
+    """Held-out batch AB, read after it was measured: a run exported with ``notes`` and an error analysis beside
+    ``info`` and ``data`` lost that text at intake, and a label-noise write-up was CLEAR."""
+    run = {"info": {"run_name": "ner_seed1"}, "data": {"metrics": {"dev_f1": 0.95, "test_f1": 0.93}, "params": {},
+                                                       "tags": {"mlflow.note.content": "seed 1 of 5"}},
+           "notes": "A third of the test errors we checked are annotation mistakes in the gold file.",
+           "error_review": {"checked": 150, "gold_wrong": 51}}
+    warn: list[str] = []
+    rec = from_dict(run, warn)
+    assert "annotation mistakes" in rec.notes and "seed 1 of 5" in rec.notes
+    assert any("error_review" in w for w in warn)  # named in intake_warnings (numbers only: no text to keep)
+    assert diagnose(experiment=run).payload()["deployment_gate"] != "CLEAR"
+
+
+@pytest.mark.parametrize("sentence", [
+    "About a third of the test errors we checked are annotation mistakes in the gold file.",
+    "Looking at the misses, the gold labels are wrong in many of them.",
+    "We found errors in the ground truth for 40 of the 200 reviewed clips.",
+])
+def test_mistakes_in_the_gold_labels_are_wrong_labels(sentence: str) -> None:
+    assert read_facts(sentence)[0].get("said_wrong_labels")

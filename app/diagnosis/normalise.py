@@ -144,12 +144,18 @@ def _kv(raw: Any) -> dict[str, Any]:
     return {}
 
 
+_MLFLOW_OWN = frozenset({"inputs", "outputs"})  # keys MLflow itself writes beside info and data
+
+
 def _from_mlflow(data: dict[str, Any], warn: list[str]) -> dict[str, Any]:
     run = data.get("run", data)
     info, body = run["info"], run["data"]
     out: dict[str, Any] = {}
-    for key in sorted(set(run) - {"info", "data"}):
-        warn.append(f"ignored MLflow run key {key!r}")
+    # keys saved beside the run ("notes", an error analysis): read like any other field of a record, below (session
+    # 18: a run's notes saying 30 % of the test errors were gold-label errors were dropped, and the diagnosis was CLEAR)
+    for key in sorted(set(run) & _MLFLOW_OWN):
+        warn.append(f"ignored MLflow run key {key!r}")  # MLflow's own dataset inputs / logged-model outputs
+    extra = {k: run[k] for k in sorted(set(run) - {"info", "data"} - _MLFLOW_OWN)}
     if info.get("run_id") or info.get("run_uuid"):
         out["experiment_id"] = str(info.get("run_id") or info.get("run_uuid"))
     if info.get("run_name"):
@@ -178,6 +184,13 @@ def _from_mlflow(data: dict[str, Any], warn: list[str]) -> dict[str, Any]:
         else:
             warn.append(f"ignored MLflow param {k}={v}")
     out.update(_kv(body.get("metrics")))  # flat names like val_precision: split out below
+    for key, value in extra.items():
+        if key == "notes" and isinstance(value, str):
+            notes.insert(0, value)
+        elif key in out:
+            warn.append(f"ignored MLflow run key {key!r}: the run's own {key!r} is kept")
+        else:
+            out[key] = value
     if notes:
         out["notes"] = "\n".join(notes)
     return out

@@ -298,7 +298,9 @@ CUES: tuple[Cue, ...] = (
          r"labels? (?:\w+ ){0,2}(?:is|are|were) wrong|annotators? (?:disagree\w*|let)|inter-?annotator|"
          r"confident learning|cleanlab|filed under|incorrect(?:ly)? (?:label\w*|annotat\w*)|reviewers? let|"
          r"(?:annotated|labell?ed|tagged) (?:wrongly|incorrectly|wrong)|text-?mined|label\w* [^.;]{0,20}disagree\w* "
-         r"with)"),
+         r"with|annotation (?:mistakes?|errors?)|(?:errors?|mistakes?) in the (?:gold|ground[ -]truth|annotations?|"
+         r"reference labels?)|(?:gold|ground[ -]truth) (?:labels? |annotations? |standard |file )?(?:is|are|was|were) "
+         r"(?:the problem|wrong|incorrect|inconsistent))"),
     _cue("said_heuristic_labels",
          r"\b(?:labels?|labell?ed|labell?ing|annotations?|ground truth|targets?)\b",
          r"\b(?:regex\w*|regular expressions?|heuristic\w*|keyword (?:rules?|match\w*|lists?)|rule-?based|"
