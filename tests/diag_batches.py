@@ -377,13 +377,15 @@ BATCHES = (
     Batch(
         # Held out in session 18: written by two engineers who did not read the rules, from sources no batch A-AA
         # used, frozen (commit f61d1c4) before it was run; never read by the lead. Measured on the session's starting
-        # code (82c9a46): 31/50, one safety violation (hab_044: a failure given CLEAR); on the final code (the
-        # reading fixes from Z, AA and a review, the reader refitted on A-AA): 31/50 (62 %), the same violation (one
-        # answer differs between the two codes). Only then was hab_044 read: an MLflow run saved with "notes" and an
-        # error analysis beside "info" and "data" lost that text at intake (the notes said about 30 % of the test
-        # errors were gold-label errors). Keys beside a run are now read like any record field: hab_044 is unknown /
-        # REVIEW_RECOMMENDED, no violation; still 31/50.
-        name="AB", file="diagnosis_batch_ab.json", prefix="hab", min_cases=45, measured=31 / 50,
+        # code (82c9a46): 31/50, one safety violation (hab_044: a failure given CLEAR); on the code meant as final (the
+        # reading fixes from Z, AA and a review, the reader refitted on A-AA; 5b0e07b): 31/50 (62 %), the same
+        # violation (one answer differs between the two codes). That is the held-out figure. Only then was hab_044
+        # read: an MLflow run saved with "notes" and an error analysis beside "info" and "data" lost that text at
+        # intake (the notes said about 30 % of the test errors were gold-label errors). Keys beside a run are now read
+        # like any record field, and "annotation mistakes" / "errors in the gold labels" are wrong labels; after the
+        # refit that cue needed: 33/50, no violation (hab_044 right, informed by reading it; hab_029 gained, hab_049
+        # still wrong).
+        name="AB", file="diagnosis_batch_ab.json", prefix="hab", min_cases=45, measured=33 / 50,
         sha256="82ac1a6d5826b93873fba3e6ce94206e45cc01269408110fc05b9350a39af2fb",
         domains=ALL_DOMAINS, min_hard_negatives=5, min_record_share=0.1,
         earlier=(*AFTER_M, *(f"diagnosis_batch_{b}.json" for b in (*"nopqrstuvwxyz", "aa"))),

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from app.config import Settings
 from app.diagnosis.intake import from_dict, from_file, from_prompt, measure
+from app.diagnosis.learned.decide import grounding_sentence
 from app.diagnosis.measure import DatasetMeasurements
 from app.diagnosis.reasoning import configured as reasoning_configured
 from app.diagnosis.reasoning import read_prompt
@@ -104,5 +105,10 @@ def read(
     facts, fact_sources = gather(text, rec, sig.values, sig.sources, fields)
     described = [f"{f.name}: {f.description}." for f in rec.features if f.description]
     reader_text = "\n".join([text or "", *described, fields])[:TEXT_LIMIT]
+    if grounding_sentence(reader_text, facts) is not None:
+        # a sentence states a leakage mechanism (shared items, information from the future, the label in the inputs):
+        # the learned reader sees it as one more evidence token (session 18); the policy still decides on it
+        facts["leak_mechanism_stated"] = True
+        fact_sources["leak_mechanism_stated"] = "text: a sentence that states a leakage mechanism"
     return Reading(rec, base, source, meas, sig, rules, facts, fact_sources, reader_text, truncated,
                    intake_warnings, reasoning)
