@@ -74,10 +74,11 @@ _REGRESSION_LOSS = re.compile(r"\bloss[ \t]{0,2}=[ \t]{0,2}(?:[\"']|[\w.]{0,40}\
                               r"mean_squared_error|mean_absolute_error|mean_squared_logarithmic_error|huber\w{0,6}|"
                               r"logcosh|MeanSquaredError|MeanAbsoluteError|Huber)\b", _I)
 _ACCURACY_METRIC = re.compile(r"\bmetrics[ \t]{0,2}=[ \t]{0,2}\[[^\]\n]{0,80}[\"'](?:acc|accuracy)[\"']", _I)
-# a classifier trained with a squared loss: accuracy is meaningful there (one-hot targets, a softmax output)
+# a regression task named in prose
 _REGRESSION = re.compile(r"\b(?:regression|regressor|linear (?:output|activation|unit)|continuous (?:target|value|"
                          r"output)|prices?|forecast\w*|predict\w* (?:the )?(?:value|amount|price|temperature|count))\b",
                          _I)
+# a classifier trained with a squared loss: accuracy is meaningful there (one-hot targets, a softmax output)
 _CLASSES = re.compile(r"\b(?:softmax|sigmoid|one-?hot|to_categorical|categorical|classes|class labels|classif\w*|"
                       r"mnist|cifar)\b", _I)
 

@@ -37,9 +37,11 @@ HEALTHY_CUES = (
     # held-out better than training, explained by what only training sees (dropout, augmentation): the textbook
     # healthy gap, not a failure
     _cue("said_regularised_gap",
-         r"\b(?:validation|val|valid|test|dev)\w* (?:loss|error|perplexity|ppl)\w*[^.;]{0,50}\b(?:below|lower than|smaller than|"
+         r"\b(?:validation|val|valid|test|dev)\w* (?:loss|error|perplexity|ppl)\w*[^.;]{0,50}\b(?:below|lower than|"
+         r"smaller than|"
          r"under)\b[^.;]{0,20}\btrain|\b(?:validation|val|valid|test|dev)\w* (?:accuracy|acc|f1|score|auc)[^.;]{0,50}"
-         r"\b(?:above|higher than|better than|over)\b[^.;]{0,20}\btrain|\btrain\w* (?:loss|error|perplexity|ppl)\w*[^.;]{0,30}"
+         r"\b(?:above|higher than|better than|over)\b[^.;]{0,20}\btrain|\btrain\w* (?:loss|error|perplexity|ppl)\w*"
+         r"[^.;]{0,30}"
          r"\b(?:above|larger than|higher than|bigger than)\b[^.;]{0,20}\b(?:validation|val|test)|\btrain\w* "
          r"(?:accuracy|acc)[^.;]{0,30}\b(?:trails|below|lower than|under)\b[^.;]{0,20}\b(?:validation|val|test)",
          r"\b(?:dropout|augment\w*|randomresizedcrop|random(?:ly)? (?:crop\w*|flip\w*)|horizontalflip|noise|"

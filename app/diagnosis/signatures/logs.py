@@ -21,8 +21,8 @@ _LOSS = re.compile(r"\b(?:(val(?:id(?:ation)?)?|eval|test|dev)[ _-]?)?(?:train(?
 
 _GNORM = re.compile(r"\b(?:grad(?:ient)?[ _-]?norm|gnorm|g_norm|grad_l2|total_norm)\b['\"]?[^\S\n]{0,3}[:=]?"
                     r"[^\S\n]{0,3}(?:tensor\()?" + _FLOAT, re.IGNORECASE)  # HF Trainer: {'grad_norm': 212.4, ...}
-_RESTARTS = re.compile(r"\b(?:warm restarts?|restarts?|cosine annealing with|cyclic\w*|cyclical|one-?cycle|"
-                       r"sgdr|new epoch resets?)\b", re.IGNORECASE)
+_RESTARTS = re.compile(r"\b(?:warm restarts?|restarts? of the (?:learning rate|lr|schedule)|cosine annealing with|"
+                       r"cyclic\w*|cyclical|one-?cycle|sgdr)\b", re.IGNORECASE)
 
 
 def grad_norms(text: str) -> list[float]:
@@ -37,8 +37,8 @@ def grad_norms(text: str) -> list[float]:
 
 def _spikes(values: list[float], jump: float, least: float) -> int:
     """Spikes in ``values``: a point at least ``jump`` times the median of the (up to) three before it and ``least``
-    above it, that the series comes back from (a later point below the midpoint). Smooth growth has no spike, nor does a
-    last point nothing follows."""
+    above it, that the series comes back from (a later point below the midpoint). Smooth growth has no spike, nor
+    does a last point nothing follows."""
     n = 0
     for i in range(1, len(values) - 1):
         before = sorted(values[max(0, i - 3) : i])

@@ -77,11 +77,9 @@ def _qualitative(seg: str) -> tuple[str, str] | None:
     return None
 
 
-# a line of a pasted training log ("epoch 5  train_loss 0.401 val_acc 0.772"): its values are points of a curve, so a
-# later line restating a split's metric is the run going on, not a contradiction (the last line's value is kept)
 _OTHER_SOURCE = re.compile(
-    r"\b(?:different|another|other|new|second|third|external|unseen|foreign|outside|partner)\b[^.;]{0,20}\b(?:labs?|sites?|"
-    r"hospitals?|clinics?|centres?|centers?|countr(?:y|ies)|regions?|cameras?|devices?|scanners?|vendors?|markets?|"
+    r"\b(?:different|another|other|new|second|third|external|unseen|foreign|outside|partner)\b[^.;]{0,20}\b(?:labs?|"
+    r"sites?|hospitals?|clinics?|centres?|centers?|countr(?:y|ies)|regions?|cameras?|devices?|scanners?|vendors?|markets?|"
     r"sensors?|plants?|factor(?:y|ies)|instruments?|platforms?|sequencers?|microphones?|cohorts?|populations?)\b",
     re.IGNORECASE)
 """Data from another place or device, in the sentence of a value that names no split."""
@@ -93,6 +91,8 @@ _CREDITED = re.compile(
 _OURS = re.compile(r"\b(?:our|my)\s+(?:model|classifier|network|system|detector|pipeline)\b|\bwith\s+(?:our|my)\b",
                    re.IGNORECASE)
 
+# a line of a pasted training log ("epoch 5  train_loss 0.401 val_acc 0.772"): its values are points of a curve, so a
+# later line restating a split's metric is the run going on, not a contradiction (the last line's value is kept)
 _LOG_LINE = re.compile(r"^\W{0,3}(?:epoch|step|iter(?:ation)?|it|batch|round)\b\s*[:#=]?\s*\d+", re.IGNORECASE)
 
 

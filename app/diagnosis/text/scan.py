@@ -299,8 +299,8 @@ def mentions_in(masked: str, start: int, end: int) -> list[Mention]:
     return merged
 
 
-# a row of counts ("legit   49430   20" in a confusion matrix, "fraud | 530 | 20"): a label and integers only, one of
-# them above 100, so none of them can be a percentage score
+# a row of counts ("legit   49430   20" in a confusion matrix, "fraud | 530 | 20", "mel [ 1 1 8 0 31 70 0]"): a label
+# and integers only, bracketed or one of them above 100, so none of them can be a percentage score
 _COUNT_ROW = re.compile(r"^[ \t|]*[A-Za-z_][\w ()'/.-]{0,40}?[ \t|:]+(?P<open>\[)?[ \t]*\d+(?:[ \t|,]+\d+){1,19}[ \t]*"
                         r"(?(open)\])[ \t|]*$")
 
@@ -325,8 +325,8 @@ _FRACTION_BEFORE = re.compile(r"\d\s*/\s*$|\d\s+(?:out\s+)?of\s+(?:the\s+|all\s+
 
 _POSITION_BEFORE = re.compile(r"\b(?:first|last)[ -]$", re.IGNORECASE)
 # what a position counts: "first 400 train / last 100 test", "the last 8 weeks"
-_POSITION_UNIT = re.compile(r"\s*(?:train\w*|test\w*|val\w*|valid\w*|hold-?out|held-?out|for\s+(?:train|test|val)\w*)\b",
-                            re.IGNORECASE)
+_POSITION_UNIT = re.compile(r"\s*(?:train\w*|test\w*|val\w*|valid\w*|hold-?out|held-?out|"
+                            r"for\s+(?:train|test|val)\w*)\b", re.IGNORECASE)
 
 
 def find_numbers(masked: str, start: int = 0, end: int | None = None) -> list[Num]:
